@@ -1,0 +1,49 @@
+"""Atomic file writes: a temp file in the same directory, fsync, then rename.
+
+A build may be killed at any instant; readers must see either the old file or the new one,
+never half of it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
+    """Open a temp file beside `path`; on clean exit it replaces `path` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def remove_orphan_temps(directory: str | Path) -> int:
+    """Delete temp files left by a writer that was killed mid-write; returns how many."""
+    count = 0
+    for tmp in Path(directory).rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+        count += 1
+    return count

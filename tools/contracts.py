@@ -1,0 +1,144 @@
+"""Typed contracts shared by `agent/` (which decides) and `tools/` (which does).
+
+These models are the only thing the two halves exchange. `tools/` never imports `agent/`;
+`agent/` builds these models and hands them to tools.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Split = Literal["train", "val", "test"]
+Box = tuple[float, float, float, float]
+"""A face box in pixels: (x0, y0, x1, y1), x1 > x0, y1 > y0."""
+Point = tuple[float, float]
+
+
+class PlanItem(BaseModel):
+    """One image the plan asks for. The unit of work of every tool."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    id: str
+    class_name: str = Field(alias="class")
+    attributes: dict[str, str] = Field(default_factory=dict)
+    identity: str | None = None
+    split: Split = "train"
+    seed: int
+    prompt: str = ""
+    negative_prompt: str = ""
+    faces: int = 1
+    guidance_scale: float | None = None
+    """Generation guidance override chosen by replanning; None keeps the backend default."""
+
+
+class FaceTruth(BaseModel):
+    """What a generator knows it drew for one face (never shown to the critic)."""
+
+    box: Box
+    landmarks: list[Point] = Field(default_factory=list)
+    """Five points: left eye, right eye, nose tip, left mouth corner, right mouth corner."""
+    attributes: dict[str, str] = Field(default_factory=dict)
+    identity: str | None = None
+
+
+class GroundTruth(BaseModel):
+    """Generator ground truth for one image; `faults` lists injected defects."""
+
+    faces: list[FaceTruth] = Field(default_factory=list)
+    faults: list[str] = Field(default_factory=list)
+
+
+class GeneratedImage(BaseModel):
+    """A generator's output for one plan item attempt."""
+
+    item_id: str
+    path: str
+    width: int
+    height: int
+    backend: str
+    model: str
+    seed: int
+    prompt: str = ""
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    truth: GroundTruth | None = None
+
+
+class DetectedFace(BaseModel):
+    """A face the critic found in the pixels."""
+
+    box: Box
+    landmarks: list[Point] = Field(default_factory=list)
+    score: float = 1.0
+
+
+class CheckResult(BaseModel):
+    """One critic check: a score in [0, 1], pass/fail and a reason code when it fails."""
+
+    name: str
+    score: float
+    passed: bool
+    reason: str | None = None
+    detail: str = ""
+
+
+class Verdict(BaseModel):
+    """The critic's judgement of one image."""
+
+    item_id: str
+    passed: bool
+    score: float
+    reasons: list[str] = Field(default_factory=list)
+    checks: list[CheckResult] = Field(default_factory=list)
+    faces: list[DetectedFace] = Field(default_factory=list)
+    measured: dict[str, str] = Field(default_factory=dict)
+    """Attribute levels the critic measured (factor -> level)."""
+    faithfulness: float = 1.0
+    """Fraction of requested, measurable attributes that were verified."""
+    failed_attributes: list[str] = Field(default_factory=list)
+
+
+class DuplicateMatch(BaseModel):
+    """Answer of the duplicate check for one image."""
+
+    is_duplicate: bool
+    match_id: str | None = None
+    similarity: float = 0.0
+    kind: Literal["image", "identity"] = "image"
+
+
+class Status(str, Enum):
+    """Lifecycle of one image in the manifest."""
+
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+    duplicate = "duplicate"
+
+
+class ManifestRecord(BaseModel):
+    """One row of `manifest.sqlite`: one generated image attempt and what became of it."""
+
+    image_id: str
+    item_id: str
+    class_name: str
+    attributes: dict[str, str] = Field(default_factory=dict)
+    identity: str | None = None
+    split: Split = "train"
+    attempt: int = 0
+    seed: int = 0
+    prompt: str = ""
+    status: Status = Status.pending
+    score: float = 0.0
+    faithfulness: float = 1.0
+    reasons: list[str] = Field(default_factory=list)
+    path: str = ""
+    boxes: list[Box] = Field(default_factory=list)
+    """Face boxes used as labels: generator truth when known, else the critic's detections."""
+    duplicate_of: str | None = None
+    similarity: float = 0.0
+    backend: str = ""
+    model: str = ""
