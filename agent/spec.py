@@ -134,7 +134,8 @@ class ClassSpec(_Model):
 class Constraint(_Model):
     """A conditional constraint: when every `when` level holds, none of `forbid` may.
 
-    "no sunglasses with eyes closed" is `when={"eyes": "closed"}, forbid={"eyewear": ["sunglasses"]}`.
+    "no sunglasses with eyes closed":
+    `when={"eyes": "closed"}, forbid={"eyewear": ["sunglasses"]}`.
     """
 
     when: dict[str, str]

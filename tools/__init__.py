@@ -1,1 +1,1 @@
-"""facetory tools: everything that DOES (generate, augment, critique, embed, dedup, export, train, report)."""
+"""facetory tools: everything that DOES (generate, critique, dedup, export, train, report)."""

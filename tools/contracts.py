@@ -6,7 +6,7 @@ These models are the only thing the two halves exchange. `tools/` never imports 
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -110,7 +110,7 @@ class DuplicateMatch(BaseModel):
     kind: Literal["image", "identity"] = "image"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Lifecycle of one image in the manifest."""
 
     pending = "pending"

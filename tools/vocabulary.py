@@ -47,7 +47,7 @@ ETHNICITY_SKIN_TONES: dict[str, tuple[int, int]] = {
     "hispanic": (3, 6),
 }
 
-#: Reason codes the critic and duplicate check may give. `attribute_mismatch:<factor>` is open-ended.
+#: Reason codes of the critic and duplicate check; `attribute_mismatch:<factor>` is open-ended.
 REASONS: tuple[str, ...] = (
     "no_face",
     "extra_face",
