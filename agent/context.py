@@ -1,0 +1,158 @@
+"""What every node of a build needs that is not state: paths, spec, plan, and the tools.
+
+LangGraph passes this to nodes as the runtime context. It is rebuilt by every process (nothing
+here is checkpointed), and the tools in it are created lazily, once, so a resumed build pays
+for loading a model only when it actually generates or judges again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from agent.events import EventLog
+from agent.plan import Plan
+from agent.spec import DatasetSpec
+from tools.build_dir import BuildPaths
+from tools.contracts import DuplicateMatch, GeneratedImage, PlanItem, Verdict
+from tools.manifest import Manifest
+
+
+class Generator(Protocol):
+    name: str
+    model: str
+
+    def generate(
+        self, items: list[PlanItem], out_dir: Path, *, attempt: int = 0
+    ) -> list[GeneratedImage]: ...
+
+
+class Critic(Protocol):
+    def judge(self, image_path: Path, item: PlanItem) -> Verdict: ...
+
+
+class Store(Protocol):
+    def check(self, embedding: np.ndarray, exclude_id: str | None = None) -> DuplicateMatch: ...
+
+    def add(self, image_id: str, embedding: np.ndarray, metadata: dict | None = None) -> None: ...
+
+    def add_many(self, ids: list[str], embeddings: list[np.ndarray]) -> None: ...
+
+
+Embedder = Callable[[Path], np.ndarray]
+
+
+@dataclass
+class Options:
+    """Per-invocation choices from the command line (never checkpointed)."""
+
+    offline: bool | None = None
+    backend: str | None = None
+    no_train: bool = False
+    epochs: int | None = None
+    train_imgsz: int | None = None
+    yes: bool = False
+
+
+@dataclass
+class Services:
+    """The tools a build calls; tests and benchmarks pass their own."""
+
+    generator: Generator | None = None
+    critic: Critic | None = None
+    store: Store | None = None
+    embedder: Embedder | None = None
+    llm: Any = None
+    """A langchain chat model when an endpoint is configured, else None (rules decide)."""
+
+
+@dataclass
+class BuildContext:
+    paths: BuildPaths
+    options: Options = field(default_factory=Options)
+    services: Services = field(default_factory=Services)
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        return Manifest(self.paths.manifest_db)
+
+    @cached_property
+    def events(self) -> EventLog:
+        return EventLog(self.paths.events)
+
+    # Spec and plan are files the person may edit between runs: read them on demand.
+    @cached_property
+    def spec(self) -> DatasetSpec:
+        from agent.plan_io import read_spec
+
+        return read_spec(self.paths.spec_yaml)
+
+    @cached_property
+    def plan(self) -> Plan:
+        from agent.plan_io import read_plan
+
+        return read_plan(self.paths.plan_yaml)
+
+    @cached_property
+    def items(self) -> dict[str, PlanItem]:
+        return {item.id: item for item in self.plan.items}
+
+    def reload(self) -> None:
+        """Forget the cached spec and plan after a node rewrote them."""
+        for name in ("spec", "plan", "items"):
+            self.__dict__.pop(name, None)
+
+    # The tools, created on first use from the spec unless a test supplied them.
+    def generator(self) -> Generator:
+        if self.services.generator is None:
+            from tools.generate import get_generator
+
+            gen = self.spec.generation
+            self.services.generator = get_generator(
+                self.options.backend or gen.backend,
+                model=gen.model,
+                image_size=self.spec.image_size,
+                fault_rate=gen.fault_rate,
+                steps=gen.steps,
+                guidance_scale=gen.guidance_scale,
+            )
+        return self.services.generator
+
+    def critic(self) -> Critic:
+        if self.services.critic is None:
+            from tools.critic import Critic, CriticConfig
+
+            q = self.spec.quality
+            self.services.critic = Critic(
+                CriticConfig(min_score=q.min_critic_score, min_faithfulness=q.min_faithfulness)
+            )
+        return self.services.critic
+
+    def store(self) -> Store:
+        if self.services.store is None:
+            from tools.dedup import DuplicateStore
+
+            self.services.store = DuplicateStore(
+                self.paths.chroma, threshold=self.spec.quality.duplicate_similarity
+            )
+        return self.services.store
+
+    def embed(self, path: Path) -> np.ndarray:
+        if self.services.embedder is None:
+            self.services.embedder = _embed_file
+        return self.services.embedder(path)
+
+
+def _embed_file(path: Path) -> np.ndarray:
+    """The perceptual image embedding of an image file (the duplicate check's key)."""
+    from PIL import Image
+
+    from tools.embed import image_embedding
+
+    with Image.open(path) as image:
+        return image_embedding(np.asarray(image.convert("RGB")))

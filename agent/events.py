@@ -1,0 +1,33 @@
+"""`events.jsonl`: what happened during a build, one JSON object a line.
+
+Appends are line-sized and flushed at once; a line cut short by a kill is skipped on read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+
+class EventLog:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def emit(self, kind: str, **data: Any) -> None:
+        line = json.dumps({"t": round(time.time(), 3), "event": kind, **data}, default=str)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def read(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        events = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # the tail of a line cut short by a kill
+        return events

@@ -1,0 +1,76 @@
+"""Translate a build (spec, plan, manifest, events) into what the export and report tools take.
+
+`tools/` never imports `agent/`, so the agent hands them plain, typed inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from agent.context import BuildContext
+from tools.contracts import Status
+from tools.export import ExportInfo
+from tools.report import ReportInputs
+
+
+def class_targets(ctx: BuildContext) -> dict[str, int]:
+    """Planned images per class, in the spec's class order."""
+    counts = Counter(item.class_name for item in ctx.plan.items)
+    return {c.name: counts.get(c.name, 0) for c in ctx.spec.classes}
+
+
+def cell_targets(ctx: BuildContext) -> dict[str, dict[str, dict[str, int]]]:
+    cells: dict[str, dict[str, dict[str, int]]] = {}
+    for item in ctx.plan.items:
+        for factor, level in item.attributes.items():
+            per = cells.setdefault(item.class_name, {}).setdefault(factor, {})
+            per[level] = per.get(level, 0) + 1
+    return cells
+
+
+def thresholds(ctx: BuildContext) -> dict[str, float]:
+    return {k: float(v) for k, v in ctx.spec.quality.model_dump().items()}
+
+
+def export_info(ctx: BuildContext) -> ExportInfo:
+    records = ctx.manifest.records(Status.accepted)
+    return ExportInfo(
+        name=ctx.spec.name,
+        task=ctx.spec.task,
+        class_names=[c.name for c in ctx.spec.classes],
+        spec_text=ctx.paths.spec_txt.read_text(encoding="utf-8"),
+        spec=ctx.spec.model_dump(mode="json"),
+        plan_summary=cell_targets(ctx),
+        class_targets=class_targets(ctx),
+        generator=records[0].backend if records else ctx.spec.generation.backend,
+        model=records[0].model if records else (ctx.spec.generation.model or ""),
+        thresholds=thresholds(ctx),
+    )
+
+
+def latest_metrics(runs: Path) -> dict | None:
+    """The newest training run's metrics.json, if any."""
+    found = sorted(runs.glob("*/metrics.json"), key=lambda p: p.stat().st_mtime)
+    return json.loads(found[-1].read_text()) if found else None
+
+
+def report_inputs(ctx: BuildContext) -> ReportInputs:
+    info = export_info(ctx)
+    return ReportInputs(
+        title=f"facetory: {ctx.spec.name}",
+        spec_text=info.spec_text,
+        spec=info.spec,
+        task=ctx.spec.task,
+        class_targets=info.class_targets,
+        cell_targets=info.plan_summary,
+        records=ctx.manifest.records(),
+        training=latest_metrics(ctx.paths.runs),
+        events=ctx.events.read(),
+        thresholds=info.thresholds,
+        generator=info.generator,
+        model=info.model,
+        locations={"dataset": str(ctx.paths.dataset), "runs": str(ctx.paths.runs)},
+        base_dir=ctx.paths.root,
+    )

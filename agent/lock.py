@@ -1,0 +1,60 @@
+"""One writer per build directory.
+
+`fcntl.flock` is released by the kernel when the holding process dies, however it dies, so a
+lock left by a killed build never blocks the next one; the pid written inside is only there to
+name the holder in the error message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from types import TracebackType
+
+from tools.errors import FacetoryError
+
+
+class BuildLocked(FacetoryError):
+    """Another live process is writing to this build directory."""
+
+
+class BuildLock:
+    """Exclusive, non-blocking lock on `DIR/.lock`; use as a context manager."""
+
+    def __init__(self, build_dir: str | Path) -> None:
+        self.path = Path(build_dir) / ".lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise BuildLocked(
+                f"{self.path.parent} is being built by pid {holder}; wait for it or stop it first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> BuildLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()

@@ -1,0 +1,65 @@
+"""export -> train -> report: the end of a build, whether complete or out of budget."""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+
+from agent.context import BuildContext
+from agent.finish_inputs import export_info, report_inputs
+from agent.state import BuildState
+from tools.contracts import Status
+
+
+def export(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    from tools.export import export_dataset
+
+    ctx = runtime.context
+    start = time.perf_counter()
+    summary = export_dataset(
+        ctx.manifest.records(Status.accepted),
+        export_info(ctx),
+        ctx.paths.dataset,
+        base_dir=ctx.paths.root,
+    )
+    ctx.events.emit(
+        "exported", images=summary.total_images, seconds=round(time.perf_counter() - start, 3)
+    )
+    return {"exported": True, "skip_train": ctx.options.no_train}
+
+
+def route_after_export(state: BuildState) -> Literal["train", "__end__"]:
+    return END if state.get("skip_train") else "train"
+
+
+def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    from tools.train import train_yolo
+
+    ctx = runtime.context
+    options = {"epochs": ctx.options.epochs, "imgsz": ctx.options.train_imgsz}
+    result = train_yolo(
+        ctx.paths.dataset,
+        ctx.spec.task,
+        ctx.paths.runs,
+        seed=ctx.spec.seed,
+        **{k: v for k, v in options.items() if v},
+    )
+    ctx.events.emit(
+        "trained",
+        device=result.device,
+        seconds=round(result.seconds, 1),
+        metrics=str(result.metrics_path),
+    )
+    return {"trained": True}
+
+
+def report(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    from tools.report import write_report
+
+    ctx = runtime.context
+    write_report(report_inputs(ctx), ctx.paths.report)
+    ctx.events.emit("reported", path=str(ctx.paths.report))
+    return {}

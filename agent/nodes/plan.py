@@ -1,0 +1,31 @@
+"""plan: DatasetSpec -> balanced Plan (`plan.yaml`), or a revised plan from reviewer feedback."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from agent.context import BuildContext
+from agent.enrich import enrich_prompts
+from agent.plan_io import write_plan, write_spec
+from agent.planner import make_plan
+from agent.revise import revise_spec
+from agent.state import BuildState
+
+
+def plan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    ctx = runtime.context
+    feedback = state.get("feedback")
+    if feedback:
+        text = ctx.paths.spec_txt.read_text(encoding="utf-8")
+        spec = revise_spec(ctx.spec, text, feedback, llm=ctx.services.llm)
+        write_spec(spec, ctx.paths.spec_yaml)
+        ctx.events.emit("revised", feedback=feedback, total=spec.total)
+    elif ctx.paths.plan_yaml.exists():
+        return {}  # the person's (possibly edited) plan is the plan
+    else:
+        spec = ctx.spec
+    new_plan = enrich_prompts(make_plan(spec), llm=ctx.services.llm, events=ctx.events)
+    write_plan(new_plan, ctx.paths.plan_yaml)
+    ctx.reload()
+    ctx.events.emit("planned", items=len(new_plan.items))
+    return {"feedback": None, "plan_version": state.get("plan_version", 0) + 1}

@@ -1,0 +1,61 @@
+"""review: the person approves the plan, edits `plan.yaml`, or answers with feedback in words.
+
+A LangGraph `interrupt` carries the plan summary out; `Command(resume=...)` brings back one of
+{"action": "approve"}, {"action": "edit"} (plan.yaml was changed by hand) or
+{"action": "feedback", "text": "..."}. Approval fixes round 0's work list.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from agent.context import BuildContext
+from agent.plan_io import approve, is_approved, plan_summary
+from agent.state import BuildState
+from tools.manifest import WorkUnit
+
+
+def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    ctx = runtime.context
+    if not is_approved(ctx.paths.root):
+        answer = interrupt({"plan": str(ctx.paths.plan_yaml), "summary": plan_summary(ctx.plan)})
+        action = answer.get("action") if isinstance(answer, dict) else None
+        if action == "feedback":
+            return {"approved": False, "feedback": str(answer.get("text", ""))}
+        if action != "approve":
+            ctx.reload()  # plan.yaml was edited: show it again
+            return {"approved": False}
+        approve(ctx.paths.root)
+        ctx.reload()
+    schedule_first_round(ctx)
+    ctx.events.emit("approved", items=len(ctx.plan.items))
+    return {"approved": True, "round": 0, "cursor": 0}
+
+
+def route_after_review(state: BuildState) -> Literal["generate", "plan", "review"]:
+    if state.get("approved"):
+        return "generate"
+    return "plan" if state.get("feedback") else "review"
+
+
+def schedule_first_round(ctx: BuildContext) -> None:
+    """Round 0 is every plan item once, in plan order."""
+    if ctx.manifest.work_size(0):
+        return
+    ctx.manifest.set_work(
+        0,
+        [
+            WorkUnit(
+                item_id=item.id,
+                attempt=0,
+                seed=item.seed,
+                prompt=item.prompt,
+                negative_prompt=item.negative_prompt,
+                guidance_scale=item.guidance_scale,
+            )
+            for item in ctx.plan.items
+        ],
+    )

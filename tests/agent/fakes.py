@@ -1,0 +1,67 @@
+"""Stand-in generator, critic and embedder for driving the build graph quickly.
+
+They follow the same contracts as the real tools (files written atomically, verdicts from
+pixels, unit-norm embeddings), so the graph, manifest, checkpoints and store run for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from tools.atomic import write_bytes
+from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem, Verdict
+
+
+def _unit(seed: int, dim: int = 32) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+class FakeGenerator:
+    """Writes a small file whose bytes depend only on the seed (or copy a twin's seed)."""
+
+    name = "fake"
+    model = "fake-v1"
+
+    def __init__(self, twin_every: int = 0) -> None:
+        self.twin_every = twin_every
+        self.calls = 0
+
+    def generate(self, items: list[PlanItem], out_dir: Path, *, attempt: int = 0
+                 ) -> list[GeneratedImage]:
+        self.calls += 1
+        out = []
+        for item in items:
+            seed = item.seed
+            if self.twin_every and seed % self.twin_every == 0:
+                seed = 1  # a near-copy: every such item draws the same picture
+            path = Path(out_dir) / f"{item.id}-a{attempt}.png"
+            write_bytes(path, f"fake image seed={seed}".encode())
+            out.append(GeneratedImage(
+                item_id=item.id, path=str(path), width=64, height=64, backend=self.name,
+                model=self.model, seed=item.seed, prompt=item.prompt,
+                truth=GroundTruth(faces=[FaceTruth(box=(8, 8, 56, 56))]),
+            ))
+        return out
+
+
+class FakeCritic:
+    """Rejects a fixed share of images, chosen by a hash of the file's bytes."""
+
+    def __init__(self, reject_share: float = 0.25) -> None:
+        self.reject_share = reject_share
+
+    def judge(self, image_path: Path, item: PlanItem) -> Verdict:
+        digest = hashlib.sha256(Path(image_path).read_bytes()).digest()
+        bad = digest[0] / 256 < self.reject_share
+        return Verdict(item_id=item.id, passed=not bad, score=0.2 if bad else 0.9,
+                       reasons=["blurry"] if bad else [])
+
+
+def fake_embedder(path: Path) -> np.ndarray:
+    """Identical bytes give identical vectors; anything else is nearly orthogonal."""
+    digest = hashlib.sha256(Path(path).read_bytes()).digest()
+    return _unit(int.from_bytes(digest[:4], "little"))

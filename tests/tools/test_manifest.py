@@ -1,0 +1,48 @@
+"""The manifest is the build's record of truth: batches commit whole, work lists replay exactly."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tools.contracts import ManifestRecord, Status
+from tools.manifest import Manifest, WorkUnit
+
+
+def _record(image_id: str, status: Status = Status.pending, cls: str = "a") -> ManifestRecord:
+    return ManifestRecord(image_id=image_id, item_id=image_id.rsplit("-a", 1)[0],
+                          class_name=cls, status=status, path=f"images/{image_id}.png")
+
+
+def test_upsert_replaces_and_survives_reopen(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    manifest.upsert([_record("x-000001-a0"), _record("x-000002-a0")], round_=0)
+    manifest.upsert([_record("x-000001-a0", Status.accepted)], round_=0,
+                    embeddings={"x-000001-a0": np.ones(4, dtype=np.float32)})
+    manifest.close()
+
+    reopened = Manifest(tmp_path / "manifest.sqlite")
+    assert reopened.attempts() == 2
+    assert reopened.accepted_item_ids() == {"x-000001"}
+    assert list(reopened.accepted_embeddings()) == ["x-000001-a0"]
+    assert reopened.status_counts() == {"accepted": 1, "pending": 1}
+    assert reopened.class_counts() == {"a": {"accepted": 1, "pending": 1}}
+
+
+def test_failed_transaction_writes_nothing(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    with pytest.raises(RuntimeError), manifest.transaction() as db:
+        db.execute("INSERT INTO work VALUES (0, 0, '{}')")
+        raise RuntimeError("killed")
+    assert manifest.work_size(0) == 0
+
+
+def test_work_list_is_replaced_not_appended(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    units = [WorkUnit(item_id=f"x-{i}", attempt=1, seed=i, prompt="p", negative_prompt="")
+             for i in range(5)]
+    manifest.set_work(1, units)
+    manifest.set_work(1, units)  # a replan node re-run after a crash
+    assert manifest.work_size(1) == 5
+    assert [u.item_id for u in manifest.work(1, 1, 3)] == ["x-1", "x-2"]
+    assert units[0].image_id == "x-0-a1"
