@@ -7,12 +7,22 @@ pixels, unit-norm embeddings), so the graph, manifest, checkpoints and store run
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from tools.atomic import write_bytes
 from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem, Verdict
+
+
+def _png(seed: int, side: int = 64) -> bytes:
+    """A small PNG whose pixels depend only on `seed`."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _unit(seed: int, dim: int = 32) -> np.ndarray:
@@ -39,7 +49,7 @@ class FakeGenerator:
             if self.twin_every and seed % self.twin_every == 0:
                 seed = 1  # a near-copy: every such item draws the same picture
             path = Path(out_dir) / f"{item.id}-a{attempt}.png"
-            write_bytes(path, f"fake image seed={seed}".encode())
+            write_bytes(path, _png(seed))
             out.append(GeneratedImage(
                 item_id=item.id, path=str(path), width=64, height=64, backend=self.name,
                 model=self.model, seed=item.seed, prompt=item.prompt,

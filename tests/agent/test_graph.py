@@ -1,0 +1,140 @@
+"""The build graph end to end on stand-in tools: review, batches, retries, budget, resume."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from agent.plan_io import write_plan, write_spec
+from agent.planner import make_plan
+
+from agent.context import BuildContext, Options, Services
+from agent.progress import build_status
+from agent.runner import run_graph
+from agent.spec import DatasetSpec
+from tests.agent.fakes import FakeCritic, FakeGenerator, fake_embedder
+from tools.atomic import write_text
+from tools.build_dir import BuildPaths
+from tools.contracts import Status
+
+
+def make_build(root: Path, *, quota: int = 10, budget: float = 3.0, batch: int = 4) -> BuildPaths:
+    spec = DatasetSpec(
+        name="tiny",
+        classes=[
+            {"name": "glasses", "quota": quota, "attributes": {"eyewear": "glasses"}},
+            {"name": "none", "quota": quota, "attributes": {"eyewear": "none"}},
+        ],
+        factors=[
+            {"name": "gender", "balanced": True, "levels": [{"name": "female"}, {"name": "male"}]}
+        ],
+        budget={"max_attempts_factor": budget, "batch_size": batch},
+        seed=3,
+    )
+    paths = BuildPaths(root)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    write_text(paths.spec_txt, "twenty tiny faces")
+    write_spec(spec, paths.spec_yaml)
+    write_plan(make_plan(spec), paths.plan_yaml)
+    return paths
+
+
+def context(
+    paths: BuildPaths, *, yes: bool = True, reject: float = 0.25, twin_every: int = 0
+) -> BuildContext:
+    services = Services(
+        generator=FakeGenerator(twin_every=twin_every),
+        critic=FakeCritic(reject_share=reject),
+        embedder=fake_embedder,
+    )
+    return BuildContext(paths=paths, options=Options(no_train=True, yes=yes), services=services)
+
+
+def accepted_bytes(paths: BuildPaths) -> dict[str, str]:
+    ctx = BuildContext(paths=paths)
+    return {
+        r.item_id: hashlib.sha256((paths.root / r.path).read_bytes()).hexdigest()
+        for r in ctx.manifest.records(Status.accepted)
+    }
+
+
+def test_review_pauses_until_approved(tmp_path: Path) -> None:
+    paths = make_build(tmp_path / "b")
+    first = run_graph(context(paths))
+    assert first.outcome == "review"
+    assert first.review["plan"].endswith("plan.yaml")
+    done = run_graph(context(paths), resume={"action": "approve"})
+    assert done.outcome == "done"
+
+
+def test_build_retries_rejections_until_every_item_is_accepted(tmp_path: Path) -> None:
+    paths = make_build(tmp_path / "b")
+    ctx = context(paths, reject=0.3)
+    run_graph(ctx)
+    result = run_graph(ctx, resume={"action": "approve"})
+    status = build_status(ctx.plan, ctx.manifest, stop_reason=result.state.get("stop_reason"))
+    assert result.state["stop_reason"] == "complete"
+    assert status["complete"]
+    assert status["total"]["attempts"] > status["total"]["target"]  # some were retried
+    assert all(c["accepted"] == c["target"] == 10 for c in status["classes"].values())
+    assert result.state["round"] >= 1
+    assert ctx.manifest.decisions()  # each retry round logs its reasons
+    assert (paths.dataset / "README.md").exists()
+
+
+def test_budget_spent_exports_what_it_has_and_names_the_shortfall(tmp_path: Path) -> None:
+    paths = make_build(tmp_path / "b", budget=1.0)
+    ctx = context(paths, reject=0.5)
+    run_graph(ctx)
+    result = run_graph(ctx, resume={"action": "approve"})
+    status = build_status(ctx.plan, ctx.manifest)
+    assert result.state["stop_reason"] == "budget"
+    assert status["total"]["attempts"] == 20
+    assert not status["complete"]
+    assert any(c["rejected"].get("blurry") for c in status["classes"].values())
+    assert (paths.dataset / "README.md").exists()
+
+
+def test_near_copies_are_marked_duplicate_and_replaced(tmp_path: Path) -> None:
+    paths = make_build(tmp_path / "b")
+    ctx = context(paths, reject=0.0, twin_every=3)
+    run_graph(ctx)
+    result = run_graph(ctx, resume={"action": "approve"})
+    duplicates = ctx.manifest.records(Status.duplicate)
+    assert duplicates and all(r.duplicate_of for r in duplicates)
+    assert result.state["stop_reason"] == "complete"
+
+
+def test_stop_request_ends_after_a_committed_batch_and_run_continues(tmp_path: Path) -> None:
+    paths = make_build(tmp_path / "stopped")
+    ctx = context(paths)
+    run_graph(ctx)
+    stopped = run_graph(ctx, resume={"action": "approve"}, stop_requested=lambda: True)
+    assert stopped.outcome == "stopped"
+    assert 0 < context(paths).manifest.attempts() < 20
+    finished = run_graph(context(paths))
+    assert finished.outcome == "done"
+
+    reference = make_build(tmp_path / "reference")
+    run_graph(context(reference))
+    run_graph(context(reference), resume={"action": "approve"})
+    assert accepted_bytes(paths) == accepted_bytes(reference)
+
+
+@pytest.mark.parametrize("stop_after", [1, 3, 7])
+def test_resume_from_any_checkpoint_gives_the_same_dataset(tmp_path: Path, stop_after: int) -> None:
+    paths = make_build(tmp_path / "resumed")
+    run_graph(context(paths))
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] >= stop_after
+
+    run_graph(context(paths), resume={"action": "approve"}, stop_requested=stop)
+    run_graph(context(paths))
+    reference = make_build(tmp_path / "reference")
+    run_graph(context(reference))
+    run_graph(context(reference), resume={"action": "approve"})
+    assert accepted_bytes(paths) == accepted_bytes(reference)

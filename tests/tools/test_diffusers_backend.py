@@ -1,0 +1,101 @@
+"""The diffusers backend, driven through the loader users run, on a tiny offline pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.tools.tiny_sd import tiny_sd_once
+from tools.contracts import PlanItem
+from tools.errors import FacetoryError
+from tools.generate import get_generator
+from tools.generate.diffusers_backend import (
+    attention_processors,
+    load_pipeline,
+    resolve_model,
+)
+from tools.generate.provenance import read_provenance
+
+
+@pytest.fixture(scope="module")
+def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # one torch thread: on a small shared CI machine this is ~10x faster for tiny tensors
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield tiny_sd_once(tmp_path_factory.getbasetemp())
+    torch.set_num_threads(threads)
+
+
+def item(i: int, seed: int, **kw) -> PlanItem:
+    return PlanItem(id=f"kid{i}", **{"class": "african"}, seed=seed,
+                    prompt=kw.pop("prompt", "photo of a smiling child"), **kw)
+
+
+def pixels(path: str) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+
+
+def test_txt2img_writes_seeded_images_with_provenance(tiny_sd: Path, tmp_path: Path) -> None:
+    gen = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=2,
+                        device="cpu", batch_size=2)
+    items = [item(0, 11), item(1, 12), item(2, 11, negative_prompt="blurry")]
+    out = gen.generate(items, tmp_path, attempt=1)
+
+    assert [o.item_id for o in out] == ["kid0", "kid1", "kid2"]
+    first = out[0]
+    assert Path(first.path) == tmp_path / "kid0-a1.png"
+    assert (first.width, first.height, first.backend, first.truth) == (64, 64, "diffusers", None)
+    meta = read_provenance(first.path)
+    assert meta["generator"] == "diffusers" and meta["synthetic"] == "true"
+    assert meta["seed"] == "11" and meta["model"] == str(tiny_sd.resolve())
+    assert meta["scheduler"] == "EulerDiscreteScheduler"
+    # different seeds give different images
+    assert np.abs(pixels(out[0].path) - pixels(out[1].path)).mean() > 1.0
+
+
+def test_same_seed_same_image_whatever_the_batch(tiny_sd: Path, tmp_path: Path) -> None:
+    gen = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=2, device="cpu",
+                        batch_size=3)
+    batch = gen.generate([item(0, 5), item(1, 6), item(2, 7)], tmp_path / "batch")
+    alone = gen.generate([item(1, 6)], tmp_path / "alone")
+    diff = np.abs(pixels(batch[1].path) - pixels(alone[0].path))
+    assert diff.max() <= 2  # batched matmuls may round differently, never more
+
+
+def test_pipeline_loads_once_and_uses_sdpa(tiny_sd: Path) -> None:
+    first = load_pipeline(str(tiny_sd), device="cpu")
+    again = load_pipeline(str(tiny_sd) + "/", device="cpu")
+    assert first is again
+    img2img = load_pipeline(str(tiny_sd), kind="image2image", device="cpu")
+    assert img2img.unet is first.unet  # image-to-image reuses the loaded weights
+    assert attention_processors(first) == {"AttnProcessor2_0"}
+
+
+def test_scheduler_is_configurable(tiny_sd: Path, tmp_path: Path) -> None:
+    gen = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=1, device="cpu",
+                        scheduler="euler_a")
+    out = gen.generate([item(0, 3, guidance_scale=1.0)], tmp_path)
+    assert read_provenance(out[0].path)["scheduler"] == "EulerAncestralDiscreteScheduler"
+    bad = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=1, device="cpu",
+                        scheduler="NoSuchScheduler")
+    with pytest.raises(FacetoryError, match="unknown scheduler"):
+        bad.generate([item(0, 3)], tmp_path)
+
+
+def test_missing_model_says_where_it_looked(tmp_path: Path) -> None:
+    with pytest.raises(FacetoryError, match="does not exist"):
+        get_generator("diffusers", model=str(tmp_path / "nowhere"))
+    with pytest.raises(FacetoryError, match="no model_index.json"):
+        resolve_model(str(tmp_path))
+    with pytest.raises(FacetoryError, match="Hugging Face cache"):
+        load_pipeline("facetory-tests/not-a-real-model", device="cpu")
+    with pytest.raises(FacetoryError, match="needs a model"):
+        get_generator("diffusers")
+    with pytest.raises(FacetoryError, match="multiple of 8"):
+        get_generator("diffusers", model=str(tmp_path), image_size=100)

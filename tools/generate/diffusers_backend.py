@@ -1,0 +1,301 @@
+"""The diffusers backends: any text-to-image model (SD 1.5, SDXL and kin) and its img2img twin.
+
+Models come from a local directory or an already-populated Hugging Face cache: facetory never
+downloads at run time (`local_files_only=True`), and says where it looked when a model is
+missing. A pipeline loads once per process and is shared by every generator and augmenter
+that names the same model; the image-to-image pipeline reuses the text-to-image weights.
+
+Determinism: one `torch.Generator` per item, seeded with the item seed and kept on the CPU,
+so an image depends on its own seed only (not on batch size, position or device type, up
+to floating-point differences between devices).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tools.contracts import GeneratedImage, PlanItem
+from tools.errors import FacetoryError
+from tools.generate.base import image_filename
+from tools.generate.provenance import provenance, write_png
+
+#: Short scheduler names accepted besides diffusers class names.
+SCHEDULER_ALIASES = {
+    "euler": "EulerDiscreteScheduler",
+    "euler_a": "EulerAncestralDiscreteScheduler",
+    "ddim": "DDIMScheduler",
+    "dpm++": "DPMSolverMultistepScheduler",
+    "dpmpp": "DPMSolverMultistepScheduler",
+    "lcm": "LCMScheduler",
+    "pndm": "PNDMScheduler",
+    "unipc": "UniPCMultistepScheduler",
+}
+
+_CACHE: dict[tuple[str, str, str, str], Any] = {}
+_LOCK = threading.Lock()
+
+
+def default_device() -> str:
+    """`cuda` when a GPU is visible, else `cpu`."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _quiet() -> None:
+    """Silence progress bars and deprecation chatter; the agent prints its own progress."""
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.set_verbosity_error()
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+
+
+def hub_cache_dir() -> str:
+    """Where a model id is looked up (HF_HUB_CACHE, e.g. ~/.cache/huggingface/hub)."""
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
+
+
+def resolve_model(model: str | None) -> str:
+    """A local pipeline directory as a string, or a hub model id; errors name what is wrong."""
+    if not model or not str(model).strip():
+        raise FacetoryError(
+            "the diffusers backend needs a model: a local pipeline directory or a model id "
+            "already in the Hugging Face cache (set generation.model or --model)"
+        )
+    text = str(model).strip()
+    path = Path(text).expanduser()
+    looks_like_path = text.startswith(("/", ".", "~")) or text.count("/") > 1 or "\\" in text
+    if path.exists():
+        if not path.is_dir() or not (path / "model_index.json").is_file():
+            raise FacetoryError(
+                f"{path} is not a diffusers pipeline directory (no model_index.json); "
+                "save one with pipeline.save_pretrained(dir)"
+            )
+        return str(path.resolve())
+    if looks_like_path:
+        raise FacetoryError(f"model directory {path} does not exist")
+    return text
+
+
+def load_pipeline(
+    model: str | None,
+    *,
+    kind: str = "text2image",
+    device: str | None = None,
+    dtype: str | None = None,
+) -> Any:
+    """The pipeline for `model`, loaded once per process (thread-safe).
+
+    kind: `text2image` or `image2image` (built from the text-to-image pipeline's modules).
+    dtype: `float16` or `float32`; default float16 on CUDA, float32 on CPU.
+    """
+    if kind not in ("text2image", "image2image"):
+        raise FacetoryError(f"unknown pipeline kind {kind!r}: use text2image or image2image")
+    source = resolve_model(model)
+    device = device or default_device()
+    dtype = dtype or ("float16" if device.startswith("cuda") else "float32")
+    key = (source, device, dtype, kind)
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        import torch
+        from diffusers import AutoPipelineForImage2Image
+
+        _quiet()
+        if kind == "image2image":
+            base = _CACHE.get((source, device, dtype, "text2image"))
+            if base is None:
+                base = _load_text2image(source, device, getattr(torch, dtype))
+                _CACHE[(source, device, dtype, "text2image")] = base
+            pipe = AutoPipelineForImage2Image.from_pipe(base)
+        else:
+            pipe = _load_text2image(source, device, getattr(torch, dtype))
+        pipe.set_progress_bar_config(disable=True)
+        _CACHE[key] = pipe
+        return pipe
+
+
+def _dtype_kwarg(torch_dtype: Any) -> dict[str, Any]:
+    """diffusers >= 0.36 takes `dtype`; older releases only know `torch_dtype`."""
+    try:
+        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: F401
+    except ImportError:
+        return {"torch_dtype": torch_dtype}
+    return {"dtype": torch_dtype}
+
+
+def _load_text2image(source: str, device: str, torch_dtype: Any) -> Any:
+    from diffusers import AutoPipelineForText2Image
+
+    try:
+        pipe = AutoPipelineForText2Image.from_pretrained(
+            source, local_files_only=True, **_dtype_kwarg(torch_dtype)
+        )
+    except (OSError, ValueError) as exc:
+        where = source if Path(source).is_dir() else f"the Hugging Face cache at {hub_cache_dir()}"
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise FacetoryError(
+            f"cannot load model {source!r} (looked in {where}): {detail} - facetory never "
+            "downloads at run time; fetch it on a connected machine with "
+            f"`huggingface-cli download {source}` or pass a local pipeline directory"
+        ) from exc
+    try:
+        pipe = pipe.to(device)
+    except (RuntimeError, AssertionError) as exc:
+        raise FacetoryError(f"cannot move model to device {device!r}: {exc}") from exc
+    return pipe
+
+
+def attention_processors(pipe: Any) -> set[str]:
+    """Names of the attention processors in the denoiser (AttnProcessor2_0 is SDPA)."""
+    denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
+    procs = getattr(denoiser, "attn_processors", {}) or {}
+    return {type(p).__name__ for p in procs.values()}
+
+
+def set_scheduler(pipe: Any, name: str | None) -> None:
+    """Swap the pipeline's scheduler by class name or alias (e.g. `lcm`, `euler_a`)."""
+    if not name:
+        return
+    import diffusers
+
+    cls_name = SCHEDULER_ALIASES.get(name.lower(), name)
+    cls = getattr(diffusers, cls_name, None)
+    if cls is None or not hasattr(cls, "from_config"):
+        known = ", ".join(sorted(SCHEDULER_ALIASES))
+        raise FacetoryError(f"unknown scheduler {name!r}: use a diffusers class name or {known}")
+    if type(pipe.scheduler).__name__ != cls_name:
+        pipe.scheduler = cls.from_config(pipe.scheduler.config)
+
+
+def default_prompt(item: PlanItem) -> str:
+    """A plain prompt from the class and attributes, for items the planner left without one."""
+    words = [f"{level} {factor.replace('_', ' ')}" for factor, level in item.attributes.items()]
+    subject = item.class_name.replace("_", " ")
+    return ", ".join([f"a photo of a {subject} face", *words])
+
+
+def torch_generator(seed: int) -> Any:
+    """A CPU torch.Generator for `seed` (CPU generators make results device-independent)."""
+    import torch
+
+    return torch.Generator(device="cpu").manual_seed(int(seed) % (2**63))
+
+
+class DiffusersGenerator:
+    """Text-to-image generation with any diffusers pipeline, batched and seeded per item."""
+
+    name = "diffusers"
+
+    def __init__(
+        self,
+        model: str | None,
+        *,
+        image_size: int = 512,
+        steps: int = 30,
+        guidance_scale: float = 7.5,
+        device: str | None = None,
+        scheduler: str | None = None,
+        batch_size: int = 4,
+        dtype: str | None = None,
+    ) -> None:
+        if image_size % 8 or image_size < 64:
+            raise FacetoryError(
+                "image_size must be a multiple of 8 and at least 64 for diffusers, "
+                f"got {image_size}"
+            )
+        if steps < 1:
+            raise FacetoryError(f"steps must be at least 1, got {steps}")
+        self.model = resolve_model(model)
+        self.image_size = image_size
+        self.steps = steps
+        self.guidance_scale = guidance_scale
+        self.device = device
+        self.scheduler = scheduler
+        self.batch_size = max(1, batch_size)
+        self.dtype = dtype
+
+    @property
+    def pipeline(self) -> Any:
+        """The shared text-to-image pipeline (loaded on first use)."""
+        return load_pipeline(self.model, kind="text2image", device=self.device, dtype=self.dtype)
+
+    def generate(
+        self, items: Sequence[PlanItem], out_dir: Path, *, attempt: int = 0
+    ) -> list[GeneratedImage]:
+        """Generate each item; items sharing a guidance scale run in batches."""
+        out_dir = Path(out_dir)
+        pipe = self.pipeline
+        set_scheduler(pipe, self.scheduler)
+        results: list[GeneratedImage] = []
+        for batch in _batches(items, self.batch_size, self.guidance_scale):
+            guidance = batch[0].guidance_scale
+            guidance = self.guidance_scale if guidance is None else guidance
+            prompts = [it.prompt or default_prompt(it) for it in batch]
+            negatives = [it.negative_prompt for it in batch]
+            t0 = time.perf_counter()
+            try:
+                out = pipe(
+                    prompt=prompts,
+                    negative_prompt=negatives if any(negatives) else None,
+                    num_inference_steps=self.steps,
+                    guidance_scale=guidance,
+                    height=self.image_size,
+                    width=self.image_size,
+                    generator=[torch_generator(it.seed) for it in batch],
+                )
+            except (RuntimeError, ValueError, TypeError) as exc:
+                raise FacetoryError(
+                    f"diffusers generation failed for {batch[0].id}: {exc}"
+                ) from exc
+            per_item = (time.perf_counter() - t0) * 1e3 / len(batch)
+            for item, image, prompt in zip(batch, out.images, prompts, strict=True):
+                path = out_dir / image_filename(item, attempt)
+                t1 = time.perf_counter()
+                fields = provenance(
+                    generator=self.name, model=self.model, seed=item.seed, prompt=prompt,
+                    item_id=item.id, steps=self.steps, guidance_scale=guidance,
+                    scheduler=type(pipe.scheduler).__name__,
+                )
+                write_png(path, image.convert("RGB"), fields)
+                results.append(
+                    GeneratedImage(
+                        item_id=item.id,
+                        path=str(path),
+                        width=image.width,
+                        height=image.height,
+                        backend=self.name,
+                        model=self.model,
+                        seed=item.seed,
+                        prompt=prompt,
+                        timings_ms={"generate": per_item,
+                                    "write": (time.perf_counter() - t1) * 1e3},
+                        truth=None,
+                    )
+                )
+        return results
+
+
+def _batches(
+    items: Sequence[PlanItem], size: int, default_guidance: float
+) -> list[list[PlanItem]]:
+    """Consecutive runs of items with the same guidance scale, at most `size` long."""
+    batches: list[list[PlanItem]] = []
+    for item in items:
+        g = default_guidance if item.guidance_scale is None else item.guidance_scale
+        last = batches[-1] if batches else None
+        if last is not None and len(last) < size:
+            lg = default_guidance if last[0].guidance_scale is None else last[0].guidance_scale
+            if lg == g:
+                last.append(item)
+                continue
+        batches.append([item])
+    return batches

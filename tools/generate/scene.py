@@ -1,0 +1,248 @@
+"""From a plan item's attributes to what the procedural renderer will draw.
+
+Every canonical factor gets a level: the one the plan asked for, else a default drawn from the
+identity (skin tone, gender, hair, eye colour, age) or from the image seed (expression, pose,
+eyewear, background...). Random draws happen in a fixed order whatever the attributes are, so
+changing one attribute of an item changes only that attribute in the picture.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tools.generate.identity import Identity
+from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS
+
+#: Monk Skin Tone scale swatches (sRGB), monk_1 lightest to monk_10 darkest.
+MONK_RGB: dict[str, tuple[int, int, int]] = {
+    "monk_1": (246, 237, 228),
+    "monk_2": (243, 231, 219),
+    "monk_3": (247, 234, 208),
+    "monk_4": (234, 218, 186),
+    "monk_5": (215, 189, 150),
+    "monk_6": (160, 126, 86),
+    "monk_7": (130, 92, 67),
+    "monk_8": (96, 65, 52),
+    "monk_9": (58, 49, 42),
+    "monk_10": (41, 36, 32),
+}
+HAIR_RGB: dict[str, tuple[int, int, int]] = {
+    "black": (28, 24, 22),
+    "brown": (92, 60, 36),
+    "blond": (212, 176, 108),
+    "red": (158, 72, 36),
+    "grey": (150, 148, 145),
+    "white": (226, 224, 218),
+}
+IRIS_RGB: dict[str, tuple[int, int, int]] = {
+    "brown": (96, 58, 30),
+    "blue": (70, 125, 185),
+    "green": (76, 135, 78),
+    "hazel": (140, 104, 52),
+    "grey": (128, 140, 152),
+}
+#: Light direction (x right, y down, z toward the camera) per lighting level.
+LIGHT_DIR: dict[str, tuple[float, float, float]] = {
+    "front": (0.0, -0.35, 1.0),
+    "left": (-0.7, -0.25, 0.7),
+    "right": (0.7, -0.25, 0.7),
+    "top": (0.0, -0.7, 0.75),
+}
+#: Grey blend of hair by age when the plan does not fix the hair colour.
+AGE_GREY = {"middle_aged": 0.25, "elderly": 0.6, "old": 0.88}
+
+_NUM = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?")
+
+
+@dataclass
+class FaceSpec:
+    """Everything needed to draw one face; `attributes` is its ground truth."""
+
+    identity: Identity
+    attributes: dict[str, str]
+    yaw: float  # degrees, positive turns the face toward the image right
+    roll: float  # degrees, positive rotates clockwise in the image
+    hair_grey: float  # 0..1 blend toward grey/white
+    beard: str  # none | stubble | moustache | beard
+    hat_style: int
+    hat_rgb: tuple[int, int, int]
+    mask_rgb: tuple[int, int, int]
+    frame_rgb: tuple[int, int, int]
+    cloth_rgb: tuple[int, int, int]
+    gaze: float  # iris shift, -1..1 of the room in the eye
+    identity_key: str | None = None
+
+
+@dataclass
+class SceneSpec:
+    """One image: the background, the light and the faces."""
+
+    background: str
+    lighting: str
+    bg_rgb: tuple[tuple[int, int, int], tuple[int, int, int]]
+    bg_layout: tuple[float, ...]
+    faces: list[FaceSpec] = field(default_factory=list)
+
+
+def norm_level(value: str) -> str:
+    """Lower-case snake form, so 'Young adult' and 'young-adult' meet 'young_adult'."""
+    return re.sub(r"[\s\-]+", "_", value.strip().lower())
+
+
+def canonical_attributes(requested: Mapping[str, str]) -> dict[str, str]:
+    """The requested levels of factors the renderer draws, with aliases resolved.
+
+    Numeric age levels ('4-12', '70') become an age group when no age group is asked for,
+    skin tones written as '5' or 'mst_5' become 'monk_5'. Unknown factors and levels are
+    left out: they only shape prompts.
+    """
+    out: dict[str, str] = {}
+    for raw_factor, raw_level in requested.items():
+        factor = norm_level(raw_factor)
+        level = norm_level(str(raw_level))
+        if factor == "skin_tone":
+            digits = re.sub(r"^(monk|mst)_?", "", level)
+            level = f"monk_{digits}" if digits.isdigit() else level
+        if factor in FACTORS and level in FACTORS[factor]:
+            out[factor] = level
+    if "age_group" not in out:
+        for raw_factor, raw_level in requested.items():
+            if norm_level(raw_factor) in ("age", "age_years") and (
+                group := age_group_of(str(raw_level))
+            ):
+                out["age_group"] = group
+    return out
+
+
+def age_group_of(level: str) -> str | None:
+    """The age group holding the middle of a numeric age level such as '4-12'."""
+    match = _NUM.match(level)
+    if not match:
+        return None
+    low = float(match.group(1))
+    high = float(match.group(2)) if match.group(2) else low
+    middle = (low + high) / 2
+    for group, (lo, hi) in AGE_GROUP_YEARS.items():
+        if lo <= middle < hi:
+            return group
+    return "old" if middle >= 0 else None
+
+
+def _pick(u: float, levels: tuple[str, ...], weights: tuple[float, ...]) -> str:
+    cum = np.cumsum(weights) / sum(weights)
+    return levels[min(int(np.searchsorted(cum, u, side="right")), len(levels) - 1)]
+
+
+def _rgb(v: np.ndarray) -> tuple[int, int, int]:
+    return int(v[0]), int(v[1]), int(v[2])
+
+
+def resolve_face(
+    requested: Mapping[str, str], ident: Identity, rng: np.random.Generator
+) -> FaceSpec:
+    """Levels for every canonical factor plus the continuous parameters of one face."""
+    req = canonical_attributes(requested)
+    v = rng.random(24)  # fixed number of draws: attributes change only what they name
+    attrs: dict[str, str] = {}
+
+    # identity-stable appearance
+    if "skin_tone" in req:
+        attrs["skin_tone"] = req["skin_tone"]
+    else:
+        lo, hi = ETHNICITY_SKIN_TONES.get(req.get("ethnicity", ""), (1, 10))
+        attrs["skin_tone"] = f"monk_{lo + min(int(ident.skin_u * (hi - lo + 1)), hi - lo)}"
+    if "ethnicity" in req:
+        attrs["ethnicity"] = req["ethnicity"]
+    attrs["gender"] = req.get("gender") or ("female" if ident.gender_u < 0.5 else "male")
+    attrs["age_group"] = req.get("age_group") or _pick(
+        ident.age_u, FACTORS["age_group"], (0.1, 0.1, 0.4, 0.2, 0.12, 0.08)
+    )
+    female = attrs["gender"] == "female"
+    young = attrs["age_group"] in ("child", "teenager")
+    if "hair_style" in req:
+        attrs["hair_style"] = req["hair_style"]
+    else:
+        weights = (0.15, 0.5, 0.15, 0.0, 0.2) if female else (0.65, 0.08, 0.15, 0.12, 0.0)
+        style = _pick(ident.hair_style_u, FACTORS["hair_style"], weights)
+        attrs["hair_style"] = "short" if style == "bald" and young else style
+    tone = int(attrs["skin_tone"].split("_")[1])
+    if "hair_color" in req:
+        attrs["hair_color"] = req["hair_color"]
+        grey = 0.0
+    else:
+        light = (0.3, 0.35, 0.22, 0.13) if tone <= 4 else (0.75, 0.22, 0.02, 0.01)
+        attrs["hair_color"] = _pick(
+            ident.hair_color_u, ("black", "brown", "blond", "red"), light
+        )
+        grey = AGE_GREY.get(attrs["age_group"], 0.0)
+        if grey >= 0.5:
+            attrs["hair_color"] = "white" if grey > 0.8 else "grey"
+    if "eye_color" in req:
+        attrs["eye_color"] = req["eye_color"]
+    else:
+        weights = (0.45, 0.25, 0.1, 0.12, 0.08) if tone <= 4 else (0.9, 0.02, 0.02, 0.05, 0.01)
+        attrs["eye_color"] = _pick(ident.eye_color_u, FACTORS["eye_color"], weights)
+
+    # image-level variation
+    def level(factor: str, u: float, weights: tuple[float, ...]) -> str:
+        return req.get(factor) or _pick(u, FACTORS[factor], weights)
+
+    attrs["expression"] = level("expression", v[0], (0.45, 0.35, 0.05, 0.05, 0.05, 0.05))
+    attrs["eyes"] = level("eyes", v[1], (0.95, 0.05))
+    attrs["head_pose"] = level("head_pose", v[2], (0.7, 0.12, 0.12, 0.06))
+    attrs["eyewear"] = level("eyewear", v[3], (0.8, 0.15, 0.05))
+    attrs["hat"] = level("hat", v[4], (0.9, 0.1))
+    attrs["mask"] = level("mask", v[5], (0.97, 0.03))
+
+    pose = attrs["head_pose"]
+    yaw = float(-5 + 10 * v[6])
+    roll = float(-4 + 8 * v[7])
+    if pose in ("left", "right"):
+        yaw = (16 + 10 * v[6]) * (-1 if pose == "left" else 1)
+    elif pose == "tilted":
+        roll = (12 + 8 * v[7]) * (1 if v[8] < 0.5 else -1)
+    beard = "none"
+    if not female and not young:
+        beard = _pick(ident.beard_u, ("none", "stubble", "moustache", "beard"), (55, 20, 10, 15))
+    hat_palette = np.array([[40, 40, 48], [150, 30, 35], [30, 60, 120], [200, 180, 140],
+                            [60, 90, 50], [230, 230, 230]])
+    mask_palette = np.array([[150, 190, 222], [236, 236, 236], [120, 150, 200], [200, 215, 230],
+                             [40, 40, 44]])
+    frame_palette = np.array([[20, 20, 22], [90, 50, 30], [150, 150, 158], [30, 30, 80]])
+    cloth = 40 + 180 * np.array([v[13], v[14], v[15]])
+    return FaceSpec(
+        identity=ident,
+        attributes=attrs,
+        yaw=yaw,
+        roll=roll,
+        hair_grey=grey,
+        beard=beard,
+        hat_style=int(v[9] * 3),
+        hat_rgb=_rgb(hat_palette[int(v[10] * len(hat_palette))]),
+        mask_rgb=_rgb(mask_palette[int(v[11] * len(mask_palette))]),
+        frame_rgb=_rgb(frame_palette[int(v[12] * len(frame_palette))]),
+        cloth_rgb=_rgb(cloth),
+        gaze=float(-0.25 + 0.5 * v[16]),
+        identity_key=None,
+    )
+
+
+def resolve_scene(requested: Mapping[str, str], rng: np.random.Generator) -> SceneSpec:
+    """Background and lighting for the whole image (shared by all its faces)."""
+    req = canonical_attributes(requested)
+    v = rng.random(16)
+    background = req.get("background") or _pick(v[0], FACTORS["background"], (1, 1, 1, 1))
+    lighting = req.get("lighting") or _pick(v[1], FACTORS["lighting"], (0.55, 0.15, 0.15, 0.15))
+    hue = rng.random((2, 3))
+    first = 35 + 200 * hue[0]
+    second = 35 + 200 * hue[1]
+    return SceneSpec(
+        background=background,
+        lighting=lighting,
+        bg_rgb=(_rgb(first), _rgb(second)),
+        bg_layout=tuple(float(x) for x in v[2:]),
+    )
