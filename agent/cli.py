@@ -41,3 +41,17 @@ def main() -> None:
     except FacetoryError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
+
+
+# Commands live in their own modules; each registers here with one import and one line.
+from agent.commands_plan import approve_command, plan_command, review_command  # noqa: E402
+
+app.command("plan")(plan_command)
+app.command("review")(review_command)
+app.command("approve")(approve_command)
+
+from agent.commands_run import build_command, run_command, status_command  # noqa: E402
+
+app.command("run")(run_command)
+app.command("status")(status_command)
+app.command("build")(build_command)

@@ -1,21 +1,41 @@
 """The dataset specification: what a person asked for, as a validated pydantic model.
 
 Everything downstream (planner, generators, critic thresholds, budget) reads this model.
-A spec comes from plain language (`agent.parse`) or is written directly as YAML.
+A spec comes from plain language (`agent.parse`) or is written directly as YAML
+(`DatasetSpec.from_yaml`). Every rule that can be checked without planning is checked here,
+so a bad request fails before anything is written, with one line that names the field.
+
+Regenerate `specs/schema.json` with `python -m agent.spec specs/schema.json`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from typing import Literal
+import sys
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tools.errors import FacetoryError
+from tools.vocabulary import AGE_GROUP_YEARS, FACTORS
 
 MAX_IMAGES = 10_000_000
 _SLUG_BAD = re.compile(r"[^a-z0-9]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FACTOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: Factors fixed per synthetic person by default in identity datasets.
+INTRINSIC_FACTORS = ("skin_tone", "gender", "ethnicity", "eye_color")
 
 
 class SpecError(FacetoryError):
@@ -28,6 +48,41 @@ def slugify(text: str) -> str:
     return slug or "class"
 
 
+def _label(text: str) -> str:
+    """A label shown to people and written to files: one line, not empty, not huge."""
+    text = text.strip()
+    if not text:
+        raise ValueError("must not be empty")
+    if _CONTROL.search(text):
+        raise ValueError(f"{text!r} contains control characters")
+    if len(text) > 100:
+        raise ValueError(f"'{text[:40]}...' is longer than 100 characters")
+    return text
+
+
+Label = Annotated[str, AfterValidator(_label)]
+
+
+def _factor_name(name: str) -> str:
+    if not _FACTOR_NAME.match(name):
+        raise ValueError(
+            f"factor name {name!r} must be lowercase letters, digits and underscores "
+            "(e.g. skin_tone)"
+        )
+    return name
+
+
+FactorName = Annotated[str, AfterValidator(_factor_name)]
+
+
+def age_group_of(years: float) -> str:
+    """The vocabulary age group that contains an age in years."""
+    for group, (low, high) in AGE_GROUP_YEARS.items():
+        if low <= years < high:
+            return group
+    return "old" if years >= 0 else "child"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -35,39 +90,65 @@ class _Model(BaseModel):
 class Level(_Model):
     """One level of a factor with its target share (None: share the remainder equally)."""
 
-    name: str
+    name: Label
     proportion: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class NumericRange(_Model):
-    """A numeric attribute (e.g. age in years) bucketed into `bins` equal-width levels."""
+    """A numeric attribute (e.g. age in years) bucketed into levels.
+
+    Either `bins` equal-width buckets over [low, high], or explicit bucket `edges`
+    (low, inner edges..., high), e.g. ages 10-30 split at the age-group boundaries 15 and 20.
+    """
 
     low: float
     high: float
     bins: int = Field(default=3, ge=1, le=100)
+    edges: list[float] | None = None
     unit: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> NumericRange:
         if self.high <= self.low:
             raise ValueError(f"range high ({self.high:g}) must be above low ({self.low:g})")
+        if self.edges is not None:
+            edges = self.edges
+            if len(edges) < 2 or edges[0] != self.low or edges[-1] != self.high:
+                raise ValueError(f"edges must run from low ({self.low:g}) to high ({self.high:g})")
+            if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+                raise ValueError(f"edges must increase, got {edges}")
+            self.bins = len(edges) - 1
         return self
+
+    def bounds(self) -> list[tuple[float, float]]:
+        """(low, high) of every bucket; the last bucket includes `high`."""
+        if self.edges is not None:
+            e = self.edges
+        else:
+            width = (self.high - self.low) / self.bins
+            e = [self.low + i * width for i in range(self.bins)] + [self.high]
+        return list(zip(e, e[1:], strict=False))
 
     def level_names(self) -> list[str]:
         """Bucket names such as `4-6`, covering [low, high] without gaps."""
-        integral = float(self.low).is_integer() and float(self.high).is_integer()
-        width = (self.high - self.low) / self.bins
+        bounds = self.bounds()
+        integral = all(float(x).is_integer() for b in bounds for x in b)
+        width = min(hi - lo for lo, hi in bounds)
         names = []
-        for i in range(self.bins):
-            lo = self.low + i * width
-            hi = self.low + (i + 1) * width
-            if integral and width >= 1:
-                lo_i = math.ceil(lo) if i else int(self.low)
-                hi_i = math.ceil(hi) - 1 if i < self.bins - 1 else int(self.high)
+        for i, (lo, hi) in enumerate(bounds):
+            last = i == len(bounds) - 1
+            if integral or width >= 1:
+                lo_i = math.ceil(lo)
+                hi_i = int(self.high) if last else math.ceil(hi) - 1
                 names.append(f"{lo_i}-{hi_i}" if hi_i > lo_i else f"{lo_i}")
             else:
                 names.append(f"{lo:g}-{hi:g}")
+        if len(set(names)) != len(names):
+            names = [f"{lo:g}-{hi:g}" for lo, hi in bounds]
         return names
+
+    def midpoints(self) -> list[float]:
+        return [(lo + hi) / 2 for lo, hi in self.bounds()]
 
 
 class Factor(_Model):
@@ -76,9 +157,10 @@ class Factor(_Model):
     `balanced` spreads images equally over the levels; otherwise each level's proportion is
     used, levels without one share what is left. `scope="identity"` factors are fixed per
     synthetic person (e.g. skin tone), `image` factors vary from image to image.
+    A factor with one level fixes that level for every image ("all frontal").
     """
 
-    name: str
+    name: FactorName
     levels: list[Level] = Field(default_factory=list)
     numeric: NumericRange | None = None
     balanced: bool = False
@@ -90,20 +172,45 @@ class Factor(_Model):
             self.levels = [Level(name=n) for n in self.numeric.level_names()]
         if not self.levels:
             raise ValueError(f"factor '{self.name}' has no levels")
+        if self.numeric is not None and len(self.levels) != self.numeric.bins:
+            raise ValueError(
+                f"factor '{self.name}' has {len(self.levels)} levels for {self.numeric.bins} "
+                "numeric buckets"
+            )
         names = [lv.name for lv in self.levels]
         if len(set(names)) != len(names):
             raise ValueError(f"factor '{self.name}' repeats a level")
-        given = sum(lv.proportion or 0.0 for lv in self.levels)
-        if given > 1.0 + 1e-6:
+        known = FACTORS.get(self.name)
+        if known is not None and self.numeric is None:
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise ValueError(
+                    f"factor '{self.name}' has unknown level(s) {', '.join(unknown)}; "
+                    f"known levels: {', '.join(known)}"
+                )
+        given = [lv for lv in self.levels if lv.proportion is not None]
+        if self.balanced and given:
+            raise ValueError(f"factor '{self.name}' is balanced but also gives proportions")
+        total = sum(lv.proportion or 0.0 for lv in given)
+        if total > 1.0 + 1e-6:
             raise ValueError(
-                f"factor '{self.name}' proportions add up to {given * 100:.0f}% (over 100%)"
+                f"factor '{self.name}' proportions add up to {total * 100:g}% (over 100%)"
             )
-        open_levels = [lv for lv in self.levels if lv.proportion is None]
-        if not open_levels and abs(given - 1.0) > 1e-6 and not self.balanced:
-            raise ValueError(
-                f"factor '{self.name}' proportions add up to {given * 100:.0f}%, not 100%"
-            )
+        open_levels = [lv.name for lv in self.levels if lv.proportion is None]
+        if not self.balanced:
+            if not open_levels and abs(total - 1.0) > 1e-6:
+                raise ValueError(
+                    f"factor '{self.name}' proportions add up to {total * 100:g}%, not 100%"
+                )
+            if open_levels and total > 1.0 - 1e-9 and given:
+                raise ValueError(
+                    f"factor '{self.name}': the given proportions leave nothing for "
+                    f"{', '.join(open_levels)}"
+                )
         return self
+
+    def level_names(self) -> list[str]:
+        return [lv.name for lv in self.levels]
 
     def targets(self) -> dict[str, float]:
         """Target share of every level, summing to 1."""
@@ -116,12 +223,25 @@ class Factor(_Model):
             lv.name: (lv.proportion if lv.proportion is not None else rest) for lv in self.levels
         }
 
+    def derived(self) -> dict[str, dict[str, str]]:
+        """Attributes implied by each level: a numeric `age` bucket implies its age group.
+
+        The renderer and critic read `age_group`; a numeric age factor therefore also fixes
+        the age group of every image, taken at the bucket's midpoint.
+        """
+        if self.numeric is None or self.name != "age":
+            return {}
+        return {
+            name: {"age_group": age_group_of(mid)}
+            for name, mid in zip(self.level_names(), self.numeric.midpoints(), strict=True)
+        }
+
 
 class ClassSpec(_Model):
-    """One target class: its label, a directory-safe slug, quota and fixed attribute levels."""
+    """One target class: its label (any text), a directory-safe slug, quota and fixed levels."""
 
-    name: str
-    description: str = ""
+    name: Label
+    description: str = Field(default="", max_length=500)
     quota: int = Field(ge=1, le=MAX_IMAGES)
     attributes: dict[str, str] = Field(default_factory=dict)
     """Levels fixed for every image of the class, e.g. {"eyewear": "glasses"}."""
@@ -138,8 +258,8 @@ class Constraint(_Model):
     `when={"eyes": "closed"}, forbid={"eyewear": ["sunglasses"]}`.
     """
 
-    when: dict[str, str]
-    forbid: dict[str, list[str]]
+    when: dict[str, str] = Field(min_length=1)
+    forbid: dict[str, list[str]] = Field(min_length=1)
 
     def allows(self, attributes: dict[str, str]) -> bool:
         if any(attributes.get(f) != lv for f, lv in self.when.items()):
@@ -148,8 +268,20 @@ class Constraint(_Model):
 
     def describe(self) -> str:
         when = " and ".join(f"{f}={lv}" for f, lv in self.when.items())
-        forbid = "; ".join(f"{f} in {lvs}" for f, lvs in self.forbid.items())
+        forbid = " nor ".join(f"{f}={' or '.join(lvs)}" for f, lvs in self.forbid.items())
         return f"when {when}, not {forbid}"
+
+    def conjunctions(self) -> list[dict[str, str]]:
+        """The forbidden combinations, one per forbidden level (factor -> level each)."""
+        out = []
+        for fac, levels in self.forbid.items():
+            for level in levels:
+                combo = dict(self.when)
+                if fac in combo and combo[fac] != level:
+                    continue  # can never hold together
+                combo[fac] = level
+                out.append(combo)
+        return out
 
 
 class Identities(_Model):
@@ -188,6 +320,9 @@ class Splits(_Model):
             raise ValueError(f"split ratios add up to {total:g}, not 1")
         return self
 
+    def shares(self) -> dict[str, float]:
+        return {"train": self.train, "val": self.val, "test": self.test}
+
 
 class Generation(_Model):
     """Which generator draws the images and how."""
@@ -199,24 +334,24 @@ class Generation(_Model):
     """Procedural only: share of images with a diffusion-like defect (for testing the critic)."""
     steps: int = Field(default=30, ge=1, le=1000)
     guidance_scale: float = Field(default=7.5, ge=0.0, le=50.0)
-    style: str = "photorealistic"
+    style: str = Field(default="photorealistic", max_length=200)
 
 
 class Augmentation(_Model):
     """Text-guided variants of accepted images, e.g. 1 variant with expression=smile."""
 
-    name: str
+    name: Label
     variants: int = Field(default=1, ge=1, le=100)
     attributes: dict[str, str] = Field(default_factory=dict)
-    prompt: str = ""
+    prompt: str = Field(default="", max_length=1000)
     strength: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
 class DatasetSpec(_Model):
     """A complete, validated description of a synthetic face dataset."""
 
-    name: str = "dataset"
-    subject: str = "faces"
+    name: Label = "dataset"
+    subject: Label = "faces"
     task: Literal["detect", "classify"] = "detect"
     classes: list[ClassSpec]
     factors: list[Factor] = Field(default_factory=list)
@@ -229,13 +364,16 @@ class DatasetSpec(_Model):
     splits: Splits = Field(default_factory=Splits)
     generation: Generation = Field(default_factory=Generation)
     augmentations: list[Augmentation] = Field(default_factory=list)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
     @field_validator("classes")
     @classmethod
     def _classes(cls, classes: list[ClassSpec]) -> list[ClassSpec]:
         if not classes:
             raise ValueError("a spec needs at least one class")
+        names = [c.name for c in classes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a class is listed twice: {names}")
         slugs = [c.slug for c in classes]
         if len(set(slugs)) != len(slugs):
             raise ValueError(f"class names collide once made directory-safe: {slugs}")
@@ -256,12 +394,26 @@ class DatasetSpec(_Model):
             raise ValueError(f"{total:,} images is over the limit of {MAX_IMAGES:,}")
         names = [f.name for f in self.factors]
         if len(set(names)) != len(names):
-            raise ValueError("a factor is listed twice")
-        known = {f.name: {lv.name for lv in f.levels} for f in self.factors}
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(f"factor {', '.join(twice)} is listed twice")
+        self._check_age()
+        known = {f.name: set(f.level_names()) for f in self.factors}
+        derived = self.derived_levels()
         for c in self.classes:
             for fac, lv in c.attributes.items():
+                _factor_name(fac)
                 if fac in known and lv not in known[fac]:
                     raise ValueError(f"class '{c.name}' fixes {fac}={lv}, not a level of {fac}")
+                if fac not in known and fac in FACTORS and lv not in FACTORS[fac]:
+                    raise ValueError(
+                        f"class '{c.name}' fixes {fac}={lv}; known levels: "
+                        f"{', '.join(FACTORS[fac])}"
+                    )
+                if fac in derived and derived[fac] != {lv}:
+                    raise ValueError(
+                        f"class '{c.name}' fixes {fac}={lv}, but the age range gives "
+                        f"{', '.join(sorted(derived[fac]))}"
+                    )
         for con in self.constraints:
             for fac, lv in con.when.items():
                 if fac not in known or lv not in known[fac]:
@@ -269,15 +421,48 @@ class DatasetSpec(_Model):
             for fac, lvs in con.forbid.items():
                 bad = [lv for lv in lvs if fac not in known or lv not in known[fac]]
                 if bad:
-                    raise ValueError(f"constraint '{con.describe()}' names unknown {fac}={bad}")
-        if self.identities is not None:
-            people = self.identities.count * self.identities.images_per_identity
-            if people != total:
-                raise ValueError(
-                    f"{self.identities.count} identities x {self.identities.images_per_identity}"
-                    f" images = {people}, but the class quotas add up to {total}"
-                )
+                    raise ValueError(
+                        f"constraint '{con.describe()}' names unknown {fac}={', '.join(bad)}"
+                    )
+        for aug in self.augmentations:
+            for fac, lv in aug.attributes.items():
+                if fac in FACTORS and lv not in FACTORS[fac]:
+                    raise ValueError(
+                        f"augmentation '{aug.name}' asks for {fac}={lv}; known levels: "
+                        f"{', '.join(FACTORS[fac])}"
+                    )
+        self._check_identities()
         return self
+
+    def _check_age(self) -> None:
+        age = self.factor("age")
+        if age is not None and age.numeric is not None and self.factor("age_group") is not None:
+            raise ValueError(
+                "give either a numeric age range or age groups, not both (the age range "
+                "already sets each image's age group)"
+            )
+
+    def _check_identities(self) -> None:
+        scoped = [f.name for f in self.factors if f.scope == "identity"]
+        if self.identities is None:
+            if scoped:
+                raise ValueError(
+                    f"factor {', '.join(scoped)} is per identity, but the spec has no identities"
+                )
+            return
+        per = self.identities.images_per_identity
+        people = self.identities.count * per
+        if people != self.total:
+            raise ValueError(
+                f"{self.identities.count} identities x {per} images = {people}, "
+                f"but the class quotas add up to {self.total}"
+            )
+        for c in self.classes:
+            if c.quota % per:
+                raise ValueError(
+                    f"class '{c.name}' quota {c.quota} is not a multiple of {per} images "
+                    "per identity"
+                )
 
     @property
     def total(self) -> int:
@@ -286,6 +471,113 @@ class DatasetSpec(_Model):
     def factor(self, name: str) -> Factor | None:
         return next((f for f in self.factors if f.name == name), None)
 
+    def class_spec(self, name: str) -> ClassSpec | None:
+        return next((c for c in self.classes if c.name == name), None)
+
     def faces_range(self) -> tuple[int, int]:
         fpi = self.faces_per_image
-        return (fpi, fpi) if isinstance(fpi, int) else fpi
+        return (fpi, fpi) if isinstance(fpi, int) else (fpi[0], fpi[1])
+
+    def derived_levels(self) -> dict[str, set[str]]:
+        """Attribute -> the levels that factors can imply for it (e.g. age -> age_group)."""
+        out: dict[str, set[str]] = {}
+        for f in self.factors:
+            for implied in f.derived().values():
+                for attr, level in implied.items():
+                    out.setdefault(attr, set()).add(level)
+        return out
+
+    def attribute_names(self) -> list[str]:
+        """Every attribute a plan item of this spec can carry, in display order."""
+        names = [f.name for f in self.factors]
+        for attr in self.derived_levels():
+            if attr not in names:
+                names.append(attr)
+        for c in self.classes:
+            for attr in c.attributes:
+                if attr not in names:
+                    names.append(attr)
+        return names
+
+    # --- YAML -----------------------------------------------------------------------------
+    def to_yaml(self) -> str:
+        """The spec as block YAML; leaf mappings on one line so it reads like a form."""
+        return dump_yaml(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_data(cls, data: Any, where: str = "spec") -> DatasetSpec:
+        """Validate loaded YAML/JSON data; errors become one SpecError line naming the field."""
+        if not isinstance(data, dict):
+            raise SpecError(
+                f"{where}: expected a mapping of spec fields, got {type(data).__name__}"
+            )
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise SpecError(f"{where}: {validation_message(exc)}") from None
+
+    @classmethod
+    def from_yaml(cls, text: str, where: str = "spec") -> DatasetSpec:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecError(f"{where}: not valid YAML: {yaml_problem(exc)}") from None
+        return cls.from_data(data, where)
+
+
+def validation_message(exc: ValidationError) -> str:
+    """The first pydantic error as `field.path: message` on one line (+ how many more)."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    msg = first["msg"].removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    text = f"{loc}: {msg}" if loc else msg
+    return " ".join(f"{text}{more}".split())
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML syntax error as one line with its line number."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block YAML whose leaf mappings and short scalar lists are written on one line."""
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
+    leaf = all(not isinstance(v, dict | list) for v in data.values())
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=leaf)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    leaf = all(not isinstance(v, dict | list) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=leaf)
+
+
+_Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(list, _represent_list)
+
+
+def dump_yaml(data: Any) -> str:
+    """Deterministic, readable YAML (insertion order kept, unicode as is, no line wrapping)."""
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000, indent=2
+    )
+
+
+def schema_json() -> str:
+    """The JSON Schema of DatasetSpec as written to `specs/schema.json`."""
+    return json.dumps(DatasetSpec.model_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # python -m agent.spec specs/schema.json
+    from tools.atomic import write_text
+
+    if len(sys.argv) > 1:
+        write_text(sys.argv[1], schema_json())
+    else:
+        sys.stdout.write(schema_json())

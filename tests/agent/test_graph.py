@@ -6,10 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from agent.plan_io import write_plan, write_spec
-from agent.planner import make_plan
 
 from agent.context import BuildContext, Options, Services
+from agent.plan_io import write_plan, write_spec
+from agent.planner import make_plan
 from agent.progress import build_status
 from agent.runner import run_graph
 from agent.spec import DatasetSpec
