@@ -15,6 +15,7 @@ from rich.table import Table
 
 from agent.cli import console, fail
 from agent.context import BuildContext, Options
+from agent.lock import BuildLock
 from agent.progress import build_status, shortfall
 from agent.runner import RunResult, graph_state, run_graph
 from tools.atomic import write_text
@@ -175,7 +176,8 @@ def run_command(
                 f"the plan in {paths.plan_yaml} is not approved: review it, then "
                 f"`facetory approve {build_dir}` (or pass --yes)"
             )
-        approve(paths.root)
+        with BuildLock(paths.root):  # approving writes: not while another run holds the build
+            approve(paths.root)
     ctx = _context(
         build_dir,
         offline=offline or None,

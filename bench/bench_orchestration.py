@@ -10,22 +10,33 @@ a plain loop without the graph, to show what the graph and its checkpoints add.
 from __future__ import annotations
 
 import argparse
+import io
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from agent.plan_io import write_plan, write_spec
 from agent.planner import make_plan
 
 from agent.context import BuildContext, Options, Services
 from agent.runner import run_graph
 from agent.spec import DatasetSpec
-from tools.atomic import write_bytes, write_text
+from tools.atomic import write_text
 from tools.build_dir import BuildPaths
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status, Verdict
 from tools.dedup import DuplicateStore
 from tools.manifest import Manifest
+
+
+def _tiny_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+TINY_PNG = _tiny_png()
 
 
 class NullGenerator:
@@ -38,7 +49,7 @@ class NullGenerator:
         out = []
         for item in items:
             path = out_dir / f"{item.id}-a{attempt}.png"
-            write_bytes(path, b"x")
+            path.write_bytes(TINY_PNG)  # a do-nothing generator: no fsync
             out.append(
                 GeneratedImage(
                     item_id=item.id,

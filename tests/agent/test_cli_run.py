@@ -1,0 +1,112 @@
+"""`facetory run | status | build` as a user types them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SPEC = """\
+name: cli
+classes:
+  - {name: none, quota: 9, attributes: {eyewear: none}}
+  - {name: sunglasses, quota: 9, attributes: {eyewear: sunglasses}}
+factors:
+  - {name: gender, balanced: true, levels: [{name: female}, {name: male}]}
+generation: {fault_rate: 0.2}
+budget: {batch_size: 2}
+image_size: 128
+seed: 4
+"""
+FACETORY = [sys.executable, "-m", "agent"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
+
+
+def facetory(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*FACETORY, *args], capture_output=True, text=True, timeout=timeout,
+                          env=ENV)
+
+
+def planned(tmp_path: Path) -> Path:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "build"
+    assert facetory("plan", str(spec), "--out", str(out)).returncode == 0
+    return out
+
+
+def test_run_refuses_an_unapproved_plan_and_writes_nothing(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    before = sorted(p.name for p in out.iterdir())
+    result = facetory("run", str(out))
+    assert result.returncode == 2
+    assert "not approved" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_run_on_a_missing_directory_is_one_clear_line(tmp_path: Path) -> None:
+    result = facetory("run", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert "no plan.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_after_the_batch_then_run_continues_and_status_reports(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    proc = subprocess.Popen([*FACETORY, "run", str(out), "--no-train"], env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    manifest = out / "manifest.sqlite"
+    deadline = time.time() + 120
+    while not manifest.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Stopped cleanly" in stdout
+
+    resumed = facetory("run", str(out), "--no-train")
+    assert resumed.returncode == 0, resumed.stderr
+
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True
+    assert set(status["classes"]) == {"none", "sunglasses"}
+    for entry in status["classes"].values():
+        assert entry["accepted"] == entry["target"] == 9
+        assert entry["attempts"] >= 9
+        assert isinstance(entry["rejected"], dict)
+    cells = {(c["class"], c["factor"], c["level"]): c for c in status["cells"]}
+    assert cells[("none", "gender", "female")]["target"] in (4, 5)
+    assert all(c["accepted"] == c["target"] for c in status["cells"])
+
+
+def test_build_without_yes_and_without_a_terminal_pauses_for_review(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "b"
+    result = facetory("build", str(spec), "--out", str(out), "--no-train")
+    assert result.returncode == 0, result.stderr
+    assert "waits for review" in result.stdout
+    assert not (out / "manifest.sqlite").exists() or "accepted" not in result.stdout
+
+
+def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    hold = ("import sys, time; from agent.lock import BuildLock; BuildLock(sys.argv[1]).acquire();"
+            " print('held', flush=True); time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = facetory("run", str(out), "--yes")
+        assert result.returncode == 2
+        assert f"pid {holder.pid}" in result.stderr and "Traceback" not in result.stderr
+        assert not (out / "approval.json").exists() and not (out / "manifest.sqlite").exists()
+    finally:
+        holder.kill()
+        holder.wait()
