@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
@@ -125,6 +126,7 @@ def decide(
     attributes: dict[str, dict[str, str]],
     llm=None,
     max_cells_for_llm: int = 40,
+    on_fallback: Callable[[str], None] | None = None,
 ) -> dict[str, Adjustment]:
     """One adjustment per short cell; the LLM decides when configured, rules fill the rest."""
     decisions = {r.cell: rule_adjustment(Counter(r.reasons), attributes[r.cell]) for r in reports}
@@ -147,6 +149,8 @@ def decide(
         answer = structured_call(llm, ReplanDecisions, messages)
     except Exception as exc:  # a down or confused endpoint must not stop the build
         log.warning("LLM replan failed, using rules: %s", exc)
+        if on_fallback:
+            on_fallback(str(exc))
         return decisions
     for d in answer.decisions:
         if d.cell in decisions:

@@ -41,7 +41,12 @@ def replan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         if record is not None:
             reasons[cell].update(record.reasons)
     reports = [CellReport(cell=c, missing=n, reasons=dict(reasons[c])) for c, n in missing.items()]
-    decisions = decide(reports, attributes, llm=ctx.services.llm)
+    decisions = decide(
+        reports,
+        attributes,
+        llm=ctx.services.llm,
+        on_fallback=lambda err: ctx.events.emit("llm_fallback", step="replan", error=err[:200]),
+    )
 
     units = []
     base_guidance = ctx.spec.generation.guidance_scale

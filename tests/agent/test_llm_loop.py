@@ -1,0 +1,97 @@
+"""The whole build graph with an LLM configured, against a local OpenAI-compatible server:
+prompt enrichment and replan decisions come from the model; a model that talks garbage or
+never answers in time makes the build fall back to rules, losing nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.context import BuildContext, Options, Services
+from agent.llm import chat_model
+from agent.plan_io import write_spec
+from agent.runner import run_graph
+from agent.spec import DatasetSpec
+from tests.agent.fakes import FakeCritic, FakeGenerator, fake_embedder
+from tests.agent.openai_stub import OpenAIStub
+from tools.atomic import write_text
+from tools.build_dir import BuildPaths
+from tools.contracts import Status
+
+
+def director(model: str, messages: list[dict]) -> str:
+    """'director' answers every request well; 'garbage' never gives JSON; 'slow' times out."""
+    if model == "garbage":
+        return "I am a teapot."
+    if model == "slow":
+        time.sleep(3)
+    system = " ".join(m["content"] for m in messages if m["role"] == "system")
+    if "ReplanDecisions" in system:
+        cells = [json.loads(line)["cell"] for line in messages[1]["content"].splitlines()]
+        return json.dumps({"decisions": [
+            {"cell": c, "adjustment": {"prompt_addition": "studio lighting, tack sharp",
+                                       "negative_addition": "smudge", "guidance_delta": 0.5,
+                                       "reason": "the critic saw blur"}} for c in cells]})
+    return json.dumps({"detail": "soft window light, natural skin texture",
+                       "negative": "cartoon"})
+
+
+@pytest.fixture()
+def endpoint(monkeypatch):
+    with OpenAIStub(director) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        monkeypatch.setenv("FACETORY_LLM_TIMEOUT", "1")
+        yield stub
+
+
+def fresh_build(root: Path) -> BuildContext:
+    spec = DatasetSpec(
+        name="llm", classes=[{"name": "a", "quota": 6}, {"name": "b", "quota": 6}],
+        factors=[{"name": "gender", "balanced": True,
+                  "levels": [{"name": "female"}, {"name": "male"}]}],
+        budget={"batch_size": 4}, seed=2)
+    paths = BuildPaths(root)
+    paths.root.mkdir(parents=True)
+    write_text(paths.spec_txt, "twelve faces")
+    write_spec(spec, paths.spec_yaml)
+    services = Services(generator=FakeGenerator(), critic=FakeCritic(reject_share=0.4),
+                        embedder=fake_embedder, llm=chat_model())
+    return BuildContext(paths=paths, options=Options(no_train=True), services=services)
+
+
+def build(ctx: BuildContext) -> dict:
+    assert run_graph(ctx).outcome == "review"
+    result = run_graph(ctx, resume={"action": "approve"})
+    assert result.outcome == "done"
+    return result.state
+
+
+def test_the_model_enriches_prompts_and_directs_retries(endpoint, monkeypatch, tmp_path: Path
+                                                         ) -> None:
+    monkeypatch.setenv("FACETORY_LLM_MODEL", "director")
+    ctx = fresh_build(tmp_path / "b")
+    state = build(ctx)
+    assert state["stop_reason"] == "complete"
+    assert all("soft window light" in item.prompt for item in ctx.plan.items)
+    assert all("cartoon" in item.negative_prompt for item in ctx.plan.items)
+    decisions = ctx.manifest.decisions()
+    assert decisions and {d["source"] for _, _, d in decisions} == {"llm"}
+    retried = [r for r in ctx.manifest.records() if r.attempt > 0]
+    assert retried and all("tack sharp" in r.prompt for r in retried)
+
+
+@pytest.mark.parametrize("model", ["garbage", "slow"])
+def test_a_broken_endpoint_falls_back_to_rules_and_the_build_completes(
+        endpoint, monkeypatch, tmp_path: Path, model: str) -> None:
+    monkeypatch.setenv("FACETORY_LLM_MODEL", model)
+    ctx = fresh_build(tmp_path / "b")
+    state = build(ctx)
+    assert state["stop_reason"] == "complete"
+    assert len(ctx.manifest.records(Status.accepted)) == 12
+    assert {d["source"] for _, _, d in ctx.manifest.decisions()} == {"rules"}
+    fallbacks = {e["step"] for e in ctx.events.read() if e["event"] == "llm_fallback"}
+    assert fallbacks == {"enrich", "replan"}
