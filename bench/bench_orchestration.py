@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from agent.plan_io import write_plan, write_spec
-from agent.planner import make_plan
 
 from agent.context import BuildContext, Options, Services
+from agent.plan_io import write_plan, write_spec
+from agent.planner import make_plan
 from agent.runner import run_graph
 from agent.spec import DatasetSpec
 from tools.atomic import write_text

@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent.context import BuildContext
-from agent.plan_io import approve, is_approved, plan_summary
+from agent.plan_io import approve, is_approved, plan_summary, review_plan
 from agent.state import BuildState
 from tools.manifest import WorkUnit
 
@@ -25,8 +25,9 @@ def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         action = answer.get("action") if isinstance(answer, dict) else None
         if action == "feedback":
             return {"approved": False, "feedback": str(answer.get("text", ""))}
-        if action != "approve":
-            ctx.reload()  # plan.yaml was edited: show it again
+        if action != "approve":  # plan.yaml was edited by hand: validate, rebalance, show again
+            review_plan(ctx.paths.root)
+            ctx.reload()
             return {"approved": False}
         approve(ctx.paths.root)
         ctx.reload()

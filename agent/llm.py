@@ -1,0 +1,161 @@
+"""LLM configuration and structured calls with pydantic-validated repair rounds.
+
+Any OpenAI-compatible endpoint works (OpenAI, vLLM, llama.cpp, Ollama, LM Studio ...):
+
+    OPENAI_BASE_URL     the endpoint, e.g. http://localhost:8000/v1 (unset: api.openai.com)
+    OPENAI_API_KEY      its key (local servers usually accept anything)
+    FACETORY_LLM_MODEL  the model name (default gpt-4o-mini)
+
+With neither OPENAI_BASE_URL nor OPENAI_API_KEY set, facetory runs offline (rules instead of a
+model); `--offline` forces that. `structured_call` asks for JSON matching a pydantic schema,
+validates the answer and, when it does not validate, sends the validation errors back for
+up to `repair_rounds` corrections: it works with servers that have no JSON mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tools.errors import FacetoryError
+
+DEFAULT_MODEL = "gpt-4o-mini"
+T = TypeVar("T", bound=BaseModel)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+class LLMError(FacetoryError):
+    """The model could not be reached or gave no valid answer."""
+
+
+def llm_settings() -> dict[str, str | None]:
+    """The endpoint configuration from the environment (None where unset)."""
+    return {
+        "base_url": os.environ.get("OPENAI_BASE_URL") or None,
+        "api_key": os.environ.get("OPENAI_API_KEY") or None,
+        "model": os.environ.get("FACETORY_LLM_MODEL") or DEFAULT_MODEL,
+    }
+
+
+def is_configured() -> bool:
+    s = llm_settings()
+    return bool(s["base_url"] or s["api_key"])
+
+
+def chat_model(offline: bool | None = None) -> Any:
+    """A langchain `ChatOpenAI` for the configured endpoint, or None when running offline.
+
+    offline=True: always None. offline=None: None unless an endpoint is configured.
+    offline=False: LLM mode required; an error when nothing is configured.
+    """
+    if offline:
+        return None
+    if not is_configured():
+        if offline is False:
+            raise LLMError(
+                "LLM mode needs OPENAI_BASE_URL (an OpenAI-compatible endpoint) or "
+                "OPENAI_API_KEY; or run offline"
+            )
+        return None
+    from langchain_openai import ChatOpenAI
+
+    s = llm_settings()
+    return ChatOpenAI(
+        model=s["model"],
+        base_url=s["base_url"],
+        api_key=s["api_key"] or "not-needed",
+        temperature=0,
+        max_retries=1,
+        timeout=float(os.environ.get("FACETORY_LLM_TIMEOUT", "120")),
+    )
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return str(content)
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value in a reply: the whole text, a ```json fence, or the outermost {...}."""
+    text = text.strip()
+    candidates = [text]
+    candidates += [m.strip() for m in _FENCE.findall(text)]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start : end + 1])
+    last: Exception | None = None
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except ValueError as exc:
+            last = exc
+    raise ValueError(f"no JSON object in the answer ({last})")
+
+
+def _errors(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        lines = []
+        for err in exc.errors()[:12]:
+            loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+            lines.append(f"- {loc}: {err['msg']}")
+        return "\n".join(lines)
+    return f"- {exc}"
+
+
+def _messages(messages: Any) -> list[tuple[str, str]]:
+    out = []
+    for m in messages:
+        if isinstance(m, tuple):
+            out.append((m[0], _text(m[1])))
+        elif isinstance(m, dict):
+            out.append((m["role"], _text(m["content"])))
+        else:  # a langchain message
+            role = {"human": "user", "ai": "assistant"}.get(m.type, m.type)
+            out.append((role, _text(m.content)))
+    return out
+
+
+def structured_call(model: Any, schema: type[T], messages: Any, repair_rounds: int = 3) -> T:
+    """Ask `model` for an instance of `schema`; feed validation errors back up to
+    `repair_rounds` times; raise LLMError with the last problem if it never validates."""
+    if model is None:
+        raise LLMError("no LLM is configured (set OPENAI_BASE_URL or OPENAI_API_KEY)")
+    convo = _messages(messages)
+    instruction = (
+        f"Answer with one JSON object (no prose, no code fence) that validates against this "
+        f"JSON Schema for {schema.__name__}:\n"
+        + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    )
+    convo.append(("system", instruction))
+    last = ""
+    for _ in range(repair_rounds + 1):
+        try:
+            reply = model.invoke(convo)
+        except Exception as exc:  # network, auth, server errors: one line for the user
+            detail = " ".join(str(exc).split())[:300]
+            raise LLMError(f"the LLM endpoint failed: {type(exc).__name__}: {detail}") from None
+        text = _text(reply.content)
+        try:
+            return schema.model_validate(extract_json(text))
+        except (ValueError, ValidationError) as exc:
+            last = _errors(exc)
+            convo.append(("assistant", text))
+            convo.append(
+                (
+                    "user",
+                    f"That answer is not a valid {schema.__name__}:\n{last}\n"
+                    "Reply with the corrected JSON object only.",
+                )
+            )
+    summary = " ".join(last.replace("- ", "").split())[:300]
+    raise LLMError(
+        f"the LLM gave no valid {schema.__name__} after {repair_rounds} repair rounds "
+        f"({summary}); try a stronger model, a YAML spec, or --offline"
+    )
