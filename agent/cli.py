@@ -57,3 +57,8 @@ from agent.commands_run import build_command, run_command, status_command  # noq
 app.command("run")(run_command)
 app.command("status")(status_command)
 app.command("build")(build_command)
+
+from agent.commands_run import report_command, train_command  # noqa: E402
+
+app.command("train")(train_command)
+app.command("report")(report_command)

@@ -165,9 +165,23 @@ def _balance_brief(plan: Plan) -> dict[str, float]:
     return {"marginal": b["marginal"], "pairwise": b["pairwise"]}
 
 
-def review_command(build_dir: DirArg, as_json: JsonOpt = False) -> None:
+def review_command(
+    build_dir: DirArg,
+    as_json: JsonOpt = False,
+    feedback: Annotated[
+        str | None,
+        typer.Option("--feedback", "-f", help="Change the plan by saying how, in words."),
+    ] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Never call an LLM.")] = False,
+) -> None:
     """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed."""
     from agent.plan_io import review_plan
+
+    if feedback is not None:
+        from agent.commands_run import review_with_feedback
+
+        review_with_feedback(build_dir, feedback, offline=offline or None)
+        return
 
     try:
         result = review_plan(build_dir)

@@ -236,3 +236,81 @@ def status_command(
     _print_status(status)
     for line in shortfall(status):
         console.print(f"[yellow]short:[/] {line}", highlight=False)
+
+
+def train_command(
+    build_dir: DirArg,
+    epochs: EpochsOpt = None,
+    imgsz: Annotated[int | None, typer.Option(help="Training image size (pixels).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model YAML, e.g. yolo11s.yaml.")] = None,
+    weights: Annotated[Path | None, typer.Option(help="Local .pt weights to start from.")] = None,
+) -> None:
+    """Train YOLO on the exported dataset and measure it on the held-out test split."""
+    from tools.train import train_yolo
+
+    paths = BuildPaths(build_dir)
+    if not paths.dataset.exists():
+        fail(f"{build_dir} has no exported dataset: run `facetory run {build_dir}` first")
+    ctx = BuildContext(paths=paths)
+    options = {"epochs": epochs, "imgsz": imgsz, "model": model, "weights": weights}
+    with BuildLock(paths.root):
+        result = train_yolo(
+            paths.dataset,
+            ctx.spec.task,
+            paths.runs,
+            seed=ctx.spec.seed,
+            **{k: v for k, v in options.items() if v is not None},
+        )
+    ctx.events.emit(
+        "trained",
+        device=result.device,
+        seconds=round(result.seconds, 1),
+        metrics=str(result.metrics_path),
+    )
+    overall = result.metrics.get("overall", {})
+    console.print(
+        f"trained on {result.device} in {result.seconds:.0f} s; test split: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in overall.items() if isinstance(v, int | float))
+    )
+    console.print(f" weights: {result.weights}\n metrics: {result.metrics_path}")
+
+
+def report_command(build_dir: DirArg) -> None:
+    """Write the self-contained report.html for a build."""
+    from agent.finish_inputs import report_inputs
+    from tools.report import write_report
+
+    paths = BuildPaths(build_dir)
+    if not paths.plan_yaml.exists():
+        fail(f"{build_dir} is not a facetory build directory (no plan.yaml)")
+    ctx = BuildContext(paths=paths)
+    console.print(f"report: {write_report(report_inputs(ctx), paths.report)}")
+
+
+def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> None:
+    """Send feedback in words through the graph's review step: the plan node revises the spec
+    and replans, and the review interrupt comes back with the new plan."""
+    from agent.commands_plan import print_plan_summary
+    from agent.plan_io import APPROVAL, diff_plans
+
+    paths = BuildPaths(build_dir)
+    if not paths.plan_yaml.exists():
+        fail(f"{build_dir} has no plan.yaml: start with `facetory plan SPEC --out {build_dir}`")
+    ctx = _context(build_dir, offline=offline)
+    if ctx.manifest.attempts():
+        fail(f"{build_dir} has started generating; give feedback on a new build directory")
+    old = ctx.plan
+    with BuildLock(paths.root):
+        (paths.root / APPROVAL).unlink(missing_ok=True)  # feedback withdraws any approval
+    first = run_graph(ctx)
+    if first.outcome != "review":
+        fail(f"{build_dir} is not waiting for review")
+    revised = run_graph(ctx, resume={"action": "feedback", "text": feedback})
+    if revised.outcome != "review":
+        fail(f"{build_dir}: the revised plan did not come back for review")
+    ctx.reload()
+    print_plan_summary(ctx.plan)
+    console.print("what your feedback changed:", highlight=False)
+    for line in diff_plans(old, ctx.plan) or ["nothing"]:
+        console.print(f"  {line}", highlight=False, markup=False)
+    console.print(f"approve it with `facetory approve {build_dir}`", highlight=False, markup=False)

@@ -5,14 +5,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from pathlib import Path
 
 from agent.context import BuildContext
 from tools.contracts import Status
 from tools.export import ExportInfo
 from tools.report import ReportInputs
+from tools.train import latest_metrics
 
 
 def class_targets(ctx: BuildContext) -> dict[str, int]:
@@ -48,12 +47,6 @@ def export_info(ctx: BuildContext) -> ExportInfo:
         model=records[0].model if records else (ctx.spec.generation.model or ""),
         thresholds=thresholds(ctx),
     )
-
-
-def latest_metrics(runs: Path) -> dict | None:
-    """The newest training run's metrics.json, if any."""
-    found = sorted(runs.glob("*/metrics.json"), key=lambda p: p.stat().st_mtime)
-    return json.loads(found[-1].read_text()) if found else None
 
 
 def report_inputs(ctx: BuildContext) -> ReportInputs:

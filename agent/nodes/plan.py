@@ -10,6 +10,7 @@ from agent.plan_io import write_plan, write_spec
 from agent.planner import make_plan
 from agent.revise import revise_spec
 from agent.state import BuildState
+from tools.atomic import write_text
 
 
 def plan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
@@ -19,6 +20,7 @@ def plan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         text = ctx.paths.spec_txt.read_text(encoding="utf-8")
         spec = revise_spec(ctx.spec, text, feedback, llm=ctx.services.llm)
         write_spec(spec, ctx.paths.spec_yaml)
+        write_text(ctx.paths.spec_txt, f"{text.rstrip()}\n{feedback.strip()}\n")  # their words
         ctx.events.emit("revised", feedback=feedback, total=spec.total)
     elif ctx.paths.plan_yaml.exists():
         return {}  # the person's (possibly edited) plan is the plan

@@ -110,3 +110,18 @@ def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_feedback_in_words_replans_through_the_review_step(tmp_path: Path) -> None:
+    out = tmp_path / "fb"
+    words = "60 faces in three eyewear classes (none, glasses, sunglasses), 20 per class"
+    assert facetory("plan", words, "--out", str(out), "--offline").returncode == 0
+    assert facetory("approve", str(out)).returncode == 0
+
+    result = facetory("review", str(out), "--feedback", "30% wear hats", "--offline")
+    assert result.returncode == 0, result.stderr
+    assert "none / hat=hat: 0 -> 6" in result.stdout
+    assert (out / "spec.txt").read_text().splitlines() == [words, "30% wear hats"]
+    assert facetory("run", str(out)).returncode == 2  # feedback withdrew the approval
+    summary = json.loads(facetory("review", str(out), "--json").stdout)["summary"]
+    assert summary["per_class"]["glasses"]["hat"] == {"hat": 6, "none": 14}
