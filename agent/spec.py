@@ -296,8 +296,8 @@ class Quality(_Model):
 
     min_critic_score: float = Field(default=0.5, ge=0.0, le=1.0)
     min_faithfulness: float = Field(default=0.5, ge=0.0, le=1.0)
-    duplicate_similarity: float = Field(default=0.95, ge=0.0, le=1.0)
-    identity_similarity: float = Field(default=0.6, ge=0.0, le=1.0)
+    duplicate_similarity: float = Field(default=0.86, ge=0.0, le=1.0)
+    identity_similarity: float = Field(default=0.9, ge=0.0, le=1.0)
     """Same-person threshold on the face descriptor's cosine similarity-derived score."""
 
 

@@ -65,6 +65,8 @@ REASONS: tuple[str, ...] = (
     "identity_mismatch",
     "identity_collision",
     "low_score",
+    "too_large_image",
+    "prompt_mismatch",
 )
 
 

@@ -21,14 +21,14 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     store = ctx.store()
     threshold = ctx.spec.quality.duplicate_similarity
 
+    pending = [records[i] for i in batch if records[i].status is Status.pending]
+    vectors = [ctx.embed(ctx.paths.root / r.path) for r in pending]
+    matches = store.check_many(vectors) if vectors else []  # one store query per batch
+
     final, embeddings = [], {}
     fresh: list[tuple[str, np.ndarray]] = []  # accepted earlier in this batch
-    for image_id in batch:
-        record = records[image_id]
-        if record.status is not Status.pending:
-            continue
-        vector = ctx.embed(ctx.paths.root / record.path)
-        match = store.check(vector)
+    for record, vector, match in zip(pending, vectors, matches, strict=True):
+        image_id = record.image_id
         best_id, best_sim = match.match_id, match.similarity
         for other_id, other in fresh:
             sim = float(np.dot(vector, other))

@@ -1,0 +1,275 @@
+"""Critic accuracy, fairness and speed against procedural ground truth with faults on.
+
+    .venv/bin/python bench/bench_critic.py [--n 600] [--size 256] [--fault-rate 0.35]
+
+The procedural renderer records the defects it injects (`GroundTruth.faults`); the critic
+never sees them. Printed, for the critic and for a baseline measured in the same run (the
+usual script: OpenCV Haar face count + variance of the Laplacian over the whole image):
+
+- per reason code, precision and recall against the injected faults (the `duplicate` code
+  comes from the duplicate check: accepted images go into a DuplicateStore);
+- per skin-tone level, the false-rejection rate of clean images;
+- mean box IoU of the critic's faces against ground truth on clean images, with and without
+  the fixed box correction, and the correction refitted on this run's data;
+- throughput of `Critic.judge` at the given size without the face descriptor, pinned to one
+  CPU core: CPU time per image (what one core can do) and wall clock (which also counts
+  time the core spent on other processes).
+
+Results also go to bench/out/bench_critic.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tools.contracts import PlanItem  # noqa: E402
+from tools.critic import Critic, CriticConfig  # noqa: E402
+from tools.critic import faces as fx  # noqa: E402
+from tools.critic.attributes import MEASURABLE  # noqa: E402
+from tools.dedup import IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
+from tools.embed import image_embedding  # noqa: E402
+from tools.generate import get_generator  # noqa: E402
+from tools.vocabulary import FACTORS  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+JUDGED = ("skin_tone", "eyewear", "expression", "head_pose", "eyes")
+
+
+def make_items(n: int, seed: int) -> list[PlanItem]:
+    """Items cycling through the skin tones, other factors drawn at random."""
+    rng = np.random.default_rng(seed)
+    tones = FACTORS["skin_tone"]
+    items = []
+    for i in range(n):
+        attrs = {f: str(rng.choice(FACTORS[f])) for f in JUDGED}
+        attrs["skin_tone"] = tones[i % len(tones)]
+        if rng.random() < 0.5:
+            attrs["age_group"] = str(rng.choice(FACTORS["age_group"]))
+        faces = 1 if rng.random() < 0.8 else int(rng.integers(2, 5))
+        items.append(PlanItem(id=f"b{i:05d}", **{"class": "face"}, seed=int(rng.integers(2**40)),
+                              attributes=attrs, faces=faces))
+    return items
+
+
+def truth_codes(faults: list[str]) -> set[str]:
+    return set(faults)
+
+
+def match_boxes(pred: list, truth: list) -> list[tuple[int, int, float]]:
+    """Greedy one-to-one matching by IoU (pairs with IoU > 0)."""
+    pairs = sorted(
+        ((fx.box_iou(p, t), i, j) for i, p in enumerate(pred) for j, t in enumerate(truth)),
+        reverse=True,
+    )
+    used_p, used_t, out = set(), set(), []
+    for iou, i, j in pairs:
+        if iou <= 0 or i in used_p or j in used_t:
+            continue
+        used_p.add(i)
+        used_t.add(j)
+        out.append((i, j, iou))
+    return out
+
+
+def precision_recall(pred: list[set[str]], truth: list[set[str]], codes: list[str]) -> dict:
+    table = {}
+    for code in codes:
+        tp = sum(1 for p, t in zip(pred, truth, strict=True) if code in p and code in t)
+        n_pred = sum(1 for p in pred if code in p)
+        n_true = sum(1 for t in truth if code in t)
+        table[code] = {
+            "precision": tp / n_pred if n_pred else None,
+            "recall": tp / n_true if n_true else None,
+            "predicted": n_pred,
+            "injected": n_true,
+        }
+    return table
+
+
+def baseline_judge(path: Path, item: PlanItem, cascade, blur_limit: float) -> set[str]:
+    """The usual script: Haar face count and the Laplacian variance of the whole image."""
+    gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if gray is None:
+        return {"unreadable"}
+    found = len(cascade.detectMultiScale(gray, 1.1, 5, minSize=(24, 24)))
+    reasons = set()
+    if found < item.faces:
+        reasons.add("no_face" if found == 0 else "missing_face")
+    elif found > item.faces:
+        reasons.add("extra_face")
+    if cv2.Laplacian(gray, cv2.CV_64F).var() < blur_limit:
+        reasons.add("blurry")
+    return reasons
+
+
+def fmt(v: float | None) -> str:
+    return "  -  " if v is None else f"{v:5.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=600)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--fault-rate", type=float, default=0.35)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    cv2.setNumThreads(1)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+    items = make_items(args.n, args.seed)
+    work = Path(tempfile.mkdtemp(prefix="bench_critic_"))
+    gen = get_generator("procedural", image_size=args.size, fault_rate=args.fault_rate)
+    t0 = time.perf_counter()
+    images = gen.generate(items, work / "images")
+    gen_s = time.perf_counter() - t0
+    print(f"generated {len(images)} images at {args.size}px in {gen_s:.1f}s "
+          f"(fault rate {args.fault_rate})")
+
+    critic = Critic(CriticConfig())
+    store = DuplicateStore(work / "chroma", threshold=IMAGE_THRESHOLD)
+    verdicts, times, cpu = [], [], []
+    pred_codes: list[set[str]] = []
+    for image, item in zip(images, items, strict=True):
+        t, c = time.perf_counter(), time.thread_time()
+        verdict = critic.judge(Path(image.path), item)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.thread_time() - c)
+        codes = set(verdict.reasons)
+        # every image is checked against the accepted ones; only accepted, unique ones are
+        # added (a copy of a rejected image cannot be caught, by design)
+        rgb = cv2.cvtColor(cv2.imread(image.path), cv2.COLOR_BGR2RGB)
+        emb = image_embedding(rgb)
+        if store.check(emb).is_duplicate:
+            codes.add("duplicate")
+        elif verdict.passed:
+            store.add(item.id, emb, {"class": item.class_name})
+        verdicts.append(verdict)
+        pred_codes.append(codes)
+    truth = [truth_codes(img.truth.faults) for img in images]
+
+    # --- baseline in the same run
+    cascade = fx.haar_cascade("haarcascade_frontalface_default.xml")
+    base_codes, base_times = [], []
+    for image, item in zip(images, items, strict=True):
+        t = time.perf_counter()
+        base_codes.append(baseline_judge(Path(image.path), item, cascade, 100.0))
+        base_times.append(time.perf_counter() - t)
+
+    measurable_attr = [f"attribute_mismatch:{f}" for f in JUDGED if f in MEASURABLE]
+    codes = ["no_face", "missing_face", "extra_face", "face_cut_off", "blurry", "duplicate",
+             *measurable_attr]
+    other_attr = sorted({c for t in truth for c in t if c.startswith("attribute_mismatch:")}
+                        - set(measurable_attr))
+    ours = precision_recall(pred_codes, truth, codes + other_attr)
+    base = precision_recall(base_codes, truth, codes)
+    print(f"\n{'reason code':34s} {'critic P':>8s} {'R':>5s} {'n':>4s}   "
+          f"{'baseline P':>10s} {'R':>5s}")
+    for code in codes + other_attr:
+        o, b = ours[code], base.get(code)
+        note = "" if code not in other_attr else "   (not measurable: never judged)"
+        bl = f"{fmt(b['precision']):>10s} {fmt(b['recall'])}" if b else f"{'':>10s} {'':5s}"
+        print(f"{code:34s} {fmt(o['precision']):>8s} {fmt(o['recall'])} {o['injected']:4d}   "
+              f"{bl}{note}")
+
+    faulty = [i for i, t in enumerate(truth) if t]
+    clean = [i for i, t in enumerate(truth) if not t]
+    caught = np.mean([not verdicts[i].passed or "duplicate" in pred_codes[i] for i in faulty])
+    base_caught = np.mean([bool(base_codes[i]) for i in faulty])
+    frr = np.mean([bool(pred_codes[i]) for i in clean])
+    base_frr = np.mean([bool(base_codes[i]) for i in clean])
+    print(f"\nfaulty images rejected: critic {caught:.1%}, baseline {base_caught:.1%} "
+          f"(of {len(faulty)})")
+    print(f"clean images rejected:  critic {frr:.1%}, baseline {base_frr:.1%} (of {len(clean)})")
+    why = Counter(c for i in clean for c in pred_codes[i])
+    print("  reasons on clean images:", dict(why.most_common()))
+
+    print(f"\n{'skin tone':10s} {'clean':>5s} {'critic FRR':>10s} {'baseline FRR':>12s}")
+    per_tone = {}
+    by_tone = defaultdict(list)
+    for i in clean:
+        by_tone[items[i].attributes["skin_tone"]].append(i)
+    for tone in FACTORS["skin_tone"]:
+        idx = by_tone.get(tone, [])
+        if not idx:
+            continue
+        ours_frr = float(np.mean([bool(pred_codes[i]) for i in idx]))
+        base_tone = float(np.mean([bool(base_codes[i]) for i in idx]))
+        per_tone[tone] = {"n": len(idx), "critic_frr": ours_frr, "baseline_frr": base_tone}
+        print(f"{tone:10s} {len(idx):5d} {ours_frr:10.1%} {base_tone:12.1%}")
+    spread = max(v["critic_frr"] for v in per_tone.values()) - min(
+        v["critic_frr"] for v in per_tone.values())
+    print(f"critic FRR spread across skin tones (max - min): {spread:.1%}")
+
+    # --- boxes on clean images
+    ious, raw_ious, hog_ious, offsets, found, total = [], [], [], [], 0, 0
+    for i in clean:
+        img = cv2.cvtColor(cv2.imread(images[i].path), cv2.COLOR_BGR2RGB)
+        obs = fx.analyse(img, expected=items[i].faces)
+        tboxes = [f.box for f in images[i].truth.faces]
+        total += len(tboxes)
+        for p, t, iou in match_boxes([o.box for o in obs], tboxes):
+            if iou < 0.3:
+                continue
+            found += iou >= 0.5
+            ious.append(iou)
+            src = fx.source_box(obs[p].hog_box, obs[p].landmarks)
+            raw_ious.append(fx.box_iou(src, tboxes[t]))
+            hog_ious.append(fx.box_iou(obs[p].hog_box, tboxes[t]))
+            w, h = src[2] - src[0], src[3] - src[1]
+            tb = tboxes[t]
+            offsets.append(((tb[0] - src[0]) / w, (tb[1] - src[1]) / h,
+                            (tb[2] - src[2]) / w, (tb[3] - src[3]) / h))
+    fitted = tuple(float(round(v, 3)) for v in np.median(offsets, axis=0))
+    refit = []
+    for i in clean:
+        img = cv2.cvtColor(cv2.imread(images[i].path), cv2.COLOR_BGR2RGB)
+        obs = fx.analyse(img, expected=items[i].faces, correction=fitted)
+        for _, _, iou in match_boxes([o.box for o in obs], [f.box for f in images[i].truth.faces]):
+            if iou >= 0.3:
+                refit.append(iou)
+    print(f"\nface boxes on clean images: {found}/{total} truth faces found at IoU >= 0.5")
+    print(f"mean IoU: corrected {np.mean(ious):.3f}  (landmark extent uncorrected "
+          f"{np.mean(raw_ious):.3f}, dlib HOG box {np.mean(hog_ious):.3f})")
+    print(f"correction refitted on this run {fitted}: mean IoU {np.mean(refit):.3f} "
+          f"(built in: {fx.LANDMARK_BOX_CORRECTION})")
+
+    ms = np.array(times) * 1e3
+    cpu_ms = np.array(cpu) * 1e3
+    bms = np.array(base_times) * 1e3
+    print(f"\nthroughput at {args.size}px, pinned to one core, no descriptor:")
+    print(f"  critic CPU time {1e3 / cpu_ms.mean():.1f} img/s (mean {cpu_ms.mean():.1f} ms, p50 "
+          f"{np.median(cpu_ms):.1f}, p95 {np.percentile(cpu_ms, 95):.1f}); wall clock "
+          f"{1e3 / ms.mean():.1f} img/s (the core is shared with whatever else runs)")
+    print(f"  baseline wall clock {1e3 / bms.mean():.1f} img/s")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = {
+        "n": args.n, "size": args.size, "fault_rate": args.fault_rate,
+        "critic": ours, "baseline": base, "faulty_rejected": caught,
+        "baseline_faulty_rejected": base_caught, "clean_frr": frr, "baseline_clean_frr": base_frr,
+        "per_skin_tone": per_tone, "box_iou": float(np.mean(ious)),
+        "box_iou_uncorrected": float(np.mean(raw_ious)), "box_iou_hog": float(np.mean(hog_ious)),
+        "box_correction_refit": fitted, "box_iou_refit": float(np.mean(refit)),
+        "critic_img_per_s_cpu": float(1e3 / cpu_ms.mean()),
+        "critic_img_per_s_wall": float(1e3 / ms.mean()),
+        "baseline_img_per_s": float(1e3 / bms.mean()),
+    }
+    (OUT / "bench_critic.json").write_text(json.dumps(result, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()

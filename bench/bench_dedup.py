@@ -1,0 +1,330 @@
+"""Duplicate detection on a planted set: our embedding beside imagededup's PHash.
+
+    .venv/bin/python bench/bench_dedup.py [--n 200] [--size 256]
+
+Base images come from the procedural renderer. Each base gets edited copies that ARE
+duplicates (crop up to 10%, resize, JPEG quality 30-95, brightness +-20%, horizontal flip,
+alone and combined) and distinct near neighbours that are NOT: another synthetic person in
+the same scene (same seed), the same person in another scene, and the same frame with one
+visible attribute changed (eyewear, head pose, hair colour, hat). All bases go into the
+store; every copy and neighbour is a query. A query is a true positive when it is flagged
+as a duplicate of its own base, a false positive when a neighbour is flagged (or a copy is
+matched to the wrong base). Printed: precision, recall and F1 of `tools.embed.
+image_embedding` at the shipped threshold (`tools.dedup.IMAGE_THRESHOLD`) and of PHash at
+its default threshold (Hamming distance <= 10), the best F1 each could reach with a
+threshold fitted on this very set, and recall per edit. Then, as a store grows: the share
+of distinct procedural images (none a copy of another) that the check would wrongly flag as
+a duplicate of an earlier one, for the embedding, its raw unwhitened features, and PHash.
+Last, the identity level: dlib face descriptors of several images of each synthetic person
+(other seeds, expressions and head poses), mated and non-mated cosine similarities, where
+`tools.dedup.IDENTITY_THRESHOLD` puts them, and the false non-match rate at a false match
+rate of 1% (the operating point of the identity-preserving ageing paper).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tools.contracts import PlanItem  # noqa: E402
+from tools.critic import faces as fx  # noqa: E402
+from tools.dedup import IDENTITY_THRESHOLD, IMAGE_THRESHOLD  # noqa: E402
+from tools.embed import face_descriptor, image_embedding, perceptual_features  # noqa: E402
+from tools.generate.procedural import ProceduralGenerator  # noqa: E402
+from tools.vocabulary import FACTORS  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+#: Attribute changes that make a different picture of the same frame. A changed expression or
+#: closed eyes alter a few percent of the pixels: no global perceptual embedding (nor PHash)
+#: tells those apart from a re-encoded copy, and they are not planted as negatives.
+NEIGHBOUR_FACTORS = ("eyewear", "head_pose", "hair_color", "hat")
+PHASH_DEFAULT = 10
+
+
+def crop(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Remove up to 10% of the width and of the height, split at random between sides."""
+    h, w = img.shape[:2]
+    fx, fy = rng.uniform(0.03, 0.10, 2)
+    left, top = rng.uniform(0, 1, 2)
+    x0, y0 = int(w * fx * left), int(h * fy * top)
+    x1, y1 = w - int(w * fx * (1 - left)), h - int(h * fy * (1 - top))
+    return img[y0:y1, x0:x1]
+
+
+def resize(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    scale = float(rng.choice([0.5, 0.75, 1.5, 2.0]))
+    h, w = img.shape[:2]
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=interp)
+
+
+def jpeg(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    quality = int(rng.integers(30, 96))
+    ok, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
+
+
+def brightness(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    gain = float(rng.choice([rng.uniform(0.8, 0.9), rng.uniform(1.1, 1.2)]))
+    return np.clip(img.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+
+
+def hflip(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.ascontiguousarray(img[:, ::-1])
+
+
+EDITS = {"crop": crop, "resize": resize, "jpeg": jpeg, "brightness": brightness, "hflip": hflip}
+
+
+def edited_copies(img: np.ndarray, rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
+    """Each edit alone, two at random, and all five (JPEG last, as a re-save would be)."""
+    out = [(name, fn(img, rng)) for name, fn in EDITS.items()]
+    names = list(rng.choice(list(EDITS), size=2, replace=False))
+    out.append(("+".join(names), _chain(img, names, rng)))
+    order = ["crop", "resize", "brightness", "hflip", "jpeg"]
+    out.append(("all", _chain(img, order, rng)))
+    return out
+
+
+def _chain(img: np.ndarray, names: list[str], rng: np.random.Generator) -> np.ndarray:
+    for name in names:
+        img = EDITS[name](img, rng)
+    return img
+
+
+def planted_set(n: int, size: int, seed: int):
+    """(bases, queries): bases as (id, image); queries as (kind, base id, image, positive)."""
+    rng = np.random.default_rng(seed)
+    gen = ProceduralGenerator(image_size=size)
+    bases, queries = [], []
+    for i in range(n):
+        attrs = {f: str(rng.choice(FACTORS[f])) for f in
+                 ("skin_tone", "expression", "eyewear", "head_pose", "eyes", "hair_color", "hat")}
+        attrs["mask"] = "none"
+        item = PlanItem(id=f"d{i:04d}", **{"class": "face"}, seed=int(rng.integers(2**40)),
+                        identity=f"person-{i}", attributes=attrs)
+        img, _ = gen.render_clean(item)
+        bases.append((item.id, img))
+        for kind, copy in edited_copies(img, rng):
+            queries.append((kind, item.id, copy, True))
+        # distinct near neighbours: another person in the same scene, the same person in
+        # another scene, the same frame with a visibly different attribute
+        other = item.model_copy(update={"identity": f"person-{i}-b", "id": f"{item.id}-id"})
+        queries.append(("neighbour:identity", item.id, gen.render_clean(other)[0], False))
+        moved = item.model_copy(update={"seed": int(rng.integers(2**40)), "id": f"{item.id}-sc"})
+        queries.append(("neighbour:scene", item.id, gen.render_clean(moved)[0], False))
+        factor = str(rng.choice(NEIGHBOUR_FACTORS))
+        levels = [lv for lv in FACTORS[factor] if lv != attrs[factor]]
+        changed = dict(attrs, **{factor: str(rng.choice(levels))})
+        near = item.model_copy(update={"attributes": changed, "id": f"{item.id}-{factor}"})
+        queries.append((f"neighbour:{factor}", item.id, gen.render_clean(near)[0], False))
+    return bases, queries
+
+
+def score(best_ids, best_sims, queries, threshold, higher_is_better=True) -> dict:
+    tp = fp = fn = 0
+    per_kind = defaultdict(lambda: [0, 0])
+    for (kind, base, _, positive), match, sim in zip(queries, best_ids, best_sims, strict=True):
+        flagged = sim >= threshold if higher_is_better else sim <= threshold
+        key = kind.split(":")[0] if not positive else kind
+        per_kind[key][1] += 1
+        if positive:
+            if flagged and match == base:
+                tp += 1
+                per_kind[key][0] += 1
+            else:
+                fn += 1
+                fp += int(flagged)  # matched to the wrong base
+        elif flagged:
+            fp += 1
+            per_kind[key][0] += 1
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn,
+            "per_kind": {k: v[0] / v[1] for k, v in per_kind.items()}}
+
+
+def best_threshold(best_ids, best_sims, queries, candidates, higher_is_better=True):
+    results = [(score(best_ids, best_sims, queries, t, higher_is_better)["f1"], t)
+               for t in candidates]
+    return max(results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--distinct", type=int, default=1000,
+                        help="distinct images for the false-duplicate growth figure")
+    parser.add_argument("--identities", type=int, default=25)
+    parser.add_argument("--per-identity", type=int, default=5)
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    bases, queries = planted_set(args.n, args.size, args.seed)
+    n_pos = sum(q[3] for q in queries)
+    print(f"planted set: {len(bases)} bases, {n_pos} edited copies, {len(queries) - n_pos} "
+          f"near neighbours ({time.perf_counter() - t0:.1f}s)")
+    ids = [b[0] for b in bases]
+
+    # ours
+    t = time.perf_counter()
+    base_emb = np.stack([image_embedding(img) for _, img in bases])
+    query_emb = np.stack([image_embedding(q[2]) for q in queries])
+    ours_ms = (time.perf_counter() - t) / (len(bases) + len(queries)) * 1e3
+    sims = query_emb @ base_emb.T
+    ours_ids = [ids[j] for j in sims.argmax(axis=1)]
+    ours_sims = sims.max(axis=1)
+
+    # PHash (imagededup), default threshold
+    from imagededup.methods import PHash
+
+    phash = PHash(verbose=False)
+    t = time.perf_counter()
+    base_hash = [phash.encode_image(image_array=img) for _, img in bases]
+    query_hash = [phash.encode_image(image_array=q[2]) for q in queries]
+    phash_ms = (time.perf_counter() - t) / (len(bases) + len(queries)) * 1e3
+    base_bits = np.array([[int(c, 16) >> s & 1 for c in h for s in (3, 2, 1, 0)]
+                          for h in base_hash])
+    query_bits = np.array([[int(c, 16) >> s & 1 for c in h for s in (3, 2, 1, 0)]
+                           for h in query_hash])
+    dist = (query_bits[:, None, :] != base_bits[None, :, :]).sum(axis=2)
+    ph_ids = [ids[j] for j in dist.argmin(axis=1)]
+    ph_dist = dist.min(axis=1)
+
+    ours = score(ours_ids, ours_sims, queries, IMAGE_THRESHOLD)
+    ph = score(ph_ids, ph_dist, queries, PHASH_DEFAULT, higher_is_better=False)
+    ours_best = best_threshold(ours_ids, ours_sims, queries, np.arange(0.5, 1.0, 0.005))
+    ph_best = best_threshold(ph_ids, ph_dist, queries, range(0, 33), higher_is_better=False)
+
+    print(f"\n{'method':34s} {'P':>6s} {'R':>6s} {'F1':>6s}   best F1 (threshold)   ms/img")
+    print(f"{'embedding, cos >= ' + str(IMAGE_THRESHOLD):34s} {ours['precision']:6.3f} "
+          f"{ours['recall']:6.3f} {ours['f1']:6.3f}   {ours_best[0]:.3f} ({ours_best[1]:.3f})"
+          f"       {ours_ms:5.2f}")
+    print(f"{'PHash, hamming <= 10 (default)':34s} {ph['precision']:6.3f} {ph['recall']:6.3f} "
+          f"{ph['f1']:6.3f}   {ph_best[0]:.3f} ({ph_best[1]})"
+          f"           {phash_ms:5.2f}")
+    print(f"\n{'query kind':26s} {'embedding':>9s} {'PHash':>7s}   (recall; for neighbours: "
+          "false-positive rate)")
+    for kind in sorted(ours["per_kind"], key=lambda k: (k == "neighbour", k)):
+        print(f"{kind:26s} {ours['per_kind'][kind]:9.2f} {ph['per_kind'][kind]:7.2f}")
+    neighbours = [q for q in queries if not q[3]]
+    by_factor = defaultdict(list)
+    for q, sim in zip(queries, ours_sims, strict=True):
+        if not q[3]:
+            by_factor[q[0]].append(sim)
+    print("\nnear-neighbour similarity (embedding), median / max:")
+    for kind, values in sorted(by_factor.items()):
+        print(f"  {kind:26s} {np.median(values):.3f} / {np.max(values):.3f}")
+    pos = [s for q, s in zip(queries, ours_sims, strict=True) if q[3]]
+    print(f"edited-copy similarity, min / 1st percentile: {np.min(pos):.3f} / "
+          f"{np.percentile(pos, 1):.3f} ({len(neighbours)} neighbours, {len(pos)} copies)")
+    # raw features (no whitening) at their own best threshold, for comparison
+    raw_b = np.stack([perceptual_features(img) for _, img in bases])
+    raw_q = np.stack([perceptual_features(q[2]) for q in queries])
+    raw_s = raw_q @ raw_b.T
+    raw_ids = [ids[j] for j in raw_s.argmax(axis=1)]
+    raw_best = best_threshold(raw_ids, raw_s.max(axis=1), queries, np.arange(0.5, 1.0, 0.005))
+    print(f"\nraw features, unwhitened: best F1 {raw_best[0]:.3f} at cos >= {raw_best[1]:.3f}")
+
+    growth = false_duplicate_growth(args.distinct, args.size, phash, raw_best[1])
+    print(f"\nfalse duplicates as the store grows ({args.distinct} distinct procedural images,"
+          " each checked against all earlier ones):")
+    print(f"{'images stored':>14s} {'embedding':>10s} {'raw features':>13s} {'PHash':>7s}")
+    for n, rates in growth.items():
+        print(f"{n:14,d} {rates[0]:10.1%} {rates[1]:13.1%} {rates[2]:7.1%}")
+    ident = identity_level(args.identities, args.per_identity, args.size)
+    print(f"\nidentity level: dlib descriptors of {args.identities} procedural people x "
+          f"{args.per_identity} images (cosine similarity, 5th / 50th / 95th percentile)")
+    print(f"  same person:      {ident['mated'][0]:.3f} / {ident['mated'][1]:.3f} / "
+          f"{ident['mated'][2]:.3f}")
+    print(f"  different people: {ident['non_mated'][0]:.3f} / {ident['non_mated'][1]:.3f} / "
+          f"{ident['non_mated'][2]:.3f}")
+    print(f"  at IDENTITY_THRESHOLD {IDENTITY_THRESHOLD}: {ident['fnmr_at_threshold']:.1%} of "
+          f"same-person pairs fall below it, {ident['fmr_at_threshold']:.1%} of "
+          "different-person pairs reach it")
+    print(f"  FNMR at FMR 1%: {ident['fnmr_at_fmr1']:.1%} (threshold {ident['thr_fmr1']:.3f})")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench_dedup.json").write_text(json.dumps(
+        {"embedding": ours, "phash": ph, "embedding_best": ours_best, "phash_best": ph_best,
+         "raw_best": raw_best, "threshold": IMAGE_THRESHOLD, "n": args.n,
+         "false_duplicate_growth": growth, "identity": ident}, indent=1, default=float))
+
+
+def identity_level(people: int, per: int, size: int) -> dict:
+    """Mated / non-mated descriptor similarities of procedural identities."""
+    rng = np.random.default_rng(777)
+    gen = ProceduralGenerator(image_size=size)
+    descriptors, labels = [], []
+    for p in range(people):
+        fixed = {f: str(rng.choice(FACTORS[f])) for f in ("skin_tone", "gender", "age_group")}
+        for _ in range(per):
+            attrs = dict(fixed, expression=str(rng.choice(FACTORS["expression"])),
+                         head_pose=str(rng.choice(["frontal", "left", "right"])),
+                         eyewear="none", hat="none", mask="none")
+            item = PlanItem(id="i", **{"class": "face"}, seed=int(rng.integers(2**40)),
+                            identity=f"person-{p}", attributes=attrs)
+            img, _ = gen.render_clean(item)
+            found = fx.analyse(img)
+            if found:
+                descriptors.append(face_descriptor(img, found[0].hog_box))
+                labels.append(p)
+    unit = np.stack(descriptors) / np.linalg.norm(descriptors, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    upper = np.triu_indices(len(unit), 1)
+    same = np.array(labels)[upper[0]] == np.array(labels)[upper[1]]
+    mated, non_mated = sims[upper][same], sims[upper][~same]
+    thr = float(np.percentile(non_mated, 99))
+    return {
+        "mated": np.percentile(mated, [5, 50, 95]).tolist(),
+        "non_mated": np.percentile(non_mated, [5, 50, 95]).tolist(),
+        "fnmr_at_threshold": float(np.mean(mated < IDENTITY_THRESHOLD)),
+        "fmr_at_threshold": float(np.mean(non_mated >= IDENTITY_THRESHOLD)),
+        "thr_fmr1": thr,
+        "fnmr_at_fmr1": float(np.mean(mated < thr)),
+    }
+
+
+def false_duplicate_growth(n: int, size: int, phash, raw_threshold: float) -> dict:
+    """Share of images flagged against earlier distinct ones, at several store sizes."""
+    rng = np.random.default_rng(12345)
+    gen = ProceduralGenerator(image_size=size)
+    emb, raw, bits = [], [], []
+    for i in range(n):
+        attrs = {f: str(rng.choice(FACTORS[f])) for f in
+                 ("skin_tone", "expression", "eyewear", "head_pose", "eyes", "hair_color", "hat")}
+        faces = 1 if rng.random() < 0.8 else int(rng.integers(2, 5))
+        item = PlanItem(id=f"g{i}", **{"class": "face"}, seed=int(rng.integers(2**40)),
+                        attributes=attrs, faces=faces)
+        img, _ = gen.render_clean(item)
+        emb.append(image_embedding(img))
+        raw.append(perceptual_features(img))
+        code = phash.encode_image(image_array=img)
+        bits.append([int(c, 16) >> s & 1 for c in code for s in (3, 2, 1, 0)])
+    emb_s, raw_s = np.stack(emb) @ np.stack(emb).T, np.stack(raw) @ np.stack(raw).T
+    bits_a = np.array(bits)
+    ham = (bits_a[:, None, :] != bits_a[None, :, :]).sum(axis=2)
+    out = {}
+    for size_n in sorted({max(n // 4, 2), max(n // 2, 2), n}):
+        rates = []
+        for matrix, flag in ((emb_s, lambda v: v >= IMAGE_THRESHOLD),
+                             (raw_s, lambda v: v >= raw_threshold),
+                             (ham, lambda v: v <= PHASH_DEFAULT)):
+            rates.append(float(np.mean([flag(matrix[k, :k]).any() for k in range(1, size_n)])))
+        out[size_n] = rates
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Attributes read from pixels, and how faithfulness to the plan is scored."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.tools.face_photos import draw_glasses, draw_sunglasses, main_face, portrait
+from tools.critic import attributes as at
+
+LIMITS = at.AttributeThresholds()
+ALL = frozenset(at.MEASURABLE)
+
+
+def measure(rgb: np.ndarray, factors=ALL) -> dict[str, str]:
+    return at.measure(rgb, main_face(rgb), factors, LIMITS)[0]
+
+
+def test_monk_reference_angles_fall_from_light_to_dark():
+    assert all(a > b for a, b in zip(at.MONK_ITA, at.MONK_ITA[1:], strict=False))
+    for level, angle in enumerate(at.MONK_ITA, start=1):
+        assert at.monk_level(angle) == level
+    assert at.monk_level(90.0) == 1 and at.monk_level(-90.0) == 10
+
+
+def test_ita_of_known_colours():
+    # L* 50 is the zero of the angle; lighter is positive, darker negative
+    assert at.ita(np.array([50.0, 10.0, 20.0])) == pytest.approx(0.0)
+    assert at.ita(np.array([70.0, 10.0, 20.0])) == pytest.approx(45.0)
+    assert at.ita(np.array([30.0, 10.0, 20.0])) == pytest.approx(-45.0)
+
+
+def test_skin_tone_moves_with_the_skin():
+    rgb = portrait()
+    face = main_face(rgb)
+    light = at.skin_ita(rgb, face)
+    darker = (rgb.astype(np.float32) * np.array([0.55, 0.45, 0.38])).astype(np.uint8)
+    dark = at.skin_ita(darker, face)
+    assert light is not None and dark is not None
+    assert dark < light - 40
+    assert at.monk_level(dark) > at.monk_level(light)
+
+
+def test_a_blue_mask_over_the_cheeks_is_not_read_as_skin():
+    rgb = portrait()
+    face = main_face(rgb)
+    covered = rgb.copy()
+    covered[at.skin_mask(rgb.shape, face) > 0] = (150, 190, 225)
+    assert at.skin_ita(covered, face) is None
+
+
+def test_eyewear_none_glasses_sunglasses():
+    rgb = portrait()
+    assert measure(rgb)["eyewear"] == "none"
+    assert measure(draw_glasses(rgb))["eyewear"] == "glasses"
+    assert measure(draw_sunglasses(rgb))["eyewear"] == "sunglasses"
+
+
+def test_eyes_behind_sunglasses_are_not_judged():
+    measured = measure(draw_sunglasses(portrait()))
+    assert "eyes" not in measured
+
+
+def test_open_eyes_frontal_head():
+    measured = measure(portrait())
+    assert measured["eyes"] == "open"
+    assert measured["head_pose"] == "frontal"
+
+
+def test_only_requested_factors_are_measured():
+    assert set(measure(portrait(), frozenset({"eyewear"}))) == {"eyewear"}
+
+
+def test_faithfulness_counts_only_judged_attributes():
+    requested = {"eyewear": "glasses", "eyes": "open", "age_group": "old", "expression": "fear"}
+    measured = {"eyewear": "none", "eyes": "open"}
+    faith, failed, checks = at.verify(requested, measured, LIMITS, ALL)
+    # age group and fear are not measurable here, so 1 of the 2 judged attributes holds
+    assert faith == pytest.approx(0.5)
+    assert failed == ["eyewear"]
+    assert {c.name for c in checks} == {"attribute:eyewear", "attribute:eyes"}
+    bad = next(c for c in checks if not c.passed)
+    assert bad.reason == "attribute_mismatch:eyewear"
+    assert at.verify({"age_group": "old"}, {}, LIMITS, ALL)[0] == 1.0
+
+
+def test_skin_tone_tolerance():
+    near = at.verify({"skin_tone": "monk_8"}, {"skin_tone": "monk_6"}, LIMITS, ALL)
+    far = at.verify({"skin_tone": "monk_8"}, {"skin_tone": "monk_3"}, LIMITS, ALL)
+    assert near[0] == 1.0 and far[1] == ["skin_tone"]
+    # monk_1 and monk_3 are 11 degrees apart: within the angle tolerance
+    light = at.verify({"skin_tone": "monk_1"}, {"skin_tone": "monk_4"}, LIMITS, ALL,
+                      figures={"ita": at.MONK_ITA[2]})
+    assert light[0] == 1.0
+    strict = at.AttributeThresholds(skin_tone_tolerance=0, skin_ita_tolerance=0)
+    assert at.verify({"skin_tone": "monk_8"}, {"skin_tone": "monk_7"}, strict, ALL)[0] == 0.0
+
+
+def test_expression_rules():
+    from tools.critic.faces import FaceObservation
+
+    def face(**g):
+        base = {"smile": 0.0, "mouth_open": 0.02, "mouth_width": 0.8, "ear": 0.3, "yaw": 0.0,
+                "roll": 0.0}
+        return FaceObservation(box=(0, 0, 1, 1), hog_box=(0, 0, 1, 1), score=1.0,
+                               landmarks=np.zeros((68, 2)), geometry={**base, **g})
+
+    assert at.expression(face(), LIMITS, curve=0.0) == "neutral"
+    assert at.expression(face(smile=0.12), LIMITS, curve=-0.1) == "smile"
+    assert at.expression(face(mouth_open=0.35, mouth_width=0.65), LIMITS, curve=-0.2) == "surprise"
+    assert at.expression(face(smile=-0.04), LIMITS, curve=0.12) == "sad"
+    assert at.expression(face(smile=0.03, mouth_open=0.12), LIMITS, curve=0.0) is None

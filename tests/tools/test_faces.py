@@ -1,0 +1,111 @@
+"""Face detection, landmarks and the geometry read from them (dlib with the shipped models)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.tools.face_photos import half_out, portrait, side_by_side
+from tools.critic import faces as fx
+from tools.errors import FacetoryError
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return portrait()
+
+
+def test_one_frontal_face_with_ordered_landmarks(photo):
+    faces = fx.analyse(photo)
+    assert len(faces) == 1
+    face = faces[0]
+    assert face.has_68 and not face.partial
+    left_eye, right_eye, nose, mouth_l, mouth_r = face.five
+    assert left_eye[0] < right_eye[0] and mouth_l[0] < mouth_r[0]
+    assert max(left_eye[1], right_eye[1]) < nose[1] < min(mouth_l[1], mouth_r[1])
+    x0, y0, x1, y1 = face.box
+    assert x0 < left_eye[0] and right_eye[0] < x1 and y0 < left_eye[1] and mouth_l[1] < y1
+    g = face.geometry
+    assert abs(g["yaw"]) < 0.06 and abs(g["roll"]) < 6
+    assert g["ear"] > 0.25  # eyes open
+
+
+def test_the_box_covers_forehead_to_chin(photo):
+    face = fx.analyse(photo)[0]
+    marks = face.landmarks
+    brow_top, chin = marks[17:27, 1].min(), marks[8, 1]
+    x0, y0, x1, y1 = face.box
+    # the corrected box reaches above the brows (forehead) and is about as wide as tall
+    assert y0 < brow_top - 0.1 * (chin - brow_top)
+    assert y1 >= chin - 2
+    assert 0.75 < (x1 - x0) / (y1 - y0) < 1.25
+
+
+def render(**attributes: str) -> np.ndarray:
+    from tools.contracts import PlanItem
+    from tools.generate.procedural import ProceduralGenerator
+
+    attributes = {"eyewear": "none", "hat": "none", "mask": "none", **attributes}
+    item = PlanItem(id="t", **{"class": "face"}, seed=7, identity="p7", attributes=attributes)
+    return ProceduralGenerator(image_size=256).render_clean(item)[0]
+
+
+def test_yaw_tells_a_head_turned_left_from_one_turned_right():
+    left = fx.analyse(render(head_pose="left"))[0].geometry["yaw"]
+    right = fx.analyse(render(head_pose="right"))[0].geometry["yaw"]
+    front = fx.analyse(render(head_pose="frontal"))[0].geometry["yaw"]
+    assert left < -0.1 < front < 0.1 < right
+    mirrored = np.ascontiguousarray(render(head_pose="left")[:, ::-1])
+    assert fx.analyse(mirrored)[0].geometry["yaw"] > 0.1
+
+
+def test_rotation_shows_as_roll(photo):
+    h, w = photo.shape[:2]
+    rot = cv2.warpAffine(photo, cv2.getRotationMatrix2D((w / 2, h / 2), -15, 1.0), (w, h),
+                         borderMode=cv2.BORDER_REPLICATE)
+    roll = fx.analyse(rot)[0].geometry["roll"]
+    base = fx.analyse(photo)[0].geometry["roll"]
+    assert roll - base == pytest.approx(15, abs=4)
+
+
+def test_two_faces_side_by_side(photo):
+    faces = fx.analyse(side_by_side(photo), expected=2)
+    assert len(faces) == 2
+    centres = sorted((f.box[0] + f.box[2]) / 2 for f in faces)
+    assert centres[0] < photo.shape[1] < centres[1]
+
+
+def test_a_face_cut_by_the_frame_is_found_as_partial(photo):
+    cut = half_out(photo)
+    assert fx.detect(cut) == []  # HOG alone misses half a face
+    faces = fx.analyse(cut, expected=1)
+    assert len(faces) == 1 and faces[0].partial
+    assert faces[0].box[0] < 0  # the face extends past the left edge
+
+
+def test_no_face_in_a_landscape():
+    sky = np.zeros((200, 300, 3), np.uint8)
+    sky[:] = (90, 140, 220)
+    cv2.rectangle(sky, (0, 140), (300, 200), (40, 120, 40), -1)
+    assert fx.analyse(sky) == []
+
+
+def test_box_helpers():
+    assert fx.box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == pytest.approx(1.0)
+    assert fx.box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)
+    assert fx.box_iou((0, 0, 1, 1), (2, 2, 3, 3)) == 0.0
+    assert fx.overlap_fraction((0, 0, 10, 10), (2, 2, 4, 4)) == pytest.approx(1.0)
+    assert fx.correct_box((10, 10, 20, 30), (0.0, -0.5, 0.1, 0.0)) == (10, 0, 21, 30)
+
+
+def test_eye_aspect_ratio_of_open_and_closed_eyes():
+    open_eye = np.array([[0, 0], [3, -2], [7, -2], [10, 0], [7, 2], [3, 2]], float)
+    closed = open_eye * [1, 0.1]
+    assert fx.eye_aspect_ratio(open_eye) == pytest.approx(0.4)
+    assert fx.eye_aspect_ratio(closed) < 0.05
+
+
+def test_only_5_and_68_point_models():
+    with pytest.raises(FacetoryError):
+        fx.shape_predictor(12)

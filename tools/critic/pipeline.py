@@ -1,0 +1,355 @@
+"""The critic: one verdict per image, from the pixels and the plan item only.
+
+It never sees what the generator believes it drew; it knows what was *requested* (the plan
+item's attributes and face count) and checks that against what it measures. Any image,
+however broken, gets a verdict with a reason; nothing raises out of `judge`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.contracts import CheckResult, DetectedFace, PlanItem, Verdict
+from tools.critic import attributes as attrs
+from tools.critic import faces as fx
+from tools.critic import quality as qual
+from tools.critic.clip import ClipConfig
+from tools.critic.vlm import VlmConfig
+from tools.errors import FacetoryError
+
+log = logging.getLogger(__name__)
+
+#: Reason codes this critic emits beyond `tools.vocabulary.REASONS`.
+EXTRA_REASONS: tuple[str, ...] = ("too_large_image", "prompt_mismatch")
+
+
+class CriticConfig(BaseModel):
+    """What the critic checks and how strict it is. Defaults suit 256-1024 px face images."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_score: float = Field(default=0.5, ge=0, le=1)
+    """Mean check score below which an otherwise clean image is rejected as `low_score`."""
+    min_faithfulness: float = Field(default=1.0, ge=0, le=1)
+    """Fraction of requested, measurable attributes that must be verified."""
+    use_descriptor: bool = False
+    """Compute the dlib 128-D descriptor of each face (about 75 ms a face) for identity checks."""
+    attribute_checks: frozenset[str] = frozenset(attrs.MEASURABLE)
+    """Factors to verify; a subset of `tools.critic.attributes.MEASURABLE`."""
+    landmark_points: int = Field(default=68)
+    """68 (iBUG 300-W model, non-commercial licence) or 5 (no pose/eyes/mouth measurements)."""
+    detector_threshold: float = 0.0
+    """dlib HOG score threshold; lower finds more faces and more false ones."""
+    min_image_side: int = Field(default=64, ge=1)
+    max_pixels: int = Field(default=150_000_000, ge=1)
+    """Images with more pixels are not decoded (`too_large_image`)."""
+    max_analysis_side: int = Field(default=1024, ge=64)
+    """Larger images are measured downscaled to this side; boxes are reported full size."""
+    min_face_fraction: float = Field(default=0.1, ge=0, le=1)
+    """A face smaller than this fraction of the image's short side is `face_too_small`."""
+    max_outside: float = Field(default=0.1, ge=0, le=1)
+    """A face box with more than this fraction of its area off the image is `face_cut_off`."""
+    quality: qual.QualityThresholds = Field(default_factory=qual.QualityThresholds)
+    attribute: attrs.AttributeThresholds = Field(default_factory=attrs.AttributeThresholds)
+    box_correction: tuple[float, float, float, float] | None = None
+    """Override of the fixed face-box correction (see `tools.critic.faces`); None: built-in."""
+    embed: bool = False
+    """Also compute the image-level perceptual embedding (for the duplicate check)."""
+    vlm: VlmConfig | None = None
+    clip: ClipConfig | None = None
+
+
+@dataclass
+class Assessment:
+    """A verdict plus what the duplicate check needs, so the image is decoded once."""
+
+    verdict: Verdict
+    embedding: np.ndarray | None = None
+    """`tools.embed.image_embedding` of the image, when `CriticConfig.embed` is on."""
+    descriptors: list[np.ndarray] = field(default_factory=list)
+    """dlib 128-D descriptor of each whole face, largest first (`use_descriptor`)."""
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Loaded:
+    rgb: np.ndarray | None
+    width: int = 0
+    height: int = 0
+    scale: float = 1.0
+    """Original pixels per analysed pixel."""
+    reason: str | None = None
+    detail: str = ""
+
+
+class Critic:
+    """Judges generated images against their plan items; dlib models load once, here."""
+
+    def __init__(self, config: CriticConfig | None = None) -> None:
+        self.config = config or CriticConfig()
+        unknown = set(self.config.attribute_checks) - set(attrs.MEASURABLE)
+        if unknown:
+            raise FacetoryError(
+                f"critic cannot measure {', '.join(sorted(unknown))}; "
+                f"measurable: {', '.join(sorted(attrs.MEASURABLE))}"
+            )
+        if self.config.landmark_points not in (5, 68):
+            raise FacetoryError("critic landmark_points must be 5 or 68")
+        fx.hog_detector()
+        fx.shape_predictor(self.config.landmark_points)
+        if self.config.use_descriptor:
+            fx.shape_predictor(5)
+            fx.face_encoder()
+        self._vlm = None
+        if self.config.vlm is not None and self.config.vlm.enabled:
+            from tools.critic.vlm import VlmCritic
+
+            self._vlm = VlmCritic(self.config.vlm)
+        self._clip = None
+        if self.config.clip is not None:
+            from tools.critic.clip import ClipCritic
+
+            self._clip = ClipCritic(self.config.clip)
+
+    def judge(self, image_path: Path, item: PlanItem) -> Verdict:
+        """The verdict on one image file for one plan item."""
+        return self.assess(image_path, item).verdict
+
+    def judge_many(self, pairs: Iterable[tuple[Path, PlanItem]]) -> list[Verdict]:
+        """Verdicts for (image path, plan item) pairs, in order."""
+        return [self.judge(path, item) for path, item in pairs]
+
+    def assess(self, image_path: Path, item: PlanItem) -> Assessment:
+        """Verdict, embedding and descriptors of one image; never raises for bad input.
+
+        Environment faults (a configured vision-language endpoint that is down) still raise
+        FacetoryError: they are the operator's to fix, not the image's fault.
+        """
+        loaded = self._load(Path(image_path))
+        if loaded.rgb is None:
+            check = CheckResult(
+                name="image", score=0.0, passed=False, reason=loaded.reason, detail=loaded.detail
+            )
+            verdict = Verdict(
+                item_id=item.id, passed=False, score=0.0, reasons=[loaded.reason or "unreadable"],
+                checks=[check], faithfulness=0.0,
+            )
+            return Assessment(verdict=verdict)
+        try:
+            return self._assess_pixels(loaded, item)
+        except FacetoryError:
+            raise
+        except Exception as exc:  # a defect in a measurement must not stop the build
+            log.exception("critic failed on %s", image_path)
+            check = CheckResult(
+                name="critic", score=0.0, passed=False, reason="unreadable",
+                detail=f"critic error: {type(exc).__name__}: {exc}",
+            )
+            verdict = Verdict(
+                item_id=item.id, passed=False, score=0.0, reasons=["unreadable"], checks=[check],
+                faithfulness=0.0,
+            )
+            return Assessment(verdict=verdict)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _load(self, path: Path) -> _Loaded:
+        cfg = self.config
+        if not path.is_file():
+            return _Loaded(None, reason="unreadable", detail=f"no such file: {path}")
+        if path.stat().st_size == 0:
+            return _Loaded(None, reason="unreadable", detail="empty file (0 bytes)")
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > cfg.max_pixels:
+                    return _Loaded(
+                        None, width, height, reason="too_large_image",
+                        detail=f"{width}x{height} is over {cfg.max_pixels:,} pixels",
+                    )
+                if min(width, height) < cfg.min_image_side:
+                    return _Loaded(
+                        None, width, height, reason="too_small_image",
+                        detail=f"{width}x{height} is under {cfg.min_image_side} px",
+                    )
+                if image.format == "JPEG":  # decode big JPEGs at a fraction of the size
+                    image.draft("RGB", (cfg.max_analysis_side, cfg.max_analysis_side))
+                rgb = _to_rgb(image)
+        except Image.DecompressionBombError as exc:
+            return _Loaded(None, reason="too_large_image", detail=str(exc))
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            return _Loaded(None, reason="unreadable", detail=f"cannot decode image: {exc}")
+        scale = width / rgb.shape[1]
+        side = max(rgb.shape[:2])
+        if side > cfg.max_analysis_side:
+            factor = cfg.max_analysis_side / side
+            size = (max(round(rgb.shape[1] * factor), 1), max(round(rgb.shape[0] * factor), 1))
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            scale = width / rgb.shape[1]
+        return _Loaded(np.ascontiguousarray(rgb), width, height, scale)
+
+    # -- judging ---------------------------------------------------------------------------
+
+    def _assess_pixels(self, loaded: _Loaded, item: PlanItem) -> Assessment:
+        cfg = self.config
+        rgb = loaded.rgb
+        assert rgb is not None
+        expected = max(item.faces, 0)
+        faces = fx.analyse(
+            rgb, expected=max(expected, 1), threshold=cfg.detector_threshold,
+            points=cfg.landmark_points, correction=cfg.box_correction,
+        )
+        checks: list[CheckResult] = [_count_check(len(faces), expected)]
+        whole = [f for f in faces if not f.partial]
+        main = whole[0] if whole else None
+        looked_at = main or (faces[0] if faces else None)  # a cut face is still a face
+        quality_checks, figures = qual.assess(
+            rgb, _clip(looked_at.box, rgb.shape) if looked_at else None, cfg.quality
+        )
+        checks += quality_checks
+        if faces:
+            checks.append(self._size_check(faces[:expected or None], rgb.shape))
+            checks.append(self._cut_off_check(faces[:expected or None], rgb.shape))
+        measured: dict[str, str] = {}
+        faithfulness, failed = 1.0, []
+        wanted = attrs.judgeable(item.attributes, cfg.attribute_checks)
+        if main is not None:
+            measured, attribute_figures = attrs.measure(rgb, main, wanted, cfg.attribute)
+            figures.update(attribute_figures)
+            faithfulness, failed, attribute_checks = attrs.verify(
+                item.attributes, measured, cfg.attribute, cfg.attribute_checks, figures
+            )
+            checks += attribute_checks
+        if self._vlm is not None and main is not None:
+            extra, observed = self._vlm.check(rgb, item, skip=set(measured))
+            checks += extra
+            measured.update(observed)
+        if self._clip is not None:
+            checks += self._clip.check(rgb, item)
+        if self._vlm is not None or self._clip is not None:
+            judged = [c for c in checks if c.name.startswith("attribute:")]
+            failed = sorted({c.name.split(":", 1)[1] for c in judged if not c.passed})
+            faithfulness = (len(judged) - len(failed)) / len(judged) if judged else 1.0
+        verdict = _verdict(item, checks, faces, loaded.scale, measured, faithfulness, failed, cfg)
+        embedding = None
+        if cfg.embed:
+            from tools.embed import image_embedding
+
+            embedding = image_embedding(rgb)
+        descriptors = []
+        if cfg.use_descriptor:
+            descriptors = [fx.descriptor(rgb, f.hog_box) for f in whole]
+        return Assessment(verdict, embedding, descriptors, figures)
+
+    def _size_check(self, faces: list[fx.FaceObservation], shape: tuple[int, ...]) -> CheckResult:
+        short = float(min(shape[:2]))
+        smallest = min(f.size for f in faces) / short
+        score = float(min(smallest / (2 * self.config.min_face_fraction), 1.0)) if (
+            self.config.min_face_fraction > 0
+        ) else 1.0
+        passed = smallest >= self.config.min_face_fraction
+        return CheckResult(
+            name="face_size", score=score, passed=passed,
+            reason=None if passed else "face_too_small",
+            detail=f"smallest face {smallest:.0%} of the short side "
+            f"(min {self.config.min_face_fraction:.0%})",
+        )
+
+    def _cut_off_check(
+        self, faces: list[fx.FaceObservation], shape: tuple[int, ...]
+    ) -> CheckResult:
+        h, w = shape[:2]
+        worst = max(_outside_fraction(f.box, w, h) for f in faces)
+        passed = worst <= self.config.max_outside
+        return CheckResult(
+            name="face_in_frame", score=float(max(0.0, 1.0 - worst)), passed=passed,
+            reason=None if passed else "face_cut_off",
+            detail=f"{worst:.0%} of a face box is outside the image "
+            f"(max {self.config.max_outside:.0%})",
+        )
+
+
+def _to_rgb(image: Image.Image) -> np.ndarray:
+    """Any PIL mode as RGB uint8: alpha composited on white, 16-bit and float rescaled."""
+    image.load()
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        data = np.asarray(image, dtype=np.float64)
+        lo, hi = float(data.min()), float(data.max())
+        data = (data - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(data)
+        gray = data.astype(np.uint8)
+        return np.stack([gray] * 3, axis=-1)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def _count_check(found: int, expected: int) -> CheckResult:
+    if found == expected:
+        return CheckResult(
+            name="face_count", score=1.0, passed=True, detail=f"{found} of {expected} faces"
+        )
+    reason = "extra_face" if found > expected else "no_face" if found == 0 else "missing_face"
+    score = min(found, expected) / max(found, expected) * 0.5
+    return CheckResult(
+        name="face_count", score=score, passed=False, reason=reason,
+        detail=f"found {found} faces, plan asked for {expected}",
+    )
+
+
+def _clip(box: tuple[float, float, float, float], shape: tuple[int, ...]):
+    h, w = shape[:2]
+    x0, y0, x1, y1 = box
+    return (max(x0, 0.0), max(y0, 0.0), min(x1, float(w)), min(y1, float(h)))
+
+
+def _outside_fraction(box: tuple[float, float, float, float], w: int, h: int) -> float:
+    x0, y0, x1, y1 = box
+    area = max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
+    if area <= 0:
+        return 0.0
+    inside = max(min(x1, w) - max(x0, 0.0), 0.0) * max(min(y1, h) - max(y0, 0.0), 0.0)
+    return 1.0 - inside / area
+
+
+def _verdict(
+    item: PlanItem, checks: list[CheckResult], faces: list[fx.FaceObservation], scale: float,
+    measured: dict[str, str], faithfulness: float, failed: list[str], cfg: CriticConfig,
+) -> Verdict:
+    score = float(np.mean([c.score for c in checks])) if checks else 0.0
+    unfaithful = faithfulness < cfg.min_faithfulness
+    reasons: list[str] = []
+    for check in checks:
+        if check.passed or not check.reason or check.reason in reasons:
+            continue
+        # a failed attribute rejects the image only when faithfulness falls below the bar
+        if check.reason.startswith("attribute_mismatch:") and not unfaithful:
+            continue
+        reasons.append(check.reason)
+    passed = not reasons
+    if passed and score < cfg.min_score:
+        reasons.append("low_score")
+        passed = False
+    detected = [
+        DetectedFace(
+            box=tuple(v * scale for v in f.box),  # type: ignore[arg-type]
+            landmarks=[(x * scale, y * scale) for x, y in f.five],
+            score=f.score,
+        )
+        for f in faces
+    ]
+    return Verdict(
+        item_id=item.id, passed=passed, score=score, reasons=reasons, checks=checks,
+        faces=detected, measured=measured, faithfulness=faithfulness, failed_attributes=failed,
+    )
