@@ -49,8 +49,18 @@ def export_info(ctx: BuildContext) -> ExportInfo:
     )
 
 
+def stage_seconds(events: list[dict]) -> dict[str, float]:
+    """Wall seconds per graph node, summed over every run of the build (from `timing` events)."""
+    total: Counter[str] = Counter()
+    for event in events:
+        if event.get("event") == "timing":
+            total.update(event.get("stages", {}))
+    return {stage: round(seconds, 2) for stage, seconds in total.items()}
+
+
 def report_inputs(ctx: BuildContext) -> ReportInputs:
     info = export_info(ctx)
+    events = ctx.events.read()
     return ReportInputs(
         title=f"facetory: {ctx.spec.name}",
         spec_text=info.spec_text,
@@ -60,7 +70,8 @@ def report_inputs(ctx: BuildContext) -> ReportInputs:
         cell_targets=info.plan_summary,
         records=ctx.manifest.records(),
         training=latest_metrics(ctx.paths.runs),
-        events=ctx.events.read(),
+        events=events,
+        timing=stage_seconds(events),
         thresholds=info.thresholds,
         generator=info.generator,
         model=info.model,

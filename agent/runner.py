@@ -9,6 +9,8 @@ brought level with the manifest's accepted images.
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -83,19 +85,30 @@ def run_graph(
                 return RunResult("done", state=dict(snapshot.values))
             else:
                 start = None  # continue from the last checkpoint
-            for update in graph.stream(start, CONFIG, context=ctx, stream_mode="updates"):
-                if "__interrupt__" in update:
-                    return RunResult(
-                        "review",
-                        review=update["__interrupt__"][0].value,
-                        state=dict(graph.get_state(CONFIG).values),
-                    )
-                if on_update:
-                    on_update(update)
-                if "assess" in update and stop_requested():
-                    ctx.events.emit("stopped", reason="interrupted by the user")
-                    return RunResult("stopped", state=dict(graph.get_state(CONFIG).values))
-            return RunResult("done", state=dict(graph.get_state(CONFIG).values))
+            timing: Counter[str] = Counter()
+            last = time.perf_counter()
+            try:
+                for update in graph.stream(start, CONFIG, context=ctx, stream_mode="updates"):
+                    now = time.perf_counter()
+                    for node in update:
+                        timing[node] += now - last
+                    last = now
+                    if "__interrupt__" in update:
+                        return RunResult(
+                            "review",
+                            review=update["__interrupt__"][0].value,
+                            state=dict(graph.get_state(CONFIG).values),
+                        )
+                    if on_update:
+                        on_update(update)
+                    if "assess" in update and stop_requested():
+                        ctx.events.emit("stopped", reason="interrupted by the user")
+                        return RunResult("stopped", state=dict(graph.get_state(CONFIG).values))
+                return RunResult("done", state=dict(graph.get_state(CONFIG).values))
+            finally:
+                stages = {k: round(v, 3) for k, v in timing.items() if k != "__interrupt__"}
+                if stages:
+                    ctx.events.emit("timing", stages=stages)
         finally:
             conn.close()
 

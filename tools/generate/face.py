@@ -809,7 +809,8 @@ class FaceDrawer:
         pose, lay, img = self.pose, self.lay, self.img
         frame = self.face.frame_rgb if kind == "glasses" else (18, 18, 20)
         light_frame = sum(frame) / 3 > 100  # thin metal: a bright thick frame would dominate
-        fw = self.lw * ((0.6 if light_frame else 0.85) if kind == "glasses" else 1.2)
+        # frames thick enough to survive a detector's downscaling (160 px training input)
+        fw = self.lw * ((0.9 if light_frame else 1.2) if kind == "glasses" else 1.3)
         if kind == "glasses":
             rx, ry = lay.eye_w * 1.45, lay.eye_h * 2.3
         else:  # wayfarer-like: wide and low, so the brows stay visible
