@@ -305,7 +305,7 @@ class Budget(_Model):
     """How many generation attempts the build may spend, as a multiple of the target."""
 
     max_attempts_factor: float = Field(default=3.0, ge=1.0, le=100.0)
-    batch_size: int = Field(default=16, ge=1, le=4096)
+    batch_size: int = Field(default=32, ge=1, le=4096)
 
 
 class Splits(_Model):

@@ -47,6 +47,7 @@ class NullGenerator:
         self, items: list[PlanItem], out_dir: Path, *, attempt: int = 0
     ) -> list[GeneratedImage]:
         out = []
+        out_dir.mkdir(parents=True, exist_ok=True)
         for item in items:
             path = out_dir / f"{item.id}-a{attempt}.png"
             path.write_bytes(TINY_PNG)  # a do-nothing generator: no fsync
