@@ -41,10 +41,15 @@ class Store(Protocol):
 
     def add(self, image_id: str, embedding: np.ndarray, metadata: dict | None = None) -> None: ...
 
-    def add_many(self, ids: list[str], embeddings: list[np.ndarray]) -> None: ...
+    def check(self, embedding: np.ndarray, *, where: dict | None = None) -> DuplicateMatch: ...
+
+    def add_many(
+        self, ids: list[str], embeddings: list[np.ndarray], metadatas: list[dict] | None = None
+    ) -> None: ...
 
 
 Embedder = Callable[[Path], np.ndarray]
+Describer = Callable[[Path, tuple[float, float, float, float]], np.ndarray]
 
 
 @dataclass
@@ -67,6 +72,9 @@ class Services:
     critic: Critic | None = None
     store: Store | None = None
     embedder: Embedder | None = None
+    describer: Describer | None = None
+    """Face descriptor of the face in a box (identity checks); dlib's 128-D by default."""
+    identity_store: Store | None = None
     llm: Any = None
     """A langchain chat model when an endpoint is configured, else None (rules decide)."""
 
@@ -142,6 +150,32 @@ class BuildContext:
             )
         return self.services.store
 
+    def identity_store(self) -> Store:
+        if self.services.identity_store is None:
+            from tools.dedup import DuplicateStore
+
+            self.services.identity_store = DuplicateStore(
+                self.paths.chroma,
+                threshold=self.spec.quality.identity_similarity,
+                collection="identities",
+            )
+        return self.services.identity_store
+
+    @property
+    def enforce_identity(self) -> bool:
+        """Reject on identity checks only where identity is not given by construction.
+
+        The procedural renderer draws a person from fixed parameters, so there the checks
+        are measured and reported but never reject (dlib's descriptor cannot tell its
+        cartoon people apart reliably; see bench/bench_identity.py).
+        """
+        return self.spec.identities is not None and self.generator().name != "procedural"
+
+    def describe(self, path: Path, box: tuple[float, float, float, float]) -> np.ndarray:
+        if self.services.describer is None:
+            self.services.describer = _describe_file
+        return self.services.describer(path, box)
+
     def embed(self, path: Path) -> np.ndarray:
         if self.services.embedder is None:
             self.services.embedder = _embed_file
@@ -156,3 +190,13 @@ def _embed_file(path: Path) -> np.ndarray:
 
     with Image.open(path) as image:
         return image_embedding(np.asarray(image.convert("RGB")))
+
+
+def _describe_file(path: Path, box: tuple[float, float, float, float]) -> np.ndarray:
+    """dlib's 128-D face descriptor of the face in `box` of an image file."""
+    from PIL import Image
+
+    from tools.embed import face_descriptor
+
+    with Image.open(path) as image:
+        return face_descriptor(np.asarray(image.convert("RGB")), box)

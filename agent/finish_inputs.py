@@ -10,7 +10,7 @@ from collections import Counter
 from agent.context import BuildContext
 from tools.contracts import Status
 from tools.export import ExportInfo
-from tools.report import ReportInputs
+from tools.report import IdentityScores, ReportInputs
 from tools.train import latest_metrics
 
 
@@ -77,4 +77,21 @@ def report_inputs(ctx: BuildContext) -> ReportInputs:
         model=info.model,
         locations={"dataset": str(ctx.paths.dataset), "runs": str(ctx.paths.runs)},
         base_dir=ctx.paths.root,
+        identity=identity_scores(ctx),
+    )
+
+
+def identity_scores(ctx: BuildContext) -> IdentityScores | None:
+    """Mated and non-mated score distributions for the report, when the build has identities."""
+    path = ctx.paths.metrics / "identity.json"
+    if ctx.spec.identities is None or not path.exists():
+        return None
+    from tools.identity import read_identity_metrics
+
+    metrics = read_identity_metrics(path)
+    return IdentityScores(
+        mated=metrics.mated,
+        non_mated=metrics.non_mated,
+        threshold=ctx.spec.quality.identity_similarity,
+        fmr=0.01,
     )

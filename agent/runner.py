@@ -53,6 +53,12 @@ def recover(ctx: BuildContext) -> dict[str, int]:
         accepted = ctx.manifest.accepted_embeddings()
         if accepted:
             ctx.store().add_many(list(accepted), list(accepted.values()))
+        faces = ctx.manifest.accepted_embeddings("descriptor")
+        if faces:
+            who = ctx.manifest.get(faces)
+            ctx.identity_store().add_many(
+                list(faces), list(faces.values()), [{"identity": who[i].identity} for i in faces]
+            )
             resynced = len(accepted)
     if removed_temps or removed_orphans:
         ctx.events.emit("recovered", temps=removed_temps, orphans=removed_orphans)

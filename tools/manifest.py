@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS images (
     round      INTEGER NOT NULL,
     status     TEXT NOT NULL,
     record     TEXT NOT NULL,
-    embedding  BLOB
+    embedding  BLOB,
+    descriptor BLOB
 );
 CREATE INDEX IF NOT EXISTS images_item ON images(item_id);
 CREATE INDEX IF NOT EXISTS images_status ON images(status);
@@ -96,9 +97,10 @@ class Manifest:
         *,
         round_: int,
         embeddings: dict[str, np.ndarray] | None = None,
+        descriptors: dict[str, np.ndarray] | None = None,
     ) -> None:
-        """Insert or replace records (and their embeddings) in one transaction."""
-        embeddings = embeddings or {}
+        """Insert or replace records (with image embeddings and face descriptors) atomically."""
+        embeddings, descriptors = embeddings or {}, descriptors or {}
         rows = [
             (
                 r.image_id,
@@ -108,12 +110,13 @@ class Manifest:
                 r.status.value,
                 r.model_dump_json(),
                 _blob(embeddings.get(r.image_id)),
+                _blob(descriptors.get(r.image_id)),
             )
             for r in records
         ]
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -143,12 +146,25 @@ class Manifest:
         rows = self._db.execute("SELECT item_id FROM images WHERE status = 'accepted'")
         return {item for (item,) in rows}
 
-    def accepted_embeddings(self) -> dict[str, np.ndarray]:
+    def accepted_embeddings(self, column: str = "embedding") -> dict[str, np.ndarray]:
+        """image id -> vector of accepted images: `embedding` (image) or `descriptor` (face)."""
+        if column not in ("embedding", "descriptor"):
+            raise ValueError(column)
         rows = self._db.execute(
-            "SELECT image_id, embedding FROM images WHERE status = 'accepted' "
-            "AND embedding IS NOT NULL ORDER BY image_id"
+            f"SELECT image_id, {column} FROM images WHERE status = 'accepted' "
+            f"AND {column} IS NOT NULL ORDER BY image_id"
         )
         return {image_id: np.frombuffer(blob, dtype=np.float32) for image_id, blob in rows}
+
+    def anchors(self) -> dict[str, ManifestRecord]:
+        """identity -> its first accepted image (by image id): the identity's reference."""
+        out: dict[str, ManifestRecord] = {}
+        for record in self.records(Status.accepted):
+            if record.identity and (
+                record.identity not in out or record.image_id < out[record.identity].image_id
+            ):
+                out[record.identity] = record
+        return out
 
     def paths(self) -> set[str]:
         return {json.loads(t)["path"] for (t,) in self._db.execute("SELECT record FROM images")}

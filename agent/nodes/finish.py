@@ -25,10 +25,33 @@ def export(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         ctx.paths.dataset,
         base_dir=ctx.paths.root,
     )
+    if ctx.spec.identities is not None:
+        export_identities(ctx)
     ctx.events.emit(
         "exported", images=summary.total_images, seconds=round(time.perf_counter() - start, 3)
     )
     return {"exported": True, "skip_train": ctx.options.no_train}
+
+
+def export_identities(ctx: BuildContext) -> None:
+    """Identity datasets: a folder per person, verification pairs, and identity metrics."""
+    from tools.identity import (
+        export_identity_folders,
+        identity_metrics,
+        identity_samples,
+        write_identity_metrics,
+    )
+
+    accepted = ctx.manifest.records(Status.accepted)
+    descriptors = ctx.manifest.accepted_embeddings("descriptor")
+    samples = identity_samples(accepted, base_dir=ctx.paths.root, descriptors=descriptors)
+    metrics = identity_metrics(
+        samples, threshold=ctx.spec.quality.identity_similarity, seed=ctx.spec.seed
+    )
+    write_identity_metrics(metrics, ctx.paths.metrics / "identity.json")
+    export_identity_folders(
+        accepted, ctx.paths.dataset / "identities", base_dir=ctx.paths.root, seed=ctx.spec.seed
+    )
 
 
 def route_after_export(state: BuildState) -> Literal["train", "__end__"]:

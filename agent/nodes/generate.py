@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,10 +23,18 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         by_attempt[unit.attempt].append(_item_for(ctx.items[unit.item_id], unit))
 
     generator = ctx.generator()
+    extra = {}
+    if "references" in inspect.signature(generator.generate).parameters:
+        # identity-conditioned generation: each person's first accepted image is the reference
+        extra["references"] = {
+            who: ctx.paths.root / record.path for who, record in ctx.manifest.anchors().items()
+        }
     records = []
     for attempt, items in sorted(by_attempt.items()):
         for item, image in zip(
-            items, generator.generate(items, ctx.paths.images, attempt=attempt), strict=True
+            items,
+            generator.generate(items, ctx.paths.images, attempt=attempt, **extra),
+            strict=True,
         ):
             records.append(
                 ManifestRecord(
