@@ -21,12 +21,25 @@ def class_targets(ctx: BuildContext) -> dict[str, int]:
 
 
 def cell_targets(ctx: BuildContext) -> dict[str, dict[str, dict[str, int]]]:
-    cells: dict[str, dict[str, dict[str, int]]] = {}
+    """class -> factor -> level -> planned images, levels in the spec's order."""
+    order = {f.name: [lv.name for lv in f.levels] for f in ctx.spec.factors}
+    counts: dict[str, dict[str, Counter[str]]] = {}
     for item in ctx.plan.items:
         for factor, level in item.attributes.items():
-            per = cells.setdefault(item.class_name, {}).setdefault(factor, {})
-            per[level] = per.get(level, 0) + 1
-    return cells
+            counts.setdefault(item.class_name, {}).setdefault(factor, Counter())[level] += 1
+    return {
+        cls: {
+            factor: {
+                lv: per[lv] for lv in sorted(per, key=lambda lv: _rank(order.get(factor, []), lv))
+            }
+            for factor, per in factors.items()
+        }
+        for cls, factors in counts.items()
+    }
+
+
+def _rank(levels: list[str], level: str) -> tuple[int, str]:
+    return (levels.index(level), "") if level in levels else (len(levels), level)
 
 
 def thresholds(ctx: BuildContext) -> dict[str, float]:
