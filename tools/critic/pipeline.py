@@ -42,8 +42,10 @@ class CriticConfig(BaseModel):
     """Fraction of requested, measurable attributes that must be verified."""
     use_descriptor: bool = False
     """Compute the dlib 128-D descriptor of each face (about 75 ms a face) for identity checks."""
-    attribute_checks: frozenset[str] = frozenset(attrs.MEASURABLE)
-    """Factors to verify; a subset of `tools.critic.attributes.MEASURABLE`."""
+    attribute_checks: frozenset[str] = frozenset(attrs.MEASURABLE) - {"expression"}
+    """Factors to verify; a subset of `tools.critic.attributes.MEASURABLE`. Expression is off by
+    default: its reading was right in 3% of its rejections (bench/bench_critic.py), so it only
+    cost retries, most of them on the darkest skin tones."""
     landmark_points: int = Field(default=68)
     """68 (iBUG 300-W model, non-commercial licence) or 5 (no pose/eyes/mouth measurements)."""
     detector_threshold: float = 0.0
