@@ -246,27 +246,14 @@ def train_command(
     weights: Annotated[Path | None, typer.Option(help="Local .pt weights to start from.")] = None,
 ) -> None:
     """Train YOLO on the exported dataset and measure it on the held-out test split."""
-    from tools.train import train_yolo
+    from agent.nodes.finish import train_build
 
     paths = BuildPaths(build_dir)
     if not paths.dataset.exists():
         fail(f"{build_dir} has no exported dataset: run `facetory run {build_dir}` first")
     ctx = BuildContext(paths=paths)
-    options = {"epochs": epochs, "imgsz": imgsz, "model": model, "weights": weights}
     with BuildLock(paths.root):
-        result = train_yolo(
-            paths.dataset,
-            ctx.spec.task,
-            paths.runs,
-            seed=ctx.spec.seed,
-            **{k: v for k, v in options.items() if v is not None},
-        )
-    ctx.events.emit(
-        "trained",
-        device=result.device,
-        seconds=round(result.seconds, 1),
-        metrics=str(result.metrics_path),
-    )
+        result = train_build(ctx, epochs=epochs, imgsz=imgsz, model=model, weights=weights)
     overall = result.metrics.get("overall", {})
     console.print(
         f"trained on {result.device} in {result.seconds:.0f} s; test split: "

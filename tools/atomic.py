@@ -7,6 +7,7 @@ never half of it.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,3 +48,27 @@ def remove_orphan_temps(directory: str | Path) -> int:
         tmp.unlink(missing_ok=True)
         count += 1
     return count
+
+
+def link_or_copy(source: str | Path, dest: str | Path) -> None:
+    """Hard-link `source` to `dest` (a copy where linking is impossible, e.g. across disks)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copy2(source, dest)
+
+
+def replace_dir(finished: str | Path, out_dir: str | Path) -> None:
+    """Replace folder `out_dir` with the finished folder beside it: two renames, so readers see
+    the old folder or the new one, never half of either."""
+    finished, out_dir = Path(finished), Path(out_dir)
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        old.rmdir()
+        os.replace(out_dir, old)
+    os.replace(finished, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

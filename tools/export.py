@@ -21,7 +21,6 @@ almost no disk.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -35,7 +34,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pydantic import BaseModel, Field
 
-from tools.atomic import atomic_open, write_text
+from tools.atomic import atomic_open, link_or_copy, replace_dir, write_text
 from tools.contracts import Box, ManifestRecord, Status
 from tools.errors import FacetoryError
 
@@ -146,7 +145,7 @@ def export_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{_TEMP_PREFIX}", dir=out_dir.parent))
     try:
         summary = _write_all(accepted, records, info, index, base, tmp, out_dir)
-        _swap_in(tmp, out_dir)
+        replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -174,19 +173,12 @@ def _check_records(accepted: list[ManifestRecord], index: dict[str, int], base: 
 
 def _sweep_stale(out_dir: Path) -> None:
     """Remove temp directories a killed export left beside `out_dir`."""
-    for stale in out_dir.parent.glob(f".{out_dir.name}{_TEMP_PREFIX}*"):
+    stale_dirs = [*out_dir.parent.glob(f".{out_dir.name}{_TEMP_PREFIX}*"),
+                  *out_dir.parent.glob(f".{out_dir.name}.old-*")]  # left by a kill mid-swap
+    for stale in stale_dirs:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _swap_in(tmp: Path, out_dir: Path) -> None:
-    """Replace `out_dir` with the finished `tmp` (two renames; readers never see a half export)."""
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}{_TEMP_PREFIX}old-{os.getpid()}"
-        os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out_dir)
 
 
 # --------------------------------------------------------------------------- writers
@@ -265,7 +257,7 @@ def _write_yolo_detect(
             continue
         src = _source(r, base)
         stem = _file_stem(r.image_id)
-        _link(src, root / "images" / r.split / f"{stem}{src.suffix.lower()}")
+        link_or_copy(src, root / "images" / r.split / f"{stem}{src.suffix.lower()}")
         w, h = sizes[r.image_id]
         lines = [_yolo_line(index[r.class_name], box, w, h) for box in boxes[r.image_id]]
         write_text(root / "labels" / r.split / f"{stem}.txt", "\n".join(lines) + "\n")
@@ -304,7 +296,7 @@ def _write_yolo_classify(
                     _save_png(crop, folder / f"{stem}-f{k}.png", im)
                     counts[r.split] += 1
         else:
-            _link(src, folder / f"{stem}{src.suffix.lower()}")
+            link_or_copy(src, folder / f"{stem}{src.suffix.lower()}")
             counts[r.split] += 1
     return counts
 
@@ -329,7 +321,7 @@ def _write_coco(
         for r in (r for r in accepted if r.split == split and r.image_id not in skipped):
             src = _source(r, base)
             file_name = f"{_file_stem(r.image_id)}{src.suffix.lower()}"
-            _link(src, root / "images" / split / file_name)
+            link_or_copy(src, root / "images" / split / file_name)
             w, h = sizes[r.image_id]
             image_id = len(images) + 1
             images.append(
@@ -384,7 +376,7 @@ def _write_hf(
         for r in (r for r in accepted if r.split == split):
             src = _source(r, base)
             file_name = f"{_file_stem(r.image_id)}{src.suffix.lower()}"
-            _link(src, folder / file_name)
+            link_or_copy(src, folder / file_name)
             row = {
                 "file_name": file_name,
                 "image_id": r.image_id,
@@ -598,13 +590,6 @@ def _save_png(crop: Image.Image, dest: Path, source: Image.Image) -> None:
         crop.save(handle, format="PNG", pnginfo=meta)
 
 
-def _link(src: Path, dest: Path) -> None:
-    """Hard-link `src` to `dest` (copy when linking is impossible, e.g. across file systems)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copy2(src, dest)
 
 
 def _size_category(n: int) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -29,7 +28,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field, field_serializer
 
-from tools.atomic import write_text
+from tools.atomic import link_or_copy, replace_dir, write_text
 from tools.contracts import ManifestRecord, Status
 from tools.errors import FacetoryError
 from tools.vocabulary import FACTORS
@@ -406,7 +405,8 @@ def export_identity_folders(
         for identity, ids in groups.items():
             for k, image_id in enumerate(ids, start=1):
                 source = _source(by_id[image_id], base)
-                _link(source, tmp / folder[identity] / f"{folder[identity]}_{k:04d}{source.suffix}")
+                name = f"{folder[identity]}_{k:04d}{source.suffix}"
+                link_or_copy(source, tmp / folder[identity] / name)
             rows.append(f"{identity}\t{folder[identity]}\t{split_of[identity]}\t{len(ids)}")
         write_text(tmp / "identities.tsv", "\n".join(rows) + "\n")
         write_pairs(accepted, tmp / "pairs.txt", mated=pairs, seed=seed, names=folder)
@@ -415,7 +415,7 @@ def export_identity_folders(
             if len({r.identity for r in members}) >= 2:
                 write_pairs(members, tmp / f"pairs_{split}.txt", mated=pairs, seed=seed,
                             names={i: folder[i] for i in {r.identity for r in members}})
-        _swap_in(tmp, out_dir)
+        replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -717,22 +717,4 @@ def _source(record: ManifestRecord, base: Path) -> Path:
     return path
 
 
-def _link(source: Path, dest: Path) -> None:
-    """Hard-link (copy when linking is impossible, e.g. across file systems)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, dest)
-    except OSError:
-        shutil.copy2(source, dest)
 
-
-def _swap_in(tmp: Path, out_dir: Path) -> None:
-    """Replace `out_dir` with `tmp`: the old folder is renamed aside, then removed."""
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        old.rmdir()
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.graph import END
 from langgraph.runtime import Runtime
@@ -12,6 +12,9 @@ from agent.context import BuildContext
 from agent.finish_inputs import export_info, report_inputs
 from agent.state import BuildState
 from tools.contracts import Status
+
+if TYPE_CHECKING:
+    from tools.train import TrainResult
 
 
 def export(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
@@ -59,16 +62,21 @@ def route_after_export(state: BuildState) -> Literal["train", "__end__"]:
 
 
 def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    ctx = runtime.context
+    train_build(ctx, epochs=ctx.options.epochs, imgsz=ctx.options.train_imgsz)
+    return {"trained": True}
+
+
+def train_build(ctx: BuildContext, **options: Any) -> TrainResult:
+    """YOLO on the build's export (options left None take the trainer's defaults)."""
     from tools.train import train_yolo
 
-    ctx = runtime.context
-    options = {"epochs": ctx.options.epochs, "imgsz": ctx.options.train_imgsz}
     result = train_yolo(
         ctx.paths.dataset,
         ctx.spec.task,
         ctx.paths.runs,
         seed=ctx.spec.seed,
-        **{k: v for k, v in options.items() if v},
+        **{k: v for k, v in options.items() if v is not None},
     )
     ctx.events.emit(
         "trained",
@@ -76,7 +84,7 @@ def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         seconds=round(result.seconds, 1),
         metrics=str(result.metrics_path),
     )
-    return {"trained": True}
+    return result
 
 
 def report(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:

@@ -84,6 +84,14 @@ def test_ctrl_c_stops_after_the_batch_then_run_continues_and_status_reports(
     assert cells[("none", "gender", "female")]["target"] in (4, 5)
     assert all(c["accepted"] == c["target"] for c in status["cells"])
 
+    # `run --no-train` stopped after the export; train and report are separate commands too.
+    trained = facetory("train", str(out), "--epochs", "1", "--imgsz", "64")
+    assert trained.returncode == 0, trained.stderr
+    metrics = json.loads((out / "runs" / "detect" / "metrics.json").read_text())
+    assert metrics["split"] == "test" and set(metrics["per_class"]) == {"none", "sunglasses"}
+    assert facetory("report", str(out)).returncode == 0
+    assert "facetory: cli" in (out / "report.html").read_text()
+
 
 def test_build_without_yes_and_without_a_terminal_pauses_for_review(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
