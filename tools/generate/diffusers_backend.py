@@ -190,6 +190,16 @@ def torch_generator(seed: int) -> Any:
     return torch.Generator(device="cpu").manual_seed(int(seed) % (2**63))
 
 
+
+def check_settings(image_size: int, steps: int) -> None:
+    """Diffusers' latent grid needs a size divisible by 8; a run needs at least one step."""
+    if image_size % 8 or image_size < 64:
+        raise FacetoryError(
+            f"image_size must be a multiple of 8 and at least 64 for diffusers, got {image_size}"
+        )
+    if steps < 1:
+        raise FacetoryError(f"steps must be at least 1, got {steps}")
+
 class DiffusersGenerator:
     """Text-to-image generation with any diffusers pipeline, batched and seeded per item."""
 
@@ -207,13 +217,7 @@ class DiffusersGenerator:
         batch_size: int = 4,
         dtype: str | None = None,
     ) -> None:
-        if image_size % 8 or image_size < 64:
-            raise FacetoryError(
-                "image_size must be a multiple of 8 and at least 64 for diffusers, "
-                f"got {image_size}"
-            )
-        if steps < 1:
-            raise FacetoryError(f"steps must be at least 1, got {steps}")
+        check_settings(image_size, steps)
         self.model = resolve_model(model)
         self.image_size = image_size
         self.steps = steps

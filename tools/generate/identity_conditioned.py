@@ -43,6 +43,7 @@ from tools.contracts import GeneratedImage, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.base import image_filename
 from tools.generate.diffusers_backend import (
+    check_settings,
     default_device,
     default_prompt,
     load_pipeline,
@@ -227,13 +228,7 @@ class IdentityConditionedGenerator:
         dtype: str | None = None,
         id_embedder: IdEmbedder | None = None,
     ) -> None:
-        if image_size % 8 or image_size < 64:
-            raise FacetoryError(
-                "image_size must be a multiple of 8 and at least 64 for diffusers, "
-                f"got {image_size}"
-            )
-        if steps < 1:
-            raise FacetoryError(f"steps must be at least 1, got {steps}")
+        check_settings(image_size, steps)
         if not 0.0 <= scale <= 2.0:
             raise FacetoryError(f"IP-Adapter scale must be between 0 and 2, got {scale}")
         if not 0.0 < strength <= 1.0:
