@@ -63,13 +63,16 @@ def write_spec(spec: DatasetSpec, path: str | Path) -> None:
     write_text(path, header + spec.to_yaml())
 
 
-def read_spec(path: str | Path) -> DatasetSpec:
-    path = Path(path)
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read {path}: {exc.strerror}") from None
-    return DatasetSpec.from_yaml(text, where=str(path))
+
+
+def read_spec(path: str | Path) -> DatasetSpec:
+    path = Path(path)
+    return DatasetSpec.from_yaml(_read(path), where=str(path))
 
 
 # --- writing plan.yaml ----------------------------------------------------------------------
@@ -388,11 +391,7 @@ def _items_of(data: dict[str, Any], spec: DatasetSpec, text: str, where: str) ->
 def read_plan(path: str | Path) -> Plan:
     """Read and validate plan.yaml; a bad edit is a SpecError naming the line and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_plan(text, str(path))
+    return parse_plan(_read(path), str(path))
 
 
 def parse_plan(text: str, where: str = "plan.yaml") -> Plan:

@@ -37,7 +37,7 @@ class RunResult:
     state: dict[str, Any] = field(default_factory=dict)
 
 
-def recover(ctx: BuildContext) -> dict[str, int]:
+def recover(ctx: BuildContext) -> None:
     """Remove half-written and unrecorded files; resync the duplicate store."""
     paths = ctx.paths
     removed_temps = remove_orphan_temps(paths.root) if paths.root.exists() else 0
@@ -48,7 +48,6 @@ def recover(ctx: BuildContext) -> dict[str, int]:
             if image.is_file() and image.resolve() not in known:
                 image.unlink()
                 removed_orphans += 1
-    resynced = 0
     if paths.manifest_db.exists() and paths.spec_yaml.exists():
         accepted = ctx.manifest.accepted_embeddings()
         if accepted:
@@ -59,10 +58,8 @@ def recover(ctx: BuildContext) -> dict[str, int]:
             ctx.identity_store().add_many(
                 list(faces), list(faces.values()), [{"identity": who[i].identity} for i in faces]
             )
-            resynced = len(accepted)
     if removed_temps or removed_orphans:
         ctx.events.emit("recovered", temps=removed_temps, orphans=removed_orphans)
-    return {"temps": removed_temps, "orphans": removed_orphans, "resynced": resynced}
 
 
 def run_graph(
