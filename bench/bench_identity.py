@@ -6,9 +6,10 @@ A build in miniature, the way `facetory run` does it: an identity dataset is pla
 plain-language spec (people x images, demographics per person, accessories, pose,
 expression and lighting varied per image), rendered by the procedural backend with faults on,
 judged by the critic (dlib detection and the 128-D face descriptor of the detected face), and
-every image the critic passes goes through `tools.dedup.identity_check` against a
-`DuplicateStore` of the accepted faces (the first accepted image of a person is its anchor;
-later ones must match that person, and no one may match another person).
+every image the critic passes goes through `tools.dedup.IdentityGate`, the build's identity
+rule, over a `DuplicateStore` of the accepted faces (the first accepted image of a person is
+its anchor; later ones must match that anchor and no other person's, and a new person must
+match no accepted face).
 
 Ground truth is the renderer's: the identity of the face it drew (a near-copy fault draws
 another item's person). Printed:
@@ -47,7 +48,7 @@ from agent.planner import make_plan  # noqa: E402
 from tools.atomic import write_text  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic.pipeline import Critic, CriticConfig  # noqa: E402
-from tools.dedup import IDENTITY_THRESHOLD, DuplicateStore, identity_check  # noqa: E402
+from tools.dedup import IDENTITY_THRESHOLD, DuplicateStore, IdentityGate  # noqa: E402
 from tools.embed import face_descriptor  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
 from tools.identity import IdentityMetrics, IdentitySample, identity_metrics  # noqa: E402
@@ -89,10 +90,10 @@ def run_build(items: list[PlanItem], args: argparse.Namespace, work: Path) -> di
     gen = ProceduralGenerator(image_size=args.size, fault_rate=args.fault_rate)
     critic = Critic(CriticConfig(use_descriptor=True))
     store = DuplicateStore(work / "chroma", threshold=args.threshold, collection="identities")
+    gate = IdentityGate(store, threshold=args.threshold)
     rng = np.random.default_rng(args.seed)
     timing = Counter()
     records, outcomes, impostor = [], Counter(), Counter()
-    anchored: list[str] = []
     for start in range(0, len(items), BATCH):
         batch = items[start : start + BATCH]
         t = time.perf_counter()
@@ -108,28 +109,27 @@ def run_build(items: list[PlanItem], args: argparse.Namespace, work: Path) -> di
                 continue
             descriptor = assessment.descriptors[0]
             genuine = truth == item.identity
-            has_own = item.identity in anchored
+            has_own = item.identity in gate.anchors
             # an impostor claim, read-only: this face presented as another enrolled person
-            others = [a for a in anchored if a != truth]
+            others = [a for a in gate.anchors if a != truth]
             t = time.perf_counter()
             if others:
                 claimed = others[int(rng.integers(len(others)))]
-                wrong, _ = identity_check(store, descriptor, claimed)
+                wrong, _ = gate.check(descriptor, claimed)
                 impostor["trials"] += 1
                 impostor["accepted"] += wrong is None
-            reason, match = identity_check(store, descriptor, item.identity)
+            reason, match = gate.check(descriptor, item.identity)
             if reason is None:
-                store.add(image.item_id, descriptor, {"identity": item.identity})
-                if not has_own:
-                    anchored.append(item.identity)
+                gate.accept(image.item_id, item.identity, descriptor)
             timing["identity_check"] += time.perf_counter() - t
             kind = ("genuine" if genuine else "impostor") + ("" if has_own else "_first")
             outcomes[f"{kind}:{reason or 'accepted'}"] += 1
             records.append({"image_id": image.item_id, "claimed": item.identity, "truth": truth,
                             "descriptor": descriptor, "attributes": item.attributes,
                             "reason": reason, "genuine": genuine, "has_own": has_own})
+        gate.commit()  # as the build does, once the batch is decided
     return {"records": records, "outcomes": outcomes, "impostor": impostor, "timing": timing,
-            "anchored": len(anchored), "images": len(items)}
+            "anchored": len(gate.anchors), "images": len(items)}
 
 
 def clean_samples(items: list[PlanItem], size: int) -> tuple[list[IdentitySample], float]:

@@ -15,7 +15,7 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -220,24 +220,128 @@ class DuplicateStore:
         return matrix
 
 
-def identity_check(
-    store: DuplicateStore, descriptor: np.ndarray, identity: str | None, *, field: str = "identity"
-) -> tuple[str | None, DuplicateMatch]:
-    """Identity-level verdict for one face descriptor against the accepted faces.
+class FaceStore(Protocol):
+    """What the identity rule needs of a store of accepted faces (a `DuplicateStore`)."""
 
-    For an image of `identity`: `identity_mismatch` when the nearest accepted face of the same
-    identity is below the same-person threshold (it does not look like that person), and
-    `identity_collision` when a face of a *different* identity is above it (two synthetic
-    people who look the same). Without an identity, only collisions are looked for.
-    Returns (reason or None, the match that decided).
+    def check(
+        self, embedding: np.ndarray, *, where: Mapping[str, object] | None = None
+    ) -> DuplicateMatch: ...
+
+    def add_many(
+        self,
+        ids: Sequence[str],
+        embeddings: Sequence[np.ndarray],
+        metadatas: Sequence[Metadata] | None = None,
+    ) -> None: ...
+
+
+class IdentityGate:
+    """The identity rule, the one implementation that builds and benchmarks share.
+
+    A person's anchor is their first accepted face (`Manifest.anchors`); the identity-
+    conditioned generator draws the person from it, so it is what the person looks like. For a
+    face claimed as `identity`:
+
+    - a person with an anchor: `identity_mismatch` when the face is below the threshold against
+      the anchor. Against the anchor, not the nearest of the person's faces: each image may
+      then drift a little from the last and a chain of them ends at somebody else.
+      Then `identity_collision` when the face also reaches another person's anchor: it would
+      pass as two people. Only anchors, not every face of the others: those faces are each
+      within the threshold of their own anchor, the anchors are what the people are, and a
+      later image is already tied to its person, so a full store query per image buys little.
+    - a new person (no anchor yet; this face becomes it): `identity_collision` when any
+      accepted face of another person reaches the threshold. A new person must not look like
+      anyone already accepted, since every accepted face is somebody.
+    - no identity: `identity_collision` against any accepted face.
+
+    Faces accepted since the last `commit` (this batch's) count as if stored, and the first
+    accepted face of a person without one becomes their anchor at once.
     """
-    if identity is not None:
-        own = store.check(descriptor, where={field: identity})
-        if own.match_id is not None and not own.is_duplicate:
-            return "identity_mismatch", own
-        other = store.check(descriptor, where={field: {"$ne": identity}})
-        if other.is_duplicate:
-            return "identity_collision", other
-        return None, own if own.match_id is not None else other
-    match = store.check(descriptor)
-    return ("identity_collision" if match.is_duplicate else None), match
+
+    def __init__(
+        self,
+        store: FaceStore,
+        *,
+        threshold: float,
+        anchors: Mapping[str, tuple[str, np.ndarray]] | None = None,
+        field: str = "identity",
+    ) -> None:
+        self.store = store
+        self.threshold = float(threshold)
+        self.field = field
+        self.anchors: dict[str, tuple[str, np.ndarray]] = {
+            who: (image_id, _unit(vector)) for who, (image_id, vector) in (anchors or {}).items()
+        }
+        #: image id -> (identity, descriptor): accepted but not yet in the store
+        self.pending: dict[str, tuple[str | None, np.ndarray]] = {}
+        self._stacked: tuple[list[str], np.ndarray] | None = None  # anchors as one matrix
+
+    def check(
+        self, descriptor: np.ndarray, identity: str | None
+    ) -> tuple[str | None, DuplicateMatch]:
+        """(reason or None, the match that decided) for a face claimed as `identity`."""
+        unit = _unit(descriptor)
+        if identity is not None and identity in self.anchors:
+            anchor_id, anchor = self.anchors[identity]
+            own = self._match(anchor_id, float(unit @ anchor))
+            if not own.is_duplicate:
+                return "identity_mismatch", own
+            other = self._nearest_anchor(unit, identity)
+            if other.is_duplicate:
+                return "identity_collision", other
+            return None, own
+        other = self._nearest_face(descriptor, unit, identity)
+        return ("identity_collision" if other.is_duplicate else None), other
+
+    def accept(self, image_id: str, identity: str | None, descriptor: np.ndarray) -> None:
+        """Count an accepted face from now on; a person's first becomes their anchor."""
+        self.pending[image_id] = (identity, descriptor)
+        if identity is not None and identity not in self.anchors:
+            self.anchors[identity] = (image_id, _unit(descriptor))
+            self._stacked = None
+
+    def commit(self) -> None:
+        """Store the pending faces (after the caller has recorded them: the store follows)."""
+        if self.pending:
+            self.store.add_many(
+                list(self.pending),
+                [d for _, d in self.pending.values()],
+                [{self.field: who} if who else {} for who, _ in self.pending.values()],
+            )
+            self.pending.clear()
+
+    def _nearest_anchor(self, unit: np.ndarray, identity: str) -> DuplicateMatch:
+        """The nearest anchor of another person (one product against all anchors)."""
+        if self._stacked is None:
+            self._stacked = (list(self.anchors), np.stack([a for _, a in self.anchors.values()]))
+        people, matrix = self._stacked
+        sims = matrix @ unit
+        sims[people.index(identity)] = -np.inf
+        row = int(np.argmax(sims))
+        if not np.isfinite(sims[row]):  # nobody else has an anchor yet
+            return self._match(None, 0.0)
+        return self._match(self.anchors[people[row]][0], float(sims[row]))
+
+    def _nearest_face(
+        self, descriptor: np.ndarray, unit: np.ndarray, identity: str | None
+    ) -> DuplicateMatch:
+        """The nearest accepted face of anybody but `identity`, stored or pending."""
+        where = {self.field: {"$ne": identity}} if identity is not None else None
+        stored = self.store.check(descriptor, where=where)
+        best = self._match(stored.match_id, stored.similarity if stored.match_id else 0.0)
+        for image_id, (who, vector) in self.pending.items():
+            sim = float(unit @ _unit(vector))
+            if (identity is None or who != identity) and sim > best.similarity:
+                best = self._match(image_id, sim)
+        return best
+
+    def _match(self, match_id: str | None, similarity: float) -> DuplicateMatch:
+        return DuplicateMatch(
+            is_duplicate=match_id is not None and similarity >= self.threshold,
+            match_id=match_id, similarity=similarity, kind="identity",
+        )
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float32)
+    return vector / (np.linalg.norm(vector) + 1e-12)

@@ -156,14 +156,35 @@ class Manifest:
         )
         return {image_id: np.frombuffer(blob, dtype=np.float32) for image_id, blob in rows}
 
+    def descriptors(self, image_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """image id -> face descriptor, for those of `image_ids` that have one."""
+        ids = list(image_ids)
+        out: dict[str, np.ndarray] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT image_id, descriptor FROM images WHERE image_id IN ({marks}) "
+                "AND descriptor IS NOT NULL",
+                chunk,
+            )
+            out.update((i, np.frombuffer(blob, dtype=np.float32)) for i, blob in rows)
+        return out
+
     def anchors(self) -> dict[str, ManifestRecord]:
-        """identity -> its first accepted image (by image id): the identity's reference."""
+        """identity -> its anchor, the reference it is drawn from and checked against.
+
+        The anchor is the first accepted image: earliest round, then smallest image id (the
+        order the dedup node accepts a batch in). Round first, so an item retried and
+        accepted in a later round never displaces the anchor earlier images matched.
+        """
+        rows = self._db.execute(
+            "SELECT json_extract(record, '$.identity'), record FROM images "
+            "WHERE status = 'accepted' ORDER BY round, image_id"
+        )
         out: dict[str, ManifestRecord] = {}
-        for record in self.records(Status.accepted):
-            if record.identity and (
-                record.identity not in out or record.image_id < out[record.identity].image_id
-            ):
-                out[record.identity] = record
+        for identity, text in rows:
+            if identity and identity not in out:
+                out[identity] = ManifestRecord.model_validate_json(text)
         return out
 
     def paths(self) -> set[str]:

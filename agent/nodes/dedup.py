@@ -2,9 +2,11 @@
 
 The batch's final statuses commit to the manifest in one transaction, then accepted
 embeddings go to the chroma store (an upsert, so a re-run after a crash is harmless).
-In identity datasets each accepted face's descriptor is also checked: an image must look like
-its own person (`identity_mismatch`) and a new person must not look like another one
-(`identity_collision`).
+In identity datasets each accepted face's descriptor is also checked (`tools.dedup.IdentityGate`):
+an image must look like its person's anchor (`identity_mismatch`) and a new person must not
+look like another one (`identity_collision`). A batch is visited in image-id order, the order
+`Manifest.anchors` names anchors in, so a person's first face accepted here is the anchor later
+images of the batch and of later batches are checked against.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from langgraph.runtime import Runtime
 from agent.context import BuildContext
 from agent.state import BuildState
 from tools.contracts import Status
+from tools.dedup import IdentityGate
 
 
 def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
@@ -24,11 +27,14 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     store = ctx.store()
     threshold = ctx.spec.quality.duplicate_similarity
 
-    pending = [records[i] for i in batch if records[i].status is Status.pending]
+    pending = sorted(
+        (records[i] for i in batch if records[i].status is Status.pending),
+        key=lambda r: r.image_id,
+    )
     vectors = [ctx.embed(ctx.paths.root / r.path) for r in pending]
     matches = store.check_many(vectors) if vectors else []  # one store query per batch
 
-    identities = IdentityCheck(ctx) if ctx.spec.identities is not None else None
+    identities = identity_gate(ctx) if ctx.spec.identities is not None else None
     enforce = ctx.enforce_identity
     final, embeddings = [], {}
     fresh: list[tuple[str, np.ndarray]] = []  # accepted earlier in this batch
@@ -53,7 +59,7 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
             continue
         if identities is not None and record.identity and record.boxes:
             descriptor = ctx.describe(ctx.paths.root / record.path, record.boxes[0])
-            reason = identities.verdict(record.identity, descriptor) if enforce else None
+            reason = identities.check(descriptor, record.identity)[0] if enforce else None
             if reason:
                 final.append(
                     record.model_copy(update={"status": Status.rejected, "reasons": [reason]})
@@ -64,12 +70,12 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         embeddings[image_id] = vector
         fresh.append((image_id, vector))
 
-    descriptors = identities.fresh if identities is not None else {}
+    faces = identities.pending if identities is not None else {}
     ctx.manifest.upsert(
         final,
         round_=state.get("round", 0),
         embeddings=embeddings,
-        descriptors={i: d for i, (_, d) in descriptors.items()},
+        descriptors={i: d for i, (_, d) in faces.items()},
     )
     store.add_many(list(embeddings), list(embeddings.values()))
     if identities is not None:
@@ -85,41 +91,17 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     return {"cursor": state.get("cursor", 0) + units, "batch": []}
 
 
-class IdentityCheck:
-    """Identity verdicts for one batch: the store holds committed faces, `fresh` this batch's."""
+def identity_gate(ctx: BuildContext) -> IdentityGate:
+    """The identity rule over the accepted faces, with every person's anchor from the manifest.
 
-    def __init__(self, ctx: BuildContext) -> None:
-        self.store = ctx.identity_store()
-        self.threshold = ctx.spec.quality.identity_similarity
-        self.fresh: dict[str, tuple[str, np.ndarray]] = {}  # image id -> (identity, descriptor)
-
-    def verdict(self, identity: str, descriptor: np.ndarray) -> str | None:
-        own = self.store.check(descriptor, where={"identity": identity})
-        other = self.store.check(descriptor, where={"identity": {"$ne": identity}})
-        own_id, own_sim = own.match_id, own.similarity
-        other_sim = other.similarity if other.match_id else 0.0
-        unit = descriptor / (np.linalg.norm(descriptor) + 1e-12)
-        for who, vec in self.fresh.values():
-            sim = float(unit @ (vec / (np.linalg.norm(vec) + 1e-12)))
-            if who == identity and (own_id is None or sim > own_sim):
-                own_id, own_sim = who, sim
-            elif who != identity:
-                other_sim = max(other_sim, sim)
-        if own_id is not None and own_sim < self.threshold:
-            return "identity_mismatch"
-        if other_sim >= self.threshold:
-            return "identity_collision"
-        return None
-
-    def accept(self, image_id: str, identity: str, descriptor: np.ndarray) -> None:
-        self.fresh[image_id] = (identity, descriptor)
-
-    def commit(self) -> None:
-        """After the manifest commit: the store learns this batch's accepted faces."""
-        if self.fresh:
-            ids = list(self.fresh)
-            self.store.add_many(
-                ids,
-                [d for _, d in self.fresh.values()],
-                [{"identity": who} for who, _ in self.fresh.values()],
-            )
+    An anchor without a stored descriptor (accepted without a face box) is left out: its
+    person is then checked as a new one, and their first face accepted in a batch anchors the
+    rest of that batch.
+    """
+    anchors = {who: record.image_id for who, record in ctx.manifest.anchors().items()}
+    vectors = ctx.manifest.descriptors(anchors.values())
+    return IdentityGate(
+        ctx.identity_store(),
+        threshold=ctx.spec.quality.identity_similarity,
+        anchors={who: (i, vectors[i]) for who, i in anchors.items() if i in vectors},
+    )

@@ -49,7 +49,10 @@ def export_identities(ctx: BuildContext) -> None:
     descriptors = ctx.manifest.accepted_embeddings("descriptor")
     samples = identity_samples(accepted, base_dir=ctx.paths.root, descriptors=descriptors)
     metrics = identity_metrics(
-        samples, threshold=ctx.spec.quality.identity_similarity, seed=ctx.spec.seed
+        samples,
+        threshold=ctx.spec.quality.identity_similarity,
+        seed=ctx.spec.seed,
+        anchors={who: r.image_id for who, r in ctx.manifest.anchors().items()},
     )
     write_identity_metrics(metrics, ctx.paths.metrics / "identity.json")
     export_identity_folders(

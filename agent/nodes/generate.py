@@ -1,61 +1,111 @@
-"""generate: render the next batch of the round's work list and record it as pending."""
+"""generate: render the next batch of the round's work list and record it as pending.
+
+An identity-conditioned generator (its `generate` takes `references`) draws every person from
+their anchor, the first accepted image (`Manifest.anchors`). A person with no anchor yet is
+drawn in two passes: first their earliest item of the batch (smallest image id, the one that
+becomes the anchor if accepted) without a reference, then their other items with that image
+as the reference, so all of a new person's images show the same person. Both passes depend
+only on the work list and the manifest, so a batch re-run after a crash draws the same bytes.
+"""
 
 from __future__ import annotations
 
 import inspect
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 from langgraph.runtime import Runtime
 
 from agent.context import BuildContext
 from agent.state import BuildState
-from tools.contracts import ManifestRecord, PlanItem, Status
+from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status
+from tools.generate.base import Generator
 from tools.manifest import WorkUnit
+
+Job = tuple[int, PlanItem]  # (attempt, the item as this attempt renders it)
 
 
 def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
     round_, cursor = state.get("round", 0), state.get("cursor", 0)
     units = ctx.manifest.work(round_, cursor, cursor + ctx.spec.budget.batch_size)
-    by_attempt: dict[int, list[PlanItem]] = defaultdict(list)
-    for unit in units:
-        by_attempt[unit.attempt].append(_item_for(ctx.items[unit.item_id], unit))
+    jobs = sorted(
+        ((u.attempt, _item_for(ctx.items[u.item_id], u)) for u in units), key=lambda j: j[0]
+    )  # a stable sort: by attempt, then work order
 
     generator = ctx.generator()
-    extra = {}
     if "references" in inspect.signature(generator.generate).parameters:
-        # identity-conditioned generation: each person's first accepted image is the reference
-        extra["references"] = {
-            who: ctx.paths.root / record.path for who, record in ctx.manifest.anchors().items()
-        }
-    records = []
-    for attempt, items in sorted(by_attempt.items()):
-        for item, image in zip(
-            items,
-            generator.generate(items, ctx.paths.images, attempt=attempt, **extra),
-            strict=True,
-        ):
-            records.append(
-                ManifestRecord(
-                    image_id=f"{item.id}-a{attempt}",
-                    item_id=item.id,
-                    class_name=item.class_name,
-                    attributes=item.attributes,
-                    identity=item.identity,
-                    split=item.split,
-                    attempt=attempt,
-                    seed=item.seed,
-                    prompt=item.prompt,
-                    status=Status.pending,
-                    path=str(Path(image.path).resolve().relative_to(ctx.paths.root.resolve())),
-                    boxes=[face.box for face in image.truth.faces] if image.truth else [],
-                    backend=image.backend,
-                    model=image.model,
-                )
-            )
+        anchors = {who: ctx.paths.root / r.path for who, r in ctx.manifest.anchors().items()}
+        images = _render_with_references(generator, jobs, ctx.paths.images, anchors)
+    else:
+        images = _render(generator, jobs, ctx.paths.images)
+    records = [_record(ctx, a, item, images[_image_id(a, item)]) for a, item in jobs]
     ctx.manifest.upsert(records, round_=round_)
     return {"batch": [r.image_id for r in records]}
+
+
+def _render_with_references(
+    generator: Generator, jobs: list[Job], out_dir: Path, anchors: Mapping[str, Path]
+) -> dict[str, GeneratedImage]:
+    """Anchored people from their anchor; a new person's first image, then the rest from it."""
+    firsts: dict[str, str] = {}  # new person -> image id of their first item in the batch
+    for job in jobs:
+        who, image_id = job[1].identity, _image_id(*job)
+        if who and who not in anchors and (who not in firsts or image_id < firsts[who]):
+            firsts[who] = image_id
+    leads = set(firsts.values())
+    leaders = [j for j in jobs if j[1].identity not in firsts or _image_id(*j) in leads]
+    followers = [j for j in jobs if j[1].identity in firsts and _image_id(*j) not in leads]
+    images = _render(generator, leaders, out_dir, anchors)
+    if followers:
+        drawn = {who: Path(images[image_id].path) for who, image_id in firsts.items()}
+        images |= _render(generator, followers, out_dir, {**anchors, **drawn})
+    return images
+
+
+def _render(
+    generator: Generator,
+    jobs: list[Job],
+    out_dir: Path,
+    references: Mapping[str, Path] | None = None,
+) -> dict[str, GeneratedImage]:
+    """image id -> image, one generator call per attempt number."""
+    by_attempt: dict[int, list[PlanItem]] = defaultdict(list)
+    for attempt, item in jobs:
+        by_attempt[attempt].append(item)
+    extra = {"references": dict(references)} if references is not None else {}
+    images = {}
+    for attempt, items in sorted(by_attempt.items()):
+        drawn = generator.generate(items, out_dir, attempt=attempt, **extra)
+        for item, image in zip(items, drawn, strict=True):
+            images[_image_id(attempt, item)] = image
+    return images
+
+
+def _record(
+    ctx: BuildContext, attempt: int, item: PlanItem, image: GeneratedImage
+) -> ManifestRecord:
+    return ManifestRecord(
+        image_id=_image_id(attempt, item),
+        item_id=item.id,
+        class_name=item.class_name,
+        attributes=item.attributes,
+        identity=item.identity,
+        split=item.split,
+        attempt=attempt,
+        seed=item.seed,
+        prompt=item.prompt,
+        status=Status.pending,
+        path=str(Path(image.path).resolve().relative_to(ctx.paths.root.resolve())),
+        boxes=[face.box for face in image.truth.faces] if image.truth else [],
+        backend=image.backend,
+        model=image.model,
+    )
+
+
+def _image_id(attempt: int, item: PlanItem) -> str:
+    return f"{item.id}-a{attempt}"
 
 
 def _item_for(item: PlanItem, unit: WorkUnit) -> PlanItem:

@@ -58,6 +58,44 @@ class FakeGenerator:
         return out
 
 
+class FakeReferenceGenerator:
+    """An identity-conditioned stand-in: with a reference it draws the reference's person.
+
+    Without one it draws a new random person (a unit vector from the seed). The pixels depend
+    on the seed and the reference's bytes, so a different reference gives a different file.
+    `describe` is the matching face describer; `references` logs image id -> reference used.
+    """
+
+    name = "fake-identity"
+    model = "fake-identity-v1"
+
+    def __init__(self) -> None:
+        self.people: dict[str, np.ndarray] = {}  # file name -> the person drawn in it
+        self.references: dict[str, Path | None] = {}
+        self.calls = 0
+
+    def generate(self, items: list[PlanItem], out_dir: Path, *, attempt: int = 0,
+                 references: dict[str, Path] | None = None) -> list[GeneratedImage]:
+        self.calls += 1
+        out = []
+        for item in items:
+            ref = (references or {}).get(item.identity) if item.identity else None
+            mix = hashlib.sha256(Path(ref).read_bytes()).digest()[:4] if ref else b"\0" * 4
+            path = Path(out_dir) / f"{item.id}-a{attempt}.png"
+            write_bytes(path, _png(item.seed ^ int.from_bytes(mix, "little")))
+            self.people[path.name] = self.people[Path(ref).name] if ref else _unit(item.seed, 16)
+            self.references[path.stem] = Path(ref) if ref else None
+            out.append(GeneratedImage(
+                item_id=item.id, path=str(path), width=64, height=64, backend=self.name,
+                model=self.model, seed=item.seed, prompt=item.prompt,
+                truth=GroundTruth(faces=[FaceTruth(box=(8, 8, 56, 56))]),
+            ))
+        return out
+
+    def describe(self, path: Path, box: tuple[float, float, float, float]) -> np.ndarray:
+        return self.people[Path(path).name]
+
+
 class FakeCritic:
     """Rejects a fixed share of images, chosen by a hash of the file's bytes."""
 

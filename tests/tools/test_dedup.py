@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.dedup import IMAGE_THRESHOLD, DuplicateStore, identity_check
+from tools.dedup import IMAGE_THRESHOLD, DuplicateStore, IdentityGate
 from tools.errors import FacetoryError
 
 
@@ -89,20 +89,76 @@ def test_metadata_filter(store):
     assert store.nearest(A, k=2)[0][2] == {"class": "x"}
 
 
+def turned(degrees: float) -> np.ndarray:
+    """A unit vector `degrees` away from A, towards B (cosine with A = cos(degrees))."""
+    r = np.radians(degrees)
+    return unit(np.cos(r), np.sin(r), 0, 0)
+
+
 def test_identity_collection_and_checks(tmp_path):
     faces = DuplicateStore(tmp_path / "chroma", threshold=0.9, collection="identities")
     assert faces.kind == "identity"
-    faces.add("ann-1", A, {"identity": "ann"})
-    faces.add("bob-1", B, {"identity": "bob"})
-    assert identity_check(faces, A_COPY, "ann") == (None, faces.check(A_COPY))
-    reason, match = identity_check(faces, C, "ann")  # does not look like ann any more
+    gate = IdentityGate(faces, threshold=0.9)
+    for image_id, who, vector in [("ann-1", "ann", A), ("bob-1", "bob", B)]:
+        assert gate.check(vector, who)[0] is None  # new people, far apart
+        gate.accept(image_id, who, vector)
+    gate.commit()
+    assert faces.count() == 2 and not gate.pending
+    reason, match = gate.check(A_COPY, "ann")
+    assert reason is None and match.match_id == "ann-1" and match.kind == "identity"
+    reason, match = gate.check(C, "ann")  # does not look like ann any more
     assert reason == "identity_mismatch" and match.match_id == "ann-1"
-    reason, match = identity_check(faces, unit(0.02, 1, 0, 0), "carl")  # looks like bob
+    reason, match = gate.check(unit(0.02, 1, 0, 0), "carl")  # a new person who looks like bob
     assert reason == "identity_collision" and match.match_id == "bob-1"
-    assert identity_check(faces, C, None)[0] is None
+    assert gate.check(C, None)[0] is None
+    assert gate.check(A_COPY, None)[0] == "identity_collision"
     # both kinds live side by side in one chroma directory
     images = DuplicateStore(tmp_path / "chroma", threshold=IMAGE_THRESHOLD)
     assert images.count() == 0 and faces.count() == 2
+
+
+def test_an_image_must_match_the_anchor_not_the_nearest_face(tmp_path):
+    faces = DuplicateStore(tmp_path / "chroma", threshold=0.9, collection="identities")
+    gate = IdentityGate(faces, threshold=0.9)
+    gate.accept("ann-1", "ann", turned(0))  # ann's anchor
+    assert gate.check(turned(24), "ann")[0] is None  # cos 0.91 with the anchor
+    gate.accept("ann-2", "ann", turned(24))
+    gate.commit()
+    # 24 degrees on again: as close to ann-2 as ann-2 was to the anchor, but 48 from the anchor
+    reason, match = gate.check(turned(48), "ann")
+    assert float(turned(48) @ turned(24)) > 0.9
+    assert reason == "identity_mismatch" and match.match_id == "ann-1"
+    assert match.similarity == pytest.approx(np.cos(np.radians(48)), abs=1e-5)
+    # a fresh gate over the same store knows the anchor only when told (the manifest's)
+    again = IdentityGate(faces, threshold=0.9, anchors={"ann": ("ann-1", turned(0))})
+    assert again.check(turned(48), "ann")[0] == "identity_mismatch"
+    assert again.check(turned(10), "ann")[0] is None
+
+
+def test_collisions_new_people_against_every_face_later_images_against_anchors(tmp_path):
+    def at(degrees: float, lift: float = 0.0) -> np.ndarray:
+        d, u = np.radians(degrees), np.radians(lift)
+        return unit(np.cos(d) * np.cos(u), np.sin(d) * np.cos(u), np.sin(u), 0)
+
+    faces = DuplicateStore(tmp_path / "chroma", threshold=0.9, collection="identities")
+    gate = IdentityGate(faces, threshold=0.9)
+    gate.accept("ann-1", "ann", at(0))
+    gate.accept("dan-1", "dan", at(50))
+    gate.accept("dan-2", "dan", at(30))  # dan (cos 0.94 with his anchor), not ann (0.87)
+    # a new person near dan-2 but near neither anchor; this batch's faces count before commit
+    eve = at(30, lift=20)
+    assert float(eve @ at(50)) < 0.9 and float(eve @ at(0)) < 0.9
+    reason, match = gate.check(eve, "eve")
+    assert reason == "identity_collision" and match.match_id == "dan-2"
+    gate.commit()
+    reason, match = gate.check(eve, "eve")
+    assert reason == "identity_collision" and match.match_id == "dan-2"
+    # ann's next image: near dan-2 (0.94) but a later image answers to anchors only
+    reason, match = gate.check(at(10), "ann")
+    assert reason is None and match.match_id == "ann-1"
+    # ...and one that matches both ann's and dan's anchors would pass as either
+    reason, match = gate.check(at(25), "ann")
+    assert reason == "identity_collision" and match.match_id == "dan-1"
 
 
 def test_bad_arguments_are_one_line_errors(tmp_path, store):

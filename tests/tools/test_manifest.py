@@ -46,3 +46,23 @@ def test_work_list_is_replaced_not_appended(tmp_path: Path) -> None:
     assert manifest.work_size(1) == 5
     assert [u.item_id for u in manifest.work(1, 1, 3)] == ["x-1", "x-2"]
     assert units[0].image_id == "x-0-a1"
+
+
+def test_an_anchor_is_the_first_accepted_image_and_stays(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+
+    def accept(image_id: str, who: str, round_: int) -> None:
+        record = _record(image_id, Status.accepted).model_copy(update={"identity": who})
+        manifest.upsert([record], round_=round_,
+                        descriptors={image_id: np.full(4, round_ + 1, dtype=np.float32)})
+
+    accept("x-000002-a0", "ann", 0)
+    accept("x-000004-a0", "bob", 0)
+    accept("x-000003-a0", "bob", 0)  # same round: the smaller image id
+    accept("x-000001-a1", "ann", 1)  # retried, accepted a round later: ann keeps hers
+    manifest.upsert([_record("x-000009-a0", Status.accepted)], round_=0)  # nobody's
+    anchors = manifest.anchors()
+    assert {who: r.image_id for who, r in anchors.items()} == {
+        "ann": "x-000002-a0", "bob": "x-000003-a0"}
+    vectors = manifest.descriptors(["x-000001-a1", "x-000009-a0", "missing"])
+    assert list(vectors) == ["x-000001-a1"] and vectors["x-000001-a1"].tolist() == [2.0] * 4
