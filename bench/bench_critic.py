@@ -1,6 +1,6 @@
 """Critic accuracy, fairness and speed against procedural ground truth with faults on.
 
-    .venv/bin/python bench/bench_critic.py [--n 600] [--size 256] [--fault-rate 0.35]
+    .venv/bin/python bench/bench_critic.py [--n 600] [--size 256] [--fault-rate 0.35] [--cnn]
 
 The procedural renderer records the defects it injects (`GroundTruth.faults`); the critic
 never sees them. Printed, for the critic and for a baseline measured in the same run (the
@@ -8,7 +8,7 @@ usual script: OpenCV Haar face count + variance of the Laplacian over the whole 
 
 - per reason code, precision and recall against the injected faults (the `duplicate` code
   comes from the duplicate check: accepted images go into a DuplicateStore);
-- per skin-tone level, the false-rejection rate of clean images;
+- per skin-tone level, the false-rejection rate of clean images and the reasons given;
 - mean box IoU of the critic's faces against ground truth on clean images, with and without
   the fixed box correction, and the correction refitted on this run's data;
 - throughput of `Critic.judge` at the given size without the face descriptor, pinned to one
@@ -124,6 +124,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--fault-rate", type=float, default=0.35)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cnn", action="store_true",
+                        help="also ask dlib's CNN detector when HOG finds too few faces")
     args = parser.parse_args()
 
     cv2.setNumThreads(1)
@@ -139,7 +141,7 @@ def main() -> None:
     print(f"generated {len(images)} images at {args.size}px in {gen_s:.1f}s "
           f"(fault rate {args.fault_rate})")
 
-    critic = Critic(CriticConfig())
+    critic = Critic(CriticConfig(cnn_detector=args.cnn))
     store = DuplicateStore(work / "chroma", threshold=IMAGE_THRESHOLD)
     verdicts, times, cpu = [], [], []
     pred_codes: list[set[str]] = []
@@ -197,7 +199,8 @@ def main() -> None:
     why = Counter(c for i in clean for c in pred_codes[i])
     print("  reasons on clean images:", dict(why.most_common()))
 
-    print(f"\n{'skin tone':10s} {'clean':>5s} {'critic FRR':>10s} {'baseline FRR':>12s}")
+    print(f"\n{'skin tone':10s} {'clean':>5s} {'critic FRR':>10s} {'baseline FRR':>12s}   "
+          "critic's reasons")
     per_tone = {}
     by_tone = defaultdict(list)
     for i in clean:
@@ -208,8 +211,12 @@ def main() -> None:
             continue
         ours_frr = float(np.mean([bool(pred_codes[i]) for i in idx]))
         base_tone = float(np.mean([bool(base_codes[i]) for i in idx]))
-        per_tone[tone] = {"n": len(idx), "critic_frr": ours_frr, "baseline_frr": base_tone}
-        print(f"{tone:10s} {len(idx):5d} {ours_frr:10.1%} {base_tone:12.1%}")
+        reasons = Counter(c for i in idx for c in pred_codes[i])
+        per_tone[tone] = {"n": len(idx), "critic_frr": ours_frr, "baseline_frr": base_tone,
+                          "reasons": dict(reasons)}
+        said = ", ".join(f"{c.removeprefix('attribute_mismatch:')} {k}"
+                         for c, k in reasons.most_common())
+        print(f"{tone:10s} {len(idx):5d} {ours_frr:10.1%} {base_tone:12.1%}   {said}")
     spread = max(v["critic_frr"] for v in per_tone.values()) - min(
         v["critic_frr"] for v in per_tone.values())
     print(f"critic FRR spread across skin tones (max - min): {spread:.1%}")
@@ -258,7 +265,7 @@ def main() -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     result = {
-        "n": args.n, "size": args.size, "fault_rate": args.fault_rate,
+        "n": args.n, "size": args.size, "fault_rate": args.fault_rate, "cnn": args.cnn,
         "critic": ours, "baseline": base, "faulty_rejected": caught,
         "baseline_faulty_rejected": base_caught, "clean_frr": frr, "baseline_clean_frr": base_frr,
         "per_skin_tone": per_tone, "box_iou": float(np.mean(ious)),

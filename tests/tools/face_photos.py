@@ -78,6 +78,16 @@ def draw_glasses(rgb: np.ndarray) -> np.ndarray:
     return out
 
 
+def draw_mask(rgb: np.ndarray, colour: tuple[int, int, int] = (110, 150, 200)) -> np.ndarray:
+    """A face mask from the nose bridge down over the jaw line (hides half the face)."""
+    out = rgb.copy()
+    m = main_face(rgb).landmarks
+    top = m[29, 1]
+    outline = np.vstack([m[2:15], [[m[14, 0], top], [m[2, 0], top]]])
+    cv2.fillPoly(out, [np.round(outline).astype(np.int32)], colour)
+    return out
+
+
 def side_by_side(rgb: np.ndarray) -> np.ndarray:
     """Two copies of the picture in one frame: two faces."""
     return np.ascontiguousarray(np.hstack([rgb, rgb]))

@@ -92,6 +92,10 @@ def test_skin_tone_tolerance():
     light = at.verify({"skin_tone": "monk_1"}, {"skin_tone": "monk_4"}, LIMITS, ALL,
                       figures={"ita": at.MONK_ITA[2]})
     assert light[0] == 1.0
+    # a wrong-skin fault four levels away stays a mismatch (monk_1 to monk_5: 33 degrees)
+    wrong = at.verify({"skin_tone": "monk_1"}, {"skin_tone": "monk_5"}, LIMITS, ALL,
+                      figures={"ita": at.MONK_ITA[4]})
+    assert wrong[1] == ["skin_tone"]
     strict = at.AttributeThresholds(skin_tone_tolerance=0, skin_ita_tolerance=0)
     assert at.verify({"skin_tone": "monk_8"}, {"skin_tone": "monk_7"}, strict, ALL)[0] == 0.0
 
@@ -110,3 +114,59 @@ def test_expression_rules():
     assert at.expression(face(mouth_open=0.35, mouth_width=0.65), LIMITS, curve=-0.2) == "surprise"
     assert at.expression(face(smile=-0.04), LIMITS, curve=0.12) == "sad"
     assert at.expression(face(smile=0.03, mouth_open=0.12), LIMITS, curve=0.0) is None
+
+
+def _eyes_face(ear: float):
+    from tools.critic.faces import FaceObservation
+
+    return FaceObservation(box=(0, 0, 1, 1), hog_box=(0, 0, 1, 1), score=1.0,
+                           landmarks=np.zeros((68, 2)), geometry={"ear": ear})
+
+
+def test_eyes_rules_weigh_the_white_of_the_eye():
+    wide, narrow = _eyes_face(0.45), _eyes_face(0.2)
+    # a thin dark blob alone no longer closes wide-open lids (a brown iris on dark skin)
+    assert at.eyes(wide, LIMITS, iris=0.1, sclera=0.0) is None
+    assert at.eyes(wide, LIMITS, iris=0.1, sclera=0.08) == "open"
+    assert at.eyes(wide, LIMITS, iris=0.2, sclera=0.0) == "open"
+    assert at.eyes(narrow, LIMITS, iris=0.1, sclera=0.0) == "closed"
+    assert at.eyes(narrow, LIMITS, iris=0.1, sclera=0.08) is None  # white shows: unsure
+    assert at.eyes(_eyes_face(0.26), LIMITS, iris=0.1, sclera=0.0) == "closed"
+
+
+def _render_dark(eyes: str, seed: int) -> np.ndarray:
+    from tools.contracts import PlanItem
+    from tools.generate.procedural import ProceduralGenerator
+
+    attributes = {"skin_tone": "monk_10", "eyes": eyes, "eyewear": "none", "hat": "none",
+                  "mask": "none", "head_pose": "frontal"}
+    item = PlanItem(id="t", **{"class": "face"}, seed=seed, attributes=attributes)
+    return ProceduralGenerator(image_size=256).render_clean(item)[0]
+
+
+def test_open_and_closed_eyes_on_the_darkest_skin():
+    for seed in range(4):
+        for eyes in ("open", "closed"):
+            rgb = _render_dark(eyes, seed)
+            measured, figures = at.measure(rgb, main_face(rgb), frozenset({"eyes"}), LIMITS)
+            white = figures["sclera"] >= LIMITS.sclera_open
+            assert white == (eyes == "open"), (seed, eyes, figures)
+            assert measured.get("eyes") in (eyes, None), (seed, eyes, figures)
+
+
+def test_canonical_turns_a_tilted_head_upright():
+    import cv2
+
+    rgb = portrait()
+    h, w = rgb.shape[:2]
+    tilted = cv2.warpAffine(rgb, cv2.getRotationMatrix2D((w / 2, h / 2), -15, 1.0), (w, h),
+                            borderMode=cv2.BORDER_REPLICATE)
+    face = main_face(tilted)
+    crop, upright = at.canonical(tilted, face)
+    left, right = upright.landmarks[36:42].mean(axis=0), upright.landmarks[42:48].mean(axis=0)
+    assert abs(face.geometry["roll"]) > 10
+    assert abs(np.degrees(np.arctan2(*(right - left)[::-1]))) < 0.5
+    assert np.hypot(*(right - left)) == pytest.approx(at.CANON_IOD, rel=0.01)
+    assert upright.geometry["roll"] == face.geometry["roll"]  # pose keeps the head's roll
+    assert measure(tilted, frozenset({"eyewear"}))["eyewear"] == "none"
+    assert measure(draw_glasses(tilted), frozenset({"eyewear"}))["eyewear"] == "glasses"

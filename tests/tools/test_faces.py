@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.tools.face_photos import half_out, portrait, side_by_side
+from tests.tools.face_photos import draw_mask, half_out, portrait, side_by_side
 from tools.critic import faces as fx
 from tools.errors import FacetoryError
 
@@ -82,6 +82,29 @@ def test_a_face_cut_by_the_frame_is_found_as_partial(photo):
     faces = fx.analyse(cut, expected=1)
     assert len(faces) == 1 and faces[0].partial
     assert faces[0].box[0] < 0  # the face extends past the left edge
+
+
+def test_a_masked_face_missed_by_hog_is_found_by_the_second_look(photo):
+    masked = draw_mask(photo)
+    assert fx.detect(masked) == []  # half the face's gradients are gone
+    faces = fx.analyse(masked, partial=False)
+    assert len(faces) == 1
+    assert fx.box_iou(faces[0].box, fx.analyse(photo)[0].box) > 0.6
+
+
+def test_the_cnn_detector_finds_a_face_behind_a_dark_mask(photo):
+    masked = draw_mask(photo, colour=(40, 40, 50))
+    assert fx.analyse(masked, partial=False) == []  # no HOG look finds it
+    faces = fx.analyse(masked, partial=False, cnn=True)
+    assert len(faces) == 1
+    assert fx.box_iou(faces[0].box, fx.analyse(photo)[0].box) > 0.5
+
+
+def test_the_second_look_adds_no_face_to_a_landscape():
+    sky = np.zeros((256, 256, 3), np.uint8)
+    sky[:] = (90, 140, 220)
+    cv2.circle(sky, (128, 110), 60, (60, 70, 90), -1)
+    assert fx.analyse(sky, expected=3, cnn=True) == []
 
 
 def test_no_face_in_a_landscape():

@@ -46,19 +46,28 @@ class AttributeThresholds(BaseModel):
     """A measured Monk level this many levels from the requested one still verifies it: ITA
     from an uncalibrated picture moves with exposure (dark skin exposed for the face reads
     one or two levels lighter); wrong-skin-tone faults are four levels or more away."""
-    skin_ita_tolerance: float = Field(default=12.0, ge=0)
+    skin_ita_tolerance: float = Field(default=20.0, ge=0)
     """...as does an ITA within this many degrees of the requested level's reference (the
     light end of the scale is only a few degrees per level)."""
     skin_percentile: float = Field(default=75.0, ge=0, le=100)
     """Lightness percentile of the cheek pixels read as the skin's colour (the lit side)."""
     eyes_closed_ear: float = 0.22
-    eyes_open_ear: float = 0.25
-    closed_iris: float = 0.13
+    """Eye aspect ratio below which the eyes are closed (when no white of the eye shows)."""
+    eyes_open_ear: float = 0.30
+    """Eye aspect ratio above which open eyes are confirmed by the iris or the white of the eye."""
+    closed_iris: float = 0.14
     open_iris: float = 0.15
     """Height of the darkest blob in the eye (iris and pupil when open, the lash line when
     closed) over the inter-ocular distance: below closed_iris closed, above open_iris open."""
+    closed_iris_ear: float = 0.28
+    """A thin dark blob says closed only below this eye aspect ratio: a brown iris on dark
+    skin barely stands out, and the blob then shrinks to the pupil."""
+    sclera_margin: float = 30.0
+    sclera_open: float = 0.03
+    """Pixels this many grey levels brighter than the lit cheek are the white of the eye; a
+    run of them taller than sclera_open IODs means the eye is open (no closed lid shows it)."""
     frontal_yaw: float = 0.06
-    turned_yaw: float = 0.1
+    turned_yaw: float = 0.13
     """|yaw| below frontal_yaw is frontal, above turned_yaw is turned (nose offset / IOD)."""
     tilted_roll: float = 8.0
     """Degrees of eye-line roll above which a frontal head is tilted."""
@@ -75,19 +84,19 @@ class AttributeThresholds(BaseModel):
     lens_dark: float = 0.3
     """Brightness (75th percentile) inside the lenses over the cheeks' below this: dark
     lenses..."""
-    lens_dim: float = 0.58
-    lens_flat: float = 0.42
+    lens_dim: float = 0.7
+    lens_flat: float = 0.47
     """...or below lens_dim and flat: median gradient over the cheek brightness below
     lens_flat (no white of the eye, iris or lash line shows through)."""
-    bridge_edges: float = 3.0
+    bridge_edges: float = 3.3
     rim_edges: float = 4.5
     """Horizontal edge strength over the nose bridge / under the eyes, over the cheeks' own
     texture: frames are seen when both exceed these..."""
     bridge_strong: float = 5.0
-    rim_strong: float = 12.0
+    rim_strong: float = 20.0
     """...or either exceeds its strong limit."""
     bare_bridge: float = 2.8
-    bare_rim: float = 7.0
+    bare_rim: float = 6.0
     """Below both of these there are no frames; between the limits nothing is claimed."""
 
 
@@ -180,12 +189,7 @@ def iris_height(gray: np.ndarray, face: FaceObservation) -> float | None:
     iod = face.geometry.get("iod", 0.0)
     heights = []
     for eye in (face.landmarks[36:42], face.landmarks[42:48]):
-        centre = eye.mean(axis=0)
-        half_w = float(np.ptp(eye[:, 0])) * 0.3
-        region = gray[
-            int(max(centre[1] - 0.22 * iod, 0)) : int(centre[1] + 0.22 * iod) + 1,
-            int(max(centre[0] - half_w, 0)) : int(centre[0] + half_w) + 1,
-        ]
+        region = gray[_eye_window(eye, iod, 0.3)]
         if region.size < 4:
             continue
         cut = (np.percentile(region, 5) + np.median(region)) / 2.0
@@ -197,6 +201,16 @@ def iris_height(gray: np.ndarray, face: FaceObservation) -> float | None:
 
 
 _GLINT = np.ones((3, 1), dtype=np.uint8)
+
+
+def _eye_window(eye: np.ndarray, iod: float, width: float) -> tuple[slice, slice]:
+    """Rows 0.22 IOD above and below the eye's centre, `width` of the eye's width each side."""
+    centre = eye.mean(axis=0)
+    half_w = float(np.ptp(eye[:, 0])) * width
+    return (
+        slice(int(max(centre[1] - 0.22 * iod, 0)), int(centre[1] + 0.22 * iod) + 1),
+        slice(int(max(centre[0] - half_w, 0)), int(centre[0] + half_w) + 1),
+    )
 
 
 def _longest_run(dark: np.ndarray) -> float:
@@ -293,16 +307,52 @@ def head_pose(face: FaceObservation, limits: AttributeThresholds) -> str | None:
     return "frontal" if yaw <= limits.frontal_yaw else None
 
 
+def sclera_height(gray: np.ndarray, face: FaceObservation, margin: float) -> float | None:
+    """Height of the white of the eye over the inter-ocular distance (0 for a closed lid).
+
+    The white of an open eye is far brighter than the skin around it on darker skin, where
+    the iris hardly stands out; on the lightest skin it reads 0 and the iris decides.
+    """
+    if not face.has_68:
+        return None
+    iod = face.geometry.get("iod", 0.0)
+    mask = skin_mask(gray.shape, face)
+    if iod <= 0 or mask.sum() == 0:
+        return None
+    bright = float(np.percentile(gray[mask > 0], 75)) + margin
+    heights = []
+    for eye in (face.landmarks[36:42], face.landmarks[42:48]):
+        rows, cols = _eye_window(eye, iod, 0.5)
+        region = gray[rows, cols]
+        if region.size < 4:
+            continue
+        white = cv2.morphologyEx((region > bright).astype(np.uint8), cv2.MORPH_CLOSE, _GLINT)
+        heights.append(_longest_run(white > 0) / iod)
+    return float(np.mean(heights)) if heights else None
+
+
 def eyes(
-    face: FaceObservation, limits: AttributeThresholds, iris: float | None = None
+    face: FaceObservation, limits: AttributeThresholds, iris: float | None = None,
+    sclera: float | None = None,
 ) -> str | None:
-    """open / closed from the eye aspect ratio and the iris; None when they disagree."""
+    """open / closed from the eye aspect ratio, the iris and the white of the eye.
+
+    Closed needs no white showing and a low aspect ratio (or a thin dark blob with a
+    middling one); open needs a high aspect ratio confirmed by the iris or the white (or by
+    the aspect ratio alone when neither could be read). Anything else is not judged.
+    """
     g = face.geometry
     if not g:
         return None
-    if g["ear"] < limits.eyes_closed_ear or (iris is not None and iris < limits.closed_iris):
+    ear = g["ear"]
+    white = sclera is not None and sclera >= limits.sclera_open
+    thin = iris is not None and iris < limits.closed_iris
+    if not white and (ear < limits.eyes_closed_ear or (thin and ear < limits.closed_iris_ear)):
         return "closed"
-    if g["ear"] > limits.eyes_open_ear and (iris is None or iris > limits.open_iris):
+    confirmed = white or (iris is not None and iris > limits.open_iris) or (
+        iris is None and sclera is None
+    )
+    if ear > limits.eyes_open_ear and confirmed:
         return "open"
     return None
 
@@ -367,28 +417,33 @@ CANON_IOD = 40.0
 
 
 def canonical(rgb: np.ndarray, face: FaceObservation) -> tuple[np.ndarray, FaceObservation]:
-    """The face's neighbourhood resampled to `CANON_IOD`, with its landmarks moved along."""
+    """The face's neighbourhood turned upright and resampled to `CANON_IOD`, landmarks along.
+
+    Turning the eye line level matters for a tilted head: the eyewear edges, eye blobs and
+    mouth line are read along image rows and columns.
+    """
     iod = face.geometry.get("iod", 0.0)
     if iod <= 0:
         return rgb, face
     scale = CANON_IOD / iod
     x0, y0, x1, y1 = face.box
-    pad = 0.3 * max(x1 - x0, y1 - y0)
-    h, w = rgb.shape[:2]
-    xa, ya = int(max(x0 - pad, 0)), int(max(y0 - pad, 0))
-    xb, yb = int(min(x1 + pad, w)), int(min(y1 + pad, h))
-    if xb - xa < 8 or yb - ya < 8:
+    side = max(x1 - x0, y1 - y0)
+    half = 0.8 * side  # the box plus 0.3 of its side around it, whatever the rotation
+    centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+    size = int(round(2 * half * scale))
+    if size < 8:
         return rgb, face
-    crop = rgb[ya:yb, xa:xb]
-    if abs(scale - 1.0) > 0.05:
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=interp)
-    else:
-        scale = 1.0
-    marks = (face.landmarks - (xa, ya)) * scale
-    box = tuple((v - o) * scale for v, o in zip(face.box, (xa, ya, xa, ya), strict=True))
-    geometry = dict(face.geometry, iod=iod * scale)
-    moved = replace(face, box=box, landmarks=marks, geometry=geometry)
+    roll = face.geometry.get("roll", 0.0)
+    # rotate about the box centre, scale, and move the centre to the middle of the output
+    matrix = cv2.getRotationMatrix2D(centre, roll, scale)
+    matrix[:, 2] += (size / 2.0 - centre[0], size / 2.0 - centre[1])
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    crop = cv2.warpAffine(rgb, matrix, (size, size), flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    marks = face.landmarks @ matrix[:, :2].T + matrix[:, 2]
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]) @ matrix[:, :2].T + matrix[:, 2]
+    box = (*corners.min(axis=0), *corners.max(axis=0))
+    geometry = dict(face.geometry, iod=iod * scale)  # pose keeps the head's own roll
+    moved = replace(face, box=tuple(float(v) for v in box), landmarks=marks, geometry=geometry)
     return np.ascontiguousarray(crop), moved
 
 
@@ -420,9 +475,11 @@ def measure(
         measured["head_pose"] = level
     if "eyes" in factors and wear != "sunglasses":
         iris = iris_height(gray, face)
-        if iris is not None:
-            figures["iris"] = iris
-        if (level := eyes(face, limits, iris)) is not None:
+        sclera = sclera_height(gray, face, limits.sclera_margin)
+        for name, value in (("iris", iris), ("sclera", sclera)):
+            if value is not None:
+                figures[name] = value
+        if (level := eyes(face, limits, iris, sclera)) is not None:
             measured["eyes"] = level
     if "expression" in factors:
         curve = mouth_curve(gray, face)
