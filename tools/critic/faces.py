@@ -321,21 +321,14 @@ def hard_look(
 ) -> list[tuple[dlib.rectangle, float]]:
     """Faces the cheaper looks missed.
 
-    First HOG on a contrast-equalised copy (CLAHE on lightness), at 1 and 1.5 times the
-    scale: a dark face on a dark background, or one half covered by a mask, has weak
-    gradients that equalising restores (bench/bench_critic.py: most clean faces HOG missed
-    were on the darkest skin or behind masks and sunglasses). Then, when asked, dlib's CNN
-    (MMOD) detector: it finds nearly all the rest, at about 0.7 s for a 256 px image on one
-    core, so it is off by default.
+    First HOG on a contrast-equalised copy (CLAHE on lightness): a dark face on a dark
+    background, or one half covered by a mask, has weak gradients that equalising restores
+    (bench/bench_critic.py: most clean faces HOG missed were on the darkest skin or behind
+    masks and sunglasses; a magnified equalised look found few more for twice the cost).
+    Then, when asked, dlib's CNN (MMOD) detector: it finds nearly all the rest, at about
+    0.7 s for a 256 px image on one core, so it is off by default.
     """
-    added: list[tuple[dlib.rectangle, float]] = []
-    equalised = _equalise(rgb)
-    scales = (1.0, CLOSER_SCALE) if max(rgb.shape[:2]) <= CLOSER_MAX_SIDE else (1.0,)
-    for scale in scales:
-        if len(added) < missing:
-            boxes = known + [_rect_box(r) for r, _ in added]
-            added += _look(equalised, scale, boxes, missing - len(added),
-                           threshold - CLOSER_SLACK)
+    added = _look(_equalise(rgb), 1.0, known, missing, threshold - CLOSER_SLACK)
     if cnn and len(added) < missing:
         hits = sorted(((d.rect, float(d.confidence)) for d in cnn_detector()(rgb, 0)),
                       key=lambda rs: -rs[1])
