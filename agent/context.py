@@ -137,7 +137,11 @@ class BuildContext:
 
             q = self.spec.quality
             self.services.critic = Critic(
-                CriticConfig(min_score=q.min_critic_score, min_faithfulness=q.min_faithfulness)
+                CriticConfig(
+                    min_score=q.min_critic_score,
+                    min_faithfulness=q.min_faithfulness,
+                    cnn_detector=q.cnn_detector,
+                )
             )
         return self.services.critic
 

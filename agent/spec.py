@@ -299,6 +299,9 @@ class Quality(_Model):
     duplicate_similarity: float = Field(default=0.86, ge=0.0, le=1.0)
     identity_similarity: float = Field(default=0.9, ge=0.0, le=1.0)
     """Same-person threshold on the face descriptor's cosine similarity-derived score."""
+    cnn_detector: bool = False
+    """Let the critic ask dlib's CNN face detector when HOG finds too few faces: fewer faces
+    behind masks and sunglasses wrongly rejected, about 0.7 s more for each such image."""
 
 
 class Budget(_Model):
