@@ -67,6 +67,10 @@ class Pose:
 
 
 NOSE_DZ = np.array([0.12, 0.1, 0.2, 0.25, 0.25])
+#: Slant of the hollow under a cheekbone (radians; it runs down toward the mouth corner).
+CHEEK_SLOPE = -0.6
+#: Where a face mask's top edge sits below the eye line (the bridge of an average nose).
+MASK_TOP = 0.33
 
 
 class _Grid:
@@ -156,6 +160,7 @@ class Layout:
     head_b: float
     jaw: float
     chin: float
+    chin_h: float  # how far the chin rounds below the jaw line
     hairline: float
     open: float  # eye opening factor
     corner: float  # mouth corner lift (negative is up)
@@ -205,6 +210,7 @@ def make_layout(face: FaceSpec) -> Layout:
         head_b=head_b,
         jaw=ident.jaw * (0.92 if female or a["age_group"] == "child" else 1.0),
         chin=ident.chin,
+        chin_h=ident.chin_h,
         hairline=eye_y - ident.hairline - (0.08 if a["age_group"] == "child" else 0.0),
         open=0.0 if a["eyes"] == "closed" else op,
         corner=corner,
@@ -233,7 +239,7 @@ def outline(lay: Layout, n: int = 18) -> tuple[np.ndarray, np.ndarray]:
     # chin arc
     ca = np.linspace(0, np.pi, 9)[1:-1]
     xc = lay.chin * np.cos(ca)
-    yc = b + 0.06 * np.sin(ca)
+    yc = b + lay.chin_h * np.sin(ca)
     xs = np.concatenate([xs_r, xc, -xs_r[::-1]])
     ys = np.concatenate([ys_r, yc, ys_r[::-1]])
     return xs, ys
@@ -442,6 +448,15 @@ class FaceDrawer:
             fill(ao, grid.low(pose.project(bx, by, NOSE_DZ)), strength)
         mx, my = ellipse(0.0, lay.mouth_y + 0.16, lay.mouth_w * 0.55, 0.05, 12)
         fill(ao, grid.low(pose.project(mx, my)), 0.3)
+        cheek = self.face.identity.cheek
+        if cheek > 0.0:
+            # the hollow under each cheekbone, an identity trait that light shows
+            ex, ey = ellipse(0.0, 0.0, 0.24, 0.08, 14)
+            ca, sa = np.cos(CHEEK_SLOPE), np.sin(CHEEK_SLOPE)
+            for sgn in (-1.0, 1.0):
+                hx = sgn * (0.62 + ex * ca - ey * sa)
+                hy = lay.nose_y + 0.08 + ex * sa + ey * ca
+                fill(ao, grid.low(pose.project(hx, hy)), cheek)
         sigma = max(1.0, pose.s * 0.07) / grid.f
         ao = cv2.GaussianBlur(ao, (0, 0), sigma)
         k = (shade * (1.0 - ao))[..., None]
@@ -465,6 +480,10 @@ class FaceDrawer:
     def _marks(self) -> None:
         pose, ident = self.pose, self.face.identity
         dot = max(1.0, pose.s * 0.018)
+        if ident.chin_cleft and self.a["mask"] == "none":
+            b = self.lay.head_b
+            line(self.img, pose.project([0.0, 0.0], [b - 0.16, b - 0.04]), _col(self.skin, 0.75),
+                 self.lw * 0.6)
         for mx, my in ident.moles:
             p = pose.project([mx], [self.lay.eye_y + my])[0]
             cv2.circle(self.img, tuple(np.round(p * ONE).astype(int)), int(dot * ONE),
@@ -548,7 +567,7 @@ class FaceDrawer:
             fill(img, shape, _col((236, 232, 226), sclera_k))
             # iris clipped by the lids
             r = lay.eye_h * 1.05 * min(lay.open, 1.1) / max(lay.open, 1e-6) * 0.95
-            r = min(r, lay.eye_w * 0.55)
+            r = min(r * self.face.identity.iris, lay.eye_w * 0.55)
             icx = side * lay.eye_dx + self.face.gaze * lay.eye_w * 0.3
             ia = np.linspace(0, 2 * np.pi, 20, endpoint=False)
             ix = icx + r * np.cos(ia)
@@ -566,8 +585,10 @@ class FaceDrawer:
             # upper lid with lashes, lower lid, crease
             line(img, pose.project(x, upper), lash, lw * 1.3)
             line(img, pose.project(x, lower), _col(self.skin, 0.55), lw * 0.6)
-            crease = upper - lay.eye_h * 0.75 - 0.01
-            line(img, pose.project(x[2:-1], crease[2:-1]), _col(self.skin, 0.7), lw * 0.6)
+            fold = self.face.identity.lid_crease
+            crease = upper - lay.eye_h * (0.35 + 0.6 * fold) - 0.01
+            line(img, pose.project(x[2:-1], crease[2:-1]), _col(self.skin, 0.82 - 0.15 * fold),
+                 lw * (0.5 + 0.3 * fold))
 
     def _brows(self) -> None:
         img, pose, lay, ident = self.img, self.pose, self.lay, self.face.identity
@@ -576,12 +597,15 @@ class FaceDrawer:
         thick = ident.brow_thick * (0.75 if self.a["gender"] == "female" else 1.0)
         if self.a["age_group"] == "child":
             thick *= 0.8
-        hair_dark = np.minimum(np.array(self.hair) * 0.6, np.array(self.skin) * 0.38 + 4)
+        hair_dark = np.minimum(np.array(self.hair) * ident.brow_tone,
+                               np.array(self.skin) * 0.38 + 4)
         color = _col(hair_dark)
+        length = lay.eye_w * 2.35 * ident.brow_len
         for side in (-1, 1):
-            x = side * (lay.eye_dx - lay.eye_w * 1.05 + t * lay.eye_w * 2.35)
+            x = side * (lay.eye_dx - lay.eye_w * 1.05 + t * length)
             arch = ident.brow_arch * np.sin(np.pi * np.clip(t * 1.2, 0, 1))
-            base = lay.eye_y - ident.brow_gap - arch - (raise_in * (1 - t) + raise_out * t)
+            base = (lay.eye_y - ident.brow_gap - arch - (raise_in * (1 - t) + raise_out * t)
+                    + ident.brow_slant * t)
             if self.a["expression"] in ("surprise", "fear"):
                 base = base - 0.03 * np.sin(np.pi * t)
             half = thick * (1.0 - 0.55 * t) * 0.5 + 0.012
@@ -590,12 +614,21 @@ class FaceDrawer:
             fill(img, np.vstack([top, bot]), color)
 
     def _nose(self) -> None:
-        img, pose, lay = self.img, self.pose, self.lay
+        img, pose, lay, ident = self.img, self.pose, self.lay, self.face.identity
         lw = self.lw * 0.7
         dark = _col(self.skin, 0.5)
+        # the tip: a lit bulb with a soft underside, its size is the person's
+        tip = ident.nose_tip
+        tx, ty = ellipse(0.0, lay.nose_y - 0.01, lay.nose_w * 0.3 * tip, 0.05 * tip, 12)
+        fill(img, pose.project(tx, ty, 0.3), _col(self.skin, 1.04, 5))
+        ux, uy = ellipse(0.0, lay.nose_y + 0.035, lay.nose_w * 0.3 * tip, 0.028, 9, 0.15,
+                         np.pi - 0.15)
+        line(img, pose.project(ux, uy, 0.26), _col(self.skin, 0.72), lw)
         # nostrils
+        nr = ident.nostril
         for side in (-1, 1):
-            nx, ny = ellipse(side * lay.nose_w * 0.42, lay.nose_y + 0.055, 0.045, 0.022, 10)
+            nx, ny = ellipse(side * lay.nose_w * 0.42, lay.nose_y + 0.055, 0.045 * nr, 0.022 * nr,
+                             10)
             fill(img, pose.project(nx, ny, 0.16), _col(self.skin, 0.3))
             # alar crease
             ax, ay = ellipse(side * lay.nose_w * 0.62, lay.nose_y + 0.01, lay.nose_w * 0.35, 0.07,
@@ -606,7 +639,7 @@ class FaceDrawer:
         ry = np.array([lay.eye_y + 0.12, (lay.eye_y + lay.nose_y) / 2, lay.nose_y - 0.04])
         line(img, pose.project(rx, ry, np.array([0.12, 0.2, 0.3])), _col(self.skin, 1.05, 8), lw)
         side = self.shadow_side or (1.0 if pose.sy < 0 else -1.0)
-        bx = side * np.array([0.07, 0.08, 0.1])
+        bx = side * ident.nose_bridge * np.array([0.875, 1.0, 1.25])
         by = np.array([lay.eye_y + 0.1, lay.eye_y + 0.25, lay.nose_y - 0.05])
         line(img, pose.project(bx, by, np.array([0.12, 0.2, 0.28])), _col(self.skin, 0.7), lw)
 
@@ -620,7 +653,7 @@ class FaceDrawer:
         bot = mid + lay.mouth_open * 0.6 * env
         thin = 0.7 if self.a["age_group"] in ("elderly", "old") else 1.0
         full = 1.15 if self.a["gender"] == "female" else 1.0
-        bow = 0.012 * np.exp(-((t * 6) ** 2))
+        bow = ident.lip_bow * np.exp(-((t * 6) ** 2))
         upper = top - ident.lip_upper * thin * full * (1 - t * t) ** 0.5 + bow
         lower = bot + ident.lip_lower * thin * full * (1 - t * t) ** 0.6
         return x, upper, top, bot, lower
@@ -631,7 +664,8 @@ class FaceDrawer:
         img, pose, lay = self.img, self.pose, self.lay
         t = _lin(-1, 1, 15)
         x, upper, top, bot, lower = self._mouth_curves(t)
-        lip = _mix(self.skin, (172, 72, 76), 0.3 if self.a["gender"] == "male" else 0.45)
+        tint = (0.3 if self.a["gender"] == "male" else 0.45) + 0.12 * self.face.identity.lip_tint
+        lip = _mix(self.skin, (172, 72, 76), tint)
         lip = _col(lip, 0.82)
         fill(img, np.vstack([pose.project(x, upper), pose.project(x[::-1], lower[::-1])]), lip)
         if lay.mouth_open > 0.0:
@@ -768,7 +802,7 @@ class FaceDrawer:
         """A face mask lit like the face, draped over the nose with folds at the sides."""
         pose, lay, img = self.pose, self.lay, self.img
         xs, ys = outline(lay)
-        top_y = lay.nose_y - 0.14
+        top_y = lay.eye_y + MASK_TOP  # on the nose bridge, wherever the tip is
         keep = ys >= top_y
         edge = pose.project(xs[keep] * 0.82, np.minimum(ys[keep] + 0.02, lay.head_b + 0.04), 0.06)
         tx = _lin(0.78, -0.78, 11)
@@ -784,7 +818,8 @@ class FaceDrawer:
             side = self.shadow_side or (1.0 if pose.sy < 0 else -1.0)
             for sgn in (-1.0, 1.0):
                 fx = sgn * np.array([0.04, 0.3, 0.45, 0.12])
-                fy = np.array([lay.nose_y, lay.nose_y + 0.05, lay.mouth_y + 0.2, lay.mouth_y])
+                # drape of an average nose and mouth: the mask hides the person's own
+                fy = top_y + np.array([0.14, 0.19, 0.64, 0.44])
                 fill(ao, grid.low(pose.project(fx, fy, 0.15)), 0.35 if sgn == side else 0.2)
             cx, cy = ellipse(0.0, lay.head_b - 0.02, lay.chin * 1.6, 0.12, 12)
             fill(ao, grid.low(pose.project(cx, cy)), 0.3)
