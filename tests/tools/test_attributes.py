@@ -56,9 +56,10 @@ def test_eyewear_none_glasses_sunglasses():
     assert measure(draw_sunglasses(rgb))["eyewear"] == "sunglasses"
 
 
-def test_eyes_behind_sunglasses_are_not_judged():
-    measured = measure(draw_sunglasses(portrait()))
-    assert "eyes" not in measured
+def test_eyes_behind_lenses_are_not_judged():
+    assert "eyes" not in measure(draw_sunglasses(portrait()))
+    behind_frames = measure(draw_glasses(portrait()))
+    assert behind_frames["eyewear"] == "glasses" and "eyes" not in behind_frames
 
 
 def test_open_eyes_frontal_head():
