@@ -15,6 +15,19 @@ from pathlib import Path
 from typing import IO
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: The process's umask, read once: temp files and folders are created private (0600/0700)
+#: and get the permissions an ordinary `open` or `mkdir` would have given them.
+_UMASK = _current_umask()
+FILE_MODE = 0o666 & ~_UMASK
+DIR_MODE = 0o777 & ~_UMASK
+
+
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Open a temp file beside `path`; on clean exit it replaces `path` atomically."""
@@ -22,6 +35,7 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)  # readable like any file the user writes, not owner-only
         with os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
@@ -58,6 +72,16 @@ def link_or_copy(source: str | Path, dest: str | Path) -> None:
         os.link(source, dest)
     except OSError:
         shutil.copy2(source, dest)
+
+
+def temp_dir_beside(out_dir: str | Path, tag: str = ".tmp-") -> Path:
+    """A fresh folder next to `out_dir` to build its replacement in (see `replace_dir`), with
+    ordinary folder permissions (mkdtemp's are owner-only)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{tag}", dir=out_dir.parent))
+    tmp.chmod(DIR_MODE)
+    return tmp
 
 
 def replace_dir(finished: str | Path, out_dir: str | Path) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,7 +33,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from pydantic import BaseModel, Field
 
-from tools.atomic import atomic_open, link_or_copy, replace_dir, write_text
+from tools.atomic import atomic_open, link_or_copy, replace_dir, temp_dir_beside, write_text
 from tools.contracts import Box, ManifestRecord, Status
 from tools.errors import FacetoryError
 
@@ -142,7 +141,7 @@ def export_dataset(
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _sweep_stale(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{_TEMP_PREFIX}", dir=out_dir.parent))
+    tmp = temp_dir_beside(out_dir, _TEMP_PREFIX)
     try:
         summary = _write_all(accepted, records, info, index, base, tmp, out_dir)
         replace_dir(tmp, out_dir)

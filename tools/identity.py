@@ -19,7 +19,6 @@ import json
 import math
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field, field_serializer
 
-from tools.atomic import link_or_copy, replace_dir, write_text
+from tools.atomic import link_or_copy, replace_dir, temp_dir_beside, write_text
 from tools.contracts import ManifestRecord, Status
 from tools.errors import FacetoryError
 from tools.vocabulary import FACTORS
@@ -398,8 +397,7 @@ def export_identity_folders(
             )
         split_of[identity] = splits[0]
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp = temp_dir_beside(out_dir)
     try:
         rows = ["identity\tfolder\tsplit\timages"]
         for identity, ids in groups.items():

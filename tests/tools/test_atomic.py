@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tools import atomic
 from tools.atomic import atomic_open, remove_orphan_temps, write_text
 
 
@@ -31,3 +32,16 @@ def test_remove_orphan_temps(tmp_path: Path) -> None:
     (tmp_path / "images" / "x.png").write_bytes(b"whole")
     assert remove_orphan_temps(tmp_path) == 1
     assert [p.name for p in (tmp_path / "images").iterdir()] == ["x.png"]
+
+
+def test_written_files_and_folders_get_ordinary_permissions(tmp_path: Path) -> None:
+    # temp files and folders start owner-only; what they become must be readable like
+    # anything else the user writes (a dataset is shared, a report served)
+    write_text(tmp_path / "report.html", "<html></html>")
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == atomic.FILE_MODE
+    folder = atomic.temp_dir_beside(tmp_path / "dataset")
+    assert folder.parent == tmp_path and folder.name.startswith(".dataset")
+    assert folder.stat().st_mode & 0o777 == atomic.DIR_MODE
+    atomic.replace_dir(folder, tmp_path / "dataset")
+    assert (tmp_path / "dataset").stat().st_mode & 0o777 == atomic.DIR_MODE
+    assert atomic.FILE_MODE & 0o600 == 0o600 and atomic.DIR_MODE & 0o700 == 0o700
