@@ -24,7 +24,9 @@ from tools.build_dir import BuildPaths
 DirArg = Annotated[Path, typer.Argument(help="The build directory.")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never call an LLM endpoint.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan without review.")]
-NoTrainOpt = Annotated[bool, typer.Option("--no-train", help="Stop after the export.")]
+NoTrainOpt = Annotated[
+    bool, typer.Option("--no-train", help="Skip YOLO training; the export and report are written.")
+]
 BackendOpt = Annotated[str | None, typer.Option(help="Generator backend (default: the spec's).")]
 EpochsOpt = Annotated[int | None, typer.Option(help="YOLO training epochs.")]
 

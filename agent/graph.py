@@ -5,6 +5,7 @@ parse -> plan -> review --approve--> generate -> critique -> dedup -> assess
            |                 more work in this round -> generate  <-----|
            |                 short, budget left      -> replan -> generate
            |                 done or budget spent    -> export -> train -> report
+                                                   (--no-train: export -> report)
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
     graph.add_edge("dedup", "assess")
     graph.add_conditional_edges("assess", route_after_assess, ["generate", "replan", "export"])
     graph.add_edge("replan", "generate")
-    graph.add_conditional_edges("export", route_after_export, ["train", END])
+    graph.add_conditional_edges("export", route_after_export, ["train", "report"])
     graph.add_edge("train", "report")
     graph.add_edge("report", END)
 

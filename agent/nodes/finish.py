@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 from agent.context import BuildContext
@@ -60,8 +59,9 @@ def export_identities(ctx: BuildContext) -> None:
     )
 
 
-def route_after_export(state: BuildState) -> Literal["train", "__end__"]:
-    return END if state.get("skip_train") else "train"
+def route_after_export(state: BuildState) -> Literal["train", "report"]:
+    """--no-train skips YOLO, not the report: a build is still worth looking at untrained."""
+    return "report" if state.get("skip_train") else "train"
 
 
 def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:

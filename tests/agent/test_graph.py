@@ -66,6 +66,8 @@ def test_review_pauses_until_approved(tmp_path: Path) -> None:
     assert first.review["plan"].endswith("plan.yaml")
     done = run_graph(context(paths), resume={"action": "approve"})
     assert done.outcome == "done"
+    # --no-train (as here) skips YOLO but still writes the report
+    assert paths.report.is_file() and not paths.runs.exists()
 
 
 def test_build_retries_rejections_until_every_item_is_accepted(tmp_path: Path) -> None:
