@@ -574,8 +574,10 @@ def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
     minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
+    if minutes < 10:
         return f"{minutes} min {secs:02d} s"
+    if minutes < 60:  # seconds no longer matter, and the summary card stays one line
+        return f"{round(seconds / 60)} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
 

@@ -13,6 +13,7 @@ from tools.contracts import ManifestRecord, Status
 from tools.report import (
     IdentityScores,
     ReportInputs,
+    _duration,
     build_view,
     cell_tables,
     class_rows,
@@ -169,3 +170,8 @@ def test_charts_draw_what_they_are_given():
     assert charts.heat_color(1.2) == charts.heat_color(1.0) != charts.heat_color(0.2)
     bars = charts.hbars([("a", 0.5), ("b", 1.0)], max_value=1.0)
     assert "50%" in bars and "100%" in bars
+
+
+def test_durations_read_short_enough_for_a_summary_card():
+    assert [_duration(s) for s in (4.25, 42, 125, 1956, 3 * 3600 + 300)] == [
+        "4.2 s", "42 s", "2 min 05 s", "33 min", "3 h 05 min"]
