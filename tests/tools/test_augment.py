@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.tools.tiny_sd import tiny_sd_once
 from tools.augment import (
     Img2ImgAugmenter,
     augment_file,
@@ -121,16 +119,6 @@ def test_augment_file_writes_a_labelled_variant(tmp_path: Path) -> None:
     assert variant.truth is not None and len(variant.truth.faces) == 1
     again = augment_file(src, tmp_path / "again", variant=2)
     assert np.array_equal(np.asarray(Image.open(variant.path)), np.asarray(Image.open(again.path)))
-
-
-@pytest.fixture(scope="module")
-def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors on a shared CPU: one thread is far faster
-    yield tiny_sd_once(tmp_path_factory.getbasetemp())
-    torch.set_num_threads(threads)
 
 
 def test_img2img_variants_through_the_user_loader(tiny_sd: Path, tmp_path: Path) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.tools.tiny_sd import tiny_sd_once
 from tools.contracts import PlanItem
 from tools.errors import FacetoryError
 from tools.generate import get_generator
@@ -19,17 +17,6 @@ from tools.generate.diffusers_backend import (
     resolve_model,
 )
 from tools.generate.provenance import read_provenance
-
-
-@pytest.fixture(scope="module")
-def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    # one torch thread: on a small shared CI machine this is ~10x faster for tiny tensors
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield tiny_sd_once(tmp_path_factory.getbasetemp())
-    torch.set_num_threads(threads)
 
 
 def item(i: int, seed: int, **kw) -> PlanItem:

@@ -4,14 +4,12 @@ IP-Adapter loader, with adapter weights made here in the layout of real checkpoi
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.tools.tiny_sd import tiny_sd_once
 from tools.contracts import PlanItem
 from tools.errors import FacetoryError
 from tools.generate import get_generator
@@ -25,16 +23,6 @@ from tools.generate.provenance import read_provenance
 
 IMAGE_EMBED_DIM = 16
 ID_EMBED_DIM = 12
-
-
-@pytest.fixture(scope="module")
-def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield tiny_sd_once(tmp_path_factory.getbasetemp())
-    torch.set_num_threads(threads)
 
 
 def ip_adapter_layers(unet, seed: int) -> dict:

@@ -244,24 +244,13 @@ class DiffusersGenerator:
             guidance = batch[0].guidance_scale
             guidance = self.guidance_scale if guidance is None else guidance
             prompts = [it.prompt or default_prompt(it) for it in batch]
-            negatives = [it.negative_prompt for it in batch]
             t0 = time.perf_counter()
-            try:
-                out = pipe(
-                    prompt=prompts,
-                    negative_prompt=negatives if any(negatives) else None,
-                    num_inference_steps=self.steps,
-                    guidance_scale=guidance,
-                    height=self.image_size,
-                    width=self.image_size,
-                    generator=[torch_generator(it.seed) for it in batch],
-                )
-            except (RuntimeError, ValueError, TypeError) as exc:
-                raise FacetoryError(
-                    f"diffusers generation failed for {batch[0].id}: {exc}"
-                ) from exc
+            images = run_pipeline(
+                pipe, batch, steps=self.steps, guidance=guidance, what="diffusers generation",
+                height=self.image_size, width=self.image_size,
+            )
             per_item = (time.perf_counter() - t0) * 1e3 / len(batch)
-            for item, image, prompt in zip(batch, out.images, prompts, strict=True):
+            for item, image, prompt in zip(batch, images, prompts, strict=True):
                 path = out_dir / image_filename(item, attempt)
                 t1 = time.perf_counter()
                 fields = provenance(
@@ -286,6 +275,28 @@ class DiffusersGenerator:
                     )
                 )
         return results
+
+
+def run_pipeline(
+    pipe: Any, batch: Sequence[PlanItem], *, steps: int, guidance: float, what: str,
+    **kwargs: Any,
+) -> list:
+    """One pipeline call for a batch of plan items (their prompts, negatives and seeds); the
+    PIL images out. A failure inside diffusers becomes a one-line FacetoryError naming `what`."""
+    prompts = [it.prompt or default_prompt(it) for it in batch]
+    negatives = [it.negative_prompt for it in batch]
+    try:
+        out = pipe(
+            prompt=prompts,
+            negative_prompt=negatives if any(negatives) else None,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            generator=[torch_generator(it.seed) for it in batch],
+            **kwargs,
+        )
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise FacetoryError(f"{what} failed for {batch[0].id}: {exc}") from exc
+    return list(out.images)
 
 
 def _batches(

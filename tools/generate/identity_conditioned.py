@@ -48,8 +48,8 @@ from tools.generate.diffusers_backend import (
     default_prompt,
     load_pipeline,
     resolve_model,
+    run_pipeline,
     set_scheduler,
-    torch_generator,
 )
 from tools.generate.provenance import provenance, write_png
 
@@ -312,21 +312,9 @@ class IdentityConditionedGenerator:
         return runs
 
     def _call(self, pipe: Any, batch: list[PlanItem], guidance: float, **kwargs: Any) -> list:
-        prompts = [it.prompt or default_prompt(it) for it in batch]
-        negatives = [it.negative_prompt for it in batch]
-        try:
-            out = pipe(
-                prompt=prompts,
-                negative_prompt=negatives if any(negatives) else None,
-                num_inference_steps=self.steps,
-                guidance_scale=guidance,
-                generator=[torch_generator(it.seed) for it in batch],
-                **kwargs,
-            )
-        except (RuntimeError, ValueError, TypeError) as exc:
-            raise FacetoryError(f"identity-conditioned generation failed for {batch[0].id}: "
-                                f"{exc}") from exc
-        return [image.convert("RGB") for image in out.images]
+        images = run_pipeline(pipe, batch, steps=self.steps, guidance=guidance,
+                              what="identity-conditioned generation", **kwargs)
+        return [image.convert("RGB") for image in images]
 
     def _txt2img_batch(self, batch: list[PlanItem], guidance: float) -> list:
         pipe = load_pipeline(self.model, kind="text2image", device=self.device, dtype=self.dtype)
