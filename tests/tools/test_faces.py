@@ -92,9 +92,18 @@ def test_a_masked_face_missed_by_hog_is_found_by_the_second_look(photo):
     assert fx.box_iou(faces[0].box, fx.analyse(photo)[0].box) > 0.6
 
 
-def test_the_cnn_detector_finds_a_face_behind_a_dark_mask(photo):
+def test_the_last_look_finds_a_face_behind_a_dark_mask(photo):
     masked = draw_mask(photo, colour=(40, 40, 50))
-    assert fx.analyse(masked, partial=False) == []  # no HOG look finds it
+    assert fx.detect(masked) == []
+    faces = fx.analyse(masked, partial=False)
+    assert len(faces) == 1
+    assert fx.box_iou(faces[0].box, fx.analyse(photo)[0].box) > 0.6
+
+
+def test_the_cnn_detector_finds_a_face_behind_a_dark_mask(photo, monkeypatch):
+    masked = draw_mask(photo, colour=(40, 40, 50))
+    monkeypatch.setattr(fx, "HARD_SLACK", fx.CLOSER_SLACK)  # without the low last look...
+    assert fx.analyse(masked, partial=False) == []  # ...no HOG look finds it
     faces = fx.analyse(masked, partial=False, cnn=True)
     assert len(faces) == 1
     assert fx.box_iou(faces[0].box, fx.analyse(photo)[0].box) > 0.5
@@ -132,3 +141,22 @@ def test_eye_aspect_ratio_of_open_and_closed_eyes():
 def test_only_5_and_68_point_models():
     with pytest.raises(FacetoryError):
         fx.shape_predictor(12)
+
+
+def _render(seed: int, **attributes: str) -> np.ndarray:
+    from tools.contracts import PlanItem
+    from tools.generate.procedural import ProceduralGenerator
+
+    item = PlanItem(id="t", **{"class": "face"}, seed=seed, attributes=attributes)
+    return ProceduralGenerator(image_size=256).render_clean(item)[0]
+
+
+def test_masked_faces_with_sunglasses_on_the_darkest_skin_are_found():
+    # a white mask on the darkest skin leaves HOG a face that scores just below zero: the
+    # last, lower-threshold look finds them (before it, 24 of these 30 were found)
+    found = sum(
+        len(fx.analyse(_render(seed, skin_tone="monk_10", mask="mask", eyewear="sunglasses",
+                               hat="none", head_pose="frontal"))) == 1
+        for seed in range(30)
+    )
+    assert found >= 28

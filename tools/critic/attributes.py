@@ -81,13 +81,20 @@ class AttributeThresholds(BaseModel):
     neutral_lift: float = 0.05
     neutral_open: float = 0.1
     neutral_curve: float = 0.04
-    lens_dark: float = 0.3
-    """Brightness (75th percentile) inside the lenses over the cheeks' below this: dark
+    lens_dark: float = 0.35
+    lens_dark_flat: float = 0.9
+    """Brightness inside the lenses (75th percentile) over the cheeks', both measured above
+    the face's black point, below lens_dark, with the lenses' texture (below) under
+    lens_dark_flat (thick clear frames darken the window but leave the eye's edges): dark
     lenses..."""
-    lens_dim: float = 0.7
-    lens_flat: float = 0.47
-    """...or below lens_dim and flat: median gradient over the cheek brightness below
-    lens_flat (no white of the eye, iris or lash line shows through)."""
+    lens_dim: float = 0.5
+    lens_flat: float = 0.45
+    """...or below lens_dim and flat: median gradient over the cheeks' brightness above the
+    black point below lens_flat (no white of the eye, iris or lash line shows through)."""
+    clear_level: float = 0.7
+    clear_texture: float = 0.75
+    """Lenses neither dark nor at least this bright or this textured are not judged: a glint
+    on dark lenses, or landmarks off the eyes, leaves them in between."""
     bridge_edges: float = 3.3
     rim_edges: float = 4.5
     """Horizontal edge strength over the nose bridge / under the eyes, over the cheeks' own
@@ -225,6 +232,15 @@ def _longest_run(dark: np.ndarray) -> float:
     return float(best)
 
 
+def _box_slices(box: tuple[float, ...], shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """Row and column slices of a face box, clipped to the image."""
+    x0, y0, x1, y1 = box
+    h, w = shape[:2]
+    rows = slice(int(min(max(y0, 0), h - 1)), int(min(max(y1, y0 + 1), h)))
+    cols = slice(int(min(max(x0, 0), w - 1)), int(min(max(x1, x0 + 1), w)))
+    return rows, cols
+
+
 def _edge_strength(edges: np.ndarray, rows: tuple[float, float], cols: tuple[float, float]):
     """Median over columns of the strongest edge in each column of a region (0 if empty)."""
     h, w = edges.shape
@@ -269,7 +285,11 @@ def eyewear(
             edges, (low + 0.05 * iod, low + 0.4 * iod), (eye[:, 0].min(), eye[:, 0].max())
         ) / texture)
     rim = float(np.mean(rims))
-    skin = max(float(np.median(cheek)), 1.0)
+    # levels are read above the face's black point (its darkest percent: dark lenses, pupils,
+    # brows): a dark lens is near that floor whatever the skin, while the lens over the
+    # cheek ratio alone stays high on the darkest skin (about 0.45 on monk_10 against 0.15)
+    black = float(np.percentile(gray[_box_slices(face.box, gray.shape)], 1))
+    skin = max(float(np.median(cheek)) - black, 1.0)
     magnitude = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
     lens = np.concatenate([gray[_lens(m[36:42], iod)].ravel(), gray[_lens(m[42:48], iod)].ravel()])
     lens_grad = np.concatenate(
@@ -277,14 +297,16 @@ def eyewear(
     )
     if lens.size < 4:
         return None, {}
-    lens_level = float(np.percentile(lens, 75)) / skin
+    lens_level = (float(np.percentile(lens, 75)) - black) / skin
     lens_texture = float(np.median(lens_grad)) / skin
     figures = {"lens_level": lens_level, "lens_texture": lens_texture,
                "bridge_edges": bridge, "rim_edges": rim}
-    if lens_level < limits.lens_dark or (
+    if (lens_level < limits.lens_dark and lens_texture < limits.lens_dark_flat) or (
         lens_level < limits.lens_dim and lens_texture < limits.lens_flat
     ):
         return "sunglasses", figures
+    if dim_lenses(figures, limits):
+        return None, figures
     frames = (bridge > limits.bridge_edges and rim > limits.rim_edges) or (
         bridge > limits.bridge_strong or rim > limits.rim_strong
     )
@@ -292,6 +314,14 @@ def eyewear(
         return "glasses", figures
     bare = bridge < limits.bare_bridge and rim < limits.bare_rim
     return ("none" if bare else None), figures
+
+
+def dim_lenses(figures: dict[str, float], limits: AttributeThresholds) -> bool:
+    """Whether the eye regions read neither clear nor dark (see `AttributeThresholds`)."""
+    level, texture = figures.get("lens_level"), figures.get("lens_texture")
+    return level is not None and texture is not None and (
+        level < limits.clear_level and texture < limits.clear_texture
+    )
 
 
 def head_pose(face: FaceObservation, limits: AttributeThresholds) -> str | None:
@@ -476,7 +506,8 @@ def measure(
     # behind lenses the eye landmarks, iris and white read wrong too often to judge: in
     # bench/bench_critic.py 17 of 222 readings behind clear frames were wrong, with no
     # setting of the limits that caught eye faults there without more false rejections
-    if "eyes" in factors and wear not in ("sunglasses", "glasses"):
+    covered = wear in ("sunglasses", "glasses") or (wear is None and dim_lenses(figures, limits))
+    if "eyes" in factors and not covered:
         iris = iris_height(gray, face)
         sclera = sclera_height(gray, face, limits.sclera_margin)
         for name, value in (("iris", iris), ("sclera", sclera)):
