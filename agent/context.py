@@ -20,6 +20,7 @@ from agent.plan import Plan
 from agent.spec import DatasetSpec
 from tools.build_dir import BuildPaths
 from tools.contracts import DuplicateMatch, GeneratedImage, PlanItem, Verdict
+from tools.dedup import DuplicateRule
 from tools.manifest import Manifest
 
 
@@ -37,6 +38,8 @@ class Critic(Protocol):
 
 
 class Store(Protocol):
+    rule: DuplicateRule
+
     def check_many(self, embeddings: list[np.ndarray]) -> list[DuplicateMatch]: ...
 
     def add(self, image_id: str, embedding: np.ndarray, metadata: dict | None = None) -> None: ...
@@ -149,8 +152,10 @@ class BuildContext:
         if self.services.store is None:
             from tools.dedup import DuplicateStore
 
+            quality = self.spec.quality
             self.services.store = DuplicateStore(
-                self.paths.chroma, threshold=self.spec.quality.duplicate_similarity
+                self.paths.chroma, threshold=quality.duplicate_similarity,
+                runner_up_weight=quality.duplicate_runner_up_weight,
             )
         return self.services.store
 

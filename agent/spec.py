@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from tools.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD
 from tools.errors import FacetoryError
 from tools.vocabulary import AGE_GROUP_YEARS, FACTORS
 
@@ -296,7 +297,12 @@ class Quality(_Model):
 
     min_critic_score: float = Field(default=0.5, ge=0.0, le=1.0)
     min_faithfulness: float = Field(default=0.5, ge=0.0, le=1.0)
-    duplicate_similarity: float = Field(default=0.86, ge=0.0, le=1.0)
+    duplicate_similarity: float = Field(default=IMAGE_THRESHOLD, ge=0.0, le=1.0)
+    """Cosine similarity of image embeddings at which a picture is a copy of an accepted one..."""
+    duplicate_runner_up_weight: float = Field(default=IMAGE_RUNNER_UP_WEIGHT, ge=0.0, le=5.0)
+    """...raised by this much per unit the second-nearest accepted picture is above 0.7: a copy
+    stands out from its runner-up, a distinct picture in a crowded neighbourhood does not
+    (0: a plain threshold; see `tools.dedup`)."""
     identity_similarity: float = Field(default=0.9, ge=0.0, le=1.0)
     """Same-person threshold on the face descriptor's cosine similarity-derived score."""
     cnn_detector: bool = False

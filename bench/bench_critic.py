@@ -38,7 +38,7 @@ from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import Critic, CriticConfig  # noqa: E402
 from tools.critic import faces as fx  # noqa: E402
 from tools.critic.attributes import MEASURABLE  # noqa: E402
-from tools.dedup import IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
+from tools.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
 from tools.embed import image_embedding  # noqa: E402
 from tools.generate import get_generator  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
@@ -142,7 +142,8 @@ def main() -> None:
           f"(fault rate {args.fault_rate})")
 
     critic = Critic(CriticConfig(cnn_detector=args.cnn))
-    store = DuplicateStore(work / "chroma", threshold=IMAGE_THRESHOLD)
+    store = DuplicateStore(work / "chroma", threshold=IMAGE_THRESHOLD,
+                           runner_up_weight=IMAGE_RUNNER_UP_WEIGHT)
     verdicts, times, cpu = [], [], []
     pred_codes: list[set[str]] = []
     for image, item in zip(images, items, strict=True):

@@ -10,11 +10,13 @@ visible attribute changed (eyewear, head pose, hair colour, hat). All bases go i
 store; every copy and neighbour is a query. A query is a true positive when it is flagged
 as a duplicate of its own base, a false positive when a neighbour is flagged (or a copy is
 matched to the wrong base). Printed: precision, recall and F1 of `tools.embed.
-image_embedding` at the shipped threshold (`tools.dedup.IMAGE_THRESHOLD`) and of PHash at
-its default threshold (Hamming distance <= 10), the best F1 each could reach with a
-threshold fitted on this very set, and recall per edit. Then, as a store grows: the share
-of distinct procedural images (none a copy of another) that the check would wrongly flag as
-a duplicate of an earlier one, for the embedding, its raw unwhitened features, and PHash.
+image_embedding` under the shipped rule (`tools.dedup.IMAGE_RULE`: a threshold raised by
+the runner-up's similarity), under the plain 0.86 threshold shipped before it, and of PHash
+at its default threshold (Hamming distance <= 10); the best F1 a plain threshold could reach
+when fitted on this very set; recall per edit. Then, as a store grows: the share of
+distinct procedural images (none a copy of another) that the check would wrongly flag as a
+duplicate of an earlier one, for the rule, the plain threshold, the raw unwhitened features
+and PHash, overall and by the skin tone of the new image.
 Last, the identity level: dlib face descriptors of several images of each synthetic person
 (other seeds, expressions and head poses), mated and non-mated cosine similarities, where
 `tools.dedup.IDENTITY_THRESHOLD` puts them, and the false non-match rate at a false match
@@ -37,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import faces as fx  # noqa: E402
-from tools.dedup import IDENTITY_THRESHOLD, IMAGE_THRESHOLD  # noqa: E402
+from tools.dedup import IDENTITY_THRESHOLD, IMAGE_RULE, DuplicateRule  # noqa: E402
 from tools.embed import face_descriptor, image_embedding, perceptual_features  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
@@ -48,6 +50,8 @@ OUT = Path(__file__).resolve().parent / "out"
 #: tells those apart from a re-encoded copy, and they are not planted as negatives.
 NEIGHBOUR_FACTORS = ("eyewear", "head_pose", "hair_color", "hat")
 PHASH_DEFAULT = 10
+#: The plain threshold shipped before the runner-up rule, printed beside it.
+PLAIN_THRESHOLD = 0.86
 
 
 def crop(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -130,11 +134,11 @@ def planted_set(n: int, size: int, seed: int):
     return bases, queries
 
 
-def score(best_ids, best_sims, queries, threshold, higher_is_better=True) -> dict:
+def score(best_ids, flags, queries) -> dict:
+    """Precision, recall and F1 of the flagged queries (and per query kind)."""
     tp = fp = fn = 0
     per_kind = defaultdict(lambda: [0, 0])
-    for (kind, base, _, positive), match, sim in zip(queries, best_ids, best_sims, strict=True):
-        flagged = sim >= threshold if higher_is_better else sim <= threshold
+    for (kind, base, _, positive), match, flagged in zip(queries, best_ids, flags, strict=True):
         key = kind.split(":")[0] if not positive else kind
         per_kind[key][1] += 1
         if positive:
@@ -155,9 +159,20 @@ def score(best_ids, best_sims, queries, threshold, higher_is_better=True) -> dic
 
 
 def best_threshold(best_ids, best_sims, queries, candidates, higher_is_better=True):
-    results = [(score(best_ids, best_sims, queries, t, higher_is_better)["f1"], t)
-               for t in candidates]
+    results = [(score(best_ids, best_sims >= t if higher_is_better else best_sims <= t,
+                      queries)["f1"], t) for t in candidates]
     return max(results)
+
+
+def top_two(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of a similarity matrix: index of the best column, its value, the runner-up."""
+    order = np.argsort(-sims, axis=1)[:, :2]
+    best, runner_up = np.take_along_axis(sims, order, axis=1).T
+    return order[:, 0], best, runner_up
+
+
+def rule_flags(best: np.ndarray, runner_up: np.ndarray, rule: DuplicateRule) -> np.ndarray:
+    return np.array([rule.is_duplicate(b, r) for b, r in zip(best, runner_up, strict=True)])
 
 
 def main() -> None:
@@ -183,9 +198,8 @@ def main() -> None:
     base_emb = np.stack([image_embedding(img) for _, img in bases])
     query_emb = np.stack([image_embedding(q[2]) for q in queries])
     ours_ms = (time.perf_counter() - t) / (len(bases) + len(queries)) * 1e3
-    sims = query_emb @ base_emb.T
-    ours_ids = [ids[j] for j in sims.argmax(axis=1)]
-    ours_sims = sims.max(axis=1)
+    nearest, ours_sims, runner_up = top_two(query_emb @ base_emb.T)
+    ours_ids = [ids[j] for j in nearest]
 
     # PHash (imagededup), default threshold
     from imagededup.methods import PHash
@@ -203,15 +217,17 @@ def main() -> None:
     ph_ids = [ids[j] for j in dist.argmin(axis=1)]
     ph_dist = dist.min(axis=1)
 
-    ours = score(ours_ids, ours_sims, queries, IMAGE_THRESHOLD)
-    ph = score(ph_ids, ph_dist, queries, PHASH_DEFAULT, higher_is_better=False)
+    ours = score(ours_ids, rule_flags(ours_sims, runner_up, IMAGE_RULE), queries)
+    plain = score(ours_ids, ours_sims >= PLAIN_THRESHOLD, queries)
+    ph = score(ph_ids, ph_dist <= PHASH_DEFAULT, queries)
     ours_best = best_threshold(ours_ids, ours_sims, queries, np.arange(0.5, 1.0, 0.005))
     ph_best = best_threshold(ph_ids, ph_dist, queries, range(0, 33), higher_is_better=False)
 
     print(f"\n{'method':34s} {'P':>6s} {'R':>6s} {'F1':>6s}   best F1 (threshold)   ms/img")
-    print(f"{'embedding, cos >= ' + str(IMAGE_THRESHOLD):34s} {ours['precision']:6.3f} "
-          f"{ours['recall']:6.3f} {ours['f1']:6.3f}   {ours_best[0]:.3f} ({ours_best[1]:.3f})"
-          f"       {ours_ms:5.2f}")
+    print(f"{'embedding, shipped rule':34s} {ours['precision']:6.3f} "
+          f"{ours['recall']:6.3f} {ours['f1']:6.3f}                        {ours_ms:5.2f}")
+    print(f"{'embedding, plain cos >= ' + str(PLAIN_THRESHOLD):34s} {plain['precision']:6.3f} "
+          f"{plain['recall']:6.3f} {plain['f1']:6.3f}   {ours_best[0]:.3f} ({ours_best[1]:.3f})")
     print(f"{'PHash, hamming <= 10 (default)':34s} {ph['precision']:6.3f} {ph['recall']:6.3f} "
           f"{ph['f1']:6.3f}   {ph_best[0]:.3f} ({ph_best[1]})"
           f"           {phash_ms:5.2f}")
@@ -238,12 +254,16 @@ def main() -> None:
     raw_best = best_threshold(raw_ids, raw_s.max(axis=1), queries, np.arange(0.5, 1.0, 0.005))
     print(f"\nraw features, unwhitened: best F1 {raw_best[0]:.3f} at cos >= {raw_best[1]:.3f}")
 
-    growth = false_duplicate_growth(args.distinct, args.size, phash, raw_best[1])
+    growth, by_tone = false_duplicate_growth(args.distinct, args.size, phash, raw_best[1])
     print(f"\nfalse duplicates as the store grows ({args.distinct} distinct procedural images,"
           " each checked against all earlier ones):")
-    print(f"{'images stored':>14s} {'embedding':>10s} {'raw features':>13s} {'PHash':>7s}")
+    print(f"{'images stored':>14s} {'shipped rule':>12s} {'plain ' + str(PLAIN_THRESHOLD):>11s} "
+          f"{'raw features':>13s} {'PHash':>7s}")
     for n, rates in growth.items():
-        print(f"{n:14,d} {rates[0]:10.1%} {rates[1]:13.1%} {rates[2]:7.1%}")
+        print(f"{n:14,d} {rates[0]:12.1%} {rates[1]:11.1%} {rates[2]:13.1%} {rates[3]:7.1%}")
+    print("  by skin tone of the new image, all images stored (the darkest sit closer together):")
+    for group, rates in by_tone.items():
+        print(f"  {group:12s} {rates[0]:12.1%} {rates[1]:11.1%} {rates[2]:13.1%} {rates[3]:7.1%}")
     ident = identity_level(args.identities, args.per_identity, args.size)
     print(f"\nidentity level: dlib descriptors of {args.identities} procedural people x "
           f"{args.per_identity} images (cosine similarity, 5th / 50th / 95th percentile)")
@@ -258,8 +278,9 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_dedup.json").write_text(json.dumps(
         {"embedding": ours, "phash": ph, "embedding_best": ours_best, "phash_best": ph_best,
-         "raw_best": raw_best, "threshold": IMAGE_THRESHOLD, "n": args.n,
-         "false_duplicate_growth": growth, "identity": ident}, indent=1, default=float))
+         "raw_best": raw_best, "rule": IMAGE_RULE.model_dump(), "plain": plain, "n": args.n,
+         "false_duplicate_growth": growth, "false_duplicates_by_tone": by_tone,
+         "identity": ident}, indent=1, default=float))
 
 
 def identity_level(people: int, per: int, size: int) -> dict:
@@ -296,11 +317,12 @@ def identity_level(people: int, per: int, size: int) -> dict:
     }
 
 
-def false_duplicate_growth(n: int, size: int, phash, raw_threshold: float) -> dict:
-    """Share of images flagged against earlier distinct ones, at several store sizes."""
+def false_duplicate_growth(n: int, size: int, phash, raw_threshold: float):
+    """Share of images flagged against earlier distinct ones, at several store sizes, and
+    with all stored by the new image's skin tone (light monk_1-5, mid 6-7, dark 8-10)."""
     rng = np.random.default_rng(12345)
     gen = ProceduralGenerator(image_size=size)
-    emb, raw, bits = [], [], []
+    emb, raw, bits, tones = [], [], [], []
     for i in range(n):
         attrs = {f: str(rng.choice(FACTORS[f])) for f in
                  ("skin_tone", "expression", "eyewear", "head_pose", "eyes", "hair_color", "hat")}
@@ -308,6 +330,7 @@ def false_duplicate_growth(n: int, size: int, phash, raw_threshold: float) -> di
         item = PlanItem(id=f"g{i}", **{"class": "face"}, seed=int(rng.integers(2**40)),
                         attributes=attrs, faces=faces)
         img, _ = gen.render_clean(item)
+        tones.append(int(attrs["skin_tone"].split("_")[1]))
         emb.append(image_embedding(img))
         raw.append(perceptual_features(img))
         code = phash.encode_image(image_array=img)
@@ -315,15 +338,20 @@ def false_duplicate_growth(n: int, size: int, phash, raw_threshold: float) -> di
     emb_s, raw_s = np.stack(emb) @ np.stack(emb).T, np.stack(raw) @ np.stack(raw).T
     bits_a = np.array(bits)
     ham = (bits_a[:, None, :] != bits_a[None, :, :]).sum(axis=2)
-    out = {}
-    for size_n in sorted({max(n // 4, 2), max(n // 2, 2), n}):
-        rates = []
-        for matrix, flag in ((emb_s, lambda v: v >= IMAGE_THRESHOLD),
-                             (raw_s, lambda v: v >= raw_threshold),
-                             (ham, lambda v: v <= PHASH_DEFAULT)):
-            rates.append(float(np.mean([flag(matrix[k, :k]).any() for k in range(1, size_n)])))
-        out[size_n] = rates
-    return out
+    def ruled(row: np.ndarray) -> bool:
+        top = np.sort(row)[::-1]
+        return IMAGE_RULE.is_duplicate(float(top[0]), float(top[1]) if len(top) > 1 else 0.0)
+
+    checks = ((emb_s, ruled), (emb_s, lambda v: (v >= PLAIN_THRESHOLD).any()),
+              (raw_s, lambda v: (v >= raw_threshold).any()),
+              (ham, lambda v: (v <= PHASH_DEFAULT).any()))
+    flagged = np.array([[flag(matrix[k, :k]) for k in range(1, n)] for matrix, flag in checks])
+    out = {size_n: flagged[:, : size_n - 1].mean(axis=1).tolist()
+           for size_n in sorted({max(n // 4, 2), max(n // 2, 2), n})}
+    tone = np.array(tones[1:])
+    groups = {"monk_1-5": tone <= 5, "monk_6-7": (tone >= 6) & (tone <= 7), "monk_8-10": tone >= 8}
+    by_tone = {name: flagged[:, mask].mean(axis=1).tolist() for name, mask in groups.items()}
+    return out, by_tone
 
 
 if __name__ == "__main__":

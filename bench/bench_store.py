@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.dedup import IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
+from tools.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 BATCH = 1000
@@ -38,6 +38,11 @@ def vectors(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
         np.float32
     )
     return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def open_store(path: Path) -> DuplicateStore:
+    """The store as builds open it (image threshold and runner-up rule)."""
+    return DuplicateStore(path, threshold=IMAGE_THRESHOLD, runner_up_weight=IMAGE_RUNNER_UP_WEIGHT)
 
 
 def main() -> None:
@@ -59,7 +64,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench_store_") as tmp:
         path = Path(tmp) / "chroma"
-        store = DuplicateStore(path, threshold=IMAGE_THRESHOLD)
+        store = open_store(path)
         t0 = time.perf_counter()
         for start in range(0, args.n, BATCH):
             stop = min(start + BATCH, args.n)
@@ -86,7 +91,7 @@ def main() -> None:
         batch_query_rate = len(queries) / (time.perf_counter() - t)
 
         t = time.perf_counter()
-        reopened = DuplicateStore(path, threshold=IMAGE_THRESHOLD)
+        reopened = open_store(path)
         count = reopened.count()
         reopened.check(queries[0])
         reopen_s = time.perf_counter() - t

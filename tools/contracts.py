@@ -107,6 +107,8 @@ class DuplicateMatch(BaseModel):
     is_duplicate: bool
     match_id: str | None = None
     similarity: float = 0.0
+    runner_up: float = 0.0
+    """Similarity of the second-nearest entry (it raises the bar; see `tools.dedup`)."""
     kind: Literal["image", "identity"] = "image"
 
 

@@ -25,7 +25,6 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     batch = state.get("batch", [])
     records = ctx.manifest.get(batch)
     store = ctx.store()
-    threshold = ctx.spec.quality.duplicate_similarity
 
     pending = sorted(
         (records[i] for i in batch if records[i].status is Status.pending),
@@ -40,18 +39,17 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     fresh: list[tuple[str, np.ndarray]] = []  # accepted earlier in this batch
     for record, vector, match in zip(pending, vectors, matches, strict=True):
         image_id = record.image_id
-        best_id, best_sim = match.match_id, match.similarity
-        for other_id, other in fresh:
-            sim = float(np.dot(vector, other))
-            if sim > best_sim:
-                best_id, best_sim = other_id, sim
-        if best_id is not None and best_sim >= threshold:
+        # the stored best and runner-up, and the images accepted earlier in this batch
+        candidates = [(match.match_id, match.similarity), (None, match.runner_up)]
+        candidates += [(other_id, float(np.dot(vector, other))) for other_id, other in fresh]
+        match = store.rule.match([c for c in candidates if c[1] > 0.0], "image")
+        if match.is_duplicate:
             final.append(
                 record.model_copy(
                     update={
                         "status": Status.duplicate,
-                        "duplicate_of": best_id,
-                        "similarity": best_sim,
+                        "duplicate_of": match.match_id,
+                        "similarity": match.similarity,
                         "reasons": ["duplicate"],
                     }
                 )
@@ -66,7 +64,9 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
                 )
                 continue
             identities.accept(image_id, record.identity, descriptor)
-        final.append(record.model_copy(update={"status": Status.accepted, "similarity": best_sim}))
+        final.append(
+            record.model_copy(update={"status": Status.accepted, "similarity": match.similarity})
+        )
         embeddings[image_id] = vector
         fresh.append((image_id, vector))
 

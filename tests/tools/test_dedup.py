@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.dedup import IMAGE_THRESHOLD, DuplicateStore, IdentityGate
+from tools.dedup import (
+    IMAGE_RUNNER_UP_WEIGHT,
+    IMAGE_THRESHOLD,
+    DuplicateRule,
+    DuplicateStore,
+    IdentityGate,
+)
 from tools.errors import FacetoryError
 
 
@@ -93,6 +99,35 @@ def turned(degrees: float) -> np.ndarray:
     """A unit vector `degrees` away from A, towards B (cosine with A = cos(degrees))."""
     r = np.radians(degrees)
     return unit(np.cos(r), np.sin(r), 0, 0)
+
+
+def test_the_runner_up_raises_the_bar():
+    rule = DuplicateRule(threshold=0.86, runner_up_weight=0.5)  # floor 0.7
+    assert rule.required(0.3) == pytest.approx(0.86)  # nothing else close: the threshold
+    assert rule.required(0.9) == pytest.approx(0.96)  # a crowded neighbourhood: higher
+    assert rule.is_duplicate(0.9, 0.3) and not rule.is_duplicate(0.9, 0.85)
+    assert DuplicateRule(threshold=0.86).is_duplicate(0.9, 0.85)  # a plain threshold
+    match = rule.match([("a", 0.9), ("b", 0.85), ("c", 0.1)], "image")
+    assert (match.match_id, match.runner_up, match.is_duplicate) == ("a", 0.85, False)
+    assert not rule.match([], "image").is_duplicate
+
+
+def test_a_picture_in_a_crowd_is_not_a_copy_but_one_that_stands_out_is(tmp_path):
+    # two distinct stored pictures close to each other, as pictures of people with the
+    # darkest skin are in the image embedding
+    store = DuplicateStore(tmp_path / "chroma", threshold=IMAGE_THRESHOLD,
+                           runner_up_weight=IMAGE_RUNNER_UP_WEIGHT)
+    store.add_many(["a", "a-neighbour"], [A, turned(40)])
+    between = store.check(turned(20))  # cos 0.94 to both
+    assert between.similarity == pytest.approx(0.94, abs=0.01)
+    assert between.runner_up == pytest.approx(0.94, abs=0.01)
+    assert not between.is_duplicate  # needs 0.86 + 0.5 * (0.94 - 0.7) = 0.98
+    alone = DuplicateStore(tmp_path / "other", threshold=IMAGE_THRESHOLD,
+                           runner_up_weight=IMAGE_RUNNER_UP_WEIGHT)
+    alone.add("a", A)
+    assert alone.check(turned(20)).is_duplicate  # the same 0.94 with nothing else near
+    copy = store.check(turned(2))  # cos 0.999 to a, 0.79 to a-neighbour: stands out
+    assert copy.is_duplicate and copy.match_id == "a"
 
 
 def test_identity_collection_and_checks(tmp_path):
