@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent.context import BuildContext, Options, Services
@@ -19,7 +20,10 @@ from tools.build_dir import BuildPaths
 from tools.contracts import Status
 
 
-def make_build(root: Path, *, quota: int = 10, budget: float = 3.0, batch: int = 4) -> BuildPaths:
+def make_build(
+    root: Path, *, quota: int = 10, budget: float = 3.0, batch: int = 4,
+    quality: dict | None = None,
+) -> BuildPaths:
     spec = DatasetSpec(
         name="tiny",
         classes=[
@@ -30,6 +34,7 @@ def make_build(root: Path, *, quota: int = 10, budget: float = 3.0, batch: int =
             {"name": "gender", "balanced": True, "levels": [{"name": "female"}, {"name": "male"}]}
         ],
         budget={"max_attempts_factor": budget, "batch_size": batch},
+        quality=quality or {},
         seed=3,
     )
     paths = BuildPaths(root)
@@ -41,12 +46,13 @@ def make_build(root: Path, *, quota: int = 10, budget: float = 3.0, batch: int =
 
 
 def context(
-    paths: BuildPaths, *, yes: bool = True, reject: float = 0.25, twin_every: int = 0
+    paths: BuildPaths, *, yes: bool = True, reject: float = 0.25, twin_every: int = 0,
+    embedder=fake_embedder,
 ) -> BuildContext:
     services = Services(
         generator=FakeGenerator(twin_every=twin_every),
         critic=FakeCritic(reject_share=reject),
-        embedder=fake_embedder,
+        embedder=embedder,
     )
     return BuildContext(paths=paths, options=Options(no_train=True, yes=yes), services=services)
 
@@ -106,6 +112,33 @@ def test_near_copies_are_marked_duplicate_and_replaced(tmp_path: Path) -> None:
     duplicates = ctx.manifest.records(Status.duplicate)
     assert duplicates and all(r.duplicate_of for r in duplicates)
     assert result.state["stop_reason"] == "complete"
+
+
+def crowded_embedder(path: Path) -> np.ndarray:
+    """Every picture about 0.89 from every other (identical bytes: 1.0), the way distinct
+    pictures of people with the darkest skin crowd together in the image embedding."""
+    seed = int.from_bytes(hashlib.sha256(Path(path).read_bytes()).digest()[:4], "little")
+    rng = np.random.default_rng(seed)
+    spread = rng.normal(size=64)
+    spread[0] = 0.0
+    vector = np.eye(64)[0] + rng.uniform(0.25, 0.55) * spread / np.linalg.norm(spread)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+@pytest.mark.parametrize("weight", [0.5, 0.0])
+def test_a_crowd_of_distinct_pictures_is_not_taken_for_copies(tmp_path: Path, weight) -> None:
+    paths = make_build(tmp_path / "b", quality={"duplicate_runner_up_weight": weight})
+    ctx = context(paths, reject=0.0, twin_every=3, embedder=crowded_embedder)
+    run_graph(ctx)
+    run_graph(ctx, resume={"action": "approve"})
+    copies = [r for r in ctx.manifest.records(Status.duplicate)
+              if r.similarity is not None and r.similarity > 0.999]
+    crowd = [r for r in ctx.manifest.records(Status.duplicate) if r not in copies]
+    if weight:  # most have a runner-up as close as the best match: distinct, not copies
+        assert len(ctx.manifest.records(Status.accepted)) == 20  # complete (10 in the crowd)
+        assert copies and len(crowd) < 15
+    else:  # a plain threshold takes most of the crowd for copies and the budget runs out
+        assert len(crowd) >= 25 and len(ctx.manifest.records(Status.accepted)) < 20
 
 
 def test_stop_request_ends_after_a_committed_batch_and_run_continues(tmp_path: Path) -> None:
