@@ -182,3 +182,23 @@ def test_sunglasses_on_the_darkest_skin_are_not_read_as_clear_glasses():
         readings.append(measure(rgb, frozenset({"eyewear"})).get("eyewear"))
     assert "glasses" not in readings and "none" not in readings
     assert readings.count("sunglasses") >= 57
+
+
+def test_with_a_face_mask_over_the_cheeks_eyewear_and_eyes_are_not_judged():
+    from tests.tools.face_photos import draw_mask
+
+    # the cheeks are the reference the eye regions are read against; a white mask is none
+    for eyewear in (None, draw_glasses, draw_sunglasses):
+        rgb = portrait() if eyewear is None else eyewear(portrait())
+        masked = draw_mask(rgb, colour=(235, 235, 240))
+        measured = at.measure(masked, main_face(rgb), ALL, LIMITS)[0]
+        assert "eyewear" not in measured and "eyes" not in measured, measured
+
+
+def test_frames_need_edges_over_the_bridge_or_strong_ones_under_both_eyes():
+    assert at.frames(bridge=6.0, rim=1.0, limits=LIMITS) is True  # a strong bridge
+    assert at.frames(bridge=3.5, rim=5.0, limits=LIMITS) is True  # both
+    assert at.frames(bridge=2.5, rim=24.0, limits=LIMITS) is True  # strong rims, some bridge
+    # strong edges under the eyes alone: a lower lid on the darkest skin edges like a rim
+    assert at.frames(bridge=1.5, rim=24.0, limits=LIMITS) is None
+    assert at.frames(bridge=1.5, rim=3.0, limits=LIMITS) is False
