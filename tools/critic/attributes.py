@@ -291,12 +291,11 @@ def eyewear(
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     m = face.landmarks
     iod = face.geometry.get("iod", 0.0)
-    mask = cheeks
-    cheek = gray[mask]
+    cheek = gray[cheeks]
     if len(cheek) < 20 or iod <= 0:
         return None, {}
     edges = np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
-    texture = float(np.percentile(edges[mask], 75)) + 1.0
+    texture = float(np.percentile(edges[cheeks], 75)) + 1.0
     inner_l, inner_r = m[39, 0], m[42, 0]
     gap = inner_r - inner_l
     eye_line = (m[39, 1] + m[42, 1]) / 2.0
