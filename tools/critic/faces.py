@@ -268,7 +268,10 @@ def analyse(
     cut in half by the frame is completed by its own reflection; marked `partial`), then on
     a contrast-equalised copy and, when `cnn` is on, with dlib's CNN detector (`hard_look`).
     """
-    found = detect(rgb, upsample=0, threshold=threshold)
+    # one HOG pass down to the last look's threshold: the weak candidates wait for it
+    candidates = detect(rgb, upsample=0, threshold=threshold - HARD_SLACK)
+    found = [(rect, score) for rect, score in candidates if score >= threshold]
+    weak = [(rect, score) for rect, score in candidates if score < threshold]
     if len(found) < expected:
         found += closer_look(rgb, [_rect_box(r) for r, _ in found], expected - len(found),
                              threshold)
@@ -277,7 +280,7 @@ def analyse(
         faces += _partial_faces(rgb, faces, threshold, points, correction)
     if len(faces) < expected:
         known = [f.hog_box for f in faces]
-        hits = hard_look(rgb, known, expected - len(faces), threshold, cnn=cnn)
+        hits = hard_look(rgb, known, expected - len(faces), threshold, weak, cnn=cnn)
         faces += [_observe(rgb, rect, score, points, correction) for rect, score in hits]
     faces.sort(key=lambda f: (f.partial, -f.size))
     return faces
@@ -322,7 +325,8 @@ HARD_SLACK = 0.9
 
 
 def hard_look(
-    rgb: np.ndarray, known: list[Box], missing: int, threshold: float, *, cnn: bool = False
+    rgb: np.ndarray, known: list[Box], missing: int, threshold: float,
+    weak: list[tuple[dlib.rectangle, float]] | None = None, *, cnn: bool = False,
 ) -> list[tuple[dlib.rectangle, float]]:
     """Faces the cheaper looks missed.
 
@@ -330,16 +334,21 @@ def hard_look(
     background, or one half covered by a mask, has weak gradients that equalising restores
     (bench/bench_critic.py: most clean faces HOG missed were on the darkest skin or behind
     masks and sunglasses; a magnified equalised look found few more for twice the cost).
-    Then HOG again at a much lower threshold (`HARD_SLACK`): a white mask on the darkest
-    skin leaves a face scoring just below zero, and this look found 50 of the 58 faces the
-    others missed in 3,000 clean renders, with one wrong box (it runs only while faces are
-    missing, and adds no more than are missing). Last, when asked, dlib's CNN (MMOD)
-    detector, at about 0.7 s for a 256 px image on one core, so it is off by default.
+    Then HOG's weaker matches, down to `HARD_SLACK` below the threshold (`weak`: those of
+    `analyse`'s first pass, which reaches that low; searched afresh when not given): a white
+    mask on the darkest skin leaves a face scoring just below zero, and this look found 50
+    of the 58 faces the others missed in 3,000 clean renders, with one wrong box (it runs
+    only while faces are missing, and adds no more than are missing). Last, when asked,
+    dlib's CNN (MMOD) detector, at about 0.7 s for a 256 px image on one core, so it is off
+    by default.
     """
     added = _look(_equalise(rgb), 1.0, known, missing, threshold - CLOSER_SLACK)
     if len(added) < missing:
+        if weak is None:
+            low = threshold - HARD_SLACK
+            weak = [(r, s) for r, s in detect(rgb, upsample=0, threshold=low) if s < threshold]
         boxes = known + [_rect_box(r) for r, _ in added]
-        added += _look(rgb, 1.0, boxes, missing - len(added), threshold - HARD_SLACK)
+        added += _new_faces(weak, 1.0, boxes, missing - len(added))
     if cnn and len(added) < missing:
         hits = sorted(((d.rect, float(d.confidence)) for d in cnn_detector()(rgb, 0)),
                       key=lambda rs: -rs[1])
