@@ -261,17 +261,23 @@ def analyse(
 ) -> list[FaceObservation]:
     """Detect faces, place landmarks and measure geometry; whole faces first, largest first.
 
-    HOG runs at the image's own scale first (about 10 ms at 256 px). Only while fewer faces
-    than expected are found does it look harder, cheapest look first, each adding at most
-    as many faces as are missing (so a weak extra match cannot make an `extra_face`):
-    closer (`closer_look`), then past the borders (the image mirrored outwards, so a face
+    HOG runs at the image's own scale first (about 10 ms at 256 px), down to `HARD_SLACK`
+    below the threshold. Only while fewer faces than expected are found does it look
+    harder, cheapest look first, each adding at most as many faces as are missing (so a
+    weak extra match cannot make an `extra_face`): that pass's weaker matches wholly inside
+    the frame (free: a white mask on the darkest skin leaves a face scoring just below
+    zero), closer (`closer_look`), past the borders (the image mirrored outwards, so a face
     cut in half by the frame is completed by its own reflection; marked `partial`), then on
-    a contrast-equalised copy and, when `cnn` is on, with dlib's CNN detector (`hard_look`).
+    a contrast-equalised copy, the remaining weak matches and, when `cnn` is on, dlib's CNN
+    detector (`hard_look`).
     """
-    # one HOG pass down to the last look's threshold: the weak candidates wait for it
     candidates = detect(rgb, upsample=0, threshold=threshold - HARD_SLACK)
     found = [(rect, score) for rect, score in candidates if score >= threshold]
     weak = [(rect, score) for rect, score in candidates if score < threshold]
+    if len(found) < expected:  # weak matches wholly inside first (a cut face is partial)
+        inside = [(r, sc) for r, sc in weak if _inside(_rect_box(r), rgb.shape)]
+        found += _new_faces(inside, 1.0, [_rect_box(r) for r, _ in found],
+                            expected - len(found))
     if len(found) < expected:
         found += closer_look(rgb, [_rect_box(r) for r, _ in found], expected - len(found),
                              threshold)
@@ -284,6 +290,10 @@ def analyse(
         faces += [_observe(rgb, rect, score, points, correction) for rect, score in hits]
     faces.sort(key=lambda f: (f.partial, -f.size))
     return faces
+
+
+def _inside(box: Box, shape: tuple[int, ...]) -> bool:
+    return box[0] >= 0 and box[1] >= 0 and box[2] <= shape[1] and box[3] <= shape[0]
 
 
 def _observe(
@@ -319,7 +329,7 @@ def closer_look(
     return _look(rgb, CLOSER_SCALE, known, missing, threshold - CLOSER_SLACK)
 
 
-#: How much lower the HOG threshold is for the last look at the image's own scale: faces
+#: How far below the threshold `analyse`'s first HOG pass reaches for weak matches: faces
 #: half covered by a mask (most of those missed on the darkest skin) score just below zero.
 HARD_SLACK = 0.9
 
