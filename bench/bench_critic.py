@@ -21,8 +21,10 @@ Results also go to bench/out/bench_critic.json.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -134,6 +136,7 @@ def main() -> None:
 
     items = make_items(args.n, args.seed)
     work = Path(tempfile.mkdtemp(prefix="bench_critic_"))
+    atexit.register(shutil.rmtree, work, True)  # the images and store are scratch
     gen = get_generator("procedural", image_size=args.size, fault_rate=args.fault_rate)
     t0 = time.perf_counter()
     images = gen.generate(items, work / "images")
