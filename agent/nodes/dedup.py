@@ -42,14 +42,14 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         # the stored best and runner-up, and the images accepted earlier in this batch
         candidates = [(match.match_id, match.similarity), (None, match.runner_up)]
         candidates += [(other_id, float(np.dot(vector, other))) for other_id, other in fresh]
-        match = store.rule.match([c for c in candidates if c[1] > 0.0], "image")
-        if match.is_duplicate:
+        answer = store.rule.match([c for c in candidates if c[1] > 0.0], "image")
+        if answer.is_duplicate:
             final.append(
                 record.model_copy(
                     update={
                         "status": Status.duplicate,
-                        "duplicate_of": match.match_id,
-                        "similarity": match.similarity,
+                        "duplicate_of": answer.match_id,
+                        "similarity": answer.similarity,
                         "reasons": ["duplicate"],
                     }
                 )
@@ -65,7 +65,7 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
                 continue
             identities.accept(image_id, record.identity, descriptor)
         final.append(
-            record.model_copy(update={"status": Status.accepted, "similarity": match.similarity})
+            record.model_copy(update={"status": Status.accepted, "similarity": answer.similarity})
         )
         embeddings[image_id] = vector
         fresh.append((image_id, vector))
