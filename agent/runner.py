@@ -84,10 +84,14 @@ def run_graph(
                 start: Any = {}
             elif _pending_interrupt(snapshot) is not None:
                 start = Command(resume=resume or {"action": "recheck"})
-            elif not snapshot.next:
+            elif not snapshot.next and not snapshot.tasks:
                 return RunResult("done", state=dict(snapshot.values))
             else:
-                start = None  # continue from the last checkpoint
+                # continue from the last checkpoint. No `next` but a task: a node finished
+                # and its writes were saved, but the process died before the step's own
+                # checkpoint; streaming applies those writes and goes on (a SIGKILL there
+                # made the next run call an unfinished build done)
+                start = None
             timing: Counter[str] = Counter()
             last = time.perf_counter()
             try:

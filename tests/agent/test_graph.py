@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +151,27 @@ def test_stop_request_ends_after_a_committed_batch_and_run_continues(tmp_path: P
     assert 0 < context(paths).manifest.attempts() < 20
     finished = run_graph(context(paths))
     assert finished.outcome == "done"
+
+    reference = make_build(tmp_path / "reference")
+    run_graph(context(reference))
+    run_graph(context(reference), resume={"action": "approve"})
+    assert accepted_bytes(paths) == accepted_bytes(reference)
+
+
+def test_a_kill_between_a_nodes_writes_and_its_checkpoint_still_resumes(tmp_path: Path) -> None:
+    paths = make_build(tmp_path / "b")
+    run_graph(context(paths))
+    stopped = run_graph(context(paths), resume={"action": "approve"}, stop_requested=lambda: True)
+    assert stopped.outcome == "stopped"
+    # as after a SIGKILL once `assess` had saved its writes but not the step's checkpoint
+    with sqlite3.connect(paths.state_db) as conn:
+        (last,) = conn.execute("SELECT max(checkpoint_id) FROM checkpoints").fetchone()
+        conn.execute("DELETE FROM checkpoints WHERE checkpoint_id = ?", (last,))
+        conn.execute("DELETE FROM writes WHERE checkpoint_id = ?", (last,))
+    finished = run_graph(context(paths))
+    assert finished.outcome == "done"
+    ctx = context(paths)
+    assert build_status(ctx.plan, ctx.manifest)["complete"]
 
     reference = make_build(tmp_path / "reference")
     run_graph(context(reference))
