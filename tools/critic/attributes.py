@@ -173,12 +173,16 @@ def skin_coloured(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def region_ita(rgb: np.ndarray, mask: np.ndarray, percentile: float = 75.0) -> float | None:
     """ITA of the skin-coloured masked pixels (`skin_coloured`), read near a lightness
-    percentile; None when too few of them are skin.
+    percentile; None when too few of them are skin."""
+    return skin_pixels_ita(rgb, skin_coloured(rgb, mask), percentile)
+
+
+def skin_pixels_ita(rgb: np.ndarray, picked: np.ndarray, percentile: float) -> float | None:
+    """ITA of already-picked skin pixels (a boolean mask), None when there are none.
 
     Shading darkens part of every face; the lit side (75th percentile by default) is nearer
     the skin's own colour than the mean, and a narrow band around it avoids highlights.
     """
-    picked = skin_coloured(rgb, mask)
     if not picked.any():
         return None
     lab = cv2.cvtColor(rgb[picked].reshape(-1, 1, 3).astype(np.float32) / 255.0,
@@ -524,14 +528,17 @@ def measure(
     figures: dict[str, float] = {k: v for k, v in face.geometry.items() if k != "iod"}
     rgb, face = canonical(rgb, face)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    # the skin-coloured cheek pixels: what the skin tone is read on, and the reference the
+    # eye regions are read against
+    wanted = factors & {"skin_tone", "eyewear", "eyes"}
+    cheeks = cheek_skin(rgb, face) if wanted else np.zeros(gray.shape, dtype=bool)
     if "skin_tone" in factors:
-        angle = skin_ita(rgb, face, limits.skin_percentile)
+        angle = skin_pixels_ita(rgb, cheeks, limits.skin_percentile)
         if angle is not None:
             figures["ita"] = angle
             measured["skin_tone"] = f"monk_{monk_level(angle)}"
-    wear, cheeks = None, np.zeros(gray.shape, dtype=bool)
+    wear = None
     if factors & {"eyewear", "eyes"}:
-        cheeks = cheek_skin(rgb, face)
         wear, extra = eyewear(rgb, face, limits, cheeks)
         figures.update(extra)
         if wear is not None and "eyewear" in factors:

@@ -336,7 +336,7 @@ HARD_SLACK = 0.9
 
 def hard_look(
     rgb: np.ndarray, known: list[Box], missing: int, threshold: float,
-    weak: list[tuple[dlib.rectangle, float]] | None = None, *, cnn: bool = False,
+    weak: list[tuple[dlib.rectangle, float]], *, cnn: bool = False,
 ) -> list[tuple[dlib.rectangle, float]]:
     """Faces the cheaper looks missed.
 
@@ -344,19 +344,14 @@ def hard_look(
     background, or one half covered by a mask, has weak gradients that equalising restores
     (bench/bench_critic.py: most clean faces HOG missed were on the darkest skin or behind
     masks and sunglasses; a magnified equalised look found few more for twice the cost).
-    Then HOG's weaker matches, down to `HARD_SLACK` below the threshold (`weak`: those of
-    `analyse`'s first pass, which reaches that low; searched afresh when not given): a white
-    mask on the darkest skin leaves a face scoring just below zero, and this look found 50
-    of the 58 faces the others missed in 3,000 clean renders, with one wrong box (it runs
-    only while faces are missing, and adds no more than are missing). Last, when asked,
-    dlib's CNN (MMOD) detector, at about 0.7 s for a 256 px image on one core, so it is off
-    by default.
+    Then the rest of `analyse`'s weak first-pass matches (`weak`, down to `HARD_SLACK`
+    below the threshold), those touching the frame included: weak matches found 50 of the
+    58 faces the other looks missed in 3,000 clean renders, with one wrong box. Last, when
+    asked, dlib's CNN (MMOD) detector, at about 0.7 s for a 256 px image on one core, so it
+    is off by default.
     """
     added = _look(_equalise(rgb), 1.0, known, missing, threshold - CLOSER_SLACK)
     if len(added) < missing:
-        if weak is None:
-            low = threshold - HARD_SLACK
-            weak = [(r, s) for r, s in detect(rgb, upsample=0, threshold=low) if s < threshold]
         boxes = known + [_rect_box(r) for r, _ in added]
         added += _new_faces(weak, 1.0, boxes, missing - len(added))
     if cnn and len(added) < missing:
