@@ -30,7 +30,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
 from agent.plan import SPLITS, Plan, PlanColumns
-from agent.prompts import build_prompt
+from agent.prompts import build_prompt, class_phrase
 from agent.spec import DatasetSpec, SpecError
 
 _VIOLATION = 1.0 + 1e-9  # a pair count more than one image from its expectation
@@ -688,7 +688,7 @@ def make_plan(spec: DatasetSpec, seed: int | None = None) -> Plan:
                 attrs.as_dict(list(row)),
                 style=spec.generation.style,
                 faces=faces,
-                description=spec.classes[ci].description,
+                description=class_phrase(spec.classes[ci]),
             )
             for ci, row, faces in keys
         ]

@@ -8,25 +8,9 @@ LLM enrichment (issue: prompt guidance) appends to these; it never replaces them
 
 from __future__ import annotations
 
-_MONK = {
-    1: "very fair",
-    2: "fair",
-    3: "light",
-    4: "light-medium",
-    5: "medium",
-    6: "medium-tan",
-    7: "tan-brown",
-    8: "brown",
-    9: "dark brown",
-    10: "very dark brown",
-}
-_ETHNICITY = {
-    "african": "African",
-    "asian": "East Asian",
-    "white": "white",
-    "south_asian": "South Asian",
-    "hispanic": "Hispanic",
-}
+from agent.spec import ClassSpec
+from tools.vocabulary import VOCABULARY
+
 # (female, male, unspecified) nouns per age group.
 _NOUN = {
     "child": ("girl", "boy", "child"),
@@ -43,68 +27,36 @@ _PLURAL = {
     "woman": "women",
     "man": "men",
 }
-_EXPRESSION = {
-    "neutral": "with a neutral expression",
-    "smile": "smiling",
-    "surprise": "with a surprised expression",
-    "sad": "with a sad expression",
-    "angry": "with an angry expression",
-    "fear": "with a fearful expression",
-}
-_PHRASES: dict[str, dict[str, str]] = {
-    "hair_color": {
-        "black": "black hair",
-        "brown": "brown hair",
-        "blond": "blond hair",
-        "red": "red hair",
-        "grey": "grey hair",
-        "white": "white hair",
-    },
-    "hair_style": {
-        "short": "short hair",
-        "long": "long hair",
-        "curly": "curly hair",
-        "bald": "bald head",
-        "ponytail": "hair in a ponytail",
-    },
-    "eye_color": {lv: f"{lv} eyes" for lv in ("brown", "blue", "green", "hazel", "grey")},
-    "eyes": {"open": "eyes open", "closed": "eyes closed"},
-    "head_pose": {
-        "frontal": "facing the camera",
-        "left": "head turned to the left",
-        "right": "head turned to the right",
-        "tilted": "head tilted",
-    },
-    "eyewear": {"none": "", "glasses": "wearing glasses", "sunglasses": "wearing sunglasses"},
-    "hat": {"none": "", "hat": "wearing a hat"},
-    "mask": {"none": "", "mask": "wearing a face mask"},
-    "background": {
-        "plain": "plain studio background",
-        "gradient": "soft gradient background",
-        "indoor": "indoor background",
-        "outdoor": "outdoor background",
-    },
-    "lighting": {
-        "front": "soft front lighting",
-        "left": "light from the left",
-        "right": "light from the right",
-        "top": "light from above",
-    },
-}
-# Attribute levels whose absence models tend to ignore: say what must not appear.
-_NEGATIVE: dict[str, dict[str, str]] = {
-    "eyewear": {"none": "glasses, sunglasses", "glasses": "sunglasses", "sunglasses": ""},
-    "hat": {"none": "hat, cap"},
-    "mask": {"none": "face mask"},
-    "eyes": {"open": "closed eyes", "closed": "open eyes"},
-    "expression": {"neutral": "smiling, laughing"},
-    "head_pose": {"frontal": "profile view"},
-}
+
+
+def _phrase(factor: str, level: str) -> str | None:
+    """The vocabulary's prompt phrase for a level (None: the level is not in the vocabulary)."""
+    words = VOCABULARY.get(factor)
+    entry = words.levels.get(level) if words is not None else None
+    return entry.prompt if entry is not None else None
+
+
+def _negative(factor: str, level: str) -> str:
+    words = VOCABULARY.get(factor)
+    entry = words.levels.get(level) if words is not None else None
+    return entry.negative if entry is not None else ""
+
+
 BASE_NEGATIVE = (
     "blurry, out of focus, deformed face, distorted features, cropped face, cut-off head, "
     "watermark, text, lowres, nsfw, nudity"
 )
 _HANDLED = {"skin_tone", "ethnicity", "age_group", "gender", "expression", "age"}
+
+
+def class_phrase(cls: ClassSpec) -> str:
+    """What a class adds to its prompts: its description, else its name when no vocabulary
+    level stands for it ('earrings' must reach the prompt, 'sunglasses' already does)."""
+    if cls.description.strip():
+        return cls.description.strip()
+    if cls.attributes or cls.name.strip().lower() in ("face", "faces"):
+        return ""
+    return cls.name
 
 
 def _noun(attributes: dict[str, str]) -> str:
@@ -131,7 +83,7 @@ def subject_phrase(attributes: dict[str, str], faces: int = 1) -> str:
     aged = f" aged {age}" if age else ""
     ethnicity = attributes.get("ethnicity")
     if ethnicity:
-        words.append(_ETHNICITY.get(ethnicity, ethnicity.replace("_", " ")))
+        words.append(_phrase("ethnicity", ethnicity) or ethnicity.replace("_", " "))
     if faces > 1:
         core = " ".join([*words, _plural(noun)])
         return f"{faces} {core}{aged}"
@@ -152,16 +104,15 @@ def build_prompt(
     lead = f"{style} {kind} of {subject_phrase(attributes, faces)}".strip()
     expression = attributes.get("expression")
     if expression:
-        lead += f" {_EXPRESSION.get(expression, f'with a {expression} expression')}"
+        lead += f" {_phrase('expression', expression) or f'with a {expression} expression'}"
     parts.append(lead)
-    tone = attributes.get("skin_tone", "")
-    if tone.startswith("monk_") and tone[5:].isdigit():
-        n = int(tone[5:])
-        parts.append(f"{_MONK.get(n, 'medium')} skin (Monk skin tone {n})")
+    tone = attributes.get("skin_tone")
+    if tone:
+        parts.append(_phrase("skin_tone", tone) or f"skin tone {tone.replace('_', ' ')}")
     for factor, level in attributes.items():
         if factor in _HANDLED or factor == "skin_tone":
             continue
-        phrase = _PHRASES.get(factor, {}).get(level)
+        phrase = _phrase(factor, level)
         if phrase is None:
             phrase = f"{factor.replace('_', ' ')}: {level.replace('_', ' ')}"
         if phrase:
@@ -171,7 +122,7 @@ def build_prompt(
     parts.append("sharp focus, natural detail")
     negative = [BASE_NEGATIVE]
     for factor, level in attributes.items():
-        extra = _NEGATIVE.get(factor, {}).get(level)
+        extra = _negative(factor, level)
         if extra:
             negative.append(extra)
     if faces == 1:

@@ -2,31 +2,68 @@
 
 The planner balances any factor a spec names, but only the factors listed here are
 *understood*: the procedural renderer draws them and the critic can measure some of them.
-Keeping the names in one place stops the renderer, critic and parser drifting apart.
+Keeping the names in one place stops the renderer, critic and parser drifting apart: the
+levels, their synonyms, prompt phrases, what the renderer draws and which check verifies each
+factor are data in `factors.yaml`, read here once.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LevelWords(BaseModel):
+    """One level of a factor: the words people use for it and what text prompts say."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    words: list[str] = Field(min_length=1)
+    prompt: str = ""
+    negative: str = ""
+
+
+class FactorWords(BaseModel):
+    """One factor of `factors.yaml` (each key is documented at the top of that file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    names: list[str] = Field(min_length=1)
+    scope: Literal["image", "identity"] = "image"
+    rest: str | None = None
+    drawn: str
+    checked: str | None = None
+    levels: dict[str, LevelWords] = Field(min_length=1)
+
+
+def _load() -> dict[str, FactorWords]:
+    data = yaml.safe_load((Path(__file__).with_name("factors.yaml")).read_text(encoding="utf-8"))
+    return {name: FactorWords.model_validate(body) for name, body in data.items()}
+
+
+#: The whole vocabulary, from `factors.yaml`, in display order.
+VOCABULARY: dict[str, FactorWords] = _load()
+
 #: Canonical factors and their levels, in display order.
-FACTORS: dict[str, tuple[str, ...]] = {
-    # Monk Skin Tone scale, lightest (1) to darkest (10).
-    "skin_tone": tuple(f"monk_{i}" for i in range(1, 11)),
-    # The six age groups of identity-preserving aging (arXiv 2307.08585).
-    "age_group": ("child", "teenager", "young_adult", "middle_aged", "elderly", "old"),
-    "gender": ("female", "male"),
-    "ethnicity": ("african", "asian", "white", "south_asian", "hispanic"),
-    "hair_color": ("black", "brown", "blond", "red", "grey", "white"),
-    "hair_style": ("short", "long", "curly", "bald", "ponytail"),
-    "eye_color": ("brown", "blue", "green", "hazel", "grey"),
-    "expression": ("neutral", "smile", "surprise", "sad", "angry", "fear"),
-    "eyes": ("open", "closed"),
-    "head_pose": ("frontal", "left", "right", "tilted"),
-    "eyewear": ("none", "glasses", "sunglasses"),
-    "hat": ("none", "hat"),
-    "mask": ("none", "mask"),
-    "background": ("plain", "gradient", "indoor", "outdoor"),
-    "lighting": ("front", "left", "right", "top"),
-}
+FACTORS: dict[str, tuple[str, ...]] = {f: tuple(v.levels) for f, v in VOCABULARY.items()}
+
+
+def inflections(phrase: str) -> list[str]:
+    """The written forms of a vocabulary phrase: as given, with hyphens or spaces between its
+    words, and with its last word in the plural ('face mask' -> 'face-masks', ...)."""
+    words = phrase.lower().replace("-", " ").split()
+    forms = {phrase.lower()}
+    for joiner in (" ", "-", ""):
+        base = joiner.join(words)
+        forms.add(base)
+        if base[-1:] not in "s" and base[-1:].isalpha():
+            forms.add(base + ("es" if base.endswith(("sh", "ch", "x")) else "s"))
+    return sorted(forms, key=len, reverse=True)
+
 
 #: Age in years covered by each age group (inclusive low, exclusive high).
 AGE_GROUP_YEARS: dict[str, tuple[int, int]] = {
