@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.parse import parse_offline
+from agent.parse import parse_spec
 from agent.safety import RefusedError
 from agent.spec import DatasetSpec, SpecError
 from tools.vocabulary import FACTORS
@@ -127,7 +127,7 @@ def problems(text: str, family: dict[str, Any]) -> list[str]:
     """What the reader got wrong about one request of `family` (empty: read as asked)."""
     must_fail = "error" in family or family.get("refused")
     try:
-        spec = parse_offline(text)
+        spec = parse_spec(text, offline=True)
     except SpecError as exc:
         if not must_fail:
             return [f"failed: {exc}"]

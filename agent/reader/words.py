@@ -1,0 +1,256 @@
+"""The words the offline reader knows: vocabulary phrases as patterns, and numbers as digits.
+
+Every level and factor phrase comes from the vocabulary (`tools/vocabulary/factors.yaml`) with
+its inflections; this module only adds the grammar around them: which words frame a request
+without asking for anything, and how people write numbers and shares ("1.5k", "twelve hundred",
+"a dozen", "half of them", "one in five").
+"""
+
+from __future__ import annotations
+
+import re
+
+from tools.vocabulary import VOCABULARY, inflections
+
+B, E = r"(?<![\w-])", r"(?![\w-])"
+
+
+def _alternation(phrases: list[str]) -> str:
+    forms = sorted({f for p in phrases for f in inflections(p)}, key=len, reverse=True)
+    return "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in forms)
+
+
+def compile_words(rx: str) -> re.Pattern[str]:
+    return re.compile(B + "(?:" + rx + ")" + E)
+
+
+#: Every single phrase with its (factor, level), longest first: one alternation finds them all.
+PHRASES: list[tuple[str, str, str]] = sorted(
+    (
+        (form, factor, name)
+        for factor, fw in VOCABULARY.items()
+        for name, body in fw.levels.items()
+        for phrase in [*body.words, *([] if name == "none" else [name.replace("_", " ")])]
+        for form in inflections(phrase)
+    ),
+    key=lambda t: -len(t[0]),
+)
+_PHRASE_INDEX: dict[str, tuple[str, str]] = {}
+for _form, _factor, _level in PHRASES:
+    _PHRASE_INDEX.setdefault(_form, (_factor, _level))
+ANY_LEVEL = "|".join(re.escape(f).replace(r"\ ", r"\s+") for f, _, _ in PHRASES)
+ANY_LEVEL_RX = compile_words(ANY_LEVEL)
+
+#: Factor names (longest first). "accessories" names two factors at once.
+FACTOR_NAMES: list[tuple[str, tuple[str, ...]]] = sorted(
+    [(_alternation(fw.names), (factor,)) for factor, fw in VOCABULARY.items()]
+    + [(_alternation(["accessories", "accessory"]), ("eyewear", "hat"))],
+    key=lambda t: -max(len(x) for x in t[0].split("|")),
+)
+FACTOR_RX = [(compile_words(rx), fs) for rx, fs in FACTOR_NAMES]
+ANY_FACTOR = "|".join(rx for rx, _ in FACTOR_NAMES)
+ANY_FACTOR_RX = compile_words(ANY_FACTOR)
+
+#: Adult age groups ("adults", "grown-ups").
+ADULT = ("young_adult", "middle_aged", "elderly", "old")
+
+
+def level_of(phrase: str, factor: str | None = None) -> tuple[str, str] | None:
+    """The (factor, level) a phrase names, exactly (case, spacing and plural aside)."""
+    key = " ".join(phrase.lower().replace("_", " ").split()).strip(" .,:;()'\"")
+    key = re.sub(r"\s*-\s*", "-", key)
+    if factor is not None:
+        for lv in VOCABULARY[factor].levels if factor in VOCABULARY else ():
+            if key in (lv, lv.replace("_", " "), lv.replace("_", "-")):
+                return factor, lv
+        for form, f, lv in PHRASES:
+            if f == factor and key in (form, form.replace("-", " ")):
+                return f, lv
+        if factor in ("eyewear", "hat", "mask") and key in ("none", "no", "without"):
+            return factor, "none"
+        return None
+    hit = _PHRASE_INDEX.get(key) or _PHRASE_INDEX.get(key.replace("-", " "))
+    if hit is None:  # 'indoor background', 'blue eye colour': a level, then its factor's name
+        for rx, fs in FACTOR_RX:
+            m = re.search(rf"\s+(?:{rx.pattern})$", key)
+            if m and m.start() > 0:
+                inner = level_of(key[: m.start()])
+                if inner is not None and inner[0] in fs:
+                    return inner
+    return hit
+
+
+# --- words that frame a request without asking for anything --------------------------------
+
+#: Nouns that name what is counted ("300 faces", "1.5k headshots").
+COUNT_NOUNS = (
+    r"(?:images?|faces?|photos?|photographs?|pictures?|pics?|portraits?|samples?|headshots?|"
+    r"head\s*shots?|shots?|frames?|examples?|renders?|renderings?|crops?|selfies?|mugshots?|"
+    r"imgs?|stills?)"
+)
+#: People nouns a count can stand on when the request is not about identities.
+PEOPLE_NOUNS = r"(?:people|persons|individuals|subjects|humans|folks)"
+
+#: Small words that never carry a requirement, even among requirement words.
+FILLER = set(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "into",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "and",
+        "or",
+        "but",
+        "so",
+        "that",
+        "this",
+        "these",
+        "those",
+        "each",
+        "every",
+        "all",
+        "any",
+        "as",
+        "by",
+        "from",
+        "is",
+        "are",
+        "be",
+        "i",
+        "we",
+        "you",
+        "it",
+        "its",
+        "them",
+        "their",
+        "they",
+        "there",
+        "here",
+        "per",
+        "both",
+        "one",
+        "ones",
+    ]
+)
+
+#: Visual attributes people ask for that facetory can neither draw nor check as a factor.
+UNREPRESENTABLE_RX = re.compile(
+    r"(?:tattoo|piercing|earring|nose ?ring|freckle|scar|mole|birthmark|makeup|make-up|"
+    r"lipstick|eyeliner|mascara|beard|moustache|mustache|stubble|goatee|sideburn|dimple|"
+    r"wrinkle|acne|pimple|blemish|headphone|earphone|headset|necklace|jewel(?:le)?ry|"
+    r"hijab|headscarf|turban|veil|niqab|helmet|bandana|scarf|tie|bowtie|collar|hoodie|"
+    r"uniform|braces|piercing|celebrit(?:y|ies)|famous|actor|actress)(?:s|es)?",
+)
+
+#: Words of intent and context that never carry a requirement by themselves.
+TASK_WORDS = {
+    "detect": r"detect(?:s|ion|or|ors|ing)?|localis\w*|localiz\w*|bounding\s+box(?:es)?|boxes",
+    "classify": r"classif(?:y|ies|ication|ier|iers|ying)|categori[sz](?:e|ation|er)|recogni[sz]er",
+}
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_SHARES = {
+    "half": 50, "a half": 50, "one half": 50, "a third": 100 / 3, "one third": 100 / 3,
+    "two thirds": 200 / 3, "a quarter": 25, "one quarter": 25, "three quarters": 75,
+    "a fifth": 20, "one fifth": 20, "two fifths": 40, "three fifths": 60, "four fifths": 80,
+    "a tenth": 10, "one tenth": 10, "a sixth": 100 / 6, "one sixth": 100 / 6,
+}  # fmt: skip
+_PRONOUN_ONE = re.compile(r"\b(each|every|no|any|this|that|which|the|a)\s+one\b", re.IGNORECASE)
+
+
+def number(text: str) -> float:
+    """'1,500' / '1.5k' / '10 thousand' / '2 million' -> a float."""
+    text = text.lower().replace(",", "").strip()
+    mult = 1.0
+    for suffix, m in (("million", 1e6), ("thousand", 1e3), ("hundred", 1e2), ("k", 1e3)):
+        if text.endswith(suffix):
+            text, mult = text[: -len(suffix)].strip(), m
+            break
+    return float(text) * mult
+
+
+def _spelled(m: re.Match[str]) -> str:
+    words = [w for w in re.split(r"[\s-]+", m.group(0).lower()) if w and w != "and"]
+    total, current = 0, 0
+    for w in words:
+        if w in ("a", "an"):
+            current = 1
+        elif w == "dozen":
+            current = max(current, 1) * 12
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w in ("thousand", "million"):
+            total += max(current, 1) * _SCALES[w]
+            current = 0
+        else:
+            current += _UNITS[w]
+    return str(total + current)
+
+
+def digits(text: str) -> str:
+    """Numbers and shares as digits, so the rules only need one form.
+
+    'twelve hundred' -> 1200, 'a dozen' -> 12, '1.5k' -> 1500, '10 thousand' -> 10000,
+    '2,500' -> 2500, 'half of them' -> '50% of them', 'one in five' -> '20%', '30 percent' ->
+    '30%'. The text keeps its length wherever it can, but callers must not rely on offsets into
+    the original.
+    """
+    text = _PRONOUN_ONE.sub(lambda m: f"{m.group(1)} item", text)
+    for share, pct in sorted(_SHARES.items(), key=lambda kv: -len(kv[0])):
+        rx = rf"(?<!\bin )(?<!\binto )\b{share}\b(?!\s+(?:class|classes|group|groups)\b)"
+        text = re.sub(rx, f"{pct:.4g}%", text, flags=re.IGNORECASE)
+    text = re.sub(
+        r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:in|out of)\s+"
+        r"(\d+|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred)\b"
+        r"(?!\s+(?:[\w-]+\s+)?(?:class|classes|groups?|categor\w+|types?|kinds?|bins?)\b)",
+        _one_in,
+        text,
+        flags=re.IGNORECASE,
+    )
+    text = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), text)
+    text = re.sub(
+        r"\b(\d+(?:\.\d+)?)\s*(k|thousand|million|hundred)\b",
+        lambda m: _plain(number(m.group(1) + m.group(2))),
+        text,
+        flags=re.IGNORECASE,
+    )
+    units = "|".join(sorted(_UNITS, key=len, reverse=True))
+    word = rf"(?:{units}|hundred|thousand|million|dozen)"
+    spelled = rf"\b(?:(?:a|an)\s+(?=(?:dozen|hundred|thousand|million)\b))?{word}"
+    spelled += rf"(?:(?:[\s-]+|\s+and\s+)(?={word}\b){word})*\b"
+    text = re.sub(spelled, _spelled, text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), text)
+    text = re.sub(r"\b(\d+(?:\.\d+)?)\s*(?:percent|per\s*cent|pct)\b", r"\1%", text, flags=re.I)
+    return text
+
+
+def _as_int(word: str) -> int:
+    word = word.lower()
+    return int(word) if word.isdigit() else {"hundred": 100, **_UNITS}[word]
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _one_in(m: re.Match[str]) -> str:
+    """'one in five' -> '20%' (only a part of a whole: 'twelve in five' stays as it is)."""
+    part, whole = _as_int(m.group(1)), _as_int(m.group(2))
+    return f"{100 * part / whole:.4g}%" if 0 < part < whole else m.group(0)
