@@ -35,6 +35,10 @@ class Draft:
     class_shares: dict[str, float] = field(default_factory=dict)
     split_parts: dict[str, float] = field(default_factory=dict)
     """Split parts as written: shares summing to 1 or 100, or image counts summing to the total."""
+    people: int | None = None
+    """A number of people said without images per person ('600 faces of 60 people')."""
+    identity_intent: bool = False
+    """'a face verification set': an identity dataset, even before people are counted."""
     hint: str | None = None
     """The factor a 'glasses detector' or 'emotion classifier' tells apart."""
     hinted_shares: list[tuple[str, float]] = field(default_factory=list)
@@ -195,6 +199,13 @@ def _quotas(d: Draft, classes: list[dict[str, Any]], factors: dict[str, Any]) ->
                 f"but the request says {total} images"
             )
         total = grid_total
+    if d.identities is None and d.people is not None:
+        if total is None or total % d.people:
+            raise SpecError(
+                f"{d.people} people: how many images each? say e.g. '{d.people} people, 10 "
+                "images each'"
+            )
+        d.identities = (d.people, total // d.people)
     if d.identities is not None:
         people_total = d.identities[0] * d.identities[1]
         if total is not None and total != people_total:

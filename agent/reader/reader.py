@@ -31,6 +31,11 @@ from agent.spec import SpecError
 from tools.vocabulary import FACTORS, VOCABULARY
 
 _NUM = r"\d+(?:\.\d+)?"
+#: Words of a sentence, not of a title ('We're building a classifier for school photos:').
+_SENTENCE = re.compile(
+    r"\b(?:i|we|you|i'm|we're|we'd|i'd|need|want|make|please|could|would|let|give|create|"
+    r"generate|render|produce|build|building|training|like|love|is|are|should)\b"
+)
 #: Level words that name people, so a count can stand on them ('300 elderly women').
 _PEOPLE_LEVELS = (
     r"wom[ae]n|m[ae]n|kids?|child(?:ren)?|teen(?:ager)?s?|adults?|girls?|boys?|"
@@ -117,8 +122,8 @@ class Reader:
             self.quality,
             self.budget,
             self.generation,
-            self.identities,
             self.faces,
+            self.identities,
             self.age_range,
             self.grid,
             self.hint,
@@ -133,8 +138,8 @@ class Reader:
             self.balanced,
             self.same,
             self.totals,
-            self.subject,
             self.mentions,
+            self.subject,
             self.context,
             self.factor_mentions,
         ):
@@ -143,8 +148,20 @@ class Reader:
         return self.d
 
     def title(self) -> None:
+        """'Crowd detection: ...' names the dataset; 'happy: 150' or 'We need: ...' does not."""
         m = re.match(r"\s*([^\n:.;]{1,80}?)\s*:\s", self.low)
-        if m and len(m.group(1).split()) <= 8 and "class" not in m.group(1):
+        if m is None:
+            return
+        head = m.group(1)
+        if len(head.split()) == 1 and not self.text[m.start(1)].isupper():
+            return
+        if (
+            len(head.split()) <= 8
+            and not re.search(r"\b\d+\b|%|\b(?:class|classes|split|total|count|size|task)\b", head)
+            and not _SENTENCE.search(head)
+            and not (ANY_LEVEL_RX.fullmatch(head) or ANY_FACTOR_RX.fullmatch(head))
+            and not re.fullmatch(self._WHO + r"|" + COUNT_NOUNS + r"(?:\s+per\s+\w+)?", head)
+        ):
             self.d.name = " ".join(self.original(m.start(1), m.end(1)).split())
             self.take(m.start(), m.end())
 
@@ -155,9 +172,11 @@ class Reader:
 
     def image_size(self) -> None:
         pats = [
-            r"\b(\d{2,4})\s*x\s*(\d{2,4})(?:\s*(?:px|pixels?))?",
-            r"\b(?:image size|resolution)\s*(?:of\s*)?(\d{2,4})(?:\s*(?:px|pixels?))?()",
-            r"\b(\d{2,4})\s*(?:-\s*)?(?:px|pixels?)\b()",
+            r"\b(\d{2,4})\s*(?:x|by)\s*(\d{2,4})\b(?:\s*(?:px|pixels?))?"
+            r"(?:\s*resolution)?",
+            r"\b(?:image\s+size|resolution|size|side|image\s+side)\s*(?:of|is|:|=)?\s*(\d{2,4})"
+            r"(?:\s*(?:px|pixels?))?()",
+            r"\b(\d{2,4})\s*(?:-\s*)?(?:px|pixels?)\b(?:\s*(?:square|wide|resolution))?()",
         ]
         for rx in pats:
             for m in self.matches(rx):
@@ -170,7 +189,7 @@ class Reader:
                     )
                 self.d.top["image_size"] = w
                 self.take(m.start(), m.end())
-        for m in self.matches(r"\b(?:at|in)\s+(?=\d{2,4}\s*(?:x|px|pixels))"):
+        for m in self.matches(r"\b(?:at|in|of)\s+(?=\d{2,4}\s*(?:x|by|px|pixels))"):
             self.take(m.start(), m.end())
 
     _PART = r"(train(?:ing)?|val(?:idation|idate)?|dev|test(?:ing)?|holdout|held[- ]out)"
@@ -327,15 +346,45 @@ class Reader:
 
     def task(self) -> None:
         unknown = (
-            r"\b(segment\w*|keypoints?|landmark (?:detection|localisation|localization)|"
-            r"pose estimation|caption\w*|depth estimation|super-?resolution|verification|"
-            r"recogni[sz]\w*)\b"
+            r"\b(segment\w*|face parsing|keypoints?|landmark (?:detection|localisation|localization)|"
+            r"pose estimation|caption\w*|depth (?:estimation|maps?)|super-?resolution|inpainting|"
+            r"3d (?:models?|meshes|scans?)|meshes)\b"
         )
         for m in self.matches(unknown):
             raise self.fail(
-                f"unknown task '{m.group(1)}': facetory trains YOLO models to detect or "
-                "classify faces; say 'detect' or 'classify'"
+                f"unknown task '{m.group(1)}': facetory makes still face images labelled with "
+                "boxes and classes and trains YOLO to detect or classify them; say 'detect' or "
+                "'classify'"
             )
+        media = r"\b(videos?|video clips?|clips|footage|animations?|animated|gifs?|movies?)\b"
+        for m in self.matches(media):
+            raise self.fail(
+                f"facetory makes still images, not '{m.group(1)}': ask for a number of face "
+                "images (e.g. '300 faces, eyes open and closed')"
+            )
+        lookalike = (
+            r"\b(?:look(?:s|ing)?\s+like|look-?alikes?|resembl\w+|in\s+the\s+style\s+of|"
+            r"(?:photos?|pictures?|portraits?|images?|faces?)\s+of\s+(?:the\s+\w+\s+)?"
+            r"(?=[A-Z][a-z]+\s+[A-Z][a-z]+))\s*((?:the\s+\w+\s+)?[A-Za-z]+(?:\s+[A-Z][a-z]+)?)"
+        )
+        for m in re.finditer(lookalike, self.text):
+            raise self.fail(
+                f"facetory makes synthetic people, never likenesses of a real person "
+                f"('{m.group(0).strip()}')"
+            )
+        for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]+ [A-Z][a-z]+)(?:'s)?\b", self.text):
+            if not self._known_phrase(m.start(1), m.end(1)):
+                raise self.fail(
+                    f"'{m.group(1)}' looks like a real person's name; facetory makes synthetic "
+                    "people, never likenesses of a real person"
+                )
+        for m in self.matches(
+            r"\b(?:face\s+)?(?:verification|recognition|re-?identification|re-?id|matching|"
+            r"identity|identities)\s*(?:set|dataset|data|benchmark|experiments?|research|"
+            r"study|task|training|model|system)?\b"
+        ):
+            self.d.identity_intent = True
+            self.take(m.start(), m.end())
         found = []
         for m in self.matches(
             r"\b(?:(?:train|fine-?tune)\s*(?:an?\s*)?(?:yolo\s*)?(?:face\s*)?(?:model\s*)?"
@@ -351,34 +400,71 @@ class Reader:
         for m in self.matches(r"\byolo(?:v?\d+\w*)?\b"):
             self.take(m.start(), m.end())
 
+    _WHO = (
+        r"(?:(?:synthetic|distinct|unique|different|fictional|fictitious|made-up|fake|virtual|"
+        r"imaginary|generated|random|artificial|individual)\s+)*"
+        r"(?:people|persons|identities|ids|individuals|subjects|characters|humans)"
+    )
+    _ONE = r"(?:person|identity|id|individual|subject|character|human|head)"
+
     def identities(self) -> None:
-        who = r"(?:synthetic\s*|distinct\s*|unique\s*|different\s*|fictional\s*)*"
-        who += r"(?:people|persons|identities|individuals|subjects)"
-        imgs = r"(?:images?|photos?|pictures?|samples?)"
-        pats = [
-            rf"\b({_NUM})\s*{who}\s*(?:,\s*|with\s*|and\s*|x\s*|each with\s*|)\s*"
-            rf"({_NUM})\s*{imgs}\s*(?:each|per\s*(?:person|identity|individual|subject))?",
-            rf"\b({_NUM})\s*{imgs}\s*(?:each\s*)?(?:of|for)\s*(?:each\s*(?:of\s*)?)?"
-            rf"({_NUM})\s*{who}",
+        """People and images per person, in any order: '30 people, 8 photos per person',
+        '60 identities x 10 images', '8 pictures of every person, for 30 persons in total',
+        'Identities: 30. Images per identity: 8.'"""
+        imgs, who, one = COUNT_NOUNS, self._WHO, self._ONE
+        per_word = rf"(?:per|for each|for every|of each|of every|each of|from each|by each)\s+{one}"
+        pair = [
+            rf"\b({_NUM})\s+{who}\s*(?:,|:|with|and|x|each with|having|of)?\s*({_NUM})\s*"
+            rf"(?:{imgs})?\s*(?:each|apiece|{per_word})?\b",
+            rf"\b({_NUM})\s+(?:{imgs}\s+)?(?:each\s+(?:of|for)|(?:of|for)\s+each\s+(?:of\s+)?)"
+            rf"\s*({_NUM})\s+{who}\b",
         ]
-        for i, rx in enumerate(pats):
+        for i, rx in enumerate(pair):
             for m in self.matches(rx):
                 a, b = int(number(m.group(1))), int(number(m.group(2)))
                 self.d.identities = (a, b) if i == 0 else (b, a)
                 self.take(m.start(), m.end())
-        for m in self.matches(rf"\b({_NUM})\s*{imgs}\s*per\s*(?:person|identity|individual)\b"):
-            if self.d.identities is not None:
-                self.d.identities = (self.d.identities[0], int(number(m.group(1))))
+        people, per = None, None
+        for m in self.matches(rf"\b(?:({_NUM})\s+{who}|{who}\s*[:=]\s*({_NUM}))\b"):
+            people = int(number(m.group(1) or m.group(2)))
+            self.take(m.start(), m.end())
+        rx = (
+            rf"\b({_NUM})\s*(?:{imgs}\s*)?(?:each\s+)?{per_word}\b|"
+            rf"\b(?:{imgs})\s*{per_word}\s*[:=]?\s*({_NUM})"
+        )
+        for m in self.matches(rx):
+            per = int(number(m.group(1) or m.group(2)))
+            self.take(m.start(), m.end())
+        if people is not None and per is None and self.d.identities is None:
+            m = next(self.matches(rf"\b({_NUM})\s*(?:{imgs})?\s*(?:each|apiece)\b"), None)
+            if m is not None:
+                per = int(number(m.group(1)))
                 self.take(m.start(), m.end())
+        if self.d.identities is not None:
+            people = people if people is not None else self.d.identities[0]
+            per = per if per is not None else self.d.identities[1]
+        if people is not None and per is not None:
+            self.d.identities = (people, per)
+        elif people is not None:
+            self.d.people = people
+        elif per is not None:
+            raise self.fail(
+                f"{per} images per person, but how many people? say e.g. '50 people, {per} "
+                "images each'"
+            )
 
     def faces(self) -> None:
-        who = r"(?:faces|people|persons|children|kids|subjects)"
-        where = r"(?:per|in each|in every|each|an?|in one|in 1|in the same|in a)\s*"
-        where += r"(?:image|frame|photo|picture)"
+        who = r"(?:faces|people|persons|children|kids|subjects|heads)"
+        where = r"(?:per|in each|in every|in|each|an?|in one|in 1|in the same|in a|on each|on)\s*"
+        where += r"(?:image|frame|photo|picture|shot|scene)"
+        many = r"(?:exactly\s+|between\s+|from\s+|up\s+to\s+)?"
         pats = [
-            (rf"\b(\d+)\s*(?:to|-)\s*(\d+)\s*{who}\s*(?:{where}|each)", None),
-            (rf"\b(\d+)\s*{who}\s*{where}()", None),
-            (rf"\b(?:several|multiple|many)\s*{who}\s*{where}()()", (2, 4)),
+            (rf"\b{many}(\d+)\s*(?:to|-|and)\s*(\d+)\s*{who}\s*(?:{where}|each|in each)", None),
+            (rf"\b{many}(\d+)\s*{who}\s*(?:{where}|each|in each)()", None),
+            (rf"\b(?:showing|containing|with|of)\s+{many}(\d+)\s*(?:to|-)\s*(\d+)\s*{who}\b", None),
+            (rf"\b(?:showing|containing)\s+{many}(\d+)\s*{who}()\b", None),
+            (rf"\b{who}\s+{where}\s*[:=]?\s*(\d+)(?:\s*(?:to|-)\s*(\d+))?", None),
+            (rf"\b(?:several|multiple|many|a few)\s*{who}\s*{where}()()", (2, 4)),
         ]
         for rx, preset in pats:
             for m in self.matches(rx):
@@ -566,6 +652,10 @@ class Reader:
                 self.d.class_count = n
             self.take(m.start(), end)
         if not self.d.classes:
+            self._class_phrases()
+        if not self.d.classes:
+            self._each_lists()
+        if not self.d.classes:
             self._counted_lists()
         if not self.d.classes:
             self._factor_lists()
@@ -597,6 +687,13 @@ class Reader:
             ):
                 self.take(m.start(), m.end())
 
+    def _known_phrase(self, start: int, end: int) -> bool:
+        """A capitalised phrase facetory knows (a vocabulary phrase, a factor, YOLO, COCO)."""
+        low = self.low[start:end]
+        if ANY_LEVEL_RX.search(low) or ANY_FACTOR_RX.search(low):
+            return True
+        return bool(re.search(r"\b(?:yolo|coco|monk|stable|diffusion|hugging|face)\b", low))
+
     def _factor_named(self, words: str | None) -> str | None:
         if not words:
             return None
@@ -607,9 +704,70 @@ class Reader:
         hit = self.level_of(words)
         return None if hit is None else None
 
+    def _class_phrases(self) -> None:
+        """'250 in the happy class and 250 in the sad class', 'a blond hair class and a black
+        hair class', '60% in the masked class and the rest in the unmasked class'."""
+        rx = (
+            rf"(?:\b(?P<n>\d+(?:\.\d+)?)(?P<pct>%)?\s*(?:{COUNT_NOUNS}\s+)?(?:of\s+them\s+)?|"
+            r"\b(?P<rest>the\s+rest|the\s+others|the\s+remainder|another\s+(?P<n2>\d+))\s+)?"
+            r"(?:(?:go\s+)?(?:in|into|to|for)\s+)?(?:the|a|an)\s+"
+            r"(?P<name>[a-z][\w'/-]*(?:\s+[a-z][\w'/-]*){0,3}?)\s+class\b"
+        )
+        found = [m for m in self.matches(rx)]
+        if len(found) < 2:
+            return
+        items, shares = [], {}
+        for m in found:
+            n = m.group("n") or m.group("n2")
+            count = int(n) if n and not m.group("pct") else None
+            items.append(Item(m.group("name"), count))
+            if m.group("pct"):
+                shares[m.group("name")] = float(n) / 100
+        if shares and len(shares) == len(items) - 1:
+            rest = next(it.name for it in items if it.name not in shares)
+            shares[rest] = max(0.0, 1 - sum(shares.values()))
+        for it in items:
+            if it.name in shares:
+                it.share = shares[it.name]
+        self._set_classes(items, None, found[0].start())
+        for m in found:
+            self.take(m.start(), m.end())
+        for m in self.matches(r"\b(?:and|another)\b"):
+            if any(f.end() <= m.start() <= f2.start() for f, f2 in zip(found, found[1:])):
+                self.take(m.start(), m.end())
+
+    def _each_lists(self) -> None:
+        """'smiling and not smiling, 400 each' / 'bald, curly hair and long hair, the same count
+        in each': a list of levels or short names right before a per-class count."""
+        each = (
+            rf"(?P<n>\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:each|apiece|of each|per class|of each one)\b|"
+            r"(?:the\s+)?same\s+(?:count|number|amount)\s+(?:in|for)\s+each|"
+            r"(?:50%|half)\s+(?:in|for)\s+each|equal(?:ly)?\s+(?:sized|split|counts?|sizes)|"
+            r"evenly\s+(?:split|divided)"
+        )
+        for m in self.matches(rf",\s*(?:{each})"):
+            start = max(self.low.rfind(c, 0, m.start()) for c in ".;\n:") + 1
+            pieces = split_items(self.low, start, m.start())
+            items = [parse_item(self.low[s:e]) for s, e in pieces]
+            if len(items) < 2 or any(it is None for it in items):
+                continue
+            levels = [self.level_of(it.name) for it in items]
+            known = [lv for lv in levels if lv is not None]
+            if (
+                len({f for f, _ in known}) > 1
+                or len(known) < len(items) - 1
+                and not re.search(r"\bvs\.?\b|\bversus\b|/", self.low[start : m.start()])
+            ):
+                continue
+            self._set_classes(items, None, start)
+            self.take(pieces[0][0], m.end())
+            if m.group("n"):
+                self.d.per_class = int(m.group("n"))
+            return
+
     def _counted_lists(self) -> None:
         """'open eyes 320, closed eyes 320' / 'no glasses (300), sunglasses (300)'."""
-        for m in re.finditer(r"[^.;\n]+", self.low):
+        for m in re.finditer(r"(?:[^.;\n:-]|-(?!-)|:(?!\s))+", self.low):
             start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
             pieces = split_items(self.low, start, m.end())
             run: list[tuple[int, int, Item]] = []
@@ -804,7 +962,10 @@ class Reader:
 
     def per_identity(self) -> None:
         """'one image per age group' (identity datasets): every person at every level."""
-        rx = r"\b(?:1|one)\s*(?:image|photo|picture)?\s*(?:per|for each|in each|at each)\s*"
+        rx = (
+            r"\b(?:(?:1|one)\s*(?:image|photo|picture|shot)?|once)\s*(?:per|for each|in each|"
+            r"at each|for every|in every|at every|for each of|in each of)\s*(?:the\s+)?(?:\d+\s+)?"
+        )
         for m in self.matches(rx):
             spans = self._factor_spans(m.end(), self._clause_end(m.end()))
             if not spans or spans[0][1] != m.end():
@@ -852,6 +1013,11 @@ class Reader:
             ):
                 continue
             before = self._factor_spans(clause_s, m.start())
+            colon = re.search(rf"({ANY_FACTOR})\s*:\s*$", self.low[: m.start()])
+            if not before and colon and self.free(colon.start(1), colon.end(1)):
+                self._factors_in(colon.start(1), colon.end(1), scope_image=per_person)
+                self.take(colon.start(), m.start())
+                continue
             if not before and (self.d.classes or self.d.class_factor):
                 continue  # 'equal split', 'evenly divided': the classes are equal already
             if not before:
@@ -909,6 +1075,10 @@ class Reader:
             if hit is None or hit[0] == self.d.class_factor:
                 continue
             f, lv = hit
+            if hit == ("age_group", "child") and "age_group" not in self.d.balanced:
+                self.d.children = True  # 'child faces', 'kids': the subject, read as today
+                self.take(lm.start(), lm.end())
+                continue
             if f in self.d.shares or f in self.d.balanced or f in self.d.fixed:
                 continue
             if any(self.level_of(n) == hit for n, _ in self.d.classes):
@@ -1087,7 +1257,7 @@ class Reader:
         word = self.low[start:end].strip(".'\"!?")
         if not word or word in FILLER:
             return False
-        if re.search(r"\d|%", word):
+        if re.fullmatch(r"[\d.,/:x%-]*\d[\d.,/:x%-]*", word) or "%" in word:
             return True
         if self._unrepresentable(start, end):
             return True
