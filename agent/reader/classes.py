@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from agent.reader.words import ANY_LEVEL_RX, COUNT_NOUNS, FACTOR_RX, level_of, number
 
-_SEP = re.compile(r"\s*(?:,|/|&|\+|\band\b|\bor\b|\bvs\.?|\bversus\b|\)\s*(?=\(?\s*[a-z]))\s*")
+_SEP = re.compile(r"\s*(?:,|;|/|&|\+|\band\b|\bor\b|\bvs\.?|\bversus\b|\)\s*(?=\(?\s*[a-z]))\s*")
 _END = re.compile(r"\.(?=\s|$)|[;\n!?]|\s-{1,2}\s|\s-{2}|-{2}\s|:\s(?=\D)")
 #: Pieces that start a clause about the list, not an item of it.
 _NOT_ITEM = re.compile(
@@ -48,7 +48,7 @@ class Item:
 
 def parse_item(piece: str) -> Item | None:
     """'no glasses (300)' / 'open eyes 320' / '60% masked' / 'sunglasses' -> Item, else None."""
-    piece = piece.strip(" .()\"'").strip()
+    piece = piece.strip(" .()\"'-:").strip()
     piece = _ARTICLE.sub("", _ARTICLE.sub("", piece)).strip()
     if not piece or _NOT_ITEM.match(piece) and not re.match(rf"^{_SHARE}\s+\D", piece):
         return None

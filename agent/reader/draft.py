@@ -37,6 +37,8 @@ class Draft:
     """Split parts as written: shares summing to 1 or 100, or image counts summing to the total."""
     people: int | None = None
     """A number of people said without images per person ('600 faces of 60 people')."""
+    per_person_levels: int | None = None
+    """'each shown once in every age group': images per person, from the levels."""
     identity_intent: bool = False
     """'a face verification set': an identity dataset, even before people are counted."""
     hint: str | None = None
@@ -199,6 +201,8 @@ def _quotas(d: Draft, classes: list[dict[str, Any]], factors: dict[str, Any]) ->
                 f"but the request says {total} images"
             )
         total = grid_total
+    if d.identities is None and d.people is not None and total is None and d.per_person_levels:
+        d.identities = (d.people, d.per_person_levels)
     if d.identities is None and d.people is not None:
         if total is None or total % d.people:
             raise SpecError(

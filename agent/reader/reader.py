@@ -157,7 +157,9 @@ class Reader:
             return
         if (
             len(head.split()) <= 8
-            and not re.search(r"\b\d+\b|%|\b(?:class|classes|split|total|count|size|task)\b", head)
+            and not re.search(
+                r"(?<![a-z])\d|%|\b(?:class|classes|split|total|count|size|task)\b", head
+            )
             and not _SENTENCE.search(head)
             and not (ANY_LEVEL_RX.fullmatch(head) or ANY_FACTOR_RX.fullmatch(head))
             and not re.fullmatch(self._WHO + r"|" + COUNT_NOUNS + r"(?:\s+per\s+\w+)?", head)
@@ -219,7 +221,8 @@ class Reader:
             parts = dict(zip(order, values, strict=True))
             self.take(m.start(), m.end())
         named = (
-            rf"\b(\d+(?:\.\d+)?)\s*(%?)\s*(?:each\s+)?(?:of\s+them\s+)?(?:for|to|in|as)?\s*(?:the\s+)?"
+            rf"\b(\d+(?:\.\d+)?)\s*(%?)\s*(?:each\s+)?(?:of\s+them\s+)?(?:go(?:es)?\s+)?"
+            rf"(?:for|to|in|as)?\s*(?:the\s+)?"
             rf"{self._PART}(?:\s+(?:and|&)\s+{self._PART})?(?:\s+sets?|\s+splits?)?\b"
             rf"|\b{self._PART}(?:\s+sets?|\s+splits?)?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%?)"
         )
@@ -367,17 +370,17 @@ class Reader:
             r"(?:photos?|pictures?|portraits?|images?|faces?)\s+of\s+(?:the\s+\w+\s+)?"
             r"(?=[A-Z][a-z]+\s+[A-Z][a-z]+))\s*((?:the\s+\w+\s+)?[A-Za-z]+(?:\s+[A-Z][a-z]+)?)"
         )
-        for m in re.finditer(lookalike, self.text):
-            raise self.fail(
-                f"facetory makes synthetic people, never likenesses of a real person "
-                f"('{m.group(0).strip()}')"
-            )
         for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]+ [A-Z][a-z]+)(?:'s)?\b", self.text):
             if not self._known_phrase(m.start(1), m.end(1)):
                 raise self.fail(
                     f"'{m.group(1)}' looks like a real person's name; facetory makes synthetic "
                     "people, never likenesses of a real person"
                 )
+        for m in re.finditer(lookalike, self.text):
+            raise self.fail(
+                f"facetory makes synthetic people, never likenesses of a real person "
+                f"('{m.group(0).strip()}')"
+            )
         for m in self.matches(
             r"\b(?:face\s+)?(?:verification|recognition|re-?identification|re-?id|matching|"
             r"identity|identities)\s*(?:set|dataset|data|benchmark|experiments?|research|"
@@ -425,7 +428,7 @@ class Reader:
                 self.d.identities = (a, b) if i == 0 else (b, a)
                 self.take(m.start(), m.end())
         people, per = None, None
-        for m in self.matches(rf"\b(?:({_NUM})\s+{who}|{who}\s*[:=]\s*({_NUM}))\b"):
+        for m in self.matches(rf"\b(?:({_NUM})\s+{who}|{who}\s*[:=]?\s*({_NUM}))\b"):
             people = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
         rx = (
@@ -482,7 +485,7 @@ class Reader:
 
     def age_range(self) -> None:
         pats = [
-            r"\b(?:ages?|aged|between the ages of|age range(?: of)?)\s*(\d{1,3})\s*"
+            r"\b(?:ages?|aged|between the ages of|age range(?: of)?|between)\s*(\d{1,3})\s*"
             r"(?:to|-|and|through)\s*(\d{1,3})(?:\s*(?:years?(?:\s*old)?|yrs?|y/?o))?",
             r"\b(\d{1,3})\s*(?:to|-)\s*(\d{1,3})[\s-]*(?:years?|yrs?)[\s-]*(?:old|olds)?\b",
         ]
@@ -563,6 +566,9 @@ class Reader:
                 else:
                     levels = {fs[0]: self._level_list(inner_s, inner_e, fs[0])}
                 self.take(e, e + paren.end())
+            count = re.search(r"(?:\b(?:all|the)\s+)?\b\d+\s+$", self.low[max(0, s - 12) : s])
+            if count:
+                self.take(s - len(self.low[max(0, s - 12) : s]) + count.start(), s)
             for f in fs:
                 chosen = levels.get(f) if levels else None
                 if levels and chosen is None:
@@ -620,24 +626,17 @@ class Reader:
         return len(self.low)
 
     _CLASS_INTRO = re.compile(
-        r"\b(?:(?P<n>\d+)\s+)?(?:(?:equal(?:ly)?[- ]sized|equal|separate|different|distinct)\s+)?"
-        r"(?:(?P<f>[a-z-]+(?:\s+[a-z-]+)?)\s+)?(?P<kw>classes|class|categories|labels)\b"
-        r"(?:\s*(?:are|named|called|being|of|will be|should be|would be|:|--|-|,|\())?\s*"
+        r"\b(?:(?P<n>\d+)\s+)?(?:(?:equal(?:ly)?[- ]sized|equal|separate|different|distinct|"
+        r"single|sole)\s+)?(?:(?P<f>[a-z-]+(?:\s+[a-z-]+)?)\s+)?"
+        r"(?:(?P<kw>classes|categories|labels)\b|(?P<one>class)\b(?=\s*(?::|called|named|-)))"
+        r"(?:\s*(?:are|named|called|being|of|will be|should be|would be|to be|please|:|--|-|,|\())*"
+        r"\s*"
     )
 
     def class_lists(self) -> None:
-        """Lists introduced by 'classes', then lists whose every item carries a count."""
+        """Lists introduced by 'classes', then lists in other shapes (see `agent.reader.classes`)."""
         for m in self.matches(self._CLASS_INTRO):
             factor = self._factor_named(m.group("f"))
-            if m.group("f") and factor is None and m.group("f") not in ("the", "two", "a"):
-                lead = m.start("f")
-                if not re.fullmatch(
-                    r"(?:the|a|an|in|into|with|of|for|between|two|three)\b.*", m.group("f")
-                ):
-                    # '...hats class' is not an introducer of a list; read later as a class
-                    lead = None
-                if lead is None:
-                    continue
             close = self.low.find(")", m.end()) if m.group(0).rstrip().endswith("(") else -1
             items, end = read_list(self.low, m.end(), close if close > 0 else len(self.low))
             if not items:
@@ -645,12 +644,17 @@ class Reader:
             if close > 0:
                 end = close + 1
             n = int(m.group("n")) if m.group("n") else None
-            if m.group("kw") == "class" and n is None and len(items) > 1:
+            if m.group("one") and len(items) > 1:
                 items = items[:1]
+            items, end = self._respectively(items, end)
             self._set_classes(items, factor, m.end())
+            if m.group("f") and factor is not None:
+                self.take(m.start("f"), m.end("f"))
             if n is not None:
                 self.d.class_count = n
             self.take(m.start(), end)
+        if not self.d.classes:
+            self._for_each_of()
         if not self.d.classes:
             self._class_phrases()
         if not self.d.classes:
@@ -665,7 +669,7 @@ class Reader:
         tells apart, which becomes the class when the request names no classes."""
         rx = (
             rf"\b({ANY_LEVEL}|{ANY_FACTOR})[\s-]+(?:state\s+|status\s+)?"
-            r"(?:detect(?:ion|or|ors|ing)?|classif(?:ier|ication|y)|recogni[sz](?:er|ion)|"
+            r"(?:detect(?:ion|or|ors|ing)?|classif(?:ier|ication|y)|recogni(?:tion|[sz]er|[sz]ing)|"
             r"model|checker|estimation|estimator|predictor|prediction)\b"
         )
         for m in self.matches(rx):
@@ -703,6 +707,39 @@ class Reader:
                 return fs[0]
         hit = self.level_of(words)
         return None if hit is None else None
+
+    def _respectively(self, items: list[Item], end: int) -> tuple[list[Item], int]:
+        """'neutral, smile and surprise with 50%, 25% and 25%' / '... in a 60:40 ratio'."""
+        m = re.match(
+            r"\s*,?\s*(?:with|at|in(?:\s+an?)?|:)?\s*(\d+(?:\.\d+)?%?(?:\s*(?:,|and|/|:)\s*"
+            r"\d+(?:\.\d+)?%?)+)(?:\s*(?:ratio|split|respectively))?",
+            self.low[end:],
+        )
+        if not m:
+            return items, end
+        values = re.findall(r"(\d+(?:\.\d+)?)(%?)", m.group(1))
+        if len(values) != len(items) or any(it.count or it.share for it in items):
+            return items, end
+        if all(pct for _, pct in values) or ":" in m.group(1) or "ratio" in m.group(0):
+            total = sum(float(v) for v, _ in values)
+            for it, (v, _) in zip(items, values, strict=True):
+                it.share = float(v) / total
+        else:
+            for it, (v, _) in zip(items, values, strict=True):
+                it.count = int(float(v))
+        return items, end + m.end()
+
+    def _for_each_of(self) -> None:
+        """'200 images for each of African, Asian and White'."""
+        rx = rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:for|of|in)\s+each\s+of\s+(?:the\s+)?"
+        for m in self.matches(rx):
+            items, end = read_list(self.low, m.end(), len(self.low))
+            if len(items) < 2:
+                continue
+            self._set_classes(items, None, m.end())
+            self.d.per_class = int(m.group(1))
+            self.take(m.start(), end)
+            return
 
     def _class_phrases(self) -> None:
         """'250 in the happy class and 250 in the sad class', 'a blond hair class and a black
@@ -746,11 +783,14 @@ class Reader:
             r"evenly\s+(?:split|divided)"
         )
         for m in self.matches(rf",\s*(?:{each})"):
-            start = max(self.low.rfind(c, 0, m.start()) for c in ".;\n:") + 1
+            start = max(self.low.rfind(c, 0, m.start()) for c in ".;\n:(") + 1
             pieces = split_items(self.low, start, m.start())
             items = [parse_item(self.low[s:e]) for s, e in pieces]
+            while items and items[0] is None:  # '2000 faces, hat and no hat, 1000 each'
+                items, pieces = items[1:], pieces[1:]
             if len(items) < 2 or any(it is None for it in items):
                 continue
+            start = pieces[0][0]
             levels = [self.level_of(it.name) for it in items]
             known = [lv for lv in levels if lv is not None]
             if (
@@ -767,12 +807,16 @@ class Reader:
 
     def _counted_lists(self) -> None:
         """'open eyes 320, closed eyes 320' / 'no glasses (300), sunglasses (300)'."""
-        for m in re.finditer(r"(?:[^.;\n:-]|-(?!-)|:(?!\s))+", self.low):
+        for m in re.finditer(r"(?:[^.;\n-]|-(?!-))+", self.low):
             start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
             pieces = split_items(self.low, start, m.end())
             run: list[tuple[int, int, Item]] = []
             for s, e in pieces:
                 item = parse_item(self.low[s:e])
+                intro = self.low.rfind(": ", s, e)
+                if item is None and intro > 0:  # '500 images: glasses 300'
+                    s = intro + 2
+                    item = parse_item(self.low[s:e])
                 counted = item is not None and (
                     item.count is not None
                     or item.share is not None
@@ -963,8 +1007,8 @@ class Reader:
     def per_identity(self) -> None:
         """'one image per age group' (identity datasets): every person at every level."""
         rx = (
-            r"\b(?:(?:1|one)\s*(?:image|photo|picture|shot)?|once)\s*(?:per|for each|in each|"
-            r"at each|for every|in every|at every|for each of|in each of)\s*(?:the\s+)?(?:\d+\s+)?"
+            r"\b(?:(?:1|one)\s*(?:image|photo|picture|shot)?|once)\s*(?:for each of|in each of|"
+            r"per|for each|in each|at each|for every|in every|at every)\s*(?:the\s+)?(?:\d+\s+)?"
         )
         for m in self.matches(rx):
             spans = self._factor_spans(m.end(), self._clause_end(m.end()))
@@ -972,7 +1016,11 @@ class Reader:
                 continue
             fs, s, e = spans[0]
             self.take(m.start(), m.end())
-            self._factors_in(s, self._grid_end(s), scope_image=True)
+            names = self._factors_in(s, self._grid_end(s), scope_image=True)
+            self.d.per_person_levels = 1
+            for f in names:
+                chosen = self.d.balanced.get(f)
+                self.d.per_person_levels *= len(chosen) if chosen else len(FACTORS[f])
             for f in fs:
                 self.d.image_scope.add(f)
 
@@ -981,19 +1029,25 @@ class Reader:
             r"\b(?:(?:an?\s+)?(?:even|equal|balanced|random|good|wide|broad)\s+(?:mix|spread|split|"
             r"numbers?|shares?|distribution|range|variety)(?:\s+of)?|balanced|balance|evenly|"
             r"equally(?:\s+represented)?|uniformly|spread(?: evenly)?|distributed|varied|"
-            r"var(?:y|ies|ying)|changes?|changing|different|various|diverse|assorted|mixed|"
+            r"var(?:y|ies|ying)|changes?|changing|different|various|diverse|assorted|mixed|even|equal|"
             r"(?:a\s+)?(?:range|mix|variety)\s+of|all|every|each|(?:the\s+)?same\s+number\s+"
             r"(?:of|in)|as\s+many)\b(?:\s*(?:across|over|by|between|in|among|for|of|from)\b)?"
             r"(?:\s*(?:the|all|every|each|their)\b)?(?:\s*(?:the|six|ten|\d+)\b)?"
         )
         weak = re.compile(
-            r"(?:all|every|each|different|various|diverse|assorted|mixed|as\s+many)\b"
+            r"(?:all|every|each|different|various|diverse|assorted|mixed|as\s+many|even|equal)\b"
         )
         for m in self.matches(trig):
             clause_s = self._clause_start(m.start())
-            clause_e = self._clause_end(m.end())
+            if re.match(r"\s*:\s", self.low[m.end() :]):  # 'Balance: gender, expression.'
+                clause_e = self._clause_end(self.low.index(":", m.end()) + 1)
+            else:
+                clause_e = self._clause_end(m.end())
             if weak.match(self.low, m.start()):
                 near = self._factor_spans(m.end(), min(clause_e, m.end() + 25))
+                if not near and self._levels_balanced(m.end(), min(clause_e, m.end() + 40)):
+                    self.take(m.start(), m.end())  # 'as many girls as boys'
+                    continue
                 if not near or not self.free(m.start(), m.end()):
                     continue
             head = self.low[clause_s : m.start()]
@@ -1005,7 +1059,13 @@ class Reader:
                 self.take(clause_s + pm.start(), clause_s + pm.end())
             self.take(m.start(), m.end())
             after = self._factor_spans(m.end(), clause_e)
-            if after and after[0][1] - m.end() <= 25:
+            gap = self.low[m.end() : after[0][1]] if after else ""
+            if after and (
+                len(gap) <= 25
+                or len(gap) <= 60
+                and not ANY_LEVEL_RX.search(gap)
+                and re.search(r"\b(?:across|over|by|between|among)\s+(?:the\s+)?(?:\d+\s+)?$", gap)
+            ):
                 self._factors_in(m.end(), clause_e, scope_image=per_person)
                 continue
             if self._levels_balanced(m.end(), clause_e) or self._levels_balanced(
@@ -1018,7 +1078,9 @@ class Reader:
                 self._factors_in(colon.start(1), colon.end(1), scope_image=per_person)
                 self.take(colon.start(), m.start())
                 continue
-            if not before and (self.d.classes or self.d.class_factor):
+            if not before and (
+                self.d.classes or self.d.class_factor or self._said_factor(clause_s, clause_e)
+            ):
                 continue  # 'equal split', 'evenly divided': the classes are equal already
             if not before:
                 if re.fullmatch(
@@ -1042,6 +1104,14 @@ class Reader:
                     self.d.image_scope.add(last[0][0])
             else:
                 self._factors_in(clause_s, m.start(), scope_image=per_person)
+
+    def _said_factor(self, start: int, end: int) -> bool:
+        """A factor named in [start, end) and already read ('keep every skin tone equally
+        common': 'every skin tone' was read, 'equally' adds nothing)."""
+        return any(
+            not self.free(fm.start(), fm.end())
+            for fm in ANY_FACTOR_RX.finditer(self.low, start, end)
+        )
 
     def _levels_balanced(self, start: int, end: int, last: bool = False) -> bool:
         """'an even mix of men and women': the levels named next to a balance word."""
@@ -1075,7 +1145,14 @@ class Reader:
             if hit is None or hit[0] == self.d.class_factor:
                 continue
             f, lv = hit
-            if hit == ("age_group", "child") and "age_group" not in self.d.balanced:
+            others = [
+                x
+                for x in ANY_LEVEL_RX.finditer(self.low)
+                if (self.level_of(x.group(0)) or ("", ""))[0] == "age_group"
+                and self.level_of(x.group(0)) != ("age_group", "child")
+                and self.free(x.start(), x.end())
+            ]
+            if hit == ("age_group", "child") and "age_group" not in self.d.balanced and not others:
                 self.d.children = True  # 'child faces', 'kids': the subject, read as today
                 self.take(lm.start(), lm.end())
                 continue
@@ -1110,7 +1187,7 @@ class Reader:
             self.take(m.start(), m.end())
         monk = r"(?:monk\s+)?(?:skin\s*tones?|monk(?:\s+scale)?)"
         rx = (
-            rf"\b{monk}\s*(?:levels?\s*)?(\d+(?:\s*(?:,|and|&)\s*\d+)*|\d+\s*(?:to|-|through)\s*\d+)"
+            rf"\b{monk}\s*(?:levels?\s*)?(\d+\s*(?:to|-|through)\s*\d+|\d+(?:\s*(?:,|and|&)\s*\d+)*)"
             r"(?:\s+on\s+the\s+monk\s+(?:skin\s+tone\s+)?scale)?"
         )
         for m in self.matches(rx):
@@ -1168,7 +1245,8 @@ class Reader:
                     self.take(m.start(1), m.end(1))
         nouns = COUNT_NOUNS
         rx = rf"\b({_NUM}(?:\s*(?:k|thousand|million|m))?)(?:\s*-\s*|\b)((?:\s+[a-z-]+){{0,4}}?)\s*({nouns})\b"
-        for m in re.finditer(rx, self.low):
+        masked = "".join(" " if u else c for c, u in zip(self.low, self.used, strict=True))
+        for m in re.finditer(rx, masked):
             # the words in between (e.g. 'photorealistic child') are read by other rules
             if not (self.free(m.start(1), m.end(1)) and self.free(m.start(3), m.end(3))):
                 continue
@@ -1180,8 +1258,9 @@ class Reader:
             self.take(m.start(3), m.end(3))
         for m in self.matches(
             rf"\b(?:total(?: of)?|in total|overall|altogether|count|images|faces)\s*[:=]?\s*({_NUM})\b"
+            rf"|\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:in\s+total|total|in\s+all|altogether|overall)\b"
         ):
-            self.d.total = int(number(m.group(1)))
+            self.d.total = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
         for m in self.matches(rf"(?<![\w.])-({_NUM})\b"):
             raise self.fail(f"counts must be positive, got '{m.group(0).strip()}'")

@@ -146,7 +146,7 @@ UNREPRESENTABLE_RX = re.compile(
     r"lipstick|eyeliner|mascara|beard|moustache|mustache|stubble|goatee|sideburn|dimple|"
     r"wrinkle|acne|pimple|blemish|headphone|earphone|headset|necklace|jewel(?:le)?ry|"
     r"hijab|headscarf|turban|veil|niqab|helmet|bandana|scarf|tie|bowtie|collar|hoodie|"
-    r"uniform|braces|piercing|celebrit(?:y|ies)|famous|actor|actress)(?:s|es)?",
+    r"uniform|braces|piercing|celebrit(?:y|ies)|famous|actor|actress)(?:s|es|ed)?",
 )
 
 #: Words of intent and context that never carry a requirement by themselves.
@@ -213,6 +213,12 @@ def digits(text: str) -> str:
     the original.
     """
     text = _PRONOUN_ONE.sub(lambda m: f"{m.group(1)} item", text)
+    text = re.sub(
+        r"\bhalf\s+an?\s+(hundred|thousand|million)\b",
+        lambda m: str(_SCALES[m.group(1).lower()] // 2),
+        text,
+        flags=re.IGNORECASE,
+    )
     for share, pct in sorted(_SHARES.items(), key=lambda kv: -len(kv[0])):
         rx = rf"(?<!\bin )(?<!\binto )\b{share}\b(?!\s+(?:class|classes|group|groups)\b)"
         text = re.sub(rx, f"{pct:.4g}%", text, flags=re.IGNORECASE)
@@ -234,7 +240,7 @@ def digits(text: str) -> str:
     units = "|".join(sorted(_UNITS, key=len, reverse=True))
     word = rf"(?:{units}|hundred|thousand|million|dozen)"
     spelled = rf"\b(?:(?:a|an)\s+(?=(?:dozen|hundred|thousand|million)\b))?{word}"
-    spelled += rf"(?:(?:[\s-]+|\s+and\s+)(?={word}\b){word})*\b"
+    spelled += rf"(?:(?:[\s-]+|(?<=hundred)\s+and\s+|(?<=thousand)\s+and\s+)(?={word}\b){word})*\b"
     text = re.sub(spelled, _spelled, text, flags=re.IGNORECASE)
     text = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), text)
     text = re.sub(r"\b(\d+(?:\.\d+)?)\s*(?:percent|per\s*cent|pct)\b", r"\1%", text, flags=re.I)
