@@ -25,9 +25,14 @@ _NOT_ITEM = re.compile(
     r"^(?:each|every|with|within|all|balanced|balance|equal|equally|evenly|split|spread|same|"
     r"train|training|the rest|rest|total|in total|images?|faces?|pictures?|photos?|"
     r"please|for|in|at|of|where|which|that|who|covering|shared|divided|showing|having|"
-    r"ages?|aged|per|apiece|half|\d)\b"
+    r"ages?|aged|per|apiece|half|mostly|mainly|largely|predominantly|some|few|many|more|less|"
+    r"fewer|most|about|around|approximately|roughly|\d)\b"
 )
-_INNER_STOP = r"\b(?:per|each|apiece|class|classes|images?|faces?|total|between|should|must|with|equal|evenly|equally)\b"
+_INNER_STOP = (
+    r"\b(?:per|each|apiece|class|classes|images?|faces?|total|between|should|must|with|equal|"
+    r"evenly|equally|we|i|you|need|want|make|please|could|would|give|create|generate|render|"
+    r"produce|build|like|love|is|are|x\d+)\b"
+)
 _COUNT = r"\d+(?:\.\d+)?"
 _SHARE = rf"(?P<v>{_COUNT})\s*(?P<pct>%)?"
 _NAME = r"(?P<name>[a-z][\w'/-]*(?:\s+[a-z][\w'/-]*){0,3}?)"
@@ -92,18 +97,27 @@ def split_items(low: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(s, e) for s, e in pieces if low[s:e].strip(" ()")]
 
 
-def read_list(low: str, start: int, limit: int) -> tuple[list[Item], int]:
-    """The items of a list beginning at `start`, and where the list ends."""
+def read_list(
+    low: str, start: int, limit: int, max_items: int | None = None
+) -> tuple[list[Item], int]:
+    """The items of a list beginning at `start` (at most `max_items`), and where it ends."""
     end_m = _END.search(low, start, limit)
     end = end_m.start() if end_m else limit
     items: list[Item] = []
     last = start
     for s, e in split_items(low, start, end):
         item = parse_item(low[s:e])
-        if item is None:
+        if item is None:  # 'male with equal counts': the item, then a clause about the list
+            cut = re.search(_INNER_STOP, low[s:e])
+            item = parse_item(low[s : s + cut.start()]) if cut and cut.start() > 0 else None
+            if item is not None and items:
+                items.append(item)
+                last = s + cut.start()
             break
         items.append(item)
         last = e
+        if max_items is not None and len(items) >= max_items:
+            break
     if items and low[last : last + 1] == ")":
         last += 1
     return items, last

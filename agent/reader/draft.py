@@ -44,6 +44,8 @@ class Draft:
     hint: str | None = None
     """The factor a 'glasses detector' or 'emotion classifier' tells apart."""
     hinted_shares: list[tuple[str, float]] = field(default_factory=list)
+    share_words: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    """Shares as the person wrote them, per factor, when no factor name was said with them."""
     """Shares of that factor's levels, in the person's words: classes when none are named."""
     balanced: dict[str, list[str] | None] = field(default_factory=dict)
     shares: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -135,6 +137,19 @@ def build(d: Draft) -> dict[str, Any]:
         d.classes = [(name, None) for name, _ in d.hinted_shares]
         d.class_shares = dict(d.hinted_shares)
         d.class_factor = d.hint
+    if not d.classes and d.share_words:  # '60% masked and 40% unmasked': every level named
+        for f, words in d.share_words.items():
+            shares = d.shares.get(f, {})
+            if (
+                len(shares) >= 2
+                and abs(sum(shares.values()) - 1) < 1e-6
+                and len(words) == len(shares)
+            ):
+                d.classes = [(w, None) for w, _ in words]
+                d.class_shares = dict(words)
+                d.class_factor = f
+                del d.shares[f]
+                break
     classes = []
     for name, count in d.classes:
         attrs: dict[str, str] = {}

@@ -628,7 +628,8 @@ class Reader:
     _CLASS_INTRO = re.compile(
         r"\b(?:(?P<n>\d+)\s+)?(?:(?:equal(?:ly)?[- ]sized|equal|separate|different|distinct|"
         r"single|sole)\s+)?(?:(?P<f>[a-z-]+(?:\s+[a-z-]+)?)\s+)?"
-        r"(?:(?P<kw>classes|categories|labels)\b|(?P<one>class)\b(?=\s*(?::|called|named|-)))"
+        r"(?:(?P<kw>classes|categories|labels)\b|(?P<one>class)\b(?=\s*(?::|called|named|-))|"
+        r"(?:(?<=\bthe )|(?<=\bone )|(?<=single )|(?<=\ba ))(?P<one2>class)\b(?=\s*,?\s*[a-z]))"
         r"(?:\s*(?:are|named|called|being|of|will be|should be|would be|to be|please|:|--|-|,|\())*"
         r"\s*"
     )
@@ -644,7 +645,7 @@ class Reader:
             if close > 0:
                 end = close + 1
             n = int(m.group("n")) if m.group("n") else None
-            if m.group("one") and len(items) > 1:
+            if (m.group("one") or m.group("one2")) and len(items) > 1:
                 items = items[:1]
             items, end = self._respectively(items, end)
             self._set_classes(items, factor, m.end())
@@ -653,6 +654,8 @@ class Reader:
             if n is not None:
                 self.d.class_count = n
             self.take(m.start(), end)
+        if self.d.classes and all(n is None for _, n in self.d.classes):
+            self._counts_by_name()
         if not self.d.classes:
             self._for_each_of()
         if not self.d.classes:
@@ -707,6 +710,23 @@ class Reader:
                 return fs[0]
         hit = self.level_of(words)
         return None if hit is None else None
+
+    def _counts_by_name(self) -> None:
+        """'250 faces of elderly women and 250 faces of elderly men; the classes are women and
+        men': a count said in front of a class name (other words between stay to be read)."""
+        counts = {}
+        for i, (name, _) in enumerate(self.d.classes):
+            rx = (
+                rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s+)?(?:of\s+)?((?:(?:{ANY_LEVEL})\s+){{0,2}}?)"
+                rf"({re.escape(name.lower())})\b"
+            )
+            m = next(self.matches(rx), None)
+            if m is not None:
+                counts[i] = int(m.group(1))
+                self.take(m.start(1), m.start(2))
+                self.take(m.start(3), m.end(3))
+        if len(counts) == len(self.d.classes):
+            self.d.classes = [(n, counts[i]) for i, (n, _) in enumerate(self.d.classes)]
 
     def _respectively(self, items: list[Item], end: int) -> tuple[list[Item], int]:
         """'neutral, smile and surprise with 50%, 25% and 25%' / '... in a 60:40 ratio'."""
@@ -782,7 +802,7 @@ class Reader:
             r"(?:50%|half)\s+(?:in|for)\s+each|equal(?:ly)?\s+(?:sized|split|counts?|sizes)|"
             r"evenly\s+(?:split|divided)"
         )
-        for m in self.matches(rf",\s*(?:{each})"):
+        for m in self.matches(rf"[,(]\s*(?:{each})"):
             start = max(self.low.rfind(c, 0, m.start()) for c in ".;\n:(") + 1
             pieces = split_items(self.low, start, m.start())
             items = [parse_item(self.low[s:e]) for s, e in pieces]
@@ -807,11 +827,17 @@ class Reader:
 
     def _counted_lists(self) -> None:
         """'open eyes 320, closed eyes 320' / 'no glasses (300), sunglasses (300)'."""
-        for m in re.finditer(r"(?:[^.;\n-]|-(?!-))+", self.low):
+        for m in re.finditer(r"(?:[^.\n-]|-(?!-))+", self.low):
             start = m.start() + len(m.group(0)) - len(m.group(0).lstrip())
             pieces = split_items(self.low, start, m.end())
             run: list[tuple[int, int, Item]] = []
             for s, e in pieces:
+                several = re.findall(r"[a-z][a-z' -]*?\s*\(?\d+\)?(?=\s+[a-z]|$)", self.low[s:e])
+                if len(several) > 1 and all(
+                    (it := parse_item(x)) and self.level_of(it.name) for x in several
+                ):
+                    run += [(s, e, parse_item(x)) for x in several]  # 'hat 1000 no hat 1000'
+                    continue
                 item = parse_item(self.low[s:e])
                 intro = self.low.rfind(": ", s, e)
                 if item is None and intro > 0:  # '500 images: glasses 300'
@@ -852,8 +878,11 @@ class Reader:
                     continue
                 items, end = read_list(self.low, m.end(), len(self.low))
                 levels = [self.level_of(it.name, fs[0]) for it in items]
-                if len(items) < 2 or any(lv is None for lv in levels):
+                known = next((i for i, lv in enumerate(levels) if lv is None), len(levels))
+                if known < 2:
                     continue
+                if known < len(items):  # '... happy, sad and neutral, and include kids'
+                    items, end = read_list(self.low, m.end(), len(self.low), max_items=known)
                 if m.group("n") and int(m.group("n")) != len(items):
                     continue
                 self._set_classes(items, fs[0], m.end())
@@ -965,6 +994,9 @@ class Reader:
         for m in self.matches(rx2):
             if self._share_of(m.span(1), float(m.group(2)) / 100, m) and m.group("tot"):
                 self.d.total = int(m.group("tot"))
+        rx3 = rf"\b(?:mostly|mainly|largely|predominantly|primarily)\s+(?:in\s+|with\s+|wearing\s+)?({ANY_LEVEL})\b"
+        for m in self.matches(rx3):  # a majority, read as three quarters (shown in the plan)
+            self._share_of(m.span(1), 0.75, m)
         for m in self.matches(r"\b(\d+(?:\.\d+)?)\s*%"):
             raise self.fail(
                 f"cannot tell what '{self.original(m.start(), min(len(self.text), m.end() + 30))}"
@@ -991,6 +1023,11 @@ class Reader:
             self.d.hinted_shares.append((self.original(*span).strip(), value))
             self.take(m.start(), m.end())
             return True
+        named = re.search(
+            rf"(?:{ANY_FACTOR})\s*:?\s*$", self.low[max(0, m.start() - 30) : m.start()]
+        )
+        if named is None:
+            self.d.share_words.setdefault(hit[0], []).append((self.original(*span).strip(), value))
         self._share(hit, value, m)
         return True
 
@@ -1032,7 +1069,7 @@ class Reader:
             r"var(?:y|ies|ying)|changes?|changing|different|various|diverse|assorted|mixed|even|equal|"
             r"(?:a\s+)?(?:range|mix|variety)\s+of|all|every|each|(?:the\s+)?same\s+number\s+"
             r"(?:of|in)|as\s+many)\b(?:\s*(?:across|over|by|between|in|among|for|of|from)\b)?"
-            r"(?:\s*(?:the|all|every|each|their)\b)?(?:\s*(?:the|six|ten|\d+)\b)?"
+            r"(?:\s*(?:the|all|every|each|their)\b)?"
         )
         weak = re.compile(
             r"(?:all|every|each|different|various|diverse|assorted|mixed|as\s+many|even|equal)\b"
@@ -1045,7 +1082,7 @@ class Reader:
                 clause_e = self._clause_end(m.end())
             if weak.match(self.low, m.start()):
                 near = self._factor_spans(m.end(), min(clause_e, m.end() + 25))
-                if not near and self._levels_balanced(m.end(), min(clause_e, m.end() + 40)):
+                if not near and self._levels_balanced(m.end(), clause_e):
                     self.take(m.start(), m.end())  # 'as many girls as boys'
                     continue
                 if not near or not self.free(m.start(), m.end()):
@@ -1079,7 +1116,10 @@ class Reader:
                 self.take(colon.start(), m.start())
                 continue
             if not before and (
-                self.d.classes or self.d.class_factor or self._said_factor(clause_s, clause_e)
+                self.d.classes
+                or self.d.class_factor
+                or self._said_factor(clause_s, clause_e)
+                or any(self.used[clause_s : m.start()])
             ):
                 continue  # 'equal split', 'evenly divided': the classes are equal already
             if not before:
@@ -1094,7 +1134,9 @@ class Reader:
                     "name factors such as skin tone, age group or expression"
                 )
             last = before[-1]
-            tail = self.low[m.end() : clause_e].strip()
+            tail = self._free_text(m.end(), clause_e).strip(" ,")
+            if tail and not re.search(r"(?:across|over|between|among|in)\s*$", m.group(0)):
+                tail = ""  # 'gender balanced, split 70/20/10': nothing after is a level list
             if tail and len(before) == 1 and len(last[0]) == 1:
                 # "age group balanced across young adult, middle-aged and elderly"
                 levels = self._level_list(m.end(), clause_e, last[0][0])
@@ -1104,6 +1146,10 @@ class Reader:
                     self.d.image_scope.add(last[0][0])
             else:
                 self._factors_in(clause_s, m.start(), scope_image=per_person)
+
+    def _free_text(self, start: int, end: int) -> str:
+        chars = zip(self.low[start:end], self.used[start:end], strict=True)
+        return "".join(c if not u else " " for c, u in chars)
 
     def _said_factor(self, start: int, end: int) -> bool:
         """A factor named in [start, end) and already read ('keep every skin tone equally
@@ -1285,6 +1331,9 @@ class Reader:
     def factor_mentions(self) -> None:
         """Factor names left over are context when the factor was planned ('gender 50% ...')."""
         planned = set(self.d.balanced) | set(self.d.shares) | set(self.d.fixed)
+        planned |= {hit[0] for n, _ in self.d.classes if (hit := self.level_of(n))}
+        if self.d.hint:
+            planned.add(self.d.hint)
         if self.d.class_factor:
             planned.add(self.d.class_factor)
         if self.d.age:
