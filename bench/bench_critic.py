@@ -42,6 +42,7 @@ from tools.critic import faces as fx  # noqa: E402
 from tools.critic.attributes import MEASURABLE  # noqa: E402
 from tools.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
 from tools.embed import image_embedding  # noqa: E402
+from tools.config import ProceduralConfig  # noqa: E402
 from tools.generate import get_generator  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
 
@@ -137,7 +138,7 @@ def main() -> None:
     items = make_items(args.n, args.seed)
     work = Path(tempfile.mkdtemp(prefix="bench_critic_"))
     atexit.register(shutil.rmtree, work, True)  # the images and store are scratch
-    gen = get_generator("procedural", image_size=args.size, fault_rate=args.fault_rate)
+    gen = get_generator(ProceduralConfig(fault_rate=args.fault_rate), image_size=args.size)
     t0 = time.perf_counter()
     images = gen.generate(items, work / "images")
     gen_s = time.perf_counter() - t0

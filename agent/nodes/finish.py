@@ -66,7 +66,8 @@ def route_after_export(state: BuildState) -> Literal["train", "report"]:
 
 def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
-    train_build(ctx, epochs=ctx.options.epochs, imgsz=ctx.options.train_imgsz)
+    t = ctx.spec.training
+    train_build(ctx, epochs=t.epochs, imgsz=t.imgsz, model=t.model, weights=t.weights)
     return {"trained": True}
 
 

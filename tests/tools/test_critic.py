@@ -96,12 +96,13 @@ def test_boxes_are_reported_in_the_original_pixels(tmp_path):
 
 def test_a_clean_procedural_image_passes_and_its_box_matches_truth(critic, tmp_path):
     from tools.critic.faces import box_iou
+    from tools.config import ProceduralConfig
     from tools.generate import get_generator
 
     plan = PlanItem(id="p1", **{"class": "face"}, seed=11, identity="anna",
                     attributes={"eyewear": "none", "head_pose": "frontal", "eyes": "open",
                                 "mask": "none", "hat": "none", "expression": "neutral"})
-    image = get_generator("procedural", image_size=256).generate([plan], tmp_path)[0]
+    image = get_generator(ProceduralConfig(), image_size=256).generate([plan], tmp_path)[0]
     verdict = critic.judge(Path(image.path), plan)
     assert verdict.passed, [c.detail for c in verdict.checks if not c.passed]
     assert box_iou(verdict.faces[0].box, image.truth.faces[0].box) > 0.7
