@@ -86,6 +86,8 @@ def print_plan_summary(plan: Plan, summary: dict[str, Any] | None = None) -> Non
         if not varied:
             continue
         scope = " (per person)" if f is not None and f.scope == "identity" else ""
+        if f is not None and f.numeric is not None and f.numeric.unit:
+            scope += f", {f.numeric.unit}"
         t = Table(title=f"{factor}{scope}")
         t.add_column("level")
         for cname in classes:

@@ -36,13 +36,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tools.config import ProceduralConfig  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import Critic, CriticConfig  # noqa: E402
 from tools.critic import faces as fx  # noqa: E402
 from tools.critic.attributes import MEASURABLE  # noqa: E402
 from tools.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
 from tools.embed import image_embedding  # noqa: E402
-from tools.config import ProceduralConfig  # noqa: E402
 from tools.generate import get_generator  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
 

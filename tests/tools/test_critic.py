@@ -95,8 +95,8 @@ def test_boxes_are_reported_in_the_original_pixels(tmp_path):
 
 
 def test_a_clean_procedural_image_passes_and_its_box_matches_truth(critic, tmp_path):
-    from tools.critic.faces import box_iou
     from tools.config import ProceduralConfig
+    from tools.critic.faces import box_iou
     from tools.generate import get_generator
 
     plan = PlanItem(id="p1", **{"class": "face"}, seed=11, identity="anna",

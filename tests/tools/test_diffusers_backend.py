@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tools.config import DiffusersConfig
 from tools.contracts import PlanItem
 from tools.errors import FacetoryError
-from tools.config import DiffusersConfig
 from tools.generate import get_generator
 from tools.generate.diffusers_backend import (
     attention_processors,

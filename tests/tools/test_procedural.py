@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tools.config import ProceduralConfig
 from tools.contracts import PlanItem
 from tools.errors import FacetoryError
-from tools.config import ProceduralConfig
 from tools.generate import get_generator
 from tools.generate.identity import make_identity
 from tools.generate.procedural import ProceduralGenerator
