@@ -81,8 +81,7 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
                 continue
             if name not in tasks:
                 tasks[name] = progress.add_task(name, total=row["target"], info="")
-            bad = sum(row["rejected"].values()) + row["duplicates"]
-            info = f"attempts {row['attempts']}, rejected {bad}"
+            info = f"attempts {row['attempts']}, rejected {row['attempts'] - row['accepted']}"
             progress.update(tasks[name], completed=row["accepted"], info=info)
 
     try:

@@ -45,6 +45,9 @@ def export_identities(ctx: BuildContext) -> None:
     )
 
     accepted = ctx.manifest.records(Status.accepted)
+    if not accepted:  # nothing to measure: the shortfall says why
+        ctx.events.emit("identity_metrics_skipped", reason="no accepted images")
+        return
     descriptors = ctx.manifest.accepted_embeddings("descriptor")
     samples = identity_samples(accepted, base_dir=ctx.paths.root, descriptors=descriptors)
     metrics = identity_metrics(

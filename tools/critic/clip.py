@@ -2,8 +2,9 @@
 
 CLIPScore (Hessel et al. 2021: 2.5 * max(cos, 0)) measures how well the image matches the
 prompt; zero-shot probes pick the most likely level of a factor from prompts such as
-"a photo of a person wearing sunglasses". open_clip is not a dependency of facetory:
-install `open_clip_torch` and point `checkpoint` at a weights file to use it.
+"a photo of a person wearing sunglasses". open_clip is optional (a test extra, pinned in
+pyproject.toml): install `open-clip-torch` and set `quality.clip.checkpoint` (or
+`--clip-checkpoint`) to a local weights file to use it.
 """
 
 from __future__ import annotations
