@@ -78,3 +78,45 @@ def test_an_offline_build_draws_counts_and_exports_the_variants(tmp_path: Path) 
     for record in variants:
         assert exported[record.image_id]["parent"] == record.parent
         assert exported[record.image_id]["expression"] == "smile"
+
+
+def test_a_variant_may_look_like_its_parent_but_not_like_any_other_image(tmp_path: Path) -> None:
+    """The stand-in generator draws from the seed alone, so a first variant (its base's seed)
+    is pixel for pixel its parent: accepted. Two augmentations asking the same change draw the
+    same picture: the second is a copy of the first, rejected, and drawn again."""
+    from agent.context import Options, Services
+    from agent.plan_io import write_plan, write_spec
+    from agent.runner import run_graph
+    from tests.agent.fakes import FakeCritic, FakeGenerator, fake_embedder
+    from tools.atomic import write_text
+
+    text = SPEC.replace("fraction: 0.5}", "fraction: 0.5}\n  - {name: grin, attributes: "
+                        "{expression: smile}, fraction: 0.5}")
+    spec = DatasetSpec.from_yaml(text)
+    paths = BuildPaths(tmp_path / "b")
+    paths.root.mkdir()
+    write_text(paths.spec_txt, text)
+    write_spec(spec, paths.spec_yaml)
+    write_plan(make_plan(spec), paths.plan_yaml)
+    services = Services(generator=FakeGenerator(), critic=FakeCritic(reject_share=0.0),
+                        embedder=fake_embedder)
+    ctx = BuildContext(paths=paths, options=Options(no_train=True), services=services)
+    assert run_graph(ctx, resume={"action": "approve"}).outcome == "review"
+    assert run_graph(ctx, resume={"action": "approve"}).outcome == "done"
+
+    records = ctx.manifest.records()
+    accepted = {r.item_id: r for r in records if r.status is Status.accepted}
+    assert len(accepted) == 8 + 4 + 4  # bases, smiles, grins: every item in the end
+    same_as_parent = [
+        r for item_id, r in accepted.items()
+        if r.parent and r.seed == accepted[item_id.split("~")[0]].seed
+    ]
+    assert len(same_as_parent) == 4  # one per base, accepted although it is its parent's copy
+    for record in same_as_parent:
+        parent = ctx.paths.root / ctx.manifest.get([record.parent])[record.parent].path
+        assert (ctx.paths.root / record.path).read_bytes() == parent.read_bytes()
+    copies = [r for r in records if r.status is Status.duplicate]
+    assert len(copies) == 4  # the other augmentation's first try, a copy of its sibling
+    for r in copies:
+        base, copied = r.item_id.split("~")[0], r.duplicate_of.rsplit("-a", 1)[0]
+        assert copied.startswith(f"{base}~") and copied != r.item_id
