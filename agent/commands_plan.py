@@ -68,7 +68,7 @@ def prepare_build(
     if seed is not None:
         spec = spec.model_copy(update={"seed": seed})
     spec, _ = with_options(spec, options)
-    make_plan(spec)  # an infeasible request fails here, with nothing written
+    make_plan(spec, reuse=True)  # an infeasible request fails here, with nothing written
     return text, spec
 
 

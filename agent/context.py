@@ -133,10 +133,13 @@ class BuildContext:
         """Every item the build makes: the plan's, then the variants."""
         return {item.id: item for item in [*self.plan.items, *self.variants]}
 
-    def reload(self) -> None:
-        """Forget the cached spec and plan after a node rewrote them."""
+    def reload(self, plan: Plan | None = None) -> None:
+        """Forget the cached spec and plan after a node rewrote them; `plan`: the plan just
+        written, kept instead of read back (10,000 items take seconds to parse)."""
         for name in ("spec", "plan", "items", "variants", "variants_by_parent"):
             self.__dict__.pop(name, None)
+        if plan is not None:
+            self.__dict__["plan"] = plan
 
     # The tools, created on first use from the spec unless a test supplied them.
     def generator(self) -> Generator:

@@ -26,9 +26,11 @@ def plan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         return {}  # the person's (possibly edited) plan is the plan
     else:
         spec = ctx.spec
-    new_plan = enrich_prompts(make_plan(spec), llm=ctx.services.llm, events=ctx.events)
+    new_plan = enrich_prompts(
+        make_plan(spec, reuse=True), llm=ctx.services.llm, events=ctx.events
+    )
     write_plan(new_plan, ctx.paths.plan_yaml)
-    ctx.reload()
+    ctx.reload(new_plan)
     ctx.events.emit("planned", items=len(new_plan.items))
     return {
         "feedback": None,
