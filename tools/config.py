@@ -131,7 +131,7 @@ class GenerationConfig(_Config):
     @model_validator(mode="before")
     @classmethod
     def _flat_keys(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not any(k in data for k in _FLAT):
+        if not isinstance(data, dict):
             return data
         data = dict(data)
         for key, block in _FLAT.items():
