@@ -240,10 +240,19 @@ class QualityConfig(_Config):
     cnn_detector: bool = False
     """Let the critic ask dlib's CNN face detector when HOG finds too few faces: fewer faces
     behind masks and sunglasses wrongly rejected, about 0.7 s more for each such image."""
+    attribute_checks: frozenset[str] | None = None
+    """Factors the built-in checks verify (of `tools.critic.attributes.MEASURABLE`); None: the
+    critic's default set."""
+    landmark_points: Literal[5, 68] = 68
+    """68 (iBUG 300-W model, non-commercial licence) or 5 (no pose, eye or mouth checks)."""
     vlm: VlmConfig | None = None
     """A vision-language model that judges the attributes the local checks cannot measure."""
     clip: ClipConfig | None = None
     """CLIP: CLIPScore against the prompt and zero-shot attribute probes."""
+
+    @field_serializer("attribute_checks")
+    def _checks(self, value: frozenset[str] | None) -> list[str] | None:
+        return _sorted(value)
 
 
 # --- training --------------------------------------------------------------------------------

@@ -86,6 +86,12 @@ def test_a_vision_critic_in_spec_yaml_reaches_the_critic(tmp_path: Path) -> None
     assert critic.config.min_faithfulness == ctx.spec.quality.min_faithfulness == 1.0
 
 
+def test_the_built_in_checks_are_chosen_in_spec_yaml(tmp_path: Path) -> None:
+    write(tmp_path, HAIR + "quality: {attribute_checks: [eyewear], landmark_points: 5}\n")
+    critic = BuildContext(paths=BuildPaths(tmp_path)).critic()
+    assert critic.config.attribute_checks == {"eyewear"} and critic.config.landmark_points == 5
+
+
 # --- CLIP ------------------------------------------------------------------------------------
 
 TINY_CLIP = {

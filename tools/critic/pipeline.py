@@ -74,10 +74,13 @@ class CriticConfig(BaseModel):
     @classmethod
     def from_quality(cls, quality: QualityConfig, **extra: object) -> CriticConfig:
         """The critic a build's `quality:` block asks for (`extra`: settings of the caller)."""
+        if quality.attribute_checks is not None:
+            extra.setdefault("attribute_checks", quality.attribute_checks)
         return cls(
             min_score=quality.min_critic_score,
             min_faithfulness=quality.min_faithfulness,
             cnn_detector=quality.cnn_detector,
+            landmark_points=quality.landmark_points,
             vlm=quality.vlm,
             clip=quality.clip,
             **extra,
