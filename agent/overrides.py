@@ -32,6 +32,11 @@ OPTION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Options that may name a local file or directory: recorded as an absolute path when they do,
+#: so a later run from another working directory finds the same thing.
+PATH_OPTIONS = ("model", "ip-adapter", "clip-checkpoint", "weights", "train-model")
+
+
 class Change(NamedTuple):
     """One option that changes a recorded setting."""
 
@@ -72,6 +77,8 @@ def with_options(
         if value is None:
             continue
         path = OPTION_FIELDS[option]
+        if option in PATH_OPTIONS and Path(str(value)).expanduser().exists():
+            value = str(Path(str(value)).expanduser().resolve())
         value = str(value) if isinstance(value, Path) else value
         old = _get(before, path)
         if old != value:
