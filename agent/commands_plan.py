@@ -118,7 +118,8 @@ def plan_command(
     plan = ctx.plan
     summary = plan.summary()
     if as_json:
-        _json({**summary, "balance": _balance_brief(plan), "plan": str(out / "plan.yaml")})
+        _json({**summary, "balance": _balance_brief(plan), "variants": _variants(plan),
+               "plan": str(out / "plan.yaml")})
         return
     print_plan_summary(plan, summary)
     console.print(
@@ -128,6 +129,13 @@ def plan_command(
         ),
         highlight=False,
     )
+
+
+def _variants(plan: Plan) -> dict[str, int]:
+    """Planned augmentation variants per status row (`<class> ~ <augmentation>`)."""
+    from agent.variants import plan_variants, variant_rows
+
+    return variant_rows(plan_variants(plan))
 
 
 def _balance_brief(plan: Plan) -> dict[str, float]:
@@ -176,6 +184,7 @@ def review_command(
                 "warnings": result.warnings,
                 "summary": plan.summary(),
                 "balance": _balance_brief(plan),
+                "variants": _variants(plan),
             }
         )
         return

@@ -52,6 +52,8 @@ def test_an_offline_build_draws_counts_and_exports_the_variants(tmp_path: Path) 
     planned = runner.invoke(app, ["plan", str(spec), "--out", str(out), "--offline"])
     assert planned.exit_code == 0, planned.output
     assert "none ~ smile" in planned.output  # the plan review shows the variants as rows
+    review = runner.invoke(app, ["review", str(out), "--json"])
+    assert json.loads(review.stdout)["variants"] == {"none ~ smile": 2, "sunglasses ~ smile": 2}
 
     built = runner.invoke(app, ["build", str(spec), "--out", str(out), "--yes", "--offline",
                                 "--no-train"])
