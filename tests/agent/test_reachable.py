@@ -119,6 +119,7 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "tiny-clip.pt"
 
 
+@pytest.mark.slow
 def test_clip_from_spec_yaml_and_the_command_line_judges_the_build(tmp_path, tiny_clip):
     # spec.yaml names the model and the bar (a CLIPScore of 2.5 means a cosine of 1, which no
     # picture reaches); the checkpoint comes from the command line
@@ -160,6 +161,7 @@ def adapter(tiny_sd: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_ip_adapter(tiny_sd, tmp_path_factory.mktemp("ip_adapter"))
 
 
+@pytest.mark.slow
 def test_ip_adapter_from_the_command_line_draws_people_from_their_first_image(
     tmp_path: Path, tiny_sd: Path, adapter: Path
 ) -> None:
@@ -177,6 +179,7 @@ def test_ip_adapter_from_the_command_line_draws_people_from_their_first_image(
     assert conditioning == ["ip-adapter", "ip-adapter", "txt2img", "txt2img"]
 
 
+@pytest.mark.slow
 def test_variants_on_a_diffusion_backend_are_img2img_from_the_accepted_image(
     tmp_path: Path, tiny_sd: Path
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
@@ -45,6 +46,7 @@ def test_variants_are_items_of_their_own_keeping_split_and_base(tmp_path: Path) 
     assert plan_variants(make_plan(DatasetSpec.from_yaml(SPEC))) == variants  # derived alike
 
 
+@pytest.mark.slow
 def test_an_offline_build_draws_counts_and_exports_the_variants(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
