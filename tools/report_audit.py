@@ -64,7 +64,9 @@ def faithfulness(records: Sequence[ManifestRecord]) -> list[dict[str, Any]]:
             rows = sorted(((lv, float(np.mean(v)), len(v)) for lv, v in levels.items()),
                           key=lambda row: _order(group, row[0]))
             by_group[group] = rows
-            usable = [row for row in rows if row[2] >= MIN_JUDGED]
+            # an attribute by its own levels is shown (which levels it fails on) but is not a
+            # gap between groups of people
+            usable = [row for row in rows if row[2] >= MIN_JUDGED] if group != factor else []
             if len(usable) >= 2:
                 best = max(usable, key=lambda row: row[1])
                 worst = min(usable, key=lambda row: row[1])

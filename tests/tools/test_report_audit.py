@@ -99,3 +99,11 @@ def test_a_build_without_readings_has_no_audit_section():
     html = render_report(ReportInputs(records=[record(1, gender="female")]))
     assert "What the critic&#39;s models see" not in html and "What the critic's models see" \
         not in html
+
+
+def test_an_attribute_by_its_own_levels_is_shown_but_is_no_gap_between_groups():
+    records = [record(i, age_group="child", verified={"age_group": False}) for i in range(6)]
+    records += [record(10 + i, age_group="old", verified={"age_group": True}) for i in range(6)]
+    (row,) = audit.faithfulness(records)
+    assert row["groups"]["age_group"] == [("child", 0.0, 6), ("old", 1.0, 6)]
+    assert row["widest"] is None
