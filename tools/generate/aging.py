@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 #: reached into the lens windows the critic reads eyewear in (2 of 60 monk_10 faces in dark
 #: glasses went unjudged).
 MALE_BROW_DROP = 0.03
+MALE_BROW_ARCH = 0.5
+MALE_BROW_TONE = 0.6
 #: A man's head: longer, with a squarer jaw, a broader chin and a wider nose (factors).
 MALE_LENGTH = 1.05
 MALE_JAW = 1.08

@@ -608,13 +608,13 @@ class FaceDrawer:
             thick *= 0.8
         hair_dark = np.minimum(np.array(self.hair) * ident.brow_tone,
                                np.array(self.skin) * 0.38 + 4)
-        color = _col(hair_dark, 0.6 if male else 1.0)
+        color = _col(hair_dark, aging.MALE_BROW_TONE if male else 1.0)
         length = lay.eye_w * 2.35 * ident.brow_len
         for side in (-1, 1):
             x = side * (lay.eye_dx - lay.eye_w * 1.05 + t * length)
             arch = ident.brow_arch * np.sin(np.pi * np.clip(t * 1.2, 0, 1))
             if male:  # a man's brows sit lower over the eyes and arch less
-                arch = arch * 0.5 - aging.MALE_BROW_DROP
+                arch = arch * aging.MALE_BROW_ARCH - aging.MALE_BROW_DROP
             base = (lay.eye_y - ident.brow_gap - arch - (raise_in * (1 - t) + raise_out * t)
                     + ident.brow_slant * t)
             if self.a["expression"] in ("surprise", "fear"):
