@@ -10,10 +10,12 @@ from agent.reader.base import _NUM, ReaderBase
 from agent.reader.classes import Item, parse_item, read_list, shared_factor_name, split_items
 from agent.reader.words import (
     ANY_LEVEL,
+    ANY_LEVEL_RX,
     COUNT_NOUNS,
     FACTOR_RX,
     number,
 )
+from agent.spec import SpecError
 from tools.vocabulary import FACTORS
 
 
@@ -255,6 +257,37 @@ class ClassListsMixin(ReaderBase):
                     self.d.per_class = int(per.group(1))
                     self.take(m.start() - len(head) + per.start(), m.start())
                 return
+
+    def per_level(self) -> None:
+        """'skin tones 7, 8, 9 and 10, 200 each': a count per level of the factor just listed
+        (no classes): it must agree with the total, which it sets when none was said."""
+        if self.d.classes:
+            return
+        for m in self.matches(rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:each|apiece|per level)\b"):
+            self._per_level(m)
+
+    def _per_level(self, m: re.Match[str]) -> None:
+        start = max(self.low.rfind(c, 0, m.start()) for c in ".;\n") + 1
+        listed = [
+            f
+            for f, levels in self.d.balanced.items()
+            if levels
+            and any(
+                not self.free(x.start(), x.end())
+                and self.level_of(x.group(0)) in ((f, lv) for lv in levels)
+                for x in ANY_LEVEL_RX.finditer(self.low, start, m.start())
+            )
+        ] or [f for f, levels in self.d.balanced.items() if levels and f == "skin_tone"]
+        if len(listed) != 1:
+            return
+        each, levels = int(m.group(1)), self.d.balanced[listed[0]]
+        if self.d.total is not None and self.d.total != each * len(levels):
+            raise SpecError(
+                f"{each} each over {len(levels)} levels of {listed[0]} is {each * len(levels)}, "
+                f"but the request says {self.d.total} images"
+            )
+        self.d.total = each * len(levels)
+        self.take(m.start(), m.end())
 
     def _set_classes(self, items: list[Item], factor: str | None, start: int = 0) -> None:
         items = shared_factor_name(items)
