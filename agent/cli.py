@@ -46,11 +46,17 @@ def main() -> None:
 
 
 # Commands live in their own modules; each registers here with one import and one line.
-from agent.commands_plan import approve_command, plan_command, review_command  # noqa: E402
+from agent.commands_plan import (  # noqa: E402
+    approve_command,
+    plan_command,
+    review_command,
+    serve_command,
+)
 
 app.command("plan")(plan_command)
 app.command("review")(review_command)
 app.command("approve")(approve_command)
+app.command("serve")(serve_command)
 
 from agent.commands_run import build_command, run_command, status_command  # noqa: E402
 

@@ -30,6 +30,11 @@ OfflineOpt = Annotated[
 ]
 SeedOpt = Annotated[int | None, typer.Option(min=0, help="Override the spec's seed.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of tables.")]
+NoBrowserOpt = Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")]
+HostOpt = Annotated[
+    str, typer.Option(help="Address to listen on; other than loopback needs the printed token.")
+]
+PortOpt = Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")]
 
 
 def fail(message: str) -> None:
@@ -173,10 +178,19 @@ def review_command(
         typer.Option("--feedback", "-f", help="Change the plan by saying how, in words."),
     ] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Never call an LLM.")] = False,
+    web: Annotated[
+        bool, typer.Option("--web", help="Review in the browser: tables, samples, cost, approve.")
+    ] = False,
+    no_browser: NoBrowserOpt = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 0,
 ) -> None:
     """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed."""
     from agent.plan_io import review_plan
 
+    if web:
+        serve_command(build_dir, no_browser=no_browser, host=host, port=port)
+        return
     if feedback is not None:
         from agent.commands_run import review_with_feedback
 
@@ -225,3 +239,19 @@ def approve_command(build_dir: DirArg) -> None:
     console.print(
         f"approved {record['items']:,} items in {build_dir / 'plan.yaml'}", highlight=False
     )
+
+
+def serve_command(
+    build_dir: DirArg,
+    no_browser: NoBrowserOpt = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 0,
+) -> None:
+    """Review the plan, watch the build and curate the gallery in a local web app."""
+    from agent.web.server import serve
+
+    try:
+        serve(build_dir, host=host, port=port, open_browser=not no_browser,
+              echo=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
+    except FacetoryError as exc:
+        fail(str(exc))

@@ -180,6 +180,15 @@ class Manifest:
         )
         return [image_id for (image_id,) in rows]
 
+    def accepted_cells(self) -> Counter[tuple[str, str, str]]:
+        """(class, factor, level) -> accepted images, straight from SQL (live progress)."""
+        rows = self._db.execute(
+            "SELECT class_name, json_each.key, json_each.value, COUNT(*) FROM images, "
+            "json_each(images.record, '$.attributes') WHERE status = 'accepted' "
+            "GROUP BY class_name, json_each.key, json_each.value"
+        )
+        return Counter({(c, f, lv): n for c, f, lv, n in rows})
+
     def accepted_embeddings(self, column: str = "embedding") -> dict[str, np.ndarray]:
         """image id -> vector of accepted images: `embedding` (image) or `descriptor` (face)."""
         if column not in ("embedding", "descriptor"):

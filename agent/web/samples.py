@@ -1,0 +1,136 @@
+"""Sample images for the review page: one per class, one per level of every factor.
+
+Drawn with the build's own backend (the procedural renderer without injected faults; a
+diffusion model when the spec names one), from items made for the purpose: the class's fixed
+attributes, the level asked for, and the first allowed level of every other factor. Cached in
+DIR/samples/ under a key that hashes everything the pixels depend on, so a cached sample is
+never stale and a changed plan draws only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.prompts import build_prompt
+from agent.spec import DatasetSpec
+from tools.contracts import PlanItem
+
+SAMPLES = "samples"
+
+
+@dataclass(frozen=True)
+class Sample:
+    key: str
+    group: str
+    """The class name, or the factor whose level this sample shows."""
+    label: str
+    item: PlanItem
+
+
+def _item(spec: DatasetSpec, class_name: str, want: dict[str, str], seed: int) -> PlanItem | None:
+    """An item of `class_name` with the `want` levels, other factors at their first allowed
+    level; None when the class or a constraint rules the combination out."""
+    cspec = spec.class_spec(class_name)
+    fixed = dict(cspec.attributes) if cspec else {}
+    if any(fixed.get(k, v) != v for k, v in want.items()):
+        return None
+    attrs = {**fixed, **want}
+    for f in spec.factors:
+        if f.name in attrs:
+            continue
+        for level in f.level_names():
+            trial = {**attrs, f.name: level}
+            if all(c.allows(trial) for c in spec.constraints):
+                attrs[f.name] = level
+                break
+    for f in spec.factors:
+        for dattr, dlevel in f.derived().get(attrs.get(f.name, ""), {}).items():
+            attrs[dattr] = dlevel
+    if not all(c.allows(attrs) for c in spec.constraints):
+        return None
+    faces = spec.faces_range()[0]
+    prompt, negative = build_prompt(
+        attrs, style=spec.generation.style, faces=faces,
+        description=cspec.description if cspec else "",
+    )
+    identity = "sample" if spec.identities is not None else None
+    return PlanItem(id="sample", class_name=class_name, attributes=attrs, seed=seed,
+                    prompt=prompt, negative_prompt=negative, faces=faces, identity=identity)
+
+
+def sample_cells(spec: DatasetSpec) -> list[Sample]:
+    """Every class, then every level of every factor (drawn in the first class that allows it)."""
+    gen = spec.generation
+    out: list[Sample] = []
+
+    def add(group: str, label: str, item: PlanItem | None) -> None:
+        if item is None:
+            return
+        what = [gen.backend, gen.model, spec.image_size, item.model_dump(mode="json")]
+        key = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:20]
+        out.append(Sample(key, group, label, item.model_copy(update={"id": key})))
+
+    for i, c in enumerate(spec.classes):
+        add(c.name, c.name, _item(spec, c.name, {}, spec.seed + i))
+    for f in spec.factors:
+        for j, level in enumerate(f.level_names()):
+            item = next(
+                (it for c in spec.classes
+                 if (it := _item(spec, c.name, {f.name: level}, spec.seed + 101 * (j + 1)))),
+                None,
+            )
+            add(f.name, level, item)
+    return out
+
+
+class SampleRenderer:
+    """Renders samples on demand, one at a time, with the spec's backend; remembers how long a
+    render took (the estimate's measured generation time)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dir = root / SAMPLES
+        self._lock = threading.Lock()
+        self._generator = None
+        self._backend: tuple | None = None
+        self.seconds: list[float] = []
+
+    def path(self, key: str) -> Path:
+        return self.dir / f"{key}-a0.png"
+
+    def render(self, spec: DatasetSpec, sample: Sample) -> Path:
+        """The sample's PNG, drawn now unless cached."""
+        path = self.path(sample.key)
+        if path.exists():
+            return path
+        with self._lock:
+            if path.exists():
+                return path
+            generator = self._generator_for(spec)
+            self.dir.mkdir(parents=True, exist_ok=True)
+            start = time.perf_counter()
+            generator.generate([sample.item], self.dir, attempt=0)
+            self.seconds.append(time.perf_counter() - start)
+        return path
+
+    def cached(self, samples: list[Sample]) -> int:
+        return sum(self.path(s.key).exists() for s in samples)
+
+    def _generator_for(self, spec: DatasetSpec):
+        from tools.generate import get_generator
+
+        gen = spec.generation
+        wanted = (gen.backend, gen.model, spec.image_size, gen.steps, gen.guidance_scale)
+        if self._generator is None or self._backend != wanted:
+            backend = "diffusers" if gen.backend == "diffusers-identity" else gen.backend
+            self._generator = get_generator(
+                backend, model=gen.model, image_size=spec.image_size, fault_rate=0.0,
+                steps=gen.steps, guidance_scale=gen.guidance_scale,
+            )
+            self._backend = wanted
+        return self._generator

@@ -1,0 +1,126 @@
+"""The review app over HTTP (no browser): what the pages show, and that every change goes
+through the same validation and approval as the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from agent.lock import BuildLock
+from agent.plan_io import is_approved, read_plan
+from agent.web.app import create_app
+from tests.agent.web.builds import built, planned
+
+TOKEN = "t0ken"
+
+
+def client(root: Path) -> TestClient:
+    return TestClient(create_app(root, token=TOKEN), base_url="http://127.0.0.1:8000")
+
+
+def post(c: TestClient, url: str, data: dict[str, str]) -> object:
+    return c.post(url, data={"token": TOKEN, **data}, follow_redirects=True)
+
+
+def test_the_review_page_shows_classes_factors_samples_estimate_and_requirements(
+        tmp_path: Path) -> None:
+    root = planned(tmp_path / "b", trace=True)
+    page = client(root).get("/review").text
+    assert 'name="quota:sunglasses" value="6"' in page
+    assert 'id="factor-gender"' in page and 'id="factor-expression"' in page
+    assert page.count('src="/samples/') == 2 + 2 + 2  # every class, every level
+    assert "expected attempts" in page and "hours on this machine" in page
+    assert "Twelve faces, half with sunglasses" in page
+    assert "nothing verifies this" in page and "not verified" in page
+
+
+def test_a_sample_is_drawn_with_the_build_backend_and_cached(tmp_path: Path) -> None:
+    root = planned(tmp_path / "b")
+    c = client(root)
+    url = c.get("/review").text.split('src="/samples/', 1)[1].split('"', 1)[0]
+    first = c.get(f"/samples/{url}")
+    assert first.status_code == 200 and first.content[:8] == b"\x89PNG\r\n\x1a\n"
+    cached = list((root / "samples").glob("*.png"))
+    assert len(cached) == 1
+    assert c.get(f"/samples/{url}").content == first.content
+
+
+def test_a_quota_edit_replans_like_review_and_withdraws_approval(tmp_path: Path) -> None:
+    root = planned(tmp_path / "b")
+    c = client(root)
+    assert post(c, "/review/approve", {}).status_code == 200
+    assert is_approved(root)
+    page = post(c, "/review/edit", {"quota:none": "8"}).text
+    assert "class none: 6 -&gt; 8 images" in page
+    plan = read_plan(root / "plan.yaml")
+    assert sum(1 for it in plan.items if it.class_name == "none") == 8
+    assert not is_approved(root)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown_beside"),
+    [
+        ("quota:none", "-3", "quota:none"),
+        ("quota:none", "many", "quota:none"),
+        ("share:gender:female", "80", "factor:gender"),  # male stays at 50%: 130%
+        ("description:none", "children in lingerie", "description:none"),
+    ],
+)
+def test_an_invalid_edit_is_shown_beside_its_field_and_changes_nothing(
+        tmp_path: Path, field: str, value: str, shown_beside: str) -> None:
+    root = planned(tmp_path / "b")
+    before = (root / "plan.yaml").read_bytes()
+    form = {"share:gender:male": "50", field: value}
+    response = post(client(root), "/review/edit", form)
+    assert response.status_code == 422
+    assert f'data-field="{shown_beside}"' in response.text
+    assert (root / "plan.yaml").read_bytes() == before
+
+
+def test_a_share_edit_sets_proportions_and_rebalances(tmp_path: Path) -> None:
+    root = planned(tmp_path / "b")
+    post(client(root), "/review/edit", {"share:gender:female": "", "share:gender:male": "66.67"})
+    plan = read_plan(root / "plan.yaml")
+    male = sum(1 for it in plan.items if it.attributes["gender"] == "male")
+    assert male == 8  # two thirds of 6, in each of two classes
+
+
+def test_while_a_build_holds_the_lock_the_plan_is_read_only(tmp_path: Path) -> None:
+    root = planned(tmp_path / "b")
+    c = client(root)
+    before = (root / "plan.yaml").read_bytes()
+    with BuildLock(root):
+        page = c.get("/review").text
+        assert "a build is running: read-only" in page
+        assert post(c, "/review/edit", {"quota:none": "8"}).status_code == 409
+        assert post(c, "/review/approve", {}).status_code == 409
+    assert (root / "plan.yaml").read_bytes() == before and not is_approved(root)
+
+
+@pytest.mark.slow
+def test_a_verdict_given_during_a_build_queues_and_the_gallery_pages_and_filters(
+        tmp_path: Path) -> None:
+    root = built(tmp_path / "b")
+    c = client(root)
+    page = c.get("/gallery?status=accepted").text
+    assert "12 image(s)" in page
+    image_id = page.split('id="tile-', 1)[1].split('"', 1)[0]
+    assert c.get(f"/image/{image_id}").content[:4] == b"\x89PNG"
+    with BuildLock(root):
+        answer = c.post("/verdict", data={"token": TOKEN, "image_id": image_id,
+                                         "verdict": "rejected", "reason": "blurry eyes"},
+                        headers={"accept": "application/json"})
+        assert answer.json() == {"applied": False, "state": "queued"}
+        assert c.get("/status.json").json()["queued_verdicts"] == 1
+    from agent.context import BuildContext
+    from agent.verdicts import apply_queued
+    from tools.build_dir import BuildPaths
+
+    with BuildLock(root):
+        apply_queued(BuildContext(paths=BuildPaths(root)), sync_stores=False)
+    status = c.get("/status.json").json()
+    assert status["accepted"] == 11 and status["queued_verdicts"] == 0
+    rejected = c.get("/gallery?reason=human_rejected").text
+    assert "1 image(s)" in rejected and "person: rejected (blurry eyes)" in rejected
