@@ -250,7 +250,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
                     reasons=reasons, verdicts=verdicts,
                     query=urlencode([(k, v) for k, v in q.multi_items()
                                      if k not in ("page", "msg")]),
-                    error=build.flash.get(q.get("msg", ""), {}))
+                    message=build.flash.get(q.get("msg", ""), {}))
 
     async def verdict(request: Request) -> Response:
         from agent.verdicts import record_verdict
@@ -271,7 +271,14 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
             return RedirectResponse(f"{back}{sep}msg={key}", status_code=303)
         if request.headers.get("accept", "").startswith("application/json"):
             return JSONResponse({"applied": result.applied, "state": result.verdict.state})
-        return RedirectResponse(back, status_code=303)
+        v = result.verdict
+        done = f"{v.image_id} {v.verdict} ({v.reason}): " + (
+            ("quotas recounted; the next run refills its plan item" if v.verdict == "rejected"
+             else "quotas recounted") if result.applied
+            else "queued: the running build applies it at its next batch")
+        key = build.put_flash(done=done)
+        sep = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{sep}msg={key}", status_code=303)
 
     async def image(request: Request) -> Response:
         image_id = request.path_params["image_id"]

@@ -9,6 +9,8 @@
       set("accepted", p.accepted.toLocaleString());
       set("attempts", p.attempts.toLocaleString());
       set("state", p.running ? "running" : (p.attempts ? "stopped" : "not started"));
+      var pill = document.getElementById("pill-lock");
+      if (pill) pill.hidden = !p.running;
       var bar = document.getElementById("bar-total");
       if (bar && p.total) bar.style.width = (100 * p.accepted / p.total) + "%";
       p.classes.forEach(function (c) {
