@@ -329,7 +329,11 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
         Route("/report", report),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes)
+    async def facetory_error(request: Request, exc: Exception) -> Response:
+        """A plan.yaml that cannot be read (a bad hand edit) is a page that says so."""
+        return page(request, "problem.html", status_code=422, problem=str(exc))
+
+    app = Starlette(routes=routes, exception_handlers={FacetoryError: facetory_error})
     return Guard(app, token=token, loopback=loopback, port=port)
 
 
