@@ -92,6 +92,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
     templates.env.globals.update(token=token)
     templates.env.filters["pct"] = lambda v: f"{v * 100:.3g}%"
     templates.env.filters["num"] = lambda v: f"{v:,}"
+    templates.env.filters["duration"] = _duration
 
     def page(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Response:
         common = {"build_name": build.root.name, "locked": build.locked(),
@@ -119,7 +120,8 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
             groups.setdefault(s.group, []).append(s)
         return page(request, "review.html", status_code, head=head, spec=head.spec,
                     tables=plan_view.factor_tables(head), samples=groups,
-                    sample_count=len(cells), estimate=est, errors=errors or {},
+                    sample_count=len(cells), estimate=est,
+                    instant=head.spec.generation.backend == "procedural", errors=errors or {},
                     form=form or {}, flash=flash)
 
     def refuse_if_busy() -> str | None:
@@ -207,8 +209,10 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
 
     async def build_page(request: Request) -> Response:
         head = build.head()
-        state = progress(head, build.manifest(), running=build.locked())
-        return page(request, "build.html", head=head, progress=state,
+        manifest = build.manifest()
+        state = progress(head, manifest, running=build.locked())
+        reasons = manifest.reason_counts().most_common(12) if manifest is not None else []
+        return page(request, "build.html", head=head, progress=state, reasons=reasons,
                     report=build.paths.report.exists())
 
     async def events(request: Request) -> Response:
@@ -236,7 +240,10 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
         manifest = build.manifest()
         number = max(1, _int(q.get("page"), 1))
         filters = {k: q.get(k) or None for k in ("status", "class_name", "split", "reason")}
-        cell = (q["factor"], q["level"]) if q.get("factor") and q.get("level") else None
+        factor, level = q.get("factor"), q.get("level")
+        if q.get("cell") and "=" in q["cell"]:
+            factor, level = q["cell"].split("=", 1)
+        cell = (factor, level) if factor and level else None
         total, records = (0, [])
         if manifest is not None:
             total, records = manifest.page(**filters, cell=cell, limit=PAGE,
@@ -245,8 +252,8 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
         reasons = sorted(manifest.reason_counts().items()) if manifest else []
         pages = max(1, -(-total // PAGE))
         return page(request, "gallery.html", head=head, records=records, total=total,
-                    number=number, pages=pages, filters={**filters, "factor": q.get("factor"),
-                                                         "level": q.get("level")},
+                    number=number, pages=pages,
+                    filters={**filters, "factor": factor, "level": level},
                     reasons=reasons, verdicts=verdicts,
                     query=urlencode([(k, v) for k, v in q.multi_items()
                                      if k not in ("page", "msg")]),
@@ -341,6 +348,14 @@ def _approved(build: WebBuild) -> bool:
     from agent.plan_io import is_approved
 
     return is_approved(build.root)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _int(text: str | None, default: int) -> int:

@@ -155,7 +155,11 @@ def edited_spec(spec: DatasetSpec, form: dict[str, str]) -> DatasetSpec:
     try:
         new = DatasetSpec.model_validate(data)
     except ValidationError as exc:
-        raise EditErrors({_field_of(exc, data): validation_message(exc)}) from None
+        found: dict[str, str] = {}
+        for err in exc.errors():
+            message = str(err["msg"]).removeprefix("Value error, ")
+            found.setdefault(_field_of(err["loc"], data), message)
+        raise EditErrors(found) from None
     for c in new.classes:
         old_c = spec.class_spec(c.name)
         if old_c is None or old_c.description != c.description:
@@ -166,9 +170,9 @@ def edited_spec(spec: DatasetSpec, form: dict[str, str]) -> DatasetSpec:
     return new
 
 
-def _field_of(exc: ValidationError, data: dict[str, Any]) -> str:
+def _field_of(where: tuple, data: dict[str, Any]) -> str:
     """The form field a pydantic error belongs to (quota:CLASS, factor:FACTOR, or form)."""
-    loc = [p for p in exc.errors()[0]["loc"] if not str(p).startswith("function-")]
+    loc = [p for p in where if not str(p).startswith("function-")]
     if len(loc) >= 2 and loc[0] == "classes" and isinstance(loc[1], int):
         name = data["classes"][loc[1]]["name"]
         return f"description:{name}" if "description" in loc else f"quota:{name}"

@@ -18,9 +18,11 @@ from pathlib import Path
 
 from agent.prompts import build_prompt
 from agent.spec import DatasetSpec
+from tools.atomic import write_text
 from tools.contracts import PlanItem
 
 SAMPLES = "samples"
+TIMINGS = "timings.json"
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class SampleRenderer:
         self._lock = threading.Lock()
         self._generator = None
         self._backend: tuple | None = None
-        self.seconds: list[float] = []
+        self.seconds: list[float] = self._timings()
 
     def path(self, key: str) -> Path:
         return self.dir / f"{key}-a0.png"
@@ -115,8 +117,17 @@ class SampleRenderer:
             self.dir.mkdir(parents=True, exist_ok=True)
             start = time.perf_counter()
             generator.generate([sample.item], self.dir, attempt=0)
-            self.seconds.append(time.perf_counter() - start)
+            self.seconds = [*self.seconds, time.perf_counter() - start][-200:]
+            write_text(self.dir / TIMINGS, json.dumps({"render_seconds": self.seconds}) + "\n")
         return path
+
+    def _timings(self) -> list[float]:
+        """Render times measured by earlier sessions (kept beside the samples)."""
+        try:
+            data = json.loads((self.dir / TIMINGS).read_text(encoding="utf-8"))
+            return [float(x) for x in data["render_seconds"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
 
     def cached(self, samples: list[Sample]) -> int:
         return sum(self.path(s.key).exists() for s in samples)

@@ -37,16 +37,27 @@
   function samples() {
     var note = document.getElementById("sample-progress");
     if (!note) return;
-    var imgs = Array.prototype.slice.call(document.querySelectorAll(".samples img"));
-    var total = imgs.length, done = 0;
+    var total = 0, done = 0;
     function tick() {
       done += 1;
       note.textContent = done < total ? "drawing samples: " + done + " of " + total + " ready"
         : total + " samples ready, drawn with the build's own backend and cached in samples/.";
     }
-    imgs.forEach(function (img) {
+    function watch(img) {
+      total += 1;
       if (img.complete && img.naturalWidth) tick();
       else { img.addEventListener("load", tick); img.addEventListener("error", tick); }
+    }
+    document.querySelectorAll(".samples img[src]").forEach(watch);
+    // a diffusion backend draws a factor's samples only when asked (seconds each)
+    document.querySelectorAll("button.draw").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var box = document.querySelector('.samples[data-factor="' + CSS.escape(button.dataset.factor) + '"]');
+        box.querySelectorAll("img[data-src]").forEach(function (img) {
+          img.loading = "eager"; img.src = img.dataset.src; img.removeAttribute("data-src"); watch(img);
+        });
+        button.remove();
+      });
     });
   }
   document.addEventListener("DOMContentLoaded", function () { live(); samples(); });

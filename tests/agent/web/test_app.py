@@ -31,7 +31,7 @@ def test_the_review_page_shows_classes_factors_samples_estimate_and_requirements
     assert 'name="quota:sunglasses" value="6"' in page
     assert 'id="factor-gender"' in page and 'id="factor-expression"' in page
     assert page.count('src="/samples/') == 2 + 2 + 2  # every class, every level
-    assert "expected attempts" in page and "hours on this machine" in page
+    assert "expected attempts" in page and "time on this machine" in page
     assert "Twelve faces, half with sunglasses" in page
     assert "nothing verifies this" in page and "not verified" in page
 
