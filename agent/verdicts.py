@@ -43,7 +43,11 @@ def check_verdict(manifest: Manifest, image_id: str, verdict: str, reason: str) 
         raise FacetoryError(f"no image '{image_id}' in this build")
     if record.status is Status.pending:
         raise FacetoryError(f"{image_id} is still being judged; decide once it has a verdict")
-    if verdict == "accepted" and record.status is not Status.accepted:
+    if verdict == "rejected" and record.status is not Status.accepted:
+        raise FacetoryError(f"{image_id} is already {record.status.value}")
+    if verdict == "accepted" and record.status is Status.accepted:
+        raise FacetoryError(f"{image_id} is already accepted")
+    if verdict == "accepted":
         taken = manifest.accepted_for_item(record.item_id)
         if taken:
             raise FacetoryError(
@@ -76,7 +80,8 @@ def apply_queued(ctx: BuildContext, *, sync_stores: bool = True) -> list[HumanVe
     """
     applied = ctx.manifest.apply_verdicts()
     for v in applied:
-        ctx.events.emit("human_verdict", image=v.image_id, verdict=v.verdict, reason=v.reason)
+        ctx.events.emit("human_verdict", image=v.image_id, verdict=v.verdict, reason=v.reason,
+                        state=v.state)
     if sync_stores and applied:
         sync_rejections(ctx, [v for v in applied if v.verdict == "rejected"])
     return applied

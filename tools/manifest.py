@@ -66,14 +66,15 @@ class HumanVerdict(BaseModel):
     """A person's decision on one image, overriding the critic's.
 
     `state`: queued (recorded, not yet applied to the image's status, e.g. while a build holds
-    the lock), applied (the image's status follows it), exported (a later export included it).
+    the lock), applied (the image's status follows it), exported (a later export included it),
+    refused (an acceptance that came too late: the item had been refilled meanwhile).
     """
 
     image_id: str
     verdict: Literal["accepted", "rejected"]
     reason: str
     decided_at: float
-    state: Literal["queued", "applied", "exported"] = "queued"
+    state: Literal["queued", "applied", "exported", "refused"] = "queued"
 
 
 class WorkUnit(BaseModel):
@@ -338,9 +339,15 @@ class Manifest:
         """Apply every queued verdict to its image's status in one transaction; returns them.
 
         A rejection makes the image `rejected` with reason `human_rejected`; an acceptance makes
-        it `accepted` (its critic reasons are kept for the record). The caller holds the build
-        lock: this is the only place a human verdict changes an image.
+        it `accepted` (its critic reasons are kept for the record) unless its plan item has
+        gained an accepted image meanwhile (a retry while the verdict waited): that verdict is
+        `refused`, so no item ever has two. The caller holds the build lock: this is the only
+        place a human verdict changes an image.
         """
+        if self._db.execute(
+            "SELECT 1 FROM human_verdicts WHERE state = 'queued' LIMIT 1"
+        ).fetchone() is None:
+            return []  # the common case, checked every batch: no write transaction
         with self.transaction() as db:
             queued = [
                 HumanVerdict(image_id=i, verdict=v, reason=r, decided_at=t, state=s)
@@ -353,9 +360,16 @@ class Manifest:
                 row = db.execute(
                     "SELECT record FROM images WHERE image_id = ?", (verdict.image_id,)
                 ).fetchone()
+                state = "applied"
                 if row is not None:
                     rec = ManifestRecord.model_validate_json(row[0])
-                    if verdict.verdict == "rejected":
+                    taken = db.execute(
+                        "SELECT 1 FROM images WHERE item_id = ? AND status = 'accepted' "
+                        "AND image_id != ?", (rec.item_id, rec.image_id),
+                    ).fetchone()
+                    if verdict.verdict == "accepted" and taken is not None:
+                        state = "refused"
+                    elif verdict.verdict == "rejected":
                         reasons = [*rec.reasons, HUMAN_REASON]
                         rec = rec.model_copy(update={"status": Status.rejected, "reasons": reasons})
                     else:
@@ -366,9 +380,10 @@ class Manifest:
                         (rec.status.value, rec.model_dump_json(), rec.image_id),
                     )
                 db.execute(
-                    "UPDATE human_verdicts SET state = 'applied' WHERE image_id = ?",
-                    (verdict.image_id,),
+                    "UPDATE human_verdicts SET state = ? WHERE image_id = ?",
+                    (state, verdict.image_id),
                 )
+                verdict.state = state
         return queued
 
     def mark_verdicts_exported(self) -> int:

@@ -45,6 +45,8 @@ from tools.manifest import Manifest
 
 HERE = Path(__file__).parent
 PAGE = 60
+RUN_LOG = "web_run.log"
+"""What a build started from the page printed (the terminal's output, for the curious)."""
 _KEY = re.compile(r"^[0-9a-f]{20}$")
 _IMAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,160}$")
 
@@ -197,7 +199,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
         args = [sys.executable, "-m", "agent", "run", str(build.root)]
         if form.get("train") != "on":
             args.append("--no-train")
-        log = (build.root / "web_run.log").open("ab")
+        log = (build.root / RUN_LOG).open("ab")
         subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True)
         log.close()
@@ -213,7 +215,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
         state = progress(head, manifest, running=build.locked())
         reasons = manifest.reason_counts().most_common(12) if manifest is not None else []
         return page(request, "build.html", head=head, progress=state, reasons=reasons,
-                    report=build.paths.report.exists())
+                    report=build.paths.report.exists(), log=(build.root / RUN_LOG).exists())
 
     async def events(request: Request) -> Response:
         async def stream():
@@ -316,6 +318,13 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
             return PlainTextResponse("no report yet: it is written when the build ends", 404)
         return FileResponse(build.paths.report, media_type="text/html")
 
+    async def run_log(request: Request) -> Response:
+        path = build.root / RUN_LOG
+        if not path.exists():
+            return PlainTextResponse("no build was started from this page", status_code=404)
+        text = path.read_bytes()[-200_000:].decode("utf-8", errors="replace")
+        return PlainTextResponse(text)
+
     async def status_json(request: Request) -> Response:
         return JSONResponse(progress(build.head(), build.manifest(), running=build.locked()))
 
@@ -334,6 +343,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
         Route("/image/{image_id}", image),
         Route("/samples/{key}.png", sample),
         Route("/report", report),
+        Route("/run.log", run_log),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     async def facetory_error(request: Request, exc: Exception) -> Response:

@@ -92,3 +92,18 @@ def test_a_manifest_from_before_human_verdicts_gains_the_table_and_keeps_its_row
     assert rec.status is Status.rejected and rec.reasons == ["human_rejected"]
     assert manifest.accepted_item_ids() == set()
     assert manifest.human_rejections() == 1
+
+
+def test_an_acceptance_that_waited_while_its_item_was_refilled_is_refused(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    manifest.upsert([
+        ManifestRecord(image_id="i-a0", item_id="i", class_name="c", status=Status.rejected,
+                       reasons=["blurry"]),
+    ], round_=0)
+    manifest.queue_verdict("i-a0", "accepted", "looks fine to me", at=1.0)
+    manifest.upsert([ManifestRecord(image_id="i-a1", item_id="i", class_name="c",
+                                    status=Status.accepted)], round_=1)  # the retry won
+    [verdict] = manifest.apply_verdicts()
+    assert verdict.state == "refused"
+    assert manifest.get(["i-a0"])["i-a0"].status is Status.rejected
+    assert manifest.apply_verdicts() == []
