@@ -315,7 +315,9 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
 
     async def report(request: Request) -> Response:
         if not build.paths.report.exists():
-            return PlainTextResponse("no report yet: it is written when the build ends", 404)
+            return page(request, "note.html", 404, heading="No report yet",
+                        text="The report is written when the build ends (complete, or out of "
+                             "budget); `facetory report DIR` writes it at any time.")
         return FileResponse(build.paths.report, media_type="text/html")
 
     async def run_log(request: Request) -> Response:
