@@ -276,41 +276,10 @@ def report_command(build_dir: DirArg) -> None:
     console.print(f"report: {write_report(report_inputs(ctx), paths.report)}")
 
 
-def apply_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> list[str]:
-    """Send feedback in words through the graph's review step: the plan node revises the spec
-    and replans, and the review interrupt comes back with the new plan. Returns what changed.
-    The CLI (`review --feedback`) and the web review both call this; errors are FacetoryError."""
-    from agent.plan_io import APPROVAL, diff_plans
-    from tools.errors import FacetoryError
-
-    paths = BuildPaths(build_dir)
-    if not paths.plan_yaml.exists():
-        raise FacetoryError(
-            f"{build_dir} has no plan.yaml: start with `facetory plan SPEC --out {build_dir}`"
-        )
-    if not feedback.strip():
-        raise FacetoryError("the feedback is empty: say what to change")
-    ctx = _context(build_dir, offline=offline)
-    if ctx.manifest.attempts():
-        raise FacetoryError(
-            f"{build_dir} has started generating; give feedback on a new build directory"
-        )
-    old = ctx.plan
-    with BuildLock(paths.root):
-        (paths.root / APPROVAL).unlink(missing_ok=True)  # feedback withdraws any approval
-    first = run_graph(ctx)
-    if first.outcome != "review":
-        raise FacetoryError(f"{build_dir} is not waiting for review")
-    revised = run_graph(ctx, resume={"action": "feedback", "text": feedback})
-    if revised.outcome != "review":
-        raise FacetoryError(f"{build_dir}: the revised plan did not come back for review")
-    ctx.reload()
-    return diff_plans(old, ctx.plan) or ["nothing"]
-
-
 def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> None:
     """`facetory review DIR --feedback WORDS`: apply it, print the new plan and the changes."""
     from agent.commands_plan import print_plan_summary
+    from agent.feedback import apply_feedback
     from tools.errors import FacetoryError
 
     try:

@@ -97,13 +97,16 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
     templates.env.filters["duration"] = _duration
 
     def page(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Response:
+        manifest = build.manifest()
         common = {"build_name": build.root.name, "locked": build.locked(),
-                  "approved": _approved(build), "started": build.manifest() is not None}
+                  "approved": _approved(build),
+                  "started": manifest is not None and manifest.attempts() > 0}
         return templates.TemplateResponse(request, name, {**common, **ctx},
                                           status_code=status_code)
 
     async def index(request: Request) -> Response:
-        target = "/build" if build.manifest() is not None else "/review"
+        manifest = build.manifest()
+        target = "/build" if manifest is not None and manifest.attempts() else "/review"
         return RedirectResponse(target, status_code=303)
 
     async def review(request: Request, errors: dict[str, str] | None = None,
@@ -154,7 +157,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
         return RedirectResponse(f"/review?msg={key}", status_code=303)
 
     async def feedback(request: Request) -> Response:
-        from agent.commands_run import apply_feedback
+        from agent.feedback import apply_feedback
 
         form = await checked_form(request, token)
         if isinstance(form, Response):

@@ -124,3 +124,20 @@ def test_a_verdict_given_during_a_build_queues_and_the_gallery_pages_and_filters
     assert status["accepted"] == 11 and status["queued_verdicts"] == 0
     rejected = c.get("/gallery?reason=human_rejected").text
     assert "1 image(s)" in rejected and "person: rejected (blurry eyes)" in rejected
+
+
+def test_feedback_in_words_takes_the_same_path_as_review_feedback(tmp_path: Path) -> None:
+    from tests.agent.web.builds import facetory
+
+    root = tmp_path / "fb"
+    words = "60 faces in three eyewear classes (none, glasses, sunglasses), 20 per class"
+    assert facetory("plan", words, "--out", str(root), "--offline").returncode == 0
+    c = client(root)
+    post(c, "/review/approve", {})
+    page = post(c, "/review/feedback", {"feedback": "30% wear hats"}).text
+    assert "none / hat=hat: 0 -&gt; 6" in page
+    assert (root / "spec.txt").read_text().splitlines() == [words, "30% wear hats"]
+    assert not is_approved(root)
+    assert 'id="apply" disabled' not in page  # still a plan: editable
+    empty = post(c, "/review/feedback", {"feedback": "  "})
+    assert empty.status_code == 422 and 'id="error-feedback"' in empty.text
