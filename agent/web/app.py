@@ -222,11 +222,16 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
 
     async def events(request: Request) -> Response:
         async def stream():
-            last = None
+            last, seen = None, None
             while True:
-                head = build.head()
-                state = progress(head, build.manifest(), running=build.locked())
-                text = json.dumps(state)
+                manifest = build.manifest()
+                running = build.locked()
+                stamp = (manifest.changes() if manifest else None, running,
+                         build.paths.plan_yaml.stat().st_mtime_ns)
+                text = last
+                if stamp != seen:  # recount only when something committed (SQL aggregates)
+                    seen = stamp
+                    text = json.dumps(progress(build.head(), manifest, running=running))
                 if text != last:
                     last = text
                     yield f"event: progress\ndata: {text}\n\n"
