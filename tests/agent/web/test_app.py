@@ -141,3 +141,38 @@ def test_feedback_in_words_takes_the_same_path_as_review_feedback(tmp_path: Path
     assert 'id="apply" disabled' not in page  # still a plan: editable
     empty = post(c, "/review/feedback", {"feedback": "  "})
     assert empty.status_code == 422 and 'id="error-feedback"' in empty.text
+
+
+@pytest.mark.slow
+def test_a_diffusion_backend_draws_factor_samples_only_when_asked_and_from_the_local_model(
+        tmp_path: Path) -> None:
+    import torch
+
+    from agent.plan_io import write_plan, write_spec
+    from agent.planner import make_plan
+    from agent.spec import DatasetSpec
+    from tests.agent.web.builds import SPEC
+    from tests.tools.tiny_sd import tiny_sd_once
+
+    model = tiny_sd_once(tmp_path)
+    root = tmp_path / "b"
+    data = {**SPEC, "image_size": 64,
+            "generation": {"backend": "diffusers", "model": str(model), "steps": 2}}
+    spec = DatasetSpec.from_data(data)
+    root.mkdir()
+    write_spec(spec, root / "spec.yaml")
+    write_plan(make_plan(spec), root / "plan.yaml")
+    c = client(root)
+    page = c.get("/review").text
+    assert page.count(' src="/samples/') == 2  # the classes at once
+    assert page.count('data-src="/samples/') == 4  # each factor's on request
+    assert "Draw 2 samples with diffusers" in page
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        url = page.split('data-src="/samples/', 1)[1].split('"', 1)[0]
+        drawn = c.get(f"/samples/{url}")
+    finally:
+        torch.set_num_threads(threads)
+    assert drawn.status_code == 200 and drawn.content[:4] == b"\x89PNG"
+    assert "GPU time" in c.get("/review").text
