@@ -100,7 +100,7 @@ def browser_load(root: Path) -> float | None:
 
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(root, token="t", port=port),
+    server = uvicorn.Server(uvicorn.Config(create_app(root, token="t"),
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -88,7 +88,9 @@ class WebBuild:
         return key
 
 
-def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int = 0) -> Any:
+def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
+    """The ASGI app for one build directory, wrapped in its guard (`security.Guard`): served
+    on loopback it checks the Host header; elsewhere every request needs `token`."""
     build = WebBuild(Path(build_dir), token)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(token=token)
@@ -361,7 +363,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True, port: int 
         return page(request, "problem.html", status_code=422, problem=str(exc))
 
     app = Starlette(routes=routes, exception_handlers={FacetoryError: facetory_error})
-    return Guard(app, token=token, loopback=loopback, port=port)
+    return Guard(app, token=token, loopback=loopback)
 
 
 def _approved(build: WebBuild) -> bool:

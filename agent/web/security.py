@@ -44,11 +44,10 @@ def _same(a: str | None, b: str) -> bool:
 class Guard:
     """ASGI middleware for the checks that apply to every request."""
 
-    def __init__(self, app: ASGIApp, *, token: str, loopback: bool, port: int) -> None:
+    def __init__(self, app: ASGIApp, *, token: str, loopback: bool) -> None:
         self.app = app
         self.token = token
         self.loopback = loopback
-        self.port = port
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -41,7 +41,7 @@ def serve(build_dir: Path, *, host: str = "127.0.0.1", port: int = 0,
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound}/"
-    app = create_app(build_dir, token=token, loopback=loopback, port=bound)
+    app = create_app(build_dir, token=token, loopback=loopback)
     if loopback:
         echo(f"facetory review: {url}  (Ctrl-C to stop)")
     else:

@@ -33,7 +33,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     root = planned(tmp_path / "build", trace=True)
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    app = create_app(root, token="browser-test", port=port)
+    app = create_app(root, token="browser-test")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
                                            timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
