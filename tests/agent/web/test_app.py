@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from agent.context import BuildContext
 from agent.lock import BuildLock
 from agent.plan_io import is_approved, read_plan
+from agent.verdicts import apply_queued
 from agent.web.app import create_app
 from tests.agent.web.builds import built, planned
+from tools.build_dir import BuildPaths
+from tools.contracts import Status
 
 TOKEN = "t0ken"
 
@@ -114,16 +118,46 @@ def test_a_verdict_given_during_a_build_queues_and_the_gallery_pages_and_filters
                         headers={"accept": "application/json"})
         assert answer.json() == {"applied": False, "state": "queued"}
         assert c.get("/status.json").json()["queued_verdicts"] == 1
-    from agent.context import BuildContext
-    from agent.verdicts import apply_queued
-    from tools.build_dir import BuildPaths
-
     with BuildLock(root):
         apply_queued(BuildContext(paths=BuildPaths(root)), sync_stores=False)
     status = c.get("/status.json").json()
     assert status["accepted"] == 11 and status["queued_verdicts"] == 0
     rejected = c.get("/gallery?reason=human_rejected").text
     assert "1 image(s)" in rejected and "person: rejected (blurry eyes)" in rejected
+
+    # accepting a critic-rejected image: refused while its item has an accepted image
+    manifest = BuildContext(paths=BuildPaths(root)).manifest
+    other = next(r for r in manifest.records(Status.rejected) if "human_rejected" not in r.reasons)
+    page = post(c, "/verdict", {"image_id": other.image_id, "verdict": "accepted",
+                                "reason": "fine by me", "back": "/gallery?status=rejected"}).text
+    assert "already has an accepted image" in page
+    [winner] = manifest.accepted_for_item(other.item_id)
+    post(c, "/verdict", {"image_id": winner, "verdict": "rejected", "reason": "worse"})
+    page = post(c, "/verdict", {"image_id": other.image_id, "verdict": "accepted",
+                                "reason": "fine by me", "back": "/gallery?status=accepted"}).text
+    assert "quotas recounted" in page
+    assert manifest.accepted_for_item(other.item_id) == [other.image_id]
+    assert c.get("/status.json").json()["accepted"] == 11  # victim's item still short
+
+
+def test_the_gallery_pages_through_the_manifest_a_page_at_a_time(tmp_path: Path) -> None:
+    from tools.contracts import ManifestRecord
+    from tools.manifest import Manifest
+
+    root = planned(tmp_path / "b")
+    Manifest(root / "manifest.sqlite").upsert([
+        ManifestRecord(image_id=f"none-{i:06d}-a0", item_id=f"none-{i:06d}", class_name="none",
+                       split="val" if i % 5 == 0 else "train", status=Status.accepted)
+        for i in range(130)
+    ], round_=0)
+    c = client(root)
+    first = c.get("/gallery").text
+    assert "130 image(s); page 1 of 3" in first and first.count('class="tile ') == 60
+    assert 'id="next"' in first and 'id="prev"' not in first
+    last = c.get("/gallery?page=3").text
+    assert last.count('class="tile ') == 10 and 'id="next"' not in last
+    val = c.get("/gallery?split=val&page=1").text
+    assert "26 image(s); page 1 of 1" in val
 
 
 def test_feedback_in_words_takes_the_same_path_as_review_feedback(tmp_path: Path) -> None:
