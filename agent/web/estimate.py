@@ -37,6 +37,7 @@ class Estimate:
     seconds: float
     seconds_source: str
     disk_bytes: int
+    disk_source: str
     gpu: bool
 
     @property
@@ -81,7 +82,12 @@ def estimate(
         per_attempt += CHECK_SECONDS
         seconds_source = "defaults (no sample rendered yet)"
     sizes = [p.stat().st_size for p in image_files[:200] if p.exists()]
-    mean = sum(sizes) / len(sizes) if sizes else spec.image_size**2 * 1.2
+    if sizes:
+        mean = sum(sizes) / len(sizes)
+        disk_source = f"the mean size of {len(sizes)} image(s) drawn here"
+    else:
+        mean = spec.image_size**2 * 1.2
+        disk_source = "1.2 bytes a pixel (no image drawn yet)"
     return Estimate(
         images=images,
         acceptance=acceptance,
@@ -91,5 +97,6 @@ def estimate(
         seconds=attempts * per_attempt,
         seconds_source=seconds_source,
         disk_bytes=int(attempts * mean),
+        disk_source=disk_source,
         gpu=backend != "procedural",
     )

@@ -2,7 +2,7 @@
 
 Drawn with the build's own backend (the procedural renderer without injected faults; a
 diffusion model when the spec names one), from items made for the purpose: the class's fixed
-attributes, the level asked for, and the first allowed level of every other factor. Cached in
+attributes, the level asked for, and the commonest allowed level of every other factor. Cached in
 DIR/samples/ under a key that hashes everything the pixels depend on, so a cached sample is
 never stale and a changed plan draws only what changed.
 """
@@ -35,8 +35,9 @@ class Sample:
 
 
 def _item(spec: DatasetSpec, class_name: str, want: dict[str, str], seed: int) -> PlanItem | None:
-    """An item of `class_name` with the `want` levels, other factors at their first allowed
-    level; None when the class or a constraint rules the combination out."""
+    """An item of `class_name` with the `want` levels, every other factor at its commonest
+    allowed level (a sample of `smile` should not also wear the rarer mask); None when the
+    class or a constraint rules the combination out."""
     cspec = spec.class_spec(class_name)
     fixed = dict(cspec.attributes) if cspec else {}
     if any(fixed.get(k, v) != v for k, v in want.items()):
@@ -45,7 +46,8 @@ def _item(spec: DatasetSpec, class_name: str, want: dict[str, str], seed: int) -
     for f in spec.factors:
         if f.name in attrs:
             continue
-        for level in f.level_names():
+        targets = f.targets()
+        for level in sorted(f.level_names(), key=lambda lv: -targets.get(lv, 0.0)):
             trial = {**attrs, f.name: level}
             if all(c.allows(trial) for c in spec.constraints):
                 attrs[f.name] = level
