@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 import webbrowser
 from pathlib import Path
 
@@ -46,7 +48,15 @@ def serve(build_dir: Path, *, host: str = "127.0.0.1", port: int = 0,
         echo(f"facetory review: {url}  (Ctrl-C to stop)")
     else:
         echo(f"facetory review: {url}?token={token}  (token required: {token}; Ctrl-C to stop)")
-    if open_browser:
+    if open_browser and _has_display():
         webbrowser.open(url if loopback else f"{url}?token={token}")
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _has_display() -> bool:
+    """A desktop to open a browser on: always on macOS and Windows, on Linux an X or Wayland
+    display (a headless server would start a browser that can only fail, noisily)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
