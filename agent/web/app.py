@@ -14,6 +14,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -205,9 +206,10 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
         if form.get("train") != "on":
             args.append("--no-train")
         log = (build.root / RUN_LOG).open("ab")
-        subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True)
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
+        threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends
         for _ in range(100):  # show the build page once the run holds the lock
             if build.locked():
                 break
