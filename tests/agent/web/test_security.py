@@ -72,3 +72,14 @@ def test_an_image_row_pointing_outside_the_build_is_not_served(tmp_path: Path) -
     manifest.upsert([ManifestRecord(image_id="x-a0", item_id="x", class_name="none",
                                     status=Status.accepted, path="../secret.png")], round_=0)
     assert local(root).get("/image/x-a0").status_code == 404
+
+
+def test_words_a_person_typed_are_shown_as_text_never_as_markup(tmp_path: Path) -> None:
+    root = planned(tmp_path / "b")
+    c = local(root)
+    same = {"origin": "http://127.0.0.1:8000"}
+    c.post("/review/edit", data={"description:none": "<script>alert(1)</script> plain faces"},
+           headers=same)
+    page = c.get("/review").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; plain faces" in page
+    assert "<script>alert(1)" not in page
