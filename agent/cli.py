@@ -1,17 +1,24 @@
-"""The `facetory` command line: plan, review, approve, run, status, train, report, build.
+"""The `facetory` command line: plan, review, approve, serve, run, status, train, report, build.
 
-Every command turns a `FacetoryError` into one line on stderr and exit code 2, never a traceback.
+Imports go one way: this module registers the commands of `agent.commands_plan` and
+`agent.commands_run`, which share `agent.cli_shared` and never import this module. Every
+command is wrapped once (`one_line_errors`): a FacetoryError is one line on stderr and exit
+code 2, never a traceback, whether run as the console script or through typer's CliRunner.
 """
 
 from __future__ import annotations
 
-import sys
-
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from tools.errors import FacetoryError
+from agent.cli_shared import one_line_errors
+from agent.commands_plan import approve_command, plan_command, review_command, serve_command
+from agent.commands_run import (
+    build_command,
+    report_command,
+    run_command,
+    status_command,
+    train_command,
+)
 
 app = typer.Typer(
     name="facetory",
@@ -20,14 +27,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one line and exit with `code` (2: bad input)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.callback()
@@ -35,36 +34,21 @@ def _root() -> None:
     """facetory: synthetic face datasets you can describe, check, trust and resume."""
 
 
+COMMANDS = {
+    "plan": plan_command,
+    "review": review_command,
+    "approve": approve_command,
+    "serve": serve_command,
+    "run": run_command,
+    "status": status_command,
+    "build": build_command,
+    "train": train_command,
+    "report": report_command,
+}
+for _name, _command in COMMANDS.items():
+    app.command(_name)(one_line_errors(_command))
+
+
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and exit code 2."""
-    try:
-        app()  # standalone: typer itself turns usage errors into exit 2 and Ctrl-C into exit 1
-    except FacetoryError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                          soft_wrap=True)
-        sys.exit(2)
-
-
-# Commands live in their own modules; each registers here with one import and one line.
-from agent.commands_plan import (  # noqa: E402
-    approve_command,
-    plan_command,
-    review_command,
-    serve_command,
-)
-
-app.command("plan")(plan_command)
-app.command("review")(review_command)
-app.command("approve")(approve_command)
-app.command("serve")(serve_command)
-
-from agent.commands_run import build_command, run_command, status_command  # noqa: E402
-
-app.command("run")(run_command)
-app.command("status")(status_command)
-app.command("build")(build_command)
-
-from agent.commands_run import report_command, train_command  # noqa: E402
-
-app.command("train")(train_command)
-app.command("report")(report_command)
+    """Console entry point (typer turns usage errors into exit 2 and Ctrl-C into exit 1)."""
+    app()

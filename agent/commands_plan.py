@@ -1,7 +1,8 @@
-"""The planning commands: `plan`, `review`, `approve`, and the tables they print.
+"""The planning commands: `plan`, `review`, `approve`.
 
-`plan` reads words (or a spec file), plans, writes DIR/spec.txt, spec.yaml and plan.yaml, and
-prints per class the count of every factor level. Bad input is one line on stderr with exit
+They are clients of the build graph: `plan` writes the words and the parsed spec, then runs
+the graph's parse and plan nodes up to the review pause, so prompts are enriched in one
+place (`agent.nodes.plan`) whatever the command. Bad input is one line on stderr with exit
 code 2, and then nothing is written.
 """
 
@@ -14,110 +15,78 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from agent.cli import console, err_console
+from agent.cli_shared import (
+    BackendOpt,
+    ClipOpt,
+    DirArg,
+    EpochsOpt,
+    ImgszOpt,
+    IpAdapterOpt,
+    JsonOpt,
+    ModelOpt,
+    OfflineOpt,
+    SeedOpt,
+    TrainModelOpt,
+    VlmModelOpt,
+    VlmUrlOpt,
+    WeightsOpt,
+    build_context,
+    console,
+    fail,
+    settings,
+)
 from agent.plan import Plan
+from agent.plan_view import print_plan_summary
 from tools.errors import FacetoryError
 
 SourceArg = Annotated[
     str, typer.Argument(help="The description in words, or a .txt / .yaml spec file.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="The build directory to write.")]
-DirArg = Annotated[Path, typer.Argument(help="The build directory.")]
-OfflineOpt = Annotated[
-    bool, typer.Option("--offline", help="Read the words with the rules, never an LLM.")
-]
-SeedOpt = Annotated[int | None, typer.Option(min=0, help="Override the spec's seed.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of tables.")]
 NoBrowserOpt = Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")]
 HostOpt = Annotated[
     str, typer.Option(help="Address to listen on; other than loopback needs the printed token.")
 ]
 PortOpt = Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")]
-
-
-def fail(message: str) -> None:
-    """One line on stderr (user text escaped, so brackets survive rich) and exit code 2."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+#: What `plan` writes into a directory that has not started building (replaced on re-plan).
+PLAN_FILES = ("spec.txt", "spec.yaml", "plan.yaml", ".plan_base.yaml", "approval.json",
+              "state.sqlite", "state.sqlite-wal", "state.sqlite-shm")
 
 
 def _json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
-def print_plan_summary(plan: Plan, summary: dict[str, Any] | None = None) -> None:
-    """Rich tables: the classes, then one table per factor (levels x classes, with targets)."""
-    summary = summary or plan.summary()
-    spec = plan.spec
-    classes = list(summary["classes"])
-    table = Table(
-        title=f"{escape(summary['name'])}: {summary['total']:,} images, seed {summary['seed']}"
-    )
-    for col in ("class", "images", "train", "val", "test"):
-        table.add_column(col, justify="left" if col == "class" else "right")
-    if "identities" in summary:
-        table.add_column("people", justify="right")
-    table.add_column("fixed")
-    for cname in classes:
-        cspec = spec.class_spec(cname)
-        split = summary["splits"][cname]
-        row = [escape(cname), f"{summary['classes'][cname]:,}", *(f"{split[s]:,}" for s in split)]
-        if "identities" in summary:
-            row.append(f"{summary['identities'][cname]:,}")
-        fixed = ", ".join(f"{k}={v}" for k, v in (cspec.attributes if cspec else {}).items())
-        table.add_row(*row, escape(fixed))
-    console.print(table)
-    factors = []
-    for cname in classes:
-        for factor in summary["per_class"][cname]:
-            if factor not in factors:
-                factors.append(factor)
-    for factor in factors:
-        f = spec.factor(factor)
-        varied = any(
-            len([v for v in summary["per_class"][c].get(factor, {}).values() if v]) > 1
-            for c in classes
-        )
-        if not varied:
-            continue
-        scope = " (per person)" if f is not None and f.scope == "identity" else ""
-        t = Table(title=f"{factor}{scope}")
-        t.add_column("level")
-        for cname in classes:
-            t.add_column(escape(cname), justify="right")
-        if f is not None:
-            t.add_column("target", justify="right")
-        levels: list[str] = []
-        for cname in classes:
-            for lv in summary["per_class"][cname].get(factor, {}):
-                if lv not in levels:
-                    levels.append(lv)
-        targets = f.targets() if f is not None else {}
-        for lv in levels:
-            row = [escape(lv)] + [
-                str(summary["per_class"][c].get(factor, {}).get(lv, "")) for c in classes
-            ]
-            if f is not None:
-                share = targets.get(lv)
-                row.append(f"{share * 100:.3g}%" if share is not None else "")
-            t.add_row(*row)
-        console.print(t)
-    if "faces" in summary:
-        t = Table(title="faces per image")
-        t.add_column("faces")
-        for cname in classes:
-            t.add_column(escape(cname), justify="right")
-        for k in next(iter(summary["faces"].values())):
-            t.add_row(k, *(str(summary["faces"][c][k]) for c in classes))
-        console.print(t)
-    balance = plan.balance()
-    console.print(
-        f"balance: every level within {balance['marginal']:g} image(s) of its target, every "
-        f"pair of factors within {balance['pairwise']:g} of its expected count",
-        highlight=False,
-    )
+def prepare_build(
+    source: str, out: Path, *, offline: bool | None, seed: int | None, options: dict[str, Any]
+) -> tuple[str, Any]:
+    """Read the words or spec file, apply the seed and the recorded-setting options, and check
+    that the spec plans, all before anything is written: (text, spec)."""
+    from agent.overrides import with_options
+    from agent.parse import load_spec_source
+    from agent.planner import make_plan
+
+    if out.exists() and not out.is_dir():
+        raise FacetoryError(f"{out} exists and is not a directory")
+    text, spec = load_spec_source(source, offline=offline)
+    if seed is not None:
+        spec = spec.model_copy(update={"seed": seed})
+    spec, _ = with_options(spec, options)
+    make_plan(spec, reuse=True)  # an infeasible request fails here, with nothing written
+    return text, spec
+
+
+def write_build_start(out: Path, text: str, spec: Any) -> None:
+    """spec.txt and spec.yaml of a new build (an earlier plan in `out` is replaced)."""
+    from agent.plan_io import write_spec
+    from tools.atomic import write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in PLAN_FILES:
+        (out / name).unlink(missing_ok=True)
+    write_text(out / "spec.txt", text if text.endswith("\n") else text + "\n")
+    write_spec(spec, out / "spec.yaml")
 
 
 def plan_command(
@@ -126,34 +95,36 @@ def plan_command(
     offline: OfflineOpt = False,
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    ip_adapter: IpAdapterOpt = None,
+    vlm_url: VlmUrlOpt = None,
+    vlm_model: VlmModelOpt = None,
+    clip_checkpoint: ClipOpt = None,
+    epochs: EpochsOpt = None,
+    imgsz: ImgszOpt = None,
+    weights: WeightsOpt = None,
+    train_model: TrainModelOpt = None,
 ) -> None:
     """Describe a dataset in words (or give a spec file) and write a balanced plan to review."""
-    from agent.parse import load_spec_source
-    from agent.plan_io import APPROVAL, write_plan, write_spec
-    from agent.planner import make_plan
-    from tools.atomic import write_text
+    from agent.runner import run_graph
 
-    try:
-        if out.exists() and not out.is_dir():
-            raise FacetoryError(f"{out} exists and is not a directory")
-        if (out / "manifest.sqlite").exists():
-            raise FacetoryError(
-                f"{out} already holds a build that has started; plan into a new --out directory"
-            )
-        text, spec = load_spec_source(source, offline=offline or None)
-        if seed is not None:
-            spec = spec.model_copy(update={"seed": seed})
-        plan = make_plan(spec)
-        summary = plan.summary()
-    except FacetoryError as exc:
-        fail(str(exc))
-        return
-    write_text(out / "spec.txt", text if text.endswith("\n") else text + "\n")
-    write_spec(spec, out / "spec.yaml")
-    write_plan(plan, out / "plan.yaml")
-    (out / APPROVAL).unlink(missing_ok=True)
+    if (out / "manifest.sqlite").exists():
+        fail(f"{out} already holds a build that has started; plan into a new --out directory")
+    options = settings(
+        backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
+        vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
+        weights=weights, train_model=train_model,
+    )
+    text, spec = prepare_build(source, out, offline=offline or None, seed=seed, options=options)
+    write_build_start(out, text, spec)
+    ctx = build_context(out, offline=offline or None)
+    run_graph(ctx)  # parse -> plan (prompts enriched) -> review: pauses there
+    plan = ctx.plan
+    summary = plan.summary()
     if as_json:
-        _json({**summary, "balance": _balance_brief(plan), "plan": str(out / "plan.yaml")})
+        _json({**summary, "balance": _balance_brief(plan), "variants": _variants(plan),
+               "plan": str(out / "plan.yaml")})
         return
     print_plan_summary(plan, summary)
     console.print(
@@ -163,6 +134,13 @@ def plan_command(
         ),
         highlight=False,
     )
+
+
+def _variants(plan: Plan) -> dict[str, int]:
+    """Planned augmentation variants per status row (`<class> ~ <augmentation>`)."""
+    from agent.variants import plan_variants, variant_rows
+
+    return variant_rows(plan_variants(plan))
 
 
 def _balance_brief(plan: Plan) -> dict[str, float]:
@@ -177,7 +155,7 @@ def review_command(
         str | None,
         typer.Option("--feedback", "-f", help="Change the plan by saying how, in words."),
     ] = None,
-    offline: Annotated[bool, typer.Option("--offline", help="Never call an LLM.")] = False,
+    offline: OfflineOpt = False,
     web: Annotated[
         bool, typer.Option("--web", help="Review in the browser: tables, samples, cost, approve.")
     ] = False,
@@ -185,23 +163,20 @@ def review_command(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 0,
 ) -> None:
-    """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed."""
-    from agent.plan_io import review_plan
+    """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed.
+
+    The edit reaches the graph's review node (and an edited spec its plan node), the same
+    steps `run` and `build` take.
+    """
+    from agent.feedback import apply_edit
 
     if web:
         serve_command(build_dir, no_browser=no_browser, host=host, port=port)
         return
     if feedback is not None:
-        from agent.commands_run import review_with_feedback
-
         review_with_feedback(build_dir, feedback, offline=offline or None)
         return
-
-    try:
-        result = review_plan(build_dir)
-    except FacetoryError as exc:
-        fail(str(exc))
-        return
+    result, plan = apply_edit(build_dir, offline=offline or None)
     if as_json:
         _json(
             {
@@ -209,12 +184,13 @@ def review_command(
                 "kind": result.kind,
                 "changes": result.changes,
                 "warnings": result.warnings,
-                "summary": result.plan.summary(),
-                "balance": _balance_brief(result.plan),
+                "summary": plan.summary(),
+                "balance": _balance_brief(plan),
+                "variants": _variants(plan),
             }
         )
         return
-    print_plan_summary(result.plan)
+    print_plan_summary(plan)
     if not result.changed:
         console.print("plan.yaml is valid and unchanged.")
     else:
@@ -227,15 +203,30 @@ def review_command(
     console.print(escape(f"approve it with `facetory approve {build_dir}`"), highlight=False)
 
 
+def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> None:
+    """`facetory review DIR --feedback WORDS`: apply it (`agent.feedback.apply_feedback`, the
+    one function the web review's feedback form calls too), print the new plan and the
+    changes."""
+    from agent.context import BuildContext
+    from agent.feedback import apply_feedback
+    from tools.build_dir import BuildPaths
+
+    changes = apply_feedback(build_dir, feedback, offline=offline)
+    print_plan_summary(BuildContext(paths=BuildPaths(build_dir)).plan)
+    console.print("what your feedback changed:", highlight=False)
+    for line in changes:
+        console.print(f"  {line}", highlight=False, markup=False)
+    console.print(f"approve it with `facetory approve {build_dir}`", highlight=False, markup=False)
+
+
 def approve_command(build_dir: DirArg) -> None:
-    """Accept plan.yaml as it is; `run` refuses a plan that is unapproved or edited since."""
+    """Accept plan.yaml as it is; `run` refuses a plan that is unapproved or edited since.
+
+    The graph's review node reads the approval when `run` continues the build.
+    """
     from agent.plan_io import approve
 
-    try:
-        record = approve(build_dir)
-    except FacetoryError as exc:
-        fail(str(exc))
-        return
+    record = approve(build_dir)
     console.print(
         f"approved {record['items']:,} items in {build_dir / 'plan.yaml'}", highlight=False
     )
@@ -250,8 +241,5 @@ def serve_command(
     """Review the plan, watch the build and curate the gallery in a local web app."""
     from agent.web.server import serve
 
-    try:
-        serve(build_dir, host=host, port=port, open_browser=not no_browser,
-              echo=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))
-    except FacetoryError as exc:
-        fail(str(exc))
+    serve(build_dir, host=host, port=port, open_browser=not no_browser,
+          echo=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))

@@ -13,22 +13,35 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agent.cli import console, fail
-from agent.context import BuildContext, Options
+from agent.cli_shared import (
+    BackendOpt,
+    ClipOpt,
+    DirArg,
+    EpochsOpt,
+    ImgszOpt,
+    IpAdapterOpt,
+    ModelOpt,
+    OfflineOpt,
+    TrainModelOpt,
+    VlmModelOpt,
+    VlmUrlOpt,
+    WeightsOpt,
+    build_context,
+    console,
+    fail,
+    settings,
+)
+from agent.context import BuildContext
 from agent.lock import BuildLock
+from agent.plan_view import print_plan_summary
 from agent.progress import build_status, shortfall
 from agent.runner import RunResult, graph_state, run_graph
-from tools.atomic import write_text
 from tools.build_dir import BuildPaths
 
-DirArg = Annotated[Path, typer.Argument(help="The build directory.")]
-OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never call an LLM endpoint.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan without review.")]
 NoTrainOpt = Annotated[
     bool, typer.Option("--no-train", help="Skip YOLO training; the export and report are written.")
 ]
-BackendOpt = Annotated[str | None, typer.Option(help="Generator backend (default: the spec's).")]
-EpochsOpt = Annotated[int | None, typer.Option(help="YOLO training epochs.")]
 
 
 class _StopFlag:
@@ -42,14 +55,6 @@ class _StopFlag:
             raise KeyboardInterrupt
         self.requested = True
         console.print("[yellow]stopping after the current batch (Ctrl-C again to stop now)")
-
-
-def _context(build_dir: Path, **options: Any) -> BuildContext:
-    from agent.llm import chat_model
-
-    ctx = BuildContext(paths=BuildPaths(build_dir), options=Options(**options))
-    ctx.services.llm = chat_model(offline=ctx.options.offline)
-    return ctx
 
 
 def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
@@ -70,15 +75,14 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
     def on_update(update: dict[str, Any]) -> None:
         if "dedup" not in update:
             return
-        targets: dict[str, int] = {}
-        for item in ctx.plan.items:
-            targets[item.class_name] = targets.get(item.class_name, 0) + 1
-        for name, counts in ctx.manifest.class_counts().items():
+        status = build_status(list(ctx.items.values()), ctx.manifest)
+        for name, row in status["classes"].items():
+            if not row["attempts"]:
+                continue
             if name not in tasks:
-                tasks[name] = progress.add_task(name, total=targets.get(name, 0), info="")
-            bad = counts.get("rejected", 0) + counts.get("duplicate", 0)
-            info = f"attempts {sum(counts.values())}, rejected {bad}"
-            progress.update(tasks[name], completed=counts.get("accepted", 0), info=info)
+                tasks[name] = progress.add_task(name, total=row["target"], info="")
+            info = f"attempts {row['attempts']}, rejected {row['attempts'] - row['accepted']}"
+            progress.update(tasks[name], completed=row["accepted"], info=info)
 
     try:
         answer: dict[str, Any] | None = None
@@ -101,8 +105,6 @@ def _review_answer(
 ) -> dict[str, Any] | None:
     if ctx.options.yes:
         return {"action": "approve"}
-    from agent.commands_plan import print_plan_summary
-
     print_plan_summary(ctx.plan)
     if not interactive or not sys.stdin.isatty():
         return None
@@ -115,7 +117,9 @@ def _review_answer(
 
 
 def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None:
-    status = build_status(ctx.plan, ctx.manifest, stop_reason=result.state.get("stop_reason"))
+    status = build_status(
+        list(ctx.items.values()), ctx.manifest, stop_reason=result.state.get("stop_reason")
+    )
     if result.outcome == "review":
         console.print(
             f"The plan in {ctx.paths.plan_yaml} waits for review: edit it if you like, "
@@ -164,31 +168,49 @@ def run_command(
     offline: OfflineOpt = False,
     no_train: NoTrainOpt = False,
     backend: BackendOpt = None,
+    model: ModelOpt = None,
+    ip_adapter: IpAdapterOpt = None,
+    vlm_url: VlmUrlOpt = None,
+    vlm_model: VlmModelOpt = None,
+    clip_checkpoint: ClipOpt = None,
     epochs: EpochsOpt = None,
+    imgsz: ImgszOpt = None,
+    weights: WeightsOpt = None,
+    train_model: TrainModelOpt = None,
 ) -> None:
-    """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped."""
-    from agent.plan_io import approve, is_approved
+    """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped.
 
+    Options that change the output are written into spec.yaml first (a changed spec needs a
+    new approval); a build that has started refuses one that contradicts what it recorded.
+    """
     paths = BuildPaths(build_dir)
     if not paths.plan_yaml.exists():
         fail(f"{build_dir} has no plan.yaml: start with `facetory plan SPEC --out {build_dir}`")
-    if not is_approved(paths.root):
-        if not yes:
-            fail(
-                f"the plan in {paths.plan_yaml} is not approved: review it, then "
-                f"`facetory approve {build_dir}` (or pass --yes)"
-            )
-        with BuildLock(paths.root):  # approving writes: not while another run holds the build
-            approve(paths.root)
-    ctx = _context(
-        build_dir,
-        offline=offline or None,
-        no_train=no_train,
-        backend=backend,
-        epochs=epochs,
-        yes=yes,
+    options = settings(
+        backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
+        vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
+        weights=weights, train_model=train_model,
     )
+    _record_and_approve(paths, options, yes=yes)
+    ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes)
     _finish(ctx, _drive(ctx, interactive=False))
+
+
+def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool) -> None:
+    """Write the options into spec.yaml, then check the approval (or give it, with --yes)."""
+    from agent.overrides import record_options
+    from agent.plan_io import approve, is_approved
+
+    with BuildLock(paths.root):  # both write: not while another run holds the build
+        for change in record_options(paths.root, options):
+            console.print(f"spec.yaml: {change}", highlight=False, markup=False)
+        if not is_approved(paths.root):
+            if not yes:
+                fail(
+                    f"the plan in {paths.plan_yaml} is not approved: review it, then "
+                    f"`facetory approve {paths.root}` (or pass --yes)"
+                )
+            approve(paths.root)
 
 
 def build_command(
@@ -197,28 +219,44 @@ def build_command(
     yes: YesOpt = False,
     offline: OfflineOpt = False,
     no_train: NoTrainOpt = False,
-    backend: BackendOpt = None,
-    epochs: EpochsOpt = None,
     seed: Annotated[int | None, typer.Option(help="Override the spec's seed.")] = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    ip_adapter: IpAdapterOpt = None,
+    vlm_url: VlmUrlOpt = None,
+    vlm_model: VlmModelOpt = None,
+    clip_checkpoint: ClipOpt = None,
+    epochs: EpochsOpt = None,
+    imgsz: ImgszOpt = None,
+    weights: WeightsOpt = None,
+    train_model: TrainModelOpt = None,
 ) -> None:
     """Plan, review (or --yes), run, export, train and report in one go."""
-    from agent.parse import load_spec_source
-    from agent.plan_io import write_spec
+    from agent.commands_plan import prepare_build, write_build_start
 
-    text, dataset_spec = load_spec_source(spec, offline=offline or None)
-    if seed is not None:
-        dataset_spec = dataset_spec.model_copy(update={"seed": seed})
+    options = settings(
+        backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
+        vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
+        weights=weights, train_model=train_model,
+    )
     paths = BuildPaths(out)
-    if paths.spec_txt.exists():
+    if paths.spec_txt.exists():  # continue this build: the same words, settings recorded
+        from agent.parse import load_spec_source
+
+        text, _ = load_spec_source(spec, offline=offline or None)
         if paths.spec_txt.read_text(encoding="utf-8") != text:
             fail(f"{out} already holds a different build; choose another --out")
+        if paths.plan_yaml.exists():
+            from agent.overrides import record_options
+
+            with BuildLock(paths.root):
+                record_options(paths.root, options)
     else:
-        paths.root.mkdir(parents=True, exist_ok=True)
-        write_text(paths.spec_txt, text)
-        write_spec(dataset_spec, paths.spec_yaml)
-    ctx = _context(
-        out, offline=offline or None, no_train=no_train, backend=backend, epochs=epochs, yes=yes
-    )
+        text, dataset_spec = prepare_build(
+            spec, out, offline=offline or None, seed=seed, options=options
+        )
+        write_build_start(out, text, dataset_spec)
+    ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
     _finish(ctx, _drive(ctx, interactive=True))
 
 
@@ -231,7 +269,9 @@ def status_command(
     if not paths.plan_yaml.exists():
         fail(f"{build_dir} is not a facetory build directory (no plan.yaml)")
     ctx = BuildContext(paths=paths)
-    status = build_status(ctx.plan, ctx.manifest, stop_reason=graph_state(ctx).get("stop_reason"))
+    status = build_status(
+        list(ctx.items.values()), ctx.manifest, stop_reason=graph_state(ctx).get("stop_reason")
+    )
     if as_json:
         sys.stdout.write(json.dumps(status, indent=2) + "\n")
         return
@@ -254,8 +294,12 @@ def train_command(
     if not paths.dataset.exists():
         fail(f"{build_dir} has no exported dataset: run `facetory run {build_dir}` first")
     ctx = BuildContext(paths=paths)
+    t = ctx.spec.training  # what the build recorded; the options here are for this run only
     with BuildLock(paths.root):
-        result = train_build(ctx, epochs=epochs, imgsz=imgsz, model=model, weights=weights)
+        result = train_build(
+            ctx, epochs=epochs or t.epochs, imgsz=imgsz or t.imgsz, model=model or t.model,
+            weights=weights or t.weights,
+        )
     overall = result.metrics.get("overall", {})
     console.print(
         f"trained on {result.device} in {result.seconds:.0f} s; test split: "
@@ -274,22 +318,3 @@ def report_command(build_dir: DirArg) -> None:
         fail(f"{build_dir} is not a facetory build directory (no plan.yaml)")
     ctx = BuildContext(paths=paths)
     console.print(f"report: {write_report(report_inputs(ctx), paths.report)}")
-
-
-def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> None:
-    """`facetory review DIR --feedback WORDS`: apply it, print the new plan and the changes."""
-    from agent.commands_plan import print_plan_summary
-    from agent.feedback import apply_feedback
-    from tools.errors import FacetoryError
-
-    try:
-        changes = apply_feedback(build_dir, feedback, offline=offline)
-        plan = BuildContext(paths=BuildPaths(build_dir)).plan
-    except FacetoryError as exc:
-        fail(str(exc))
-        return
-    print_plan_summary(plan)
-    console.print("what your feedback changed:", highlight=False)
-    for line in changes:
-        console.print(f"  {line}", highlight=False, markup=False)
-    console.print(f"approve it with `facetory approve {build_dir}`", highlight=False, markup=False)

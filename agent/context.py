@@ -44,7 +44,9 @@ class Store(Protocol):
 
     def add(self, image_id: str, embedding: np.ndarray, metadata: dict | None = None) -> None: ...
 
-    def check(self, embedding: np.ndarray, *, where: dict | None = None) -> DuplicateMatch: ...
+    def check(
+        self, embedding: np.ndarray, exclude_id: str | None = None, *, where: dict | None = None
+    ) -> DuplicateMatch: ...
 
     def add_many(
         self, ids: list[str], embeddings: list[np.ndarray], metadatas: list[dict] | None = None
@@ -57,13 +59,14 @@ Describer = Callable[[Path, tuple[float, float, float, float]], np.ndarray]
 
 @dataclass
 class Options:
-    """Per-invocation choices from the command line (never checkpointed)."""
+    """Per-invocation choices that do not change what the build produces (never checkpointed).
+
+    Options that do (backend, model, training settings, ...) are written into spec.yaml by
+    `agent.overrides` before a build runs, so every run of the build reads the same values.
+    """
 
     offline: bool | None = None
-    backend: str | None = None
     no_train: bool = False
-    epochs: int | None = None
-    train_imgsz: int | None = None
     yes: bool = False
 
 
@@ -78,6 +81,8 @@ class Services:
     describer: Describer | None = None
     """Face descriptor of the face in a box (identity checks); dlib's 128-D by default."""
     identity_store: Store | None = None
+    augmenter: Any = None
+    """Draws variants from an accepted image on diffusion backends (`tools.augment`)."""
     llm: Any = None
     """A langchain chat model when an endpoint is configured, else None (rules decide)."""
 
@@ -110,42 +115,63 @@ class BuildContext:
         return read_plan(self.paths.plan_yaml)
 
     @cached_property
-    def items(self) -> dict[str, PlanItem]:
-        return {item.id: item for item in self.plan.items}
+    def variants(self) -> list[PlanItem]:
+        """The augmentation variants the spec asks of the plan (`agent.variants`)."""
+        from agent.variants import plan_variants
 
-    def reload(self) -> None:
-        """Forget the cached spec and plan after a node rewrote them."""
-        for name in ("spec", "plan", "items"):
+        return plan_variants(self.plan)
+
+    @cached_property
+    def variants_by_parent(self) -> dict[str, list[PlanItem]]:
+        out: dict[str, list[PlanItem]] = {}
+        for item in self.variants:
+            out.setdefault(item.parent or "", []).append(item)
+        return out
+
+    @cached_property
+    def items(self) -> dict[str, PlanItem]:
+        """Every item the build makes: the plan's, then the variants."""
+        return {item.id: item for item in [*self.plan.items, *self.variants]}
+
+    def reload(self, plan: Plan | None = None) -> None:
+        """Forget the cached spec and plan after a node rewrote them; `plan`: the plan just
+        written, kept instead of read back (10,000 items take seconds to parse)."""
+        for name in ("spec", "plan", "items", "variants", "variants_by_parent"):
             self.__dict__.pop(name, None)
+        if plan is not None:
+            self.__dict__["plan"] = plan
 
     # The tools, created on first use from the spec unless a test supplied them.
     def generator(self) -> Generator:
         if self.services.generator is None:
             from tools.generate import get_generator
 
-            gen = self.spec.generation
             self.services.generator = get_generator(
-                self.options.backend or gen.backend,
-                model=gen.model,
-                image_size=self.spec.image_size,
-                fault_rate=gen.fault_rate,
-                steps=gen.steps,
-                guidance_scale=gen.guidance_scale,
+                self.spec.generation.backend_config(), image_size=self.spec.image_size
             )
         return self.services.generator
+
+    def augmenter(self) -> Any:
+        """img2img for augmentation variants, from `generation.img2img` (diffusion backends)."""
+        if self.services.augmenter is None:
+            from tools.augment import Img2ImgAugmenter
+
+            g = self.spec.generation
+            self.services.augmenter = Img2ImgAugmenter(
+                g.img2img.model or g.diffusers.model,
+                steps=g.img2img.steps or g.diffusers.steps,
+                guidance_scale=g.diffusers.guidance_scale,
+                device=g.diffusers.device,
+                scheduler=g.diffusers.scheduler,
+                dtype=g.diffusers.dtype,
+            )
+        return self.services.augmenter
 
     def critic(self) -> Critic:
         if self.services.critic is None:
             from tools.critic import Critic, CriticConfig
 
-            q = self.spec.quality
-            self.services.critic = Critic(
-                CriticConfig(
-                    min_score=q.min_critic_score,
-                    min_faithfulness=q.min_faithfulness,
-                    cnn_detector=q.cnn_detector,
-                )
-            )
+            self.services.critic = Critic(CriticConfig.from_quality(self.spec.quality))
         return self.services.critic
 
     def store(self) -> Store:

@@ -16,7 +16,7 @@ from tools.train import latest_metrics
 
 def class_targets(ctx: BuildContext) -> dict[str, int]:
     """Planned images per class, in the spec's class order."""
-    counts = Counter(item.class_name for item in ctx.plan.items)
+    counts = Counter(item.class_name for item in ctx.items.values())
     return {c.name: counts.get(c.name, 0) for c in ctx.spec.classes}
 
 
@@ -24,7 +24,7 @@ def cell_targets(ctx: BuildContext) -> dict[str, dict[str, dict[str, int]]]:
     """class -> factor -> level -> planned images, levels in the spec's order."""
     order = {f.name: [lv.name for lv in f.levels] for f in ctx.spec.factors}
     counts: dict[str, dict[str, Counter[str]]] = {}
-    for item in ctx.plan.items:
+    for item in ctx.items.values():
         for factor, level in item.attributes.items():
             counts.setdefault(item.class_name, {}).setdefault(factor, Counter())[level] += 1
     return {
@@ -43,21 +43,28 @@ def _rank(levels: list[str], level: str) -> tuple[int, str]:
 
 
 def thresholds(ctx: BuildContext) -> dict[str, float]:
-    return {k: float(v) for k, v in ctx.spec.quality.model_dump().items()}
+    """The numeric acceptance thresholds of `quality:` (flags and critic blocks left out)."""
+    return {
+        k: float(v) for k, v in ctx.spec.quality.model_dump().items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
 
 
 def export_info(ctx: BuildContext) -> ExportInfo:
     records = ctx.manifest.records(Status.accepted)
+    # every generator that drew an accepted image (variants may come from img2img)
+    backends = sorted({r.backend for r in records if r.backend})
+    models = sorted({r.model for r in records if r.model})
     return ExportInfo(
         name=ctx.spec.name,
         task=ctx.spec.task,
         class_names=[c.name for c in ctx.spec.classes],
         spec_text=ctx.paths.spec_txt.read_text(encoding="utf-8"),
-        spec=ctx.spec.model_dump(mode="json"),
+        spec_yaml=ctx.spec.to_yaml(),
         plan_summary=cell_targets(ctx),
         class_targets=class_targets(ctx),
-        generator=records[0].backend if records else ctx.spec.generation.backend,
-        model=records[0].model if records else (ctx.spec.generation.model or ""),
+        generator=", ".join(backends) or ctx.spec.generation.backend,
+        model=", ".join(models),
         thresholds=thresholds(ctx),
     )
 
@@ -77,7 +84,7 @@ def report_inputs(ctx: BuildContext) -> ReportInputs:
     return ReportInputs(
         title=f"facetory: {ctx.spec.name}",
         spec_text=info.spec_text,
-        spec=info.spec,
+        spec_yaml=info.spec_yaml,
         task=ctx.spec.task,
         class_targets=info.class_targets,
         cell_targets=info.plan_summary,

@@ -1,7 +1,7 @@
 """The build graph. It reads like the diagram in the design:
 
-parse -> plan -> review --approve--> generate -> critique -> dedup -> assess
-           ^       |--feedback--> plan                                  |
+parse -> plan -> review --approve--> generate -> critique -> dedup -> variants -> assess
+           ^       |--feedback--> plan                                              |
            |                 more work in this round -> generate  <-----|
            |                 short, budget left      -> replan -> generate
            |                 done or budget spent    -> export -> train -> report
@@ -24,6 +24,7 @@ from agent.nodes.parse import parse
 from agent.nodes.plan import plan
 from agent.nodes.replan import replan
 from agent.nodes.review import review, route_after_review
+from agent.nodes.variants import variants
 from agent.state import BuildState
 
 
@@ -36,6 +37,7 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
     graph.add_node("generate", generate)
     graph.add_node("critique", critique)
     graph.add_node("dedup", dedup)
+    graph.add_node("variants", variants)
     graph.add_node("assess", assess)
     graph.add_node("replan", replan)
     graph.add_node("export", export)
@@ -48,7 +50,8 @@ def build_graph(checkpointer: BaseCheckpointSaver | None = None) -> CompiledStat
     graph.add_conditional_edges("review", route_after_review, ["generate", "plan", "review"])
     graph.add_edge("generate", "critique")
     graph.add_edge("critique", "dedup")
-    graph.add_edge("dedup", "assess")
+    graph.add_edge("dedup", "variants")
+    graph.add_edge("variants", "assess")
     graph.add_conditional_edges("assess", route_after_assess, ["generate", "replan", "export"])
     graph.add_edge("replan", "generate")
     graph.add_conditional_edges("export", route_after_export, ["train", "report"])

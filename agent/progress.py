@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from agent.plan import Plan
-from tools.contracts import Status
+from agent.variants import quota_row
+from tools.contracts import PlanItem, Status
 from tools.manifest import Manifest
 
 
-def build_status(plan: Plan, manifest: Manifest, *, stop_reason: str | None = None) -> dict:
-    """complete, classes (target/accepted/rejected by reason/duplicates/attempts) and cells."""
-    targets = Counter(item.class_name for item in plan.items)
+def build_status(
+    plan: Plan | Sequence[PlanItem], manifest: Manifest, *, stop_reason: str | None = None
+) -> dict:
+    """complete, classes (target/accepted/rejected by reason/duplicates/attempts) and cells.
+
+    Pass every item of the build (`BuildContext.items`) and augmentation variants get rows of
+    their own, `<class> ~ <augmentation>`, counted against their own quotas.
+    """
+    items = list(plan.items if isinstance(plan, Plan) else plan)
+    row_of = {item.id: quota_row(item) for item in items}
+    targets = Counter(row_of.values())
     classes: dict[str, dict[str, Any]] = {
         name: {"target": n, "accepted": 0, "rejected": {}, "duplicates": 0, "attempts": 0}
         for name, n in targets.items()
@@ -20,8 +30,9 @@ def build_status(plan: Plan, manifest: Manifest, *, stop_reason: str | None = No
     accepted_items: set[str] = set()
     rejected: dict[str, Counter[str]] = defaultdict(Counter)
     for record in manifest.records():
+        row = row_of.get(record.item_id, record.class_name)
         entry = classes.setdefault(
-            record.class_name,
+            row,
             {"target": 0, "accepted": 0, "rejected": {}, "duplicates": 0, "attempts": 0},
         )
         entry["attempts"] += 1
@@ -31,22 +42,22 @@ def build_status(plan: Plan, manifest: Manifest, *, stop_reason: str | None = No
         elif record.status is Status.duplicate:
             entry["duplicates"] += 1
         elif record.status is Status.rejected:
-            rejected[record.class_name].update(record.reasons or ["unspecified"])
+            rejected[row].update(record.reasons or ["unspecified"])
     for name, counts in rejected.items():
         classes[name]["rejected"] = dict(sorted(counts.items()))
 
     cells: dict[tuple[str, str, str], list[int]] = {}
-    for item in plan.items:
+    for item in items:
         done = item.id in accepted_items
         for factor, level in item.attributes.items():
-            cell = cells.setdefault((item.class_name, factor, level), [0, 0])
+            cell = cells.setdefault((row_of[item.id], factor, level), [0, 0])
             cell[0] += 1
             cell[1] += done
     return {
-        "complete": bool(plan.items) and len(accepted_items) == len(plan.items),
+        "complete": bool(items) and len(accepted_items) == len(items),
         "stop_reason": stop_reason,
         "total": {
-            "target": len(plan.items),
+            "target": len(items),
             "accepted": len(accepted_items),
             "attempts": sum(c["attempts"] for c in classes.values()),
         },

@@ -95,7 +95,7 @@ def run_graph(
                 if not ctx.manifest.human_verdicts("applied"):
                     return RunResult("done", state=dict(snapshot.values))
                 # people judged images since the build finished: assess again (refill, export)
-                graph.update_state(CONFIG, {"stop_reason": None}, as_node="dedup")
+                graph.update_state(CONFIG, {"stop_reason": None}, as_node="variants")
                 ctx.events.emit("reopened", reason="human verdicts since the last export")
                 start = None
             else:

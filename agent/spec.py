@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from tools.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD
+from tools.config import GenerationConfig, QualityConfig, TrainingConfig
 from tools.errors import FacetoryError
 from tools.vocabulary import AGE_GROUP_YEARS, FACTORS
 
@@ -35,6 +35,11 @@ MAX_IMAGES = 10_000_000
 _SLUG_BAD = re.compile(r"[^a-z0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FACTOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: The typed blocks of spec.yaml that say how to build (defined in `tools.config`, which the
+#: tools read): the names the spec has always used for them.
+Quality = QualityConfig
+Generation = GenerationConfig
+Training = TrainingConfig
 #: Factors fixed per synthetic person by default in identity datasets.
 INTRINSIC_FACTORS = ("skin_tone", "gender", "ethnicity", "eye_color")
 
@@ -85,7 +90,7 @@ def age_group_of(years: float) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class Level(_Model):
@@ -292,24 +297,6 @@ class Identities(_Model):
     images_per_identity: int = Field(ge=1, le=10_000)
 
 
-class Quality(_Model):
-    """Acceptance thresholds for the critic and the duplicate check."""
-
-    min_critic_score: float = Field(default=0.5, ge=0.0, le=1.0)
-    min_faithfulness: float = Field(default=0.5, ge=0.0, le=1.0)
-    duplicate_similarity: float = Field(default=IMAGE_THRESHOLD, ge=0.0, le=1.0)
-    """Cosine similarity of image embeddings at which a picture is a copy of an accepted one..."""
-    duplicate_runner_up_weight: float = Field(default=IMAGE_RUNNER_UP_WEIGHT, ge=0.0, le=5.0)
-    """...raised by this much per unit the second-nearest accepted picture is above 0.7: a copy
-    stands out from its runner-up, a distinct picture in a crowded neighbourhood does not
-    (0: a plain threshold; see `tools.dedup`)."""
-    identity_similarity: float = Field(default=0.9, ge=0.0, le=1.0)
-    """Same-person threshold on the face descriptor's cosine similarity-derived score."""
-    cnn_detector: bool = False
-    """Let the critic ask dlib's CNN face detector when HOG finds too few faces: fewer faces
-    behind masks and sunglasses wrongly rejected, about 0.7 s more for each such image."""
-
-
 class Budget(_Model):
     """How many generation attempts the build may spend, as a multiple of the target."""
 
@@ -333,27 +320,27 @@ class Splits(_Model):
         return {"train": self.train, "val": self.val, "test": self.test}
 
 
-class Generation(_Model):
-    """Which generator draws the images and how."""
-
-    backend: str = "procedural"
-    model: str | None = None
-    """Model id or local directory for the diffusers backend."""
-    fault_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    """Procedural only: share of images with a diffusion-like defect (for testing the critic)."""
-    steps: int = Field(default=30, ge=1, le=1000)
-    guidance_scale: float = Field(default=7.5, ge=0.0, le=50.0)
-    style: str = Field(default="photorealistic", max_length=200)
-
-
 class Augmentation(_Model):
-    """Text-guided variants of accepted images, e.g. 1 variant with expression=smile."""
+    """Variants of accepted images with changed attributes (ChildDiffusion's transformations),
+    e.g. 1 variant with expression=smile for 20% of the images.
+
+    A variant is drawn from its base image once the base is accepted (img2img on diffusion
+    backends, the same person re-rendered on the procedural one), judged against its new
+    attributes, counted against its own quota and exported with its parent's id.
+    """
 
     name: Label
+    """Names the variants: image ids end in `~<name><k>`, status rows read `<class> ~ <name>`."""
     variants: int = Field(default=1, ge=1, le=100)
+    """Variants drawn from each chosen base image."""
     attributes: dict[str, str] = Field(default_factory=dict)
+    """The levels a variant changes to, e.g. {"expression": "smile"}."""
     prompt: str = Field(default="", max_length=1000)
+    """Words added to the base prompt for img2img (default: a phrase per changed attribute)."""
     strength: float = Field(default=0.5, gt=0.0, le=1.0)
+    """img2img strength: 0.3 keeps face and layout, 0.8 allows large changes."""
+    fraction: float = Field(default=1.0, gt=0.0, le=1.0)
+    """Share of each class's planned images that get variants, spread evenly over the plan."""
 
 
 class DatasetSpec(_Model):
@@ -368,11 +355,12 @@ class DatasetSpec(_Model):
     identities: Identities | None = None
     faces_per_image: int | tuple[int, int] = 1
     image_size: int = Field(default=256, ge=32, le=4096)
-    quality: Quality = Field(default_factory=Quality)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     budget: Budget = Field(default_factory=Budget)
     splits: Splits = Field(default_factory=Splits)
-    generation: Generation = Field(default_factory=Generation)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
     augmentations: list[Augmentation] = Field(default_factory=list)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
     @field_validator("classes")

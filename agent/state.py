@@ -16,6 +16,8 @@ class BuildState(TypedDict, total=False):
     approved: bool
     feedback: str | None
     """Words from the reviewer that the plan node turns into a revised plan."""
+    replan_requested: bool
+    """The reviewer edited the spec in plan.yaml: the plan node plans it again."""
     plan_version: int
     round: int
     """Generation round: 0 is the plan itself, later rounds retry the items still short."""

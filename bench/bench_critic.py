@@ -36,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tools.config import ProceduralConfig  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import Critic, CriticConfig  # noqa: E402
 from tools.critic import faces as fx  # noqa: E402
@@ -137,7 +138,7 @@ def main() -> None:
     items = make_items(args.n, args.seed)
     work = Path(tempfile.mkdtemp(prefix="bench_critic_"))
     atexit.register(shutil.rmtree, work, True)  # the images and store are scratch
-    gen = get_generator("procedural", image_size=args.size, fault_rate=args.fault_rate)
+    gen = get_generator(ProceduralConfig(fault_rate=args.fault_rate), image_size=args.size)
     t0 = time.perf_counter()
     images = gen.generate(items, work / "images")
     gen_s = time.perf_counter() - t0

@@ -186,6 +186,11 @@ class Img2ImgAugmenter:
 
         if not 0.0 < strength <= 1.0:
             raise FacetoryError(f"strength must be in (0, 1], got {strength}")
+        if int(self.steps * strength) < 1:  # diffusers would run no step and fail obscurely
+            raise FacetoryError(
+                f"img2img with {self.steps} steps at strength {strength} runs no denoising "
+                "step: raise generation.img2img.steps or the augmentation's strength"
+            )
         image = _load_rgb(source)
         w, h = (max(64, v - v % 8) for v in image.size)
         if (w, h) != image.size:

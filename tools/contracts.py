@@ -33,6 +33,12 @@ class PlanItem(BaseModel):
     faces: int = 1
     guidance_scale: float | None = None
     """Generation guidance override chosen by replanning; None keeps the backend default."""
+    parent: str | None = None
+    """An augmentation variant: the plan item it is drawn from (once that one is accepted)."""
+    augmentation: str | None = None
+    """An augmentation variant: the name of the spec's augmentation that asked for it."""
+    strength: float | None = None
+    """An augmentation variant on a diffusion backend: the img2img strength."""
 
 
 class FaceTruth(BaseModel):
@@ -144,3 +150,5 @@ class ManifestRecord(BaseModel):
     similarity: float = 0.0
     backend: str = ""
     model: str = ""
+    parent: str | None = None
+    """An augmentation variant: the image id of the accepted image it was drawn from."""

@@ -72,8 +72,8 @@ class ExportInfo(BaseModel):
     """Class names in plan order; a record's class index is its position here."""
     spec_text: str = ""
     """The user's words, verbatim."""
-    spec: dict = Field(default_factory=dict)
-    """The parsed spec (DatasetSpec.model_dump()), shown in the card."""
+    spec_yaml: str = ""
+    """The build's spec.yaml as recorded (every setting that shaped the dataset), in the card."""
     plan_summary: dict = Field(default_factory=dict)
     """Free-form plan summary (targets per class and factor), shown in the card."""
     class_targets: dict[str, int] = Field(default_factory=dict)
@@ -332,6 +332,7 @@ def _write_coco(
                     "facetory_id": r.image_id,
                     "attributes": r.attributes,
                     "identity": r.identity,
+                    "parent": r.parent,
                 }
             )
             for x0, y0, x1, y1 in boxes[r.image_id]:
@@ -396,6 +397,7 @@ def _write_hf(
                     "prompt": r.prompt,
                     "backend": r.backend,
                     "model": r.model,
+                    "parent": r.parent,
                     "synthetic": True,
                 }
             )
@@ -438,9 +440,9 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
     out += ["> " + line if line else ">" for line in spec_text.splitlines()]
     out += ["", f"Task: **{info.task}**. Classes (index: name): "
             + ", ".join(f"{i}: {n}" for i, n in enumerate(info.class_names)) + ".", ""]
-    if info.spec:
+    if info.spec_yaml:
         out += ["<details><summary>Parsed specification</summary>", "", "```yaml",
-                yaml.safe_dump(info.spec, sort_keys=False).rstrip(), "```", "", "</details>", ""]
+                info.spec_yaml.rstrip(), "```", "", "</details>", ""]
 
     out += ["## Plan and what was made", ""]
     out += ["| class | target | train | val | test | exported |", "|---|---:|---:|---:|---:|---:|"]

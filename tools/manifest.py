@@ -412,6 +412,40 @@ class Manifest:
                 [(round_, i, u.model_dump_json()) for i, u in enumerate(units)],
             )
 
+    def add_work(self, round_: int, units: Sequence[WorkUnit]) -> int:
+        """Append units to round `round_`'s work list, skipping items it already holds (so a
+        re-run after a crash appends nothing twice); how many were appended."""
+        with self.transaction() as db:
+            held = {
+                item for (item,) in db.execute(
+                    "SELECT json_extract(item, '$.item_id') FROM work WHERE round = ?", (round_,)
+                )
+            }
+            (size,) = db.execute(
+                "SELECT COUNT(*) FROM work WHERE round = ?", (round_,)
+            ).fetchone()
+            fresh = [u for u in units if u.item_id not in held]
+            db.executemany(
+                "INSERT INTO work VALUES (?, ?, ?)",
+                [(round_, size + i, u.model_dump_json()) for i, u in enumerate(fresh)],
+            )
+        return len(fresh)
+
+    def accepted_by_item(self, item_ids: Iterable[str]) -> dict[str, ManifestRecord]:
+        """item id -> its accepted image's record, for those of `item_ids` that have one."""
+        ids = list(dict.fromkeys(item_ids))
+        out: dict[str, ManifestRecord] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            for (text,) in self._db.execute(
+                f"SELECT record FROM images WHERE status = 'accepted' AND item_id IN ({marks}) "
+                "ORDER BY round, image_id",
+                chunk,
+            ):
+                record = ManifestRecord.model_validate_json(text)
+                out.setdefault(record.item_id, record)
+        return out
+
     def work(self, round_: int, start: int = 0, stop: int | None = None) -> list[WorkUnit]:
         stop = stop if stop is not None else 2**62
         rows = self._db.execute(

@@ -60,7 +60,8 @@ class ReportInputs(BaseModel):
 
     title: str = "facetory build"
     spec_text: str = ""
-    spec: dict = Field(default_factory=dict)
+    spec_yaml: str = ""
+    """The build's spec.yaml as recorded."""
     task: str = "detect"
     class_targets: dict[str, int] = Field(default_factory=dict)
     """Planned images per class, in plan order."""
@@ -520,7 +521,7 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
         "title": inputs.title,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "inputs": inputs,
-        "spec_yaml": _yaml(inputs.spec) if inputs.spec else "",
+        "spec_yaml": inputs.spec_yaml,
         "classes": rows,
         "target": target,
         "accepted": status.get("accepted", 0),
@@ -582,9 +583,3 @@ def _duration(seconds: float) -> str:
         return f"{round(seconds / 60)} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
-
-
-def _yaml(data: dict) -> str:
-    import yaml
-
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

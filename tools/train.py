@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from tools.atomic import write_text
+from tools.config import DEFAULT_EPOCHS, DEFAULT_IMGSZ
 from tools.errors import FacetoryError
 
 # Must be set before ultralytics is first imported: it decides "online" once, at import.
@@ -30,8 +31,6 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 Task = Literal["detect", "classify"]
 DEFAULT_MODEL: dict[str, str] = {"detect": "yolo11n.yaml", "classify": "yolo11n-cls.yaml"}
-DEFAULT_EPOCHS = 30
-DEFAULT_IMGSZ = 160
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 

@@ -39,6 +39,10 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     fresh: list[tuple[str, np.ndarray]] = []  # accepted earlier in this batch
     for record, vector, match in zip(pending, vectors, matches, strict=True):
         image_id = record.image_id
+        if record.parent:
+            # a variant is not a copy of its own parent, but is of any other image (its parent
+            # is left out as the nearest match and as the runner-up that raises the bar)
+            match = store.check(vector, exclude_id=record.parent)
         # the stored best and runner-up, and the images accepted earlier in this batch
         candidates = [(match.match_id, match.similarity), (None, match.runner_up)]
         candidates += [(other_id, float(np.dot(vector, other))) for other_id, other in fresh]
@@ -88,7 +92,7 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         images=units,
         accepted=len(embeddings),
     )
-    return {"cursor": state.get("cursor", 0) + units, "batch": []}
+    return {"cursor": state.get("cursor", 0) + units}  # the variants node clears the batch
 
 
 def identity_gate(ctx: BuildContext) -> IdentityGate:

@@ -62,6 +62,9 @@ def export_identities(ctx: BuildContext) -> None:
     )
 
     accepted = ctx.manifest.records(Status.accepted)
+    if not accepted:  # nothing to measure: the shortfall says why
+        ctx.events.emit("identity_metrics_skipped", reason="no accepted images")
+        return
     descriptors = ctx.manifest.accepted_embeddings("descriptor")
     samples = identity_samples(accepted, base_dir=ctx.paths.root, descriptors=descriptors)
     metrics = identity_metrics(
@@ -83,7 +86,8 @@ def route_after_export(state: BuildState) -> Literal["train", "report"]:
 
 def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
-    train_build(ctx, epochs=ctx.options.epochs, imgsz=ctx.options.train_imgsz)
+    t = ctx.spec.training
+    train_build(ctx, epochs=t.epochs, imgsz=t.imgsz, model=t.model, weights=t.weights)
     return {"trained": True}
 
 

@@ -34,15 +34,54 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         ((u.attempt, _item_for(ctx.items[u.item_id], u)) for u in units), key=lambda j: j[0]
     )  # a stable sort: by attempt, then work order
 
-    generator = ctx.generator()
-    if "references" in inspect.signature(generator.generate).parameters:
-        anchors = {who: ctx.paths.root / r.path for who, r in ctx.manifest.anchors().items()}
-        images = _render_with_references(generator, jobs, ctx.paths.images, anchors)
-    else:
-        images = _render(generator, jobs, ctx.paths.images)
-    records = [_record(ctx, a, item, images[_image_id(a, item)]) for a, item in jobs]
+    varied = [j for j in jobs if j[1].parent]
+    jobs = [j for j in jobs if not j[1].parent]
+    parents = ctx.manifest.accepted_by_item(item.parent for _, item in varied if item.parent)
+    images: dict[str, GeneratedImage] = {}
+    if jobs:
+        generator = ctx.generator()
+        if "references" in inspect.signature(generator.generate).parameters:
+            anchors = {who: ctx.paths.root / r.path for who, r in ctx.manifest.anchors().items()}
+            images = _render_with_references(generator, jobs, ctx.paths.images, anchors)
+        else:
+            images = _render(generator, jobs, ctx.paths.images)
+    if varied:
+        images |= _vary(ctx, varied, parents)
+    records = [
+        _record(ctx, a, item, images[_image_id(a, item)],
+                parents[item.parent].image_id if item.parent else None)
+        for a, item in [*jobs, *varied]
+    ]
     ctx.manifest.upsert(records, round_=round_)
     return {"batch": [r.image_id for r in records]}
+
+
+def _vary(
+    ctx: BuildContext, jobs: list[Job], parents: Mapping[str, ManifestRecord]
+) -> dict[str, GeneratedImage]:
+    """Variants from their base's accepted image: the procedural renderer draws the same person
+    again with the changed attributes (exact labels); diffusion backends run img2img on it."""
+    if ctx.spec.generation.backend == "procedural":
+        redrawn = [
+            (a, item.model_copy(update={"identity": _person(parents[item.parent])}))
+            for a, item in jobs if item.parent
+        ]
+        return _render(ctx.generator(), redrawn, ctx.paths.images)
+    augmenter = ctx.augmenter()
+    images = {}
+    for attempt, item in jobs:
+        assert item.parent is not None
+        source = ctx.paths.root / parents[item.parent].path
+        (image,) = augmenter.augment(
+            source, [item], ctx.paths.images, strength=item.strength or 0.5, attempt=attempt
+        )
+        images[_image_id(attempt, item)] = image
+    return images
+
+
+def _person(parent: ManifestRecord) -> str:
+    """The procedural renderer's key for the base image's (first) person."""
+    return parent.identity or f"anon:{parent.seed}:0"
 
 
 def _render_with_references(
@@ -84,14 +123,14 @@ def _render(
 
 
 def _record(
-    ctx: BuildContext, attempt: int, item: PlanItem, image: GeneratedImage
+    ctx: BuildContext, attempt: int, item: PlanItem, image: GeneratedImage, parent: str | None
 ) -> ManifestRecord:
     return ManifestRecord(
         image_id=_image_id(attempt, item),
         item_id=item.id,
         class_name=item.class_name,
         attributes=item.attributes,
-        identity=item.identity,
+        identity=ctx.items[item.id].identity,  # not the redrawn person key of a variant
         split=item.split,
         attempt=attempt,
         seed=item.seed,
@@ -101,6 +140,7 @@ def _record(
         boxes=[face.box for face in image.truth.faces] if image.truth else [],
         backend=image.backend,
         model=image.model,
+        parent=parent,
     )
 
 

@@ -22,12 +22,18 @@ def plan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         write_spec(spec, ctx.paths.spec_yaml)
         write_text(ctx.paths.spec_txt, f"{text.rstrip()}\n{feedback.strip()}\n")  # their words
         ctx.events.emit("revised", feedback=feedback, total=spec.total)
-    elif ctx.paths.plan_yaml.exists():
+    elif ctx.paths.plan_yaml.exists() and not state.get("replan_requested"):
         return {}  # the person's (possibly edited) plan is the plan
     else:
         spec = ctx.spec
-    new_plan = enrich_prompts(make_plan(spec), llm=ctx.services.llm, events=ctx.events)
+    new_plan = enrich_prompts(
+        make_plan(spec, reuse=True), llm=ctx.services.llm, events=ctx.events
+    )
     write_plan(new_plan, ctx.paths.plan_yaml)
-    ctx.reload()
+    ctx.reload(new_plan)
     ctx.events.emit("planned", items=len(new_plan.items))
-    return {"feedback": None, "plan_version": state.get("plan_version", 0) + 1}
+    return {
+        "feedback": None,
+        "replan_requested": False,
+        "plan_version": state.get("plan_version", 0) + 1,
+    }

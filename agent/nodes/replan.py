@@ -24,7 +24,11 @@ def replan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
     round_ = state.get("round", 0)
     accepted = ctx.manifest.accepted_item_ids()
-    short = [item for item in ctx.plan.items if item.id not in accepted]
+    # a variant waits for its base: the variants node schedules it once the base is accepted
+    short = [
+        item for item in ctx.items.values()
+        if item.id not in accepted and (item.parent is None or item.parent in accepted)
+    ]
     short = short[: max(0, budget_left(ctx))]
 
     last_units = {u.item_id: u for u in ctx.manifest.work(round_)}

@@ -26,9 +26,11 @@ def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         if action == "feedback":
             return {"approved": False, "feedback": str(answer.get("text", ""))}
         if action != "approve":  # plan.yaml was edited by hand: validate, rebalance, show again
-            review_plan(ctx.paths.root)
+            result = review_plan(ctx.paths.root)
             ctx.reload()
-            return {"approved": False}
+            # an edited spec is planned again by the plan node, so its prompts are enriched
+            # there, the one place that does it, whichever command got here
+            return {"approved": False, "replan_requested": result.kind == "spec"}
         approve(ctx.paths.root)
         ctx.reload()
     schedule_first_round(ctx)
@@ -39,7 +41,7 @@ def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
 def route_after_review(state: BuildState) -> Literal["generate", "plan", "review"]:
     if state.get("approved"):
         return "generate"
-    return "plan" if state.get("feedback") else "review"
+    return "plan" if state.get("feedback") or state.get("replan_requested") else "review"
 
 
 def schedule_first_round(ctx: BuildContext) -> None:

@@ -23,6 +23,7 @@ from agent.reader.words import (
     FACTOR_RX,
     FILLER,
     UNREPRESENTABLE_RX,
+    correct_spelling,
     digits,
     level_of,
     number,
@@ -70,7 +71,7 @@ class Reader:
     def __init__(self, text: str) -> None:
         text = text.replace("\u2013", "-").replace("\u2014", ",").replace("\u00d7", "x")
         text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\r", "\n")
-        self.text = digits(text)
+        self.text = digits(correct_spelling(text))
         self.low = "".join((c.lower() or c)[0] for c in self.text)
         self.used = bytearray(len(self.text))
         self.d = Draft()

@@ -260,3 +260,54 @@ def _one_in(m: re.Match[str]) -> str:
     """'one in five' -> '20%' (only a part of a whole: 'twelve in five' stays as it is)."""
     part, whole = _as_int(m.group(1)), _as_int(m.group(2))
     return f"{100 * part / whole:.4g}%" if 0 < part < whole else m.group(0)
+
+
+# --- spelling ------------------------------------------------------------------------------
+
+_GRAMMAR = """across balanced balance between among classes class images pictures photos portraits
+    identities people persons percent training validation testing evenly equally represented
+    distributed spread varied different various exactly each every total split ratio image
+    picture photo portrait person identity""".split()
+_KNOWN: set[str] = {
+    w
+    for fw in VOCABULARY.values()
+    for phrase in [*fw.names, *(x for lv in fw.levels.values() for x in lv.words)]
+    for form in inflections(phrase)
+    for w in re.findall(r"[a-z]+", form)
+} | set(_GRAMMAR)
+
+
+def _one_edit(word: str) -> set[str]:
+    """Words one slip away: a letter missing, a letter doubled, two neighbours swapped. Not a
+    letter changed or dropped ('closer' is a word, not a typo of 'closed'; nor 'range' of
+    'rage')."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if len(b) > 1 and b[0] == b[1]}  # 'accross'
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    inserts = {a + c + b for a, b in splits for c in letters}
+    return deletes | swaps | inserts
+
+
+def correct_spelling(text: str) -> str:
+    """'balanced accross gendre and expresions' -> 'balanced across gender and expressions'.
+
+    Only words of five letters or more that are not vocabulary words, one slip (a letter
+    missing, doubled or two swapped) from exactly one vocabulary or request word.
+    """
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if len(low) < 5 or low in _KNOWN:
+            return word
+        near = {
+            w for w in _one_edit(low) & _KNOWN if w.rstrip("s") != low.rstrip("s")
+        }  # a plural is not a slip
+        stems = {w.removesuffix("es").rstrip("s") for w in near}
+        if len(stems) != 1:
+            return word
+        plural = low.endswith("s")
+        return sorted(near, key=lambda w: (w.endswith("s") != plural, len(w)))[0]
+
+    return re.sub(r"[A-Za-z]+", fix, text)

@@ -148,8 +148,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
         if busy:
             return await review(request, errors={"form": busy}, status_code=409)
         try:
-            with BuildLock(build.root):
-                result = await asyncio.to_thread(plan_view.apply_edit, build.root, form)
+            result = await asyncio.to_thread(plan_view.apply_edit, build.root, form)
         except plan_view.EditErrors as exc:
             return await review(request, errors=exc.errors, form=form, status_code=422)
         except FacetoryError as exc:

@@ -3,8 +3,9 @@
 Only the head of plan.yaml (everything above `items:`: summary, balance, spec, and the
 requirement trace when present) is read to draw the page: 12 ms for a 10,000-image plan, where
 validating every item takes about 4 s (bench/bench_web.py). Edits become a new `spec:` section
-and go through `plan_io.review_plan`, the same validation, rebalancing and approval withdrawal
-as `facetory review` after a hand edit, so the two never disagree.
+and go through `agent.feedback.apply_edit`, the same validation, rebalancing (by the graph's
+review and plan nodes) and approval withdrawal as `facetory review` after a hand edit, so the
+two never disagree.
 """
 
 from __future__ import annotations
@@ -194,8 +195,14 @@ def plan_text_with_spec(text: str, spec: DatasetSpec) -> str:
 
 
 def apply_edit(root: Path, form: dict[str, str]) -> Review:
-    """Validate the form's edit and review it exactly as `facetory review` reviews a hand edit
-    (the caller holds the build lock). Raises EditErrors and writes nothing when invalid."""
+    """Validate the form's edit in memory, then apply it exactly as `facetory review` applies a
+    hand edit (`agent.feedback.apply_edit`: the graph's review step, a changed spec replanned
+    by its plan node). Raises EditErrors and writes nothing when invalid; the caller must not
+    hold the build lock (the graph takes it)."""
+    from agent.feedback import apply_edit as review_through_graph
+    from agent.lock import BuildLock
+    from tools.atomic import write_text
+
     path = root / "plan.yaml"
     head = read_head(path)
     spec = edited_spec(head.spec, form)
@@ -203,6 +210,10 @@ def apply_edit(root: Path, form: dict[str, str]) -> Review:
         return Review(plan=None, changed=False, kind="none")  # type: ignore[arg-type]
     text = plan_text_with_spec(path.read_text(encoding="utf-8"), spec)
     try:
-        return review_plan(root, text=text)
-    except FacetoryError as exc:  # e.g. an infeasible combination: nothing was written
+        review_plan(root, text=text, commit=False)  # an invalid edit stops here, unwritten
+    except FacetoryError as exc:  # e.g. an infeasible combination
         raise EditErrors({"form": str(exc)}) from None
+    with BuildLock(root):  # a build that started since the page was drawn refuses the write
+        write_text(path, text)
+    result, _ = review_through_graph(root, offline=None)
+    return result

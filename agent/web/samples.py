@@ -138,12 +138,12 @@ class SampleRenderer:
         from tools.generate import get_generator
 
         gen = spec.generation
-        wanted = (gen.backend, gen.model, spec.image_size, gen.steps, gen.guidance_scale)
+        # Samples show the look, so no imitated faults; an identity build's samples are drawn
+        # text-to-image (there is no person's first image to condition on yet).
+        config = (gen.procedural.model_copy(update={"fault_rate": 0.0})
+                  if gen.backend == "procedural" else gen.diffusers)
+        wanted = (gen.backend, config.model_dump_json(), spec.image_size)
         if self._generator is None or self._backend != wanted:
-            backend = "diffusers" if gen.backend == "diffusers-identity" else gen.backend
-            self._generator = get_generator(
-                backend, model=gen.model, image_size=spec.image_size, fault_rate=0.0,
-                steps=gen.steps, guidance_scale=gen.guidance_scale,
-            )
+            self._generator = get_generator(config, image_size=spec.image_size)
             self._backend = wanted
         return self._generator

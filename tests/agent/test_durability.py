@@ -26,6 +26,7 @@ classes:
 factors:
   - {name: gender, balanced: true, levels: [{name: female}, {name: male}]}
 generation: {fault_rate: 0.25}
+augmentations: [{name: smile, attributes: {expression: smile}, fraction: 0.25}]
 budget: {batch_size: 3}
 image_size: 128
 seed: 11
@@ -87,5 +88,5 @@ def test_sigkill_at_random_moments_loses_and_repeats_nothing(tmp_path: Path) -> 
     assert_clean(tmp_path / "reference")
     assert_clean(killed_dir)
     expected = fingerprint(tmp_path / "reference")
-    assert len([k for k in expected if "/" not in k]) == 28
+    assert len([k for k in expected if "/" not in k]) == 28 + 8  # 8 augmentation variants
     assert fingerprint(killed_dir) == expected

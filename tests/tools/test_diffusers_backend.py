@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tools.config import DiffusersConfig
 from tools.contracts import PlanItem
 from tools.errors import FacetoryError
 from tools.generate import get_generator
@@ -29,8 +30,8 @@ def pixels(path: str) -> np.ndarray:
 
 
 def test_txt2img_writes_seeded_images_with_provenance(tiny_sd: Path, tmp_path: Path) -> None:
-    gen = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=2,
-                        device="cpu", batch_size=2)
+    gen = get_generator(DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu", batch_size=2),
+                        image_size=64)
     items = [item(0, 11), item(1, 12), item(2, 11, negative_prompt="blurry")]
     out = gen.generate(items, tmp_path, attempt=1)
 
@@ -47,8 +48,8 @@ def test_txt2img_writes_seeded_images_with_provenance(tiny_sd: Path, tmp_path: P
 
 
 def test_same_seed_same_image_whatever_the_batch(tiny_sd: Path, tmp_path: Path) -> None:
-    gen = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=2, device="cpu",
-                        batch_size=3)
+    gen = get_generator(DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu", batch_size=3),
+                        image_size=64)
     batch = gen.generate([item(0, 5), item(1, 6), item(2, 7)], tmp_path / "batch")
     alone = gen.generate([item(1, 6)], tmp_path / "alone")
     diff = np.abs(pixels(batch[1].path) - pixels(alone[0].path))
@@ -65,24 +66,24 @@ def test_pipeline_loads_once_and_uses_sdpa(tiny_sd: Path) -> None:
 
 
 def test_scheduler_is_configurable(tiny_sd: Path, tmp_path: Path) -> None:
-    gen = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=1, device="cpu",
-                        scheduler="euler_a")
+    gen = get_generator(DiffusersConfig(model=str(tiny_sd), steps=1, device="cpu",
+                                        scheduler="euler_a"), image_size=64)
     out = gen.generate([item(0, 3, guidance_scale=1.0)], tmp_path)
     assert read_provenance(out[0].path)["scheduler"] == "EulerAncestralDiscreteScheduler"
-    bad = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=1, device="cpu",
-                        scheduler="NoSuchScheduler")
+    bad = get_generator(DiffusersConfig(model=str(tiny_sd), steps=1, device="cpu",
+                                        scheduler="NoSuchScheduler"), image_size=64)
     with pytest.raises(FacetoryError, match="unknown scheduler"):
         bad.generate([item(0, 3)], tmp_path)
 
 
 def test_missing_model_says_where_it_looked(tmp_path: Path) -> None:
     with pytest.raises(FacetoryError, match="does not exist"):
-        get_generator("diffusers", model=str(tmp_path / "nowhere"))
+        get_generator(DiffusersConfig(model=str(tmp_path / "nowhere")))
     with pytest.raises(FacetoryError, match="no model_index.json"):
         resolve_model(str(tmp_path))
     with pytest.raises(FacetoryError, match="Hugging Face cache"):
         load_pipeline("facetory-tests/not-a-real-model", device="cpu")
     with pytest.raises(FacetoryError, match="needs a model"):
-        get_generator("diffusers")
+        get_generator(DiffusersConfig())
     with pytest.raises(FacetoryError, match="multiple of 8"):
-        get_generator("diffusers", model=str(tmp_path), image_size=100)
+        get_generator(DiffusersConfig(model=str(tmp_path)), image_size=100)

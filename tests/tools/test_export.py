@@ -165,3 +165,20 @@ def test_boxes_are_clipped_to_the_image(build):
     _, cx, cy, w, h = map(float, label.read_text().split())
     assert (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2) == pytest.approx(
         (0.0, 20 / 96, 50 / 96, 1.0), abs=1e-5)
+
+
+def test_the_card_shows_the_recorded_spec_and_variants_name_their_parent(build):
+    root, records = build
+    accepted = [r for r in records if r.status == Status.accepted]
+    variant = accepted[1].model_copy(update={"parent": accepted[0].image_id})
+    records = [variant if r.image_id == variant.image_id else r for r in records]
+    spec_yaml = "name: tiny\ngeneration: {backend: procedural}\n"
+    export_dataset(records, _info(spec_yaml=spec_yaml), root / "dataset", base_dir=root)
+    card = (root / "dataset" / "README.md").read_text()
+    assert "```yaml\nname: tiny\ngeneration: {backend: procedural}\n```" in card
+    coco = {im["facetory_id"]: im
+            for split in ("train", "val", "test")
+            for im in json.loads((root / "dataset" / "coco" / "annotations" / f"{split}.json")
+                                 .read_text())["images"]}
+    assert coco[variant.image_id]["parent"] == accepted[0].image_id
+    assert coco[accepted[0].image_id]["parent"] is None

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tools.config import DiffusersConfig, IdentityConditionedConfig, IpAdapterConfig
 from tools.contracts import PlanItem
 from tools.errors import FacetoryError
 from tools.generate import get_generator
@@ -108,8 +109,13 @@ def reference(path: Path, colour: tuple[int, int, int], seed: int) -> Path:
 
 
 def test_ip_adapter_conditions_on_the_reference(tiny_sd: Path, adapter: Path, tmp_path: Path):
-    gen = get_generator("diffusers-identity", model=str(tiny_sd), ip_adapter=str(adapter),
-                        image_size=64, steps=2, device="cpu", ip_adapter_scale=1.0)
+    gen = get_generator(
+        IdentityConditionedConfig(
+            diffusers=DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu"),
+            identity=IpAdapterConfig(ip_adapter=str(adapter), scale=1.0),
+        ),
+        image_size=64,
+    )
     assert isinstance(gen, IdentityConditionedGenerator) and gen.mode == "ip-adapter"
     red = reference(tmp_path / "red.png", (200, 40, 40), 0)
     blue = reference(tmp_path / "blue.png", (40, 40, 200), 1)
@@ -133,7 +139,7 @@ def test_ip_adapter_conditions_on_the_reference(tiny_sd: Path, adapter: Path, tm
     assert np.abs(pixels(other[0].path) - pixels(out[0].path)).mean() > 1.0
     # at scale 0 the adapter is skipped: exactly the item's text-to-image picture, from the
     # same shared weights, which the adapter never touched
-    plain = get_generator("diffusers", model=str(tiny_sd), image_size=64, steps=2, device="cpu")
+    plain = get_generator(DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu"), image_size=64)
     anchor = plain.generate(items[1:2], tmp_path / "d")
     assert np.array_equal(pixels(anchor[0].path), pixels(out[1].path))
     assert attention_processors(load_pipeline(str(tiny_sd), device="cpu")) == {"AttnProcessor2_0"}

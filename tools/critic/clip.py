@@ -2,18 +2,18 @@
 
 CLIPScore (Hessel et al. 2021: 2.5 * max(cos, 0)) measures how well the image matches the
 prompt; zero-shot probes pick the most likely level of a factor from prompts such as
-"a photo of a person wearing sunglasses". open_clip is not a dependency of facetory:
-install `open_clip_torch` and point `checkpoint` at a weights file to use it.
+"a photo of a person wearing sunglasses". open_clip is optional (a test extra, pinned in
+pyproject.toml): install `open-clip-torch` and set `quality.clip.checkpoint` (or
+`--clip-checkpoint`) to a local weights file to use it.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
+from tools.config import ClipConfig
 from tools.contracts import CheckResult, PlanItem
 from tools.errors import FacetoryError
 from tools.vocabulary import FACTORS
@@ -29,20 +29,6 @@ PROBES: dict[str, str] = {
     "eyes": "a photo of a person with eyes {}",
     "hat": "a photo of a person with {}",
 }
-
-
-class ClipConfig(BaseModel):
-    """Which open_clip model and local checkpoint to use, and what to check with it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = "ViT-B-32"
-    checkpoint: Path
-    device: str = "cpu"
-    min_clip_score: float | None = Field(default=None, ge=0, le=2.5)
-    """Reject as `prompt_mismatch` below this CLIPScore; None reports it only."""
-    probe_factors: frozenset[str] = frozenset()
-    """Factors to check by zero-shot probes (keys of PROBES)."""
 
 
 def available() -> bool:

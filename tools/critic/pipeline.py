@@ -17,12 +17,11 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.config import MIN_CRITIC_SCORE, MIN_FAITHFULNESS, ClipConfig, QualityConfig, VlmConfig
 from tools.contracts import CheckResult, DetectedFace, PlanItem, Verdict
 from tools.critic import attributes as attrs
 from tools.critic import faces as fx
 from tools.critic import quality as qual
-from tools.critic.clip import ClipConfig
-from tools.critic.vlm import VlmConfig
 from tools.errors import FacetoryError
 
 log = logging.getLogger(__name__)
@@ -36,9 +35,9 @@ class CriticConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_score: float = Field(default=0.5, ge=0, le=1)
+    min_score: float = Field(default=MIN_CRITIC_SCORE, ge=0, le=1)
     """Mean check score below which an otherwise clean image is rejected as `low_score`."""
-    min_faithfulness: float = Field(default=1.0, ge=0, le=1)
+    min_faithfulness: float = Field(default=MIN_FAITHFULNESS, ge=0, le=1)
     """Fraction of requested, measurable attributes that must be verified."""
     use_descriptor: bool = False
     """Compute the dlib 128-D descriptor of each face (about 75 ms a face) for identity checks."""
@@ -71,6 +70,21 @@ class CriticConfig(BaseModel):
     """Also compute the image-level perceptual embedding (for the duplicate check)."""
     vlm: VlmConfig | None = None
     clip: ClipConfig | None = None
+
+    @classmethod
+    def from_quality(cls, quality: QualityConfig, **extra: object) -> CriticConfig:
+        """The critic a build's `quality:` block asks for (`extra`: settings of the caller)."""
+        if quality.attribute_checks is not None:
+            extra.setdefault("attribute_checks", quality.attribute_checks)
+        return cls(
+            min_score=quality.min_critic_score,
+            min_faithfulness=quality.min_faithfulness,
+            cnn_detector=quality.cnn_detector,
+            landmark_points=quality.landmark_points,
+            vlm=quality.vlm,
+            clip=quality.clip,
+            **extra,
+        )
 
 
 @dataclass

@@ -19,33 +19,12 @@ import re
 import numpy as np
 import openai
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from tools.config import VlmConfig
 from tools.contracts import CheckResult, PlanItem
 from tools.errors import FacetoryError
 from tools.vocabulary import FACTORS
-
-
-class VlmConfig(BaseModel):
-    """Where the vision chat model lives and what it judges."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    base_url: str
-    """e.g. https://api.openai.com/v1 or http://localhost:8000/v1 (vLLM, Ollama, LM Studio)."""
-    model: str
-    api_key: str | None = None
-    """None: read OPENAI_API_KEY, else send a placeholder (local servers ignore it)."""
-    timeout_s: float = Field(default=60.0, gt=0)
-    factors: frozenset[str] | None = None
-    """Factors it may judge; None: every requested factor not measured locally."""
-    min_confidence: float = Field(default=0.5, ge=0, le=1)
-    """A mismatch reported with less confidence than this does not count."""
-    image_side: int = Field(default=512, ge=64)
-    """Images are sent downscaled to at most this side (cost and latency)."""
-    json_mode: bool = True
-    """Ask for `response_format={"type": "json_object"}`; turn off for servers without it."""
 
 
 class AttributeAnswer(BaseModel):

@@ -1,83 +1,69 @@
-"""Generation backends, chosen by name: `procedural` (the embedded default), `diffusers` and
-`diffusers-identity` (identity-conditioned: IP-Adapter from a local path, or img2img).
+"""Generation backends, chosen by the type of their configuration (`tools.config`):
+`ProceduralConfig` (the embedded default), `DiffusersConfig` (text-to-image) and
+`IdentityConditionedConfig` (IP-Adapter from a local path, or reference-image img2img).
 
-    gen = get_generator("procedural", image_size=256, fault_rate=0.1)
+    gen = get_generator(ProceduralConfig(fault_rate=0.1), image_size=256)
     images = gen.generate(items, build_dir / "images")
 
-The diffusers backend is imported only when asked for, so the procedural path never pays
-for importing torch.
+A build passes `spec.generation.backend_config()`. The diffusers backends are imported only
+when asked for, so the procedural path never pays for importing torch.
 """
 
 from __future__ import annotations
 
+from tools.config import (
+    BACKENDS,
+    DiffusersConfig,
+    GeneratorConfig,
+    IdentityConditionedConfig,
+    ProceduralConfig,
+)
 from tools.errors import FacetoryError
 from tools.generate.base import Generator, image_filename
 
-BACKENDS = ("procedural", "diffusers", "diffusers-identity")
 DEFAULT_BACKEND = "procedural"
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "Generator", "get_generator", "image_filename"]
 
 
-def get_generator(
-    backend: str = DEFAULT_BACKEND,
-    *,
-    model: str | None = None,
-    image_size: int = 256,
-    fault_rate: float = 0.0,
-    steps: int = 30,
-    guidance_scale: float = 7.5,
-    device: str | None = None,
-    scheduler: str | None = None,
-    batch_size: int = 4,
-    ip_adapter: str | None = None,
-    ip_adapter_weight: str | None = None,
-    image_encoder: str | None = None,
-    ip_adapter_scale: float = 0.7,
-    strength: float = 0.6,
-) -> Generator:
-    """The generator called `backend`, configured; unknown names are a one-line error.
-
-    `fault_rate` applies to the procedural backend only (it imitates diffusion failures, which
-    a real model makes on its own) and is ignored by diffusers; `model`, `steps`,
-    `guidance_scale`, `device`, `scheduler`, `batch_size` apply to diffusers only;
-    `ip_adapter` (local directory or weight file), `ip_adapter_weight`, `image_encoder`,
-    `ip_adapter_scale` and `strength` (img2img fallback) to diffusers-identity only.
-    """
-    name = (backend or DEFAULT_BACKEND).strip().lower()
-    if name == "procedural":
+def get_generator(config: GeneratorConfig, *, image_size: int = 256) -> Generator:
+    """The generator `config` configures; an unknown config type is a one-line error."""
+    if isinstance(config, ProceduralConfig):
         from tools.generate.procedural import ProceduralGenerator
 
-        return ProceduralGenerator(image_size=image_size, fault_rate=fault_rate)
-    if name == "diffusers":
+        return ProceduralGenerator(image_size=image_size, fault_rate=config.fault_rate)
+    if isinstance(config, DiffusersConfig):
         from tools.generate.diffusers_backend import DiffusersGenerator
 
         return DiffusersGenerator(
-            model,
+            config.model,
             image_size=image_size,
-            steps=steps,
-            guidance_scale=guidance_scale,
-            device=device,
-            scheduler=scheduler,
-            batch_size=batch_size,
+            steps=config.steps,
+            guidance_scale=config.guidance_scale,
+            device=config.device,
+            scheduler=config.scheduler,
+            batch_size=config.batch_size,
+            dtype=config.dtype,
         )
-    if name == "diffusers-identity":
+    if isinstance(config, IdentityConditionedConfig):
         from tools.generate.identity_conditioned import IdentityConditionedGenerator
 
+        d, ip = config.diffusers, config.identity
         return IdentityConditionedGenerator(
-            model,
-            ip_adapter=ip_adapter,
-            weight_name=ip_adapter_weight,
-            image_encoder=image_encoder,
-            scale=ip_adapter_scale,
+            d.model,
+            ip_adapter=ip.ip_adapter,
+            weight_name=ip.weight_name,
+            image_encoder=ip.image_encoder,
+            scale=ip.scale,
             image_size=image_size,
-            steps=steps,
-            guidance_scale=guidance_scale,
-            device=device,
-            strength=strength,
-            batch_size=batch_size,
-            scheduler=scheduler,
+            steps=d.steps,
+            guidance_scale=d.guidance_scale,
+            device=d.device,
+            strength=ip.strength,
+            batch_size=d.batch_size,
+            scheduler=d.scheduler,
+            dtype=d.dtype,
         )
     raise FacetoryError(
-        f"unknown generation backend {backend!r}: choose one of {', '.join(BACKENDS)}"
+        f"no generation backend for {type(config).__name__}: choose one of {', '.join(BACKENDS)}"
     )

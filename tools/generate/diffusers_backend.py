@@ -68,7 +68,7 @@ def resolve_model(model: str | None) -> str:
     if not model or not str(model).strip():
         raise FacetoryError(
             "the diffusers backend needs a model: a local pipeline directory or a model id "
-            "already in the Hugging Face cache (set generation.model or --model)"
+            "already in the Hugging Face cache (set generation.diffusers.model or --model)"
         )
     text = str(model).strip()
     path = Path(text).expanduser()

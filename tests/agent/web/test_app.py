@@ -63,6 +63,15 @@ def test_a_quota_edit_replans_like_review_and_withdraws_approval(tmp_path: Path)
     assert not is_approved(root)
 
 
+def test_a_quota_edit_is_planned_again_by_the_graph_plan_node_as_review_does(
+        tmp_path: Path) -> None:
+    root = planned(tmp_path / "b")
+    post(client(root), "/review/edit", {"quota:none": "8"})
+    events = BuildContext(paths=BuildPaths(root)).events.read()
+    planned_sizes = [e["items"] for e in events if e["event"] == "planned"]
+    assert planned_sizes[-1] == 14  # the plan node (where prompts are enriched) made the plan
+
+
 @pytest.mark.parametrize(
     ("field", "value", "shown_beside"),
     [

@@ -1,0 +1,272 @@
+"""The typed configuration of a build: how images are generated, judged and trained on.
+
+These blocks are part of the build's `spec.yaml` (`generation:`, `quality:`, `training:`) and
+reach the tools as they are, typed: `tools.generate.get_generator(config)` chooses a backend by
+the type of its config, `tools.critic.make_critic(quality)` builds the critic from `quality:`,
+and `tools.train.train_yolo` takes `training:`'s values. Each setting is documented once, here,
+where it is defined (the docstring under a field is its documentation, as in ultralytics'
+`cfg/default.yaml`); `specs/schema.json` carries the same text.
+
+Pure pydantic: importing this module loads no model and no heavy library.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+
+from tools.dedup import IDENTITY_THRESHOLD, IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD
+
+Backend = Literal["procedural", "diffusers", "diffusers-identity"]
+BACKENDS: tuple[str, ...] = ("procedural", "diffusers", "diffusers-identity")
+#: Fraction of an image's requested, measurable attributes the critic must verify: all of
+#: them, the critic's calibrated default (a "sunglasses" image without sunglasses is wrong
+#: however right its other levels are). One definition for the spec and the critic, which
+#: once said 0.5 and 1.0.
+MIN_FAITHFULNESS = 1.0
+#: Mean check score below which an otherwise clean image is rejected as `low_score`.
+MIN_CRITIC_SCORE = 0.5
+#: YOLO training defaults (7 s for 3 epochs of 60 images at 128 px on 2 CPU cores).
+DEFAULT_EPOCHS = 30
+DEFAULT_IMGSZ = 160
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+def _sorted(values: frozenset[str] | None) -> list[str] | None:
+    """Sets are written sorted, so spec.yaml (and its approval hash) is the same every time."""
+    return None if values is None else sorted(values)
+
+
+# --- generation --------------------------------------------------------------------------
+
+
+class ProceduralConfig(_Config):
+    """The embedded CPU renderer: no weights, deterministic per seed, exact labels."""
+
+    fault_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Share of images drawn with a diffusion-like defect (wrong attribute, cut-off or missing
+    face, extra face, blur, near-copy), so the critic and the retry loop have work offline."""
+
+
+class DiffusersConfig(_Config):
+    """Text-to-image with diffusers (`AutoPipelineForText2Image`); nothing is downloaded."""
+
+    model: str | None = None
+    """A local model directory or an id already in the Hugging Face cache (SD 1.5, SDXL, ...)."""
+    scheduler: str | None = None
+    """A diffusers scheduler class name (e.g. `DPMSolverMultistepScheduler`); None: the model's."""
+    steps: int = Field(default=30, ge=1, le=1000)
+    """Denoising steps per image."""
+    guidance_scale: float = Field(default=7.5, ge=0.0, le=50.0)
+    """Classifier-free guidance; retries may move it per cell (see agent/replan_policy.py)."""
+    dtype: Literal["float16", "bfloat16", "float32"] | None = None
+    """Weights' precision; None: float16 on CUDA, float32 on CPU."""
+    device: str | None = None
+    """`cuda`, `cuda:1`, `cpu`; None: CUDA when available."""
+    batch_size: int = Field(default=4, ge=1, le=256)
+    """Images per pipeline call (memory versus speed)."""
+
+
+class IpAdapterConfig(_Config):
+    """Identity conditioning for `diffusers-identity`: every image of a person is drawn from
+    their anchor (first accepted image) through an IP-Adapter, or by img2img without one."""
+
+    ip_adapter: str | None = None
+    """A local IP-Adapter directory or weight file; None: reference-image img2img instead."""
+    weight_name: str | None = None
+    """The weight file inside `ip_adapter` when it is a directory with several."""
+    image_encoder: str | None = None
+    """A local CLIP vision encoder directory; None: the one beside the adapter."""
+    scale: float = Field(default=0.7, ge=0.0, le=2.0)
+    """How strongly the anchor steers the image (0: not at all)."""
+    strength: float = Field(default=0.6, gt=0.0, le=1.0)
+    """img2img fallback only: how far from the anchor an image may go."""
+
+
+class IdentityConditionedConfig(_Config):
+    """The `diffusers-identity` backend: a text-to-image model plus identity conditioning."""
+
+    diffusers: DiffusersConfig = Field(default_factory=DiffusersConfig)
+    identity: IpAdapterConfig = Field(default_factory=IpAdapterConfig)
+
+
+class Img2ImgConfig(_Config):
+    """How a diffusion backend draws augmentation variants from an accepted image."""
+
+    model: str | None = None
+    """The image-to-image model; None: the generation model (`diffusers.model`)."""
+    steps: int | None = Field(default=None, ge=1, le=1000)
+    """Denoising steps; None: `diffusers.steps`."""
+
+
+GeneratorConfig = ProceduralConfig | DiffusersConfig | IdentityConditionedConfig
+"""What `tools.generate.get_generator` takes: the chosen backend's block."""
+
+_FLAT = {"fault_rate": "procedural", "model": "diffusers", "steps": "diffusers",
+         "guidance_scale": "diffusers"}
+
+
+class GenerationConfig(_Config):
+    """Which generator draws the images (`backend`) and each backend's settings.
+
+    Written before this layout, `generation: {backend, model, steps, guidance_scale,
+    fault_rate, style}` still reads: the flat keys move into their backend's block.
+    """
+
+    backend: Backend = "procedural"
+    """`procedural` (CPU, embedded), `diffusers` (text-to-image) or `diffusers-identity`
+    (several images per synthetic person, conditioned on the person's first image)."""
+    style: str = Field(default="photorealistic", max_length=200)
+    """Words put in every prompt for the look of the images (e.g. photorealistic, cartoon)."""
+    procedural: ProceduralConfig = Field(default_factory=ProceduralConfig)
+    diffusers: DiffusersConfig = Field(default_factory=DiffusersConfig)
+    identity: IpAdapterConfig = Field(default_factory=IpAdapterConfig)
+    img2img: Img2ImgConfig = Field(default_factory=Img2ImgConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key, block in _FLAT.items():
+            if key in data:
+                value = data.pop(key)
+                nested = dict(data.get(block) or {})
+                nested.setdefault(key, value)
+                data[block] = nested
+        if isinstance(data.get("backend"), str):
+            data["backend"] = data["backend"].strip().lower()
+        return data
+
+    def backend_config(self) -> GeneratorConfig:
+        """The chosen backend's settings, as `get_generator` takes them."""
+        if self.backend == "procedural":
+            return self.procedural
+        if self.backend == "diffusers":
+            return self.diffusers
+        return IdentityConditionedConfig(diffusers=self.diffusers, identity=self.identity)
+
+    # Read-only names from before the per-backend blocks, for code that reads them.
+    @property
+    def guidance_scale(self) -> float:
+        """The guidance every retry adjusts from (diffusion backends; ignored by procedural)."""
+        return self.diffusers.guidance_scale
+
+    @property
+    def model(self) -> str | None:
+        return self.diffusers.model
+
+    @property
+    def steps(self) -> int:
+        return self.diffusers.steps
+
+    @property
+    def fault_rate(self) -> float:
+        return self.procedural.fault_rate
+
+
+# --- critique ------------------------------------------------------------------------------
+
+
+class VlmConfig(_Config):
+    """An OpenAI-compatible vision chat model as a critic (vLLM, Ollama, LM Studio, OpenAI)."""
+
+    enabled: bool = True
+    """Off keeps the settings in spec.yaml without calling the endpoint."""
+    base_url: str
+    """e.g. https://api.openai.com/v1 or http://localhost:8000/v1 (vLLM, Ollama, LM Studio)."""
+    model: str
+    """The vision chat model's name at that endpoint."""
+    api_key: str | None = None
+    """None: read OPENAI_API_KEY, else send a placeholder (local servers ignore it). Prefer the
+    environment: spec.yaml is copied into the dataset card."""
+    timeout_s: float = Field(default=60.0, gt=0)
+    """Seconds to wait for one answer; an endpoint that does not answer stops the build."""
+    factors: frozenset[str] | None = None
+    """Factors it may judge; None: every requested factor not measured locally."""
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    """A mismatch reported with less confidence than this does not count."""
+    image_side: int = Field(default=512, ge=64)
+    """Images are sent downscaled to at most this side (cost and latency)."""
+    json_mode: bool = True
+    """Ask for `response_format={"type": "json_object"}`; turn off for servers without it."""
+
+    @field_serializer("factors")
+    def _factors(self, value: frozenset[str] | None) -> list[str] | None:
+        return _sorted(value)
+
+
+class ClipConfig(_Config):
+    """CLIP via open_clip from a local checkpoint (nothing is downloaded)."""
+
+    model: str = "ViT-B-32"
+    """An open_clip architecture name (`open_clip.list_models()`)."""
+    checkpoint: Path
+    """The local weights file for `model`."""
+    device: str = "cpu"
+    """Where CLIP runs (`cpu`, `cuda`)."""
+    min_clip_score: float | None = Field(default=None, ge=0, le=2.5)
+    """Reject as `prompt_mismatch` below this CLIPScore; None reports it only."""
+    probe_factors: frozenset[str] = frozenset()
+    """Factors to check by zero-shot probes (keys of `tools.critic.clip.PROBES`)."""
+
+    @field_serializer("probe_factors")
+    def _probes(self, value: frozenset[str]) -> list[str]:
+        return sorted(value)
+
+
+class QualityConfig(_Config):
+    """What the critic checks and the thresholds of acceptance, duplicates and identity."""
+
+    min_critic_score: float = Field(default=MIN_CRITIC_SCORE, ge=0.0, le=1.0)
+    """Mean check score below which an otherwise clean image is rejected as `low_score`."""
+    min_faithfulness: float = Field(default=MIN_FAITHFULNESS, ge=0.0, le=1.0)
+    """Fraction of the requested, measurable attributes that must be verified; below it a
+    failed attribute rejects the image as `attribute_mismatch:<factor>`."""
+    duplicate_similarity: float = Field(default=IMAGE_THRESHOLD, ge=0.0, le=1.0)
+    """Cosine similarity of image embeddings at which a picture is a copy of an accepted one..."""
+    duplicate_runner_up_weight: float = Field(default=IMAGE_RUNNER_UP_WEIGHT, ge=0.0, le=5.0)
+    """...raised by this much per unit the second-nearest accepted picture is above 0.7: a copy
+    stands out from its runner-up, a distinct picture in a crowded neighbourhood does not
+    (0: a plain threshold; see `tools.dedup`)."""
+    identity_similarity: float = Field(default=IDENTITY_THRESHOLD, ge=0.0, le=1.0)
+    """Same-person threshold on the face descriptor's cosine similarity (identity datasets)."""
+    cnn_detector: bool = False
+    """Let the critic ask dlib's CNN face detector when HOG finds too few faces: fewer faces
+    behind masks and sunglasses wrongly rejected, about 0.7 s more for each such image."""
+    attribute_checks: frozenset[str] | None = None
+    """Factors the built-in checks verify (of `tools.critic.attributes.MEASURABLE`); None: the
+    critic's default set."""
+    landmark_points: Literal[5, 68] = 68
+    """68 (iBUG 300-W model, non-commercial licence) or 5 (no pose, eye or mouth checks)."""
+    vlm: VlmConfig | None = None
+    """A vision-language model that judges the attributes the local checks cannot measure."""
+    clip: ClipConfig | None = None
+    """CLIP: CLIPScore against the prompt and zero-shot attribute probes."""
+
+    @field_serializer("attribute_checks")
+    def _checks(self, value: frozenset[str] | None) -> list[str] | None:
+        return _sorted(value)
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+class TrainingConfig(_Config):
+    """YOLO training on the export (ultralytics), scored on the held-out test split."""
+
+    model: str | None = None
+    """A model YAML built with random weights; None: yolo11n.yaml (detect) or
+    yolo11n-cls.yaml (classify)."""
+    weights: str | None = None
+    """Local `.pt` weights to start from instead of `model` (nothing is fetched)."""
+    epochs: int = Field(default=DEFAULT_EPOCHS, ge=1, le=10_000)
+    """Training epochs."""
+    imgsz: int = Field(default=DEFAULT_IMGSZ, ge=32, le=4096)
+    """Training image size in pixels."""
