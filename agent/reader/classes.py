@@ -35,7 +35,7 @@ _INNER_STOP = (
 )
 _COUNT = r"\d+(?:\.\d+)?"
 _SHARE = rf"(?P<v>{_COUNT})\s*(?P<pct>%)?"
-_NAME = r"(?P<name>[a-z][\w'/-]*(?:\s+[a-z][\w'/-]*){0,3}?)"
+_NAME = r"(?P<name>[^\W\d][\w'/-]*(?:\s+[a-z][\w'/-]*){0,3}?|[^\s\d%(),:;][^\s,;:]*)"
 _ITEM_FORMS = [
     re.compile(rf"^{_NAME}$"),
     re.compile(rf"^{_NAME}\s*(?:\(|:|=|-)?\s*{_SHARE}\s*(?:{COUNT_NOUNS})?\s*\)?$"),
@@ -53,7 +53,7 @@ class Item:
 
 def parse_item(piece: str) -> Item | None:
     """'no glasses (300)' / 'open eyes 320' / '60% masked' / 'sunglasses' -> Item, else None."""
-    piece = piece.strip(" .()\"'-:").strip()
+    piece = piece.strip(" ()\"'-:").rstrip(".").strip()
     piece = _ARTICLE.sub("", _ARTICLE.sub("", piece)).strip()
     if not piece or _NOT_ITEM.match(piece) and not re.match(rf"^{_SHARE}\s+\D", piece):
         return None
@@ -85,16 +85,28 @@ def protected_spans(low: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def split_items(low: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Spans of the pieces between separators in [start, end)."""
+    """Spans of the pieces between separators in [start, end).
+
+    A slash with no space around it separates only vocabulary levels ('glasses/sunglasses');
+    between other words it is part of a label ('a/b').
+    """
     keep = protected_spans(low, start, end)
     pieces, pos = [], start
     for m in _SEP.finditer(low, start, end):
         if any(s <= m.start() < e for s, e in keep):
             continue
+        if m.group(0) == "/" and not _levels_around(low, m.start(), start, end):
+            continue
         pieces.append((pos, m.start()))
         pos = m.end()
     pieces.append((pos, end))
     return [(s, e) for s, e in pieces if low[s:e].strip(" ()")]
+
+
+def _levels_around(low: str, at: int, start: int, end: int) -> bool:
+    before = re.split(r"[,;/&+]|\band\b|\bor\b", low[start:at])[-1]
+    after = re.split(r"[,;/&+]|\band\b|\bor\b", low[at + 1 : end])[0]
+    return level_of(before) is not None and level_of(after) is not None
 
 
 def read_list(

@@ -646,6 +646,8 @@ class Reader:
             if close > 0:
                 end = close + 1
             n = int(m.group("n")) if m.group("n") else None
+            if m.group("f") and factor is None:  # '30 faces in classes: ...': 30 is no count
+                n = None
             if (m.group("one") or m.group("one2")) and len(items) > 1:
                 items = items[:1]
             items, end = self._respectively(items, end)
@@ -654,7 +656,18 @@ class Reader:
                 self.take(m.start("f"), m.end("f"))
             if n is not None:
                 self.d.class_count = n
-            self.take(m.start(), end)
+            lead = (
+                m.start()
+                if n is not None or not m.group("f")
+                else m.start("kw")
+                if m.group("kw")
+                else m.start("one")
+                if m.group("one")
+                else m.start("one2")
+            )
+            if factor is not None:
+                lead = m.start()
+            self.take(lead, end)
         if self.d.classes and all(n is None for _, n in self.d.classes):
             self._counts_by_name()
         if not self.d.classes:

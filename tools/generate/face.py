@@ -17,6 +17,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from tools.generate import aging
 from tools.generate.identity import identity_seed
 from tools.generate.scene import HAIR_RGB, IRIS_RGB, LIGHT_DIR, MONK_RGB, FaceSpec
 
@@ -196,7 +197,8 @@ def make_layout(face: FaceSpec) -> Layout:
     shift, k, round_, eye_k = AGE_SHAPE[a["age_group"]]
     op, corner, mopen, wf, b_in, b_out = EXPRESSION[a["expression"]]
     female = a["gender"] == "female"
-    head_b = ident.head_b * round_
+    man = not female and a["age_group"] != "child"
+    head_b = ident.head_b * round_ * (aging.MALE_LENGTH if man else 1.0)
     eye_y = ident.eye_y + shift
     return Layout(
         eye_y=eye_y,
@@ -204,12 +206,12 @@ def make_layout(face: FaceSpec) -> Layout:
         eye_w=ident.eye_w * eye_k,
         eye_h=ident.eye_h * eye_k,
         nose_y=eye_y + ident.nose_y * k,
-        nose_w=ident.nose_w * (0.8 + 0.2 * k),
+        nose_w=ident.nose_w * (0.8 + 0.2 * k) * (aging.MALE_NOSE if man else 1.0),
         mouth_y=eye_y + ident.mouth_y * k,
         mouth_w=ident.mouth_w * (0.85 + 0.15 * k),
         head_b=head_b,
-        jaw=ident.jaw * (0.92 if female or a["age_group"] == "child" else 1.0),
-        chin=ident.chin,
+        jaw=ident.jaw * (aging.MALE_JAW if man else 0.92),
+        chin=ident.chin * (aging.MALE_CHIN if man else 1.0),
         chin_h=ident.chin_h,
         hairline=eye_y - ident.hairline - (0.08 if a["age_group"] == "child" else 0.0),
         open=0.0 if a["eyes"] == "closed" else op,
@@ -312,6 +314,8 @@ class FaceDrawer:
     def __init__(self, img: np.ndarray, face: FaceSpec, pose: Pose, lighting: str) -> None:
         self.img = img
         self._shade: tuple[_Grid, np.ndarray] | None = None
+        self.head_mask: np.ndarray | None = None
+        """Coverage (0-1) of the head contour over the image, set when the skin is drawn."""
         self.face = face
         self.pose = pose
         self.lay = make_layout(face)
@@ -337,6 +341,8 @@ class FaceDrawer:
             self._ears()
         self._skin()
         self._marks()
+        aging.draw_age(self)
+        aging.draw_gender(self)
         self._wrinkles()
         self._eyes()
         self._brows()
@@ -476,6 +482,8 @@ class FaceDrawer:
         mask = np.zeros((rh, rw), np.uint8)
         cv2.fillPoly(mask, [_pts(contour - (x0, y0))], 255, AA, SHIFT)
         _composite(img, x0, y0, color, mask)
+        self.head_mask = np.zeros((h, w), np.float32)
+        self.head_mask[y0:y1, x0:x1] = mask * (1.0 / 255.0)
 
     def _marks(self) -> None:
         pose, ident = self.pose, self.face.identity
@@ -499,7 +507,7 @@ class FaceDrawer:
 
     def _wrinkles(self) -> None:
         age = self.a["age_group"]
-        depth = {"middle_aged": 0.85, "elderly": 0.75, "old": 0.66}.get(age)
+        depth = aging.WRINKLE_DEPTH.get(age)
         if depth is None:
             return
         lay, pose, img = self.lay, self.pose, self.img
@@ -522,7 +530,7 @@ class FaceDrawer:
             for side in (-1, 1):
                 # crow's feet
                 ox = side * (lay.eye_dx + lay.eye_w * 1.15)
-                for dy in (-0.05, 0.0, 0.05):
+                for dy in (-0.06, -0.02, 0.02, 0.06):
                     crow = pose.project([ox, ox + side * 0.09], [lay.eye_y, lay.eye_y + dy * 1.6])
                     line(img, crow, c, lw)
                 # bags under the eyes
@@ -550,7 +558,7 @@ class FaceDrawer:
         img, pose, lay = self.img, self.pose, self.lay
         t = _lin(-1, 1, 13)
         lash = (22, 16, 14)
-        lw = self.lw * (1.0 if self.a["gender"] == "female" else 0.8)
+        lw = self.lw * (1.0 if self.a["gender"] == "female" else aging.MALE_LASH)
         iris_c = _col(IRIS_RGB[self.a["eye_color"]])
         sclera_k = 0.9 if self.light[2] > 0.5 else 0.8
         for side in (-1, 1):
@@ -594,16 +602,19 @@ class FaceDrawer:
         img, pose, lay, ident = self.img, self.pose, self.lay, self.face.identity
         t = _lin(0, 1, 11)  # 0 inner, 1 outer
         raise_in, raise_out = lay.brow_raise
-        thick = ident.brow_thick * (0.75 if self.a["gender"] == "female" else 1.0)
+        male = self.a["gender"] == "male" and self.a["age_group"] != "child"
+        thick = ident.brow_thick * (1.0 if male else 0.75)
         if self.a["age_group"] == "child":
             thick *= 0.8
         hair_dark = np.minimum(np.array(self.hair) * ident.brow_tone,
                                np.array(self.skin) * 0.38 + 4)
-        color = _col(hair_dark)
+        color = _col(hair_dark, aging.MALE_BROW_TONE if male else 1.0)
         length = lay.eye_w * 2.35 * ident.brow_len
         for side in (-1, 1):
             x = side * (lay.eye_dx - lay.eye_w * 1.05 + t * length)
             arch = ident.brow_arch * np.sin(np.pi * np.clip(t * 1.2, 0, 1))
+            if male:  # a man's brows sit lower over the eyes and arch less
+                arch = arch * aging.MALE_BROW_ARCH - aging.MALE_BROW_DROP
             base = (lay.eye_y - ident.brow_gap - arch - (raise_in * (1 - t) + raise_out * t)
                     + ident.brow_slant * t)
             if self.a["expression"] in ("surprise", "fear"):
@@ -666,6 +677,8 @@ class FaceDrawer:
         x, upper, top, bot, lower = self._mouth_curves(t)
         tint = (0.3 if self.a["gender"] == "male" else 0.45) + 0.12 * self.face.identity.lip_tint
         lip = _mix(self.skin, (172, 72, 76), tint)
+        if aging.made_up(self.a):
+            lip = _mix(lip, aging.LIPSTICK, aging.LIPSTICK_MIX)
         lip = _col(lip, 0.82)
         fill(img, np.vstack([pose.project(x, upper), pose.project(x[::-1], lower[::-1])]), lip)
         if lay.mouth_open > 0.0:

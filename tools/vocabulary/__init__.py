@@ -65,11 +65,12 @@ def inflections(phrase: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-#: Age in years covered by each age group (inclusive low, exclusive high).
+#: Age in years covered by each age group (inclusive low, exclusive high): the boundaries of
+#: the aging paper (arXiv 2307.08585), which the critic's age check reads estimates against.
 AGE_GROUP_YEARS: dict[str, tuple[int, int]] = {
     "child": (0, 15),
-    "teenager": (15, 20),
-    "young_adult": (20, 40),
+    "teenager": (15, 30),
+    "young_adult": (30, 40),
     "middle_aged": (40, 50),
     "elderly": (50, 65),
     "old": (65, 120),
