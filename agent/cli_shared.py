@@ -116,3 +116,12 @@ def build_context(build_dir: Path, **options: Any):
     ctx = BuildContext(paths=BuildPaths(build_dir), options=Options(**options))
     ctx.services.llm = chat_model(offline=ctx.options.offline)
     return ctx
+
+
+AllowUndrawnOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-undrawn",
+        help="Build even though the backend cannot draw some requirement (see `plan`'s table).",
+    ),
+]

@@ -37,7 +37,7 @@ from agent.cli_shared import (
     settings,
 )
 from agent.plan import Plan
-from agent.plan_view import print_plan_summary
+from agent.plan_view import print_plan_summary, print_requirements
 from tools.errors import FacetoryError
 
 SourceArg = Annotated[
@@ -124,8 +124,9 @@ def plan_command(
     summary = plan.summary()
     if as_json:
         _json({**summary, "balance": _balance_brief(plan), "variants": _variants(plan),
-               "plan": str(out / "plan.yaml")})
+               **_trace(plan.spec), "plan": str(out / "plan.yaml")})
         return
+    print_requirements(plan.spec)
     print_plan_summary(plan, summary)
     console.print(
         escape(
@@ -134,6 +135,16 @@ def plan_command(
         ),
         highlight=False,
     )
+
+
+def _trace(spec: Any) -> dict[str, Any]:
+    """`understood` and `requirements` for --json (agent.requirements)."""
+    from agent.requirements import trace, understood
+
+    return {
+        "understood": understood(spec),
+        "requirements": [r.model_dump() for r in trace(spec)],
+    }
 
 
 def _variants(plan: Plan) -> dict[str, int]:
@@ -187,9 +198,11 @@ def review_command(
                 "summary": plan.summary(),
                 "balance": _balance_brief(plan),
                 "variants": _variants(plan),
+                **_trace(plan.spec),
             }
         )
         return
+    print_requirements(plan.spec)
     print_plan_summary(plan)
     if not result.changed:
         console.print("plan.yaml is valid and unchanged.")

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agent.cli_shared import (
+    AllowUndrawnOpt,
     BackendOpt,
     ClipOpt,
     DirArg,
@@ -33,8 +34,9 @@ from agent.cli_shared import (
 )
 from agent.context import BuildContext
 from agent.lock import BuildLock
-from agent.plan_view import print_plan_summary
+from agent.plan_view import print_plan_summary, print_requirements
 from agent.progress import build_status, shortfall
+from agent.requirements import trace
 from agent.runner import RunResult, graph_state, run_graph
 from tools.build_dir import BuildPaths
 
@@ -105,6 +107,7 @@ def _review_answer(
 ) -> dict[str, Any] | None:
     if ctx.options.yes:
         return {"action": "approve"}
+    print_requirements(ctx.spec)
     print_plan_summary(ctx.plan)
     if not interactive or not sys.stdin.isatty():
         return None
@@ -177,6 +180,7 @@ def run_command(
     imgsz: ImgszOpt = None,
     weights: WeightsOpt = None,
     train_model: TrainModelOpt = None,
+    allow_undrawn: AllowUndrawnOpt = False,
 ) -> None:
     """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped.
 
@@ -193,7 +197,23 @@ def run_command(
     )
     _record_and_approve(paths, options, yes=yes)
     ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes)
+    refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=False))
+
+
+def refuse_undrawn(spec: Any, *, allow: bool) -> None:
+    """A requirement the backend cannot draw at all stops the build before it starts, unless
+    the person said so (`--allow-undrawn`): labels that mean nothing make a useless dataset."""
+    from agent.requirements import undrawn
+
+    missing = undrawn(trace(spec))
+    if missing and not allow:
+        asked = "; ".join(r.asked for r in missing[:3])
+        fail(
+            f"the {spec.generation.backend} backend cannot draw: {asked}. Use a diffusion "
+            "backend (--backend diffusers --model DIR), change the request, or pass "
+            "--allow-undrawn to build it anyway"
+        )
 
 
 def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool) -> None:
@@ -230,6 +250,7 @@ def build_command(
     imgsz: ImgszOpt = None,
     weights: WeightsOpt = None,
     train_model: TrainModelOpt = None,
+    allow_undrawn: AllowUndrawnOpt = False,
 ) -> None:
     """Plan, review (or --yes), run, export, train and report in one go."""
     from agent.commands_plan import prepare_build, write_build_start
@@ -257,6 +278,7 @@ def build_command(
         )
         write_build_start(out, text, dataset_spec)
     ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
+    refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=True))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from agent.context import BuildContext
+from agent.requirements import trace, understood
 from tools.contracts import Status
 from tools.export import ExportInfo
 from tools.report import IdentityScores, ReportInputs
@@ -61,6 +62,8 @@ def export_info(ctx: BuildContext) -> ExportInfo:
         class_names=[c.name for c in ctx.spec.classes],
         spec_text=ctx.paths.spec_txt.read_text(encoding="utf-8"),
         spec_yaml=ctx.spec.to_yaml(),
+        understood=understood(ctx.spec),
+        requirements=trace(ctx.spec),
         plan_summary=cell_targets(ctx),
         class_targets=class_targets(ctx),
         generator=", ".join(backends) or ctx.spec.generation.backend,
@@ -85,6 +88,8 @@ def report_inputs(ctx: BuildContext) -> ReportInputs:
         title=f"facetory: {ctx.spec.name}",
         spec_text=info.spec_text,
         spec_yaml=info.spec_yaml,
+        understood=info.understood,
+        requirements=info.requirements,
         task=ctx.spec.task,
         class_targets=info.class_targets,
         cell_targets=info.plan_summary,

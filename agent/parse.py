@@ -23,14 +23,15 @@ import yaml
 
 from agent.reader import parse_offline
 from agent.safety import check_request
-from agent.spec import DatasetSpec, SpecError
-from tools.vocabulary import FACTORS
+from agent.spec import DatasetSpec, SpecError, yaml_problem
+from tools.vocabulary import VOCABULARY
 
 # --- LLM mode --------------------------------------------------------------------------------
 
 _SYSTEM = """You turn a plain-language description of a synthetic face dataset into a DatasetSpec.
 Rules:
-- Use these factor names and levels exactly (the renderer and the critic understand them):
+- Use these factor names and levels exactly (the renderer and the critic understand them).
+  Each level is followed by words people use for it; map such words to the level:
 {vocab}
 - A numeric age range is a factor named "age" with
   "numeric": {{"low": .., "high": .., "unit": "years"}} and no age_group factor.
@@ -44,8 +45,14 @@ Rules:
 """
 
 
-def _vocab_text() -> str:
-    return "\n".join(f"  {f}: {', '.join(levels)}" for f, levels in FACTORS.items())
+def vocab_text() -> str:
+    """The vocabulary for the model's instructions: factor, its names, levels and synonyms."""
+    lines = []
+    for f, fw in VOCABULARY.items():
+        lines.append(f"  {f} ({fw.title}; also called: {', '.join(fw.names[:4])}):")
+        for level, body in fw.levels.items():
+            lines.append(f"    {level}: {', '.join(body.words[:8])}")
+    return "\n".join(lines)
 
 
 def parse_llm(text: str, model: Any) -> DatasetSpec:
@@ -53,7 +60,7 @@ def parse_llm(text: str, model: Any) -> DatasetSpec:
     from agent.llm import structured_call
 
     messages = [
-        ("system", _SYSTEM.format(vocab=_vocab_text())),
+        ("system", _SYSTEM.format(vocab=vocab_text())),
         ("user", text),
     ]
     return structured_call(model, DatasetSpec, messages)
@@ -62,20 +69,26 @@ def parse_llm(text: str, model: Any) -> DatasetSpec:
 # --- entry points ----------------------------------------------------------------------------
 
 
-def _yaml_spec(text: str) -> DatasetSpec | None:
-    """A spec written as YAML (a mapping with `classes`), else None."""
-    if not re.search(r"^\s*classes\s*:", text, re.MULTILINE):
+def _yaml_spec(text: str, *, is_yaml: bool = False) -> DatasetSpec | None:
+    """A spec written as YAML (a mapping with `classes`), else None. Text that is YAML by its
+    file name or its shape (a `classes:` key at the start of a line, other `key:` lines) and
+    does not parse is an error naming the line, never read as English."""
+    keys = re.findall(r"^([a-z_]+)\s*:(?:\s|$)", text, re.MULTILINE)
+    shaped = "classes" in keys and len(keys) >= 2
+    if not (is_yaml or shaped):
         return None
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML spec: not valid YAML: {yaml_problem(exc)}") from None
+    if is_yaml and not isinstance(data, dict):
+        raise SpecError("YAML spec: expected a mapping of spec fields (name, classes, ...)")
     if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
         return None
     return DatasetSpec.from_data(data, where="YAML spec")
 
 
-def parse_spec(text: str, *, offline: bool | None = None) -> DatasetSpec:
+def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False) -> DatasetSpec:
     """Words (or YAML spec text) -> a validated DatasetSpec; refused or bad input raises a
     SpecError with one line for the person."""
     if text is None or not text.strip():
@@ -83,7 +96,7 @@ def parse_spec(text: str, *, offline: bool | None = None) -> DatasetSpec:
     if len(text) > 100_000:
         raise SpecError("the description is over 100,000 characters")
     check_request(text)
-    spec = _yaml_spec(text)
+    spec = _yaml_spec(text, is_yaml=is_yaml)
     if spec is None:
         from agent.llm import chat_model
 
@@ -99,6 +112,7 @@ def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple
         raise SpecError("the description is empty: say what faces you want, e.g. '300 faces'")
     source = str(text_or_path)
     text = source
+    is_yaml = False
     if len(source) < 4096 and "\n" not in source:
         path = Path(source).expanduser()
         looks_like_path = path.suffix.lower() in (".txt", ".yaml", ".yml", ".md") or "/" in source
@@ -107,10 +121,11 @@ def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple
         except OSError:
             is_file = False
         if is_file:
+            is_yaml = path.suffix.lower() in (".yaml", ".yml")
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise SpecError(f"cannot read {path}: {exc}") from None
         elif looks_like_path and len(source.split()) == 1:
             raise SpecError(f"no such file: {source}")
-    return text, parse_spec(text, offline=offline)
+    return text, parse_spec(text, offline=offline, is_yaml=is_yaml)

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from agent.plan import Plan, PlanItems
 from agent.planner import make_plan
 from agent.prompts import build_prompt
+from agent.requirements import trace, understood
 from agent.spec import DatasetSpec, SpecError, dump_yaml, validation_message, yaml_problem
 from tools.atomic import write_text
 from tools.contracts import PlanItem
@@ -31,17 +32,9 @@ FORMAT = "facetory-plan/1"
 APPROVAL = "approval.json"
 BASE = ".plan_base.yaml"
 _TOP_KEYS = (
-    "format",
-    "understood",
-    "requirements",
-    "summary",
-    "balance",
-    "spec",
-    "items_sha256",
-    "items",
+    "format", "understood", "summary", "balance", "requirements", "spec", "items_sha256", "items"
 )
-"""`understood` and `requirements` (the requirement trace from the plain-language reading) are
-read and shown by the web review when present."""
+"""`understood` and `requirements` (the requirement trace) are also shown by the web review."""
 _ITEM_KEYS = (
     "id",
     "class",
@@ -168,14 +161,17 @@ def render_plan(plan: Plan) -> str:
         "# To change it, edit `spec:` (class quotas, factor proportions, splits, seed) and the\n"
         "# whole plan is rebalanced, or edit single lines under `items:` (delete a line to drop\n"
         "# an image). Then run `facetory review DIR`: it validates this file, rebalances and\n"
-        "# prints what changed. `summary:` and `balance:` are computed: do not edit them.\n"
+        "# prints what changed. `understood:`, `summary:`, `balance:` and `requirements:` are\n"
+        "# computed: do not edit them.\n"
         "# `facetory approve DIR` accepts the plan.\n"
     )
     body = dump_yaml(
         {
             "format": FORMAT,
+            "understood": understood(plan.spec),
             "summary": summary,
             "balance": {"marginal": balance["marginal"], "pairwise": balance["pairwise"]},
+            "requirements": [r.model_dump() for r in trace(plan.spec)],
         }
     )
     spec_text = dump_yaml({"spec": plan.spec.model_dump(mode="json")})

@@ -126,3 +126,20 @@ def print_plan_summary(plan: Plan, summary: dict[str, Any] | None = None) -> Non
     print_variant_rows(plan)
     for line in settings_lines(spec):
         console.print(escape(line), highlight=False, soft_wrap=True)
+
+
+def print_requirements(spec: DatasetSpec) -> None:
+    """'Here is what I understood', then one row a requirement: how drawn, how checked."""
+    from agent.requirements import NOT_DRAWN, trace, understood
+
+    console.print(f"[bold]Here is what I understood:[/] {escape(understood(spec))}",
+                  highlight=False, soft_wrap=True)
+    table = Table(title="requirements: how each is drawn and checked", show_lines=False)
+    for col in ("asked", "drawn by", "checked by", "flags"):
+        table.add_column(col, overflow="fold")
+    for r in trace(spec):
+        flags = ", ".join(r.flags)
+        style = "bold red" if NOT_DRAWN in r.flags else "yellow" if r.flags else ""
+        table.add_row(escape(r.asked), escape(r.drawn_by), escape(r.checked_by),
+                      f"[{style}]{escape(flags)}[/]" if style else flags)
+    console.print(table)

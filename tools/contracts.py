@@ -163,3 +163,24 @@ class ManifestRecord(BaseModel):
     """`Verdict.verified`: per requested factor the critic could tell, whether it showed."""
     estimates: dict[str, float] = Field(default_factory=dict)
     """`Verdict.estimates`: estimated age and gender probability, for the report's audit."""
+
+
+class Requirement(BaseModel):
+    """One thing a request asked for, how the build draws it and how it checks it.
+
+    The plan review, plan.yaml, the dataset card and the report all show the same list, so
+    a person sees before approval what nothing will draw or verify.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    asked: str
+    """What was asked, in words ('class sunglasses: 300 images', 'gender 50/50')."""
+    drawn_by: str
+    """How the chosen backend produces it ('prompt: wearing sunglasses', 'renderer: ...'),
+    or 'nothing'."""
+    checked_by: str
+    """What verifies it ('critic: eyewear ...', 'vision-language critic'), or 'nothing'."""
+    flags: list[str] = Field(default_factory=list)
+    """'not drawn' (the build refuses to start unless told to), 'not checked', 'measured
+    only'."""

@@ -34,7 +34,7 @@ from PIL.PngImagePlugin import PngInfo
 from pydantic import BaseModel, Field
 
 from tools.atomic import atomic_open, link_or_copy, replace_dir, temp_dir_beside, write_text
-from tools.contracts import Box, ManifestRecord, Status
+from tools.contracts import Box, ManifestRecord, Requirement, Status
 from tools.errors import FacetoryError
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -73,6 +73,10 @@ class ExportInfo(BaseModel):
     spec_text: str = ""
     """The user's words, verbatim."""
     spec_yaml: str = ""
+    understood: str = ""
+    """What the request was read as, in one paragraph (agent.requirements.understood)."""
+    requirements: list[Requirement] = Field(default_factory=list)
+    """How each requirement was drawn and checked (agent.requirements.trace)."""
     """The build's spec.yaml as recorded (every setting that shaped the dataset), in the card."""
     plan_summary: dict = Field(default_factory=dict)
     """Free-form plan summary (targets per class and factor), shown in the card."""
@@ -440,6 +444,7 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
     out += ["> " + line if line else ">" for line in spec_text.splitlines()]
     out += ["", f"Task: **{info.task}**. Classes (index: name): "
             + ", ".join(f"{i}: {n}" for i, n in enumerate(info.class_names)) + ".", ""]
+    out += requirements_markdown(info.understood, info.requirements)
     if info.spec_yaml:
         out += ["<details><summary>Parsed specification</summary>", "", "```yaml",
                 info.spec_yaml.rstrip(), "```", "", "</details>", ""]
@@ -599,3 +604,17 @@ def _size_category(n: int) -> str:
         if n < limit:
             return label
     return "1M<n<10M"
+
+
+def requirements_markdown(understood: str, requirements: list[Requirement]) -> list[str]:
+    """The requirement trace as card lines: what was understood, then one row a requirement."""
+    if not requirements:
+        return []
+    out = ["## How each requirement was drawn and checked", ""]
+    if understood:
+        out += [f"Understood as: {understood}", ""]
+    out += ["| asked | drawn by | checked by | flags |", "|---|---|---|---|"]
+    for r in requirements:
+        cells = [r.asked, r.drawn_by, r.checked_by, ", ".join(r.flags)]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return [*out, ""]

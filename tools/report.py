@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from tools import report_audit as audit
 from tools import report_charts as charts
 from tools.atomic import write_text
-from tools.contracts import ManifestRecord, Status
+from tools.contracts import ManifestRecord, Requirement, Status
 from tools.vocabulary import FACTORS
 
 #: Factors whose per-level disparities the report always breaks out (arXiv 2309.07277).
@@ -62,6 +62,10 @@ class ReportInputs(BaseModel):
     title: str = "facetory build"
     spec_text: str = ""
     spec_yaml: str = ""
+    understood: str = ""
+    requirements: list[Requirement] = Field(default_factory=list)
+    """The requirement trace (agent.requirements): how each thing asked for was drawn and
+    checked; the report shows it beside what was asked."""
     """The build's spec.yaml as recorded."""
     task: str = "detect"
     class_targets: dict[str, int] = Field(default_factory=dict)

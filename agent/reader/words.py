@@ -264,10 +264,7 @@ def _one_in(m: re.Match[str]) -> str:
 
 # --- spelling ------------------------------------------------------------------------------
 
-_GRAMMAR = """across balanced balance between among classes class images pictures photos portraits
-    identities people persons percent training validation testing evenly equally represented
-    distributed spread varied different various exactly each every total split ratio image
-    picture photo portrait person identity""".split()
+_GRAMMAR = ["across", "balanced", "balance", "between", "among", "classes", "class", "images", "pictures", "photos", "portraits", "identities", "people", "persons", "percent", "training", "validation", "testing", "evenly", "equally", "represented", "distributed", "spread", "varied", "different", "various", "exactly", "each", "every", "total", "split", "ratio", "image", "picture", "photo", "portrait", "person", "identity"]
 _KNOWN: set[str] = {
     w
     for fw in VOCABULARY.values()

@@ -218,3 +218,21 @@ def test_bad_requests_fail_with_one_line(text, message):
     with pytest.raises(SpecError) as err:
         parse(text)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_yaml_spec_with_a_syntax_error_names_the_line_and_is_not_read_as_english(tmp_path):
+    broken = "name: tiny\nclasses:\n  - {name: a, quota: 3\n  - {name: b, quota: 3}\n"
+    with pytest.raises(SpecError, match=r"YAML spec: not valid YAML: line \d+"):
+        parse(broken)
+    path = tmp_path / "spec.yaml"
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(SpecError, match="line 2"):
+        load_spec_source(str(path), offline=True)
+
+
+def test_the_llm_instructions_carry_every_level_and_its_synonyms():
+    from agent.parse import vocab_text
+
+    text = vocab_text()
+    assert "eyewear (eyewear;" in text and "sunglasses: sunglasses, sun glasses, shades" in text
+    assert "neutral: neutral, neutral expression" in text and "not smiling" in text

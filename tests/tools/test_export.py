@@ -182,3 +182,18 @@ def test_the_card_shows_the_recorded_spec_and_variants_name_their_parent(build):
                                  .read_text())["images"]}
     assert coco[variant.image_id]["parent"] == accepted[0].image_id
     assert coco[accepted[0].image_id]["parent"] is None
+
+
+def test_dataset_card_carries_the_requirement_trace(build):
+    from tools.contracts import Requirement
+
+    root, records = build
+    trace = [Requirement(asked="class 'African': 6 images (ethnicity=african)",
+                         drawn_by="renderer: skin tone | hair", checked_by="nothing",
+                         flags=["not checked"])]
+    export_dataset(records, _info(understood="18 images; 3 classes", requirements=trace),
+                   root / "dataset", base_dir=root)
+    card = (root / "dataset" / "README.md").read_text()
+    assert "Understood as: 18 images; 3 classes" in card
+    assert ("| class 'African': 6 images (ethnicity=african) | renderer: skin tone \\| hair "
+            "| nothing | not checked |") in card

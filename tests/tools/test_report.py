@@ -175,3 +175,21 @@ def test_charts_draw_what_they_are_given():
 def test_durations_read_short_enough_for_a_summary_card():
     assert [_duration(s) for s in (4.25, 42, 125, 1956, 3 * 3600 + 300)] == [
         "4.2 s", "42 s", "2 min 05 s", "33 min", "3 h 05 min"]
+
+
+def test_the_report_shows_how_each_requirement_was_drawn_and_checked_with_flags(inputs):
+    from tools.contracts import Requirement
+
+    inputs = inputs.model_copy(update={
+        "understood": "18 images; 3 classes",
+        "requirements": [
+            Requirement(asked="class 'tattoo': 6 images", drawn_by="nothing", checked_by="nothing",
+                        flags=["not checked", "not drawn"]),
+            Requirement(asked="skin tone balanced", drawn_by="renderer: skin colour",
+                        checked_by="critic: skin tone"),
+        ],
+    })
+    html = render_report(inputs)
+    assert "How each requirement was drawn and checked" in html
+    assert "Understood as: 18 images; 3 classes" in html
+    assert '<tr class="flagged"><td>class &#39;tattoo&#39;: 6 images</td>' in html
