@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,9 @@ def planned(root: Path, *, trace: bool = False) -> Path:
     write_plan(make_plan(spec), root / "plan.yaml")
     if trace:
         text = (root / "plan.yaml").read_text()
+        # this trace replaces the one `write_plan` derives from the spec
+        text = re.sub(r"\nunderstood: .*\n", "\n", text, count=1)
+        text = re.sub(r"\nrequirements:\n(?:[- ].*\n)*", "\n", text, count=1)
         head, rest = text.split("\nsummary:", 1)
         write_text(root / "plan.yaml", head + "\n" + TRACE + "summary:" + rest)
         write_text(root / ".plan_base.yaml", (root / "plan.yaml").read_text())
