@@ -7,10 +7,13 @@ of `specs/*.txt`: totals and per-class counts, class lists, percentages per leve
 across ...", age ranges, image size, task words, faces per image, identities, constraints,
 splits, thresholds, budget and seed.
 
-The offline reader marks every word it uses. Whatever meaningful words are left over make the
-request fail with those words quoted: it never silently drops a requirement. Later statements
-win over earlier ones ("300 faces ... make it 600 faces"), which is how reviewer feedback is
-applied offline. Safety (`agent.safety`) is checked on the words and on the parsed spec.
+The offline reader (`agent.reader`) marks every word it uses; leftover words that look like a
+requirement (a number, a share, a vocabulary word or factor name, a visual attribute facetory
+cannot draw) make the request fail with those words quoted, while words that ask for nothing
+("We're building a classifier for school photos") never do. The vocabulary, its synonyms and
+its misspellings are data (`tools/vocabulary/factors.yaml`), read by the reader, the prompt
+builder and the LLM's instructions alike. Safety (`agent.safety`) is checked on the words and
+on the parsed spec.
 """
 
 from __future__ import annotations
