@@ -1,4 +1,4 @@
-"""The `facetory` command line: plan, review, approve, run, status, train, report, build.
+"""The `facetory` command line: plan, review, approve, serve, run, status, train, report, build.
 
 Imports go one way: this module registers the commands of `agent.commands_plan` and
 `agent.commands_run`, which share `agent.cli_shared` and never import this module. Every
@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from agent.cli_shared import one_line_errors
-from agent.commands_plan import approve_command, plan_command, review_command
+from agent.commands_plan import approve_command, plan_command, review_command, serve_command
 from agent.commands_run import (
     build_command,
     report_command,
@@ -38,6 +38,7 @@ COMMANDS = {
     "plan": plan_command,
     "review": review_command,
     "approve": approve_command,
+    "serve": serve_command,
     "run": run_command,
     "status": status_command,
     "build": build_command,

@@ -44,6 +44,11 @@ SourceArg = Annotated[
     str, typer.Argument(help="The description in words, or a .txt / .yaml spec file.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="The build directory to write.")]
+NoBrowserOpt = Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")]
+HostOpt = Annotated[
+    str, typer.Option(help="Address to listen on; other than loopback needs the printed token.")
+]
+PortOpt = Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")]
 #: What `plan` writes into a directory that has not started building (replaced on re-plan).
 PLAN_FILES = ("spec.txt", "spec.yaml", "plan.yaml", ".plan_base.yaml", "approval.json",
               "state.sqlite", "state.sqlite-wal", "state.sqlite-shm")
@@ -162,30 +167,27 @@ def review_command(
         typer.Option("--feedback", "-f", help="Change the plan by saying how, in words."),
     ] = None,
     offline: OfflineOpt = False,
+    web: Annotated[
+        bool, typer.Option("--web", help="Review in the browser: tables, samples, cost, approve.")
+    ] = False,
+    no_browser: NoBrowserOpt = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 0,
 ) -> None:
     """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed.
 
     The edit reaches the graph's review node (and an edited spec its plan node), the same
     steps `run` and `build` take.
     """
-    from agent.plan_io import review_plan
-    from agent.runner import run_graph
+    from agent.feedback import apply_edit
 
+    if web:
+        serve_command(build_dir, no_browser=no_browser, host=host, port=port)
+        return
     if feedback is not None:
         review_with_feedback(build_dir, feedback, offline=offline or None)
         return
-    result = review_plan(build_dir, commit=False)  # what the edit changes, checked first
-    if result.changed:
-        ctx = build_context(build_dir, offline=offline or None)
-        for _ in range(2):  # a directory planned without the graph first reaches the pause
-            if run_graph(ctx).outcome != "review":
-                fail(f"{build_dir} is not waiting for review")
-            if not review_plan(build_dir, commit=False).changed:
-                break
-        ctx.reload()
-        plan = ctx.plan
-    else:
-        plan = result.plan
+    result, plan = apply_edit(build_dir, offline=offline or None)
     if as_json:
         _json(
             {
@@ -215,30 +217,17 @@ def review_command(
 
 
 def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> None:
-    """Send feedback in words through the graph's review step: the plan node revises the spec
-    and replans, and the review interrupt comes back with the new plan."""
-    from agent.lock import BuildLock
-    from agent.plan_io import APPROVAL, diff_plans
-    from agent.runner import run_graph
+    """`facetory review DIR --feedback WORDS`: apply it (`agent.feedback.apply_feedback`, the
+    one function the web review's feedback form calls too), print the new plan and the
+    changes."""
+    from agent.context import BuildContext
+    from agent.feedback import apply_feedback
+    from tools.build_dir import BuildPaths
 
-    if not (build_dir / "plan.yaml").exists():
-        fail(f"{build_dir} has no plan.yaml: start with `facetory plan SPEC --out {build_dir}`")
-    ctx = build_context(build_dir, offline=offline)
-    if ctx.manifest.attempts():
-        fail(f"{build_dir} has started generating; give feedback on a new build directory")
-    old = ctx.plan
-    with BuildLock(ctx.paths.root):
-        (ctx.paths.root / APPROVAL).unlink(missing_ok=True)  # feedback withdraws any approval
-    first = run_graph(ctx)
-    if first.outcome != "review":
-        fail(f"{build_dir} is not waiting for review")
-    revised = run_graph(ctx, resume={"action": "feedback", "text": feedback})
-    if revised.outcome != "review":
-        fail(f"{build_dir}: the revised plan did not come back for review")
-    ctx.reload()
-    print_plan_summary(ctx.plan)
+    changes = apply_feedback(build_dir, feedback, offline=offline)
+    print_plan_summary(BuildContext(paths=BuildPaths(build_dir)).plan)
     console.print("what your feedback changed:", highlight=False)
-    for line in diff_plans(old, ctx.plan) or ["nothing"]:
+    for line in changes:
         console.print(f"  {line}", highlight=False, markup=False)
     console.print(f"approve it with `facetory approve {build_dir}`", highlight=False, markup=False)
 
@@ -254,3 +243,16 @@ def approve_command(build_dir: DirArg) -> None:
     console.print(
         f"approved {record['items']:,} items in {build_dir / 'plan.yaml'}", highlight=False
     )
+
+
+def serve_command(
+    build_dir: DirArg,
+    no_browser: NoBrowserOpt = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 0,
+) -> None:
+    """Review the plan, watch the build and curate the gallery in a local web app."""
+    from agent.web.server import serve
+
+    serve(build_dir, host=host, port=port, open_browser=not no_browser,
+          echo=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))

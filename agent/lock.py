@@ -58,3 +58,22 @@ class BuildLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def is_locked(build_dir: str | Path) -> bool:
+    """True while another process holds the build's lock. Probes with a shared lock taken and
+    dropped at once, writing nothing (the web review stays read-only while a build runs)."""
+    path = Path(build_dir) / ".lock"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)

@@ -34,6 +34,7 @@ BASE = ".plan_base.yaml"
 _TOP_KEYS = (
     "format", "understood", "summary", "balance", "requirements", "spec", "items_sha256", "items"
 )
+"""`understood` and `requirements` (the requirement trace) are also shown by the web review."""
 _ITEM_KEYS = (
     "id",
     "class",
@@ -543,14 +544,18 @@ def _target_warnings(plan: Plan, limit: int = 10) -> list[str]:
     return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
 
 
-def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
+def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None = None) -> Review:
     """Validate an edited plan.yaml, rebalance what the edit implies, and (commit=True) write
-    the result: spec.yaml and plan.yaml updated, any approval withdrawn."""
+    the result: spec.yaml and plan.yaml updated, any approval withdrawn.
+
+    `text` reviews an edit held in memory (the web review's quota form) as if it were the
+    file's content: nothing is written unless it is valid and `commit` is set."""
     root = Path(build_dir)
     path = root / "plan.yaml"
     if not path.exists():
         raise SpecError(f"{root} has no plan.yaml: run `facetory plan SPEC --out {root}` first")
-    text = path.read_text(encoding="utf-8")
+    if text is None:
+        text = path.read_text(encoding="utf-8")
     where = str(path)
     data = _load(text, where)
     spec = _spec_of(data, text, where)

@@ -3,7 +3,9 @@
 Recovery on every start makes a killed build safe to run again: temp files of a write cut
 short are removed, image files that no manifest row names (a batch killed before it was
 committed) are removed and will be rendered again identically, and the duplicate store is
-brought level with the manifest's accepted images.
+brought level with the manifest's accepted images. Human verdicts queued while no build ran
+(or while this one was killed) are applied, and a finished build that a person has since judged
+is reopened at its assessment, so what they rejected is refilled and the export redone.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ def recover(ctx: BuildContext) -> None:
             if image.is_file() and image.resolve() not in known:
                 image.unlink()
                 removed_orphans += 1
+    if paths.manifest_db.exists():
+        from agent.verdicts import apply_queued, sync_rejections
+
+        apply_queued(ctx, sync_stores=False)
+        sync_rejections(ctx)
     if paths.manifest_db.exists() and paths.spec_yaml.exists():
         accepted = ctx.manifest.accepted_embeddings()
         if accepted:
@@ -85,7 +92,12 @@ def run_graph(
             elif _pending_interrupt(snapshot) is not None:
                 start = Command(resume=resume or {"action": "recheck"})
             elif not snapshot.next and not snapshot.tasks:
-                return RunResult("done", state=dict(snapshot.values))
+                if not ctx.manifest.human_verdicts("applied"):
+                    return RunResult("done", state=dict(snapshot.values))
+                # people judged images since the build finished: assess again (refill, export)
+                graph.update_state(CONFIG, {"stop_reason": None}, as_node="variants")
+                ctx.events.emit("reopened", reason="human verdicts since the last export")
+                start = None
             else:
                 # continue from the last checkpoint. No `next` but a task: a node finished
                 # and its writes were saved, but the process died before the step's own
