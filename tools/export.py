@@ -4,7 +4,7 @@ One call writes, under `out_dir`:
 
 ```
 README.md                      the dataset card
-export.json                    what was exported (counts per split and class)
+export.json                    what was exported (counts per split and class; paths relative)
 yolo_detect/data.yaml          YOLO detect: images/{train,val,test}, labels/{train,val,test}
 yolo_classify/{split}/{class}/ YOLO classify: face crops (or whole images)
 coco/annotations/{split}.json  COCO detection, images under coco/images/{split}/
@@ -15,7 +15,8 @@ Only accepted records are exported; the others feed the card's rejection statist
 export is rebuilt from scratch in a temp directory beside `out_dir` and swapped in, so a
 re-export replaces the old one and a killed export never leaves a half-written dataset behind.
 Images are hard-linked from the build's images (copied across file systems), so an export costs
-almost no disk.
+almost no disk. Every path inside the export is relative to the file that names it, so the
+dataset can be moved or copied and still loads from its new place.
 """
 
 from __future__ import annotations
@@ -236,8 +237,16 @@ def _write_all(
         warnings=warnings,
     )
     write_text(tmp / "README.md", dataset_card(records, info, summary))
-    write_text(tmp / "export.json", summary.model_dump_json(indent=2) + "\n")
+    write_text(tmp / "export.json", _relative_json(summary, final) + "\n")
     return summary
+
+
+def _relative_json(summary: ExportSummary, root: Path) -> str:
+    """export.json with its paths relative to the export's root, so the export travels."""
+    data = json.loads(summary.model_dump_json())
+    for key in ("root", "card", "detect_yaml", "classify_dir", "coco_dir", "hf_dir"):
+        data[key] = Path(data[key]).relative_to(root).as_posix() or "."
+    return json.dumps(data, indent=2)
 
 
 def _write_yolo_detect(
@@ -264,8 +273,9 @@ def _write_yolo_detect(
         w, h = sizes[r.image_id]
         lines = [_yolo_line(index[r.class_name], box, w, h) for box in boxes[r.image_id]]
         write_text(root / "labels" / r.split / f"{stem}.txt", "\n".join(lines) + "\n")
+    # no `path:`: ultralytics then reads the splits relative to data.yaml's own folder, so the
+    # export can be moved or copied (an absolute path made a copy silently read the original)
     data = {
-        "path": str(final / "yolo_detect"),
         "train": "images/train",
         "val": "images/val",
         "test": "images/test",
