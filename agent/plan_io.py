@@ -67,10 +67,16 @@ def write_spec(spec: DatasetSpec, path: str | Path) -> None:
 
 
 def _read(path: Path) -> str:
+    """A build file's text; unreadable or not UTF-8 is a SpecError naming the file and byte."""
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8"
+        ) from None
 
 
 def read_spec(path: str | Path) -> DatasetSpec:
@@ -550,13 +556,13 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
     path = root / "plan.yaml"
     if not path.exists():
         raise SpecError(f"{root} has no plan.yaml: run `facetory plan SPEC --out {root}` first")
-    text = path.read_text(encoding="utf-8")
+    text = _read(path)
     where = str(path)
     data = _load(text, where)
     spec = _spec_of(data, text, where)
     base_path = root / BASE
     base = (
-        parse_plan(base_path.read_text(encoding="utf-8"), str(base_path))
+        parse_plan(_read(base_path), str(base_path))
         if (base_path.exists())
         else None
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from tools.contracts import ManifestRecord, Status
+from tools.contracts import Guidance, ManifestRecord, Seed, Status
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -54,10 +54,10 @@ class WorkUnit(BaseModel):
 
     item_id: str
     attempt: int
-    seed: int
+    seed: Seed
     prompt: str
     negative_prompt: str
-    guidance_scale: float | None = None
+    guidance_scale: Guidance | None = None
 
     @property
     def image_id(self) -> str:

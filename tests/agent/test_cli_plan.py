@@ -133,3 +133,40 @@ def test_the_console_script_exits_2_with_one_line(tmp_path):
         "error: the description is empty: say what faces you want, e.g. '300 faces'"
     ]
     assert not (tmp_path / "x").exists()
+
+
+def _planned(tmp_path: Path) -> Path:
+    out = tmp_path / "b"
+    assert facetory("plan", "12 faces", "-o", str(out), "--offline").exit_code == 0
+    return out
+
+
+def test_a_plan_yaml_that_is_not_utf8_is_one_line_for_every_command(tmp_path):
+    out = _planned(tmp_path)
+    with (out / "plan.yaml").open("ab") as handle:
+        handle.write(b"# caf\xe9 saved as latin-1\n")
+    for command in (["review"], ["approve"], ["status"], ["run", "--yes", "--offline"]):
+        result = subprocess.run([sys.executable, "-m", "agent", *command, str(out)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, (command, result.stderr)
+        assert result.stderr.count("\n") == 1 and "is not UTF-8 text" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("seed: 100000000000000000000,", "seed: Input should be less than or equal to"),
+        ("seed: 7, guidance_scale: .nan,", "guidance_scale: Input should be a finite number"),
+        ("seed: 7, guidance_scale: -3,", "guidance_scale: Input should be greater than or equal"),
+    ],
+)
+def test_an_item_value_no_generator_can_take_is_refused_at_review(tmp_path, edit, message):
+    out = _planned(tmp_path)
+    text = (out / "plan.yaml").read_text()
+    edited = re.sub(r"seed: \d+,", edit, text, count=1)
+    (out / "plan.yaml").write_text(edited)
+    for command in ("review", "approve"):
+        result = facetory(command, str(out))
+        assert result.exit_code == 2 and message in result.stderr
+        assert "items[0]" in result.stderr and "Traceback" not in result.output
+    assert (out / "plan.yaml").read_text() == edited  # nothing rewritten

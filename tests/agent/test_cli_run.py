@@ -133,3 +133,23 @@ def test_feedback_in_words_replans_through_the_review_step(tmp_path: Path) -> No
     assert facetory("run", str(out)).returncode == 2  # feedback withdrew the approval
     summary = json.loads(facetory("review", str(out), "--json").stdout)["summary"]
     assert summary["per_class"]["glasses"]["hat"] == {"hat": 6, "none": 14}
+
+
+def test_ctrl_c_while_starting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    # -X importtime reports each import on stderr as it completes: the signal comes while
+    # the command's own modules are importing, at a moment that does not depend on speed
+    for landmark in ("typer", "rich.console", "numpy"):
+        proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "agent", "status",
+                                 str(out)], env=ENV, text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.rsplit("|", 1)[-1].strip() == landmark:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=120)
+        lines = [ln for ln in rest.splitlines() if not ln.startswith("import time:")]
+        assert proc.returncode == 2, (landmark, rest[-2000:])
+        assert len(lines) == 1 and "interrupted (Ctrl-C)" in lines[0]
