@@ -144,6 +144,7 @@ def export_dataset(
     accepted = [r for r in records if r.status == Status.accepted]
     _check_records(accepted, index, base)
 
+    _refuse_foreign_files(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _sweep_stale(out_dir)
     tmp = temp_dir_beside(out_dir, _TEMP_PREFIX)
@@ -173,6 +174,28 @@ def _check_records(accepted: list[ManifestRecord], index: dict[str, int], base: 
         seen.add(name)
         if not r.path or not _source(r, base).is_file():
             raise FacetoryError(f"accepted image {r.image_id} is missing on disk: {r.path!r}")
+
+
+#: What an export folder holds at its top level (`identities/` is the identity export's).
+EXPORT_NAMES = frozenset(
+    {"README.md", "export.json", "yolo_detect", "yolo_classify", "coco", "hf", "identities"}
+)
+
+
+def _refuse_foreign_files(out_dir: Path) -> None:
+    """A re-export replaces the whole folder: refuse when it holds anything facetory did not
+    write there, rather than delete someone's files."""
+    if not out_dir.is_dir():
+        if out_dir.exists():
+            raise FacetoryError(f"cannot export to {out_dir}: it is a file, not a folder")
+        return
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in EXPORT_NAMES)
+    if foreign:
+        raise FacetoryError(
+            f"{out_dir} holds files facetory did not write ({', '.join(foreign[:3])}"
+            f"{' ...' if len(foreign) > 3 else ''}); move them out of it, then run again "
+            "(each export replaces the whole folder)"
+        )
 
 
 def _sweep_stale(out_dir: Path) -> None:

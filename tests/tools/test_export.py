@@ -228,3 +228,14 @@ def test_a_moved_export_loads_from_its_new_place_and_never_reads_the_old_one(bui
     assert listing["root"] == "." and (copied / listing["detect_yaml"]).is_file()
     assert str(root) not in "".join(p.read_text() for p in copied.rglob("*.json*"))
     assert str(root) not in (copied / "yolo_detect/data.yaml").read_text()
+
+
+def test_an_export_folder_holding_other_files_is_refused_and_left_alone(build):
+    root, records = build
+    out = root / "dataset"
+    export_dataset(records, _info(), out, base_dir=root)
+    (out / "my_notes.txt").write_text("keep me")
+    with pytest.raises(FacetoryError, match="holds files facetory did not write"):
+        export_dataset(records, _info(), out, base_dir=root)
+    assert (out / "my_notes.txt").read_text() == "keep me"
+    assert (out / "export.json").is_file()
