@@ -199,12 +199,10 @@ def test_dataset_card_carries_the_requirement_trace(build):
             "| nothing | not checked |") in card
 
 
-def test_a_moved_export_loads_from_its_new_place_and_never_reads_the_old_one(build, monkeypatch):
+def test_a_moved_export_loads_from_its_new_place_and_never_reads_the_old_one(build):
     import shutil
-
-    from ultralytics.data.utils import check_det_dataset
-
-    from tools.train import _offline_ultralytics
+    import subprocess
+    import sys
 
     root, records = build
     export_dataset(records, _info(), root / "dataset", base_dir=root)
@@ -213,10 +211,22 @@ def test_a_moved_export_loads_from_its_new_place_and_never_reads_the_old_one(bui
     copied = root / "copy"
     shutil.copytree(moved, copied)
     shutil.rmtree(moved)  # a copy must not lean on the folder it was copied from
-    monkeypatch.chdir(root / "elsewhere")
 
-    with _offline_ultralytics():
-        data = check_det_dataset(str(copied / "yolo_detect" / "data.yaml"))
+    # ultralytics' own dataset check, in a process of its own (importing ultralytics patches
+    # PIL.Image.open for every later test) and from another working directory
+    check = (
+        "import json, sys; from ultralytics.data.utils import check_det_dataset; "
+        "from tools.train import _offline_ultralytics\n"
+        "with _offline_ultralytics(): data = check_det_dataset(sys.argv[1])\n"
+        "print(json.dumps({s: str(data[s]) for s in ('train', 'val', 'test')}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check, str(copied / "yolo_detect" / "data.yaml")],
+        capture_output=True, text=True, timeout=300, cwd=root / "elsewhere",
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(done.stdout.strip().splitlines()[-1])
     for split in ("train", "val", "test"):
         assert Path(data[split]) == copied / "yolo_detect" / "images" / split
         assert any(Path(data[split]).iterdir())
