@@ -183,13 +183,19 @@ def test_plan_refuses_a_folder_of_other_files_and_leaves_it_as_it_was(tmp_path):
     assert (theirs / "report.html").read_text() == "my report"
 
 
-def test_plan_writes_into_an_empty_folder_or_replans_its_own_unstarted_build(tmp_path):
+def test_plan_writes_into_an_empty_folder_or_replans_its_own_unstarted_build(
+        tmp_path, monkeypatch):
+    import agent.plan_io
+
+    monkeypatch.setattr(agent.plan_io, "INLINE_MAX", 5)  # these plans keep an item store
     empty = tmp_path / "empty"
     empty.mkdir()
     assert facetory("plan", "12 faces", "-o", str(empty), "--offline").exit_code == 0
     assert facetory("plan", "14 faces", "-o", str(empty), "--offline").exit_code == 0
     assert "14 images" in (empty / "plan.yaml").read_text()
     assert not [p for p in empty.iterdir() if ".plan-" in p.name]  # no staging left
+    (store,) = empty.glob("plan_items-*.bin")  # the 12-image plan's store is gone
+    assert f"items_file: {store.name}" in (empty / "plan.yaml").read_text()
 
 
 @pytest.mark.parametrize(
