@@ -130,6 +130,8 @@ def rebuilt_state(ctx: BuildContext) -> dict[str, Any] | None:
     batches are slices of `batch_size` from the start of the round and commit whole, so the
     run continues exactly where the lost checkpoints would have.
     """
+    if not ctx.paths.manifest_db.exists():
+        return None  # never opened here: opening creates it, and a plan has none yet
     rounds = ctx.manifest.rounds()
     if not rounds:
         return None

@@ -201,7 +201,7 @@ def test_plan_writes_into_an_empty_folder_or_replans_its_own_unstarted_build(
 @pytest.mark.parametrize(
     ("where", "message"),
     [("file", "is a file, not a directory"), ("file/below", "is a file, not a directory"),
-     ("/proc/facetory-nowhere/b", "cannot")],
+     ("/proc/facetory-nowhere/b", "/proc/facetory-nowhere")],
 )
 def test_an_out_that_is_a_file_under_a_file_or_unwritable_is_one_line(tmp_path, where, message):
     (tmp_path / "file").write_text("x")
