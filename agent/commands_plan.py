@@ -38,7 +38,6 @@ from agent.cli_shared import (
 )
 from agent.plan import Plan
 from agent.plan_view import print_plan_summary, print_requirements
-from tools.errors import FacetoryError
 
 SourceArg = Annotated[
     str, typer.Argument(help="The description in words, or a .txt / .yaml spec file.")
@@ -66,9 +65,9 @@ def prepare_build(
     from agent.overrides import with_options
     from agent.parse import load_spec_source
     from agent.planner import make_plan
+    from agent.workspace import check_out_dir
 
-    if out.exists() and not out.is_dir():
-        raise FacetoryError(f"{out} exists and is not a directory")
+    check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     text, spec = load_spec_source(source, offline=offline)
     if seed is not None:
         spec = spec.model_copy(update={"seed": seed})
@@ -108,6 +107,7 @@ def plan_command(
 ) -> None:
     """Describe a dataset in words (or give a spec file) and write a balanced plan to review."""
     from agent.runner import run_graph
+    from agent.workspace import undone_on_failure
 
     if (out / "manifest.sqlite").exists():
         fail(f"{out} already holds a build that has started; plan into a new --out directory")
@@ -117,9 +117,10 @@ def plan_command(
         weights=weights, train_model=train_model,
     )
     text, spec = prepare_build(source, out, offline=offline or None, seed=seed, options=options)
-    write_build_start(out, text, spec)
-    ctx = build_context(out, offline=offline or None)
-    run_graph(ctx)  # parse -> plan (prompts enriched) -> review: pauses there
+    with undone_on_failure(out, PLAN_FILES):  # a full disk or Ctrl-C leaves no half a build
+        write_build_start(out, text, spec)
+        ctx = build_context(out, offline=offline or None)
+        run_graph(ctx)  # parse -> plan (prompts enriched) -> review: pauses there
     plan = ctx.plan
     summary = plan.summary()
     if as_json:

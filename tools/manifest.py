@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from tools.contracts import ManifestRecord, Status
+from tools.contracts import Guidance, ManifestRecord, Seed, Status
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -82,10 +82,10 @@ class WorkUnit(BaseModel):
 
     item_id: str
     attempt: int
-    seed: int
+    seed: Seed
     prompt: str
     negative_prompt: str
-    guidance_scale: float | None = None
+    guidance_scale: Guidance | None = None
 
     @property
     def image_id(self) -> str:
@@ -232,7 +232,16 @@ class Manifest:
         return out
 
     def paths(self) -> set[str]:
-        return {json.loads(t)["path"] for (t,) in self._db.execute("SELECT record FROM images")}
+        return set(self.image_paths().values())
+
+    def image_paths(self) -> dict[str, str]:
+        """image id -> its file, relative to the build directory."""
+        rows = self._db.execute("SELECT image_id, json_extract(record, '$.path') FROM images")
+        return dict(rows)
+
+    def quick_check(self) -> list[str]:
+        """SQLite's quick integrity check of the whole file: ['ok'] when sound."""
+        return [row[0] for row in self._db.execute("PRAGMA quick_check")]
 
     def status_counts(self) -> Counter[str]:
         rows = self._db.execute("SELECT status, COUNT(*) FROM images GROUP BY status")
@@ -453,6 +462,30 @@ class Manifest:
             (round_, start, stop),
         )
         return [WorkUnit.model_validate_json(t) for (t,) in rows]
+
+    def rounds(self) -> list[int]:
+        """The rounds that have a work list, in order."""
+        return [r for (r,) in self._db.execute("SELECT DISTINCT round FROM work ORDER BY round")]
+
+    def work_units(self, image_ids: Iterable[str]) -> dict[str, WorkUnit]:
+        """image id -> the work unit that drew it, for those of `image_ids` a work list holds."""
+        wanted = set(image_ids)
+        items = sorted({i.rsplit("-a", 1)[0] for i in wanted})
+        out: dict[str, WorkUnit] = {}
+        for chunk in _chunks(items, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT item FROM work WHERE json_extract(item, '$.item_id') IN ({marks})", chunk
+            )
+            for (text,) in rows:
+                unit = WorkUnit.model_validate_json(text)
+                if unit.image_id in wanted:
+                    out[unit.image_id] = unit
+        return out
+
+    def planned_image_ids(self, image_ids: Iterable[str]) -> set[str]:
+        """Those of `image_ids` that some round's work list planned."""
+        return set(self.work_units(image_ids))
 
     def work_size(self, round_: int) -> int:
         (n,) = self._db.execute("SELECT COUNT(*) FROM work WHERE round = ?", (round_,)).fetchone()
