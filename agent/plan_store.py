@@ -45,8 +45,9 @@ from agent.plan import PlanColumns
 from agent.spec import SpecError
 from tools.atomic import write_bytes
 
-INLINE_MAX = 10_000
-"""Plans up to this many items list them in plan.yaml, one editable line each."""
+INLINE_MAX = 50_000
+"""Plans up to this many items list them in plan.yaml, one editable line each (about 25 MB
+at 50,000 items; the GANDiffFace-sized 25,000-image requests stay editable line by line)."""
 MAGIC = b"facetory-items/1\n"
 PREFIX = "plan_items-"
 _ARRAYS = ("class_index", "number", "codes", "identity", "split", "seed", "faces", "prompt")

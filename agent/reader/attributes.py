@@ -218,8 +218,9 @@ class AttributesMixin(ReaderBase):
                 and not self.low[adjacent[-1][2] : m.start()].strip(" :")
                 and not any(hit and hit[0] in adjacent[-1][0] for hit in follows)
             ):
-                # 'gender balanced': the factor right before the trigger
-                self._factors_in(adjacent[-1][1], adjacent[-1][2], scope_image=per_person)
+                # 'gender balanced', 'the lighting and the head angle change': the factors
+                # named before the trigger, the last one right before it
+                self._factors_in(clause_s, adjacent[-1][2], scope_image=per_person)
                 continue
             if self._levels_balanced(m.end(), clause_e) or self._levels_balanced(
                 clause_s, m.start(), last=True

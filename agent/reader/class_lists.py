@@ -24,7 +24,8 @@ class ClassListsMixin(ReaderBase):
         r"\b(?:(?P<n>\d+)\s+)?(?:(?:equal(?:ly)?[- ]sized|equal|separate|different|distinct|"
         r"single|sole)\s+)?(?:(?P<f>[a-z-]+(?:\s+[a-z-]+)?)\s+)?"
         r"(?:(?P<kw>classes|categories|labels)\b|(?P<one>class)\b(?=\s*(?::|called|named|-))|"
-        r"(?:(?<=\bthe )|(?<=\bone )|(?<=single )|(?<=\ba ))(?P<one2>class)\b(?=\s*,?\s*[a-z]))"
+        r"(?:(?<=\bthe )|(?<=\bone )|(?<=\b1 )|(?<=single )|(?<=\ba ))"
+        r"(?P<one2>class)\b(?=\s*,?\s*[a-z]))"
         r"(?:\s*(?:are|named|called|being|of|will be|should be|would be|to be|please|:|--|-|,|\())*"
         r"\s*"
     )
