@@ -18,6 +18,12 @@ from agent.reader.words import (
 from agent.spec import SpecError
 from tools.vocabulary import FACTORS
 
+#: A count right before a class name, with up to two level words between ('250 faces of
+#: elderly women'); searched in the text that ends where the name starts.
+_COUNT_BEFORE = re.compile(
+    rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s+)?(?:of\s+)?((?:(?:{ANY_LEVEL})\s+){{0,2}}?)$"
+)
+
 
 class ClassListsMixin(ReaderBase):
     _CLASS_INTRO = re.compile(
@@ -81,15 +87,16 @@ class ClassListsMixin(ReaderBase):
         men': a count said in front of a class name (other words between stay to be read)."""
         counts = {}
         for i, (name, _) in enumerate(self.d.classes):
-            rx = (
-                rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s+)?(?:of\s+)?((?:(?:{ANY_LEVEL})\s+){{0,2}}?)"
-                rf"({re.escape(name.lower())})\b"
-            )
-            m = next(self.matches(rx), None)
-            if m is not None:
+            for at in (x.start() for x in re.finditer(rf"\b{re.escape(name.lower())}\b", self.low)):
+                end = at + len(name)
+                window = max(0, at - 80)
+                m = _COUNT_BEFORE.search(self.low, window, at)
+                if m is None or not self.free(m.start(), end):
+                    continue
                 counts[i] = int(m.group(1))
                 self.take(m.start(1), m.start(2))
-                self.take(m.start(3), m.end(3))
+                self.take(at, end)
+                break
         if len(counts) == len(self.d.classes):
             self.d.classes = [(n, counts[i]) for i, (n, _) in enumerate(self.d.classes)]
 
