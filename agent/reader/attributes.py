@@ -40,6 +40,32 @@ class AttributesMixin(ReaderBase):
                     self.take(m.end(), m.end() + tail.end())
                 self.d.age = (lo, hi, bins)
                 self.take(m.start(), m.end())
+        self._open_ages()
+
+    _DECADES = {
+        "teens": (13, 19), "twenties": (20, 29), "thirties": (30, 39), "forties": (40, 49),
+        "fifties": (50, 59), "sixties": (60, 69), "seventies": (70, 79), "eighties": (80, 89),
+    }  # fmt: skip
+
+    def _open_ages(self) -> None:
+        """'over 65', 'under 12', 'younger than 10', 'in their twenties': an age range too."""
+        said = []
+        for m in self.matches(
+            r"\b(?:aged\s+)?(over|above|older than|past|under|below|younger than|less than)\s+"
+            r"(?:the\s+age\s+of\s+)?(\d{1,3})(?:\s*(?:years?(?:\s*old)?|yrs?|y/?o))?\b"
+            r"(?!\s*(?:%|images?|faces?|photos?|pictures?|people|persons|classes))"
+        ):
+            n = int(m.group(2))
+            older = m.group(1) in ("over", "above", "older than", "past")
+            said.append(((n, min(n + 25, 100)) if older else (min(3, n - 1), n), m))
+        for m in self.matches(rf"\bin\s+(?:their|his|her)\s+({'|'.join(self._DECADES)})\b"):
+            said.append((self._DECADES[m.group(1)], m))
+        if len(said) == 1 and self.d.age is None:  # two open ranges belong to two classes
+            (lo, hi), m = said[0]
+            if not 0 <= lo < hi <= 120:
+                raise self.fail(f"cannot read the age '{m.group(0).strip()}'")
+            self.d.age = (lo, hi, None)
+            self.take(m.start(), m.end())
 
     def grid(self) -> None:
         for m in self.matches(r"\b(?:every|each|all)\s*combinations?\s*of\b"):
@@ -127,7 +153,7 @@ class AttributesMixin(ReaderBase):
             self.take(m.start(), m.end())
             return True
         named = re.search(
-            rf"(?:{ANY_FACTOR})\s*:?\s*$", self.low[max(0, m.start() - 30) : m.start()]
+            rf"(?<![\w-])(?:{ANY_FACTOR})\s*:?\s*$", self.low[max(0, m.start() - 30) : m.start()]
         )
         if named is None:
             self.d.share_words.setdefault(hit[0], []).append((self.original(*span).strip(), value))
@@ -227,7 +253,7 @@ class AttributesMixin(ReaderBase):
             ):
                 continue
             before = self._factor_spans(clause_s, m.start())
-            colon = re.search(rf"({ANY_FACTOR})\s*:\s*$", self.low[: m.start()])
+            colon = re.search(rf"(?<![\w-])({ANY_FACTOR})\s*:\s*$", self.low[: m.start()])
             if not before and colon and self.free(colon.start(1), colon.end(1)):
                 self._factors_in(colon.start(1), colon.end(1), scope_image=per_person)
                 self.take(colon.start(), m.start())
@@ -310,6 +336,7 @@ class AttributesMixin(ReaderBase):
             if f in self.d.shares or f in self.d.balanced or f in self.d.fixed:
                 continue
             if any(self.level_of(n) == hit for n, _ in self.d.classes):
+                self.take(lm.start(), lm.end())  # the class, said again
                 continue
             found.setdefault(f, [])
             if lv not in found[f]:

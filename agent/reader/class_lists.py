@@ -21,7 +21,10 @@ from tools.vocabulary import FACTORS
 #: A count right before a class name, with up to two level words between ('250 faces of
 #: elderly women'); searched in the text that ends where the name starts.
 _COUNT_BEFORE = re.compile(
-    rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s+)?(?:of\s+)?((?:(?:{ANY_LEVEL})\s+){{0,2}}?)$"
+    rf"(?<![:/.\d])(?<!of )(?<!of the )\b(\d+)\s*(?:{COUNT_NOUNS}\s+)?(?:of\s+(?:them\s+)?)?"
+    rf"(?:(?:should|will|must|would|can)\s+)?"
+    rf"(?:(?:be|are|is|look|looking|show|showing|in|as)\s+)?(?:an?\s+|the\s+)?"
+    rf"((?:(?:{ANY_LEVEL})\s+){{0,2}}?)$"
 )
 
 
@@ -49,7 +52,7 @@ class ClassListsMixin(ReaderBase):
             n = int(m.group("n")) if m.group("n") else None
             if m.group("f") and factor is None:  # '30 faces in classes: ...': 30 is no count
                 n = None
-            if (m.group("one") or m.group("one2")) and len(items) > 1:
+            if (m.group("one") or m.group("one2")) and len(items) > 1 and n in (None, 1):
                 items = items[:1]
             items, end = self._respectively(items, end)
             self._set_classes(items, factor, m.end())
@@ -82,6 +85,50 @@ class ClassListsMixin(ReaderBase):
         if not self.d.classes:
             self._factor_lists()
 
+    def times_per_class(self) -> None:
+        """'6 x 150 images' with six classes: 150 each."""
+        if not self.d.classes:
+            return
+        rx = rf"\b(\d+)\s*x\s*({_NUM})\s*(?:{COUNT_NOUNS})?\b"
+        for m in self.matches(rx):
+            if int(m.group(1)) == len(self.d.classes):
+                self.d.per_class = int(number(m.group(2)))
+                self.take(m.start(), m.end())
+
+    def class_ratio(self) -> None:
+        """'in a 3:1 ratio', 'two to one in favour of smiling', 'ratio 1:2 masked to unmasked':
+        class shares in the order the classes (or the names after the ratio) were said."""
+        if len(self.d.classes) < 2 or any(n is not None for _, n in self.d.classes):
+            return
+        rx = (
+            r"\b(?:(?:in\s+)?(?:a|the)\s+)?(?:ratio\s+(?:of\s+)?)?(\d+(?:\.\d+)?)\s*(?::|to)\s*"
+            r"(\d+(?:\.\d+)?)(?:\s*(?::|to)\s*(\d+(?:\.\d+)?))?(?:\s+ratio)?"
+            r"(?:\s+(?:in\s+favou?r\s+of|for)\s+(?P<fav>[\w' -]+?)(?=[,.;]|$))?"
+        )
+        names = [n for n, _ in self.d.classes]
+        for m in self.matches(rx):
+            values = [float(v) for v in m.groups()[:3] if v is not None]
+            if len(values) != len(names):
+                continue
+            order = list(names)
+            after = re.match(
+                r"\s*(?:of\s+)?([\w' -]+?)\s+(?:to|vs\.?|versus|:)\s+([\w' -]+?)(?=[,.;\n]|$)",
+                self.low[m.end() :],
+            )
+            lows = [n.lower() for n in names]
+            if after and {after.group(1).strip(), after.group(2).strip()} <= set(lows):
+                order = [names[lows.index(after.group(i).strip())] for i in (1, 2)]
+                self.take(m.end(), m.end() + after.end())
+            fav = (m.group("fav") or "").strip()
+            if fav and fav in lows and len(values) == 2:
+                big = names[lows.index(fav)]
+                order = [big] + [n for n in names if n != big]
+                values = sorted(values, reverse=True)
+            total = sum(values)
+            self.d.class_shares = {n: v / total for n, v in zip(order, values, strict=True)}
+            self.take(m.start(), m.end())
+            return
+
     def _counts_by_name(self) -> None:
         """'250 faces of elderly women and 250 faces of elderly men; the classes are women and
         men': a count said in front of a class name (other words between stay to be read)."""
@@ -97,6 +144,14 @@ class ClassListsMixin(ReaderBase):
                 self.take(m.start(1), m.start(2))
                 self.take(at, end)
                 break
+        if len(counts) < len(self.d.classes):  # 'neutral gets 500, happy gets 300'
+            for i, (name, _) in enumerate(self.d.classes):
+                said = re.escape(name.lower())
+                rx = rf"\b{said}\s+(?:gets|get|has|have|with|takes|:|=|-)\s*({_NUM})\b"
+                m = next(self.matches(rx), None)
+                if m is not None and i not in counts:
+                    counts[i] = int(number(m.group(1)))
+                    self.take(m.start(), m.end())
         if len(counts) == len(self.d.classes):
             self.d.classes = [(n, counts[i]) for i, (n, _) in enumerate(self.d.classes)]
 
@@ -174,7 +229,7 @@ class ClassListsMixin(ReaderBase):
             rf"(?P<n>\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:each|apiece|of each|per class|of each one)\b|"
             r"(?:the\s+)?same\s+(?:count|number|amount)\s+(?:in|for)\s+each|"
             r"(?:50%|half)\s+(?:in|for)\s+each|equal(?:ly)?\s+(?:sized|split|counts?|sizes)|"
-            r"evenly\s+(?:split|divided)"
+            r"evenly\s+(?:split|divided)|(?P<ratio>\d+(?:\s*:\s*\d+)+)(?=\s*(?:ratio|,|$|\.))"
         )
         for m in self.matches(rf"[,(]\s*(?:{each})"):
             start = max(self.low.rfind(c, 0, m.start()) for c in ".;\n:(") + 1
@@ -194,7 +249,7 @@ class ClassListsMixin(ReaderBase):
             ):
                 continue
             self._set_classes(items, None, start)
-            self.take(pieces[0][0], m.end())
+            self.take(pieces[0][0], m.start("ratio") if m.group("ratio") else m.end())
             if m.group("n"):
                 self.d.per_class = int(m.group("n"))
             return
@@ -342,11 +397,14 @@ class ClassListsMixin(ReaderBase):
             r"(?:per|for each|in each|for every|in every|of each|each)\s*(?:class|category|group)"
             r"|(?:of\s+)?each|apiece|a piece|per piece|in each|each one|each item"
         )
-        rx = rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:{each})\b"
+        rx = (
+            rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:{each})\b|\b(?:each|every|per)\s+"
+            rf"(?:class|category)\s*(?:has|gets|of|with|:|=)?\s*({_NUM})\b"
+        )
         for m in self.matches(rx):
             if not (self.d.classes or re.search(r"class", m.group(0))):
                 continue
-            self.d.per_class = int(number(m.group(1)))
+            self.d.per_class = int(number(m.group(1) or m.group(2)))
             if self.d.per_class < 1:
                 raise self.fail(f"each class needs at least 1 image, got {self.d.per_class}")
             self.take(m.start(), m.end())
@@ -356,7 +414,8 @@ class ClassListsMixin(ReaderBase):
                 r"(?:\s+(?:split|divided|sized|shared|distributed))?(?:\s+between\s+them)?|"
                 r"(?:in\s+)?(?:equal|even|the same)\s+(?:sizes?|counts?|numbers?|shares?|split|"
                 r"count\s+in\s+each|number\s+in\s+each)|equal(?:ly)?[- ]sized|"
-                r"(?:50%|half)\s+(?:in|for)\s+each|same\s+number\s+in\s+each|of\s+equal\s+size"
+                r"(?:50%|half)\s+(?:in|for)?\s*each|same\s+number\s+in\s+each|of\s+equal\s+size|"
+                r"between\s+the\s+(?:2|two)|(?:split\s+)?equally|for\s+both"
             )
             for m in self.matches(rx):
                 self.take(m.start(), m.end())

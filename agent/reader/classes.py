@@ -31,7 +31,7 @@ _NOT_ITEM = re.compile(
 _INNER_STOP = (
     r"\b(?:per|each|apiece|class|classes|images?|faces?|total|between|should|must|with|equal|"
     r"evenly|equally|we|i|you|need|want|make|please|could|would|give|create|generate|render|"
-    r"produce|build|like|love|is|are|x\d+)\b"
+    r"produce|build|like|love|is|are|x\d+)\b|\bin\s+(?:an?|the)\b"
 )
 _COUNT = r"\d+(?:\.\d+)?"
 _SHARE = rf"(?P<v>{_COUNT})\s*(?P<pct>%)?"
@@ -123,7 +123,7 @@ def read_list(
     for s, e in split_items(low, start, end):
         item = parse_item(low[s:e])
         if item is None:  # 'male with equal counts': the item, then a clause about the list
-            cut = re.search(_INNER_STOP, low[s:e])
+            cut = re.search(_INNER_STOP + r"|:\s", low[s:e])
             item = parse_item(low[s : s + cut.start()]) if cut and cut.start() > 0 else None
             if item is not None and items:
                 items.append(item)

@@ -32,7 +32,7 @@ class CountsMixin(ReaderBase):
         if m is None:
             return
         head = m.group(1)
-        if len(head.split()) == 1 and not self.text[m.start(1)].isupper():
+        if len(head.split()) == 1 and not self.text[m.start(1)].isupper() or "," in head:
             return
         if (
             len(head.split()) <= 8
@@ -63,6 +63,8 @@ class CountsMixin(ReaderBase):
             for m in self.matches(rx):
                 w = int(m.group(1))
                 h = int(m.group(2)) if m.group(2) else w
+                if min(w, h) < 32:  # '12 x 50 images' is a multiplication, not a size
+                    continue
                 if w != h:
                     raise self.fail(
                         f"image size {w}x{h} is not square; facetory makes square images "
@@ -88,11 +90,11 @@ class CountsMixin(ReaderBase):
         parts: dict[str, float] = {}
         for m in self.matches(rx):
             words = m.group("pre") or m.group("post")
-            if not words and not re.search(r"split", m.group(0)) and not m.group(3):
-                continue
-            values = [float(v) for v in m.groups()[-3:] if False] or [
+            values = [
                 float(x) for x in (m.group(i) for i in self._ratio_groups(m)) if x is not None
             ]
+            if not words and not re.search(r"split", m.group(0)) and len(values) < 3:
+                continue  # '75/25' alone could be anything; '80/10/10' is a split
             order = [self._part_name(w) for w in re.findall(self._PART, words or "")]
             order = order or ["train", "val", "test"][: len(values)]
             if len(order) != len(values):
@@ -227,6 +229,16 @@ class CountsMixin(ReaderBase):
             self.d.top.setdefault("generation", {}).update(gen)
 
     def task(self) -> None:
+        media = (
+            r"\b(videos?|video clips?|clips|footage|animations?|animated|gifs?|movies?|audio|"
+            r"voices?|sound|speech|3d(?: face)?(?: meshes| models?| scans?| avatars?)?)\b"
+        )
+        found = [m.group(1) for m in self.matches(media)]
+        if found:
+            raise self.fail(
+                f"facetory makes still images, not {', '.join(repr(w) for w in found)}: ask for "
+                "a number of face images (e.g. '300 faces, eyes open and closed')"
+            )
         unknown = (
             r"\b(segment\w*|face parsing|keypoints?|"
             r"landmark (?:detection|localisation|localization)|"
@@ -238,12 +250,6 @@ class CountsMixin(ReaderBase):
                 f"unknown task '{m.group(1)}': facetory makes still face images labelled with "
                 "boxes and classes and trains YOLO to detect or classify them; say 'detect' or "
                 "'classify'"
-            )
-        media = r"\b(videos?|video clips?|clips|footage|animations?|animated|gifs?|movies?)\b"
-        for m in self.matches(media):
-            raise self.fail(
-                f"facetory makes still images, not '{m.group(1)}': ask for a number of face "
-                "images (e.g. '300 faces, eyes open and closed')"
             )
         lookalike = (
             r"\b(?:look(?:s|ing)?\s+like|look-?alikes?|resembl\w+|in\s+the\s+style\s+of|"
@@ -286,7 +292,9 @@ class CountsMixin(ReaderBase):
     _WHO = (
         r"(?:(?:synthetic|distinct|unique|different|fictional|fictitious|made-up|fake|virtual|"
         r"imaginary|generated|random|artificial|individual)\s+)*"
-        r"(?:people|persons|identities|ids|individuals|subjects|characters|humans)"
+        r"(?:people|persons|identities|ids|individuals|subjects|characters|humans|employees|"
+        r"staff members|users|customers|students|patients|participants|volunteers|workers|"
+        r"members|visitors|passengers|residents)"
     )
 
     _ONE = r"(?:person|identity|id|individual|subject|character|human|head)"
@@ -319,6 +327,13 @@ class CountsMixin(ReaderBase):
         for m in self.matches(rx):
             per = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
+        times = (
+            rf"\b(?:each\s+)?(?:photographed|pictured|shot|captured|imaged|rendered|drawn|shown|"
+            rf"seen|appearing)\s+({_NUM})\s+times\b|\b({_NUM})\s+times\s+each\b"
+        )
+        for m in self.matches(times):
+            per = int(number(m.group(1) or m.group(2)))
+            self.take(m.start(), m.end())
         if people is not None and per is None and self.d.identities is None:
             m = next(self.matches(rf"\b({_NUM})\s*(?:{imgs})?\s*(?:each|apiece)\b"), None)
             if m is not None:
@@ -339,12 +354,19 @@ class CountsMixin(ReaderBase):
 
     def faces(self) -> None:
         who = r"(?:faces|people|persons|children|kids|subjects|heads)"
+        heads = r"(?:faces|heads)"
         where = r"(?:per|in each|in every|in|each|an?|in one|in 1|in the same|in a|on each|on)\s*"
-        where += r"(?:image|frame|photo|picture|shot|scene)"
+        where += r"(?:image|frame|photo|picture|shot|scene)s?\b"
         many = r"(?:exactly\s+|between\s+|from\s+|up\s+to\s+)?"
         pats = [
             (rf"\b{many}(\d+)\s*(?:to|-|and)\s*(\d+)\s*{who}\s*(?:{where}|each|in each)", None),
-            (rf"\b{many}(\d+)\s*{who}\s*(?:{where}|each|in each)()", None),
+            (rf"\b{many}(\d+)\s*{who}\s*{where}()", None),
+            (rf"\b{many}(\d+)\s*{heads}\s*(?:each|in each|apiece)()", None),
+            (
+                rf"\b(?:each|every\s+(?:image|picture|photo|frame))\s+(?:with|showing|containing|"
+                rf"has|having|of)\s+{many}(\d+)(?:\s*(?:to|-|and)\s*(\d+))?\s*{who}\b",
+                None,
+            ),
             (rf"\b(?:showing|containing|with|of)\s+{many}(\d+)\s*(?:to|-)\s*(\d+)\s*{who}\b", None),
             (rf"\b(?:showing|containing)\s+{many}(\d+)\s*{who}()\b", None),
             (rf"\b{who}\s+{where}\s*[:=]?\s*(\d+)(?:\s*(?:to|-)\s*(\d+))?", None),
@@ -359,6 +381,12 @@ class CountsMixin(ReaderBase):
                     hi = int(m.group(2)) if m.group(2) else lo
                 if lo > hi:
                     lo, hi = hi, lo
+                if (
+                    hi > 20
+                    and preset is None
+                    and not re.search(r"per|in each|in every", m.group(0))
+                ):
+                    continue  # '150 faces apiece' counts images, not faces in one
                 if not 1 <= lo <= hi <= 20:
                     raise self.fail(f"faces per image must be between 1 and 20, got {lo}-{hi}")
                 self.d.faces = lo if lo == hi else (lo, hi)

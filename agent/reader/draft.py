@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.reader.words import ADULT, level_of
+from agent.reader.words import ADULT, level_of, levels_of
 from agent.spec import MAX_IMAGES, SpecError
 from tools.vocabulary import AGE_GROUP_YEARS, FACTORS, VOCABULARY
 
@@ -150,10 +150,21 @@ def build(d: Draft) -> dict[str, Any]:
                 d.class_factor = f
                 del d.shares[f]
                 break
+    preferred = d.class_factor
+    if preferred is None and len(d.classes) > 1:  # 'black' beside 'blond': hair colour
+        votes: dict[str, int] = {}
+        for name, _ in d.classes:
+            for f in {f for f, _ in levels_of(name)}:
+                votes[f] = votes.get(f, 0) + 1
+        best = max(votes.items(), key=lambda kv: kv[1], default=(None, 0))
+        if best[1] >= 2 and list(votes.values()).count(best[1]) == 1:
+            preferred = best[0]
     classes = []
     for name, count in d.classes:
         attrs: dict[str, str] = {}
         hit = _class_name_level(name, d.class_factor)
+        if hit is None or preferred != d.class_factor:
+            hit = _class_name_level(name, preferred) or hit
         if d.class_factor and hit is None:
             raise SpecError(
                 f"class '{name}' is not a level of {d.class_factor} "

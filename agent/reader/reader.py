@@ -72,6 +72,8 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.classify,
             self.task,
             self.per_class,
+            self.times_per_class,
+            self.class_ratio,
             self.constraints,
             self.percentages,
             self.per_identity,

@@ -17,7 +17,7 @@ B, E = r"(?<![\w-])", r"(?![\w-])"
 
 def _alternation(phrases: list[str]) -> str:
     forms = sorted({f for p in phrases for f in inflections(p)}, key=len, reverse=True)
-    return "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in forms)
+    return "|".join(re.escape(f).replace(r"\ ", r"[\s_]+") for f in forms)
 
 
 def compile_words(rx: str) -> re.Pattern[str]:
@@ -38,7 +38,7 @@ PHRASES: list[tuple[str, str, str]] = sorted(
 _PHRASE_INDEX: dict[str, tuple[str, str]] = {}
 for _form, _factor, _level in PHRASES:
     _PHRASE_INDEX.setdefault(_form, (_factor, _level))
-ANY_LEVEL = "|".join(re.escape(f).replace(r"\ ", r"\s+") for f, _, _ in PHRASES)
+ANY_LEVEL = "|".join(re.escape(f).replace(r"\ ", r"[\s_]+") for f, _, _ in PHRASES)
 ANY_LEVEL_RX = compile_words(ANY_LEVEL)
 
 #: Factor names (longest first). "accessories" names two factors at once.
@@ -53,6 +53,12 @@ ANY_FACTOR_RX = compile_words(ANY_FACTOR)
 
 #: Adult age groups ("adults", "grown-ups").
 ADULT = ("young_adult", "middle_aged", "elderly", "old")
+
+
+def levels_of(phrase: str) -> list[tuple[str, str]]:
+    """Every (factor, level) a phrase can name ('black': ethnicity and hair colour)."""
+    key = " ".join(phrase.lower().replace("_", " ").split()).strip(" .,:;()'\"")
+    return list(dict.fromkeys((f, lv) for form, f, lv in PHRASES if form == key))
 
 
 def level_of(phrase: str, factor: str | None = None) -> tuple[str, str] | None:
@@ -89,7 +95,11 @@ COUNT_NOUNS = (
     r"imgs?|stills?)"
 )
 #: People nouns a count can stand on when the request is not about identities.
-PEOPLE_NOUNS = r"(?:people|persons|individuals|subjects|humans|folks)"
+PEOPLE_NOUNS = (
+    r"(?:people|persons|individuals|subjects|humans|folks|employees|staff|users|customers|"
+    r"students|patients|participants|volunteers|members|workers|visitors|travell?ers|"
+    r"passengers|residents|models)"
+)
 
 #: Small words that never carry a requirement, even among requirement words.
 FILLER = set(
