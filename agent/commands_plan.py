@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +48,17 @@ OutOpt = Annotated[Path, typer.Option("--out", "-o", help="The build directory t
 #: What `plan` writes into a directory that has not started building (replaced on re-plan).
 PLAN_FILES = ("spec.txt", "spec.yaml", "plan.yaml", ".plan_base.yaml", "approval.json",
               "state.sqlite", "state.sqlite-wal", "state.sqlite-shm")
+
+
+def writer_lock(build_dir: Path) -> AbstractContextManager[Any]:
+    """The build's lock for a command that may rewrite plan.yaml, spec.yaml or approval.json:
+    while a run holds it they refuse with one line and change nothing. (A directory without
+    a plan needs no lock: the command says so itself, and creates nothing.)"""
+    from agent.lock import BuildLock
+
+    if not (build_dir / "plan.yaml").exists():
+        return nullcontext()
+    return BuildLock(build_dir)
 
 
 def _json(data: Any) -> None:
@@ -174,7 +186,8 @@ def review_command(
     if feedback is not None:
         review_with_feedback(build_dir, feedback, offline=offline or None)
         return
-    result = review_plan(build_dir, commit=False)  # what the edit changes, checked first
+    with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
+        result = review_plan(build_dir, commit=False)  # what the edit changes, checked first
     if result.changed:
         ctx = build_context(build_dir, offline=offline or None)
         for _ in range(2):  # a directory planned without the graph first reaches the pause
@@ -215,26 +228,43 @@ def review_command(
 
 
 def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> None:
-    """Send feedback in words through the graph's review step: the plan node revises the spec
-    and replans, and the review interrupt comes back with the new plan."""
+    """Send feedback in words through the graph's review step: the spec is revised there and
+    the plan node replans; the review pause comes back with the new plan. Feedback that is
+    refused or fails changes nothing: the review step says why (one line, exit code 2) and
+    the approval the plan had is put back."""
     from agent.lock import BuildLock
+    from agent.overrides import started
     from agent.plan_io import APPROVAL, diff_plans
-    from agent.runner import run_graph
+    from agent.runner import graph_state, run_graph
+    from tools.atomic import write_bytes
 
     if not (build_dir / "plan.yaml").exists():
         fail(f"{build_dir} has no plan.yaml: start with `facetory plan SPEC --out {build_dir}`")
     ctx = build_context(build_dir, offline=offline)
-    if ctx.manifest.attempts():
-        fail(f"{build_dir} has started generating; give feedback on a new build directory")
+    if started(ctx.paths.root) or graph_state(ctx).get("approved"):
+        fail(f"{build_dir} has started building; give feedback on a new build directory")
     old = ctx.plan
+    approval = ctx.paths.root / APPROVAL
     with BuildLock(ctx.paths.root):
-        (ctx.paths.root / APPROVAL).unlink(missing_ok=True)  # feedback withdraws any approval
-    first = run_graph(ctx)
-    if first.outcome != "review":
-        fail(f"{build_dir} is not waiting for review")
-    revised = run_graph(ctx, resume={"action": "feedback", "text": feedback})
-    if revised.outcome != "review":
-        fail(f"{build_dir}: the revised plan did not come back for review")
+        kept = approval.read_bytes() if approval.exists() else None
+        approval.unlink(missing_ok=True)  # the graph pauses for review only when unapproved
+    try:
+        first = run_graph(ctx)
+        if first.outcome != "review":
+            fail(f"{build_dir} is not waiting for review")
+        revised = run_graph(ctx, resume={"action": "feedback", "text": feedback})
+    except BaseException:
+        if kept is not None and not approval.exists():
+            write_bytes(approval, kept)
+        raise
+    error = (
+        revised.review.get("error") if revised.outcome == "review"
+        else f"{build_dir}: the revised plan did not come back for review"
+    )
+    if error:  # nothing changed: the approval stands
+        if kept is not None:
+            write_bytes(approval, kept)
+        fail(error)
     ctx.reload()
     print_plan_summary(ctx.plan)
     console.print("what your feedback changed:", highlight=False)
@@ -250,7 +280,8 @@ def approve_command(build_dir: DirArg) -> None:
     """
     from agent.plan_io import approve
 
-    record = approve(build_dir)
+    with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
+        record = approve(build_dir)
     console.print(
         f"approved {record['items']:,} items in {build_dir / 'plan.yaml'}", highlight=False
     )

@@ -219,17 +219,15 @@ def refuse_undrawn(spec: Any, *, allow: bool) -> None:
 def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool) -> None:
     """Write the options into spec.yaml, then check the approval (or give it, with --yes)."""
     from agent.overrides import record_options
-    from agent.plan_io import approve, is_approved
+    from agent.plan_io import approval_problem, approve
 
     with BuildLock(paths.root):  # both write: not while another run holds the build
         for change in record_options(paths.root, options):
             console.print(f"spec.yaml: {change}", highlight=False, markup=False)
-        if not is_approved(paths.root):
+        problem = approval_problem(paths.root)  # plan.yaml and spec.yaml as approved?
+        if problem is not None:
             if not yes:
-                fail(
-                    f"the plan in {paths.plan_yaml} is not approved: review it, then "
-                    f"`facetory approve {paths.root}` (or pass --yes)"
-                )
+                fail(problem)
             approve(paths.root)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,9 +25,11 @@ from agent.plan import Plan, PlanItems
 from agent.planner import make_plan
 from agent.prompts import build_prompt
 from agent.requirements import trace, understood
+from agent.safety import RefusedError, check_request
 from agent.spec import DatasetSpec, SpecError, dump_yaml, validation_message, yaml_problem
 from tools.atomic import write_text
 from tools.contracts import PlanItem
+from tools.safety import REFUSAL, describe, prompt_problems
 
 FORMAT = "facetory-plan/1"
 APPROVAL = "approval.json"
@@ -560,12 +563,13 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
         if (base_path.exists())
         else None
     )
-    known_spec = (
-        read_spec(root / "spec.yaml")
-        if (root / "spec.yaml").exists()
-        else (base.spec if base is not None else spec)
-    )
+    spec = _edited_spec(root, spec, base, where)
+    if base is not None:
+        known_spec = base.spec
+    else:
+        known_spec = read_spec(root / "spec.yaml") if (root / "spec.yaml").exists() else spec
     items = _items_of(data, spec, text, where)
+    check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
     records = [item_record(it) for it in items]
     items_edited = items_digest(records) != data.get("items_sha256")
     spec_edited = spec != known_spec
@@ -576,6 +580,7 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
         )
     if spec_edited:
         new = make_plan(spec)
+        check_safety(spec, new.items, where)
         changes = diff_specs(known_spec, spec) + diff_plans(base, new)
         if commit:
             _commit(root, new)
@@ -583,6 +588,7 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
     if items_edited:
         base_items = {it.id: it for it in base.items} if base is not None else {}
         items = [_prompted(spec, it, base_items.get(it.id)) for it in items]
+        check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
         implied = _implied_spec(spec, items)
         new = Plan(spec=implied, seed=implied.seed, items=items)
         changes = diff_specs(spec, implied) + diff_plans(base, new)
@@ -603,6 +609,44 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
                 "is computed from the items; change quotas and proportions under spec: instead"
             )
     return Review(plan, False, "none")
+
+
+def check_safety(
+    spec: DatasetSpec,
+    items: list[PlanItem],
+    where: str,
+    line: Callable[[int], int] | None = None,
+) -> None:
+    """Refuse a plan whose spec or any item's prompt or negative prompt is unsafe, so a
+    person learns at review time what the generator's door would refuse (`tools.safety`)."""
+    try:
+        check_request("", spec)
+    except RefusedError as exc:
+        raise RefusedError(f"{where}: spec: {exc}") from None
+    for i, item in enumerate(items):
+        bad = prompt_problems(item.prompt, item.negative_prompt, item.attributes)
+        if bad:
+            at = f" line {line(i)}" if line is not None else ""
+            raise RefusedError(
+                f"{where}{at}: items[{i}] ({item.id}): refused: {REFUSAL} "
+                f"(matched: {describe(bad)}); change its prompt"
+            )
+
+
+def _edited_spec(root: Path, in_plan: DatasetSpec, base: Plan | None, where: str) -> DatasetSpec:
+    """The spec the person wants: plan.yaml's `spec:` block, or spec.yaml when only that was
+    edited (both are theirs to edit; an edit to either replans)."""
+    path = root / "spec.yaml"
+    if base is None or not path.exists():
+        return in_plan
+    in_file = read_spec(path)
+    if in_file == base.spec or in_file == in_plan:
+        return in_plan
+    if in_plan != base.spec:
+        raise SpecError(
+            f"{where}: both its spec: block and {path} were edited, differently; keep one edit"
+        )
+    return in_file
 
 
 def _first_difference(a: Any, b: Any, prefix: str) -> str:
@@ -632,22 +676,49 @@ def approve(build_dir: str | Path) -> dict[str, Any]:
             f"{root / 'plan.yaml'} was edited since it was last reviewed: run "
             f"`facetory review {root}` to check and rebalance it, then approve"
         )
-    record = {
-        "approved": True,
-        "plan_sha256": _sha256(root / "plan.yaml"),
-        "items": len(result.plan.items),
-    }
+    record = approval_record(root)
+    record["items"] = len(result.plan.items)
     write_text(root / APPROVAL, json.dumps(record, indent=2) + "\n")
     return record
 
 
-def is_approved(build_dir: str | Path) -> bool:
-    """True when approval.json matches plan.yaml byte for byte (no edit since approval)."""
+#: The files approval covers: everything that changes what a run makes.
+APPROVED_FILES = ("plan.yaml", "spec.yaml")
+
+
+def approval_record(build_dir: str | Path) -> dict[str, Any]:
+    """What approval.json holds: the sha256 of every file in APPROVED_FILES as it is now."""
     root = Path(build_dir)
+    record: dict[str, Any] = {"approved": True}
+    for name in APPROVED_FILES:
+        path = root / name
+        record[f"{name.split('.')[0]}_sha256"] = _sha256(path) if path.exists() else None
+    return record
+
+
+def approval_problem(build_dir: str | Path) -> str | None:
+    """Why `run` may not start from this plan (one line), or None when it is approved and
+    neither plan.yaml nor spec.yaml changed since."""
+    root = Path(build_dir)
+    review = f"run `facetory review {root}` to check it, then `facetory approve {root}`"
     try:
         record = json.loads((root / APPROVAL).read_text(encoding="utf-8"))
-        return bool(record.get("approved")) and record.get("plan_sha256") == _sha256(
-            root / "plan.yaml"
-        )
+        approved = bool(record.get("approved"))
     except (OSError, ValueError, AttributeError):
-        return False
+        record, approved = {}, False
+    if not approved:
+        return (
+            f"the plan in {root / 'plan.yaml'} is not approved: review it, then "
+            f"`facetory approve {root}` (or pass --yes)"
+        )
+    now = approval_record(root)
+    for name in APPROVED_FILES:
+        key = f"{name.split('.')[0]}_sha256"
+        if record.get(key) != now[key]:
+            return f"{root / name} was edited after the plan was approved: {review}"
+    return None
+
+
+def is_approved(build_dir: str | Path) -> bool:
+    """True when approval.json matches plan.yaml and spec.yaml byte for byte."""
+    return approval_problem(build_dir) is None

@@ -187,25 +187,32 @@ def prompt_problems(
     prompt: str, negative_prompt: str = "", attributes: Mapping[str, str] | None = None
 ) -> list[str]:
     """What makes one generation request unsafe (empty when it is fine)."""
+    young = attributes_mention_minors(attributes)
+    return list(_prompt_problems(prompt or "", negative_prompt or "", young))
+
+
+@lru_cache(maxsize=65536)
+def _prompt_problems(prompt: str, negative: str, young: bool) -> tuple[str, ...]:
+    # cached: template prompts repeat across a plan (a plan of 2,000 items has a few
+    # hundred distinct prompts), and every item is checked at review and again at generation
     v = vocabulary()
-    negative = negative_prompt or ""
     bad = always_refused(prompt) + always_refused(negative)
-    minors = (
-        attributes_mention_minors(attributes)
-        or mentions_minors(prompt)
-        or bool(_hits(negative, v.adult_markers))
-    )
+    minors = young or mentions_minors(prompt) or bool(_hits(negative, v.adult_markers))
     if minors:
         bad += harmful_terms(prompt)
         bad += [f"avoid {t}" for t in _hits(negative, v.protective)]
-    return bad
+    return tuple(bad)
 
 
-def suggestion_problems(*texts: str) -> list[str]:
-    """What makes words an LLM suggests for prompts unsafe: any sexual or harm term at all."""
-    bad: list[str] = []
-    for text in texts:
-        bad += always_refused(text) + harmful_terms(text)
+def suggestion_problems(prompt_words: str, negative_words: str = "") -> list[str]:
+    """What makes words an LLM suggests for a prompt (and its negative prompt) unsafe: any
+    sexual or harm term in the prompt words, whoever is depicted, and a negative that asks to
+    avoid clothing or adults."""
+    v = vocabulary()
+    negative = negative_words or ""
+    bad = always_refused(prompt_words or "") + harmful_terms(prompt_words or "")
+    bad += always_refused(negative)
+    bad += [f"avoid {t}" for t in _hits(negative, v.protective, v.adult_markers)]
     return bad
 
 

@@ -3,6 +3,10 @@
 A LangGraph `interrupt` carries the plan summary out; `Command(resume=...)` brings back one of
 {"action": "approve"}, {"action": "edit"} (plan.yaml was changed by hand) or
 {"action": "feedback", "text": "..."}. Approval fixes round 0's work list.
+
+Feedback is applied here, all or nothing (`agent.revise.apply_feedback`), and the revised plan
+comes back for review. A refused or failed feedback raises before anything is written or
+checkpointed: the review stays pending on the plan as it was.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from langgraph.types import interrupt
 
 from agent.context import BuildContext
 from agent.plan_io import approve, is_approved, plan_summary, review_plan
+from agent.revise import apply_feedback
 from agent.state import BuildState
 from tools.manifest import WorkUnit
 
@@ -24,7 +29,9 @@ def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         answer = interrupt({"plan": str(ctx.paths.plan_yaml), "summary": plan_summary(ctx.plan)})
         action = answer.get("action") if isinstance(answer, dict) else None
         if action == "feedback":
-            return {"approved": False, "feedback": str(answer.get("text", ""))}
+            apply_feedback(ctx, str(answer.get("text", "")))
+            return {"approved": False, "feedback": None,
+                    "plan_version": state.get("plan_version", 0) + 1}
         if action != "approve":  # plan.yaml was edited by hand: validate, rebalance, show again
             result = review_plan(ctx.paths.root)
             ctx.reload()
@@ -41,6 +48,8 @@ def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
 def route_after_review(state: BuildState) -> Literal["generate", "plan", "review"]:
     if state.get("approved"):
         return "generate"
+    # "plan": the spec was edited (planned again there, enriched), or an older checkpoint's
+    # feedback (dropped there)
     return "plan" if state.get("feedback") or state.get("replan_requested") else "review"
 
 

@@ -101,6 +101,9 @@ def test_llm_suggestions_may_carry_no_harm_words_at_all() -> None:
     assert suggestion_problems("with bruises and a bloody nose, crying in pain") == [
         "bruises", "bloody", "crying in pain"
     ]
+    assert suggestion_problems("soft light", "clothing, adults") == [
+        "avoid clothing", "avoid adults"
+    ]
 
 
 def test_check_items_names_the_first_unsafe_item() -> None:
