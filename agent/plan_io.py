@@ -423,6 +423,8 @@ class Review:
     """'none', 'spec' (quotas/proportions edited: replanned) or 'items' (item lines edited)."""
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    edited: str = "plan.yaml"
+    """The file the person edited (plan.yaml, or spec.yaml)."""
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -563,7 +565,7 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
         if (base_path.exists())
         else None
     )
-    spec = _edited_spec(root, spec, base, where)
+    spec, edited = _edited_spec(root, spec, base, where)
     if base is not None:
         known_spec = base.spec
     else:
@@ -584,7 +586,7 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
         changes = diff_specs(known_spec, spec) + diff_plans(base, new)
         if commit:
             _commit(root, new)
-        return Review(new, True, "spec", changes)
+        return Review(new, True, "spec", changes, edited=edited)
     if items_edited:
         base_items = {it.id: it for it in base.items} if base is not None else {}
         items = [_prompted(spec, it, base_items.get(it.id)) for it in items]
@@ -633,20 +635,22 @@ def check_safety(
             )
 
 
-def _edited_spec(root: Path, in_plan: DatasetSpec, base: Plan | None, where: str) -> DatasetSpec:
-    """The spec the person wants: plan.yaml's `spec:` block, or spec.yaml when only that was
-    edited (both are theirs to edit; an edit to either replans)."""
+def _edited_spec(
+    root: Path, in_plan: DatasetSpec, base: Plan | None, where: str
+) -> tuple[DatasetSpec, str]:
+    """The spec the person wants and the file it came from: plan.yaml's `spec:` block, or
+    spec.yaml when only that was edited (both are theirs to edit; an edit to either replans)."""
     path = root / "spec.yaml"
     if base is None or not path.exists():
-        return in_plan
+        return in_plan, "plan.yaml"
     in_file = read_spec(path)
     if in_file == base.spec or in_file == in_plan:
-        return in_plan
+        return in_plan, "plan.yaml"
     if in_plan != base.spec:
         raise SpecError(
             f"{where}: both its spec: block and {path} were edited, differently; keep one edit"
         )
-    return in_file
+    return in_file, "spec.yaml"
 
 
 def _first_difference(a: Any, b: Any, prefix: str) -> str:
@@ -673,7 +677,7 @@ def approve(build_dir: str | Path) -> dict[str, Any]:
     result = review_plan(root, commit=False)
     if result.changed:
         raise SpecError(
-            f"{root / 'plan.yaml'} was edited since it was last reviewed: run "
+            f"{root / result.edited} was edited since it was last reviewed: run "
             f"`facetory review {root}` to check and rebalance it, then approve"
         )
     record = approval_record(root)

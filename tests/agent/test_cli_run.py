@@ -133,3 +133,47 @@ def test_feedback_in_words_replans_through_the_review_step(tmp_path: Path) -> No
     assert facetory("run", str(out)).returncode == 2  # feedback withdrew the approval
     summary = json.loads(facetory("review", str(out), "--json").stdout)["summary"]
     assert summary["per_class"]["glasses"]["hat"] == {"hat": 6, "none": 14}
+
+
+def test_review_and_approve_respect_a_runs_lock_and_change_nothing(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    plan = out / "plan.yaml"
+    plan.write_text(plan.read_text().replace("quota: 9", "quota: 7", 1))  # an edit to review
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != ".lock"}
+    hold = ("import sys, time; from agent.lock import BuildLock; BuildLock(sys.argv[1]).acquire();"
+            " print('held', flush=True); time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (["review"], ["approve"], ["review", "--feedback", "30% wear hats"]):
+            result = facetory(*args, str(out), "--offline") if "--feedback" in args else \
+                facetory(*args, str(out))
+            assert result.returncode == 2, (args, result.stdout)
+            assert f"pid {holder.pid}" in result.stderr and "Traceback" not in result.stderr
+        after = {p.name: p.read_bytes() for p in out.iterdir()
+                 if p.is_file() and p.name != ".lock"}
+        assert after == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_run_refuses_a_spec_yaml_edited_after_approval(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    spec = out / "spec.yaml"
+    spec.write_text(spec.read_text().replace("image_size: 128", "image_size: 96"))
+    for args in ([], ["--yes"]):
+        result = facetory("run", str(out), "--no-train", *args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "spec.yaml was edited" in result.stderr
+    assert not (out / "manifest.sqlite").exists()
+    reviewed = facetory("review", str(out))
+    assert reviewed.returncode == 0 and "spec.image_size: 128 -> 96" in reviewed.stdout
+    assert facetory("approve", str(out)).returncode == 0
+    assert facetory("run", str(out), "--no-train").returncode == 0
+    from PIL import Image
+
+    pngs = list((out / "dataset" / "hf").rglob("*.png"))
+    assert pngs and {Image.open(p).size for p in pngs} == {(96, 96)}
