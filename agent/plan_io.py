@@ -25,6 +25,7 @@ from agent.plan import Plan, PlanItems
 from agent.planner import make_plan
 from agent.prompts import build_prompt
 from agent.requirements import trace, understood
+from agent.revision import accepted_records, fit_to_accepted
 from agent.safety import RefusedError, check_request
 from agent.spec import DatasetSpec, SpecError, dump_yaml, validation_message, yaml_problem
 from tools.atomic import write_text
@@ -580,10 +581,11 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
             f"{where}: both spec and items were edited; change one, run review, then the other "
             "(a spec change replans every item)"
         )
+    accepted = accepted_records(root)
     if spec_edited:
-        new = make_plan(spec)
+        new, fitted = fit_to_accepted(make_plan(spec), base, accepted)
         check_safety(spec, new.items, where)
-        changes = diff_specs(known_spec, spec) + diff_plans(base, new)
+        changes = diff_specs(known_spec, spec) + diff_plans(base, new) + fitted
         if commit:
             _commit(root, new)
         return Review(new, True, "spec", changes, edited=edited)
@@ -592,8 +594,10 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
         items = [_prompted(spec, it, base_items.get(it.id)) for it in items]
         check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
         implied = _implied_spec(spec, items)
-        new = Plan(spec=implied, seed=implied.seed, items=items)
-        changes = diff_specs(spec, implied) + diff_plans(base, new)
+        new, fitted = fit_to_accepted(
+            Plan(spec=implied, seed=implied.seed, items=items), base, accepted
+        )
+        changes = diff_specs(spec, implied) + diff_plans(base, new) + fitted
         if commit:
             _commit(root, new)
         return Review(new, True, "items", changes, _target_warnings(new))
@@ -669,6 +673,11 @@ def _commit(root: Path, plan: Plan) -> None:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def plan_digest(build_dir: str | Path) -> str:
+    """sha256 of plan.yaml as it is now: which plan a build is running."""
+    return _sha256(Path(build_dir) / "plan.yaml")
 
 
 def approve(build_dir: str | Path) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from langgraph.types import Command
 from agent.context import BuildContext
 from agent.graph import build_graph
 from agent.lock import BuildLock
+from agent.plan_io import plan_digest
+from agent.revision import revise_started_build
 from tools.atomic import remove_orphan_temps
 
 THREAD_ID = "build"  # one build per directory
@@ -80,6 +82,13 @@ def run_graph(
         try:
             graph = build_graph(SqliteSaver(conn))
             snapshot = graph.get_state(CONFIG)
+            if snapshot.values.get("approved"):
+                update = revise_started_build(
+                    ctx, dict(snapshot.values), plan_digest(ctx.paths.root)
+                )
+                if update is not None:  # a revised plan: continue from `assess`
+                    graph.update_state(CONFIG, update, as_node="dedup")
+                    snapshot = graph.get_state(CONFIG)
             if not snapshot.values and not snapshot.next:
                 start: Any = {}
             elif _pending_interrupt(snapshot) is not None:

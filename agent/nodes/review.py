@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent.context import BuildContext
-from agent.plan_io import approve, is_approved, plan_summary, review_plan
+from agent.plan_io import approve, is_approved, plan_digest, plan_summary, review_plan
 from agent.revise import apply_feedback
 from agent.state import BuildState
 from tools.manifest import WorkUnit
@@ -42,7 +42,7 @@ def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         ctx.reload()
     schedule_first_round(ctx)
     ctx.events.emit("approved", items=len(ctx.plan.items))
-    return {"approved": True, "round": 0, "cursor": 0}
+    return {"approved": True, "round": 0, "cursor": 0, "plan_sha256": plan_digest(ctx.paths.root)}
 
 
 def route_after_review(state: BuildState) -> Literal["generate", "plan", "review"]:
