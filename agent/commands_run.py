@@ -10,6 +10,7 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,6 +30,7 @@ from agent.cli_shared import (
     WeightsOpt,
     build_context,
     console,
+    err_console,
     fail,
     settings,
 )
@@ -95,6 +97,11 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
                 )
                 if result.outcome != "review":
                     return result
+                error = result.review.get("error")
+                if error:  # the last answer failed; nothing changed
+                    if ctx.options.yes or not interactive or not sys.stdin.isatty():
+                        fail(error)
+                    err_console.print(f"[bold red]error:[/] {escape(error)}", highlight=False)
                 answer = _review_answer(ctx, result.review, interactive=interactive)
                 if answer is None:
                     return result

@@ -20,29 +20,45 @@ from agent.context import BuildContext
 from agent.plan_io import approve, is_approved, plan_digest, plan_summary, review_plan
 from agent.revise import apply_feedback
 from agent.state import BuildState
+from tools.errors import FacetoryError
 from tools.manifest import WorkUnit
 
 
 def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
     if not is_approved(ctx.paths.root):
-        answer = interrupt({"plan": str(ctx.paths.plan_yaml), "summary": plan_summary(ctx.plan)})
+        answer = interrupt({
+            "plan": str(ctx.paths.plan_yaml),
+            "summary": plan_summary(ctx.plan),
+            "error": state.get("review_error"),
+        })
         action = answer.get("action") if isinstance(answer, dict) else None
-        if action == "feedback":
-            apply_feedback(ctx, str(answer.get("text", "")))
-            return {"approved": False, "feedback": None,
-                    "plan_version": state.get("plan_version", 0) + 1}
-        if action != "approve":  # plan.yaml was edited by hand: validate, rebalance, show again
-            result = review_plan(ctx.paths.root)
+        # an answer that fails (refused or failed feedback, a bad edit) must still end this
+        # step: a step that raises keeps its answer in the checkpoint, and LangGraph would
+        # replay it on every later run. The failure comes back with the next review pause.
+        try:
+            if action == "feedback":
+                apply_feedback(ctx, str(answer.get("text", "")))
+                # the revised spec is planned (prompts enriched) by the plan node
+                return {"approved": False, "feedback": None, "review_error": None,
+                        "replan_requested": True}
+            if action != "approve":  # plan.yaml edited by hand: validate, rebalance, show again
+                result = review_plan(ctx.paths.root)
+                ctx.reload()
+                # an edited spec is planned again by the plan node, so its prompts are
+                # enriched there, the one place that does it, whichever command got here
+                return {"approved": False, "review_error": None,
+                        "replan_requested": result.kind == "spec"}
+            approve(ctx.paths.root)
+        except FacetoryError as exc:
+            ctx.events.emit("review_failed", action=action, error=str(exc))
             ctx.reload()
-            # an edited spec is planned again by the plan node, so its prompts are enriched
-            # there, the one place that does it, whichever command got here
-            return {"approved": False, "replan_requested": result.kind == "spec"}
-        approve(ctx.paths.root)
+            return {"approved": False, "feedback": None, "review_error": str(exc)}
         ctx.reload()
     schedule_first_round(ctx)
     ctx.events.emit("approved", items=len(ctx.plan.items))
-    return {"approved": True, "round": 0, "cursor": 0, "plan_sha256": plan_digest(ctx.paths.root)}
+    return {"approved": True, "round": 0, "cursor": 0, "review_error": None,
+            "plan_sha256": plan_digest(ctx.paths.root)}
 
 
 def route_after_review(state: BuildState) -> Literal["generate", "plan", "review"]:

@@ -177,3 +177,27 @@ def test_run_refuses_a_spec_yaml_edited_after_approval(tmp_path: Path) -> None:
 
     pngs = list((out / "dataset" / "hf").rglob("*.png"))
     assert pngs and {Image.open(p).size for p in pngs} == {(96, 96)}
+
+
+def test_a_feedback_whose_llm_call_failed_is_not_applied_by_a_later_offline_run(
+        tmp_path: Path) -> None:
+    from tests.agent.openai_stub import OpenAIStub
+
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    files = {p: (out / p).read_bytes() for p in ("plan.yaml", "spec.yaml", "spec.txt",
+                                                  "approval.json")}
+    with OpenAIStub(lambda model, messages: "I am a teapot.") as stub:
+        env = {**ENV, "OPENAI_BASE_URL": stub.base_url, "OPENAI_API_KEY": "test",
+               "FACETORY_LLM_TIMEOUT": "5"}
+        failed = subprocess.run([*FACETORY, "review", str(out), "--feedback", "30% wear hats"],
+                                capture_output=True, text=True, timeout=300, env=env)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "LLM" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+    assert {p: (out / p).read_bytes() for p in files} == files
+
+    result = facetory("run", str(out), "--offline", "--no-train")
+    assert result.returncode == 0, result.stderr
+    assert (out / "plan.yaml").read_bytes() == files["plan.yaml"]
+    assert "hat" not in (out / "spec.yaml").read_text()
+    assert "18 / 18 accepted" in result.stdout
