@@ -72,7 +72,8 @@ def test_a_prompt_that_slips_past_review_is_refused_at_the_generators_door(
     (out / APPROVAL).write_text(json.dumps(approval_record(out)))
     result = facetory("run", str(out), "--no-train")
     assert_refused(result, f"item {item}", "nothing was generated for it")
-    assert not list((out / "images").rglob(f"{item}-*")) if (out / "images").exists() else True
+    images = out / "images"
+    assert not images.exists() or not list(images.rglob(f"{item}-*"))
     assert not (out / "dataset").exists()
 
 
