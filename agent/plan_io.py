@@ -25,7 +25,7 @@ from agent.plan import Plan, PlanItems
 from agent.planner import make_plan
 from agent.prompts import build_prompt
 from agent.requirements import trace, understood
-from agent.revision import accepted_records, fit_to_accepted
+from agent.revision import accepted_records, drawing_changes, fit_to_accepted
 from agent.safety import RefusedError, check_request
 from agent.spec import DatasetSpec, SpecError, dump_yaml, validation_message, yaml_problem
 from tools.atomic import write_text
@@ -586,6 +586,7 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
         new, fitted = fit_to_accepted(make_plan(spec), base, accepted)
         check_safety(spec, new.items, where)
         changes = diff_specs(known_spec, spec) + diff_plans(base, new) + fitted
+        changes += drawing_changes(known_spec, spec, len(accepted))
         if commit:
             _commit(root, new)
         return Review(new, True, "spec", changes, edited=edited)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.plan import Plan
+from agent.spec import DatasetSpec
 from tools.contracts import ManifestRecord, PlanItem, Status
 from tools.manifest import Manifest
 
@@ -102,6 +103,17 @@ def fit_to_accepted(
     if dropped:
         lines.append("dropped at the next run: " + _listing(dropped))
     return Plan(spec=plan.spec, seed=plan.seed, items=items), lines
+
+
+def drawing_changes(old: DatasetSpec, new: DatasetSpec, accepted: int) -> list[str]:
+    """A note when settings that shape pixels or verdicts change under accepted images: those
+    images are not drawn or judged again."""
+    fields = [f for f in ("image_size", "generation", "quality") if getattr(old, f) !=
+              getattr(new, f)]
+    if not accepted or not fields:
+        return []
+    return [f"note: the {accepted} accepted images stay as they were drawn and judged; the new "
+            f"{', '.join(fields)} apply to images drawn from now on"]
 
 
 def _adopt(

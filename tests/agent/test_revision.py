@@ -95,3 +95,20 @@ def test_a_quota_cut_relabels_an_accepted_image_onto_a_line_that_fits(tmp_path: 
     assert len({it.id for it in revised.items}) == 14
     assert any(line.startswith("accepted images: ") for line in changes)
     assert run_graph(context(paths)).state["stop_reason"] == "complete"
+
+
+def test_a_drawing_setting_changed_under_accepted_images_is_said_in_the_review(
+    tmp_path: Path,
+) -> None:
+    paths = make_build(tmp_path / "b", quota=4)
+    assert run_graph(context(paths)).outcome == "review"
+    assert run_graph(context(paths), resume={"action": "approve"}).outcome == "done"
+    spec = paths.spec_yaml
+    spec.write_text(spec.read_text().replace("image_size: 256", "image_size: 128"))
+    changes = review_plan(paths.root).changes
+    assert "spec.image_size: 256 -> 128" in changes
+    assert "accepted images: 8 still fit the revised plan (0 re-labelled to another line), " \
+           "0 dropped (they fit no line)" in changes
+    assert any(c.startswith("note: the 8 accepted images stay as they were drawn") for c in changes)
+    approve(paths.root)
+    assert run_graph(context(paths)).state["stop_reason"] == "complete"
