@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,11 +25,10 @@ from agent.planner import make_plan
 from agent.prompts import build_prompt
 from agent.requirements import trace, understood
 from agent.revision import accepted_records, drawing_changes, fit_to_accepted
-from agent.safety import RefusedError, check_request
+from agent.safety import check_safety
 from agent.spec import DatasetSpec, SpecError, dump_yaml, validation_message, yaml_problem
 from tools.atomic import write_text
 from tools.contracts import PlanItem
-from tools.safety import REFUSAL, describe, prompt_problems
 
 FORMAT = "facetory-plan/1"
 APPROVAL = "approval.json"
@@ -616,28 +614,6 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
                 "is computed from the items; change quotas and proportions under spec: instead"
             )
     return Review(plan, False, "none")
-
-
-def check_safety(
-    spec: DatasetSpec,
-    items: list[PlanItem],
-    where: str,
-    line: Callable[[int], int] | None = None,
-) -> None:
-    """Refuse a plan whose spec or any item's prompt or negative prompt is unsafe, so a
-    person learns at review time what the generator's door would refuse (`tools.safety`)."""
-    try:
-        check_request("", spec)
-    except RefusedError as exc:
-        raise RefusedError(f"{where}: spec: {exc}") from None
-    for i, item in enumerate(items):
-        bad = prompt_problems(item.prompt, item.negative_prompt, item.attributes)
-        if bad:
-            at = f" line {line(i)}" if line is not None else ""
-            raise RefusedError(
-                f"{where}{at}: items[{i}] ({item.id}): refused: {REFUSAL} "
-                f"(matched: {describe(bad)}); change its prompt"
-            )
 
 
 def _edited_spec(

@@ -48,14 +48,15 @@ def apply_feedback(ctx: BuildContext, feedback: str) -> Plan:
     """Revise the spec from `feedback`, replan, check, then write spec.yaml, plan.yaml and
     spec.txt and withdraw the approval. The caller holds the build lock. Returns the new plan."""
     from agent.enrich import enrich_prompts
-    from agent.plan_io import APPROVAL, check_safety, write_plan, write_spec
+    from agent.plan_io import APPROVAL, write_plan, write_spec
     from agent.planner import make_plan
+    from agent.safety import check_safety
     from tools.atomic import write_text
 
     text = ctx.paths.spec_txt.read_text(encoding="utf-8")
     spec = revise_spec(ctx.spec, text, feedback, llm=ctx.services.llm)
     plan = enrich_prompts(make_plan(spec), llm=ctx.services.llm, events=ctx.events)
-    check_safety(spec, list(plan.items), "the revised plan")
+    check_safety(spec, plan.items, "the revised plan")
     write_spec(spec, ctx.paths.spec_yaml)
     write_plan(plan, ctx.paths.plan_yaml)
     write_text(ctx.paths.spec_txt, f"{text.rstrip()}\n{feedback.strip()}\n")  # their words

@@ -5,13 +5,24 @@ The check runs on the person's raw words *and* on every free-text field of the p
 does not depend on the generation backend: nothing is planned, written or generated. The
 rules and word lists are the ones every prompt meets again before a generator is called
 (`tools.safety`, lists in `tools/vocabulary/safety.yaml`); this module adds what a spec knows:
-a class or factor that puts children or teenagers in the plan.
+a class or factor that puts children or teenagers in the plan, and `check_safety`, the check
+of a whole plan (spec and every item's prompts) that `review` and `approve` run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from agent.spec import DatasetSpec, SpecError
-from tools.safety import REFUSAL, always_refused, describe, harmful_terms, mentions_minors
+from tools.contracts import PlanItem
+from tools.safety import (
+    REFUSAL,
+    always_refused,
+    describe,
+    harmful_terms,
+    mentions_minors,
+    prompt_problems,
+)
 from tools.safety import vocabulary as _vocabulary
 
 
@@ -62,6 +73,28 @@ def check_request(text: str, spec: DatasetSpec | None = None) -> None:
     bad = harmful_terms(joined)
     if bad:
         raise RefusedError(_message(bad))
+
+
+def check_safety(
+    spec: DatasetSpec,
+    items: Sequence[PlanItem],
+    where: str,
+    line: Callable[[int], int] | None = None,
+) -> None:
+    """Refuse a plan whose spec or any item's prompt or negative prompt is unsafe, so a
+    person learns at review time what the generator's door would refuse (`tools.safety`)."""
+    try:
+        check_request("", spec)
+    except RefusedError as exc:
+        raise RefusedError(f"{where}: spec: {exc}") from None
+    for i, item in enumerate(items):
+        bad = prompt_problems(item.prompt, item.negative_prompt, item.attributes)
+        if bad:
+            at = f" line {line(i)}" if line is not None else ""
+            raise RefusedError(
+                f"{where}{at}: items[{i}] ({item.id}): refused: {REFUSAL} "
+                f"(matched: {describe(bad)}); change its prompt"
+            )
 
 
 def _message(words: list[str]) -> str:
