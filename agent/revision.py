@@ -203,9 +203,16 @@ def revise_started_build(ctx: BuildContext, values: dict[str, Any], digest: str)
     ctx.events.emit(
         "plan_revised", items=len(ctx.items), moved_split=len(moved), dropped=len(dropped)
     )
+    fresh = ctx.manifest.attempts() == 0
+    if fresh:  # nothing drawn yet: round 0 becomes the revised plan's, first seeds and all
+        from agent.nodes.review import schedule_first_round
+
+        schedule_first_round(ctx, replace=True)
+        round_ = 0
     return {
         "round": round_,
-        "cursor": ctx.manifest.work_size(round_),  # the rest of this round's work is stale
+        # otherwise the rest of this round's work is stale: `assess` replans what is short
+        "cursor": 0 if fresh else ctx.manifest.work_size(round_),
         "batch": [],
         "stop_reason": None,
         "exported": False,

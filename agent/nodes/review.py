@@ -69,9 +69,9 @@ def route_after_review(state: BuildState) -> Literal["generate", "plan", "review
     return "plan" if state.get("feedback") or state.get("replan_requested") else "review"
 
 
-def schedule_first_round(ctx: BuildContext) -> None:
-    """Round 0 is every plan item once, in plan order."""
-    if ctx.manifest.work_size(0):
+def schedule_first_round(ctx: BuildContext, *, replace: bool = False) -> None:
+    """Round 0 is every plan item once, in plan order (`replace`: a revised plan's)."""
+    if ctx.manifest.work_size(0) and not replace:
         return
     ctx.manifest.set_work(
         0,

@@ -112,3 +112,32 @@ def test_a_drawing_setting_changed_under_accepted_images_is_said_in_the_review(
     assert any(c.startswith("note: the 8 accepted images stay as they were drawn") for c in changes)
     approve(paths.root)
     assert run_graph(context(paths)).state["stop_reason"] == "complete"
+
+
+def test_a_plan_fixed_after_the_generators_door_refused_it_starts_from_its_first_seeds(
+    tmp_path: Path,
+) -> None:
+    """Approval forged over an unsafe prompt: generation refuses before drawing; once the
+    plan is put right, reviewed and approved, round 0 is the new plan's, seeds included."""
+    import json
+
+    import pytest
+
+    from agent.plan_io import APPROVAL, approval_record
+    from tools.safety import UnsafePrompt
+
+    paths = make_build(tmp_path / "b", quota=4)
+    good = paths.plan_yaml.read_text()
+    paths.plan_yaml.write_text(good.replace('prompt: "', 'prompt: "a child, beaten, ', 1))
+    (paths.root / APPROVAL).write_text(json.dumps(approval_record(paths.root)))
+    with pytest.raises(UnsafePrompt, match="nothing was generated for it"):
+        run_graph(context(paths))
+    assert BuildContext(paths=paths).manifest.attempts() == 0
+
+    paths.plan_yaml.write_text(good)
+    review_plan(paths.root)
+    approve(paths.root)
+    assert run_graph(context(paths)).state["stop_reason"] == "complete"
+    ctx = BuildContext(paths=paths)
+    first = {r.item_id: r.seed for r in ctx.manifest.records() if r.attempt == 0}
+    assert first == {item.id: item.seed for item in ctx.plan.items}
