@@ -231,7 +231,8 @@ def drop(ctx: BuildContext, records: Iterable[ManifestRecord]) -> list[str]:
         return []
     ids = [r.image_id for r in changed]
     ctx.manifest.set_records(changed)
-    for store in (ctx.store(), ctx.identity_store()):
+    stores = [ctx.store()] + ([ctx.identity_store()] if ctx.spec.identities is not None else [])
+    for store in stores:
         remove: Any = getattr(store, "remove", None)
         if remove is not None:
             for image_id in ids:
