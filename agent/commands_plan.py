@@ -178,18 +178,27 @@ def review_command(
     """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed.
 
     The edit reaches the graph's review node (and an edited spec its plan node), the same
-    steps `run` and `build` take.
+    steps `run` and `build` take; a build past its review pause is revised in place.
     """
+    from agent.overrides import started
     from agent.plan_io import review_plan
-    from agent.runner import run_graph
+    from agent.runner import graph_state, run_graph
 
     if feedback is not None:
         review_with_feedback(build_dir, feedback, offline=offline or None)
         return
+
     with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
         result = review_plan(build_dir, commit=False)  # what the edit changes, checked first
-    if result.changed:
         ctx = build_context(build_dir, offline=offline or None)
+        in_place = result.changed and (
+            started(ctx.paths.root) or bool(graph_state(ctx).get("approved"))
+        )
+        if in_place:
+            # a build past its review pause: its graph would build on. The revised plan is
+            # fitted to the accepted images here; `run` continues with it once approved
+            result = review_plan(build_dir)
+    if result.changed and not in_place:
         for _ in range(2):  # a directory planned without the graph first reaches the pause
             if run_graph(ctx).outcome != "review":
                 fail(f"{build_dir} is not waiting for review")

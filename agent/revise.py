@@ -6,8 +6,9 @@ original words followed by the feedback, later statements winning.
 
 Feedback is applied all or nothing: everything that can fail (the safety check, an LLM that
 fails or answers something unsafe, a plan that cannot be balanced) fails before a file is
-written, so a refused or failed feedback leaves spec.yaml, plan.yaml, spec.txt, the approval
-and the build's checkpoint exactly as they were. Nothing of it waits to be applied later.
+written, so a refused or failed feedback leaves spec.yaml, plan.yaml, spec.txt and the
+build's checkpoint exactly as they were (the graph's review step reports it; `review
+--feedback` puts the approval back). Nothing of it waits to be applied later.
 """
 
 from __future__ import annotations
@@ -45,20 +46,20 @@ def revise_spec(spec: DatasetSpec, text: str, feedback: str, *, llm=None) -> Dat
 
 
 def apply_feedback(ctx: BuildContext, feedback: str) -> Plan:
-    """Revise the spec from `feedback`, replan, check, then write spec.yaml, plan.yaml and
-    spec.txt and withdraw the approval. The caller holds the build lock. Returns the new plan."""
-    from agent.enrich import enrich_prompts
-    from agent.plan_io import APPROVAL, write_plan, write_spec
+    """Revise the spec from `feedback` and check that it plans and is safe; then write
+    spec.yaml and spec.txt and withdraw the approval. The plan node plans the revised spec
+    again (the same plan: `reuse`) and enriches its prompts, the one place that does it.
+    Returns the revised plan, before enrichment."""
+    from agent.plan_io import APPROVAL, write_spec
     from agent.planner import make_plan
     from agent.safety import check_safety
     from tools.atomic import write_text
 
     text = ctx.paths.spec_txt.read_text(encoding="utf-8")
     spec = revise_spec(ctx.spec, text, feedback, llm=ctx.services.llm)
-    plan = enrich_prompts(make_plan(spec), llm=ctx.services.llm, events=ctx.events)
+    plan = make_plan(spec, reuse=True)
     check_safety(spec, plan.items, "the revised plan")
     write_spec(spec, ctx.paths.spec_yaml)
-    write_plan(plan, ctx.paths.plan_yaml)
     write_text(ctx.paths.spec_txt, f"{text.rstrip()}\n{feedback.strip()}\n")  # their words
     (ctx.paths.root / APPROVAL).unlink(missing_ok=True)
     ctx.reload()
