@@ -705,7 +705,10 @@ def approval_problem(build_dir: str | Path) -> str | None:
     for name in APPROVED_FILES:
         key = f"{name.split('.')[0]}_sha256"
         if record.get(key) != now[key]:
-            return f"{root / name} was edited after the plan was approved: {review}"
+            return (
+                f"the plan in {root} is not approved as it is now: {name} changed after "
+                f"approval; {review}"
+            )
     return None
 
 

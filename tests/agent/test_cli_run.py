@@ -167,7 +167,7 @@ def test_run_refuses_a_spec_yaml_edited_after_approval(tmp_path: Path) -> None:
     for args in ([], ["--yes"]):
         result = facetory("run", str(out), "--no-train", *args)
         assert result.returncode == 2 and "Traceback" not in result.stderr
-        assert "spec.yaml was edited" in result.stderr
+        assert "spec.yaml" in result.stderr and "facetory review" in result.stderr
     assert not (out / "manifest.sqlite").exists()
     reviewed = facetory("review", str(out))
     assert reviewed.returncode == 0 and "spec.image_size: 128 -> 96" in reviewed.stdout

@@ -210,7 +210,7 @@ def test_approval_covers_spec_yaml_too(build):
     approve(build)
     edit_spec_yaml(build, "image_size: 256", "image_size: 96")
     assert not is_approved(build)
-    assert "spec.yaml was edited after the plan was approved" in approval_problem(build)
+    assert "not approved as it is now: spec.yaml changed after approval" in approval_problem(build)
     assert "facetory review" in approval_problem(build)
     with pytest.raises(SpecError, match="edited since it was last reviewed"):
         approve(build)
