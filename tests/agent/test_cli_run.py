@@ -201,3 +201,29 @@ def test_a_feedback_whose_llm_call_failed_is_not_applied_by_a_later_offline_run(
     assert (out / "plan.yaml").read_bytes() == files["plan.yaml"]
     assert "hat" not in (out / "spec.yaml").read_text()
     assert "18 / 18 accepted" in result.stdout
+
+
+def test_quotas_edited_after_a_build_finished_are_reviewed_in_place_and_run_completes(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    assert facetory("run", str(out), "--no-train").returncode == 0
+    attempts = json.loads(facetory("status", str(out), "--json").stdout)["total"]["attempts"]
+    plan = out / "plan.yaml"
+    head, items = plan.read_text().split("\nitems:\n", 1)
+    head = head.replace("quota: 9", "quota: 5", 1).replace("quota: 9", "quota: 12", 1)
+    plan.write_text(head + "\nitems:\n" + items)
+
+    reviewed = facetory("review", str(out))
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert "accepted images: " in reviewed.stdout and "dropped" in reviewed.stdout
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["total"]["attempts"] == attempts  # the review drew nothing
+    assert facetory("run", str(out), "--no-train").returncode == 2  # not approved yet
+    assert facetory("approve", str(out)).returncode == 0
+    result = facetory("run", str(out), "--no-train")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True
+    assert {c: s["accepted"] for c, s in status["classes"].items()} == {"none": 5,
+                                                                        "sunglasses": 12}
