@@ -66,7 +66,7 @@ def test_an_unsafe_prompt_is_refused_before_any_item_of_the_batch_is_drawn(
 
     unsafe = item(2, age_group="child").model_copy(update={"prompt": "a boy, beaten, bleeding"})
     with pytest.raises(UnsafePrompt, match="refused: item it2: .*beaten, bleeding"):
-        get_generator("procedural", image_size=64).generate([item(1), unsafe], tmp_path)
+        ProceduralGenerator(image_size=64).generate([item(1), unsafe], tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
