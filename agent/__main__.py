@@ -1,5 +1,29 @@
-"""`python -m agent` is the `facetory` command."""
+"""`python -m agent` is the `facetory` command (the console script calls `main` here too).
 
-from agent.cli import main
+Importing the CLI takes a second or two (torch, langgraph, scipy): a Ctrl-C in that time
+used to end in a KeyboardInterrupt traceback. `main` catches it around the import as well,
+so an interrupted start is one line and exit code 2, like any other failure to start.
+"""
 
-main()
+from __future__ import annotations
+
+import sys
+
+INTERRUPTED = (
+    "interrupted (Ctrl-C): nothing was left half-written (every file is written atomically); "
+    "run the command again to continue"
+)
+
+
+def main() -> None:
+    try:
+        from agent.cli import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt:
+        sys.stderr.write(f"error: {INTERRUPTED}\n")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,26 +38,19 @@ from agent.cli_shared import (
 )
 from agent.plan import Plan
 from agent.plan_view import print_plan_summary, print_requirements
-from tools.errors import FacetoryError
 
 SourceArg = Annotated[
     str, typer.Argument(help="The description in words, or a .txt / .yaml spec file.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="The build directory to write.")]
+NoBrowserOpt = Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")]
+HostOpt = Annotated[
+    str, typer.Option(help="Address to listen on; other than loopback needs the printed token.")
+]
+PortOpt = Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")]
 #: What `plan` writes into a directory that has not started building (replaced on re-plan).
 PLAN_FILES = ("spec.txt", "spec.yaml", "plan.yaml", ".plan_base.yaml", "approval.json",
               "state.sqlite", "state.sqlite-wal", "state.sqlite-shm")
-
-
-def writer_lock(build_dir: Path) -> AbstractContextManager[Any]:
-    """The build's lock for a command that may rewrite plan.yaml, spec.yaml or approval.json:
-    while a run holds it they refuse with one line and change nothing. (A directory without
-    a plan needs no lock: the command says so itself, and creates nothing.)"""
-    from agent.lock import BuildLock
-
-    if not (build_dir / "plan.yaml").exists():
-        return nullcontext()
-    return BuildLock(build_dir)
 
 
 def _json(data: Any) -> None:
@@ -73,9 +65,9 @@ def prepare_build(
     from agent.overrides import with_options
     from agent.parse import load_spec_source
     from agent.planner import make_plan
+    from agent.workspace import check_out_dir
 
-    if out.exists() and not out.is_dir():
-        raise FacetoryError(f"{out} exists and is not a directory")
+    check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     text, spec = load_spec_source(source, offline=offline)
     if seed is not None:
         spec = spec.model_copy(update={"seed": seed})
@@ -115,6 +107,7 @@ def plan_command(
 ) -> None:
     """Describe a dataset in words (or give a spec file) and write a balanced plan to review."""
     from agent.runner import run_graph
+    from agent.workspace import undone_on_failure
 
     if (out / "manifest.sqlite").exists():
         fail(f"{out} already holds a build that has started; plan into a new --out directory")
@@ -124,9 +117,10 @@ def plan_command(
         weights=weights, train_model=train_model,
     )
     text, spec = prepare_build(source, out, offline=offline or None, seed=seed, options=options)
-    write_build_start(out, text, spec)
-    ctx = build_context(out, offline=offline or None)
-    run_graph(ctx)  # parse -> plan (prompts enriched) -> review: pauses there
+    with undone_on_failure(out, PLAN_FILES):  # a full disk or Ctrl-C leaves no half a build
+        write_build_start(out, text, spec)
+        ctx = build_context(out, offline=offline or None)
+        run_graph(ctx)  # parse -> plan (prompts enriched) -> review: pauses there
     plan = ctx.plan
     summary = plan.summary()
     if as_json:
@@ -174,40 +168,27 @@ def review_command(
         typer.Option("--feedback", "-f", help="Change the plan by saying how, in words."),
     ] = None,
     offline: OfflineOpt = False,
+    web: Annotated[
+        bool, typer.Option("--web", help="Review in the browser: tables, samples, cost, approve.")
+    ] = False,
+    no_browser: NoBrowserOpt = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 0,
 ) -> None:
     """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed.
 
     The edit reaches the graph's review node (and an edited spec its plan node), the same
     steps `run` and `build` take; a build past its review pause is revised in place.
     """
-    from agent.overrides import started
-    from agent.plan_io import review_plan
-    from agent.runner import graph_state, run_graph
+    from agent.feedback import apply_edit
 
+    if web:
+        serve_command(build_dir, no_browser=no_browser, host=host, port=port)
+        return
     if feedback is not None:
         review_with_feedback(build_dir, feedback, offline=offline or None)
         return
-
-    with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
-        result = review_plan(build_dir, commit=False)  # what the edit changes, checked first
-        ctx = build_context(build_dir, offline=offline or None)
-        in_place = result.changed and (
-            started(ctx.paths.root) or bool(graph_state(ctx).get("approved"))
-        )
-        if in_place:
-            # a build past its review pause: its graph would build on. The revised plan is
-            # fitted to the accepted images here; `run` continues with it once approved
-            result = review_plan(build_dir)
-    if result.changed and not in_place:
-        for _ in range(2):  # a directory planned without the graph first reaches the pause
-            if run_graph(ctx).outcome != "review":
-                fail(f"{build_dir} is not waiting for review")
-            if not review_plan(build_dir, commit=False).changed:
-                break
-        ctx.reload()
-        plan = ctx.plan
-    else:
-        plan = result.plan
+    result, plan = apply_edit(build_dir, offline=offline or None)
     if as_json:
         _json(
             {
@@ -237,47 +218,17 @@ def review_command(
 
 
 def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> None:
-    """Send feedback in words through the graph's review step: the spec is revised there and
-    the plan node replans; the review pause comes back with the new plan. Feedback that is
-    refused or fails changes nothing: the review step says why (one line, exit code 2) and
-    the approval the plan had is put back."""
-    from agent.lock import BuildLock
-    from agent.overrides import started
-    from agent.plan_io import APPROVAL, diff_plans
-    from agent.runner import graph_state, run_graph
-    from tools.atomic import write_bytes
+    """`facetory review DIR --feedback WORDS`: apply it (`agent.feedback.apply_feedback`, the
+    one function the web review's feedback form calls too), print the new plan and the
+    changes."""
+    from agent.context import BuildContext
+    from agent.feedback import apply_feedback
+    from tools.build_dir import BuildPaths
 
-    if not (build_dir / "plan.yaml").exists():
-        fail(f"{build_dir} has no plan.yaml: start with `facetory plan SPEC --out {build_dir}`")
-    ctx = build_context(build_dir, offline=offline)
-    if started(ctx.paths.root) or graph_state(ctx).get("approved"):
-        fail(f"{build_dir} has started building; give feedback on a new build directory")
-    old = ctx.plan
-    approval = ctx.paths.root / APPROVAL
-    with BuildLock(ctx.paths.root):
-        kept = approval.read_bytes() if approval.exists() else None
-        approval.unlink(missing_ok=True)  # the graph pauses for review only when unapproved
-    try:
-        first = run_graph(ctx)
-        if first.outcome != "review":
-            fail(f"{build_dir} is not waiting for review")
-        revised = run_graph(ctx, resume={"action": "feedback", "text": feedback})
-    except BaseException:
-        if kept is not None and not approval.exists():
-            write_bytes(approval, kept)
-        raise
-    error = (
-        revised.review.get("error") if revised.outcome == "review"
-        else f"{build_dir}: the revised plan did not come back for review"
-    )
-    if error:  # nothing changed: the approval stands
-        if kept is not None:
-            write_bytes(approval, kept)
-        fail(error)
-    ctx.reload()
-    print_plan_summary(ctx.plan)
+    changes = apply_feedback(build_dir, feedback, offline=offline)
+    print_plan_summary(BuildContext(paths=BuildPaths(build_dir)).plan)
     console.print("what your feedback changed:", highlight=False)
-    for line in diff_plans(old, ctx.plan) or ["nothing"]:
+    for line in changes:
         console.print(f"  {line}", highlight=False, markup=False)
     console.print(f"approve it with `facetory approve {build_dir}`", highlight=False, markup=False)
 
@@ -287,6 +238,7 @@ def approve_command(build_dir: DirArg) -> None:
 
     The graph's review node reads the approval when `run` continues the build.
     """
+    from agent.lock import writer_lock
     from agent.plan_io import approve
 
     with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
@@ -294,3 +246,16 @@ def approve_command(build_dir: DirArg) -> None:
     console.print(
         f"approved {record['items']:,} items in {build_dir / 'plan.yaml'}", highlight=False
     )
+
+
+def serve_command(
+    build_dir: DirArg,
+    no_browser: NoBrowserOpt = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 0,
+) -> None:
+    """Review the plan, watch the build and curate the gallery in a local web app."""
+    from agent.web.server import serve
+
+    serve(build_dir, host=host, port=port, open_browser=not no_browser,
+          echo=lambda line: console.print(escape(line), highlight=False, soft_wrap=True))

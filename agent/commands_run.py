@@ -265,6 +265,9 @@ def build_command(
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
         weights=weights, train_model=train_model,
     )
+    from agent.workspace import check_out_dir, is_build, undone_on_failure
+
+    check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     paths = BuildPaths(out)
     if paths.spec_txt.exists():  # continue this build: the same words, settings recorded
         from agent.parse import load_spec_source
@@ -277,11 +280,15 @@ def build_command(
 
             with BuildLock(paths.root):
                 record_options(paths.root, options)
+    elif is_build(paths.root):
+        fail(f"{out} already holds a different build (planned from other words); "
+             "choose another --out")
     else:
         text, dataset_spec = prepare_build(
             spec, out, offline=offline or None, seed=seed, options=options
         )
-        write_build_start(out, text, dataset_spec)
+        with undone_on_failure(out):
+            write_build_start(out, text, dataset_spec)
     ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=True))

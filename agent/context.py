@@ -99,7 +99,9 @@ class BuildContext:
 
     @cached_property
     def manifest(self) -> Manifest:
-        return Manifest(self.paths.manifest_db)
+        from agent.integrity import open_manifest
+
+        return open_manifest(self.paths)  # a lost or damaged one beside images: an error
 
     @cached_property
     def events(self) -> EventLog:

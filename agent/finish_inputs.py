@@ -103,6 +103,9 @@ def report_inputs(ctx: BuildContext) -> ReportInputs:
         locations={"dataset": str(ctx.paths.dataset), "runs": str(ctx.paths.runs)},
         base_dir=ctx.paths.root,
         identity=identity_scores(ctx),
+        human_verdicts=dict(
+            Counter(v.verdict for v in ctx.manifest.human_verdicts() if v.state != "queued")
+        ),
     )
 
 

@@ -5,6 +5,7 @@ Any OpenAI-compatible endpoint works (OpenAI, vLLM, llama.cpp, Ollama, LM Studio
     OPENAI_BASE_URL     the endpoint, e.g. http://localhost:8000/v1 (unset: api.openai.com)
     OPENAI_API_KEY      its key (local servers usually accept anything)
     FACETORY_LLM_MODEL  the model name (default gpt-4o-mini)
+    FACETORY_LLM_TIMEOUT  seconds to wait for an answer (default 120)
 
 With neither OPENAI_BASE_URL nor OPENAI_API_KEY set, facetory runs offline (rules instead of a
 model); `--offline` forces that. `structured_call` asks for JSON matching a pydantic schema,
@@ -15,6 +16,7 @@ up to `repair_rounds` corrections: it works with servers that have no JSON mode.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from typing import Any, TypeVar
@@ -39,6 +41,23 @@ def llm_settings() -> dict[str, str | None]:
         "api_key": os.environ.get("OPENAI_API_KEY") or None,
         "model": os.environ.get("FACETORY_LLM_MODEL") or DEFAULT_MODEL,
     }
+
+
+def llm_timeout() -> float:
+    """FACETORY_LLM_TIMEOUT in seconds (default 120): a positive number, else an LLMError."""
+    raw = os.environ.get("FACETORY_LLM_TIMEOUT")
+    if raw is None:
+        return 120.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise LLMError(
+            f"FACETORY_LLM_TIMEOUT={raw!r} is not a number of seconds above 0 "
+            "(e.g. FACETORY_LLM_TIMEOUT=60, or unset it for the default 120)"
+        )
+    return seconds
 
 
 def is_configured() -> bool:
@@ -70,7 +89,7 @@ def chat_model(offline: bool | None = None) -> Any:
         api_key=s["api_key"] or "not-needed",
         temperature=0,
         max_retries=1,
-        timeout=float(os.environ.get("FACETORY_LLM_TIMEOUT", "120")),
+        timeout=llm_timeout(),
     )
 
 

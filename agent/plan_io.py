@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from agent.plan import Plan, PlanItems
+from agent.plan import Plan, PlanColumns, PlanItems
+from agent.plan_store import INLINE_MAX, read_store, remove_unused, write_store
 from agent.planner import make_plan
 from agent.prompts import build_prompt
 from agent.requirements import trace, understood
@@ -34,8 +35,10 @@ FORMAT = "facetory-plan/1"
 APPROVAL = "approval.json"
 BASE = ".plan_base.yaml"
 _TOP_KEYS = (
-    "format", "understood", "summary", "balance", "requirements", "spec", "items_sha256", "items"
+    "format", "understood", "summary", "balance", "requirements", "spec", "items_sha256", "items",
+    "items_file",
 )
+"""`understood` and `requirements` (the requirement trace) are also shown by the web review."""
 _ITEM_KEYS = (
     "id",
     "class",
@@ -69,10 +72,16 @@ def write_spec(spec: DatasetSpec, path: str | Path) -> None:
 
 
 def _read(path: Path) -> str:
+    """A build file's text; unreadable or not UTF-8 is a SpecError naming the file and byte."""
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8"
+        ) from None
 
 
 def read_spec(path: str | Path) -> DatasetSpec:
@@ -149,9 +158,12 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     return plan.summary()
 
 
-def render_plan(plan: Plan) -> str:
-    """The full text of plan.yaml."""
-    if isinstance(plan.items, PlanItems) and plan.items._made is None:
+def render_plan(plan: Plan, store: tuple[str, str] | None = None) -> str:
+    """The full text of plan.yaml; with `store` (file name, sha256) the items are not listed
+    but named in that item store (see agent/plan_store.py)."""
+    if store is not None:
+        records: list[dict[str, Any]] = []
+    elif isinstance(plan.items, PlanItems) and plan.items._made is None:
         records = list(plan.items.columns.records())  # fresh plan: skip making PlanItems
     else:
         records = [item_record(item) for item in plan.items]
@@ -176,17 +188,28 @@ def render_plan(plan: Plan) -> str:
         }
     )
     spec_text = dump_yaml({"spec": plan.spec.model_dump(mode="json")})
+    if store is not None:
+        return (
+            head + body + spec_text
+            + f"# The {summary['total']:,} items are in {store[0]} (written by facetory; more\n"
+            f"# than {INLINE_MAX:,} items are reviewed by their summary above, not line by line).\n"
+            + f"items_file: {store[0]}\nitems_sha256: {store[1]}\n"
+        )
     lines = [_item_line(r) for r in records]
     digest = f"items_sha256: {_lines_digest(lines)}\n"
     return head + body + spec_text + digest + "items:\n" + ("".join(lines) or "[]\n")
 
 
 def write_plan(plan: Plan, path: str | Path) -> None:
-    """Write plan.yaml (atomic) and the base copy `review` diffs against."""
+    """Write plan.yaml (atomic) and the base copy `review` diffs against; a plan of more than
+    INLINE_MAX items keeps them in an item store beside it (written first, so plan.yaml
+    never names a file that is not there)."""
     path = Path(path)
-    text = render_plan(plan)
+    store = write_store(plan.columns(), path.parent) if len(plan.items) > INLINE_MAX else None
+    text = render_plan(plan, store)
     write_text(path, text)
     write_text(path.parent / BASE, text)
+    remove_unused(path.parent, {store[0]} if store else set())
 
 
 # --- reading plan.yaml ----------------------------------------------------------------------
@@ -205,7 +228,7 @@ def _load(text: str, where: str) -> dict[str, Any]:
             f"{where} line {line_of(text, [unknown[0]])}: unknown section '{unknown[0]}' "
             f"(expected {', '.join(_TOP_KEYS)})"
         )
-    for key in ("spec", "items"):
+    for key in ("spec", "items_file" if "items_file" in data else "items"):
         if key not in data:
             raise SpecError(f"{where}: the '{key}' section is missing")
     if data.get("format", FORMAT) != FORMAT:
@@ -399,14 +422,28 @@ def _items_of(data: dict[str, Any], spec: DatasetSpec, text: str, where: str) ->
 def read_plan(path: str | Path) -> Plan:
     """Read and validate plan.yaml; a bad edit is a SpecError naming the line and field."""
     path = Path(path)
-    return parse_plan(_read(path), str(path))
+    return parse_plan(_read(path), str(path), path.parent)
 
 
-def parse_plan(text: str, where: str = "plan.yaml") -> Plan:
+def parse_plan(text: str, where: str = "plan.yaml", root: Path | None = None) -> Plan:
+    """A plan from its text; `root` is where its item store lies (when it has one)."""
     data = _load(text, where)
     spec = _spec_of(data, text, where)
+    stored = _stored_items(data, where, root)
+    if stored is not None:
+        return Plan.from_columns(spec, spec.seed, stored)
     items = _items_of(data, spec, text, where)
     return Plan(spec=spec, seed=spec.seed, items=items)
+
+
+def _stored_items(data: dict[str, Any], where: str, root: Path | None) -> PlanColumns | None:
+    """The plan's items from its item store (None when plan.yaml lists them itself)."""
+    name = data.get("items_file")
+    if name is None:
+        return None
+    if not isinstance(name, str) or Path(name).name != name:
+        raise SpecError(f"{where}: items_file must be a file name beside it, got {name!r}")
+    return read_store((root or Path(".")) / name, str(data.get("items_sha256")), where)
 
 
 # --- review, diff, approval ------------------------------------------------------------------
@@ -468,6 +505,10 @@ def diff_plans(old: Plan | None, new: Plan, limit: int = 40) -> list[str]:
                 was = before.get(factor, {}).get(level, 0)
                 if was != count:
                     lines.append(f"{cname} / {factor}={level}: {was} -> {count}")
+    if max(len(old.items), len(new.items)) > INLINE_MAX:  # reviewed by summary, not by line
+        lines.append(f"items: {len(old.items):,} -> {len(new.items):,}, every one replanned")
+        more = [f"... and {len(lines) - limit} more"] if len(lines) > limit else []
+        return lines[:limit] + more
     old_items = {it.id: it for it in old.items}
     new_ids = set()
     added = changed = 0
@@ -547,20 +588,24 @@ def _target_warnings(plan: Plan, limit: int = 10) -> list[str]:
     return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
 
 
-def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
+def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None = None) -> Review:
     """Validate an edited plan.yaml, rebalance what the edit implies, and (commit=True) write
-    the result: spec.yaml and plan.yaml updated, any approval withdrawn."""
+    the result: spec.yaml and plan.yaml updated, any approval withdrawn.
+
+    `text` reviews an edit held in memory (the web review's quota form) as if it were the
+    file's content: nothing is written unless it is valid and `commit` is set."""
     root = Path(build_dir)
     path = root / "plan.yaml"
     if not path.exists():
         raise SpecError(f"{root} has no plan.yaml: run `facetory plan SPEC --out {root}` first")
-    text = path.read_text(encoding="utf-8")
+    if text is None:
+        text = _read(path)
     where = str(path)
     data = _load(text, where)
     spec = _spec_of(data, text, where)
     base_path = root / BASE
     base = (
-        parse_plan(base_path.read_text(encoding="utf-8"), str(base_path))
+        parse_plan(_read(base_path), str(base_path), root)
         if (base_path.exists())
         else None
     )
@@ -569,10 +614,18 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
         known_spec = base.spec
     else:
         known_spec = read_spec(root / "spec.yaml") if (root / "spec.yaml").exists() else spec
-    items = _items_of(data, spec, text, where)
-    check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
-    records = [item_record(it) for it in items]
-    items_edited = items_digest(records) != data.get("items_sha256")
+    stored = _stored_items(data, where, root)  # its hash is checked: never edited by hand
+    if stored is not None:
+        # items facetory planned from this spec and hashed: the spec is checked here, every
+        # prompt again at the generator's door (checking 2,000,000 prompts here would not pay)
+        items: Any = PlanItems(stored)
+        items_edited = False
+        check_safety(spec, [], where)
+    else:
+        items = _items_of(data, spec, text, where)
+        check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
+        records = [item_record(it) for it in items]
+        items_edited = items_digest(records) != data.get("items_sha256")
     spec_edited = spec != known_spec
     if spec_edited and items_edited:
         raise SpecError(
@@ -600,7 +653,11 @@ def review_plan(build_dir: str | Path, *, commit: bool = True) -> Review:
         if commit:
             _commit(root, new)
         return Review(new, True, "items", changes, _target_warnings(new))
-    plan = Plan(spec=spec, seed=spec.seed, items=items)
+    plan = (
+        Plan.from_columns(spec, spec.seed, stored)
+        if stored is not None
+        else Plan(spec=spec, seed=spec.seed, items=items)
+    )
     balance = plan.balance()
     computed = {
         "summary": json.loads(json.dumps(plan.summary())),

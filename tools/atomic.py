@@ -7,6 +7,7 @@ never half of it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -55,12 +56,20 @@ def write_text(path: str | Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+#: The names `atomic_open` gives its temp files: `.<name>.<8 random characters>.tmp`.
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+
+
 def remove_orphan_temps(directory: str | Path) -> int:
-    """Delete temp files left by a writer that was killed mid-write; returns how many."""
+    """Delete temp files left by a writer that was killed mid-write; returns how many.
+
+    Only files named the way `atomic_open` names them: anything else is not ours to delete.
+    """
     count = 0
     for tmp in Path(directory).rglob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
-        count += 1
+        if tmp.is_file() and _TEMP_NAME.match(tmp.name):
+            tmp.unlink(missing_ok=True)
+            count += 1
     return count
 
 

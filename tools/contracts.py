@@ -7,11 +7,18 @@ These models are the only thing the two halves exchange. `tools/` never imports 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Split = Literal["train", "val", "test"]
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+"""A generator seed: what numpy and torch take (an edited plan once held 1e20)."""
+GUIDANCE_RANGE = (0.0, 50.0)
+Guidance = Annotated[
+    float, Field(ge=GUIDANCE_RANGE[0], le=GUIDANCE_RANGE[1], allow_inf_nan=False)
+]
+"""Classifier-free guidance scale: a finite number in 0..50 (NaN or negative drew noise)."""
 Box = tuple[float, float, float, float]
 """A face box in pixels: (x0, y0, x1, y1), x1 > x0, y1 > y0."""
 Point = tuple[float, float]
@@ -27,11 +34,11 @@ class PlanItem(BaseModel):
     attributes: dict[str, str] = Field(default_factory=dict)
     identity: str | None = None
     split: Split = "train"
-    seed: int
+    seed: Seed
     prompt: str = ""
     negative_prompt: str = ""
     faces: int = 1
-    guidance_scale: float | None = None
+    guidance_scale: Guidance | None = None
     """Generation guidance override chosen by replanning; None keeps the backend default."""
     parent: str | None = None
     """An augmentation variant: the plan item it is drawn from (once that one is accepted)."""

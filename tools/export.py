@@ -4,7 +4,7 @@ One call writes, under `out_dir`:
 
 ```
 README.md                      the dataset card
-export.json                    what was exported (counts per split and class)
+export.json                    what was exported (counts per split and class; paths relative)
 yolo_detect/data.yaml          YOLO detect: images/{train,val,test}, labels/{train,val,test}
 yolo_classify/{split}/{class}/ YOLO classify: face crops (or whole images)
 coco/annotations/{split}.json  COCO detection, images under coco/images/{split}/
@@ -15,7 +15,8 @@ Only accepted records are exported; the others feed the card's rejection statist
 export is rebuilt from scratch in a temp directory beside `out_dir` and swapped in, so a
 re-export replaces the old one and a killed export never leaves a half-written dataset behind.
 Images are hard-linked from the build's images (copied across file systems), so an export costs
-almost no disk.
+almost no disk. Every path inside the export is relative to the file that names it, so the
+dataset can be moved or copied and still loads from its new place.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def export_dataset(
     accepted = [r for r in records if r.status == Status.accepted]
     _check_records(accepted, index, base)
 
+    _refuse_foreign_files(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _sweep_stale(out_dir)
     tmp = temp_dir_beside(out_dir, _TEMP_PREFIX)
@@ -172,6 +174,28 @@ def _check_records(accepted: list[ManifestRecord], index: dict[str, int], base: 
         seen.add(name)
         if not r.path or not _source(r, base).is_file():
             raise FacetoryError(f"accepted image {r.image_id} is missing on disk: {r.path!r}")
+
+
+#: What an export folder holds at its top level (`identities/` is the identity export's).
+EXPORT_NAMES = frozenset(
+    {"README.md", "export.json", "yolo_detect", "yolo_classify", "coco", "hf", "identities"}
+)
+
+
+def _refuse_foreign_files(out_dir: Path) -> None:
+    """A re-export replaces the whole folder: refuse when it holds anything facetory did not
+    write there, rather than delete someone's files."""
+    if not out_dir.is_dir():
+        if out_dir.exists():
+            raise FacetoryError(f"cannot export to {out_dir}: it is a file, not a folder")
+        return
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in EXPORT_NAMES)
+    if foreign:
+        raise FacetoryError(
+            f"{out_dir} holds files facetory did not write ({', '.join(foreign[:3])}"
+            f"{' ...' if len(foreign) > 3 else ''}); move them out of it, then run again "
+            "(each export replaces the whole folder)"
+        )
 
 
 def _sweep_stale(out_dir: Path) -> None:
@@ -236,8 +260,16 @@ def _write_all(
         warnings=warnings,
     )
     write_text(tmp / "README.md", dataset_card(records, info, summary))
-    write_text(tmp / "export.json", summary.model_dump_json(indent=2) + "\n")
+    write_text(tmp / "export.json", _relative_json(summary, final) + "\n")
     return summary
+
+
+def _relative_json(summary: ExportSummary, root: Path) -> str:
+    """export.json with its paths relative to the export's root, so the export travels."""
+    data = json.loads(summary.model_dump_json())
+    for key in ("root", "card", "detect_yaml", "classify_dir", "coco_dir", "hf_dir"):
+        data[key] = Path(data[key]).relative_to(root).as_posix() or "."
+    return json.dumps(data, indent=2)
 
 
 def _write_yolo_detect(
@@ -264,8 +296,9 @@ def _write_yolo_detect(
         w, h = sizes[r.image_id]
         lines = [_yolo_line(index[r.class_name], box, w, h) for box in boxes[r.image_id]]
         write_text(root / "labels" / r.split / f"{stem}.txt", "\n".join(lines) + "\n")
+    # no `path:`: ultralytics then reads the splits relative to data.yaml's own folder, so the
+    # export can be moved or copied (an absolute path made a copy silently read the original)
     data = {
-        "path": str(final / "yolo_detect"),
         "train": "images/train",
         "val": "images/val",
         "test": "images/test",

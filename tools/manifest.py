@@ -15,11 +15,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
 
-from tools.contracts import ManifestRecord, Status
+from tools.contracts import Guidance, ManifestRecord, Seed, Status
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -46,7 +47,34 @@ CREATE TABLE IF NOT EXISTS decisions (
     decision TEXT NOT NULL,
     PRIMARY KEY (round, cell)
 );
+CREATE TABLE IF NOT EXISTS human_verdicts (
+    image_id   TEXT PRIMARY KEY,
+    verdict    TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    decided_at REAL NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'queued'
+);
 """
+# `human_verdicts` came later than the other tables: `CREATE TABLE IF NOT EXISTS` is its
+# migration, so a manifest written before it gains the (empty) table the first time it is opened.
+
+HUMAN_REASON = "human_rejected"
+"""The reason code a person's rejection gives an image (counted with the critic's reasons)."""
+
+
+class HumanVerdict(BaseModel):
+    """A person's decision on one image, overriding the critic's.
+
+    `state`: queued (recorded, not yet applied to the image's status, e.g. while a build holds
+    the lock), applied (the image's status follows it), exported (a later export included it),
+    refused (an acceptance that came too late: the item had been refilled meanwhile).
+    """
+
+    image_id: str
+    verdict: Literal["accepted", "rejected"]
+    reason: str
+    decided_at: float
+    state: Literal["queued", "applied", "exported", "refused"] = "queued"
 
 
 class WorkUnit(BaseModel):
@@ -54,10 +82,10 @@ class WorkUnit(BaseModel):
 
     item_id: str
     attempt: int
-    seed: int
+    seed: Seed
     prompt: str
     negative_prompt: str
-    guidance_scale: float | None = None
+    guidance_scale: Guidance | None = None
 
     @property
     def image_id(self) -> str:
@@ -155,6 +183,22 @@ class Manifest:
         rows = self._db.execute("SELECT item_id FROM images WHERE status = 'accepted'")
         return {item for (item,) in rows}
 
+    def accepted_for_item(self, item_id: str) -> list[str]:
+        """Image ids of the accepted images of one plan item (at most one in a sound build)."""
+        rows = self._db.execute(
+            "SELECT image_id FROM images WHERE item_id = ? AND status = 'accepted'", (item_id,)
+        )
+        return [image_id for (image_id,) in rows]
+
+    def accepted_cells(self) -> Counter[tuple[str, str, str]]:
+        """(class, factor, level) -> accepted images, straight from SQL (live progress)."""
+        rows = self._db.execute(
+            "SELECT class_name, json_each.key, json_each.value, COUNT(*) FROM images, "
+            "json_each(images.record, '$.attributes') WHERE status = 'accepted' "
+            "GROUP BY class_name, json_each.key, json_each.value"
+        )
+        return Counter({(c, f, lv): n for c, f, lv, n in rows})
+
     def accepted_embeddings(self, column: str = "embedding") -> dict[str, np.ndarray]:
         """image id -> vector of accepted images: `embedding` (image) or `descriptor` (face)."""
         if column not in ("embedding", "descriptor"):
@@ -197,7 +241,16 @@ class Manifest:
         return out
 
     def paths(self) -> set[str]:
-        return {json.loads(t)["path"] for (t,) in self._db.execute("SELECT record FROM images")}
+        return set(self.image_paths().values())
+
+    def image_paths(self) -> dict[str, str]:
+        """image id -> its file, relative to the build directory."""
+        rows = self._db.execute("SELECT image_id, json_extract(record, '$.path') FROM images")
+        return dict(rows)
+
+    def quick_check(self) -> list[str]:
+        """SQLite's quick integrity check of the whole file: ['ok'] when sound."""
+        return [row[0] for row in self._db.execute("PRAGMA quick_check")]
 
     def status_counts(self) -> Counter[str]:
         rows = self._db.execute("SELECT status, COUNT(*) FROM images GROUP BY status")
@@ -215,6 +268,155 @@ class Manifest:
 
     def attempts(self) -> int:
         (n,) = self._db.execute("SELECT COUNT(*) FROM images").fetchone()
+        return int(n)
+
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        class_name: str | None = None,
+        split: str | None = None,
+        reason: str | None = None,
+        cell: tuple[str, str] | None = None,
+        limit: int = 60,
+        offset: int = 0,
+    ) -> tuple[int, list[ManifestRecord]]:
+        """(matching count, one page of records) in a stable order; filters are ANDed.
+
+        `status` "rejected" also matches duplicates; `cell` is (factor, level). Only one page is
+        parsed, so a gallery of 10,000 images costs one page (bench/bench_web.py measures it).
+        """
+        where, args = [], []
+        if status == "rejected":
+            where.append("status IN ('rejected', 'duplicate')")
+        elif status:
+            where.append("status = ?")
+            args.append(status)
+        if class_name:
+            where.append("class_name = ?")
+            args.append(class_name)
+        if split:
+            where.append("json_extract(record, '$.split') = ?")
+            args.append(split)
+        if reason:
+            where.append(
+                "EXISTS (SELECT 1 FROM json_each(record, '$.reasons') WHERE json_each.value = ?)"
+            )
+            args.append(reason)
+        if cell:
+            where.append("json_extract(record, '$.attributes.' || json_quote(?)) = ?")
+            args.extend(cell)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        (total,) = self._db.execute(f"SELECT COUNT(*) FROM images{clause}", args).fetchone()
+        rows = self._db.execute(
+            f"SELECT record FROM images{clause} ORDER BY round, image_id LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        return int(total), [ManifestRecord.model_validate_json(t) for (t,) in rows]
+
+    def reason_counts(self) -> Counter[str]:
+        """Every reason code with how many images carry it (for the gallery's filter)."""
+        rows = self._db.execute(
+            "SELECT json_each.value, COUNT(*) FROM images, json_each(images.record, '$.reasons') "
+            "GROUP BY json_each.value"
+        )
+        return Counter({reason: n for reason, n in rows})
+
+    def changes(self) -> int:
+        """A number that moves whenever any connection commits (cheap; for live progress)."""
+        (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        (n,) = self._db.execute("SELECT total_changes()").fetchone()
+        return int(version) * 1_000_003 + int(n)
+
+    # -- human verdicts -----------------------------------------------------------------------
+
+    def queue_verdict(self, image_id: str, verdict: str, reason: str, at: float) -> HumanVerdict:
+        """Record a person's verdict (queued; the latest verdict on an image replaces any
+        earlier one). Safe beside a running build: one short transaction."""
+        record = HumanVerdict(image_id=image_id, verdict=verdict, reason=reason, decided_at=at)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO human_verdicts VALUES (?, ?, ?, ?, 'queued')",
+                (record.image_id, record.verdict, record.reason, record.decided_at),
+            )
+        return record
+
+    def human_verdicts(self, state: str | None = None) -> list[HumanVerdict]:
+        sql = "SELECT image_id, verdict, reason, decided_at, state FROM human_verdicts"
+        args: tuple = ()
+        if state is not None:
+            sql += " WHERE state = ?"
+            args = (state,)
+        rows = self._db.execute(sql + " ORDER BY decided_at, image_id", args)
+        return [
+            HumanVerdict(image_id=i, verdict=v, reason=r, decided_at=t, state=s)
+            for i, v, r, t, s in rows
+        ]
+
+    def apply_verdicts(self) -> list[HumanVerdict]:
+        """Apply every queued verdict to its image's status in one transaction; returns them.
+
+        A rejection makes the image `rejected` with reason `human_rejected`; an acceptance makes
+        it `accepted` (its critic reasons are kept for the record) unless its plan item has
+        gained an accepted image meanwhile (a retry while the verdict waited): that verdict is
+        `refused`, so no item ever has two. The caller holds the build lock: this is the only
+        place a human verdict changes an image.
+        """
+        if self._db.execute(
+            "SELECT 1 FROM human_verdicts WHERE state = 'queued' LIMIT 1"
+        ).fetchone() is None:
+            return []  # the common case, checked every batch: no write transaction
+        with self.transaction() as db:
+            queued = [
+                HumanVerdict(image_id=i, verdict=v, reason=r, decided_at=t, state=s)
+                for i, v, r, t, s in db.execute(
+                    "SELECT image_id, verdict, reason, decided_at, state FROM human_verdicts "
+                    "WHERE state = 'queued' ORDER BY decided_at, image_id"
+                )
+            ]
+            for verdict in queued:
+                row = db.execute(
+                    "SELECT record FROM images WHERE image_id = ?", (verdict.image_id,)
+                ).fetchone()
+                state = "applied"
+                if row is not None:
+                    rec = ManifestRecord.model_validate_json(row[0])
+                    taken = db.execute(
+                        "SELECT 1 FROM images WHERE item_id = ? AND status = 'accepted' "
+                        "AND image_id != ?", (rec.item_id, rec.image_id),
+                    ).fetchone()
+                    if verdict.verdict == "accepted" and taken is not None:
+                        state = "refused"
+                    elif verdict.verdict == "rejected":
+                        reasons = [*rec.reasons, HUMAN_REASON]
+                        rec = rec.model_copy(update={"status": Status.rejected, "reasons": reasons})
+                    else:
+                        reasons = [r for r in rec.reasons if r != HUMAN_REASON]
+                        rec = rec.model_copy(update={"status": Status.accepted, "reasons": reasons})
+                    db.execute(
+                        "UPDATE images SET status = ?, record = ? WHERE image_id = ?",
+                        (rec.status.value, rec.model_dump_json(), rec.image_id),
+                    )
+                db.execute(
+                    "UPDATE human_verdicts SET state = ? WHERE image_id = ?",
+                    (state, verdict.image_id),
+                )
+                verdict.state = state
+        return queued
+
+    def mark_verdicts_exported(self) -> int:
+        """Applied verdicts are now part of an export; returns how many were marked."""
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE human_verdicts SET state = 'exported' WHERE state = 'applied'"
+            )
+        return cur.rowcount
+
+    def human_rejections(self) -> int:
+        """Images a person rejected (their refills are owed attempts beyond the budget)."""
+        (n,) = self._db.execute(
+            "SELECT COUNT(*) FROM human_verdicts WHERE verdict = 'rejected' AND state != 'queued'"
+        ).fetchone()
         return int(n)
 
     # -- work lists ---------------------------------------------------------------------------
@@ -269,6 +471,30 @@ class Manifest:
             (round_, start, stop),
         )
         return [WorkUnit.model_validate_json(t) for (t,) in rows]
+
+    def rounds(self) -> list[int]:
+        """The rounds that have a work list, in order."""
+        return [r for (r,) in self._db.execute("SELECT DISTINCT round FROM work ORDER BY round")]
+
+    def work_units(self, image_ids: Iterable[str]) -> dict[str, WorkUnit]:
+        """image id -> the work unit that drew it, for those of `image_ids` a work list holds."""
+        wanted = set(image_ids)
+        items = sorted({i.rsplit("-a", 1)[0] for i in wanted})
+        out: dict[str, WorkUnit] = {}
+        for chunk in _chunks(items, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT item FROM work WHERE json_extract(item, '$.item_id') IN ({marks})", chunk
+            )
+            for (text,) in rows:
+                unit = WorkUnit.model_validate_json(text)
+                if unit.image_id in wanted:
+                    out[unit.image_id] = unit
+        return out
+
+    def planned_image_ids(self, image_ids: Iterable[str]) -> set[str]:
+        """Those of `image_ids` that some round's work list planned."""
+        return set(self.work_units(image_ids))
 
     def work_size(self, round_: int) -> int:
         (n,) = self._db.execute("SELECT COUNT(*) FROM work WHERE round = ?", (round_,)).fetchone()

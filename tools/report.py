@@ -84,6 +84,8 @@ class ReportInputs(BaseModel):
     model: str = ""
     locations: dict[str, str] = Field(default_factory=dict)
     """Where the outputs are (dataset, weights, ...), shown as text."""
+    human_verdicts: dict[str, int] = Field(default_factory=dict)
+    """How many images people rejected and accepted in the gallery (verdict -> count)."""
     base_dir: Path | None = None
     """Directory that relative record paths are relative to (the build directory)."""
     gallery_per_class: int = Field(default=8, ge=0, le=100)

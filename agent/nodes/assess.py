@@ -13,10 +13,12 @@ from langgraph.runtime import Runtime
 
 from agent.context import BuildContext
 from agent.state import BuildState, NextStep
+from agent.verdicts import apply_queued
 
 
 def assess(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
+    apply_queued(ctx)  # verdicts people gave while this build ran
     if state.get("cursor", 0) < ctx.manifest.work_size(state.get("round", 0)):
         return {"next_step": "generate"}
     missing = len(ctx.items) - len(ctx.manifest.accepted_item_ids())
@@ -34,8 +36,10 @@ def route_after_assess(state: BuildState) -> NextStep:
 
 
 def attempt_budget(ctx: BuildContext) -> int:
-    """Maximum attempts for the whole build: the spec's multiple of the target count."""
-    return math.ceil(ctx.spec.budget.max_attempts_factor * len(ctx.items))
+    """Maximum attempts for the whole build: the spec's multiple of the target count, plus one
+    for every image a person rejected (their refills are owed, not the critic's failures)."""
+    factor = ctx.spec.budget.max_attempts_factor
+    return math.ceil(factor * len(ctx.items)) + ctx.manifest.human_rejections()
 
 
 def budget_left(ctx: BuildContext) -> int:

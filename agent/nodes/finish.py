@@ -21,6 +21,7 @@ def export(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
 
     ctx = runtime.context
     start = time.perf_counter()
+    judged = ctx.manifest.mark_verdicts_exported()
     summary = export_dataset(
         ctx.manifest.records(Status.accepted),
         export_info(ctx),
@@ -29,10 +30,26 @@ def export(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     )
     if ctx.spec.identities is not None:
         export_identities(ctx)
+    export_human_verdicts(ctx)
     ctx.events.emit(
-        "exported", images=summary.total_images, seconds=round(time.perf_counter() - start, 3)
+        "exported",
+        images=summary.total_images,
+        human_verdicts=judged,
+        seconds=round(time.perf_counter() - start, 3),
     )
     return {"exported": True, "skip_train": ctx.options.no_train}
+
+
+def export_human_verdicts(ctx: BuildContext) -> None:
+    """dataset/human_verdicts.json: every image a person judged, what they said and why."""
+    import json
+
+    from tools.atomic import write_text
+
+    verdicts = [v.model_dump() for v in ctx.manifest.human_verdicts() if v.state != "queued"]
+    path = ctx.paths.dataset / "human_verdicts.json"
+    if verdicts or path.exists():
+        write_text(path, json.dumps(verdicts, indent=2) + "\n")
 
 
 def export_identities(ctx: BuildContext) -> None:

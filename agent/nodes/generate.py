@@ -31,6 +31,25 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
     round_, cursor = state.get("round", 0), state.get("cursor", 0)
     units = ctx.manifest.work(round_, cursor, cursor + ctx.spec.budget.batch_size)
+    jobs, images, parents = _draw(ctx, units)
+    records = [
+        _record(ctx, a, item, images[_image_id(a, item)],
+                parents[item.parent].image_id if item.parent else None)
+        for a, item in jobs
+    ]
+    ctx.manifest.upsert(records, round_=round_)
+    return {"batch": [r.image_id for r in records]}
+
+
+def draw(ctx: BuildContext, units: list[WorkUnit]) -> dict[str, GeneratedImage]:
+    """Draw work units into the build's images (also used to draw deleted images again)."""
+    return _draw(ctx, units)[1]
+
+
+def _draw(
+    ctx: BuildContext, units: list[WorkUnit]
+) -> tuple[list[Job], dict[str, GeneratedImage], dict[str, ManifestRecord]]:
+    """(jobs in record order, image id -> image, parent item -> its accepted record)."""
     jobs = sorted(
         ((u.attempt, _item_for(ctx.items[u.item_id], u)) for u in units), key=lambda j: j[0]
     )  # a stable sort: by attempt, then work order
@@ -55,13 +74,7 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
             images = _render(generator, jobs, ctx.paths.images)
     if varied:
         images |= _vary(ctx, varied, parents)
-    records = [
-        _record(ctx, a, item, images[_image_id(a, item)],
-                parents[item.parent].image_id if item.parent else None)
-        for a, item in [*jobs, *varied]
-    ]
-    ctx.manifest.upsert(records, round_=round_)
-    return {"batch": [r.image_id for r in records]}
+    return [*jobs, *varied], images, parents
 
 
 def _vary(

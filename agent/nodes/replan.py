@@ -10,7 +10,7 @@ from agent.context import BuildContext
 from agent.nodes.assess import budget_left
 from agent.replan_policy import CellReport, decide, retry_seed
 from agent.state import BuildState
-from tools.contracts import PlanItem
+from tools.contracts import GUIDANCE_RANGE, PlanItem
 from tools.manifest import WorkUnit
 
 
@@ -61,6 +61,7 @@ def replan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         guidance = previous.guidance_scale if previous else None
         if adj.guidance_delta:
             guidance = (guidance if guidance is not None else base_guidance) + adj.guidance_delta
+            guidance = min(max(guidance, GUIDANCE_RANGE[0]), GUIDANCE_RANGE[1])  # stays valid
         units.append(
             WorkUnit(
                 item_id=item.id,

@@ -208,6 +208,20 @@ class AttributesMixin(ReaderBase):
             ):
                 self._factors_in(m.end(), clause_e, scope_image=per_person)
                 continue
+            adjacent = self._factor_spans(max(clause_s, m.start() - 30), m.start())
+            follows = [
+                self.level_of(x.group(0))
+                for x in ANY_LEVEL_RX.finditer(self._free_text(m.end(), clause_e))
+            ]
+            if (
+                adjacent
+                and not self.low[adjacent[-1][2] : m.start()].strip(" :")
+                and not any(hit and hit[0] in adjacent[-1][0] for hit in follows)
+            ):
+                # 'gender balanced', 'the lighting and the head angle change': the factors
+                # named before the trigger, the last one right before it
+                self._factors_in(clause_s, adjacent[-1][2], scope_image=per_person)
+                continue
             if self._levels_balanced(m.end(), clause_e) or self._levels_balanced(
                 clause_s, m.start(), last=True
             ):

@@ -10,11 +10,19 @@ from agent.reader.base import _NUM, ReaderBase
 from agent.reader.classes import Item, parse_item, read_list, shared_factor_name, split_items
 from agent.reader.words import (
     ANY_LEVEL,
+    ANY_LEVEL_RX,
     COUNT_NOUNS,
     FACTOR_RX,
     number,
 )
+from agent.spec import SpecError
 from tools.vocabulary import FACTORS
+
+#: A count right before a class name, with up to two level words between ('250 faces of
+#: elderly women'); searched in the text that ends where the name starts.
+_COUNT_BEFORE = re.compile(
+    rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s+)?(?:of\s+)?((?:(?:{ANY_LEVEL})\s+){{0,2}}?)$"
+)
 
 
 class ClassListsMixin(ReaderBase):
@@ -22,7 +30,8 @@ class ClassListsMixin(ReaderBase):
         r"\b(?:(?P<n>\d+)\s+)?(?:(?:equal(?:ly)?[- ]sized|equal|separate|different|distinct|"
         r"single|sole)\s+)?(?:(?P<f>[a-z-]+(?:\s+[a-z-]+)?)\s+)?"
         r"(?:(?P<kw>classes|categories|labels)\b|(?P<one>class)\b(?=\s*(?::|called|named|-))|"
-        r"(?:(?<=\bthe )|(?<=\bone )|(?<=single )|(?<=\ba ))(?P<one2>class)\b(?=\s*,?\s*[a-z]))"
+        r"(?:(?<=\bthe )|(?<=\bone )|(?<=\b1 )|(?<=single )|(?<=\ba ))"
+        r"(?P<one2>class)\b(?=\s*,?\s*[a-z]))"
         r"(?:\s*(?:are|named|called|being|of|will be|should be|would be|to be|please|:|--|-|,|\())*"
         r"\s*"
     )
@@ -78,15 +87,16 @@ class ClassListsMixin(ReaderBase):
         men': a count said in front of a class name (other words between stay to be read)."""
         counts = {}
         for i, (name, _) in enumerate(self.d.classes):
-            rx = (
-                rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s+)?(?:of\s+)?((?:(?:{ANY_LEVEL})\s+){{0,2}}?)"
-                rf"({re.escape(name.lower())})\b"
-            )
-            m = next(self.matches(rx), None)
-            if m is not None:
+            for at in (x.start() for x in re.finditer(rf"\b{re.escape(name.lower())}\b", self.low)):
+                end = at + len(name)
+                window = max(0, at - 80)
+                m = _COUNT_BEFORE.search(self.low, window, at)
+                if m is None or not self.free(m.start(), end):
+                    continue
                 counts[i] = int(m.group(1))
                 self.take(m.start(1), m.start(2))
-                self.take(m.start(3), m.end(3))
+                self.take(at, end)
+                break
         if len(counts) == len(self.d.classes):
             self.d.classes = [(n, counts[i]) for i, (n, _) in enumerate(self.d.classes)]
 
@@ -255,6 +265,37 @@ class ClassListsMixin(ReaderBase):
                     self.d.per_class = int(per.group(1))
                     self.take(m.start() - len(head) + per.start(), m.start())
                 return
+
+    def per_level(self) -> None:
+        """'skin tones 7, 8, 9 and 10, 200 each': a count per level of the factor just listed
+        (no classes): it must agree with the total, which it sets when none was said."""
+        if self.d.classes:
+            return
+        for m in self.matches(rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:each|apiece|per level)\b"):
+            self._per_level(m)
+
+    def _per_level(self, m: re.Match[str]) -> None:
+        start = max(self.low.rfind(c, 0, m.start()) for c in ".;\n") + 1
+        listed = [
+            f
+            for f, levels in self.d.balanced.items()
+            if levels
+            and any(
+                not self.free(x.start(), x.end())
+                and self.level_of(x.group(0)) in ((f, lv) for lv in levels)
+                for x in ANY_LEVEL_RX.finditer(self.low, start, m.start())
+            )
+        ] or [f for f, levels in self.d.balanced.items() if levels and f == "skin_tone"]
+        if len(listed) != 1:
+            return
+        each, levels = int(m.group(1)), self.d.balanced[listed[0]]
+        if self.d.total is not None and self.d.total != each * len(levels):
+            raise SpecError(
+                f"{each} each over {len(levels)} levels of {listed[0]} is {each * len(levels)}, "
+                f"but the request says {self.d.total} images"
+            )
+        self.d.total = each * len(levels)
+        self.take(m.start(), m.end())
 
     def _set_classes(self, items: list[Item], factor: str | None, start: int = 0) -> None:
         items = shared_factor_name(items)

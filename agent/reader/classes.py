@@ -53,6 +53,9 @@ class Item:
 
 def parse_item(piece: str) -> Item | None:
     """'no glasses (300)' / 'open eyes 320' / '60% masked' / 'sunglasses' -> Item, else None."""
+    quoted = re.fullmatch(r"""\s*["'‘“]([^"'’”]{1,60})["'’”]\s*""", piece)
+    if quoted:  # a label in quotes is taken as written
+        return Item(quoted.group(1).strip())
     piece = piece.strip(" ()\"'-:").rstrip(".").strip()
     piece = _ARTICLE.sub("", _ARTICLE.sub("", piece)).strip()
     if not piece or _NOT_ITEM.match(piece) and not re.match(rf"^{_SHARE}\s+\D", piece):

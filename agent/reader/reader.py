@@ -78,6 +78,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.level_ranges,
             self.balanced,
             self.same,
+            self.per_level,
             self.totals,
             self.mentions,
             self.subject,

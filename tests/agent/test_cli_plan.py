@@ -133,3 +133,110 @@ def test_the_console_script_exits_2_with_one_line(tmp_path):
         "error: the description is empty: say what faces you want, e.g. '300 faces'"
     ]
     assert not (tmp_path / "x").exists()
+
+
+def _planned(tmp_path: Path) -> Path:
+    out = tmp_path / "b"
+    assert facetory("plan", "12 faces", "-o", str(out), "--offline").exit_code == 0
+    return out
+
+
+def test_a_plan_yaml_that_is_not_utf8_is_one_line_for_every_command(tmp_path):
+    out = _planned(tmp_path)
+    with (out / "plan.yaml").open("ab") as handle:
+        handle.write(b"# caf\xe9 saved as latin-1\n")
+    for command in (["review"], ["approve"], ["status"], ["run", "--yes", "--offline"]):
+        result = subprocess.run([sys.executable, "-m", "agent", *command, str(out)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, (command, result.stderr)
+        assert result.stderr.count("\n") == 1 and "is not UTF-8 text" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("seed: 100000000000000000000,", "seed: Input should be less than or equal to"),
+        ("seed: 7, guidance_scale: .nan,", "guidance_scale: Input should be a finite number"),
+        ("seed: 7, guidance_scale: -3,", "guidance_scale: Input should be greater than or equal"),
+    ],
+)
+def test_an_item_value_no_generator_can_take_is_refused_at_review(tmp_path, edit, message):
+    out = _planned(tmp_path)
+    text = (out / "plan.yaml").read_text()
+    edited = re.sub(r"seed: \d+,", edit, text, count=1)
+    (out / "plan.yaml").write_text(edited)
+    for command in ("review", "approve"):
+        result = facetory(command, str(out))
+        assert result.exit_code == 2 and message in result.stderr
+        assert "items[0]" in result.stderr and "Traceback" not in result.output
+    assert (out / "plan.yaml").read_text() == edited  # nothing rewritten
+
+
+def test_plan_refuses_a_folder_of_other_files_and_leaves_it_as_it_was(tmp_path):
+    theirs = tmp_path / "photos"
+    (theirs / "dataset").mkdir(parents=True)
+    (theirs / "dataset" / "mine.jpg").write_bytes(b"a photo")
+    (theirs / "report.html").write_text("my report")
+    result = facetory("plan", "12 faces", "-o", str(theirs), "--offline")
+    assert result.exit_code == 2 and "is not empty and is not a facetory build" in result.stderr
+    assert sorted(p.name for p in theirs.rglob("*")) == ["dataset", "mine.jpg", "report.html"]
+    assert (theirs / "report.html").read_text() == "my report"
+
+
+def test_plan_writes_into_an_empty_folder_or_replans_its_own_unstarted_build(
+        tmp_path, monkeypatch):
+    import agent.plan_io
+
+    monkeypatch.setattr(agent.plan_io, "INLINE_MAX", 5)  # these plans keep an item store
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert facetory("plan", "12 faces", "-o", str(empty), "--offline").exit_code == 0
+    assert facetory("plan", "14 faces", "-o", str(empty), "--offline").exit_code == 0
+    assert "14 images" in (empty / "plan.yaml").read_text()
+    assert not [p for p in empty.iterdir() if ".plan-" in p.name]  # no staging left
+    (store,) = empty.glob("plan_items-*.bin")  # the 12-image plan's store is gone
+    assert f"items_file: {store.name}" in (empty / "plan.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [("file", "is a file, not a directory"), ("file/below", "is a file, not a directory"),
+     ("/proc/facetory-nowhere/b", "/proc/facetory-nowhere")],
+)
+def test_an_out_that_is_a_file_under_a_file_or_unwritable_is_one_line(tmp_path, where, message):
+    (tmp_path / "file").write_text("x")
+    out = Path(where) if where.startswith("/") else tmp_path / where
+    for command in (["plan", "12 faces", "-o", str(out)],
+                    ["build", "12 faces", "-o", str(out), "--yes", "--no-train"]):
+        done = subprocess.run([sys.executable, "-m", "agent", *command, "--offline"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert message in done.stderr
+
+
+def test_a_full_disk_while_planning_is_one_line_and_leaves_no_half_made_build(
+        tmp_path, monkeypatch, capsys):
+    import errno
+
+    import tools.atomic
+    from agent.cli import main
+
+    real = tools.atomic.atomic_open
+    written = []
+
+    def filling(path, mode="wb"):
+        written.append(Path(path).name)
+        if Path(path).name == "plan.yaml":  # spec.txt and spec.yaml fitted, the plan did not
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, mode)
+
+    monkeypatch.setattr(tools.atomic, "atomic_open", filling)
+    out = tmp_path / "b"
+    monkeypatch.setattr(sys, "argv", ["facetory", "plan", "12 faces", "-o", str(out),
+                                      "--offline"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2 and written[-1] == "plan.yaml"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no space left on the device" in err
+    assert not out.exists() and not list(tmp_path.iterdir())

@@ -227,3 +227,71 @@ def test_quotas_edited_after_a_build_finished_are_reviewed_in_place_and_run_comp
     assert status["complete"] is True
     assert {c: s["accepted"] for c, s in status["classes"].items()} == {"none": 5,
                                                                         "sunglasses": 12}
+
+
+def test_ctrl_c_while_starting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    # -X importtime reports each import on stderr as it completes: the signal comes while
+    # the command's own modules are importing, at a moment that does not depend on speed
+    for landmark in ("typer", "rich.console", "numpy"):
+        proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "agent", "status",
+                                 str(out)], env=ENV, text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.rsplit("|", 1)[-1].strip() == landmark:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=120)
+        lines = [ln for ln in rest.splitlines() if not ln.startswith("import time:")]
+        assert proc.returncode == 2, (landmark, rest[-2000:])
+        assert len(lines) == 1 and "interrupted (Ctrl-C)" in lines[0]
+
+
+def test_build_refuses_a_folder_of_other_files_and_deletes_nothing(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    theirs = tmp_path / "photos"
+    (theirs / "dataset").mkdir(parents=True)
+    (theirs / "dataset" / "mine.jpg").write_bytes(b"a photo")
+    result = facetory("build", str(spec), "--out", str(theirs), "--yes", "--no-train")
+    assert result.returncode == 2 and "not a facetory build" in result.stderr
+    assert [p.name for p in theirs.rglob("*")] == ["dataset", "mine.jpg"]
+
+
+def test_a_full_disk_while_generating_or_exporting_is_one_line_and_the_run_continues(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    import errno
+
+    import pytest
+
+    import tools.atomic
+    from agent.cli import main
+
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    real = tools.atomic.atomic_open
+
+    def run_with_a_full_disk(where: str) -> str:
+        def filling(path, mode="wb"):
+            if where in str(path):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(path, mode)
+
+        monkeypatch.setattr(tools.atomic, "atomic_open", filling)
+        monkeypatch.setattr(sys, "argv", ["facetory", "run", str(out), "--no-train", "--offline"])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        monkeypatch.setattr(tools.atomic, "atomic_open", real)
+        assert exited.value.code == 2
+        return capsys.readouterr().err
+
+    for where in ("-a0.png", ".dataset.export-"):  # an image of the first batch; the export
+        err = run_with_a_full_disk(where)
+        assert err.count("\n") == 1 and "no space left on the device" in err
+        assert not (out / "dataset").exists()  # no half-written export
+
+    assert facetory("run", str(out), "--no-train", "--offline").returncode == 0
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True and (out / "dataset" / "export.json").is_file()

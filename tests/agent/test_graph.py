@@ -238,3 +238,34 @@ def test_resume_from_any_checkpoint_gives_the_same_dataset(tmp_path: Path, stop_
     run_graph(context(reference))
     run_graph(context(reference), resume={"action": "approve"})
     assert accepted_bytes(paths) == accepted_bytes(reference)
+
+
+class SlowGenerator(FakeGenerator):
+    """A generator that takes a known minimum time per batch."""
+
+    pause = 0.05
+
+    def generate(self, items, out_dir, *, attempt=0):
+        import time
+
+        time.sleep(self.pause)
+        return super().generate(items, out_dir, attempt=attempt)
+
+
+def test_the_report_counts_the_build_time_of_the_run_that_writes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tools.report
+
+    seen = []
+    monkeypatch.setattr(tools.report, "write_report",
+                        lambda inputs, path: seen.append(inputs) or Path(path))
+    paths = make_build(tmp_path / "b")
+    ctx = context(paths, reject=0.0)
+    ctx.services.generator = SlowGenerator()
+    run_graph(ctx)  # plan and review: a short first run
+    run_graph(ctx, resume={"action": "approve"})  # the whole build, then the report
+
+    (inputs,) = seen
+    assert {"generate", "critique", "dedup", "assess", "export"} <= set(inputs.timing)
+    batches = ctx.services.generator.calls
+    assert inputs.timing["generate"] >= batches * SlowGenerator.pause

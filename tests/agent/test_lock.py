@@ -32,3 +32,15 @@ def test_lock_is_reentrant_after_release(tmp_path: Path) -> None:
     lock.release()
     with BuildLock(tmp_path):
         pass
+
+
+def test_is_locked_sees_a_holder_without_writing_anything(tmp_path: Path) -> None:
+    from agent.lock import is_locked
+
+    assert not is_locked(tmp_path)
+    assert not (tmp_path / ".lock").exists()  # probing created nothing
+    with BuildLock(tmp_path):
+        before = (tmp_path / ".lock").read_bytes()
+        assert is_locked(tmp_path)
+        assert (tmp_path / ".lock").read_bytes() == before
+    assert not is_locked(tmp_path)

@@ -26,12 +26,14 @@ def test_failed_write_keeps_old_content_and_leaves_no_temp(tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == [target]
 
 
-def test_remove_orphan_temps(tmp_path: Path) -> None:
+def test_remove_orphan_temps_removes_only_what_the_atomic_writer_left(tmp_path: Path) -> None:
     (tmp_path / "images").mkdir()
-    (tmp_path / "images" / ".x.png.abc.tmp").write_bytes(b"partial")
+    (tmp_path / "images" / ".x.png.ab1_cdef.tmp").write_bytes(b"partial")
     (tmp_path / "images" / "x.png").write_bytes(b"whole")
+    (tmp_path / ".notes.tmp").write_text("the user's own scratch file")
     assert remove_orphan_temps(tmp_path) == 1
     assert [p.name for p in (tmp_path / "images").iterdir()] == ["x.png"]
+    assert (tmp_path / ".notes.tmp").exists()
 
 
 def test_written_files_and_folders_get_ordinary_permissions(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_exports_every_format_with_accepted_images_only(build):
     # YOLO detect: data.yaml names in plan order, one label line per face, boxes normalised
     data = yaml.safe_load((out / "yolo_detect" / "data.yaml").read_text())
     assert data["names"] == dict(enumerate(CLASSES)) and data["nc"] == 3
-    assert Path(data["path"]) == out / "yolo_detect"
+    assert "path" not in data  # splits are read relative to data.yaml: the export travels
     train_images = sorted(p.stem for p in (out / "yolo_detect/images/train").iterdir())
     assert train_images == sorted(r.image_id for r in accepted if r.split == "train")
     exported = {p.stem for p in out.rglob("*.png")}
@@ -197,3 +197,55 @@ def test_dataset_card_carries_the_requirement_trace(build):
     assert "Understood as: 18 images; 3 classes" in card
     assert ("| class 'African': 6 images (ethnicity=african) | renderer: skin tone \\| hair "
             "| nothing | not checked |") in card
+
+
+def test_a_moved_export_loads_from_its_new_place_and_never_reads_the_old_one(build):
+    import shutil
+    import subprocess
+    import sys
+
+    root, records = build
+    export_dataset(records, _info(), root / "dataset", base_dir=root)
+    moved = root / "elsewhere" / "faces"
+    shutil.move(root / "dataset", moved)
+    copied = root / "copy"
+    shutil.copytree(moved, copied)
+    shutil.rmtree(moved)  # a copy must not lean on the folder it was copied from
+
+    # ultralytics' own dataset check, in a process of its own (importing ultralytics patches
+    # PIL.Image.open for every later test) and from another working directory
+    check = (
+        "import json, sys; from ultralytics.data.utils import check_det_dataset; "
+        "from tools.train import _offline_ultralytics\n"
+        "with _offline_ultralytics(): data = check_det_dataset(sys.argv[1])\n"
+        "print(json.dumps({s: str(data[s]) for s in ('train', 'val', 'test')}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check, str(copied / "yolo_detect" / "data.yaml")],
+        capture_output=True, text=True, timeout=300, cwd=root / "elsewhere",
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    for split in ("train", "val", "test"):
+        assert Path(data[split]) == copied / "yolo_detect" / "images" / split
+        assert any(Path(data[split]).iterdir())
+    coco = json.loads((copied / "coco/annotations/val.json").read_text())
+    assert all((copied / "coco/images/val" / i["file_name"]).is_file() for i in coco["images"])
+    for line in (copied / "hf/train/metadata.jsonl").read_text().splitlines():
+        assert (copied / "hf/train" / json.loads(line)["file_name"]).is_file()
+    listing = json.loads((copied / "export.json").read_text())
+    assert listing["root"] == "." and (copied / listing["detect_yaml"]).is_file()
+    assert str(root) not in "".join(p.read_text() for p in copied.rglob("*.json*"))
+    assert str(root) not in (copied / "yolo_detect/data.yaml").read_text()
+
+
+def test_an_export_folder_holding_other_files_is_refused_and_left_alone(build):
+    root, records = build
+    out = root / "dataset"
+    export_dataset(records, _info(), out, base_dir=root)
+    (out / "my_notes.txt").write_text("keep me")
+    with pytest.raises(FacetoryError, match="holds files facetory did not write"):
+        export_dataset(records, _info(), out, base_dir=root)
+    assert (out / "my_notes.txt").read_text() == "keep me"
+    assert (out / "export.json").is_file()

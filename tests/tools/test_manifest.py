@@ -66,3 +66,44 @@ def test_an_anchor_is_the_first_accepted_image_and_stays(tmp_path: Path) -> None
         "ann": "x-000002-a0", "bob": "x-000003-a0"}
     vectors = manifest.descriptors(["x-000001-a1", "x-000009-a0", "missing"])
     assert list(vectors) == ["x-000001-a1"] and vectors["x-000001-a1"].tolist() == [2.0] * 4
+
+
+def test_a_manifest_from_before_human_verdicts_gains_the_table_and_keeps_its_rows(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "manifest.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE images (image_id TEXT PRIMARY KEY, item_id TEXT NOT NULL, class_name TEXT "
+        "NOT NULL, round INTEGER NOT NULL, status TEXT NOT NULL, record TEXT NOT NULL, "
+        "embedding BLOB, descriptor BLOB);")
+    record = ManifestRecord(image_id="a-a0", item_id="a", class_name="c", status=Status.accepted)
+    old.execute("INSERT INTO images VALUES (?, ?, ?, 0, 'accepted', ?, NULL, NULL)",
+                ("a-a0", "a", "c", record.model_dump_json()))
+    old.commit()
+    old.close()
+    manifest = Manifest(path)
+    assert manifest.human_verdicts() == []
+    manifest.queue_verdict("a-a0", "rejected", "blurred", at=1.0)
+    assert manifest.status_counts()["accepted"] == 1  # queued, not yet applied
+    assert [v.image_id for v in manifest.apply_verdicts()] == ["a-a0"]
+    rec = manifest.get(["a-a0"])["a-a0"]
+    assert rec.status is Status.rejected and rec.reasons == ["human_rejected"]
+    assert manifest.accepted_item_ids() == set()
+    assert manifest.human_rejections() == 1
+
+
+def test_an_acceptance_that_waited_while_its_item_was_refilled_is_refused(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "manifest.sqlite")
+    manifest.upsert([
+        ManifestRecord(image_id="i-a0", item_id="i", class_name="c", status=Status.rejected,
+                       reasons=["blurry"]),
+    ], round_=0)
+    manifest.queue_verdict("i-a0", "accepted", "looks fine to me", at=1.0)
+    manifest.upsert([ManifestRecord(image_id="i-a1", item_id="i", class_name="c",
+                                    status=Status.accepted)], round_=1)  # the retry won
+    [verdict] = manifest.apply_verdicts()
+    assert verdict.state == "refused"
+    assert manifest.get(["i-a0"])["i-a0"].status is Status.rejected
+    assert manifest.apply_verdicts() == []

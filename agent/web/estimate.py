@@ -1,0 +1,102 @@
+"""What a plan will cost before it runs: images, attempts, time and disk.
+
+Attempts come from the share of attempts accepted so far in this build (once there are enough
+to mean something), otherwise from a default per backend. Time per attempt is measured: from
+this build's own stage timings when it has run, else from the samples just rendered on this
+machine plus the critic's measured cost (design notes: critique 13 s and dedup 2 s for the
+300-image quickstart on 2 cores). Disk is the mean size of the images already drawn (build
+images, else samples) times the attempts, since rejected images are kept for the report.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.spec import DatasetSpec
+from tools.manifest import Manifest
+
+MIN_MEASURED = 20
+"""Attempts finished before the build's own acceptance rate replaces the default."""
+DEFAULT_ACCEPTANCE = {"procedural": 0.95, "diffusers": 0.6, "diffusers-identity": 0.5}
+CHECK_SECONDS = (13.0 + 2.0) / 300
+"""Critique and duplicate check per attempt on this project's 2-core machines."""
+DIFFUSION_GENERATE_SECONDS = 4.0
+"""Guess per image for a diffusion backend before any sample has been drawn."""
+_STAGES = ("generate", "critique", "dedup")
+
+
+@dataclass
+class Estimate:
+    images: int
+    acceptance: float
+    acceptance_source: str
+    attempts: int
+    budget: int
+    seconds: float
+    seconds_source: str
+    disk_bytes: int
+    disk_source: str
+    gpu: bool
+
+    @property
+    def hours(self) -> float:
+        return self.seconds / 3600
+
+
+def estimate(
+    spec: DatasetSpec,
+    *,
+    manifest: Manifest | None,
+    events: list[dict],
+    sample_seconds: list[float],
+    image_files: list[Path],
+) -> Estimate:
+    images = spec.total
+    backend = spec.generation.backend
+    budget = math.ceil(spec.budget.max_attempts_factor * images)
+    counts = manifest.status_counts() if manifest is not None else {}
+    finished = sum(counts.get(s, 0) for s in ("accepted", "rejected", "duplicate"))
+    if finished >= MIN_MEASURED:
+        acceptance = max(counts.get("accepted", 0) / finished, 1 / spec.budget.max_attempts_factor)
+        acceptance_source = f"measured on this build's {finished:,} attempts"
+    else:
+        base = DEFAULT_ACCEPTANCE.get(backend, 0.6)
+        if backend == "procedural":
+            base *= 1 - spec.generation.fault_rate
+        acceptance = base
+        acceptance_source = f"default for the {backend} backend"
+    attempts = min(budget, math.ceil(images / acceptance))
+
+    stage_total = sum(float(e.get("stages", {}).get(s, 0.0)) for e in events
+                      if e.get("event") == "timing" for s in _STAGES)
+    if finished >= MIN_MEASURED and stage_total > 0:
+        per_attempt = stage_total / finished
+        seconds_source = "this build's own timings"
+    elif sample_seconds:
+        per_attempt = sum(sample_seconds) / len(sample_seconds) + CHECK_SECONDS
+        seconds_source = f"{len(sample_seconds)} sample render(s) on this machine + critic"
+    else:
+        per_attempt = (DIFFUSION_GENERATE_SECONDS if backend != "procedural" else 0.03)
+        per_attempt += CHECK_SECONDS
+        seconds_source = "defaults (no sample rendered yet)"
+    sizes = [p.stat().st_size for p in image_files[:200] if p.exists()]
+    if sizes:
+        mean = sum(sizes) / len(sizes)
+        disk_source = f"the mean size of {len(sizes)} image(s) drawn here"
+    else:
+        mean = spec.image_size**2 * 1.2
+        disk_source = "1.2 bytes a pixel (no image drawn yet)"
+    return Estimate(
+        images=images,
+        acceptance=acceptance,
+        acceptance_source=acceptance_source,
+        attempts=attempts,
+        budget=budget,
+        seconds=attempts * per_attempt,
+        seconds_source=seconds_source,
+        disk_bytes=int(attempts * mean),
+        disk_source=disk_source,
+        gpu=backend != "procedural",
+    )
