@@ -178,7 +178,7 @@ def review_command(
     """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed.
 
     The edit reaches the graph's review node (and an edited spec its plan node), the same
-    steps `run` and `build` take.
+    steps `run` and `build` take; a build past its review pause is revised in place.
     """
     from agent.feedback import apply_edit
 
@@ -238,9 +238,11 @@ def approve_command(build_dir: DirArg) -> None:
 
     The graph's review node reads the approval when `run` continues the build.
     """
+    from agent.lock import writer_lock
     from agent.plan_io import approve
 
-    record = approve(build_dir)
+    with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
+        record = approve(build_dir)
     console.print(
         f"approved {record['items']:,} items in {build_dir / 'plan.yaml'}", highlight=False
     )

@@ -10,6 +10,7 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,6 +30,7 @@ from agent.cli_shared import (
     WeightsOpt,
     build_context,
     console,
+    err_console,
     fail,
     settings,
 )
@@ -95,6 +97,11 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
                 )
                 if result.outcome != "review":
                     return result
+                error = result.review.get("error")
+                if error:  # the last answer failed; nothing changed
+                    if ctx.options.yes or not interactive or not sys.stdin.isatty():
+                        fail(error)
+                    err_console.print(f"[bold red]error:[/] {escape(error)}", highlight=False)
                 answer = _review_answer(ctx, result.review, interactive=interactive)
                 if answer is None:
                     return result
@@ -219,17 +226,15 @@ def refuse_undrawn(spec: Any, *, allow: bool) -> None:
 def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool) -> None:
     """Write the options into spec.yaml, then check the approval (or give it, with --yes)."""
     from agent.overrides import record_options
-    from agent.plan_io import approve, is_approved
+    from agent.plan_io import approval_problem, approve
 
     with BuildLock(paths.root):  # both write: not while another run holds the build
         for change in record_options(paths.root, options):
             console.print(f"spec.yaml: {change}", highlight=False, markup=False)
-        if not is_approved(paths.root):
+        problem = approval_problem(paths.root)  # plan.yaml and spec.yaml as approved?
+        if problem is not None:
             if not yes:
-                fail(
-                    f"the plan in {paths.plan_yaml} is not approved: review it, then "
-                    f"`facetory approve {paths.root}` (or pass --yes)"
-                )
+                fail(problem)
             approve(paths.root)
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from agent.events import EventLog
 from agent.plan import Plan
+from tools.safety import describe, suggestion_problems
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,21 @@ def enrich_prompts(plan: Plan, *, llm=None, events: EventLog | None = None) -> P
             ("user", f"Class: {class_name}. Example prompt: {example.prompt}"),
         ]
         try:
-            guidance[class_name] = structured_call(llm, PromptGuidance, messages)
+            answer = structured_call(llm, PromptGuidance, messages)
         except Exception as exc:  # the build goes on with template prompts
             log.warning("prompt enrichment failed for %s: %s", class_name, exc)
             if events:
                 events.emit("llm_fallback", step="enrich", error=str(exc)[:200])
             return plan
+        bad = suggestion_problems(answer.detail, answer.negative)
+        if bad:  # this class keeps its template prompts
+            log.warning("prompt enrichment for %s refused: %s", class_name, describe(bad))
+            if events:
+                events.emit(
+                    "llm_fallback", step="enrich", error=f"refused {class_name}: {describe(bad)}"
+                )
+            answer = PromptGuidance(detail="", negative="")
+        guidance[class_name] = answer
     items = []
     for item in plan.items:
         g = guidance[item.class_name]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from tools.errors import FacetoryError
 
@@ -58,6 +60,15 @@ class BuildLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def writer_lock(build_dir: str | Path) -> AbstractContextManager[Any]:
+    """The build's lock for a command that may rewrite plan.yaml, spec.yaml or approval.json:
+    while a run holds it they refuse with one line and change nothing. (A directory without
+    a plan needs no lock: the command says so itself, and creates nothing.)"""
+    if not (Path(build_dir) / "plan.yaml").exists():
+        return nullcontext()
+    return BuildLock(build_dir)
 
 
 def is_locked(build_dir: str | Path) -> bool:

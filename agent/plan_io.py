@@ -25,6 +25,8 @@ from agent.plan_store import INLINE_MAX, read_store, remove_unused, write_store
 from agent.planner import make_plan
 from agent.prompts import build_prompt
 from agent.requirements import trace, understood
+from agent.revision import accepted_records, drawing_changes, fit_to_accepted
+from agent.safety import check_safety
 from agent.spec import DatasetSpec, SpecError, dump_yaml, validation_message, yaml_problem
 from tools.atomic import write_text
 from tools.contracts import PlanItem
@@ -457,6 +459,8 @@ class Review:
     """'none', 'spec' (quotas/proportions edited: replanned) or 'items' (item lines edited)."""
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    edited: str = "plan.yaml"
+    """The file the person edited (plan.yaml, or spec.yaml)."""
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -605,17 +609,21 @@ def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None 
         if (base_path.exists())
         else None
     )
-    known_spec = (
-        read_spec(root / "spec.yaml")
-        if (root / "spec.yaml").exists()
-        else (base.spec if base is not None else spec)
-    )
+    spec, edited = _edited_spec(root, spec, base, where)
+    if base is not None:
+        known_spec = base.spec
+    else:
+        known_spec = read_spec(root / "spec.yaml") if (root / "spec.yaml").exists() else spec
     stored = _stored_items(data, where, root)  # its hash is checked: never edited by hand
     if stored is not None:
+        # items facetory planned from this spec and hashed: the spec is checked here, every
+        # prompt again at the generator's door (checking 2,000,000 prompts here would not pay)
         items: Any = PlanItems(stored)
         items_edited = False
+        check_safety(spec, [], where)
     else:
         items = _items_of(data, spec, text, where)
+        check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
         records = [item_record(it) for it in items]
         items_edited = items_digest(records) != data.get("items_sha256")
     spec_edited = spec != known_spec
@@ -624,18 +632,24 @@ def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None 
             f"{where}: both spec and items were edited; change one, run review, then the other "
             "(a spec change replans every item)"
         )
+    accepted = accepted_records(root)
     if spec_edited:
-        new = make_plan(spec)
-        changes = diff_specs(known_spec, spec) + diff_plans(base, new)
+        new, fitted = fit_to_accepted(make_plan(spec), base, accepted)
+        check_safety(spec, new.items, where)
+        changes = diff_specs(known_spec, spec) + diff_plans(base, new) + fitted
+        changes += drawing_changes(known_spec, spec, len(accepted))
         if commit:
             _commit(root, new)
-        return Review(new, True, "spec", changes)
+        return Review(new, True, "spec", changes, edited=edited)
     if items_edited:
         base_items = {it.id: it for it in base.items} if base is not None else {}
         items = [_prompted(spec, it, base_items.get(it.id)) for it in items]
+        check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
         implied = _implied_spec(spec, items)
-        new = Plan(spec=implied, seed=implied.seed, items=items)
-        changes = diff_specs(spec, implied) + diff_plans(base, new)
+        new, fitted = fit_to_accepted(
+            Plan(spec=implied, seed=implied.seed, items=items), base, accepted
+        )
+        changes = diff_specs(spec, implied) + diff_plans(base, new) + fitted
         if commit:
             _commit(root, new)
         return Review(new, True, "items", changes, _target_warnings(new))
@@ -659,6 +673,24 @@ def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None 
     return Review(plan, False, "none")
 
 
+def _edited_spec(
+    root: Path, in_plan: DatasetSpec, base: Plan | None, where: str
+) -> tuple[DatasetSpec, str]:
+    """The spec the person wants and the file it came from: plan.yaml's `spec:` block, or
+    spec.yaml when only that was edited (both are theirs to edit; an edit to either replans)."""
+    path = root / "spec.yaml"
+    if base is None or not path.exists():
+        return in_plan, "plan.yaml"
+    in_file = read_spec(path)
+    if in_file == base.spec or in_file == in_plan:
+        return in_plan, "plan.yaml"
+    if in_plan != base.spec:
+        raise SpecError(
+            f"{where}: both its spec: block and {path} were edited, differently; keep one edit"
+        )
+    return in_file, "spec.yaml"
+
+
 def _first_difference(a: Any, b: Any, prefix: str) -> str:
     if isinstance(a, dict) and isinstance(b, dict):
         for k in list(b) + [k for k in a if k not in b]:
@@ -677,31 +709,66 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def plan_digest(build_dir: str | Path) -> str:
+    """sha256 of plan.yaml as it is now: which plan a build is running."""
+    return _sha256(Path(build_dir) / "plan.yaml")
+
+
 def approve(build_dir: str | Path) -> dict[str, Any]:
     """Record that a person accepted plan.yaml as it is now (it must be reviewed and valid)."""
     root = Path(build_dir)
     result = review_plan(root, commit=False)
     if result.changed:
         raise SpecError(
-            f"{root / 'plan.yaml'} was edited since it was last reviewed: run "
+            f"{root / result.edited} was edited since it was last reviewed: run "
             f"`facetory review {root}` to check and rebalance it, then approve"
         )
-    record = {
-        "approved": True,
-        "plan_sha256": _sha256(root / "plan.yaml"),
-        "items": len(result.plan.items),
-    }
+    record = approval_record(root)
+    record["items"] = len(result.plan.items)
     write_text(root / APPROVAL, json.dumps(record, indent=2) + "\n")
     return record
 
 
-def is_approved(build_dir: str | Path) -> bool:
-    """True when approval.json matches plan.yaml byte for byte (no edit since approval)."""
+#: The files approval covers: everything that changes what a run makes.
+APPROVED_FILES = ("plan.yaml", "spec.yaml")
+
+
+def approval_record(build_dir: str | Path) -> dict[str, Any]:
+    """What approval.json holds: the sha256 of every file in APPROVED_FILES as it is now."""
     root = Path(build_dir)
+    record: dict[str, Any] = {"approved": True}
+    for name in APPROVED_FILES:
+        path = root / name
+        record[f"{name.split('.')[0]}_sha256"] = _sha256(path) if path.exists() else None
+    return record
+
+
+def approval_problem(build_dir: str | Path) -> str | None:
+    """Why `run` may not start from this plan (one line), or None when it is approved and
+    neither plan.yaml nor spec.yaml changed since."""
+    root = Path(build_dir)
+    review = f"run `facetory review {root}` to check it, then `facetory approve {root}`"
     try:
         record = json.loads((root / APPROVAL).read_text(encoding="utf-8"))
-        return bool(record.get("approved")) and record.get("plan_sha256") == _sha256(
-            root / "plan.yaml"
-        )
+        approved = bool(record.get("approved"))
     except (OSError, ValueError, AttributeError):
-        return False
+        record, approved = {}, False
+    if not approved:
+        return (
+            f"the plan in {root / 'plan.yaml'} is not approved: review it, then "
+            f"`facetory approve {root}` (or pass --yes)"
+        )
+    now = approval_record(root)
+    for name in APPROVED_FILES:
+        key = f"{name.split('.')[0]}_sha256"
+        if record.get(key) != now[key]:
+            return (
+                f"the plan in {root} is not approved as it is now: {name} changed after "
+                f"approval; {review}"
+            )
+    return None
+
+
+def is_approved(build_dir: str | Path) -> bool:
+    """True when approval.json matches plan.yaml and spec.yaml byte for byte."""
+    return approval_problem(build_dir) is None

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
+from tools.safety import describe, suggestion_problems
+
 log = logging.getLogger(__name__)
 
 
@@ -153,8 +155,15 @@ def decide(
             on_fallback(str(exc))
         return decisions
     for d in answer.decisions:
-        if d.cell in decisions:
-            decisions[d.cell] = d.adjustment.model_copy(update={"source": "llm"})
+        if d.cell not in decisions:
+            continue
+        bad = suggestion_problems(d.adjustment.prompt_addition, d.adjustment.negative_addition)
+        if bad:  # the rule table's answer stands for this cell
+            log.warning("LLM retry wording for %s refused: %s", d.cell, describe(bad))
+            if on_fallback:
+                on_fallback(f"refused wording for {d.cell}: {describe(bad)}")
+            continue
+        decisions[d.cell] = d.adjustment.model_copy(update={"source": "llm"})
     return decisions
 
 

@@ -32,6 +32,8 @@ from agent.integrity import (
     state_store_error,
 )
 from agent.lock import BuildLock
+from agent.plan_io import plan_digest
+from agent.revision import revise_started_build
 from tools.atomic import remove_orphan_temps
 
 THREAD_ID = "build"  # one build per directory
@@ -112,6 +114,17 @@ def run_graph(
             rebuilt = None
             if not snapshot.values and not snapshot.next:
                 rebuilt = rebuilt_state(ctx)  # checkpoints lost: the manifest knows
+            if rebuilt is not None or snapshot.values.get("approved"):
+                # the plan may have been revised since the build started (review + approve
+                # after a partial run): drop what no longer fits, continue from `assess`
+                digest = plan_digest(ctx.paths.root)
+                values = rebuilt if rebuilt is not None else dict(snapshot.values)
+                update = revise_started_build(ctx, values, digest)
+                if rebuilt is not None:
+                    rebuilt = {**rebuilt, **(update or {}), "plan_sha256": digest}
+                elif update is not None:
+                    graph.update_state(CONFIG, update, as_node="dedup")
+                    snapshot = graph.get_state(CONFIG)
             if rebuilt is not None:
                 graph.update_state(CONFIG, rebuilt, as_node="dedup")  # next: assess
                 ctx.events.emit("state_rebuilt", round=rebuilt["round"], cursor=rebuilt["cursor"])

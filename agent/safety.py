@@ -2,78 +2,32 @@
 
 The check runs on the person's raw words *and* on every free-text field of the parsed spec
 (an LLM parser can reword a request, a YAML spec can hide it in a class description), and it
-does not depend on the generation backend: nothing is planned, written or generated.
-A request is refused when it involves minors (words like "children", ages under 18, the
-child/teenager age groups) and asks for sexual content or for harm (abuse, injury, violence).
-Some terms are refused whatever the context. A term directly negated ("no nudity",
-"without blood") does not count.
+does not depend on the generation backend: nothing is planned, written or generated. The
+rules and word lists are the ones every prompt meets again before a generator is called
+(`tools.safety`, lists in `tools/vocabulary/safety.yaml`); this module adds what a spec knows:
+a class or factor that puts children or teenagers in the plan, and `check_safety`, the check
+of a whole plan (spec and every item's prompts) that `review` and `approve` run.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Sequence
 
 from agent.spec import DatasetSpec, SpecError
-
-_MINOR = re.compile(
-    r"\b(child|children|childs|kids?|kiddies|minors?|under-?age|teens?|teenagers?|teenaged|"
-    r"adolescents?|boys?|girls?|toddlers?|infants?|bab(?:y|ies)|pre-?teens?|tweens?|"
-    r"school ?(?:girl|boy)s?|juveniles?|youngsters?|little ones|young (?:boy|girl)s?|"
-    r"pre-?pubescent|pubescent|elementary school\w*|middle school\w*|kindergarten\w*)\b",
-    re.IGNORECASE,
+from tools.contracts import PlanItem
+from tools.safety import (
+    REFUSAL,
+    always_refused,
+    describe,
+    harmful_terms,
+    mentions_minors,
+    prompt_problems,
 )
-_AGE = re.compile(
-    r"\b(\d{1,2})\s*(?:-|to|and)?\s*(\d{1,2})?\s*[- ]?(?:years?|yrs?|yo)\b[- ]?(?:old|of age)?|"
-    r"\bage[sd]?\s*(?:of\s*)?(\d{1,2})\b",
-    re.IGNORECASE,
-)
-_SEXUAL = re.compile(
-    r"(?<![\w-])(sex|sexy|sexual\w*|sexualis\w*|sexualiz\w*|erotic\w*|nude|nudes|nudity|naked|"
-    r"undress\w*|unclothed|topless|bottomless|lingerie|underwear|bikinis?|swimsuits?|"
-    r"seductive\w*|provocative\w*|sensual\w*|porn\w*|nsfw|xxx|explicit|fetish\w*|lewd\w*|"
-    r"arous\w*|orgasm\w*|intimate|suggestive\w*|genital\w*|breasts?|strip(?:ping|per|tease)?|"
-    r"hentai|kinky|bedroom|(?:no|without|not wearing(?: any)?) cloth(?:es|ing))(?![\w-])",
-    re.IGNORECASE,
-)
-_HARM = re.compile(
-    r"(?<![\w-])(abus\w*|beaten|beating|battered|bruis\w*|bleed\w*|blood\w*|injur\w*|wound\w*|"
-    r"tortur\w*|violen\w*|hurt|hurting|slapp\w*|punch\w*|kicked|kicking|kidnap\w*|abduct\w*|"
-    r"tied up|gagged|restrained|chained|dead|death|corpses?|murder\w*|kill\w*|starv\w*|"
-    r"maim\w*|mutilat\w*|traffick\w*|molest\w*|groom\w*|rap(?:e|ed|ing)|assault\w*|"
-    r"self-?harm\w*|suicid\w*|guns?|weapons?|knife|knives|crying in pain|terrified of)(?![\w-])",
-    re.IGNORECASE,
-)
-_ALWAYS = re.compile(
-    r"(?<![\w-])(lolis?|lolicon|shota|shotacon|jailbait|csam|pedo|pedos|paedo|"
-    r"p(?:a)?edophil\w*|child porn\w*)(?![\w-])",
-    re.IGNORECASE,
-)
-_NEGATION = re.compile(r"\b(no|not|without|never|non|avoid|avoiding|exclude|excluding|nothing)\W*$")
-_YOUNG_GROUPS = {"child", "teenager"}
+from tools.safety import vocabulary as _vocabulary
 
 
 class RefusedError(SpecError):
     """A request facetory will not plan (exit code 2, one line, nothing written)."""
-
-
-def _hits(pattern: re.Pattern[str], text: str) -> list[str]:
-    """Matches of `pattern` that are not directly negated ("no nudity")."""
-    out = []
-    for m in pattern.finditer(text):
-        before = text[max(0, m.start() - 30) : m.start()]
-        words = re.findall(r"[\w-]+", before)[-2:]
-        if words and _NEGATION.search(" ".join(words) + " "):
-            continue
-        out.append(m.group(0).lower())
-    return out
-
-
-def _mentions_minor_age(text: str) -> bool:
-    for m in _AGE.finditer(text):
-        numbers = [int(g) for g in m.groups() if g]
-        if numbers and min(numbers) < 18:
-            return True
-    return False
 
 
 def spec_text(spec: DatasetSpec) -> str:
@@ -88,14 +42,17 @@ def spec_text(spec: DatasetSpec) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _spec_has_minors(spec: DatasetSpec) -> bool:
+def spec_has_minors(spec: DatasetSpec) -> bool:
+    """A class fixed to a young age group, or a factor whose levels or range include one."""
+    young = _vocabulary().young_age_groups
+    adult = _vocabulary().adult_age
     for c in spec.classes:
-        if c.attributes.get("age_group") in _YOUNG_GROUPS:
+        if c.attributes.get("age_group") in young:
             return True
     for f in spec.factors:
-        if f.name == "age_group" and _YOUNG_GROUPS & set(f.level_names()):
+        if f.name == "age_group" and young & set(f.level_names()):
             return True
-        if f.numeric is not None and f.name == "age" and f.numeric.low < 18:
+        if f.numeric is not None and f.name == "age" and f.numeric.low < adult:
             return True
     return False
 
@@ -107,22 +64,38 @@ def check_request(text: str, spec: DatasetSpec | None = None) -> None:
     if spec is not None:
         texts.append(spec_text(spec))
     joined = "\n".join(texts)
-    always = _hits(_ALWAYS, joined)
+    always = always_refused(joined)
     if always:
         raise RefusedError(_message(always))
-    minors = bool(_MINOR.search(joined)) or _mentions_minor_age(joined)
-    if spec is not None and _spec_has_minors(spec):
-        minors = True
+    minors = mentions_minors(joined) or (spec is not None and spec_has_minors(spec))
     if not minors:
         return
-    bad = _hits(_SEXUAL, joined) + _hits(_HARM, joined)
+    bad = harmful_terms(joined)
     if bad:
         raise RefusedError(_message(bad))
 
 
+def check_safety(
+    spec: DatasetSpec,
+    items: Sequence[PlanItem],
+    where: str,
+    line: Callable[[int], int] | None = None,
+) -> None:
+    """Refuse a plan whose spec or any item's prompt or negative prompt is unsafe, so a
+    person learns at review time what the generator's door would refuse (`tools.safety`)."""
+    try:
+        check_request("", spec)
+    except RefusedError as exc:
+        raise RefusedError(f"{where}: spec: {exc}") from None
+    for i, item in enumerate(items):
+        bad = prompt_problems(item.prompt, item.negative_prompt, item.attributes)
+        if bad:
+            at = f" line {line(i)}" if line is not None else ""
+            raise RefusedError(
+                f"{where}{at}: items[{i}] ({item.id}): refused: {REFUSAL} "
+                f"(matched: {describe(bad)}); change its prompt"
+            )
+
+
 def _message(words: list[str]) -> str:
-    shown = ", ".join(dict.fromkeys(words))
-    return (
-        "refused: facetory does not plan images that sexualise minors or depict harm to them "
-        f"(matched: {shown})"
-    )
+    return f"refused: {REFUSAL} (matched: {describe(words)})"

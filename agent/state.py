@@ -25,6 +25,11 @@ class BuildState(TypedDict, total=False):
     """Position of the next batch in the round's work list (`manifest.work`)."""
     batch: list[str]
     """Image ids of the batch in flight between generate, critique and dedup."""
+    review_error: str | None
+    """Why the last answer to the review pause failed (shown with the next pause)."""
+    plan_sha256: str | None
+    """sha256 of the plan.yaml this build runs (recorded at approval): a different approved
+    plan at the next `run` is a revision (`agent.revision`)."""
     next_step: NextStep
     stop_reason: StopReason | None
     exported: bool

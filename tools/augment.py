@@ -25,6 +25,7 @@ from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.base import image_filename
 from tools.generate.provenance import provenance, write_png
+from tools.safety import check_items
 from tools.vocabulary import FACTORS
 
 #: Prompt phrases for the ChildDiffusion transformations, per factor and level.
@@ -191,6 +192,7 @@ class Img2ImgAugmenter:
                 f"img2img with {self.steps} steps at strength {strength} runs no denoising "
                 "step: raise generation.img2img.steps or the augmentation's strength"
             )
+        check_items(items, after="nothing was generated")  # the generator's door
         image = _load_rgb(source)
         w, h = (max(64, v - v % 8) for v in image.size)
         if (w, h) != image.size:

@@ -148,6 +148,15 @@ class Manifest:
                 rows,
             )
 
+    def set_records(self, records: Sequence[ManifestRecord]) -> None:
+        """Rewrite existing records (status and fields) in one transaction, keeping each row's
+        round and vectors (a revised plan turns accepted images into rejections)."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE images SET status = ?, record = ? WHERE image_id = ?",
+                [(r.status.value, r.model_dump_json(), r.image_id) for r in records],
+            )
+
     def get(self, image_ids: Iterable[str]) -> dict[str, ManifestRecord]:
         ids = list(image_ids)
         out: dict[str, ManifestRecord] = {}

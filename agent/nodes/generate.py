@@ -22,6 +22,7 @@ from agent.state import BuildState
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status
 from tools.generate.base import Generator
 from tools.manifest import WorkUnit
+from tools.safety import check_items
 
 Job = tuple[int, PlanItem]  # (attempt, the item as this attempt renders it)
 
@@ -52,6 +53,13 @@ def _draw(
     jobs = sorted(
         ((u.attempt, _item_for(ctx.items[u.item_id], u)) for u in units), key=lambda j: j[0]
     )  # a stable sort: by attempt, then work order
+    # the generator's door: whatever wrote a prompt (template, hand edit, LLM, feedback),
+    # an unsafe one stops the build before anything of this batch is drawn
+    check_items(
+        (item for _, item in jobs),
+        after=f"nothing was generated for it; fix its prompt in {ctx.paths.plan_yaml}, then "
+        f"`facetory review {ctx.paths.root}` and `facetory approve {ctx.paths.root}`",
+    )
 
     varied = [j for j in jobs if j[1].parent]
     jobs = [j for j in jobs if not j[1].parent]

@@ -135,6 +135,100 @@ def test_feedback_in_words_replans_through_the_review_step(tmp_path: Path) -> No
     assert summary["per_class"]["glasses"]["hat"] == {"hat": 6, "none": 14}
 
 
+def test_review_and_approve_respect_a_runs_lock_and_change_nothing(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    plan = out / "plan.yaml"
+    plan.write_text(plan.read_text().replace("quota: 9", "quota: 7", 1))  # an edit to review
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != ".lock"}
+    hold = ("import sys, time; from agent.lock import BuildLock; BuildLock(sys.argv[1]).acquire();"
+            " print('held', flush=True); time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (["review"], ["approve"], ["review", "--feedback", "30% wear hats"]):
+            result = facetory(*args, str(out), "--offline") if "--feedback" in args else \
+                facetory(*args, str(out))
+            assert result.returncode == 2, (args, result.stdout)
+            assert f"pid {holder.pid}" in result.stderr and "Traceback" not in result.stderr
+        after = {p.name: p.read_bytes() for p in out.iterdir()
+                 if p.is_file() and p.name != ".lock"}
+        assert after == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_run_refuses_a_spec_yaml_edited_after_approval(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    spec = out / "spec.yaml"
+    spec.write_text(spec.read_text().replace("image_size: 128", "image_size: 96"))
+    for args in ([], ["--yes"]):
+        result = facetory("run", str(out), "--no-train", *args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "spec.yaml" in result.stderr and "facetory review" in result.stderr
+    assert not (out / "manifest.sqlite").exists()
+    reviewed = facetory("review", str(out))
+    assert reviewed.returncode == 0 and "spec.image_size: 128 -> 96" in reviewed.stdout
+    assert facetory("approve", str(out)).returncode == 0
+    assert facetory("run", str(out), "--no-train").returncode == 0
+    from PIL import Image
+
+    pngs = list((out / "dataset" / "hf").rglob("*.png"))
+    assert pngs and {Image.open(p).size for p in pngs} == {(96, 96)}
+
+
+def test_a_feedback_whose_llm_call_failed_is_not_applied_by_a_later_offline_run(
+        tmp_path: Path) -> None:
+    from tests.agent.openai_stub import OpenAIStub
+
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    files = {p: (out / p).read_bytes() for p in ("plan.yaml", "spec.yaml", "spec.txt",
+                                                  "approval.json")}
+    with OpenAIStub(lambda model, messages: "I am a teapot.") as stub:
+        env = {**ENV, "OPENAI_BASE_URL": stub.base_url, "OPENAI_API_KEY": "test",
+               "FACETORY_LLM_TIMEOUT": "5"}
+        failed = subprocess.run([*FACETORY, "review", str(out), "--feedback", "30% wear hats"],
+                                capture_output=True, text=True, timeout=300, env=env)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "LLM" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+    assert {p: (out / p).read_bytes() for p in files} == files
+
+    result = facetory("run", str(out), "--offline", "--no-train")
+    assert result.returncode == 0, result.stderr
+    assert (out / "plan.yaml").read_bytes() == files["plan.yaml"]
+    assert "hat" not in (out / "spec.yaml").read_text()
+    assert "18 / 18 accepted" in result.stdout
+
+
+def test_quotas_edited_after_a_build_finished_are_reviewed_in_place_and_run_completes(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    assert facetory("run", str(out), "--no-train").returncode == 0
+    attempts = json.loads(facetory("status", str(out), "--json").stdout)["total"]["attempts"]
+    plan = out / "plan.yaml"
+    head, items = plan.read_text().split("\nitems:\n", 1)
+    head = head.replace("quota: 9", "quota: 5", 1).replace("quota: 9", "quota: 12", 1)
+    plan.write_text(head + "\nitems:\n" + items)
+
+    reviewed = facetory("review", str(out))
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert "accepted images: " in reviewed.stdout and "dropped" in reviewed.stdout
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["total"]["attempts"] == attempts  # the review drew nothing
+    assert facetory("run", str(out), "--no-train").returncode == 2  # not approved yet
+    assert facetory("approve", str(out)).returncode == 0
+    result = facetory("run", str(out), "--no-train")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True
+    assert {c: s["accepted"] for c, s in status["classes"].items()} == {"none": 5,
+                                                                        "sunglasses": 12}
+
+
 def test_ctrl_c_while_starting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     out = planned(tmp_path)
     # -X importtime reports each import on stderr as it completes: the signal comes while

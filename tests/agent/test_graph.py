@@ -77,6 +77,49 @@ def test_review_pauses_until_approved(tmp_path: Path) -> None:
     assert paths.report.is_file() and not paths.runs.exists()
 
 
+def test_feedback_at_the_review_pause_replans_and_a_refused_one_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    paths = make_build(tmp_path / "b")
+    write_text(paths.spec_txt, "20 faces in two eyewear classes (glasses, none)")
+    assert run_graph(context(paths)).outcome == "review"
+    plan = paths.plan_yaml.read_bytes()
+    refused = run_graph(context(paths), resume={"action": "feedback",
+                                                "text": "children with bruises"})
+    assert refused.outcome == "review" and "refused" in refused.review["error"]
+    assert "bruises" in refused.review["error"]
+    assert paths.plan_yaml.read_bytes() == plan
+    again = run_graph(context(paths))  # still waiting, on the same plan, the failure gone
+    assert again.outcome == "review" and again.review["error"] is None
+    revised = run_graph(context(paths), resume={"action": "feedback", "text": "30% wear hats"})
+    assert revised.outcome == "review" and revised.review["error"] is None, revised.review
+    assert paths.plan_yaml.read_bytes() != plan
+    assert run_graph(context(paths), resume={"action": "approve"}).outcome == "done"
+
+
+def test_feedback_left_in_an_older_checkpoint_is_dropped_not_applied(tmp_path: Path) -> None:
+    """Older facetory stored feedback in the state before applying it; one that failed
+    stayed there and was applied by the next run. Now it is dropped and logged."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from agent.graph import build_graph
+    from agent.runner import CONFIG
+
+    paths = make_build(tmp_path / "b")
+    assert run_graph(context(paths)).outcome == "review"
+    plan = paths.plan_yaml.read_bytes()
+    conn = sqlite3.connect(paths.state_db)
+    graph = build_graph(SqliteSaver(conn))
+    graph.update_state(CONFIG, {"approved": False, "feedback": "30% wear hats"}, as_node="review")
+    conn.close()
+    assert run_graph(context(paths)).outcome == "review"
+    assert paths.plan_yaml.read_bytes() == plan
+    events = BuildContext(paths=paths).events.read()
+    assert [e["feedback"] for e in events if e["event"] == "feedback_dropped"] == [
+        "30% wear hats"
+    ]
+
+
 def test_build_retries_rejections_until_every_item_is_accepted(tmp_path: Path) -> None:
     paths = make_build(tmp_path / "b")
     ctx = context(paths, reject=0.3)

@@ -129,3 +129,25 @@ def test_files_no_work_list_planned_are_kept(tmp_path: Path) -> None:
     assert run_graph(context(paths)).outcome == "done"
     assert theirs.read_bytes() == b"someone's photo"
     assert cut_short.read_bytes() != b"half a batch"  # drawn again by its batch
+
+
+def test_a_deleted_image_whose_prompt_is_unsafe_is_not_drawn_again(tmp_path: Path) -> None:
+    """Recovery draws through the same door as generate: every prompt is checked first (here
+    the recorded work unit of a deleted image carries a prompt the door refuses)."""
+    from agent.integrity import redraw_missing
+    from tools.safety import UnsafePrompt
+
+    paths = built(tmp_path / "b")
+    record = context(paths).manifest.records(Status.accepted)[0]
+    (paths.root / record.path).unlink()
+    ctx = context(paths)
+    recorded = ctx.manifest.work_units
+
+    def unsafe(image_ids):
+        return {i: u.model_copy(update={"prompt": f"{u.prompt}, lolicon style"})
+                for i, u in recorded(image_ids).items()}
+
+    ctx.manifest.work_units = unsafe
+    with pytest.raises(UnsafePrompt, match=rf"^refused: item {record.item_id}: .*lolicon"):
+        redraw_missing(ctx)
+    assert not (paths.root / record.path).exists()

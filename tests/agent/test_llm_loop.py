@@ -95,3 +95,42 @@ def test_a_broken_endpoint_falls_back_to_rules_and_the_build_completes(
     assert {d["source"] for _, _, d in ctx.manifest.decisions()} == {"rules"}
     fallbacks = {e["step"] for e in ctx.events.read() if e["event"] == "llm_fallback"}
     assert fallbacks == {"enrich", "replan"}
+
+
+def harmful(model: str, messages: list[dict]) -> str:
+    """A model that answers in the right shape with harmful words for children's prompts."""
+    system = " ".join(m["content"] for m in messages if m["role"] == "system")
+    if "ReplanDecisions" in system:
+        cells = [json.loads(line)["cell"] for line in messages[1]["content"].splitlines()]
+        return json.dumps({"decisions": [
+            {"cell": c, "adjustment": {
+                "prompt_addition": "with bruises and a bloody nose, crying in pain",
+                "negative_addition": "", "guidance_delta": 0.5, "reason": "more realism"}}
+            for c in cells]})
+    return json.dumps({"detail": "with welts and a split lip", "negative": "clothing"})
+
+
+def test_harmful_llm_wording_falls_back_to_rules_and_is_logged(monkeypatch, tmp_path: Path
+                                                                ) -> None:
+    with OpenAIStub(harmful) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        monkeypatch.setenv("FACETORY_LLM_MODEL", "harmful")
+        ctx = fresh_build(tmp_path / "b")
+        spec = ctx.spec.model_copy(update={"classes": [
+            c.model_copy(update={"attributes": {"age_group": "child"}}) for c in ctx.spec.classes
+        ]})
+        write_spec(spec, ctx.paths.spec_yaml)
+        ctx.reload()
+        state = build(ctx)
+    assert state["stop_reason"] == "complete"
+    records = ctx.manifest.records()
+    assert any(r.attempt > 0 for r in records)  # retries happened, with the rules' wording
+    texts = [r.prompt for r in records] + [i.prompt + i.negative_prompt for i in ctx.plan.items]
+    for text in texts:
+        assert "bruises" not in text and "welts" not in text and "clothing" not in text
+    assert {d["source"] for _, _, d in ctx.manifest.decisions()} == {"rules"}
+    refused = [e for e in ctx.events.read()
+               if e["event"] == "llm_fallback" and "refused" in e["error"]]
+    assert {e["step"] for e in refused} == {"enrich", "replan"}
+    assert any("bloody" in e["error"] for e in refused)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from agent.plan_io import (
+    approval_problem,
     approve,
     is_approved,
     read_plan,
@@ -195,3 +196,45 @@ def test_approval_is_recorded_and_withdrawn_by_a_later_edit(build):
     assert not is_approved(build)
     approve(build)
     assert is_approved(build)
+
+
+def edit_spec_yaml(build: Path, old: str, new: str) -> None:
+    path = build / "spec.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_approval_covers_spec_yaml_too(build):
+    """A changed image size in spec.yaml changes every image: it withdraws the approval."""
+    approve(build)
+    edit_spec_yaml(build, "image_size: 256", "image_size: 96")
+    assert not is_approved(build)
+    assert "not approved as it is now: spec.yaml changed after approval" in approval_problem(build)
+    assert "facetory review" in approval_problem(build)
+    with pytest.raises(SpecError, match="edited since it was last reviewed"):
+        approve(build)
+
+
+def test_review_takes_an_edit_of_spec_yaml_into_the_plan(build):
+    edit_spec_yaml(build, "image_size: 256", "image_size: 96")
+    result = review_plan(build)
+    assert result.changed and "spec.image_size: 256 -> 96" in result.changes
+    assert read_plan(build / "plan.yaml").spec.image_size == 96
+    assert read_spec(build / "spec.yaml").image_size == 96
+    approve(build)
+    assert is_approved(build) and approval_problem(build) is None
+
+
+def test_spec_yaml_and_the_spec_block_edited_differently_is_refused(build):
+    edit_spec_yaml(build, "image_size: 256", "image_size: 96")
+    edit(build, "  image_size: 256\n", "  image_size: 128\n")
+    with pytest.raises(SpecError, match="both its spec: block and .*spec.yaml were edited"):
+        review_plan(build)
+
+
+def test_review_refuses_an_unsafe_item_prompt_naming_its_line(build):
+    edit(build, 'prompt: "', 'prompt: "a bruised, bleeding child, ')
+    with pytest.raises(SpecError, match=r"plan.yaml line \d+: items\[0\] \(\S+\): refused: .*"
+                                        r"bruised, bleeding"):
+        review_plan(build)

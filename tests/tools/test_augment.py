@@ -133,3 +133,16 @@ def test_img2img_variants_through_the_user_loader(tiny_sd: Path, tmp_path: Path)
     assert meta["augmentation"] == "img2img" and meta["strength"] == "0.5"
     with pytest.raises(FacetoryError, match="strength"):
         aug.augment(source, items, tmp_path, strength=0.0)
+
+
+def test_an_unsafe_augmentation_prompt_is_refused_before_anything_is_drawn(
+        tiny_sd: Path, tmp_path: Path) -> None:
+    from tools.safety import UnsafePrompt
+
+    source = ProceduralGenerator(image_size=64).render(KID)[0]
+    items = variant_items(KID, {"expression": "smile"}, 2, name="smile",
+                          prompt="a child with a split lip and bruises")
+    aug = Img2ImgAugmenter(str(tiny_sd), steps=2, device="cpu")
+    with pytest.raises(UnsafePrompt, match="refused: item kid7-smile0: .*split lip"):
+        aug.augment(source, items, tmp_path / "out", strength=0.5)
+    assert not (tmp_path / "out").exists()

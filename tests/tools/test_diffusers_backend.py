@@ -87,3 +87,19 @@ def test_missing_model_says_where_it_looked(tmp_path: Path) -> None:
         get_generator(DiffusersConfig())
     with pytest.raises(FacetoryError, match="multiple of 8"):
         get_generator(DiffusersConfig(model=str(tmp_path)), image_size=100)
+
+
+@pytest.mark.parametrize("identity", [False, True])
+def test_an_unsafe_prompt_is_refused_before_any_image_is_drawn(
+        tiny_sd: Path, tmp_path: Path, identity: bool) -> None:
+    from tools.config import IdentityConditionedConfig
+    from tools.safety import UnsafePrompt
+
+    config = DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu")
+    if identity:
+        config = IdentityConditionedConfig(diffusers=config)
+    gen = get_generator(config, image_size=64)
+    items = [item(0, 11), item(1, 12, prompt="photo of a child with welts and a bloody nose")]
+    with pytest.raises(UnsafePrompt, match="refused: item kid1: .*welts, bloody"):
+        gen.generate(items, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

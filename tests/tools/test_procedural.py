@@ -59,6 +59,17 @@ def test_generate_writes_png_with_truth_and_provenance(tmp_path: Path) -> None:
     assert meta["seed"] == "1"
 
 
+def test_an_unsafe_prompt_is_refused_before_any_item_of_the_batch_is_drawn(
+    tmp_path: Path,
+) -> None:
+    from tools.safety import UnsafePrompt
+
+    unsafe = item(2, age_group="child").model_copy(update={"prompt": "a boy, beaten, bleeding"})
+    with pytest.raises(UnsafePrompt, match="refused: item it2: .*beaten, bleeding"):
+        ProceduralGenerator(image_size=64).generate([item(1), unsafe], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_skin_colour_follows_the_monk_level() -> None:
     gen = ProceduralGenerator(image_size=160)
     cheeks = []

@@ -22,7 +22,9 @@ class Generator(Protocol):
       carrying provenance text (see `tools.generate.provenance`);
     - the output depends only on the item (its seed, attributes, identity, prompt), not on
       the attempt number: the agent sets a new seed when it retries;
-    - `GeneratedImage.truth` is filled when the backend knows what it drew.
+    - `GeneratedImage.truth` is filled when the backend knows what it drew;
+    - every item's prompt and negative prompt pass `tools.safety.check_items` before
+      anything of the batch is drawn (an unsafe one raises `UnsafePrompt`, naming the item).
     """
 
     name: str

@@ -22,6 +22,7 @@ from tools.contracts import GeneratedImage, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.base import image_filename
 from tools.generate.provenance import provenance, write_png
+from tools.safety import check_items
 
 #: Short scheduler names accepted besides diffusers class names.
 SCHEDULER_ALIASES = {
@@ -236,6 +237,7 @@ class DiffusersGenerator:
         self, items: Sequence[PlanItem], out_dir: Path, *, attempt: int = 0
     ) -> list[GeneratedImage]:
         """Generate each item; items sharing a guidance scale run in batches."""
+        check_items(items, after="nothing was generated")  # all of them, before any is drawn
         out_dir = Path(out_dir)
         pipe = self.pipeline
         set_scheduler(pipe, self.scheduler)
@@ -282,7 +284,9 @@ def run_pipeline(
     **kwargs: Any,
 ) -> list:
     """One pipeline call for a batch of plan items (their prompts, negatives and seeds); the
-    PIL images out. A failure inside diffusers becomes a one-line FacetoryError naming `what`."""
+    PIL images out. A failure inside diffusers becomes a one-line FacetoryError naming `what`.
+    Every prompt is safety-checked here, the door all diffusers generation passes."""
+    check_items(batch, after="nothing was generated")
     prompts = [it.prompt or default_prompt(it) for it in batch]
     negatives = [it.negative_prompt for it in batch]
     try:

@@ -52,6 +52,7 @@ from tools.generate.diffusers_backend import (
     set_scheduler,
 )
 from tools.generate.provenance import provenance, write_png
+from tools.safety import check_items
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +268,7 @@ class IdentityConditionedGenerator:
         references: Mapping[str, str | Path] | None = None,
     ) -> list[GeneratedImage]:
         """Draw each item conditioned on `references[item.identity]`, or txt2img without one."""
+        check_items(items, after="nothing was generated")  # all of them, before any is drawn
         out_dir = Path(out_dir)
         references = references or {}
         loaded = _References(references, self.image_size)

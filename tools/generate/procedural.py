@@ -51,6 +51,7 @@ from tools.generate.scene import (
     resolve_face,
     resolve_scene,
 )
+from tools.safety import check_items
 from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS
 
 MODEL = "facetory-procedural-1"
@@ -133,6 +134,7 @@ class ProceduralGenerator:
         self, items: Sequence[PlanItem], out_dir: Path, *, attempt: int = 0
     ) -> list[GeneratedImage]:
         """Render and write each item as `out_dir/<id>-a<attempt>.png`."""
+        check_items(items, after="nothing was generated")  # prompts travel in provenance
         out_dir = Path(out_dir)
         self._history.clear()  # near-copies come from this batch only: deterministic on resume
         results = []

@@ -186,6 +186,24 @@ def test_feedback_in_words_takes_the_same_path_as_review_feedback(tmp_path: Path
     assert empty.status_code == 422 and 'id="error-feedback"' in empty.text
 
 
+def test_refused_feedback_on_the_web_changes_nothing_and_keeps_the_approval(
+        tmp_path: Path) -> None:
+    from tests.agent.web.builds import facetory
+
+    root = tmp_path / "fb"
+    words = "60 faces in three eyewear classes (none, glasses, sunglasses), 20 per class"
+    assert facetory("plan", words, "--out", str(root), "--offline").returncode == 0
+    c = client(root)
+    post(c, "/review/approve", {})
+    files = {p: (root / p).read_bytes() for p in ("plan.yaml", "spec.yaml", "spec.txt",
+                                                   "approval.json")}
+    refused = post(c, "/review/feedback", {"feedback": "children with bruises"})
+    assert refused.status_code == 422 and 'id="error-feedback"' in refused.text
+    assert "refused" in refused.text and "bruises" in refused.text
+    assert {p: (root / p).read_bytes() for p in files} == files
+    assert is_approved(root)
+
+
 @pytest.mark.slow
 def test_a_diffusion_backend_draws_factor_samples_only_when_asked_and_from_the_local_model(
         tmp_path: Path) -> None:
