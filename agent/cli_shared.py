@@ -46,6 +46,23 @@ DirArg = Annotated[Path, typer.Argument(help="The build directory.")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never call an LLM endpoint.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 SeedOpt = Annotated[int | None, typer.Option(min=0, help="Override the spec's seed.")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Processes that judge and embed images (default: one per core). The dataset is "
+        "the same for any number; a resume may use another.",
+    ),
+]
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
 
 # Options that change what a build produces: recorded in spec.yaml (see agent.overrides).
 BackendOpt = Annotated[

@@ -28,8 +28,10 @@ from agent.cli_shared import (
     VlmModelOpt,
     VlmUrlOpt,
     WeightsOpt,
+    WorkersOpt,
     build_context,
     console,
+    default_workers,
     err_console,
     fail,
     settings,
@@ -188,6 +190,7 @@ def run_command(
     weights: WeightsOpt = None,
     train_model: TrainModelOpt = None,
     allow_undrawn: AllowUndrawnOpt = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped.
 
@@ -203,7 +206,10 @@ def run_command(
         weights=weights, train_model=train_model,
     )
     _record_and_approve(paths, options, yes=yes)
-    ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes)
+    ctx = build_context(
+        build_dir, offline=offline or None, no_train=no_train, yes=yes,
+        workers=workers or default_workers(),
+    )
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=False))
 
@@ -256,6 +262,7 @@ def build_command(
     weights: WeightsOpt = None,
     train_model: TrainModelOpt = None,
     allow_undrawn: AllowUndrawnOpt = False,
+    workers: WorkersOpt = None,
 ) -> None:
     """Plan, review (or --yes), run, export, train and report in one go."""
     from agent.commands_plan import prepare_build, write_build_start
@@ -289,7 +296,10 @@ def build_command(
         )
         with undone_on_failure(out):
             write_build_start(out, text, dataset_spec)
-    ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
+    ctx = build_context(
+        out, offline=offline or None, no_train=no_train, yes=yes,
+        workers=workers or default_workers(),
+    )
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=True))
 

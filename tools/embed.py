@@ -143,6 +143,22 @@ def face_descriptor(image: np.ndarray, box: Box) -> np.ndarray:
     return descriptor(np.ascontiguousarray(array[:, :, :3]), box)
 
 
+def embed_file(path: Path) -> np.ndarray:
+    """`image_embedding` of an image file (the duplicate check's key)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image_embedding(np.asarray(image.convert("RGB")))
+
+
+def describe_file(path: Path, box: Box) -> np.ndarray:
+    """`face_descriptor` of the face in `box` of an image file."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return face_descriptor(np.asarray(image.convert("RGB")), box)
+
+
 def _settings() -> dict:
     return {"side": SIDE, "color_side": COLOR_SIDE, "blur": BLUR, "weights": list(WEIGHTS)}
 

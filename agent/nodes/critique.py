@@ -1,4 +1,8 @@
-"""critique: the critic judges every image of the batch from its pixels alone."""
+"""critique: the critic judges every image of the batch from its pixels alone.
+
+The verdicts come back in batch order (on the worker pool when there is one) and commit to
+the manifest in one transaction: a batch is judged whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,12 @@ from tools.contracts import Status
 
 def critique(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
-    critic = ctx.critic()
     records = ctx.manifest.get(state.get("batch", []))
+    # already final: this node is re-running after a crash
+    todo = [records[i] for i in state.get("batch", []) if records[i].status is Status.pending]
+    verdicts = ctx.judge_many([(ctx.paths.root / r.path, ctx.items[r.item_id]) for r in todo])
     judged = []
-    for image_id in state.get("batch", []):
-        record = records[image_id]
-        if record.status is not Status.pending:
-            continue  # already final: this node is re-running after a crash
-        verdict = critic.judge(ctx.paths.root / record.path, ctx.items[record.item_id])
+    for record, verdict in zip(todo, verdicts, strict=True):
         update = {
             "score": verdict.score,
             "faithfulness": verdict.faithfulness,

@@ -30,10 +30,15 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         (records[i] for i in batch if records[i].status is Status.pending),
         key=lambda r: r.image_id,
     )
-    vectors = [ctx.embed(ctx.paths.root / r.path) for r in pending]
+    vectors = ctx.embed_many([ctx.paths.root / r.path for r in pending])
     matches = store.check_many(vectors) if vectors else []  # one store query per batch
 
     identities = identity_gate(ctx) if ctx.spec.identities is not None else None
+    # every candidate's descriptor up front, so the pool computes them together; a duplicate's
+    # is then computed for nothing (duplicates are a few percent of a batch)
+    faced = [r for r in pending if identities is not None and r.identity and r.boxes]
+    described = ctx.describe_many([(ctx.paths.root / r.path, r.boxes[0]) for r in faced])
+    descriptors = {r.image_id: d for r, d in zip(faced, described, strict=True)}
     enforce = ctx.enforce_identity
     final, embeddings = [], {}
     fresh: list[tuple[str, np.ndarray]] = []  # accepted earlier in this batch
@@ -59,8 +64,8 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
                 )
             )
             continue
-        if identities is not None and record.identity and record.boxes:
-            descriptor = ctx.describe(ctx.paths.root / record.path, record.boxes[0])
+        if identities is not None and image_id in descriptors:
+            descriptor = descriptors[image_id]
             reason = identities.check(descriptor, record.identity)[0] if enforce else None
             if reason:
                 final.append(

@@ -1,0 +1,168 @@
+"""Critic verdicts, image embeddings and face descriptors computed by a pool of processes.
+
+A build spends most of its CPU time here, one image at a time: the critic (about 30 ms an
+image), the perceptual embedding, and dlib's face descriptor (about 145 ms an image, 74% of
+a 10,000-image identity build on one core). Each is a pure function of an image file, so the
+standard library's `ProcessPoolExecutor` runs them on every core:
+
+- workers are started with `spawn` (no fork of a process holding sqlite and chromadb
+  handles), and each loads the critic's models once, in its initializer;
+- `map` hands back results in the order of its inputs, never in completion order, so what
+  the caller commits does not depend on the number of workers or on their timing;
+- the caller commits a batch only after every result of it is in: a worker that dies
+  (`BrokenProcessPool`) makes the whole batch run again in a fresh pool, once; a second
+  death is a `FacetoryError`, and nothing of the batch was written.
+
+Nothing here writes: the driver process keeps the manifest, the one record of truth.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from tools.contracts import Box, PlanItem, Verdict
+from tools.errors import FacetoryError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Tasks per worker a batch is cut into: small enough to balance uneven images, large
+#: enough that sending a task (about a millisecond) stays small against judging it.
+CHUNKS_PER_WORKER = 4
+
+_critic: Any = None  # the critic of this worker process (see `_start_worker`)
+
+
+class WorkerPool:
+    """`map` over a pool of `workers` processes, retried once in a fresh pool if one dies."""
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        if workers < 1:
+            raise FacetoryError(f"workers must be 1 or more, not {workers}")
+        self.workers = workers
+        self._initializer = initializer
+        self._initargs = initargs
+        self._executor: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *, what: str) -> list[R]:
+        """`fn` of every item, in the items' order; `what` names the work in an error.
+
+        `fn` must be a module-level function (it is pickled by name).
+        """
+        if not items:
+            return []
+        chunk = max(1, math.ceil(len(items) / (self.workers * CHUNKS_PER_WORKER)))
+        for _attempt in range(2):
+            try:
+                return list(self._pool().map(fn, items, chunksize=chunk))
+            except BrokenProcessPool:
+                self._discard()
+        raise FacetoryError(
+            f"a worker process died twice while {what}; nothing of the batch was recorded. "
+            "Free some memory or pass a smaller --workers, then run again to resume"
+        )
+
+    def close(self) -> None:
+        """Stop the workers (they are started again on the next `map`)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=self._initializer,
+                initargs=self._initargs,
+            )
+        return self._executor
+
+    def _discard(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+class ImageWorkers:
+    """The critic, the image embedding and the face descriptor on a `WorkerPool`.
+
+    `critic_config` (a `tools.critic.CriticConfig`) is what every worker's critic is built
+    from; None when this pool is not asked to judge.
+    """
+
+    def __init__(self, workers: int, critic_config: Any = None) -> None:
+        self.pool = WorkerPool(workers, initializer=_start_worker, initargs=(critic_config,))
+        self._judges = critic_config is not None
+
+    def judge_many(self, pairs: Iterable[tuple[Path, PlanItem]]) -> list[Verdict]:
+        """The critic's verdicts on (image path, plan item) pairs, in order."""
+        if not self._judges:
+            raise FacetoryError("this worker pool was started without a critic")
+        return self.pool.map(_judge, list(pairs), what="judging a batch")
+
+    def embed_many(self, paths: Iterable[Path]) -> list[np.ndarray]:
+        """`tools.embed.embed_file` of each path, in order."""
+        return self.pool.map(_embed, list(paths), what="embedding a batch")
+
+    def describe_many(self, pairs: Iterable[tuple[Path, Box]]) -> list[np.ndarray]:
+        """`tools.embed.describe_file` of each (path, face box), in order."""
+        return self.pool.map(_describe, list(pairs), what="describing the faces of a batch")
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _start_worker(critic_config: Any) -> None:
+    """Per worker: one OpenCV thread (the pool is the parallelism), the critic's models, and
+    a watch on the driver: a driver killed with SIGKILL leaves no worker behind."""
+    global _critic
+    import cv2
+
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    cv2.setNumThreads(1)
+    if critic_config is not None:
+        from tools.critic import Critic
+
+        _critic = Critic(critic_config)
+
+
+def _exit_with_parent() -> None:
+    """Wait for the driver to end, then end this worker (its queues would wait forever)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+
+def _judge(pair: tuple[Path, PlanItem]) -> Verdict:
+    return _critic.judge(*pair)
+
+
+def _embed(path: Path) -> np.ndarray:
+    from tools.embed import embed_file
+
+    return embed_file(path)
+
+
+def _describe(pair: tuple[Path, Box]) -> np.ndarray:
+    from tools.embed import describe_file
+
+    return describe_file(*pair)
