@@ -229,6 +229,11 @@ class BuildContext:
             self.services.workers = ImageWorkers(self.options.workers, config)
         return self.services.workers
 
+    def start_workers(self) -> None:
+        """Start the pool now (when the build uses one) so it loads while a batch generates."""
+        if self.options.workers > 1 and self.services.critic is None:
+            self.workers().start()
+
     def close(self) -> None:
         """Stop the worker pool, if one was started."""
         if self.services.workers is not None:

@@ -79,6 +79,16 @@ class WorkerPool:
             "Free some memory or pass a smaller --workers, then run again to resume"
         )
 
+    def start(self) -> None:
+        """Start every worker now, without waiting: their imports and model loading (about
+        2 s each) then overlap whatever the caller does next instead of the first `map`.
+        Does nothing when the pool is already up."""
+        if self._executor is not None:
+            return
+        pool = self._pool()
+        for _ in range(self.workers):
+            pool.submit(_ready)
+
     def close(self) -> None:
         """Stop the workers (they are started again on the next `map`)."""
         if self._executor is not None:
@@ -126,6 +136,9 @@ class ImageWorkers:
         """`tools.embed.describe_file` of each (path, face box), in order."""
         return self.pool.map(_describe, list(pairs), what="describing the faces of a batch")
 
+    def start(self) -> None:
+        self.pool.start()
+
     def close(self) -> None:
         self.pool.close()
 
@@ -150,6 +163,10 @@ def _exit_with_parent() -> None:
     if parent is not None:
         multiprocessing.connection.wait([parent.sentinel])
         os._exit(1)
+
+
+def _ready() -> None:
+    """Nothing: a task that makes the pool start a worker."""
 
 
 def _judge(pair: tuple[Path, PlanItem]) -> Verdict:

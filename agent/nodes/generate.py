@@ -29,6 +29,7 @@ Job = tuple[int, PlanItem]  # (attempt, the item as this attempt renders it)
 
 def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
+    ctx.start_workers()  # the pool loads its models while this batch renders
     round_, cursor = state.get("round", 0), state.get("cursor", 0)
     units = ctx.manifest.work(round_, cursor, cursor + ctx.spec.budget.batch_size)
     jobs, images, parents = _draw(ctx, units)
