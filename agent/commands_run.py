@@ -207,7 +207,7 @@ def run_command(
     )
     _record_and_approve(paths, options, yes=yes)
     ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes)
-    ctx.options.workers = workers or default_workers(len(ctx.items))
+    ctx.options.workers = workers or default_workers(ctx.spec.total)
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=False))
 
@@ -295,7 +295,7 @@ def build_command(
         with undone_on_failure(out):
             write_build_start(out, text, dataset_spec)
     ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
-    ctx.options.workers = workers or default_workers(len(ctx.items))
+    ctx.options.workers = workers or default_workers(ctx.spec.total)
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=True))
 
