@@ -295,3 +295,9 @@ def test_a_full_disk_while_generating_or_exporting_is_one_line_and_the_run_conti
     assert facetory("run", str(out), "--no-train", "--offline").returncode == 0
     status = json.loads(facetory("status", str(out), "--json").stdout)
     assert status["complete"] is True and (out / "dataset" / "export.json").is_file()
+
+
+def test_run_with_no_workers_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    result = facetory("run", str(tmp_path / "nowhere"), "--workers", "0")
+    assert result.returncode == 2
+    assert "--workers" in result.stderr and "Traceback" not in result.stderr
