@@ -22,10 +22,12 @@ import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,7 +73,9 @@ class WorkerPool:
         chunk = max(1, math.ceil(len(items) / (self.workers * CHUNKS_PER_WORKER)))
         for _attempt in range(2):
             try:
-                return list(self._pool().map(fn, items, chunksize=chunk))
+                with _sigint_blocked():  # map submits (and may start workers) here
+                    results = self._pool().map(fn, items, chunksize=chunk)
+                return list(results)
             except BrokenProcessPool:
                 self._discard()
         raise FacetoryError(
@@ -86,8 +90,9 @@ class WorkerPool:
         if self._executor is not None:
             return
         pool = self._pool()
-        for _ in range(self.workers):
-            pool.submit(_ready)
+        with _sigint_blocked():
+            for _ in range(self.workers):
+                pool.submit(_ready)
 
     def close(self) -> None:
         """Stop the workers (they are started again on the next `map`)."""
@@ -143,12 +148,31 @@ class ImageWorkers:
         self.pool.close()
 
 
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread while workers start: a started process inherits the mask,
+    so a Ctrl-C while it imports stays pending until its initializer ignores it."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _start_worker(critic_config: Any) -> None:
     """Per worker: one OpenCV thread (the pool is the parallelism), the critic's models, and
-    a watch on the driver: a driver killed with SIGKILL leaves no worker behind."""
+    a watch on the driver: a driver killed with SIGKILL leaves no worker behind. Ctrl-C in a
+    terminal reaches the whole process group: the driver alone decides what it means (finish
+    the batch, then stop), so workers ignore it."""
     global _critic
     import cv2
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     cv2.setNumThreads(1)
     if critic_config is not None:

@@ -93,6 +93,25 @@ def test_ctrl_c_stops_after_the_batch_then_run_continues_and_status_reports(
     assert "facetory: cli" in (out / "report.html").read_text()
 
 
+def test_ctrl_c_in_a_terminal_reaches_the_workers_too_and_still_stops_after_the_batch(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    proc = subprocess.Popen([*FACETORY, "run", str(out), "--no-train", "--workers", "2"],
+                            env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own process group, as in a terminal
+    manifest = out / "manifest.sqlite"
+    deadline = time.time() + 120
+    while not manifest.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the driver and its pool
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Stopped cleanly" in stdout and "Traceback" not in stderr
+    assert facetory("run", str(out), "--no-train", "--workers", "2").returncode == 0
+
+
 def test_build_without_yes_and_without_a_terminal_pauses_for_review(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
