@@ -60,6 +60,32 @@ def test_identity_build_measures_people_and_exports_pairs(tmp_path: Path) -> Non
     assert sorted(p.name for p in folders.iterdir() if p.is_dir()) == sorted(splits)
 
 
+@pytest.mark.slow
+def test_an_identity_build_on_two_workers_records_what_one_process_records(
+    tmp_path: Path,
+) -> None:
+    def built(name: str, workers: int) -> tuple[list, dict[str, np.ndarray]]:
+        paths = BuildPaths(tmp_path / name)
+        paths.root.mkdir()
+        spec = DatasetSpec.model_validate(SPEC)
+        write_text(paths.spec_txt, "five people, three images each")
+        write_spec(spec, paths.spec_yaml)
+        write_plan(make_plan(spec), paths.plan_yaml)
+        ctx = BuildContext(paths=paths, options=Options(no_train=True, workers=workers))
+        run_graph(ctx)
+        assert run_graph(ctx, resume={"action": "approve"}).state["stop_reason"] == "complete"
+        records = [r.model_dump(exclude={"created_at", "updated_at"})
+                   for r in ctx.manifest.records()]
+        return records, ctx.manifest.accepted_embeddings("descriptor")
+
+    one, one_faces = built("one", workers=1)
+    two, two_faces = built("two", workers=2)
+    assert two == one
+    assert two_faces.keys() == one_faces.keys()
+    for image_id, descriptor in two_faces.items():
+        np.testing.assert_array_equal(descriptor, one_faces[image_id])
+
+
 def test_with_a_diffusion_backend_off_identity_images_are_rejected_and_redrawn(
         tmp_path: Path) -> None:
     from agent.context import Services
