@@ -43,7 +43,7 @@ READERS: dict[str, str] = {
     "identities.images_per_identity": "agent.planner:_plan_class",
     "faces_per_image": "agent.spec:DatasetSpec.faces_range",
     "image_size": "agent.context:BuildContext.generator",
-    "quality": "agent.context:BuildContext.critic",
+    "quality": "agent.context:BuildContext.critic_config",
     "quality.min_critic_score": "tools.critic.pipeline:CriticConfig.from_quality",
     "quality.min_faithfulness": "tools.critic.pipeline:CriticConfig.from_quality",
     "quality.duplicate_similarity": "agent.context:BuildContext.store",
