@@ -44,6 +44,7 @@ R = TypeVar("R")
 CHUNKS_PER_WORKER = 4
 
 _critic: Any = None  # the critic of this worker process (see `_start_worker`)
+_critic_error: FacetoryError | None = None  # why it could not be built
 
 
 class WorkerPool:
@@ -167,7 +168,7 @@ def _start_worker(critic_config: Any) -> None:
     a watch on the driver: a driver killed with SIGKILL leaves no worker behind. Ctrl-C in a
     terminal reaches the whole process group: the driver alone decides what it means (finish
     the batch, then stop), so workers ignore it."""
-    global _critic
+    global _critic, _critic_error
     import cv2
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -178,7 +179,10 @@ def _start_worker(critic_config: Any) -> None:
     if critic_config is not None:
         from tools.critic import Critic
 
-        _critic = Critic(critic_config)
+        try:
+            _critic = Critic(critic_config)
+        except FacetoryError as exc:  # raised by the first judging, as one clear line:
+            _critic_error = exc  # a failing initializer would read as a dead worker
 
 
 def _exit_with_parent() -> None:
@@ -194,6 +198,8 @@ def _ready() -> None:
 
 
 def _judge(pair: tuple[Path, PlanItem]) -> Verdict:
+    if _critic_error is not None:
+        raise _critic_error
     return _critic.judge(*pair)
 
 

@@ -88,3 +88,15 @@ def test_the_pool_judges_embeds_and_describes_exactly_as_this_process_does(
 def test_a_pool_started_without_a_critic_refuses_to_judge() -> None:
     with pytest.raises(FacetoryError, match="without a critic"):
         ImageWorkers(1).judge_many([])
+
+
+def test_a_critic_the_workers_cannot_build_is_one_clear_error_not_a_dead_worker(
+    tmp_path: Path,
+) -> None:
+    item = PlanItem(id="i0", **{"class": "face"}, seed=0, faces=1, attributes={})
+    workers = ImageWorkers(2, CriticConfig(landmark_points=7))
+    try:
+        with pytest.raises(FacetoryError, match="landmark_points must be 5 or 68"):
+            workers.judge_many([(tmp_path / "a.png", item), (tmp_path / "b.png", item)])
+    finally:
+        workers.close()
