@@ -9,6 +9,8 @@ verifies a factor) and from the spec's generation and quality settings.
 
 from __future__ import annotations
 
+import re
+
 from agent.prompts import _phrase, class_phrase
 from agent.spec import DatasetSpec, Factor
 from tools.contracts import Requirement
@@ -33,6 +35,11 @@ def _factor_words(f: Factor) -> str:
     """'gender balanced over female, male' / 'eyewear: glasses 20%, none 80%'."""
     title = VOCABULARY[f.name].title if f.name in VOCABULARY else f.name.replace("_", " ")
     names = [lv.replace("_", " ") for lv in f.level_names()]
+    monk = [int(lv[5:]) for lv in f.level_names() if re.fullmatch(r"monk_\d+", lv)]
+    even = f.balanced or len({round(v, 6) for v in f.targets().values()}) == 1
+    if even and len(monk) == len(names) > 2 and monk == list(range(monk[0], monk[-1] + 1)):
+        span = "the 10 Monk levels" if len(monk) == 10 else f"Monk {monk[0]}-{monk[-1]}"
+        return f"{title} balanced over {span}"
     if len(names) == 1:
         return f"{title}: {names[0]} in every image"
     if f.balanced or len({round(v, 6) for v in f.targets().values()}) == 1:

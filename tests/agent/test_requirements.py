@@ -92,3 +92,12 @@ def test_run_refuses_a_requirement_the_backend_cannot_draw_unless_allowed(tmp_pa
     assert refused.exit_code == 2
     assert "cannot draw: class 'tattoo'" in refused.output and "--allow-undrawn" in refused.output
     assert not (out / "manifest.sqlite").exists()
+
+
+def test_a_run_of_monk_levels_reads_as_a_range():
+    assert "skin tone balanced over the 10 Monk levels" in understood(
+        parse_spec("100 faces balanced across skin tone", offline=True)
+    )
+    assert "skin tone balanced over Monk 7-10" in understood(
+        parse_spec("100 faces spread evenly over Monk skin tones 7 to 10", offline=True)
+    )
