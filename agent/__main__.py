@@ -17,7 +17,7 @@ INTERRUPTED = (
 
 def main() -> None:
     try:
-        from agent.cli import main as cli_main
+        from agent.cli.app import main as cli_main
 
         cli_main()
     except KeyboardInterrupt:

@@ -49,9 +49,9 @@ from tools.critic import Critic, CriticConfig  # noqa: E402
 from tools.critic import demographics as demo  # noqa: E402
 from tools.critic import faces as fx  # noqa: E402
 from tools.critic.attributes import MEASURABLE  # noqa: E402
-from tools.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
-from tools.embed import image_embedding  # noqa: E402
 from tools.generate import get_generator  # noqa: E402
+from tools.stores.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
+from tools.stores.embed import image_embedding  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -9,8 +9,8 @@ the same scene (same seed), the same person in another scene, and the same frame
 visible attribute changed (eyewear, head pose, hair colour, hat). All bases go into the
 store; every copy and neighbour is a query. A query is a true positive when it is flagged
 as a duplicate of its own base, a false positive when a neighbour is flagged (or a copy is
-matched to the wrong base). Printed: precision, recall and F1 of `tools.embed.
-image_embedding` under the shipped rule (`tools.dedup.IMAGE_RULE`: a threshold raised by
+matched to the wrong base). Printed: precision, recall and F1 of `tools.stores.embed.
+image_embedding` under the shipped rule (`tools.stores.dedup.IMAGE_RULE`: a threshold raised by
 the runner-up's similarity), under the plain 0.86 threshold shipped before it, and of PHash
 at its default threshold (Hamming distance <= 10); the best F1 a plain threshold could reach
 when fitted on this very set; recall per edit. Then, as a store grows: the share of
@@ -19,7 +19,7 @@ duplicate of an earlier one, for the rule, the plain threshold, the raw unwhiten
 and PHash, overall and by the skin tone of the new image.
 Last, the identity level: dlib face descriptors of several images of each synthetic person
 (other seeds, expressions and head poses), mated and non-mated cosine similarities, where
-`tools.dedup.IDENTITY_THRESHOLD` puts them, and the false non-match rate at a false match
+`tools.stores.dedup.IDENTITY_THRESHOLD` puts them, and the false non-match rate at a false match
 rate of 1% (the operating point of the identity-preserving ageing paper).
 """
 
@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import faces as fx  # noqa: E402
-from tools.dedup import IDENTITY_THRESHOLD, IMAGE_RULE, DuplicateRule  # noqa: E402
-from tools.embed import face_descriptor, image_embedding, perceptual_features  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
+from tools.stores.dedup import IDENTITY_THRESHOLD, IMAGE_RULE, DuplicateRule  # noqa: E402
+from tools.stores.embed import face_descriptor, image_embedding, perceptual_features  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

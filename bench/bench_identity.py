@@ -6,7 +6,7 @@ A build in miniature, the way `facetory run` does it: an identity dataset is pla
 plain-language spec (people x images, demographics per person, accessories, pose,
 expression and lighting varied per image), rendered by the procedural backend with faults on,
 judged by the critic (dlib detection and the 128-D face descriptor of the detected face), and
-every image the critic passes goes through `tools.dedup.IdentityGate`, the build's identity
+every image the critic passes goes through `tools.stores.dedup.IdentityGate`, the build's identity
 rule, over a `DuplicateStore` of the accepted faces (the first accepted image of a person is
 its anchor; later ones must match that anchor and no other person's, and a new person must
 match no accepted face).
@@ -17,7 +17,7 @@ another item's person). Printed:
   collision rate (an image rejected as `identity_collision`: it matched a different person, a
   false match), and its false match rate on impostor claims (each passed image also claimed
   as a random other person, read-only);
-- the verification view of the same faces (`tools.identity.identity_metrics` on true
+- the verification view of the same faces (`tools.outputs.identity_metrics.identity_metrics` on true
   identities): mated and non-mated similarity, FNMR at FMR = 0.01 and 0.001, per-pair FNMR
   and FMR at the checker's threshold, EER and d';
 - throughput, images per second, with each stage's share;
@@ -43,15 +43,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.parse import parse_offline  # noqa: E402
-from agent.planner import make_plan  # noqa: E402
+from agent.language.parse import parse_offline  # noqa: E402
+from agent.planning.planner import make_plan  # noqa: E402
 from tools.atomic import write_text  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic.pipeline import Critic, CriticConfig  # noqa: E402
-from tools.dedup import IDENTITY_THRESHOLD, DuplicateStore, IdentityGate  # noqa: E402
-from tools.embed import face_descriptor  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
-from tools.identity import IdentityMetrics, IdentitySample, identity_metrics  # noqa: E402
+from tools.outputs.identity_metrics import IdentityMetrics, IdentitySample, identity_metrics  # noqa: E402
+from tools.stores.dedup import IDENTITY_THRESHOLD, DuplicateStore, IdentityGate  # noqa: E402
+from tools.stores.embed import face_descriptor  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 BATCH = 16

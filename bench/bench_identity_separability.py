@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_identity_separability.py [--people 20] [--images 6]
 
 Clean renders (no faults), described at the ground-truth box, scored with
-`tools.identity.identity_metrics`. Three sets, each `people x images`:
+`tools.outputs.identity_metrics.identity_metrics`. Three sets, each `people x images`:
 - mixed: every person has its own gender, ethnicity and age group; each image varies
   expression, head pose, eyewear, hat, lighting and background (a face-recognition build);
 - one demographic: the same, but every person is a young-adult woman of skin tone monk_4, so
@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tools.contracts import PlanItem  # noqa: E402
-from tools.embed import face_descriptor  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
-from tools.identity import IdentityMetrics, IdentitySample, identity_metrics  # noqa: E402
+from tools.outputs.identity_metrics import IdentityMetrics, IdentitySample, identity_metrics  # noqa: E402
+from tools.stores.embed import face_descriptor  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -18,16 +18,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from agent.context import BuildContext, Options, Services
-from agent.plan_io import write_plan, write_spec
-from agent.planner import make_plan
-from agent.runner import run_graph
-from agent.spec import DatasetSpec
+from agent.build.context import BuildContext, Options, Services
+from agent.build.runner import run_graph
+from agent.language.spec import DatasetSpec
+from agent.planning.plan_file import write_plan, write_spec
+from agent.planning.planner import make_plan
 from tools.atomic import write_text
 from tools.build_dir import BuildPaths
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status, Verdict
-from tools.dedup import DuplicateStore
-from tools.manifest import Manifest
+from tools.stores.dedup import DuplicateStore
+from tools.stores.manifest import Manifest
 
 
 def _tiny_png() -> bytes:

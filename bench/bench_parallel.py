@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tools.contracts import Status  # noqa: E402
-from tools.manifest import Manifest  # noqa: E402
+from tools.stores.manifest import Manifest  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
 
 #: What the quickstart balances over (specs/quickstart.txt), every level of each.

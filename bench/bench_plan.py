@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.planner import make_plan
-from agent.spec import DatasetSpec
+from agent.language.spec import DatasetSpec
+from agent.planning.planner import make_plan
 from tools.atomic import write_text
 from tools.vocabulary import FACTORS
 

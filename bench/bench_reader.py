@@ -1,8 +1,9 @@
 """The plain-language reader: milliseconds per request and how many it reads as asked.
 
 Goal: under 50 ms per request. Baseline, measured in the same run: the offline reader as it
-was before issue 12 (agent/parse.py at commit 4dabf15, loaded from git history), on the same
-requests. The requests are the test corpus (tests/agent/reader_corpus.yaml) or any file of
+was before issue 12 (agent/language/parse.py at commit 4dabf15, loaded from git history), on the
+same
+requests. The requests are the test corpus (tests/agent/language/reader_corpus.yaml) or any file of
 the same format.
 
     .venv/bin/python bench/bench_reader.py [FILE.yaml] [--repeats 3] [--no-baseline]
@@ -26,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.reader import parse_offline  # noqa: E402
-from agent.spec import SpecError  # noqa: E402
-from tests.agent.test_reader_corpus import CORPUS, fact_problems, load  # noqa: E402
+from agent.language.reader import parse_offline  # noqa: E402
+from agent.language.spec import SpecError  # noqa: E402
+from tests.agent.language.test_reader_corpus import CORPUS, fact_problems, load  # noqa: E402
 from tools.atomic import write_text  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -39,7 +40,7 @@ def old_reader():
     """The reader before issue 12, from git history (None outside a clone that has it)."""
     try:
         text = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{BASELINE_COMMIT}:agent/parse.py"],
+            ["git", "-C", str(ROOT), "show", f"{BASELINE_COMMIT}:agent/language/parse.py"],
             capture_output=True, text=True, check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):

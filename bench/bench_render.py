@@ -156,7 +156,7 @@ def detection(size: int, per_level: int, hog: Hog) -> None:
 
 
 def _face(level: int):
-    from tools.generate.identity import make_identity
+    from tools.generate.people import make_identity
     from tools.generate.scene import resolve_face
 
     face = resolve_face({"skin_tone": f"monk_{level}"}, make_identity("bench"),

@@ -6,7 +6,7 @@ Printed: the check's cost per prompt (prompt and negative prompt of a 200-charac
 template prompt), uncached and cached; the time to check every item of a plan of about
 `--n` child faces (`specs/child_ethnicity.txt` scaled; template prompts repeat, so most
 checks are cache hits); and, over every request of the reader corpus
-(`tests/agent/reader_corpus.yaml`) and `specs/*.txt`, how many the request check refuses
+(`tests/agent/language/reader_corpus.yaml`) and `specs/*.txt`, how many the request check refuses
 and whether each refusal is in a family meant to be refused.
 """
 
@@ -22,9 +22,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.parse import parse_spec  # noqa: E402
-from agent.planner import make_plan  # noqa: E402
-from agent.safety import RefusedError, check_request  # noqa: E402
+from agent.language.parse import parse_spec  # noqa: E402
+from agent.language.safety import RefusedError, check_request  # noqa: E402
+from agent.planning.planner import make_plan  # noqa: E402
 from tools.safety import _prompt_problems, check_items  # noqa: E402
 
 PROMPT = (
@@ -64,7 +64,7 @@ def plan_check(n: int) -> tuple[int, int, float]:
 
 
 def corpus() -> tuple[int, list[tuple[str, str]]]:
-    data = yaml.safe_load(Path("tests/agent/reader_corpus.yaml").read_text())
+    data = yaml.safe_load(Path("tests/agent/language/reader_corpus.yaml").read_text())
     families = data if isinstance(data, list) else data.get("families", [])
     requests = [(f.get("family", ""), r) for f in families for r in f.get("requests", [])]
     requests += [(path, Path(path).read_text()) for path in sorted(glob.glob("specs/*.txt"))]

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
+from tools.stores.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 BATCH = 1000
@@ -48,7 +48,8 @@ def open_store(path: Path) -> DuplicateStore:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--dim", type=int, default=48, help="48: tools.embed.image_embedding")
+    parser.add_argument("--dim", type=int, default=48,
+                        help="48: tools.stores.embed.image_embedding")
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--singles", type=int, default=1000)
     args = parser.parse_args()

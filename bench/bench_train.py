@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent.events import EventLog
-from agent.finish_inputs import stage_seconds
-from tools.train import train_yolo
+from agent.build.events import EventLog
+from agent.build.finish_inputs import stage_seconds
+from tools.outputs.train import train_yolo
 
 
 def main() -> None:

@@ -23,13 +23,13 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from agent.parse import load_spec_source
-from agent.plan_io import write_plan, write_spec
-from agent.planner import make_plan
+from agent.language.parse import load_spec_source
+from agent.planning.plan_file import write_plan, write_spec
+from agent.planning.planner import make_plan
 from agent.web.app import PAGE, create_app
 from tools.atomic import write_text
 from tools.contracts import ManifestRecord, Status
-from tools.manifest import Manifest
+from tools.stores.manifest import Manifest
 
 OUT = Path(__file__).resolve().parent / "out"
 QUICKSTART = Path(__file__).resolve().parent.parent / "specs" / "quickstart.txt"
@@ -54,7 +54,7 @@ def planned(root: Path, images: int) -> int:
 
 def fill_manifest(root: Path) -> int:
     """One attempt per plan item, a tenth of them rejected (tiny PNGs are never read here)."""
-    from agent.plan_io import read_plan
+    from agent.planning.plan_file import read_plan
 
     plan = read_plan(root / "plan.yaml")
     records = []

@@ -3,7 +3,8 @@
 These blocks are part of the build's `spec.yaml` (`generation:`, `quality:`, `training:`) and
 reach the tools as they are, typed: `tools.generate.get_generator(config)` chooses a backend by
 the type of its config, `tools.critic.make_critic(quality)` builds the critic from `quality:`,
-and `tools.train.train_yolo` takes `training:`'s values. Each setting is documented once, here,
+and `tools.outputs.train.train_yolo` takes `training:`'s values. Each setting is documented once,
+here,
 where it is defined (the docstring under a field is its documentation, as in ultralytics'
 `cfg/default.yaml`); `specs/schema.json` carries the same text.
 
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-from tools.dedup import IDENTITY_THRESHOLD, IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD
+from tools.stores.dedup import IDENTITY_THRESHOLD, IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD
 
 Backend = Literal["procedural", "diffusers", "diffusers-identity"]
 BACKENDS: tuple[str, ...] = ("procedural", "diffusers", "diffusers-identity")
@@ -63,7 +64,7 @@ class DiffusersConfig(_Config):
     steps: int = Field(default=30, ge=1, le=1000)
     """Denoising steps per image."""
     guidance_scale: float = Field(default=7.5, ge=0.0, le=50.0)
-    """Classifier-free guidance; retries may move it per cell (see agent/replan_policy.py)."""
+    """Classifier-free guidance; retries may move it per cell (see agent/build/replan_policy.py)."""
     dtype: Literal["float16", "bfloat16", "float32"] | None = None
     """Weights' precision; None: float16 on CUDA, float32 on CPU."""
     device: str | None = None
@@ -234,7 +235,7 @@ class QualityConfig(_Config):
     duplicate_runner_up_weight: float = Field(default=IMAGE_RUNNER_UP_WEIGHT, ge=0.0, le=5.0)
     """...raised by this much per unit the second-nearest accepted picture is above 0.7: a copy
     stands out from its runner-up, a distinct picture in a crowded neighbourhood does not
-    (0: a plain threshold; see `tools.dedup`)."""
+    (0: a plain threshold; see `tools.stores.dedup`)."""
     identity_similarity: float = Field(default=IDENTITY_THRESHOLD, ge=0.0, le=1.0)
     """Same-person threshold on the face descriptor's cosine similarity (identity datasets)."""
     cnn_detector: bool = False

@@ -126,7 +126,7 @@ class DuplicateMatch(BaseModel):
     match_id: str | None = None
     similarity: float = 0.0
     runner_up: float = 0.0
-    """Similarity of the second-nearest entry (it raises the bar; see `tools.dedup`)."""
+    """Similarity of the second-nearest entry (it raises the bar; see `tools.stores.dedup`)."""
     kind: Literal["image", "identity"] = "image"
 
 

@@ -135,11 +135,11 @@ class ImageWorkers:
         return self.pool.map(_judge, list(pairs), what="judging a batch")
 
     def embed_many(self, paths: Iterable[Path]) -> list[np.ndarray]:
-        """`tools.embed.embed_file` of each path, in order."""
+        """`tools.stores.embed.embed_file` of each path, in order."""
         return self.pool.map(_embed, list(paths), what="embedding a batch")
 
     def describe_many(self, pairs: Iterable[tuple[Path, Box]]) -> list[np.ndarray]:
-        """`tools.embed.describe_file` of each (path, face box), in order."""
+        """`tools.stores.embed.describe_file` of each (path, face box), in order."""
         return self.pool.map(_describe, list(pairs), what="describing the faces of a batch")
 
     def start(self) -> None:
@@ -204,12 +204,12 @@ def _judge(pair: tuple[Path, PlanItem]) -> Verdict:
 
 
 def _embed(path: Path) -> np.ndarray:
-    from tools.embed import embed_file
+    from tools.stores.embed import embed_file
 
     return embed_file(path)
 
 
 def _describe(pair: tuple[Path, Box]) -> np.ndarray:
-    from tools.embed import describe_file
+    from tools.stores.embed import describe_file
 
     return describe_file(*pair)

@@ -33,8 +33,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from agent.context import BuildContext
-from agent.lock import BuildLock, BuildLocked, is_locked
+from agent.build.context import BuildContext
+from agent.build.lock import BuildLock, BuildLocked, is_locked
 from agent.web import plan_view
 from agent.web.estimate import estimate
 from agent.web.progress_view import progress
@@ -42,7 +42,7 @@ from agent.web.samples import SampleRenderer, sample_cells
 from agent.web.security import Guard, checked_form
 from tools.build_dir import BuildPaths
 from tools.errors import FacetoryError
-from tools.manifest import Manifest
+from tools.stores.manifest import Manifest
 
 HERE = Path(__file__).parent
 PAGE = 60
@@ -159,7 +159,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
         return RedirectResponse(f"/review?msg={key}", status_code=303)
 
     async def feedback(request: Request) -> Response:
-        from agent.feedback import apply_feedback
+        from agent.planning.feedback import apply_feedback
 
         form = await checked_form(request, token)
         if isinstance(form, Response):
@@ -177,7 +177,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
         return RedirectResponse(f"/review?msg={key}", status_code=303)
 
     async def approve(request: Request) -> Response:
-        from agent.plan_io import approve as approve_plan
+        from agent.planning.plan_file import approve as approve_plan
 
         form = await checked_form(request, token)
         if isinstance(form, Response):
@@ -273,7 +273,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
                     message=build.flash.get(q.get("msg", ""), {}))
 
     async def verdict(request: Request) -> Response:
-        from agent.verdicts import record_verdict
+        from agent.build.verdicts import record_verdict
 
         form = await checked_form(request, token)
         if isinstance(form, Response):
@@ -368,7 +368,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
 
 
 def _approved(build: WebBuild) -> bool:
-    from agent.plan_io import is_approved
+    from agent.planning.plan_file import is_approved
 
     return is_approved(build.root)
 

@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.spec import DatasetSpec
-from tools.manifest import Manifest
+from agent.language.spec import DatasetSpec
+from tools.stores.manifest import Manifest
 
 MIN_MEASURED = 20
 """Attempts finished before the build's own acceptance rate replaces the default."""

@@ -3,7 +3,8 @@
 Only the head of plan.yaml (everything above `items:`: summary, balance, spec, and the
 requirement trace when present) is read to draw the page: 12 ms for a 10,000-image plan, where
 validating every item takes about 4 s (bench/bench_web.py). Edits become a new `spec:` section
-and go through `agent.feedback.apply_edit`, the same validation, rebalancing (by the graph's
+and go through `agent.planning.feedback.apply_edit`, the same validation, rebalancing (by the
+graph's
 review and plan nodes) and approval withdrawal as `facetory review` after a hand edit, so the
 two never disagree.
 """
@@ -17,9 +18,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from agent.plan_io import Review, review_plan
-from agent.safety import check_request
-from agent.spec import DatasetSpec, dump_yaml, validation_message
+from agent.language.safety import check_request
+from agent.language.spec import DatasetSpec, dump_yaml, validation_message
+from agent.planning.plan_file import Review, review_plan
 from tools.errors import FacetoryError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -196,11 +197,12 @@ def plan_text_with_spec(text: str, spec: DatasetSpec) -> str:
 
 def apply_edit(root: Path, form: dict[str, str]) -> Review:
     """Validate the form's edit in memory, then apply it exactly as `facetory review` applies a
-    hand edit (`agent.feedback.apply_edit`: the graph's review step, a changed spec replanned
+    hand edit (`agent.planning.feedback.apply_edit`: the graph's review step, a changed spec
+    replanned
     by its plan node). Raises EditErrors and writes nothing when invalid; the caller must not
     hold the build lock (the graph takes it)."""
-    from agent.feedback import apply_edit as review_through_graph
-    from agent.lock import BuildLock
+    from agent.build.lock import BuildLock
+    from agent.planning.feedback import apply_edit as review_through_graph
     from tools.atomic import write_text
 
     path = root / "plan.yaml"

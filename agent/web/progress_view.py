@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.web.plan_view import PlanHead
-from tools.manifest import Manifest
+from tools.stores.manifest import Manifest
 
 
 def progress(head: PlanHead, manifest: Manifest | None, *, running: bool) -> dict[str, Any]:

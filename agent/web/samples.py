@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.prompts import build_prompt
-from agent.spec import DatasetSpec
+from agent.language.spec import DatasetSpec
+from agent.planning.diffusion_prompts import build_prompt
 from tools.atomic import write_text
 from tools.contracts import PlanItem
 

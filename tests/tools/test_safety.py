@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.prompts import build_prompt
+from agent.planning.diffusion_prompts import build_prompt
 from tools.contracts import PlanItem
 from tools.safety import (
     UnsafePrompt,

@@ -11,9 +11,9 @@ import pytest
 from tests.tools.pool_jobs import always_die, die_once, square_later
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
-from tools.embed import describe_file, embed_file
 from tools.errors import FacetoryError
 from tools.generate.procedural import ProceduralGenerator
+from tools.stores.embed import describe_file, embed_file
 from tools.workers import ImageWorkers, WorkerPool
 
 

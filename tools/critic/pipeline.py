@@ -103,7 +103,7 @@ class Assessment:
 
     verdict: Verdict
     embedding: np.ndarray | None = None
-    """`tools.embed.image_embedding` of the image, when `CriticConfig.embed` is on."""
+    """`tools.stores.embed.image_embedding` of the image, when `CriticConfig.embed` is on."""
     descriptors: list[np.ndarray] = field(default_factory=list)
     """dlib 128-D descriptor of each whole face, largest first (`use_descriptor`)."""
     figures: dict[str, float] = field(default_factory=dict)
@@ -298,7 +298,7 @@ class Critic:
         verdict.estimates = {k: figures[k] for k in demo.ESTIMATES if k in figures}
         embedding = None
         if cfg.embed:
-            from tools.embed import image_embedding
+            from tools.stores.embed import image_embedding
 
             embedding = image_embedding(rgb)
         descriptors = []

@@ -46,7 +46,7 @@ def get_generator(config: GeneratorConfig, *, image_size: int = 256) -> Generato
             dtype=config.dtype,
         )
     if isinstance(config, IdentityConditionedConfig):
-        from tools.generate.identity_conditioned import IdentityConditionedGenerator
+        from tools.generate.diffusers_identity import IdentityConditionedGenerator
 
         d, ip = config.diffusers, config.identity
         return IdentityConditionedGenerator(

@@ -7,7 +7,7 @@ that deepen with age; a shaved man's shadow on the upper lip, lower and darker b
 longer, squarer head; a woman's eye shadow and lip colour.
 
 Every cue was kept only if the critic's readings on the darkest skin stayed as they were
-(tests/tools/test_attributes.py: dark lenses on monk_10 read as sunglasses, closed eyes as
+(tests/tools/critic/test_attributes.py: dark lenses on monk_10 read as sunglasses, closed eyes as
 closed): the critic reads the eye regions against the bare cheeks, so nothing here shades the
 cheeks between the eyes and the mouth corners. Stronger cues (fine skin creases, deeper folds,
 stubble on the cheeks and chin, thicker brows) read older and more male to the model (old

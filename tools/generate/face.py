@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from tools.generate import aging
-from tools.generate.identity import identity_seed
+from tools.generate.people import identity_seed
 from tools.generate.scene import HAIR_RGB, IRIS_RGB, LIGHT_DIR, MONK_RGB, FaceSpec
 
 AA = cv2.LINE_AA

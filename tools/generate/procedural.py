@@ -41,7 +41,7 @@ from tools.generate.face import (
     make_layout,
     skin_rgb,
 )
-from tools.generate.identity import Identity, make_identity
+from tools.generate.people import Identity, make_identity
 from tools.generate.provenance import provenance, write_png
 from tools.generate.scene import (
     FaceSpec,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tools.generate.identity import Identity
+from tools.generate.people import Identity
 from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS
 
 #: Monk Skin Tone scale swatches (sRGB), monk_1 lightest to monk_10 darkest.

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.plan_io import write_plan, write_spec
-from agent.planner import make_plan
-from agent.spec import DatasetSpec
+from agent.language.spec import DatasetSpec
+from agent.planning.plan_file import write_plan, write_spec
+from agent.planning.planner import make_plan
 from tools.atomic import write_text
 
 SPEC = {

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from agent.context import BuildContext
-from agent.lock import BuildLock
-from agent.plan_io import is_approved, read_plan
-from agent.verdicts import apply_queued
+from agent.build.context import BuildContext
+from agent.build.lock import BuildLock
+from agent.build.verdicts import apply_queued
+from agent.planning.plan_file import is_approved, read_plan
 from agent.web.app import create_app
 from tests.agent.web.builds import built, planned
 from tools.build_dir import BuildPaths
@@ -151,7 +151,7 @@ def test_a_verdict_given_during_a_build_queues_and_the_gallery_pages_and_filters
 
 def test_the_gallery_pages_through_the_manifest_a_page_at_a_time(tmp_path: Path) -> None:
     from tools.contracts import ManifestRecord
-    from tools.manifest import Manifest
+    from tools.stores.manifest import Manifest
 
     root = planned(tmp_path / "b")
     Manifest(root / "manifest.sqlite").upsert([
@@ -209,9 +209,9 @@ def test_a_diffusion_backend_draws_factor_samples_only_when_asked_and_from_the_l
         tmp_path: Path) -> None:
     import torch
 
-    from agent.plan_io import write_plan, write_spec
-    from agent.planner import make_plan
-    from agent.spec import DatasetSpec
+    from agent.language.spec import DatasetSpec
+    from agent.planning.plan_file import write_plan, write_spec
+    from agent.planning.planner import make_plan
     from tests.agent.web.builds import SPEC
     from tests.tools.tiny_sd import tiny_sd_once
 

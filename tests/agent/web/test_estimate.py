@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.spec import DatasetSpec
+from agent.language.spec import DatasetSpec
 from agent.web.estimate import DEFAULT_ACCEPTANCE, estimate
 from tests.agent.web.builds import SPEC
 from tools.contracts import ManifestRecord, Status
-from tools.manifest import Manifest
+from tools.stores.manifest import Manifest
 
 
 def test_before_a_build_the_backend_default_and_the_sample_renders_are_used() -> None:

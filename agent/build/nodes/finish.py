@@ -1,0 +1,120 @@
+"""export -> train -> report: the end of a build, whether complete or out of budget."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Literal
+
+from langgraph.runtime import Runtime
+
+from agent.build.context import BuildContext
+from agent.build.finish_inputs import export_info, report_inputs
+from agent.build.state import BuildState
+from tools.contracts import Status
+
+if TYPE_CHECKING:
+    from tools.outputs.train import TrainResult
+
+
+def export(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    from tools.outputs.export import export_dataset
+
+    ctx = runtime.context
+    start = time.perf_counter()
+    judged = ctx.manifest.mark_verdicts_exported()
+    summary = export_dataset(
+        ctx.manifest.records(Status.accepted),
+        export_info(ctx),
+        ctx.paths.dataset,
+        base_dir=ctx.paths.root,
+    )
+    if ctx.spec.identities is not None:
+        export_identities(ctx)
+    export_human_verdicts(ctx)
+    ctx.events.emit(
+        "exported",
+        images=summary.total_images,
+        human_verdicts=judged,
+        seconds=round(time.perf_counter() - start, 3),
+    )
+    return {"exported": True, "skip_train": ctx.options.no_train}
+
+
+def export_human_verdicts(ctx: BuildContext) -> None:
+    """dataset/human_verdicts.json: every image a person judged, what they said and why."""
+    import json
+
+    from tools.atomic import write_text
+
+    verdicts = [v.model_dump() for v in ctx.manifest.human_verdicts() if v.state != "queued"]
+    path = ctx.paths.dataset / "human_verdicts.json"
+    if verdicts or path.exists():
+        write_text(path, json.dumps(verdicts, indent=2) + "\n")
+
+
+def export_identities(ctx: BuildContext) -> None:
+    """Identity datasets: a folder per person, verification pairs, and identity metrics."""
+    from tools.outputs.identity_metrics import (
+        export_identity_folders,
+        identity_metrics,
+        identity_samples,
+        write_identity_metrics,
+    )
+
+    accepted = ctx.manifest.records(Status.accepted)
+    if not accepted:  # nothing to measure: the shortfall says why
+        ctx.events.emit("identity_metrics_skipped", reason="no accepted images")
+        return
+    descriptors = ctx.manifest.accepted_embeddings("descriptor")
+    samples = identity_samples(accepted, base_dir=ctx.paths.root, descriptors=descriptors)
+    metrics = identity_metrics(
+        samples,
+        threshold=ctx.spec.quality.identity_similarity,
+        seed=ctx.spec.seed,
+        anchors={who: r.image_id for who, r in ctx.manifest.anchors().items()},
+    )
+    write_identity_metrics(metrics, ctx.paths.metrics / "identity.json")
+    export_identity_folders(
+        accepted, ctx.paths.dataset / "identities", base_dir=ctx.paths.root, seed=ctx.spec.seed
+    )
+
+
+def route_after_export(state: BuildState) -> Literal["train", "report"]:
+    """--no-train skips YOLO, not the report: a build is still worth looking at untrained."""
+    return "report" if state.get("skip_train") else "train"
+
+
+def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    ctx = runtime.context
+    t = ctx.spec.training
+    train_build(ctx, epochs=t.epochs, imgsz=t.imgsz, model=t.model, weights=t.weights)
+    return {"trained": True}
+
+
+def train_build(ctx: BuildContext, **options: Any) -> TrainResult:
+    """YOLO on the build's export (options left None take the trainer's defaults)."""
+    from tools.outputs.train import train_yolo
+
+    result = train_yolo(
+        ctx.paths.dataset,
+        ctx.spec.task,
+        ctx.paths.runs,
+        seed=ctx.spec.seed,
+        **{k: v for k, v in options.items() if v is not None},
+    )
+    ctx.events.emit(
+        "trained",
+        device=result.device,
+        seconds=round(result.seconds, 1),
+        metrics=str(result.metrics_path),
+    )
+    return result
+
+
+def report(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    from tools.outputs.report import write_report
+
+    ctx = runtime.context
+    write_report(report_inputs(ctx), ctx.paths.report)
+    ctx.events.emit("reported", path=str(ctx.paths.report))
+    return {}

@@ -1,0 +1,182 @@
+"""generate: render the next batch of the round's work list and record it as pending.
+
+An identity-conditioned generator (its `generate` takes `references`) draws every person from
+their anchor, the first accepted image (`Manifest.anchors`). A person with no anchor yet is
+drawn in two passes: first their earliest item of the batch (smallest image id, the one that
+becomes the anchor if accepted) without a reference, then their other items with that image
+as the reference, so all of a new person's images show the same person. Both passes depend
+only on the work list and the manifest, so a batch re-run after a crash draws the same bytes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+
+from langgraph.runtime import Runtime
+
+from agent.build.context import BuildContext
+from agent.build.state import BuildState
+from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status
+from tools.generate.base import Generator
+from tools.safety import check_items
+from tools.stores.manifest import WorkUnit
+
+Job = tuple[int, PlanItem]  # (attempt, the item as this attempt renders it)
+
+
+def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
+    ctx = runtime.context
+    ctx.start_workers()  # the pool loads its models while this batch renders
+    round_, cursor = state.get("round", 0), state.get("cursor", 0)
+    units = ctx.manifest.work(round_, cursor, cursor + ctx.spec.budget.batch_size)
+    jobs, images, parents = _draw(ctx, units)
+    records = [
+        _record(ctx, a, item, images[_image_id(a, item)],
+                parents[item.parent].image_id if item.parent else None)
+        for a, item in jobs
+    ]
+    ctx.manifest.upsert(records, round_=round_)
+    return {"batch": [r.image_id for r in records]}
+
+
+def draw(ctx: BuildContext, units: list[WorkUnit]) -> dict[str, GeneratedImage]:
+    """Draw work units into the build's images (also used to draw deleted images again)."""
+    return _draw(ctx, units)[1]
+
+
+def _draw(
+    ctx: BuildContext, units: list[WorkUnit]
+) -> tuple[list[Job], dict[str, GeneratedImage], dict[str, ManifestRecord]]:
+    """(jobs in record order, image id -> image, parent item -> its accepted record)."""
+    jobs = sorted(
+        ((u.attempt, _item_for(ctx.items[u.item_id], u)) for u in units), key=lambda j: j[0]
+    )  # a stable sort: by attempt, then work order
+    # the generator's door: whatever wrote a prompt (template, hand edit, LLM, feedback),
+    # an unsafe one stops the build before anything of this batch is drawn
+    check_items(
+        (item for _, item in jobs),
+        after=f"nothing was generated for it; fix its prompt in {ctx.paths.plan_yaml}, then "
+        f"`facetory review {ctx.paths.root}` and `facetory approve {ctx.paths.root}`",
+    )
+
+    varied = [j for j in jobs if j[1].parent]
+    jobs = [j for j in jobs if not j[1].parent]
+    parents = ctx.manifest.accepted_by_item(item.parent for _, item in varied if item.parent)
+    images: dict[str, GeneratedImage] = {}
+    if jobs:
+        generator = ctx.generator()
+        if "references" in inspect.signature(generator.generate).parameters:
+            anchors = {who: ctx.paths.root / r.path for who, r in ctx.manifest.anchors().items()}
+            images = _render_with_references(generator, jobs, ctx.paths.images, anchors)
+        else:
+            images = _render(generator, jobs, ctx.paths.images)
+    if varied:
+        images |= _vary(ctx, varied, parents)
+    return [*jobs, *varied], images, parents
+
+
+def _vary(
+    ctx: BuildContext, jobs: list[Job], parents: Mapping[str, ManifestRecord]
+) -> dict[str, GeneratedImage]:
+    """Variants from their base's accepted image: the procedural renderer draws the same person
+    again with the changed attributes (exact labels); diffusion backends run img2img on it."""
+    if ctx.spec.generation.backend == "procedural":
+        redrawn = [
+            (a, item.model_copy(update={"identity": _person(parents[item.parent])}))
+            for a, item in jobs if item.parent
+        ]
+        return _render(ctx.generator(), redrawn, ctx.paths.images)
+    augmenter = ctx.augmenter()
+    images = {}
+    for attempt, item in jobs:
+        assert item.parent is not None
+        source = ctx.paths.root / parents[item.parent].path
+        (image,) = augmenter.augment(
+            source, [item], ctx.paths.images, strength=item.strength or 0.5, attempt=attempt
+        )
+        images[_image_id(attempt, item)] = image
+    return images
+
+
+def _person(parent: ManifestRecord) -> str:
+    """The procedural renderer's key for the base image's (first) person."""
+    return parent.identity or f"anon:{parent.seed}:0"
+
+
+def _render_with_references(
+    generator: Generator, jobs: list[Job], out_dir: Path, anchors: Mapping[str, Path]
+) -> dict[str, GeneratedImage]:
+    """Anchored people from their anchor; a new person's first image, then the rest from it."""
+    firsts: dict[str, str] = {}  # new person -> image id of their first item in the batch
+    for job in jobs:
+        who, image_id = job[1].identity, _image_id(*job)
+        if who and who not in anchors and (who not in firsts or image_id < firsts[who]):
+            firsts[who] = image_id
+    leads = set(firsts.values())
+    leaders = [j for j in jobs if j[1].identity not in firsts or _image_id(*j) in leads]
+    followers = [j for j in jobs if j[1].identity in firsts and _image_id(*j) not in leads]
+    images = _render(generator, leaders, out_dir, anchors)
+    if followers:
+        drawn = {who: Path(images[image_id].path) for who, image_id in firsts.items()}
+        images |= _render(generator, followers, out_dir, {**anchors, **drawn})
+    return images
+
+
+def _render(
+    generator: Generator,
+    jobs: list[Job],
+    out_dir: Path,
+    references: Mapping[str, Path] | None = None,
+) -> dict[str, GeneratedImage]:
+    """image id -> image, one generator call per attempt number."""
+    by_attempt: dict[int, list[PlanItem]] = defaultdict(list)
+    for attempt, item in jobs:
+        by_attempt[attempt].append(item)
+    extra = {"references": dict(references)} if references is not None else {}
+    images = {}
+    for attempt, items in sorted(by_attempt.items()):
+        drawn = generator.generate(items, out_dir, attempt=attempt, **extra)
+        for item, image in zip(items, drawn, strict=True):
+            images[_image_id(attempt, item)] = image
+    return images
+
+
+def _record(
+    ctx: BuildContext, attempt: int, item: PlanItem, image: GeneratedImage, parent: str | None
+) -> ManifestRecord:
+    return ManifestRecord(
+        image_id=_image_id(attempt, item),
+        item_id=item.id,
+        class_name=item.class_name,
+        attributes=item.attributes,
+        identity=ctx.items[item.id].identity,  # not the redrawn person key of a variant
+        split=item.split,
+        attempt=attempt,
+        seed=item.seed,
+        prompt=item.prompt,
+        status=Status.pending,
+        path=str(Path(image.path).resolve().relative_to(ctx.paths.root.resolve())),
+        boxes=[face.box for face in image.truth.faces] if image.truth else [],
+        backend=image.backend,
+        model=image.model,
+        parent=parent,
+    )
+
+
+def _image_id(attempt: int, item: PlanItem) -> str:
+    return f"{item.id}-a{attempt}"
+
+
+def _item_for(item: PlanItem, unit: WorkUnit) -> PlanItem:
+    """The plan item as this attempt renders it (replanning may change seed, prompt, guidance)."""
+    return item.model_copy(
+        update={
+            "seed": unit.seed,
+            "prompt": unit.prompt,
+            "negative_prompt": unit.negative_prompt,
+            "guidance_scale": unit.guidance_scale,
+        }
+    )

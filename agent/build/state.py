@@ -1,0 +1,37 @@
+"""The LangGraph state of a build: small on purpose.
+
+Only ids, counters and decisions live here, so checkpoints stay cheap and resume is exact.
+Per-image records are in `manifest.sqlite`, pixels on disk, embeddings in the chroma store.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+StopReason = Literal["complete", "budget"]
+NextStep = Literal["generate", "replan", "export"]
+
+
+class BuildState(TypedDict, total=False):
+    approved: bool
+    feedback: str | None
+    """Words from the reviewer that the plan node turns into a revised plan."""
+    replan_requested: bool
+    """The reviewer edited the spec in plan.yaml: the plan node plans it again."""
+    plan_version: int
+    round: int
+    """Generation round: 0 is the plan itself, later rounds retry the items still short."""
+    cursor: int
+    """Position of the next batch in the round's work list (`manifest.work`)."""
+    batch: list[str]
+    """Image ids of the batch in flight between generate, critique and dedup."""
+    review_error: str | None
+    """Why the last answer to the review pause failed (shown with the next pause)."""
+    plan_sha256: str | None
+    """sha256 of the plan.yaml this build runs (recorded at approval): a different approved
+    plan at the next `run` is a revision (`agent.planning.revision`)."""
+    next_step: NextStep
+    stop_reason: StopReason | None
+    exported: bool
+    skip_train: bool
+    trained: bool

@@ -1,0 +1,360 @@
+"""The build commands: `run`, `status`, `build`, `train`, `report`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agent.build.context import BuildContext
+from agent.build.lock import BuildLock
+from agent.build.progress import build_status, shortfall
+from agent.build.runner import RunResult, graph_state, run_graph
+from agent.cli.plan_tables import print_plan_summary, print_requirements
+from agent.cli.shared import (
+    AllowUndrawnOpt,
+    BackendOpt,
+    ClipOpt,
+    DirArg,
+    EpochsOpt,
+    ImgszOpt,
+    IpAdapterOpt,
+    ModelOpt,
+    OfflineOpt,
+    TrainModelOpt,
+    VlmModelOpt,
+    VlmUrlOpt,
+    WeightsOpt,
+    WorkersOpt,
+    build_context,
+    console,
+    default_workers,
+    err_console,
+    fail,
+    settings,
+)
+from agent.language.requirements import trace
+from tools.build_dir import BuildPaths
+
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan without review.")]
+NoTrainOpt = Annotated[
+    bool, typer.Option("--no-train", help="Skip YOLO training; the export and report are written.")
+]
+
+
+class _StopFlag:
+    """First Ctrl-C: finish the current batch, then stop. Second Ctrl-C: stop at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        console.print("[yellow]stopping after the current batch (Ctrl-C again to stop now)")
+
+
+def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
+    """Run the graph with progress bars, answering review pauses as the options allow."""
+    stop = _StopFlag()
+    previous = signal.signal(signal.SIGINT, stop)
+    progress = Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def on_update(update: dict[str, Any]) -> None:
+        if "dedup" not in update:
+            return
+        status = build_status(list(ctx.items.values()), ctx.manifest)
+        for name, row in status["classes"].items():
+            if not row["attempts"]:
+                continue
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=row["target"], info="")
+            info = f"attempts {row['attempts']}, rejected {row['attempts'] - row['accepted']}"
+            progress.update(tasks[name], completed=row["accepted"], info=info)
+
+    try:
+        answer: dict[str, Any] | None = None
+        with progress:
+            while True:
+                result = run_graph(
+                    ctx, resume=answer, on_update=on_update, stop_requested=lambda: stop.requested
+                )
+                if result.outcome != "review":
+                    return result
+                error = result.review.get("error")
+                if error:  # the last answer failed; nothing changed
+                    if ctx.options.yes or not interactive or not sys.stdin.isatty():
+                        fail(error)
+                    err_console.print(f"[bold red]error:[/] {escape(error)}", highlight=False)
+                answer = _review_answer(ctx, result.review, interactive=interactive)
+                if answer is None:
+                    return result
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _review_answer(
+    ctx: BuildContext, review: dict[str, Any], *, interactive: bool
+) -> dict[str, Any] | None:
+    if ctx.options.yes:
+        return {"action": "approve"}
+    print_requirements(ctx.spec)
+    print_plan_summary(ctx.plan)
+    if not interactive or not sys.stdin.isatty():
+        return None
+    reply = typer.prompt("approve [a], feedback in words, or quit [q]", default="a")
+    if reply.strip().lower() in {"a", "approve", "y", "yes"}:
+        return {"action": "approve"}
+    if reply.strip().lower() in {"q", "quit"}:
+        return None
+    return {"action": "feedback", "text": reply}
+
+
+def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None:
+    status = build_status(
+        list(ctx.items.values()), ctx.manifest, stop_reason=result.state.get("stop_reason")
+    )
+    if result.outcome == "review":
+        console.print(
+            f"The plan in {ctx.paths.plan_yaml} waits for review: edit it if you like, "
+            f"then `facetory approve {ctx.paths.root}` and `facetory run {ctx.paths.root}`."
+        )
+        return
+    if result.outcome == "stopped":
+        console.print(f"Stopped cleanly. `facetory run {ctx.paths.root}` continues.")
+        raise typer.Exit(130)
+    _print_status(status)
+    for line in shortfall(status):
+        console.print(f"[yellow]short:[/] {line}", highlight=False)
+    for label, path in (
+        ("dataset", ctx.paths.dataset),
+        ("runs", ctx.paths.runs),
+        ("report", ctx.paths.report),
+    ):
+        if path.exists():
+            console.print(f"{label:>8}: {path}")
+
+
+def _print_status(status: dict) -> None:
+    table = Table(title="Build status")
+    for col in ("class", "accepted / target", "attempts", "duplicates", "top rejections"):
+        table.add_column(col)
+    for name, c in status["classes"].items():
+        top = sorted(c["rejected"].items(), key=lambda kv: -kv[1])[:3]
+        table.add_row(
+            name,
+            f"{c['accepted']} / {c['target']}",
+            str(c["attempts"]),
+            str(c["duplicates"]),
+            ", ".join(f"{r} {n}" for r, n in top),
+        )
+    console.print(table)
+    state = "complete" if status["complete"] else "incomplete"
+    console.print(
+        f"{status['total']['accepted']} / {status['total']['target']} accepted "
+        f"in {status['total']['attempts']} attempts: {state}"
+    )
+
+
+def run_command(
+    build_dir: DirArg,
+    yes: YesOpt = False,
+    offline: OfflineOpt = False,
+    no_train: NoTrainOpt = False,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    ip_adapter: IpAdapterOpt = None,
+    vlm_url: VlmUrlOpt = None,
+    vlm_model: VlmModelOpt = None,
+    clip_checkpoint: ClipOpt = None,
+    epochs: EpochsOpt = None,
+    imgsz: ImgszOpt = None,
+    weights: WeightsOpt = None,
+    train_model: TrainModelOpt = None,
+    allow_undrawn: AllowUndrawnOpt = False,
+    workers: WorkersOpt = None,
+) -> None:
+    """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped.
+
+    Options that change the output are written into spec.yaml first (a changed spec needs a
+    new approval); a build that has started refuses one that contradicts what it recorded.
+    """
+    paths = BuildPaths(build_dir)
+    if not paths.plan_yaml.exists():
+        fail(f"{build_dir} has no plan.yaml: start with `facetory plan SPEC --out {build_dir}`")
+    options = settings(
+        backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
+        vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
+        weights=weights, train_model=train_model,
+    )
+    _record_and_approve(paths, options, yes=yes)
+    ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes)
+    ctx.options.workers = workers or default_workers(ctx.spec.total)
+    refuse_undrawn(ctx.spec, allow=allow_undrawn)
+    _finish(ctx, _drive(ctx, interactive=False))
+
+
+def refuse_undrawn(spec: Any, *, allow: bool) -> None:
+    """A requirement the backend cannot draw at all stops the build before it starts, unless
+    the person said so (`--allow-undrawn`): labels that mean nothing make a useless dataset."""
+    from agent.language.requirements import undrawn
+
+    missing = undrawn(trace(spec))
+    if missing and not allow:
+        asked = "; ".join(r.asked for r in missing[:3])
+        fail(
+            f"the {spec.generation.backend} backend cannot draw: {asked}. Use a diffusion "
+            "backend (--backend diffusers --model DIR), change the request, or pass "
+            "--allow-undrawn to build it anyway"
+        )
+
+
+def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool) -> None:
+    """Write the options into spec.yaml, then check the approval (or give it, with --yes)."""
+    from agent.build.overrides import record_options
+    from agent.planning.plan_file import approval_problem, approve
+
+    with BuildLock(paths.root):  # both write: not while another run holds the build
+        for change in record_options(paths.root, options):
+            console.print(f"spec.yaml: {change}", highlight=False, markup=False)
+        problem = approval_problem(paths.root)  # plan.yaml and spec.yaml as approved?
+        if problem is not None:
+            if not yes:
+                fail(problem)
+            approve(paths.root)
+
+
+def build_command(
+    spec: Annotated[str, typer.Argument(help="Plain-language text, a .txt file or a YAML spec.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The build directory.")],
+    yes: YesOpt = False,
+    offline: OfflineOpt = False,
+    no_train: NoTrainOpt = False,
+    seed: Annotated[int | None, typer.Option(help="Override the spec's seed.")] = None,
+    backend: BackendOpt = None,
+    model: ModelOpt = None,
+    ip_adapter: IpAdapterOpt = None,
+    vlm_url: VlmUrlOpt = None,
+    vlm_model: VlmModelOpt = None,
+    clip_checkpoint: ClipOpt = None,
+    epochs: EpochsOpt = None,
+    imgsz: ImgszOpt = None,
+    weights: WeightsOpt = None,
+    train_model: TrainModelOpt = None,
+    allow_undrawn: AllowUndrawnOpt = False,
+    workers: WorkersOpt = None,
+) -> None:
+    """Plan, review (or --yes), run, export, train and report in one go."""
+    from agent.cli.plan_commands import prepare_build, write_build_start
+
+    options = settings(
+        backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
+        vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
+        weights=weights, train_model=train_model,
+    )
+    from agent.build.workspace import check_out_dir, is_build, undone_on_failure
+
+    check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
+    paths = BuildPaths(out)
+    if paths.spec_txt.exists():  # continue this build: the same words, settings recorded
+        from agent.language.parse import load_spec_source
+
+        text, _ = load_spec_source(spec, offline=offline or None)
+        if paths.spec_txt.read_text(encoding="utf-8") != text:
+            fail(f"{out} already holds a different build; choose another --out")
+        if paths.plan_yaml.exists():
+            from agent.build.overrides import record_options
+
+            with BuildLock(paths.root):
+                record_options(paths.root, options)
+    elif is_build(paths.root):
+        fail(f"{out} already holds a different build (planned from other words); "
+             "choose another --out")
+    else:
+        text, dataset_spec = prepare_build(
+            spec, out, offline=offline or None, seed=seed, options=options
+        )
+        with undone_on_failure(out):
+            write_build_start(out, text, dataset_spec)
+    ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
+    ctx.options.workers = workers or default_workers(ctx.spec.total)
+    refuse_undrawn(ctx.spec, allow=allow_undrawn)
+    _finish(ctx, _drive(ctx, interactive=True))
+
+
+def status_command(
+    build_dir: DirArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show progress per class and per attribute cell (works while a build runs)."""
+    paths = BuildPaths(build_dir)
+    if not paths.plan_yaml.exists():
+        fail(f"{build_dir} is not a facetory build directory (no plan.yaml)")
+    ctx = BuildContext(paths=paths)
+    status = build_status(
+        list(ctx.items.values()), ctx.manifest, stop_reason=graph_state(ctx).get("stop_reason")
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(status, indent=2) + "\n")
+        return
+    _print_status(status)
+    for line in shortfall(status):
+        console.print(f"[yellow]short:[/] {line}", highlight=False)
+
+
+def train_command(
+    build_dir: DirArg,
+    epochs: EpochsOpt = None,
+    imgsz: Annotated[int | None, typer.Option(help="Training image size (pixels).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model YAML, e.g. yolo11s.yaml.")] = None,
+    weights: Annotated[Path | None, typer.Option(help="Local .pt weights to start from.")] = None,
+) -> None:
+    """Train YOLO on the exported dataset and measure it on the held-out test split."""
+    from agent.build.nodes.finish import train_build
+
+    paths = BuildPaths(build_dir)
+    if not paths.dataset.exists():
+        fail(f"{build_dir} has no exported dataset: run `facetory run {build_dir}` first")
+    ctx = BuildContext(paths=paths)
+    t = ctx.spec.training  # what the build recorded; the options here are for this run only
+    with BuildLock(paths.root):
+        result = train_build(
+            ctx, epochs=epochs or t.epochs, imgsz=imgsz or t.imgsz, model=model or t.model,
+            weights=weights or t.weights,
+        )
+    overall = result.metrics.get("overall", {})
+    console.print(
+        f"trained on {result.device} in {result.seconds:.0f} s; test split: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in overall.items() if isinstance(v, int | float))
+    )
+    console.print(f" weights: {result.weights}\n metrics: {result.metrics_path}")
+
+
+def report_command(build_dir: DirArg) -> None:
+    """Write the self-contained report.html for a build."""
+    from agent.build.finish_inputs import report_inputs
+    from tools.outputs.report import write_report
+
+    paths = BuildPaths(build_dir)
+    if not paths.plan_yaml.exists():
+        fail(f"{build_dir} is not a facetory build directory (no plan.yaml)")
+    ctx = BuildContext(paths=paths)
+    console.print(f"report: {write_report(report_inputs(ctx), paths.report)}")

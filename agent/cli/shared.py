@@ -1,0 +1,149 @@
+"""What every `facetory` command shares: the consoles, one-line errors, the options, and the
+build context a command drives the graph with.
+
+The command modules import this one, and `agent.cli.app` imports them: no module imports back.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from tools.errors import FacetoryError
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one line on stderr (user text escaped, so brackets survive rich) and exit."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def one_line_errors(command: F) -> F:
+    """The one place a FacetoryError becomes one line on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except FacetoryError as exc:
+            fail(str(exc))
+
+    return run  # type: ignore[return-value]
+
+
+DirArg = Annotated[Path, typer.Argument(help="The build directory.")]
+OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never call an LLM endpoint.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="Override the spec's seed.")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Processes that judge and embed images (default: one per core, fewer for a small "
+        "build). The dataset is the same for any number; a resume may use another.",
+    ),
+]
+
+#: Planned images per worker below which the default starts fewer workers: a worker costs
+#: about 2 CPU-seconds to start (interpreter, OpenCV, dlib and the critic's models), what
+#: judging some 60 images costs, so a small build is done sooner in one process.
+IMAGES_PER_WORKER = 100
+
+
+def default_workers(planned: int) -> int:
+    """One worker per core this process may use, at most one per `IMAGES_PER_WORKER`."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, planned // IMAGES_PER_WORKER))
+
+
+# Options that change what a build produces: recorded in spec.yaml (see agent.build.overrides).
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(help="generation.backend: procedural, diffusers or diffusers-identity."),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option(help="generation.diffusers.model: a local diffusion model.")
+]
+IpAdapterOpt = Annotated[
+    str | None,
+    typer.Option("--ip-adapter", help="generation.identity.ip_adapter: a local IP-Adapter."),
+]
+VlmUrlOpt = Annotated[
+    str | None, typer.Option("--vlm-url", help="quality.vlm.base_url: a vision chat endpoint.")
+]
+VlmModelOpt = Annotated[
+    str | None, typer.Option("--vlm-model", help="quality.vlm.model: its model name.")
+]
+ClipOpt = Annotated[
+    Path | None,
+    typer.Option("--clip-checkpoint", help="quality.clip.checkpoint: local CLIP weights."),
+]
+EpochsOpt = Annotated[int | None, typer.Option(help="training.epochs: YOLO training epochs.")]
+ImgszOpt = Annotated[int | None, typer.Option(help="training.imgsz: training image size.")]
+WeightsOpt = Annotated[
+    str | None, typer.Option(help="training.weights: local .pt weights to start from.")
+]
+TrainModelOpt = Annotated[
+    str | None, typer.Option("--train-model", help="training.model: a YOLO model YAML.")
+]
+
+
+def settings(
+    *,
+    backend: str | None = None,
+    model: str | None = None,
+    ip_adapter: str | None = None,
+    vlm_url: str | None = None,
+    vlm_model: str | None = None,
+    clip_checkpoint: Path | None = None,
+    epochs: int | None = None,
+    imgsz: int | None = None,
+    weights: str | None = None,
+    train_model: str | None = None,
+) -> dict[str, Any]:
+    """The recorded-setting options as `agent.build.overrides.OPTION_FIELDS` names them."""
+    return {
+        "backend": backend,
+        "model": model,
+        "ip-adapter": ip_adapter,
+        "vlm-url": vlm_url,
+        "vlm-model": vlm_model,
+        "clip-checkpoint": clip_checkpoint,
+        "epochs": epochs,
+        "imgsz": imgsz,
+        "weights": weights,
+        "train-model": train_model,
+    }
+
+
+def build_context(build_dir: Path, **options: Any):
+    """The context a command runs the graph with (an LLM client when one is configured)."""
+    from agent.build.context import BuildContext, Options
+    from agent.llm import chat_model
+    from tools.build_dir import BuildPaths
+
+    ctx = BuildContext(paths=BuildPaths(build_dir), options=Options(**options))
+    ctx.services.llm = chat_model(offline=ctx.options.offline)
+    return ctx
+
+
+AllowUndrawnOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-undrawn",
+        help="Build even though the backend cannot draw some requirement (see `plan`'s table).",
+    ),
+]

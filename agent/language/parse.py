@@ -1,0 +1,136 @@
+"""Plain language (or YAML) -> DatasetSpec.
+
+Two modes, chosen by configuration (`agent.llm`): with an OpenAI-compatible endpoint the LLM
+writes the spec as JSON, validated by pydantic with repair rounds; offline (the default when no
+endpoint is set, or with `--offline`) a deterministic rule-based reader handles the plain English
+of `specs/*.txt`: totals and per-class counts, class lists, percentages per level, "balanced
+across ...", age ranges, image size, task words, faces per image, identities, constraints,
+splits, thresholds, budget and seed.
+
+The offline reader (`agent.language.reader`) marks every word it uses; leftover words that look
+like a
+requirement (a number, a share, a vocabulary word or factor name, a visual attribute facetory
+cannot draw) make the request fail with those words quoted, while words that ask for nothing
+("We're building a classifier for school photos") never do. The vocabulary, its synonyms and
+its misspellings are data (`tools/vocabulary/factors.yaml`), read by the reader, the prompt
+builder and the LLM's instructions alike. Safety (`agent.language.safety`) is checked on the words
+and
+on the parsed spec.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.language.reader import parse_offline
+from agent.language.safety import check_request
+from agent.language.spec import DatasetSpec, SpecError, yaml_problem
+from tools.vocabulary import VOCABULARY
+
+# --- LLM mode --------------------------------------------------------------------------------
+
+_SYSTEM = """You turn a plain-language description of a synthetic face dataset into a DatasetSpec.
+Rules:
+- Use these factor names and levels exactly (the renderer and the critic understand them).
+  Each level is followed by words people use for it; map such words to the level:
+{vocab}
+- A numeric age range is a factor named "age" with
+  "numeric": {{"low": .., "high": .., "unit": "years"}} and no age_group factor.
+- Classes may fix levels in "attributes" (an eyewear class "glasses" ->
+  {{"eyewear": "glasses"}}; children -> {{"age_group": "child"}}). Class quotas must add up
+  to the requested total.
+- "balanced" factors spread images equally; otherwise give each level a proportion (0..1).
+- Identity datasets set "identities" (count x images_per_identity = total); factors fixed per
+  person get "scope": "identity".
+- Never drop a requirement; if something cannot be expressed, put it in a class description.
+"""
+
+
+def vocab_text() -> str:
+    """The vocabulary for the model's instructions: factor, its names, levels and synonyms."""
+    lines = []
+    for f, fw in VOCABULARY.items():
+        lines.append(f"  {f} ({fw.title}; also called: {', '.join(fw.names[:4])}):")
+        for level, body in fw.levels.items():
+            lines.append(f"    {level}: {', '.join(body.words[:8])}")
+    return "\n".join(lines)
+
+
+def parse_llm(text: str, model: Any) -> DatasetSpec:
+    """LLM mode: the model writes the spec; pydantic validation errors go back for repair."""
+    from agent.llm import structured_call
+
+    messages = [
+        ("system", _SYSTEM.format(vocab=vocab_text())),
+        ("user", text),
+    ]
+    return structured_call(model, DatasetSpec, messages)
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+def _yaml_spec(text: str, *, is_yaml: bool = False) -> DatasetSpec | None:
+    """A spec written as YAML (a mapping with `classes`), else None. Text that is YAML by its
+    file name or its shape (a `classes:` key at the start of a line, other `key:` lines) and
+    does not parse is an error naming the line, never read as English."""
+    keys = re.findall(r"^([a-z_]+)\s*:(?:\s|$)", text, re.MULTILINE)
+    shaped = "classes" in keys and len(keys) >= 2
+    if not (is_yaml or shaped):
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML spec: not valid YAML: {yaml_problem(exc)}") from None
+    if is_yaml and not isinstance(data, dict):
+        raise SpecError("YAML spec: expected a mapping of spec fields (name, classes, ...)")
+    if not isinstance(data, dict) or not isinstance(data.get("classes"), list):
+        return None
+    return DatasetSpec.from_data(data, where="YAML spec")
+
+
+def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False) -> DatasetSpec:
+    """Words (or YAML spec text) -> a validated DatasetSpec; refused or bad input raises a
+    SpecError with one line for the person."""
+    if text is None or not text.strip():
+        raise SpecError("the description is empty: say what faces you want, e.g. '300 faces'")
+    if len(text) > 100_000:
+        raise SpecError("the description is over 100,000 characters")
+    check_request(text)
+    spec = _yaml_spec(text, is_yaml=is_yaml)
+    if spec is None:
+        from agent.llm import chat_model
+
+        model = chat_model(offline=offline)
+        spec = parse_offline(text) if model is None else parse_llm(text, model)
+    check_request(text, spec)
+    return spec
+
+
+def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple[str, DatasetSpec]:
+    """A file path (.txt words, .yaml/.yml spec) or the words themselves -> (text, spec)."""
+    if text_or_path is None or not str(text_or_path).strip():
+        raise SpecError("the description is empty: say what faces you want, e.g. '300 faces'")
+    source = str(text_or_path)
+    text = source
+    is_yaml = False
+    if len(source) < 4096 and "\n" not in source:
+        path = Path(source).expanduser()
+        looks_like_path = path.suffix.lower() in (".txt", ".yaml", ".yml", ".md") or "/" in source
+        try:
+            is_file = path.is_file()
+        except OSError:
+            is_file = False
+        if is_file:
+            is_yaml = path.suffix.lower() in (".yaml", ".yml")
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SpecError(f"cannot read {path}: {exc}") from None
+        elif looks_like_path and len(source.split()) == 1:
+            raise SpecError(f"no such file: {source}")
+    return text, parse_spec(text, offline=offline, is_yaml=is_yaml)

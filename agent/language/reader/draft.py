@@ -1,0 +1,298 @@
+"""What the words asked for (a Draft), and how a Draft becomes DatasetSpec data.
+
+The reader fills a Draft; `build` turns it into spec data with every count settled: class
+quotas from totals, per-class counts, shares or identities, factors with their levels and
+shares, and errors that name both sides of a contradiction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.language.reader.words import ADULT, level_of, levels_of
+from agent.language.spec import MAX_IMAGES, SpecError
+from tools.vocabulary import AGE_GROUP_YEARS, FACTORS, VOCABULARY
+
+#: When percentages name only some levels, the rest goes to this level (else: spread equally).
+REST = {f: fw.rest for f, fw in VOCABULARY.items() if fw.rest}
+ACCESSORY_NONE = {"eyewear": "none", "hat": "none", "mask": "none"}
+INTRINSIC = ("skin_tone", "gender", "ethnicity", "eye_color", "age_group")
+
+
+@dataclass
+class Draft:
+    """What the words asked for, before it becomes a DatasetSpec."""
+
+    name: str | None = None
+    task: str | None = None
+    total: int | None = None
+    per_class: int | None = None
+    per_cell: int | None = None
+    class_factor: str | None = None
+    classes: list[tuple[str, int | None]] = field(default_factory=list)
+    class_count: int | None = None
+    class_shares: dict[str, float] = field(default_factory=dict)
+    split_parts: dict[str, float] = field(default_factory=dict)
+    """Split parts as written: shares summing to 1 or 100, or image counts summing to the total."""
+    people: int | None = None
+    """A number of people said without images per person ('600 faces of 60 people')."""
+    per_person_levels: int | None = None
+    """'each shown once in every age group': images per person, from the levels."""
+    identity_intent: bool = False
+    """'a face verification set': an identity dataset, even before people are counted."""
+    hint: str | None = None
+    """The factor a 'glasses detector' or 'emotion classifier' tells apart."""
+    hinted_shares: list[tuple[str, float]] = field(default_factory=list)
+    share_words: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    """Shares as the person wrote them, per factor, when no factor name was said with them."""
+    """Shares of that factor's levels, in the person's words: classes when none are named."""
+    balanced: dict[str, list[str] | None] = field(default_factory=dict)
+    shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)
+    image_scope: set[str] = field(default_factory=set)
+    age: tuple[int, int, int | None] | None = None
+    identities: tuple[int, int] | None = None
+    faces: int | tuple[int, int] | None = None
+    constraints: list[dict[str, Any]] = field(default_factory=list)
+    children: bool = False
+    adults: bool = False
+    top: dict[str, Any] = field(default_factory=dict)
+
+
+def _age_factor(lo: int, hi: int, bins: int | None) -> dict[str, Any]:
+    bounds = sorted({b for lo_b, _ in AGE_GROUP_YEARS.values() for b in (lo_b,) if lo < b <= hi})
+    numeric: dict[str, Any] = {"low": lo, "high": hi, "unit": "years"}
+    if bins is not None:
+        numeric["bins"] = bins
+    elif bounds and bounds[-1] <= hi - 1:
+        numeric["edges"] = [lo, *[b for b in bounds if b < hi], hi]
+    else:
+        numeric["bins"] = max(1, min(3, hi - lo))
+    return {"name": "age", "numeric": numeric, "balanced": True}
+
+
+def _class_name_level(name: str, factor: str | None) -> tuple[str, str] | None:
+    hit = level_of(name, factor)
+    if hit is None and "/" in name:
+        for part in name.split("/"):
+            hit = level_of(part, factor)
+            if hit is not None:
+                break
+    return hit
+
+
+def build(d: Draft) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": d.name or "dataset"}
+    spec.update(d.top)
+    if d.task:
+        spec["task"] = d.task
+    factors: dict[str, dict[str, Any]] = {}
+    # grid / balanced / shares / fixed
+    for f, levels in d.balanced.items():
+        names = levels or list(FACTORS[f])
+        if f == "age_group" and levels is None and d.adults:
+            names = list(ADULT)
+        factors[f] = {"name": f, "balanced": True, "levels": [{"name": n} for n in names]}
+    for f, shares in d.shares.items():
+        total = sum(shares.values())
+        if total > 1 + 1e-6:
+            parts = ", ".join(f"{lv} {v * 100:g}%" for lv, v in shares.items())
+            raise SpecError(f"{f} shares add up to {total * 100:g}% ({parts}), over 100%")
+        levels = [{"name": lv, "proportion": v} for lv, v in shares.items()]
+        if total < 1 - 1e-6:
+            allowed = d.balanced.get(f) or list(FACTORS[f])
+            rest = (
+                [REST[f]]
+                if f in REST and REST[f] not in shares
+                else [lv for lv in allowed if lv not in shares]
+            )
+            if not rest:
+                raise SpecError(f"{f} shares add up to {total * 100:g}%, not 100%")
+            levels += [{"name": lv} for lv in rest]
+        factors[f] = {"name": f, "levels": levels}
+    for f, level in d.fixed.items():
+        if f in factors:
+            raise SpecError(f"{f} is both fixed to {level} and varied")
+        factors[f] = {"name": f, "levels": [{"name": level}]}
+    if d.age is not None:
+        if "age_group" in factors:
+            raise SpecError("give either an age range or age groups, not both")
+        factors["age"] = _age_factor(*d.age)
+    elif d.adults and "age_group" not in factors:
+        factors["age_group"] = {
+            "name": "age_group",
+            "balanced": True,
+            "levels": [{"name": n} for n in ADULT],
+        }
+    if d.identities is not None:
+        for f, body in factors.items():
+            if f in INTRINSIC and f not in d.image_scope:
+                body["scope"] = "identity"
+    # classes
+    fixed_child = d.children and d.age is None and "age_group" not in factors
+    if d.class_factor and d.class_factor in factors:
+        raise SpecError(f"{d.class_factor} is the class and also balanced; drop one of the two")
+    if not d.classes and d.hinted_shares:  # 'mask detection, 60% masked and 40% unmasked'
+        d.classes = [(name, None) for name, _ in d.hinted_shares]
+        d.class_shares = dict(d.hinted_shares)
+        d.class_factor = d.hint
+    if not d.classes and d.share_words:  # '60% masked and 40% unmasked': every level named
+        for f, words in d.share_words.items():
+            shares = d.shares.get(f, {})
+            if (
+                len(shares) >= 2
+                and abs(sum(shares.values()) - 1) < 1e-6
+                and len(words) == len(shares)
+            ):
+                d.classes = [(w, None) for w, _ in words]
+                d.class_shares = dict(words)
+                d.class_factor = f
+                del d.shares[f]
+                break
+    preferred = d.class_factor
+    if preferred is None and len(d.classes) > 1:  # 'black' beside 'blond': hair colour
+        votes: dict[str, int] = {}
+        for name, _ in d.classes:
+            for f in {f for f, _ in levels_of(name)}:
+                votes[f] = votes.get(f, 0) + 1
+        best = max(votes.items(), key=lambda kv: kv[1], default=(None, 0))
+        if best[1] >= 2 and list(votes.values()).count(best[1]) == 1:
+            preferred = best[0]
+    classes = []
+    for name, count in d.classes:
+        attrs: dict[str, str] = {}
+        hit = _class_name_level(name, d.class_factor)
+        if hit is None or preferred != d.class_factor:
+            hit = _class_name_level(name, preferred) or hit
+        if d.class_factor and hit is None:
+            raise SpecError(
+                f"class '{name}' is not a level of {d.class_factor} "
+                f"({', '.join(FACTORS[d.class_factor])})"
+            )
+        if hit is not None and (d.class_factor or hit[0] not in factors):
+            attrs[hit[0]] = hit[1]
+        if fixed_child:
+            attrs["age_group"] = "child"
+        classes.append({"name": name, "quota": count, "attributes": attrs})
+    if d.class_count is not None and d.classes and d.class_count != len(d.classes):
+        raise SpecError(f"{d.class_count} classes announced but {len(d.classes)} listed")
+    if not classes:
+        n = d.class_count or 1
+        if n != 1:
+            raise SpecError(f"{n} classes announced but none named; list them after 'classes:'")
+        classes = [
+            {
+                "name": "face",
+                "quota": None,
+                "attributes": ({"age_group": "child"} if fixed_child else {}),
+            }
+        ]
+        if d.children:
+            spec["subject"] = "children"
+    elif d.children:
+        spec["subject"] = "children"
+    _quotas(d, classes, factors)
+    if d.split_parts:
+        spec["splits"] = _splits(d.split_parts, sum(c["quota"] for c in classes))
+    spec["classes"] = classes
+    spec["factors"] = list(factors.values())
+    if d.constraints:
+        for con in d.constraints:
+            for f in [*con["when"], *con["forbid"]]:
+                if f not in factors:
+                    raise SpecError(
+                        f"a constraint names {f}, which the request does not plan; "
+                        f"add it (e.g. '20% {f.replace('_', ' ')} ...') or drop the constraint"
+                    )
+        spec["constraints"] = d.constraints
+    if d.identities is not None:
+        spec["identities"] = {"count": d.identities[0], "images_per_identity": d.identities[1]}
+    if d.faces is not None:
+        spec["faces_per_image"] = d.faces
+    return spec
+
+
+def _quotas(d: Draft, classes: list[dict[str, Any]], factors: dict[str, Any]) -> None:
+    total = d.total
+    if d.per_cell is not None:
+        cells = 1
+        for body in factors.values():
+            if body.get("balanced"):
+                cells *= len(body["levels"])
+        grid_total = d.per_cell * cells * len(classes)
+        if total is not None and total != grid_total:
+            raise SpecError(
+                f"{d.per_cell} per combination x {cells} combinations = {grid_total}, "
+                f"but the request says {total} images"
+            )
+        total = grid_total
+    if d.identities is None and d.people is not None and total is None and d.per_person_levels:
+        d.identities = (d.people, d.per_person_levels)
+    if d.identities is None and d.people is not None:
+        if total is None or total % d.people:
+            raise SpecError(
+                f"{d.people} people: how many images each? say e.g. '{d.people} people, 10 "
+                "images each'"
+            )
+        d.identities = (d.people, total // d.people)
+    if d.identities is not None:
+        people_total = d.identities[0] * d.identities[1]
+        if total is not None and total != people_total:
+            raise SpecError(
+                f"{d.identities[0]} people x {d.identities[1]} images = {people_total}, "
+                f"but the request says {total} images"
+            )
+        total = people_total
+    shares = d.class_shares
+    if shares:
+        if sum(shares.values()) > 1 + 1e-6:
+            parts = ", ".join(f"{n} {v * 100:g}%" for n, v in shares.items())
+            raise SpecError(f"class shares add up to {sum(shares.values()) * 100:g}% ({parts})")
+        if total is None:
+            raise SpecError("how many images? class shares need a total, e.g. '500 faces'")
+        for c in classes:
+            if c["name"] in shares and c["quota"] is None:
+                c["quota"] = round(shares[c["name"]] * total)
+    given = [c["quota"] for c in classes if c["quota"] is not None]
+    for c in classes:
+        if c["quota"] is None and d.per_class is not None:
+            c["quota"] = d.per_class
+    missing = [c for c in classes if c["quota"] is None]
+    if missing:
+        if total is None:
+            raise SpecError("how many images? say e.g. '300 faces' or '100 per class'")
+        rest = total - sum(given)
+        if rest < len(missing):
+            raise SpecError(f"{total} images cannot cover {len(classes)} classes")
+        base, extra = divmod(rest, len(missing))
+        for i, c in enumerate(missing):
+            c["quota"] = base + (1 if i < extra else 0)
+    quota_total = sum(c["quota"] for c in classes)
+    if total is not None and quota_total != total:
+        raise SpecError(
+            f"the class counts add up to {quota_total}, but the request says {total} images"
+        )
+    for c in classes:
+        if c["quota"] < 1:
+            raise SpecError(f"class '{c['name']}' needs at least one image, got {c['quota']}")
+        if c["quota"] > MAX_IMAGES:
+            raise SpecError(f"{c['quota']:,} images is over the limit of {MAX_IMAGES:,}")
+
+
+def _splits(parts: dict[str, float], total: int) -> dict[str, float]:
+    """Split parts as written -> train/val/test shares (missing parts are 0, or the rest)."""
+    written = sum(parts.values())
+    for scale in (1.0, 100.0, float(total)):
+        if abs(written - scale) < 1e-6 * max(1.0, scale) or (
+            len(parts) < 3 and written < scale and scale != total
+        ):
+            shares = {k: v / scale for k, v in parts.items()}
+            missing = [k for k in ("train", "val", "test") if k not in shares]
+            left = 1 - sum(shares.values())
+            for k in missing:
+                shares[k] = left / len(missing) if left > 1e-9 else 0.0
+            if abs(sum(shares.values()) - 1) < 1e-6:
+                return {k: shares[k] for k in ("train", "val", "test")}
+    said = ", ".join(f"{k} {v:g}" for k, v in parts.items())
+    raise SpecError(f"the split ({said}) adds up to {written:g}, not 100% or {total:,} images")

@@ -1,0 +1,152 @@
+"""The offline reader: plain English -> a Draft of what was asked for.
+
+Every word the reader uses is marked. Words left over that look like a requirement (a number, a
+percentage, a vocabulary word, a factor name, a visual attribute facetory cannot draw) make the
+request fail with those words quoted; words that carry no requirement ("We're building a
+classifier for school photos") never do. Later statements win over earlier ones ("300 faces ...
+make it 600 faces"), which is how reviewer feedback is applied offline.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.language.reader.attributes import AttributesMixin
+from agent.language.reader.class_lists import ClassListsMixin
+from agent.language.reader.counts import CountsMixin
+from agent.language.reader.draft import Draft
+from agent.language.reader.words import (
+    ANY_FACTOR_RX,
+    ANY_LEVEL_RX,
+    FILLER,
+    UNREPRESENTABLE_RX,
+)
+from agent.language.spec import SpecError
+from tools.vocabulary import VOCABULARY
+
+#: '... with X', '... wearing X': what follows is something the images must show.
+_ASKED_FOR = re.compile(
+    r"\b(?:with|wearing|having|holding|showing|sporting|who have|that have)\s+"
+    r"(?:(?:a|an|the|some|their|his|her|lots of|plenty of)\s+)?(?:[a-z'-]+\s+){0,2}$"
+)
+
+#: Words after 'with' that describe the request, not the picture ('with good quality').
+_MILD = {
+    "good",
+    "great",
+    "high",
+    "quality",
+    "care",
+    "detail",
+    "details",
+    "variety",
+    "realism",
+    "resolution",
+    "labels",
+    "annotations",
+    "boxes",
+    "metadata",
+    "love",
+}
+
+
+class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
+    """Reads one request: `Reader(text).run()` -> Draft, or a SpecError naming the words."""
+
+    def run(self) -> Draft:
+        self.negatives()
+        for step in (
+            self.title,
+            self.seed,
+            self.image_size,
+            self.splits,
+            self.quality,
+            self.budget,
+            self.generation,
+            self.faces,
+            self.identities,
+            self.age_range,
+            self.grid,
+            self.hint,
+            self.class_lists,
+            self.classify,
+            self.task,
+            self.per_class,
+            self.times_per_class,
+            self.class_ratio,
+            self.constraints,
+            self.percentages,
+            self.per_identity,
+            self.level_ranges,
+            self.balanced,
+            self.same,
+            self.per_level,
+            self.totals,
+            self.mentions,
+            self.subject,
+            self.context,
+            self.factor_mentions,
+        ):
+            step()
+        self.leftovers()
+        return self.d
+
+    def leftovers(self) -> None:
+        """Fail on leftover words that look like a requirement; let the rest go.
+
+        A requirement-looking word is a number, a percentage, a vocabulary level or factor name,
+        or a visual attribute facetory cannot draw. Runs of such words are quoted together with
+        the words between them, so the person sees the phrase they wrote.
+        """
+        runs: list[tuple[int, int]] = []
+        for m in re.finditer(r"[^\s,;:()]+", self.low):
+            s, e = m.start(), m.end()
+            if not self.free(s, e) or not self._asks(s, e):
+                continue
+            if (
+                runs
+                and not re.search(r"[.;\n]", self.low[runs[-1][1] : s])
+                and all(not self.used[i] for i in range(runs[-1][1], s))
+                and len(self.low[runs[-1][1] : s].split()) <= 3
+            ):
+                runs[-1] = (runs[-1][0], e)
+            else:
+                runs.append((s, e))
+        if not runs:
+            return
+        quoted = "; ".join(f"'{self.original(s, e).strip(' .,')}'" for s, e in runs[:5])
+        unknown = [self.original(s, e) for s, e in runs if self._unrepresentable(s, e)]
+        if unknown:
+            raise SpecError(
+                f"facetory cannot draw or check {quoted} as an attribute: it varies "
+                f"{', '.join(fw.title for fw in VOCABULARY.values())}. Make it a class "
+                "('classes: with X and without X') to have it in the prompts, or leave it out"
+            )
+        raise SpecError(
+            f"could not place these words offline: {quoted}. Say what they apply to (e.g. "
+            "'20% wear glasses', 'balanced across gender', 'classes: a and b'), set "
+            "OPENAI_BASE_URL for LLM mode, or write the spec as YAML (specs/schema.json)"
+        )
+
+    def _asks(self, start: int, end: int) -> bool:
+        """Does the word at [start, end) look like a requirement?"""
+        word = self.low[start:end].strip(".'\"!?")
+        if not word or word in FILLER:
+            return False
+        if re.fullmatch(r"[\d.,/:x%-]*\d[\d.,/:x%-]*", word) or "%" in word:
+            return True
+        if self._unrepresentable(start, end):
+            return True
+        before = self.low[max(0, start - 40) : start]
+        asked = _ASKED_FOR.search(before)
+        if asked and self.free(start - len(before) + asked.start(), start) and word not in _MILD:
+            return True  # 'faces with purple unicorns': something the images must show
+        line = self.low
+        for rx in (ANY_LEVEL_RX, ANY_FACTOR_RX):
+            for m in rx.finditer(line, max(0, start - 40), min(len(line), end + 40)):
+                if m.start() <= start and m.end() >= end and self.free(m.start(), m.end()):
+                    return True
+        return False
+
+    def _unrepresentable(self, start: int, end: int) -> bool:
+        return bool(UNREPRESENTABLE_RX.fullmatch(self.low[start:end].strip(".'\"!?")))

@@ -1,0 +1,580 @@
+"""The dataset specification: what a person asked for, as a validated pydantic model.
+
+Everything downstream (planner, generators, critic thresholds, budget) reads this model.
+A spec comes from plain language (`agent.language.parse`) or is written directly as YAML
+(`DatasetSpec.from_yaml`). Every rule that can be checked without planning is checked here,
+so a bad request fails before anything is written, with one line that names the field.
+
+Regenerate `specs/schema.json` with `python -m agent.language.spec specs/schema.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from tools.config import GenerationConfig, QualityConfig, TrainingConfig
+from tools.errors import FacetoryError
+from tools.vocabulary import AGE_GROUP_YEARS, FACTORS
+
+MAX_IMAGES = 10_000_000
+_SLUG_BAD = re.compile(r"[^a-z0-9]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_FACTOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: The typed blocks of spec.yaml that say how to build (defined in `tools.config`, which the
+#: tools read): the names the spec has always used for them.
+Quality = QualityConfig
+Generation = GenerationConfig
+Training = TrainingConfig
+#: Factors fixed per synthetic person by default in identity datasets.
+INTRINSIC_FACTORS = ("skin_tone", "gender", "ethnicity", "eye_color")
+
+
+class SpecError(FacetoryError):
+    """A spec that cannot be built; the message is one line meant for the user."""
+
+
+def slugify(text: str) -> str:
+    """A directory-safe slug: lowercase ascii letters, digits and single underscores."""
+    slug = _SLUG_BAD.sub("_", text.lower()).strip("_")
+    return slug or "class"
+
+
+def _label(text: str) -> str:
+    """A label shown to people and written to files: one line, not empty, not huge."""
+    text = text.strip()
+    if not text:
+        raise ValueError("must not be empty")
+    if _CONTROL.search(text):
+        raise ValueError(f"{text!r} contains control characters")
+    if len(text) > 100:
+        raise ValueError(f"'{text[:40]}...' is longer than 100 characters")
+    return text
+
+
+Label = Annotated[str, AfterValidator(_label)]
+
+
+def _factor_name(name: str) -> str:
+    if not _FACTOR_NAME.match(name):
+        raise ValueError(
+            f"factor name {name!r} must be lowercase letters, digits and underscores "
+            "(e.g. skin_tone)"
+        )
+    return name
+
+
+FactorName = Annotated[str, AfterValidator(_factor_name)]
+
+
+def age_group_of(years: float) -> str:
+    """The vocabulary age group that contains an age in years."""
+    for group, (low, high) in AGE_GROUP_YEARS.items():
+        if low <= years < high:
+            return group
+    return "old" if years >= 0 else "child"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Level(_Model):
+    """One level of a factor with its target share (None: share the remainder equally)."""
+
+    name: Label
+    proportion: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class NumericRange(_Model):
+    """A numeric attribute (e.g. age in years) bucketed into levels.
+
+    Either `bins` equal-width buckets over [low, high], or explicit bucket `edges`
+    (low, inner edges..., high), e.g. ages 10-30 split at the age-group boundaries 15 and 20.
+    """
+
+    low: float
+    high: float
+    bins: int = Field(default=3, ge=1, le=100)
+    edges: list[float] | None = None
+    unit: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NumericRange:
+        if self.high <= self.low:
+            raise ValueError(f"range high ({self.high:g}) must be above low ({self.low:g})")
+        if self.edges is not None:
+            edges = self.edges
+            if len(edges) < 2 or edges[0] != self.low or edges[-1] != self.high:
+                raise ValueError(f"edges must run from low ({self.low:g}) to high ({self.high:g})")
+            if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+                raise ValueError(f"edges must increase, got {edges}")
+            self.bins = len(edges) - 1
+        return self
+
+    def bounds(self) -> list[tuple[float, float]]:
+        """(low, high) of every bucket; the last bucket includes `high`."""
+        if self.edges is not None:
+            e = self.edges
+        else:
+            width = (self.high - self.low) / self.bins
+            e = [self.low + i * width for i in range(self.bins)] + [self.high]
+        return list(zip(e, e[1:], strict=False))
+
+    def level_names(self) -> list[str]:
+        """Bucket names such as `4-6`, covering [low, high] without gaps."""
+        bounds = self.bounds()
+        integral = all(float(x).is_integer() for b in bounds for x in b)
+        width = min(hi - lo for lo, hi in bounds)
+        names = []
+        for i, (lo, hi) in enumerate(bounds):
+            last = i == len(bounds) - 1
+            if integral or width >= 1:
+                lo_i = math.ceil(lo)
+                hi_i = int(self.high) if last else math.ceil(hi) - 1
+                names.append(f"{lo_i}-{hi_i}" if hi_i > lo_i else f"{lo_i}")
+            else:
+                names.append(f"{lo:g}-{hi:g}")
+        if len(set(names)) != len(names):
+            names = [f"{lo:g}-{hi:g}" for lo, hi in bounds]
+        return names
+
+    def midpoints(self) -> list[float]:
+        return [(lo + hi) / 2 for lo, hi in self.bounds()]
+
+
+class Factor(_Model):
+    """An attribute the plan balances, e.g. eyewear with levels none / glasses / sunglasses.
+
+    `balanced` spreads images equally over the levels; otherwise each level's proportion is
+    used, levels without one share what is left. `scope="identity"` factors are fixed per
+    synthetic person (e.g. skin tone), `image` factors vary from image to image.
+    A factor with one level fixes that level for every image ("all frontal").
+    """
+
+    name: FactorName
+    levels: list[Level] = Field(default_factory=list)
+    numeric: NumericRange | None = None
+    balanced: bool = False
+    scope: Literal["image", "identity"] = "image"
+
+    @model_validator(mode="after")
+    def _levels(self) -> Factor:
+        if self.numeric is not None and not self.levels:
+            self.levels = [Level(name=n) for n in self.numeric.level_names()]
+        if not self.levels:
+            raise ValueError(f"factor '{self.name}' has no levels")
+        if self.numeric is not None and len(self.levels) != self.numeric.bins:
+            raise ValueError(
+                f"factor '{self.name}' has {len(self.levels)} levels for {self.numeric.bins} "
+                "numeric buckets"
+            )
+        names = [lv.name for lv in self.levels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"factor '{self.name}' repeats a level")
+        known = FACTORS.get(self.name)
+        if known is not None and self.numeric is None:
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise ValueError(
+                    f"factor '{self.name}' has unknown level(s) {', '.join(unknown)}; "
+                    f"known levels: {', '.join(known)}"
+                )
+        given = [lv for lv in self.levels if lv.proportion is not None]
+        if self.balanced and given:
+            raise ValueError(f"factor '{self.name}' is balanced but also gives proportions")
+        total = sum(lv.proportion or 0.0 for lv in given)
+        if total > 1.0 + 1e-6:
+            raise ValueError(
+                f"factor '{self.name}' proportions add up to {total * 100:g}% (over 100%)"
+            )
+        open_levels = [lv.name for lv in self.levels if lv.proportion is None]
+        if not self.balanced:
+            if not open_levels and abs(total - 1.0) > 1e-6:
+                raise ValueError(
+                    f"factor '{self.name}' proportions add up to {total * 100:g}%, not 100%"
+                )
+            if open_levels and total > 1.0 - 1e-9 and given:
+                raise ValueError(
+                    f"factor '{self.name}': the given proportions leave nothing for "
+                    f"{', '.join(open_levels)}"
+                )
+        return self
+
+    def level_names(self) -> list[str]:
+        return [lv.name for lv in self.levels]
+
+    def targets(self) -> dict[str, float]:
+        """Target share of every level, summing to 1."""
+        if self.balanced:
+            return {lv.name: 1.0 / len(self.levels) for lv in self.levels}
+        given = sum(lv.proportion or 0.0 for lv in self.levels)
+        open_levels = [lv for lv in self.levels if lv.proportion is None]
+        rest = max(0.0, 1.0 - given) / len(open_levels) if open_levels else 0.0
+        return {
+            lv.name: (lv.proportion if lv.proportion is not None else rest) for lv in self.levels
+        }
+
+    def derived(self) -> dict[str, dict[str, str]]:
+        """Attributes implied by each level: a numeric `age` bucket implies its age group.
+
+        The renderer and critic read `age_group`; a numeric age factor therefore also fixes
+        the age group of every image, taken at the bucket's midpoint.
+        """
+        if self.numeric is None or self.name != "age":
+            return {}
+        return {
+            name: {"age_group": age_group_of(mid)}
+            for name, mid in zip(self.level_names(), self.numeric.midpoints(), strict=True)
+        }
+
+
+class ClassSpec(_Model):
+    """One target class: its label (any text), a directory-safe slug, quota and fixed levels."""
+
+    name: Label
+    description: str = Field(default="", max_length=500)
+    quota: int = Field(ge=1, le=MAX_IMAGES)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    """Levels fixed for every image of the class, e.g. {"eyewear": "glasses"}."""
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name)
+
+
+class Constraint(_Model):
+    """A conditional constraint: when every `when` level holds, none of `forbid` may.
+
+    "no sunglasses with eyes closed":
+    `when={"eyes": "closed"}, forbid={"eyewear": ["sunglasses"]}`.
+    """
+
+    when: dict[str, str] = Field(min_length=1)
+    forbid: dict[str, list[str]] = Field(min_length=1)
+
+    def allows(self, attributes: dict[str, str]) -> bool:
+        if any(attributes.get(f) != lv for f, lv in self.when.items()):
+            return True
+        return not any(attributes.get(f) in lvs for f, lvs in self.forbid.items())
+
+    def describe(self) -> str:
+        when = " and ".join(f"{f}={lv}" for f, lv in self.when.items())
+        forbid = " nor ".join(f"{f}={' or '.join(lvs)}" for f, lvs in self.forbid.items())
+        return f"when {when}, not {forbid}"
+
+    def conjunctions(self) -> list[dict[str, str]]:
+        """The forbidden combinations, one per forbidden level (factor -> level each)."""
+        out = []
+        for fac, levels in self.forbid.items():
+            for level in levels:
+                combo = dict(self.when)
+                if fac in combo and combo[fac] != level:
+                    continue  # can never hold together
+                combo[fac] = level
+                out.append(combo)
+        return out
+
+
+class Identities(_Model):
+    """Identity datasets: `count` synthetic people with `images_per_identity` images each."""
+
+    count: int = Field(ge=1, le=MAX_IMAGES)
+    images_per_identity: int = Field(ge=1, le=10_000)
+
+
+class Budget(_Model):
+    """How many generation attempts the build may spend, as a multiple of the target."""
+
+    max_attempts_factor: float = Field(default=3.0, ge=1.0, le=100.0)
+    batch_size: int = Field(default=32, ge=1, le=4096)
+
+
+class Splits(_Model):
+    train: float = Field(default=0.8, ge=0.0, le=1.0)
+    val: float = Field(default=0.1, ge=0.0, le=1.0)
+    test: float = Field(default=0.1, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _sum(self) -> Splits:
+        total = self.train + self.val + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"split ratios add up to {total:g}, not 1")
+        return self
+
+    def shares(self) -> dict[str, float]:
+        return {"train": self.train, "val": self.val, "test": self.test}
+
+
+class Augmentation(_Model):
+    """Variants of accepted images with changed attributes (ChildDiffusion's transformations),
+    e.g. 1 variant with expression=smile for 20% of the images.
+
+    A variant is drawn from its base image once the base is accepted (img2img on diffusion
+    backends, the same person re-rendered on the procedural one), judged against its new
+    attributes, counted against its own quota and exported with its parent's id.
+    """
+
+    name: Label
+    """Names the variants: image ids end in `~<name><k>`, status rows read `<class> ~ <name>`."""
+    variants: int = Field(default=1, ge=1, le=100)
+    """Variants drawn from each chosen base image."""
+    attributes: dict[str, str] = Field(default_factory=dict)
+    """The levels a variant changes to, e.g. {"expression": "smile"}."""
+    prompt: str = Field(default="", max_length=1000)
+    """Words added to the base prompt for img2img (default: a phrase per changed attribute)."""
+    strength: float = Field(default=0.5, gt=0.0, le=1.0)
+    """img2img strength: 0.3 keeps face and layout, 0.8 allows large changes."""
+    fraction: float = Field(default=1.0, gt=0.0, le=1.0)
+    """Share of each class's planned images that get variants, spread evenly over the plan."""
+
+
+class DatasetSpec(_Model):
+    """A complete, validated description of a synthetic face dataset."""
+
+    name: Label = "dataset"
+    subject: Label = "faces"
+    task: Literal["detect", "classify"] = "detect"
+    classes: list[ClassSpec]
+    factors: list[Factor] = Field(default_factory=list)
+    constraints: list[Constraint] = Field(default_factory=list)
+    identities: Identities | None = None
+    faces_per_image: int | tuple[int, int] = 1
+    image_size: int = Field(default=256, ge=32, le=4096)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    budget: Budget = Field(default_factory=Budget)
+    splits: Splits = Field(default_factory=Splits)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    augmentations: list[Augmentation] = Field(default_factory=list)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+
+    @field_validator("classes")
+    @classmethod
+    def _classes(cls, classes: list[ClassSpec]) -> list[ClassSpec]:
+        if not classes:
+            raise ValueError("a spec needs at least one class")
+        names = [c.name for c in classes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a class is listed twice: {names}")
+        slugs = [c.slug for c in classes]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError(f"class names collide once made directory-safe: {slugs}")
+        return classes
+
+    @field_validator("faces_per_image")
+    @classmethod
+    def _faces(cls, value: int | tuple[int, int]) -> int | tuple[int, int]:
+        low, high = (value, value) if isinstance(value, int) else value
+        if not 1 <= low <= high <= 20:
+            raise ValueError(f"faces per image must be between 1 and 20, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DatasetSpec:
+        total = self.total
+        if total > MAX_IMAGES:
+            raise ValueError(f"{total:,} images is over the limit of {MAX_IMAGES:,}")
+        names = [f.name for f in self.factors]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(f"factor {', '.join(twice)} is listed twice")
+        self._check_age()
+        known = {f.name: set(f.level_names()) for f in self.factors}
+        derived = self.derived_levels()
+        for c in self.classes:
+            for fac, lv in c.attributes.items():
+                _factor_name(fac)
+                if fac in known and lv not in known[fac]:
+                    raise ValueError(f"class '{c.name}' fixes {fac}={lv}, not a level of {fac}")
+                if fac not in known and fac in FACTORS and lv not in FACTORS[fac]:
+                    raise ValueError(
+                        f"class '{c.name}' fixes {fac}={lv}; known levels: "
+                        f"{', '.join(FACTORS[fac])}"
+                    )
+                if fac in derived and derived[fac] != {lv}:
+                    raise ValueError(
+                        f"class '{c.name}' fixes {fac}={lv}, but the age range gives "
+                        f"{', '.join(sorted(derived[fac]))}"
+                    )
+        for con in self.constraints:
+            for fac, lv in con.when.items():
+                if fac not in known or lv not in known[fac]:
+                    raise ValueError(f"constraint '{con.describe()}' names unknown {fac}={lv}")
+            for fac, lvs in con.forbid.items():
+                bad = [lv for lv in lvs if fac not in known or lv not in known[fac]]
+                if bad:
+                    raise ValueError(
+                        f"constraint '{con.describe()}' names unknown {fac}={', '.join(bad)}"
+                    )
+        for aug in self.augmentations:
+            for fac, lv in aug.attributes.items():
+                if fac in FACTORS and lv not in FACTORS[fac]:
+                    raise ValueError(
+                        f"augmentation '{aug.name}' asks for {fac}={lv}; known levels: "
+                        f"{', '.join(FACTORS[fac])}"
+                    )
+        self._check_identities()
+        return self
+
+    def _check_age(self) -> None:
+        age = self.factor("age")
+        if age is not None and age.numeric is not None and self.factor("age_group") is not None:
+            raise ValueError(
+                "give either a numeric age range or age groups, not both (the age range "
+                "already sets each image's age group)"
+            )
+
+    def _check_identities(self) -> None:
+        scoped = [f.name for f in self.factors if f.scope == "identity"]
+        if self.identities is None:
+            if scoped:
+                raise ValueError(
+                    f"factor {', '.join(scoped)} is per identity, but the spec has no identities"
+                )
+            return
+        per = self.identities.images_per_identity
+        people = self.identities.count * per
+        if people != self.total:
+            raise ValueError(
+                f"{self.identities.count} identities x {per} images = {people}, "
+                f"but the class quotas add up to {self.total}"
+            )
+        for c in self.classes:
+            if c.quota % per:
+                raise ValueError(
+                    f"class '{c.name}' quota {c.quota} is not a multiple of {per} images "
+                    "per identity"
+                )
+
+    @property
+    def total(self) -> int:
+        return sum(c.quota for c in self.classes)
+
+    def factor(self, name: str) -> Factor | None:
+        return next((f for f in self.factors if f.name == name), None)
+
+    def class_spec(self, name: str) -> ClassSpec | None:
+        return next((c for c in self.classes if c.name == name), None)
+
+    def faces_range(self) -> tuple[int, int]:
+        fpi = self.faces_per_image
+        return (fpi, fpi) if isinstance(fpi, int) else (fpi[0], fpi[1])
+
+    def derived_levels(self) -> dict[str, set[str]]:
+        """Attribute -> the levels that factors can imply for it (e.g. age -> age_group)."""
+        out: dict[str, set[str]] = {}
+        for f in self.factors:
+            for implied in f.derived().values():
+                for attr, level in implied.items():
+                    out.setdefault(attr, set()).add(level)
+        return out
+
+    def attribute_names(self) -> list[str]:
+        """Every attribute a plan item of this spec can carry, in display order."""
+        names = [f.name for f in self.factors]
+        for attr in self.derived_levels():
+            if attr not in names:
+                names.append(attr)
+        for c in self.classes:
+            for attr in c.attributes:
+                if attr not in names:
+                    names.append(attr)
+        return names
+
+    # --- YAML -----------------------------------------------------------------------------
+    def to_yaml(self) -> str:
+        """The spec as block YAML; leaf mappings on one line so it reads like a form."""
+        return dump_yaml(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_data(cls, data: Any, where: str = "spec") -> DatasetSpec:
+        """Validate loaded YAML/JSON data; errors become one SpecError line naming the field."""
+        if not isinstance(data, dict):
+            raise SpecError(
+                f"{where}: expected a mapping of spec fields, got {type(data).__name__}"
+            )
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise SpecError(f"{where}: {validation_message(exc)}") from None
+
+    @classmethod
+    def from_yaml(cls, text: str, where: str = "spec") -> DatasetSpec:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecError(f"{where}: not valid YAML: {yaml_problem(exc)}") from None
+        return cls.from_data(data, where)
+
+
+def validation_message(exc: ValidationError) -> str:
+    """The first pydantic error as `field.path: message` on one line (+ how many more)."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    msg = first["msg"].removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    text = f"{loc}: {msg}" if loc else msg
+    return " ".join(f"{text}{more}".split())
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML syntax error as one line with its line number."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    return f"{where}{problem}"
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block YAML whose leaf mappings and short scalar lists are written on one line."""
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
+    leaf = all(not isinstance(v, dict | list) for v in data.values())
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=leaf)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    leaf = all(not isinstance(v, dict | list) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=leaf)
+
+
+_Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(list, _represent_list)
+
+
+def dump_yaml(data: Any) -> str:
+    """Deterministic, readable YAML (insertion order kept, unicode as is, no line wrapping)."""
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000, indent=2
+    )
+
+
+def schema_json() -> str:
+    """The JSON Schema of DatasetSpec as written to `specs/schema.json`."""
+    return json.dumps(DatasetSpec.model_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # python -m agent.language.spec specs/schema.json
+    from tools.atomic import write_text
+
+    if len(sys.argv) > 1:
+        write_text(sys.argv[1], schema_json())
+    else:
+        sys.stdout.write(schema_json())

@@ -1,0 +1,774 @@
+"""plan.yaml and spec.yaml on disk: write, read, validate, review (diff) and approve.
+
+`plan.yaml` is for people: a comment on how to edit it, the summary tables, the spec (the part
+to edit for quotas and proportions), then one line per item. Every write is atomic and
+deterministic (same plan, same bytes). A copy of the last plan facetory wrote is kept beside it
+(`.plan_base.yaml`) so `review` can tell exactly what a person changed, and `approval.json`
+records the hash of the approved `plan.yaml`, so an edit after approval is noticed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from agent.language.requirements import trace, understood
+from agent.language.safety import check_safety
+from agent.language.spec import DatasetSpec, SpecError, dump_yaml, validation_message, yaml_problem
+from agent.planning.diffusion_prompts import build_prompt
+from agent.planning.plan import Plan, PlanColumns, PlanItems
+from agent.planning.plan_store import INLINE_MAX, read_store, remove_unused, write_store
+from agent.planning.planner import make_plan
+from agent.planning.revision import accepted_records, drawing_changes, fit_to_accepted
+from tools.atomic import write_text
+from tools.contracts import PlanItem
+
+FORMAT = "facetory-plan/1"
+APPROVAL = "approval.json"
+BASE = ".plan_base.yaml"
+_TOP_KEYS = (
+    "format", "understood", "summary", "balance", "requirements", "spec", "items_sha256", "items",
+    "items_file",
+)
+"""`understood` and `requirements` (the requirement trace) are also shown by the web review."""
+_ITEM_KEYS = (
+    "id",
+    "class",
+    "split",
+    "identity",
+    "faces",
+    "seed",
+    "attributes",
+    "prompt",
+    "negative_prompt",
+    "guidance_scale",
+)
+_REQUIRED = ("id", "class", "split", "seed", "attributes")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
+_YAML_WORDS = {"y", "yes", "n", "no", "true", "false", "on", "off", "null"}
+_UNSAFE = re.compile("[\u0080-\u009f\u2028\u2029\ufeff\ud800-\udfff]")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# --- spec.yaml ------------------------------------------------------------------------------
+
+
+def write_spec(spec: DatasetSpec, path: str | Path) -> None:
+    """Write the parsed spec (atomic)."""
+    header = (
+        "# facetory dataset spec (parsed from spec.txt). Edit it and run `facetory plan "
+        "spec.yaml --out DIR` to plan again.\n"
+    )
+    write_text(path, header + spec.to_yaml())
+
+
+def _read(path: Path) -> str:
+    """A build file's text; unreadable or not UTF-8 is a SpecError naming the file and byte."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8"
+        ) from None
+
+
+def read_spec(path: str | Path) -> DatasetSpec:
+    path = Path(path)
+    return DatasetSpec.from_yaml(_read(path), where=str(path))
+
+
+# --- writing plan.yaml ----------------------------------------------------------------------
+
+
+def _scalar(value: Any) -> str:
+    """One YAML flow scalar: plain when unambiguous, else a JSON (= YAML) quoted string."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return _string(str(value))
+
+
+@lru_cache(maxsize=65536)
+def _string(text: str) -> str:
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def item_record(item: PlanItem) -> dict[str, Any]:
+    """An item as the plain mapping written to plan.yaml (keys in a fixed order)."""
+    record: dict[str, Any] = {
+        "id": item.id,
+        "class": item.class_name,
+        "split": item.split,
+        "identity": item.identity,
+        "faces": item.faces,
+        "seed": item.seed,
+        "attributes": dict(item.attributes),
+        "prompt": item.prompt,
+        "negative_prompt": item.negative_prompt,
+    }
+    if item.guidance_scale is not None:
+        record["guidance_scale"] = item.guidance_scale
+    return record
+
+
+def _item_line(record: dict[str, Any]) -> str:
+    parts = []
+    for key, value in record.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{_scalar(k)}: {_scalar(v)}" for k, v in value.items())
+            parts.append(f"{key}: {{{inner}}}")
+        else:
+            parts.append(f"{key}: {_scalar(value)}")
+    return "- {" + ", ".join(parts) + "}\n"
+
+
+def items_digest(records: list[dict[str, Any]]) -> str:
+    """sha256 of the items' content, taken over their canonical lines (not the file's
+    formatting: reformatted but equal items give the same digest)."""
+    return _lines_digest([_item_line(r) for r in records])
+
+
+def _lines_digest(lines: list[str]) -> str:
+    h = hashlib.sha256()
+    for line in lines:
+        h.update(line.encode())
+    return h.hexdigest()
+
+
+def plan_summary(plan: Plan) -> dict[str, Any]:
+    """The summary object (`facetory plan --json`, the review interrupt, plan.yaml)."""
+    return plan.summary()
+
+
+def render_plan(plan: Plan, store: tuple[str, str] | None = None) -> str:
+    """The full text of plan.yaml; with `store` (file name, sha256) the items are not listed
+    but named in that item store (see agent/planning/plan_store.py)."""
+    if store is not None:
+        records: list[dict[str, Any]] = []
+    elif isinstance(plan.items, PlanItems) and plan.items._made is None:
+        records = list(plan.items.columns.records())  # fresh plan: skip making PlanItems
+    else:
+        records = [item_record(item) for item in plan.items]
+    summary = plan.summary()
+    balance = plan.balance()
+    head = (
+        f"# facetory plan: {summary['total']} images in {len(summary['classes'])} classes.\n"
+        "# To change it, edit `spec:` (class quotas, factor proportions, splits, seed) and the\n"
+        "# whole plan is rebalanced, or edit single lines under `items:` (delete a line to drop\n"
+        "# an image). Then run `facetory review DIR`: it validates this file, rebalances and\n"
+        "# prints what changed. `understood:`, `summary:`, `balance:` and `requirements:` are\n"
+        "# computed: do not edit them.\n"
+        "# `facetory approve DIR` accepts the plan.\n"
+    )
+    body = dump_yaml(
+        {
+            "format": FORMAT,
+            "understood": understood(plan.spec),
+            "summary": summary,
+            "balance": {"marginal": balance["marginal"], "pairwise": balance["pairwise"]},
+            "requirements": [r.model_dump() for r in trace(plan.spec)],
+        }
+    )
+    spec_text = dump_yaml({"spec": plan.spec.model_dump(mode="json")})
+    if store is not None:
+        return (
+            head + body + spec_text
+            + f"# The {summary['total']:,} items are in {store[0]} (written by facetory; more\n"
+            f"# than {INLINE_MAX:,} items are reviewed by their summary above, not line by line).\n"
+            + f"items_file: {store[0]}\nitems_sha256: {store[1]}\n"
+        )
+    lines = [_item_line(r) for r in records]
+    digest = f"items_sha256: {_lines_digest(lines)}\n"
+    return head + body + spec_text + digest + "items:\n" + ("".join(lines) or "[]\n")
+
+
+def write_plan(plan: Plan, path: str | Path) -> None:
+    """Write plan.yaml (atomic) and the base copy `review` diffs against; a plan of more than
+    INLINE_MAX items keeps them in an item store beside it (written first, so plan.yaml
+    never names a file that is not there)."""
+    path = Path(path)
+    store = write_store(plan.columns(), path.parent) if len(plan.items) > INLINE_MAX else None
+    text = render_plan(plan, store)
+    write_text(path, text)
+    write_text(path.parent / BASE, text)
+    remove_unused(path.parent, {store[0]} if store else set())
+
+
+# --- reading plan.yaml ----------------------------------------------------------------------
+
+
+def _load(text: str, where: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{where}: not valid YAML: {yaml_problem(exc)}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: expected a facetory plan (a mapping with spec and items)")
+    unknown = [k for k in data if k not in _TOP_KEYS]
+    if unknown:
+        raise SpecError(
+            f"{where} line {line_of(text, [unknown[0]])}: unknown section '{unknown[0]}' "
+            f"(expected {', '.join(_TOP_KEYS)})"
+        )
+    for key in ("spec", "items_file" if "items_file" in data else "items"):
+        if key not in data:
+            raise SpecError(f"{where}: the '{key}' section is missing")
+    if data.get("format", FORMAT) != FORMAT:
+        raise SpecError(f"{where}: format '{data.get('format')}' is not {FORMAT}")
+    return data
+
+
+def line_of(text: str, path: list[Any]) -> int:
+    """1-based line of the node at `path` (keys and list indexes) in a YAML text."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return 1
+    line = node.start_mark.line if node is not None else 0
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == str(step)), None)
+            key = next((k for k, v in node.value if k.value == str(step)), None)
+            if nxt is None:
+                break
+            line = key.start_mark.line if key is not None else nxt.start_mark.line
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if step >= len(node.value):
+                break
+            node = node.value[step]
+            line = node.start_mark.line
+        else:
+            break
+    return line + 1
+
+
+def _spec_of(data: dict[str, Any], text: str, where: str) -> DatasetSpec:
+    raw = data["spec"]
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where} line {line_of(text, ['spec'])}: spec must be a mapping")
+    try:
+        return DatasetSpec.model_validate(raw)
+    except ValidationError as exc:
+        loc = [p for p in exc.errors()[0]["loc"] if not str(p).startswith("function-")]
+        line = line_of(text, ["spec", *loc])
+        raise SpecError(f"{where} line {line}: spec.{validation_message(exc)}") from None
+
+
+class _ItemChecker:
+    """Validates items against the spec; errors name the item's line."""
+
+    def __init__(self, spec: DatasetSpec, text: str, where: str) -> None:
+        self.spec = spec
+        self.text = text
+        self.where = where
+        self.classes = {c.name: c for c in spec.classes}
+        self.factors = {f.name: f for f in spec.factors}
+        self.allowed_attrs = set(spec.attribute_names())
+        self.derived = {f.name: f.derived() for f in spec.factors if f.derived()}
+        self.lo, self.hi = spec.faces_range()
+        self._lines: list[int] | None = None
+
+    def line(self, index: int) -> int:
+        if self._lines is None:
+            # items are written one per line; when a person reformatted them, ask the parser
+            head = self.text.split("\nitems:\n", 1)
+            if len(head) == 2:
+                start = head[0].count("\n") + 3  # 1-based line of the first item
+                body = head[1].splitlines()
+                if all(ln.startswith("- {") for ln in body if ln.strip()):
+                    self._lines = [start + i for i, ln in enumerate(body) if ln.strip()]
+            if self._lines is None:
+                self._lines = []
+        if index < len(self._lines):
+            return self._lines[index]
+        return line_of(self.text, ["items", index])
+
+    def fail(self, index: int, message: str) -> SpecError:
+        return SpecError(f"{self.where} line {self.line(index)}: items[{index}]: {message}")
+
+    def item(self, index: int, raw: Any) -> PlanItem:
+        if not isinstance(raw, dict):
+            raise self.fail(index, "each item must be a mapping like {id: ..., class: ...}")
+        unknown = [k for k in raw if k not in _ITEM_KEYS]
+        if unknown:
+            raise self.fail(index, f"unknown field '{unknown[0]}'")
+        missing = [k for k in _REQUIRED if k not in raw]
+        if missing:
+            raise self.fail(index, f"missing field '{missing[0]}'")
+        try:
+            item = PlanItem.model_validate(raw)
+        except ValidationError as exc:
+            raise self.fail(index, validation_message(exc)) from None
+        self._check(index, item)
+        return item
+
+    def _check(self, index: int, item: PlanItem) -> None:
+        if not _ID.match(item.id):
+            raise self.fail(index, f"id '{item.id}' must be letters, digits, '.', '_' or '-'")
+        cspec = self.classes.get(item.class_name)
+        if cspec is None:
+            raise self.fail(
+                index, f"class '{item.class_name}' is not in the spec ({', '.join(self.classes)})"
+            )
+        if item.seed < 0:
+            raise self.fail(index, f"seed must not be negative, got {item.seed}")
+        if not self.lo <= item.faces <= self.hi:
+            raise self.fail(index, f"faces {item.faces} is outside {self.lo}..{self.hi}")
+        attrs = item.attributes
+        for name, level in attrs.items():
+            if name not in self.allowed_attrs:
+                raise self.fail(index, f"attribute '{name}' is not a factor of the spec")
+            fixed = cspec.attributes.get(name)
+            if fixed is not None and level != fixed:
+                raise self.fail(
+                    index, f"class '{cspec.name}' fixes {name}={fixed}, but the item has {level}"
+                )
+            f = self.factors.get(name)
+            if f is not None and fixed is None and level not in f.level_names():
+                raise self.fail(
+                    index,
+                    f"{name}={level} is not a level of {name} ({', '.join(f.level_names())})",
+                )
+        for f in self.spec.factors:
+            if f.name not in attrs:
+                raise self.fail(index, f"attributes is missing {f.name}")
+        for fname, implied in self.derived.items():
+            for dattr, dlevel in implied.get(attrs.get(fname, ""), {}).items():
+                if attrs.get(dattr) != dlevel:
+                    raise self.fail(
+                        index,
+                        f"{fname}={attrs.get(fname)} means {dattr}={dlevel}, not "
+                        f"{attrs.get(dattr)}",
+                    )
+        for con in self.spec.constraints:
+            if not con.allows(attrs):
+                raise self.fail(index, f"breaks constraint '{con.describe()}'")
+        if self.spec.identities is None and item.identity is not None:
+            raise self.fail(index, "identity must be null: the spec has no identities")
+        if self.spec.identities is not None and not item.identity:
+            raise self.fail(index, "identity is missing (this is an identity dataset)")
+
+    def identities(self, items: list[PlanItem]) -> None:
+        """One person: one class, one split and the same identity-level attributes."""
+        if self.spec.identities is None:
+            return
+        scoped = [f.name for f in self.spec.factors if f.scope == "identity"]
+        first: dict[str, tuple[int, PlanItem]] = {}
+        counts: dict[str, int] = {}
+        for i, item in enumerate(items):
+            ident = item.identity or ""
+            counts[ident] = counts.get(ident, 0) + 1
+            if ident not in first:
+                first[ident] = (i, item)
+                continue
+            j, ref = first[ident]
+            if item.class_name != ref.class_name or item.split != ref.split:
+                raise self.fail(
+                    i,
+                    f"identity {ident} is in {ref.class_name}/{ref.split} on line "
+                    f"{self.line(j)}; one person stays in one class and one split",
+                )
+            for name in scoped:
+                if item.attributes.get(name) != ref.attributes.get(name):
+                    raise self.fail(
+                        i,
+                        f"identity {ident} has {name}={ref.attributes.get(name)} on line "
+                        f"{self.line(j)}; {name} is fixed per person",
+                    )
+        sizes = set(counts.values())
+        if len(sizes) > 1:
+            raise SpecError(
+                f"{self.where}: every identity needs the same number of images "
+                f"(found {min(sizes)} to {max(sizes)})"
+            )
+
+
+def _items_of(data: dict[str, Any], spec: DatasetSpec, text: str, where: str) -> list[PlanItem]:
+    raw = data["items"]
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise SpecError(f"{where} line {line_of(text, ['items'])}: items must be a list")
+    checker = _ItemChecker(spec, text, where)
+    items = [checker.item(i, r) for i, r in enumerate(raw)]
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item.id in seen:
+            raise checker.fail(i, f"id '{item.id}' repeats line {checker.line(seen[item.id])}")
+        seen[item.id] = i
+    checker.identities(items)
+    return items
+
+
+def read_plan(path: str | Path) -> Plan:
+    """Read and validate plan.yaml; a bad edit is a SpecError naming the line and field."""
+    path = Path(path)
+    return parse_plan(_read(path), str(path), path.parent)
+
+
+def parse_plan(text: str, where: str = "plan.yaml", root: Path | None = None) -> Plan:
+    """A plan from its text; `root` is where its item store lies (when it has one)."""
+    data = _load(text, where)
+    spec = _spec_of(data, text, where)
+    stored = _stored_items(data, where, root)
+    if stored is not None:
+        return Plan.from_columns(spec, spec.seed, stored)
+    items = _items_of(data, spec, text, where)
+    return Plan(spec=spec, seed=spec.seed, items=items)
+
+
+def _stored_items(data: dict[str, Any], where: str, root: Path | None) -> PlanColumns | None:
+    """The plan's items from its item store (None when plan.yaml lists them itself)."""
+    name = data.get("items_file")
+    if name is None:
+        return None
+    if not isinstance(name, str) or Path(name).name != name:
+        raise SpecError(f"{where}: items_file must be a file name beside it, got {name!r}")
+    return read_store((root or Path(".")) / name, str(data.get("items_sha256")), where)
+
+
+# --- review, diff, approval ------------------------------------------------------------------
+
+
+@dataclass
+class Review:
+    """What `facetory review` found and did."""
+
+    plan: Plan
+    changed: bool
+    kind: str
+    """'none', 'spec' (quotas/proportions edited: replanned) or 'items' (item lines edited)."""
+    changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    edited: str = "plan.yaml"
+    """The file the person edited (plan.yaml, or spec.yaml)."""
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
+        for i, v in enumerate(data):
+            name = v.get("name") if isinstance(v.get("name"), str) else str(i)
+            out.update(_flatten(v, f"{prefix}[{name}]"))
+    else:
+        out[prefix] = data
+    return out
+
+
+def diff_specs(old: DatasetSpec, new: DatasetSpec) -> list[str]:
+    """`field: old -> new` lines for every spec field that differs."""
+    a = _flatten(old.model_dump(mode="json"))
+    b = _flatten(new.model_dump(mode="json"))
+    lines = []
+    for key in list(a) + [k for k in b if k not in a]:
+        if a.get(key, "(none)") != b.get(key, "(none)"):
+            lines.append(f"spec.{key}: {a.get(key, '(none)')} -> {b.get(key, '(none)')}")
+    return lines
+
+
+def diff_plans(old: Plan | None, new: Plan, limit: int = 40) -> list[str]:
+    """What changed between two plans: class totals, level counts, then items."""
+    if old is None:
+        return [f"new plan: {len(new.items)} images"]
+    lines: list[str] = []
+    a, b = old.summary(), new.summary()
+    for cname in list(a["classes"]) + [c for c in b["classes"] if c not in a["classes"]]:
+        x, y = a["classes"].get(cname, 0), b["classes"].get(cname, 0)
+        if x != y:
+            lines.append(f"class {cname}: {x} -> {y} images")
+    for cname, table in b["per_class"].items():
+        before = a["per_class"].get(cname, {})
+        for factor, levels in table.items():
+            for level, count in levels.items():
+                was = before.get(factor, {}).get(level, 0)
+                if was != count:
+                    lines.append(f"{cname} / {factor}={level}: {was} -> {count}")
+    if max(len(old.items), len(new.items)) > INLINE_MAX:  # reviewed by summary, not by line
+        lines.append(f"items: {len(old.items):,} -> {len(new.items):,}, every one replanned")
+        more = [f"... and {len(lines) - limit} more"] if len(lines) > limit else []
+        return lines[:limit] + more
+    old_items = {it.id: it for it in old.items}
+    new_ids = set()
+    added = changed = 0
+    for item in new.items:
+        new_ids.add(item.id)
+        prev = old_items.get(item.id)
+        if prev is None:
+            added += 1
+        elif item_record(prev) != item_record(item):
+            changed += 1
+    removed = sum(1 for i in old_items if i not in new_ids)
+    if added or removed or changed:
+        lines.append(f"items: {added} added, {removed} removed, {changed} changed")
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"... and {len(lines) - limit} more"]
+    return lines
+
+
+def _prompted(spec: DatasetSpec, item: PlanItem, base: PlanItem | None) -> PlanItem:
+    """Keep prompts in step with edited attributes (unless the person rewrote the prompt)."""
+    if base is None or base.attributes == item.attributes:
+        if item.prompt:
+            return item
+    elif item.prompt != base.prompt:
+        return item
+    cspec = spec.class_spec(item.class_name)
+    prompt, negative = build_prompt(
+        item.attributes,
+        style=spec.generation.style,
+        faces=item.faces,
+        description=cspec.description if cspec else "",
+    )
+    return item.model_copy(update={"prompt": prompt, "negative_prompt": negative})
+
+
+def _implied_spec(spec: DatasetSpec, items: list[PlanItem]) -> DatasetSpec:
+    """The spec with class quotas (and identity count) that the edited items imply."""
+    counts = {c.name: 0 for c in spec.classes}
+    for item in items:
+        counts[item.class_name] += 1
+    empty = [name for name, n in counts.items() if n == 0]
+    if empty:
+        raise SpecError(
+            f"plan.yaml: class '{empty[0]}' has no items left; remove it from spec.classes instead"
+        )
+    classes = [c.model_copy(update={"quota": counts[c.name]}) for c in spec.classes]
+    update: dict[str, Any] = {"classes": [c.model_dump() for c in classes]}
+    if spec.identities is not None:
+        people = len({it.identity for it in items})
+        update["identities"] = {
+            "count": people,
+            "images_per_identity": spec.identities.images_per_identity,
+        }
+    data = spec.model_dump()
+    data.update(update)
+    try:
+        return DatasetSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(f"plan.yaml: the edited items give {validation_message(exc)}") from None
+
+
+def _target_warnings(plan: Plan, limit: int = 10) -> list[str]:
+    """Levels that hand edits moved more than one image off their target share."""
+    out = []
+    summary = plan.summary()
+    for cname, quota in summary["classes"].items():
+        for f in plan.spec.factors:
+            levels = summary["per_class"][cname].get(f.name)
+            if not levels or f.name in (plan.spec.class_spec(cname).attributes or {}):
+                continue
+            for level, share in f.targets().items():
+                have = levels.get(level, 0)
+                if abs(have - quota * share) >= 1:
+                    out.append(
+                        f"{cname} / {f.name}={level}: {have} planned, target {quota * share:g}"
+                    )
+    return out[:limit] + ([f"... and {len(out) - limit} more"] if len(out) > limit else [])
+
+
+def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None = None) -> Review:
+    """Validate an edited plan.yaml, rebalance what the edit implies, and (commit=True) write
+    the result: spec.yaml and plan.yaml updated, any approval withdrawn.
+
+    `text` reviews an edit held in memory (the web review's quota form) as if it were the
+    file's content: nothing is written unless it is valid and `commit` is set."""
+    root = Path(build_dir)
+    path = root / "plan.yaml"
+    if not path.exists():
+        raise SpecError(f"{root} has no plan.yaml: run `facetory plan SPEC --out {root}` first")
+    if text is None:
+        text = _read(path)
+    where = str(path)
+    data = _load(text, where)
+    spec = _spec_of(data, text, where)
+    base_path = root / BASE
+    base = (
+        parse_plan(_read(base_path), str(base_path), root)
+        if (base_path.exists())
+        else None
+    )
+    spec, edited = _edited_spec(root, spec, base, where)
+    if base is not None:
+        known_spec = base.spec
+    else:
+        known_spec = read_spec(root / "spec.yaml") if (root / "spec.yaml").exists() else spec
+    stored = _stored_items(data, where, root)  # its hash is checked: never edited by hand
+    if stored is not None:
+        # items facetory planned from this spec and hashed: the spec is checked here, every
+        # prompt again at the generator's door (checking 2,000,000 prompts here would not pay)
+        items: Any = PlanItems(stored)
+        items_edited = False
+        check_safety(spec, [], where)
+    else:
+        items = _items_of(data, spec, text, where)
+        check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
+        records = [item_record(it) for it in items]
+        items_edited = items_digest(records) != data.get("items_sha256")
+    spec_edited = spec != known_spec
+    if spec_edited and items_edited:
+        raise SpecError(
+            f"{where}: both spec and items were edited; change one, run review, then the other "
+            "(a spec change replans every item)"
+        )
+    accepted = accepted_records(root)
+    if spec_edited:
+        new, fitted = fit_to_accepted(make_plan(spec), base, accepted)
+        check_safety(spec, new.items, where)
+        changes = diff_specs(known_spec, spec) + diff_plans(base, new) + fitted
+        changes += drawing_changes(known_spec, spec, len(accepted))
+        if commit:
+            _commit(root, new)
+        return Review(new, True, "spec", changes, edited=edited)
+    if items_edited:
+        base_items = {it.id: it for it in base.items} if base is not None else {}
+        items = [_prompted(spec, it, base_items.get(it.id)) for it in items]
+        check_safety(spec, items, where, _ItemChecker(spec, text, where).line)
+        implied = _implied_spec(spec, items)
+        new, fitted = fit_to_accepted(
+            Plan(spec=implied, seed=implied.seed, items=items), base, accepted
+        )
+        changes = diff_specs(spec, implied) + diff_plans(base, new) + fitted
+        if commit:
+            _commit(root, new)
+        return Review(new, True, "items", changes, _target_warnings(new))
+    plan = (
+        Plan.from_columns(spec, spec.seed, stored)
+        if stored is not None
+        else Plan(spec=spec, seed=spec.seed, items=items)
+    )
+    balance = plan.balance()
+    computed = {
+        "summary": json.loads(json.dumps(plan.summary())),
+        "balance": {"marginal": balance["marginal"], "pairwise": balance["pairwise"]},
+    }
+    for section, expected in computed.items():
+        if data.get(section) != expected:
+            key = _first_difference(data.get(section), expected, section)
+            raise SpecError(
+                f"{where} line {line_of(text, key.split('.'))}: {key} was edited, but {section} "
+                "is computed from the items; change quotas and proportions under spec: instead"
+            )
+    return Review(plan, False, "none")
+
+
+def _edited_spec(
+    root: Path, in_plan: DatasetSpec, base: Plan | None, where: str
+) -> tuple[DatasetSpec, str]:
+    """The spec the person wants and the file it came from: plan.yaml's `spec:` block, or
+    spec.yaml when only that was edited (both are theirs to edit; an edit to either replans)."""
+    path = root / "spec.yaml"
+    if base is None or not path.exists():
+        return in_plan, "plan.yaml"
+    in_file = read_spec(path)
+    if in_file == base.spec or in_file == in_plan:
+        return in_plan, "plan.yaml"
+    if in_plan != base.spec:
+        raise SpecError(
+            f"{where}: both its spec: block and {path} were edited, differently; keep one edit"
+        )
+    return in_file, "spec.yaml"
+
+
+def _first_difference(a: Any, b: Any, prefix: str) -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(b) + [k for k in a if k not in b]:
+            if a.get(k) != b.get(k):
+                return _first_difference(a.get(k), b.get(k), f"{prefix}.{k}")
+    return prefix
+
+
+def _commit(root: Path, plan: Plan) -> None:
+    write_spec(plan.spec, root / "spec.yaml")
+    write_plan(plan, root / "plan.yaml")
+    (root / APPROVAL).unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def plan_digest(build_dir: str | Path) -> str:
+    """sha256 of plan.yaml as it is now: which plan a build is running."""
+    return _sha256(Path(build_dir) / "plan.yaml")
+
+
+def approve(build_dir: str | Path) -> dict[str, Any]:
+    """Record that a person accepted plan.yaml as it is now (it must be reviewed and valid)."""
+    root = Path(build_dir)
+    result = review_plan(root, commit=False)
+    if result.changed:
+        raise SpecError(
+            f"{root / result.edited} was edited since it was last reviewed: run "
+            f"`facetory review {root}` to check and rebalance it, then approve"
+        )
+    record = approval_record(root)
+    record["items"] = len(result.plan.items)
+    write_text(root / APPROVAL, json.dumps(record, indent=2) + "\n")
+    return record
+
+
+#: The files approval covers: everything that changes what a run makes.
+APPROVED_FILES = ("plan.yaml", "spec.yaml")
+
+
+def approval_record(build_dir: str | Path) -> dict[str, Any]:
+    """What approval.json holds: the sha256 of every file in APPROVED_FILES as it is now."""
+    root = Path(build_dir)
+    record: dict[str, Any] = {"approved": True}
+    for name in APPROVED_FILES:
+        path = root / name
+        record[f"{name.split('.')[0]}_sha256"] = _sha256(path) if path.exists() else None
+    return record
+
+
+def approval_problem(build_dir: str | Path) -> str | None:
+    """Why `run` may not start from this plan (one line), or None when it is approved and
+    neither plan.yaml nor spec.yaml changed since."""
+    root = Path(build_dir)
+    review = f"run `facetory review {root}` to check it, then `facetory approve {root}`"
+    try:
+        record = json.loads((root / APPROVAL).read_text(encoding="utf-8"))
+        approved = bool(record.get("approved"))
+    except (OSError, ValueError, AttributeError):
+        record, approved = {}, False
+    if not approved:
+        return (
+            f"the plan in {root / 'plan.yaml'} is not approved: review it, then "
+            f"`facetory approve {root}` (or pass --yes)"
+        )
+    now = approval_record(root)
+    for name in APPROVED_FILES:
+        key = f"{name.split('.')[0]}_sha256"
+        if record.get(key) != now[key]:
+            return (
+                f"the plan in {root} is not approved as it is now: {name} changed after "
+                f"approval; {review}"
+            )
+    return None
+
+
+def is_approved(build_dir: str | Path) -> bool:
+    """True when approval.json matches plan.yaml and spec.yaml byte for byte."""
+    return approval_problem(build_dir) is None

@@ -1,0 +1,67 @@
+"""Reviewer feedback in words -> a revised DatasetSpec, and the revised plan written out.
+
+With an LLM, the model edits the current spec (validated by pydantic, with repair rounds).
+Offline, the feedback is read as more of the request: the rule-based parser re-reads the
+original words followed by the feedback, later statements winning.
+
+Feedback is applied all or nothing: everything that can fail (the safety check, an LLM that
+fails or answers something unsafe, a plan that cannot be balanced) fails before a file is
+written, so a refused or failed feedback leaves spec.yaml, plan.yaml, spec.txt and the
+build's checkpoint exactly as they were (the graph's review step reports it; `review
+--feedback` puts the approval back). Nothing of it waits to be applied later.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent.language.parse import parse_spec
+from agent.language.spec import DatasetSpec
+
+if TYPE_CHECKING:
+    from agent.build.context import BuildContext
+    from agent.planning.plan import Plan
+
+
+def revise_spec(spec: DatasetSpec, text: str, feedback: str, *, llm=None) -> DatasetSpec:
+    from agent.language.safety import check_request
+
+    check_request(feedback)
+    if llm is None:
+        return parse_spec(f"{text.rstrip()}\n{feedback}", offline=True)
+    from agent.llm import structured_call
+
+    messages = [
+        (
+            "system",
+            "You edit a synthetic face dataset specification. Apply the reviewer's feedback to the "
+            "current spec and return the complete revised spec. Keep everything the feedback does "
+            "not mention.",
+        ),
+        ("user", f"Current spec (JSON): {spec.model_dump_json()}\n\nFeedback: {feedback}"),
+    ]
+    revised = structured_call(llm, DatasetSpec, messages)
+    check_request(feedback, revised)
+    return revised
+
+
+def apply_feedback(ctx: BuildContext, feedback: str) -> Plan:
+    """Revise the spec from `feedback` and check that it plans and is safe; then write
+    spec.yaml and spec.txt and withdraw the approval. The plan node plans the revised spec
+    again (the same plan: `reuse`) and enriches its prompts, the one place that does it.
+    Returns the revised plan, before enrichment."""
+    from agent.language.safety import check_safety
+    from agent.planning.plan_file import APPROVAL, write_spec
+    from agent.planning.planner import make_plan
+    from tools.atomic import write_text
+
+    text = ctx.paths.spec_txt.read_text(encoding="utf-8")
+    spec = revise_spec(ctx.spec, text, feedback, llm=ctx.services.llm)
+    plan = make_plan(spec, reuse=True)
+    check_safety(spec, plan.items, "the revised plan")
+    write_spec(spec, ctx.paths.spec_yaml)
+    write_text(ctx.paths.spec_txt, f"{text.rstrip()}\n{feedback.strip()}\n")  # their words
+    (ctx.paths.root / APPROVAL).unlink(missing_ok=True)
+    ctx.reload()
+    ctx.events.emit("revised", feedback=feedback, total=spec.total)
+    return plan

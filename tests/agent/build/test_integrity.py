@@ -1,0 +1,153 @@
+"""The build's records against its files: lost stores are named, deleted images drawn again,
+lost checkpoints rebuilt from the manifest, and no image deleted because a record is missing."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from agent.build.runner import run_graph
+from tests.agent.build.test_graph import accepted_bytes, context, make_build
+from tools.build_dir import BuildPaths
+from tools.contracts import Status
+from tools.errors import FacetoryError
+
+
+def built(root: Path, *, stop_after: int | None = None) -> BuildPaths:
+    """A build of the tiny spec, run to the end or stopped after `stop_after` batches."""
+    paths = make_build(root)
+    run_graph(context(paths))
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return stop_after is not None and calls["n"] >= stop_after
+
+    run_graph(context(paths), resume={"action": "approve"}, stop_requested=stop)
+    return paths
+
+
+def images(paths: BuildPaths) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(paths.images.iterdir())}
+
+
+def remove_manifest(paths: BuildPaths) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{paths.manifest_db}{suffix}").unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("missing", "manifest.sqlite is missing but"),
+        ("empty", "manifest.sqlite holds no records but"),
+        ("text", r"is not a readable database \(file is not a database\)"),
+        ("truncated", "manifest.sqlite"),
+    ],
+)
+def test_a_lost_or_damaged_manifest_is_one_error_and_no_image_is_deleted(
+        tmp_path: Path, damage: str, message: str) -> None:
+    paths = built(tmp_path / "b")
+    before = images(paths)
+    whole = paths.manifest_db.read_bytes()
+    remove_manifest(paths)
+    if damage == "empty":
+        paths.manifest_db.write_bytes(b"")
+    elif damage == "text":
+        paths.manifest_db.write_text("my notes\n")
+    elif damage == "truncated":
+        paths.manifest_db.write_bytes(whole[: len(whole) // 2])
+
+    with pytest.raises(FacetoryError, match=message) as caught:
+        run_graph(context(paths))
+    assert "\n" not in str(caught.value) and "backup" in str(caught.value)
+    with pytest.raises(FacetoryError):
+        context(paths).manifest  # noqa: B018 -- what `status` reads: no silent "0 accepted"
+    assert images(paths) == before
+
+
+def test_lost_checkpoints_are_rebuilt_from_the_manifest(tmp_path: Path) -> None:
+    paths = built(tmp_path / "b", stop_after=2)
+    partial = {r.image_id: r.status for r in context(paths).manifest.records()}
+    paths.state_db.unlink()
+
+    assert run_graph(context(paths)).outcome == "done"
+    ctx = context(paths)
+    after = {r.image_id: r.status for r in ctx.manifest.records()}
+    assert all(after[i] == status for i, status in partial.items())  # nothing drawn twice
+    assert not ctx.manifest.records(Status.duplicate)
+    rebuilt = [e for e in ctx.events.read() if e["event"] == "state_rebuilt"]
+    assert rebuilt and rebuilt[0]["cursor"] == 8  # two batches of four were committed
+
+    reference = built(tmp_path / "reference")
+    assert accepted_bytes(paths) == accepted_bytes(reference)
+    assert after == {r.image_id: r.status for r in context(reference).manifest.records()}
+
+
+def test_lost_checkpoints_of_a_finished_build_draw_nothing_again(tmp_path: Path) -> None:
+    paths = built(tmp_path / "b")
+    attempts = context(paths).manifest.attempts()
+    paths.state_db.unlink()
+    assert run_graph(context(paths)).outcome == "done"
+    ctx = context(paths)
+    assert ctx.manifest.attempts() == attempts and not ctx.manifest.records(Status.duplicate)
+
+
+def test_a_damaged_checkpoint_store_is_one_error_that_says_to_delete_it(tmp_path: Path) -> None:
+    paths = built(tmp_path / "b", stop_after=1)
+    paths.state_db.write_text("not a database at all, but long enough to be read as a header\n")
+    with pytest.raises(FacetoryError, match="state.sqlite is not a readable checkpoint store"):
+        run_graph(context(paths))
+    paths.state_db.unlink()
+    assert run_graph(context(paths)).outcome == "done"
+
+
+def test_deleted_images_are_drawn_again_with_the_same_bytes(tmp_path: Path) -> None:
+    paths = built(tmp_path / "b")
+    before = images(paths)
+    accepted = context(paths).manifest.records(Status.accepted)
+    for record in accepted[:3]:
+        (paths.root / record.path).unlink()
+    rejected = context(paths).manifest.records(Status.rejected)
+    (paths.root / rejected[0].path).unlink()
+
+    assert run_graph(context(paths)).outcome == "done"
+    assert images(paths) == before
+    redrawn = [e for e in context(paths).events.read() if e["event"] == "redrawn"]
+    assert redrawn[0]["images"] == 4
+
+
+def test_files_no_work_list_planned_are_kept(tmp_path: Path) -> None:
+    paths = built(tmp_path / "b", stop_after=1)
+    theirs = paths.images / "holiday.jpg"
+    theirs.write_bytes(b"someone's photo")
+    cut_short = paths.images / "glasses-000010-a0.png"  # planned, never recorded: a leftover
+    cut_short.write_bytes(b"half a batch")
+    assert run_graph(context(paths)).outcome == "done"
+    assert theirs.read_bytes() == b"someone's photo"
+    assert cut_short.read_bytes() != b"half a batch"  # drawn again by its batch
+
+
+def test_a_deleted_image_whose_prompt_is_unsafe_is_not_drawn_again(tmp_path: Path) -> None:
+    """Recovery draws through the same door as generate: every prompt is checked first (here
+    the recorded work unit of a deleted image carries a prompt the door refuses)."""
+    from agent.build.integrity import redraw_missing
+    from tools.safety import UnsafePrompt
+
+    paths = built(tmp_path / "b")
+    record = context(paths).manifest.records(Status.accepted)[0]
+    (paths.root / record.path).unlink()
+    ctx = context(paths)
+    recorded = ctx.manifest.work_units
+
+    def unsafe(image_ids):
+        return {i: u.model_copy(update={"prompt": f"{u.prompt}, lolicon style"})
+                for i, u in recorded(image_ids).items()}
+
+    ctx.manifest.work_units = unsafe
+    with pytest.raises(UnsafePrompt, match=rf"^refused: item {record.item_id}: .*lolicon"):
+        redraw_missing(ctx)
+    assert not (paths.root / record.path).exists()

@@ -1,0 +1,84 @@
+"""Command-line options that change the output are recorded in spec.yaml, shown in the plan
+review, need a new approval, and are refused once a build has started with other values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agent.cli.app import app
+from agent.language.spec import DatasetSpec
+from agent.planning.plan_file import is_approved, read_plan, read_spec
+
+SPEC = """\
+name: opts
+classes:
+  - {name: none, quota: 3, attributes: {eyewear: none}}
+  - {name: glasses, quota: 3, attributes: {eyewear: glasses}}
+budget: {batch_size: 3}
+image_size: 96
+seed: 2
+"""
+runner = CliRunner()
+
+
+def facetory(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def spec_file(tmp_path: Path) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_plan_records_the_options_in_spec_yaml_and_shows_them(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    result = facetory("plan", spec_file(tmp_path), "--out", out, "--offline",
+                      "--epochs", 4, "--imgsz", 64, "--weights", "start.pt", "--backend",
+                      "procedural")
+    assert result.exit_code == 0, result.output
+    spec = read_spec(out / "spec.yaml")
+    assert (spec.training.epochs, spec.training.imgsz, spec.training.weights) == (4, 64, "start.pt")
+    assert read_plan(out / "plan.yaml").spec == spec  # a later review keeps them
+    assert "training: start.pt, 4 epochs at 64 px" in result.output
+
+
+def test_an_option_before_the_start_changes_the_spec_and_needs_a_new_approval(tmp_path):
+    out = tmp_path / "b"
+    assert facetory("plan", spec_file(tmp_path), "--out", out, "--offline").exit_code == 0
+    assert facetory("approve", out).exit_code == 0
+    refused = facetory("run", out, "--epochs", 2, "--no-train", "--offline")
+    assert refused.exit_code == 2
+    assert "not approved" in refused.output and len(refused.output.strip().splitlines()) <= 2
+    assert read_spec(out / "spec.yaml").training.epochs == 2 and not is_approved(out)
+
+
+def test_a_resume_with_a_contradicting_option_is_refused_in_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    assert facetory("plan", spec_file(tmp_path), "--out", out, "--offline").exit_code == 0
+    done = facetory("run", out, "--yes", "--no-train", "--offline")
+    assert done.exit_code == 0, done.output
+    before = (out / "spec.yaml").read_bytes()
+
+    refused = facetory("run", out, "--backend", "diffusers", "--offline")
+    assert refused.exit_code == 2
+    line = " ".join(refused.output.split())
+    assert "generation.backend=procedural" in line and "--backend diffusers" in line
+    assert "to change it on purpose, edit generation.backend under spec:" in line
+    assert (out / "spec.yaml").read_bytes() == before
+    # the same value as recorded is no contradiction
+    assert facetory("run", out, "--backend", "procedural", "--offline").exit_code == 0
+    # and `build` driven through the test runner answers in one line too
+    again = facetory("build", spec_file(tmp_path), "--out", out, "--epochs", 9, "--offline")
+    assert again.exit_code == 2 and "training.epochs=30" in " ".join(again.output.split())
+
+
+def test_a_spec_written_with_the_flat_generation_keys_still_reads() -> None:
+    spec = DatasetSpec.from_yaml(SPEC + "generation: {backend: diffusers, model: /m, steps: 4, "
+                                 "guidance_scale: 5.0, fault_rate: 0.1, style: cartoon}\n")
+    g = spec.generation
+    assert (g.backend, g.diffusers.model, g.diffusers.steps) == ("diffusers", "/m", 4)
+    assert (g.diffusers.guidance_scale, g.procedural.fault_rate, g.style) == (5.0, 0.1, "cartoon")
+    assert DatasetSpec.from_yaml(spec.to_yaml()) == spec

@@ -1,0 +1,323 @@
+"""`facetory run | status | build` as a user types them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SPEC = """\
+name: cli
+classes:
+  - {name: none, quota: 9, attributes: {eyewear: none}}
+  - {name: sunglasses, quota: 9, attributes: {eyewear: sunglasses}}
+factors:
+  - {name: gender, balanced: true, levels: [{name: female}, {name: male}]}
+generation: {fault_rate: 0.2}
+budget: {batch_size: 2}
+image_size: 128
+seed: 4
+"""
+FACETORY = [sys.executable, "-m", "agent"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
+
+
+def facetory(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*FACETORY, *args], capture_output=True, text=True, timeout=timeout,
+                          env=ENV)
+
+
+def planned(tmp_path: Path) -> Path:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "build"
+    assert facetory("plan", str(spec), "--out", str(out)).returncode == 0
+    return out
+
+
+def test_run_refuses_an_unapproved_plan_and_writes_nothing(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    before = sorted(p.name for p in out.iterdir())
+    result = facetory("run", str(out))
+    assert result.returncode == 2
+    assert "not approved" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_run_on_a_missing_directory_is_one_clear_line(tmp_path: Path) -> None:
+    result = facetory("run", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert "no plan.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_after_the_batch_then_run_continues_and_status_reports(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    proc = subprocess.Popen([*FACETORY, "run", str(out), "--no-train"], env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    manifest = out / "manifest.sqlite"
+    deadline = time.time() + 120
+    while not manifest.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Stopped cleanly" in stdout
+
+    resumed = facetory("run", str(out), "--no-train")
+    assert resumed.returncode == 0, resumed.stderr
+
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True
+    assert set(status["classes"]) == {"none", "sunglasses"}
+    for entry in status["classes"].values():
+        assert entry["accepted"] == entry["target"] == 9
+        assert entry["attempts"] >= 9
+        assert isinstance(entry["rejected"], dict)
+    cells = {(c["class"], c["factor"], c["level"]): c for c in status["cells"]}
+    assert cells[("none", "gender", "female")]["target"] in (4, 5)
+    assert all(c["accepted"] == c["target"] for c in status["cells"])
+
+    # `run --no-train` stopped after the export; train and report are separate commands too.
+    trained = facetory("train", str(out), "--epochs", "1", "--imgsz", "64")
+    assert trained.returncode == 0, trained.stderr
+    metrics = json.loads((out / "runs" / "detect" / "metrics.json").read_text())
+    assert metrics["split"] == "test" and set(metrics["per_class"]) == {"none", "sunglasses"}
+    assert facetory("report", str(out)).returncode == 0
+    assert "facetory: cli" in (out / "report.html").read_text()
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_workers_too_and_still_stops_after_the_batch(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    proc = subprocess.Popen([*FACETORY, "run", str(out), "--no-train", "--workers", "2"],
+                            env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own process group, as in a terminal
+    manifest = out / "manifest.sqlite"
+    deadline = time.time() + 120
+    while not manifest.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the driver and its pool
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Stopped cleanly" in stdout and "Traceback" not in stderr
+
+
+def test_build_without_yes_and_without_a_terminal_pauses_for_review(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "b"
+    result = facetory("build", str(spec), "--out", str(out), "--no-train")
+    assert result.returncode == 0, result.stderr
+    assert "waits for review" in result.stdout
+    assert not (out / "manifest.sqlite").exists() or "accepted" not in result.stdout
+
+
+def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    hold = ("import sys, time; from agent.build.lock import BuildLock;"
+            " BuildLock(sys.argv[1]).acquire();"
+            " print('held', flush=True); time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = facetory("run", str(out), "--yes")
+        assert result.returncode == 2
+        assert f"pid {holder.pid}" in result.stderr and "Traceback" not in result.stderr
+        assert not (out / "approval.json").exists() and not (out / "manifest.sqlite").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_feedback_in_words_replans_through_the_review_step(tmp_path: Path) -> None:
+    out = tmp_path / "fb"
+    words = "60 faces in three eyewear classes (none, glasses, sunglasses), 20 per class"
+    assert facetory("plan", words, "--out", str(out), "--offline").returncode == 0
+    assert facetory("approve", str(out)).returncode == 0
+
+    result = facetory("review", str(out), "--feedback", "30% wear hats", "--offline")
+    assert result.returncode == 0, result.stderr
+    assert "none / hat=hat: 0 -> 6" in result.stdout
+    assert (out / "spec.txt").read_text().splitlines() == [words, "30% wear hats"]
+    assert facetory("run", str(out)).returncode == 2  # feedback withdrew the approval
+    summary = json.loads(facetory("review", str(out), "--json").stdout)["summary"]
+    assert summary["per_class"]["glasses"]["hat"] == {"hat": 6, "none": 14}
+
+
+def test_review_and_approve_respect_a_runs_lock_and_change_nothing(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    plan = out / "plan.yaml"
+    plan.write_text(plan.read_text().replace("quota: 9", "quota: 7", 1))  # an edit to review
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != ".lock"}
+    hold = ("import sys, time; from agent.build.lock import BuildLock;"
+            " BuildLock(sys.argv[1]).acquire();"
+            " print('held', flush=True); time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (["review"], ["approve"], ["review", "--feedback", "30% wear hats"]):
+            result = facetory(*args, str(out), "--offline") if "--feedback" in args else \
+                facetory(*args, str(out))
+            assert result.returncode == 2, (args, result.stdout)
+            assert f"pid {holder.pid}" in result.stderr and "Traceback" not in result.stderr
+        after = {p.name: p.read_bytes() for p in out.iterdir()
+                 if p.is_file() and p.name != ".lock"}
+        assert after == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_run_refuses_a_spec_yaml_edited_after_approval(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    spec = out / "spec.yaml"
+    spec.write_text(spec.read_text().replace("image_size: 128", "image_size: 96"))
+    for args in ([], ["--yes"]):
+        result = facetory("run", str(out), "--no-train", *args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "spec.yaml" in result.stderr and "facetory review" in result.stderr
+    assert not (out / "manifest.sqlite").exists()
+    reviewed = facetory("review", str(out))
+    assert reviewed.returncode == 0 and "spec.image_size: 128 -> 96" in reviewed.stdout
+    assert facetory("approve", str(out)).returncode == 0
+    assert facetory("run", str(out), "--no-train").returncode == 0
+    from PIL import Image
+
+    pngs = list((out / "dataset" / "hf").rglob("*.png"))
+    assert pngs and {Image.open(p).size for p in pngs} == {(96, 96)}
+
+
+def test_a_feedback_whose_llm_call_failed_is_not_applied_by_a_later_offline_run(
+        tmp_path: Path) -> None:
+    from tests.agent.openai_stub import OpenAIStub
+
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    files = {p: (out / p).read_bytes() for p in ("plan.yaml", "spec.yaml", "spec.txt",
+                                                  "approval.json")}
+    with OpenAIStub(lambda model, messages: "I am a teapot.") as stub:
+        env = {**ENV, "OPENAI_BASE_URL": stub.base_url, "OPENAI_API_KEY": "test",
+               "FACETORY_LLM_TIMEOUT": "5"}
+        failed = subprocess.run([*FACETORY, "review", str(out), "--feedback", "30% wear hats"],
+                                capture_output=True, text=True, timeout=300, env=env)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "LLM" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+    assert {p: (out / p).read_bytes() for p in files} == files
+
+    result = facetory("run", str(out), "--offline", "--no-train")
+    assert result.returncode == 0, result.stderr
+    assert (out / "plan.yaml").read_bytes() == files["plan.yaml"]
+    assert "hat" not in (out / "spec.yaml").read_text()
+    assert "18 / 18 accepted" in result.stdout
+
+
+def test_quotas_edited_after_a_build_finished_are_reviewed_in_place_and_run_completes(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    assert facetory("run", str(out), "--no-train").returncode == 0
+    attempts = json.loads(facetory("status", str(out), "--json").stdout)["total"]["attempts"]
+    plan = out / "plan.yaml"
+    head, items = plan.read_text().split("\nitems:\n", 1)
+    head = head.replace("quota: 9", "quota: 5", 1).replace("quota: 9", "quota: 12", 1)
+    plan.write_text(head + "\nitems:\n" + items)
+
+    reviewed = facetory("review", str(out))
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert "accepted images: " in reviewed.stdout and "dropped" in reviewed.stdout
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["total"]["attempts"] == attempts  # the review drew nothing
+    assert facetory("run", str(out), "--no-train").returncode == 2  # not approved yet
+    assert facetory("approve", str(out)).returncode == 0
+    result = facetory("run", str(out), "--no-train")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True
+    assert {c: s["accepted"] for c, s in status["classes"].items()} == {"none": 5,
+                                                                        "sunglasses": 12}
+
+
+def test_ctrl_c_while_starting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    # -X importtime reports each import on stderr as it completes: the signal comes while
+    # the command's own modules are importing, at a moment that does not depend on speed
+    for landmark in ("typer", "rich.console", "numpy"):
+        proc = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "agent", "status",
+                                 str(out)], env=ENV, text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.rsplit("|", 1)[-1].strip() == landmark:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=120)
+        lines = [ln for ln in rest.splitlines() if not ln.startswith("import time:")]
+        assert proc.returncode == 2, (landmark, rest[-2000:])
+        assert len(lines) == 1 and "interrupted (Ctrl-C)" in lines[0]
+
+
+def test_build_refuses_a_folder_of_other_files_and_deletes_nothing(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    theirs = tmp_path / "photos"
+    (theirs / "dataset").mkdir(parents=True)
+    (theirs / "dataset" / "mine.jpg").write_bytes(b"a photo")
+    result = facetory("build", str(spec), "--out", str(theirs), "--yes", "--no-train")
+    assert result.returncode == 2 and "not a facetory build" in result.stderr
+    assert [p.name for p in theirs.rglob("*")] == ["dataset", "mine.jpg"]
+
+
+def test_a_full_disk_while_generating_or_exporting_is_one_line_and_the_run_continues(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    import errno
+
+    import pytest
+
+    import tools.atomic
+    from agent.cli.app import main
+
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    real = tools.atomic.atomic_open
+
+    def run_with_a_full_disk(where: str) -> str:
+        def filling(path, mode="wb"):
+            if where in str(path):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(path, mode)
+
+        monkeypatch.setattr(tools.atomic, "atomic_open", filling)
+        monkeypatch.setattr(sys, "argv", ["facetory", "run", str(out), "--no-train", "--offline"])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        monkeypatch.setattr(tools.atomic, "atomic_open", real)
+        assert exited.value.code == 2
+        return capsys.readouterr().err
+
+    for where in ("-a0.png", ".dataset.export-"):  # an image of the first batch; the export
+        err = run_with_a_full_disk(where)
+        assert err.count("\n") == 1 and "no space left on the device" in err
+        assert not (out / "dataset").exists()  # no half-written export
+
+    assert facetory("run", str(out), "--no-train", "--offline").returncode == 0
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True and (out / "dataset" / "export.json").is_file()
+
+
+def test_run_with_no_workers_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    result = facetory("run", str(tmp_path / "nowhere"), "--workers", "0")
+    assert result.returncode == 2
+    assert "--workers" in result.stderr and "Traceback" not in result.stderr

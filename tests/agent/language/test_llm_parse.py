@@ -1,0 +1,107 @@
+"""LLM mode against a local OpenAI-compatible server started by the test (no network)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.language.parse import parse_spec
+from agent.language.safety import RefusedError
+from agent.llm import LLMError, chat_model, structured_call
+from tests.agent.openai_stub import OpenAIStub
+
+GOOD = {
+    "name": "kids with glasses",
+    "subject": "children",
+    "classes": [
+        {"name": "glasses", "quota": 6, "attributes": {"eyewear": "glasses", "age_group": "child"}},
+        {"name": "none", "quota": 6, "attributes": {"eyewear": "none", "age_group": "child"}},
+    ],
+    "factors": [
+        {"name": "gender", "balanced": True, "levels": [{"name": "female"}, {"name": "male"}]}
+    ],
+}
+
+
+def was_told_it_was_wrong(messages) -> bool:
+    return any("not a valid DatasetSpec" in str(m.get("content")) for m in messages)
+
+
+def answer(model: str, messages) -> str:
+    """Scripted models: 'good' answers well; 'repair' fixes its answer once told what is
+    wrong; 'stubborn' never does; 'harmful' sneaks a refused request into a description."""
+    if model == "repair" and not was_told_it_was_wrong(messages):
+        return json.dumps({"classes": [{"name": "glasses", "quota": -3}]})
+    if model == "stubborn":
+        return "Sure! Here is your dataset: twelve faces, some with glasses."
+    if model == "harmful":
+        bad = json.loads(json.dumps(GOOD))
+        bad["classes"][0]["description"] = "with bruises"
+        return json.dumps(bad)
+    return "```json\n" + json.dumps(GOOD) + "\n```"
+
+
+@pytest.fixture()
+def server(monkeypatch):
+    with OpenAIStub(answer) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        yield stub
+
+
+def use_model(monkeypatch, name: str) -> None:
+    monkeypatch.setenv("FACETORY_LLM_MODEL", name)
+
+
+def test_a_model_that_first_answers_invalid_output_repairs_it(server, monkeypatch):
+    use_model(monkeypatch, "repair")
+    spec = parse_spec("twelve children's faces, half with glasses, balanced by gender")
+    assert [c.quota for c in spec.classes] == [6, 6]
+    assert len(server.requests) == 2
+    feedback = server.requests[1]["messages"][-1]["content"]
+    assert "classes.0.quota: Input should be greater than or equal to 1" in feedback
+    assert server.requests[1]["model"] == "repair"
+
+
+def test_no_valid_answer_after_three_repair_rounds_is_a_clear_error(server, monkeypatch):
+    use_model(monkeypatch, "stubborn")
+    with pytest.raises(LLMError, match="no valid DatasetSpec after 3 repair rounds"):
+        parse_spec("twelve faces")
+    assert len(server.requests) == 4  # the question and three repair rounds
+
+
+def test_the_llm_answer_goes_through_the_safety_check(server, monkeypatch):
+    use_model(monkeypatch, "harmful")
+    with pytest.raises(RefusedError, match="bruises"):
+        parse_spec("twelve children's faces with glasses")
+
+
+def test_offline_ignores_a_configured_endpoint(server, monkeypatch):
+    use_model(monkeypatch, "good")
+    assert chat_model(offline=True) is None
+    spec = parse_spec("12 faces balanced across gender", offline=True)
+    assert spec.total == 12 and server.requests == []
+
+
+def test_structured_call_works_for_any_schema(server, monkeypatch):
+    use_model(monkeypatch, "good")
+    spec = structured_call(chat_model(), type(parse_spec("3 faces", offline=True)), [("user", "x")])
+    assert spec.name == "kids with glasses"
+
+
+def test_no_endpoint_means_offline_and_forcing_llm_mode_says_what_is_missing(monkeypatch):
+    for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    assert chat_model() is None
+    with pytest.raises(LLMError, match="needs OPENAI_BASE_URL"):
+        chat_model(offline=False)
+
+
+def test_an_unreachable_endpoint_is_one_line(monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: refused
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    monkeypatch.setenv("FACETORY_LLM_TIMEOUT", "5")
+    with pytest.raises(LLMError, match="^the LLM endpoint failed: ") as err:
+        parse_spec("12 faces")
+    assert "\n" not in str(err.value)

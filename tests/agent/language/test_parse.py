@@ -1,0 +1,238 @@
+"""The offline reader: plain English -> DatasetSpec, never silently dropping a requirement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.language.parse import load_spec_source, parse_spec
+from agent.language.spec import DatasetSpec, SpecError
+
+SPECS = Path(__file__).resolve().parents[3] / "specs"
+
+
+def parse(text: str) -> DatasetSpec:
+    return parse_spec(text, offline=True)
+
+
+def levels(spec: DatasetSpec, name: str) -> dict[str, float]:
+    factor = spec.factor(name)
+    assert factor is not None, f"no factor {name} in {[f.name for f in spec.factors]}"
+    return factor.targets()
+
+
+def example(name: str) -> DatasetSpec:
+    return load_spec_source(str(SPECS / f"{name}.txt"), offline=True)[1]
+
+
+def test_quickstart_is_three_eyewear_classes_balanced_across_five_factors():
+    s = example("quickstart")
+    assert [(c.name, c.quota, c.attributes) for c in s.classes] == [
+        ("none", 100, {"eyewear": "none"}),
+        ("glasses", 100, {"eyewear": "glasses"}),
+        ("sunglasses", 100, {"eyewear": "sunglasses"}),
+    ]
+    assert [f.name for f in s.factors] == [
+        "skin_tone", "age_group", "gender", "expression", "head_pose"
+    ]  # fmt: skip
+    assert all(f.balanced for f in s.factors) and len(s.factor("skin_tone").levels) == 10
+    assert (s.task, s.image_size, s.seed, s.generation.fault_rate) == ("detect", 256, 7, 0.1)
+
+
+def test_child_ethnicity_has_childdiffusions_five_classes_of_children():
+    s = example("child_ethnicity")
+    assert [c.quota for c in s.classes] == [500] * 5
+    assert [c.attributes["ethnicity"] for c in s.classes] == [
+        "african", "asian", "white", "south_asian", "hispanic"
+    ]  # fmt: skip
+    assert s.classes[3].name == "South Asian/Indian" and s.classes[3].slug == "south_asian_indian"
+    assert s.subject == "children"
+    age = s.factor("age")
+    assert (age.numeric.low, age.numeric.high) == (4, 12)
+    assert {d["age_group"] for d in age.derived().values()} == {"child"}
+    assert levels(s, "eyewear") == pytest.approx({"glasses": 0.2, "none": 0.8})
+    assert s.task == "detect" and s.image_size == 512
+
+
+def test_age_progression_shows_every_person_at_every_age():
+    s = example("age_progression")
+    assert (s.identities.count, s.identities.images_per_identity) == (200, 6)
+    assert s.factor("age_group").scope == "image" and len(s.factor("age_group").levels) == 6
+    assert s.factor("gender").scope == "identity" and s.factor("skin_tone").scope == "identity"
+
+
+def test_face_recognition_identities_follow_a_demographic_target():
+    s = example("face_recognition_identities")
+    assert (s.identities.count, s.identities.images_per_identity, s.total) == (500, 20, 10_000)
+    assert levels(s, "ethnicity") == pytest.approx(
+        {"white": 0.3, "african": 0.2, "asian": 0.2, "south_asian": 0.15, "hispanic": 0.15}
+    )
+    assert s.factor("ethnicity").scope == "identity" and s.factor("age_group").scope == "identity"
+    assert s.factor("age_group").level_names() == ["young_adult", "middle_aged", "elderly"]
+    assert s.factor("eyewear").level_names() == ["none", "glasses", "sunglasses"]
+    assert s.factor("hat").level_names() == ["none", "hat"] and s.factor("hat").scope == "image"
+    assert s.splits.shares() == pytest.approx({"train": 0.7, "val": 0.15, "test": 0.15})
+    assert s.quality.duplicate_similarity == 0.9
+
+
+def test_audit_grid_is_every_combination_with_the_rest_held_fixed():
+    s = example("audit_grid")
+    assert s.total == 1000
+    assert [len(s.factor(f).levels) for f in ("gender", "ethnicity", "age_group")] == [2, 5, 4]
+    for name, level in [
+        ("expression", "neutral"),
+        ("head_pose", "frontal"),
+        ("background", "plain"),
+    ]:
+        assert s.factor(name).level_names() == [level]
+
+
+def test_crowd_detection_has_faces_per_image_shares_and_a_constraint():
+    s = example("crowd_detection")
+    assert s.faces_per_image == (1, 4) and s.image_size == 640 and s.seed == 3
+    assert levels(s, "mask") == pytest.approx({"mask": 0.25, "none": 0.75})
+    assert levels(s, "eyes") == pytest.approx({"closed": 0.2, "open": 0.8})
+    assert [c.model_dump() for c in s.constraints] == [
+        {"when": {"eyes": "closed"}, "forbid": {"eyewear": ["sunglasses"]}}
+    ]
+
+
+def test_every_example_spec_parses():
+    names = sorted(p.stem for p in SPECS.glob("*.txt"))
+    assert len(names) >= 6
+    for name in names:
+        assert example(name).total > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "check"),
+    [
+        ("2,500 faces", lambda s: s.total == 2500),
+        ("two hundred faces", lambda s: s.total == 200),
+        ("1.5k faces", lambda s: s.total == 1500),
+        (
+            "300 faces, 30% smiling",
+            lambda s: levels(s, "expression") == {"smile": 0.3, "neutral": 0.7},
+        ),
+        (
+            "300 faces, 60% female",
+            lambda s: levels(s, "gender") == pytest.approx({"female": 0.6, "male": 0.4}),
+        ),
+        ("100 faces in 2 classes: cats, dogs", lambda s: [c.quota for c in s.classes] == [50, 50]),
+        ("classes: a (30), b (70)", lambda s: [c.quota for c in s.classes] == [30, 70]),
+        ("200 people, 10 images each", lambda s: (s.identities.count, s.total) == (200, 2000)),
+        (
+            "20 identities with 5 photos per identity",
+            lambda s: s.identities.images_per_identity == 5,
+        ),
+        ("300 faces, 2 faces per image", lambda s: s.faces_per_image == 2),
+        ("300 faces, several children in one frame", lambda s: s.faces_per_image == (2, 4)),
+        ("300 faces, 70/20/10 split", lambda s: s.splits.val == pytest.approx(0.2)),
+        ("300 faces, train/val/test 60/20/20", lambda s: s.splits.train == pytest.approx(0.6)),
+        (
+            "classify gender, 100 faces",
+            lambda s: ([c.name for c in s.classes], s.task) == (["female", "male"], "classify"),
+        ),
+        ("300 faces at 128 px, seed 42", lambda s: (s.image_size, s.seed) == (128, 42)),
+        (
+            "300 faces, budget of 4x, batch size 32",
+            lambda s: (s.budget.max_attempts_factor, s.budget.batch_size) == (4, 32),
+        ),
+        (
+            "300 faces using diffusers model runwayml/stable-diffusion-v1-5 with 20 steps",
+            lambda s: (
+                (s.generation.backend, s.generation.model, s.generation.steps)
+                == ("diffusers", "runwayml/stable-diffusion-v1-5", 20)
+            ),
+        ),
+        (
+            "300 adult faces",
+            lambda s: (
+                s.factor("age_group").level_names()
+                == ["young_adult", "middle_aged", "elderly", "old"]
+            ),
+        ),
+        (
+            "300 faces aged 10 to 35",  # cut at the age groups' bounds (15 and 30)
+            lambda s: s.factor("age").level_names() == ["10-14", "15-29", "30-35"],
+        ),
+        (
+            "300 faces, minimum critic score 0.7, duplicates above 0.9",
+            lambda s: (s.quality.min_critic_score, s.quality.duplicate_similarity) == (0.7, 0.9),
+        ),
+    ],
+)
+def test_phrases(text, check):
+    assert check(parse(text))
+
+
+def test_later_statements_win_so_feedback_can_revise_offline():
+    s = parse("300 faces, 20% wear glasses.\nMake it 600 faces and 30% wear glasses.")
+    assert s.total == 600 and levels(s, "eyewear") == pytest.approx({"glasses": 0.3, "none": 0.7})
+
+
+def test_yaml_spec_text_is_read_as_a_spec():
+    s = parse("name: tiny\nclasses:\n  - {name: a, quota: 3}\n")
+    assert (s.name, s.total) == ("tiny", 3)
+
+
+def test_load_spec_source_reads_files_and_words(tmp_path):
+    path = tmp_path / "words.txt"
+    path.write_text("40 faces balanced across gender\n")
+    text, s = load_spec_source(str(path), offline=True)
+    assert text.startswith("40 faces") and s.total == 40
+    yaml_path = tmp_path / "spec.yaml"
+    yaml_path.write_text(s.to_yaml())
+    assert load_spec_source(str(yaml_path), offline=True)[1] == s
+    assert load_spec_source("12 faces", offline=True)[1].total == 12
+    with pytest.raises(SpecError, match="no such file"):
+        load_spec_source(str(tmp_path / "missing.txt"), offline=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "description is empty"),
+        ("   \n", "description is empty"),
+        (
+            "300 faces with purple unicorns",
+            "could not place these words offline: 'purple unicorns'",
+        ),
+        ("300 faces, lighting", "'lighting'"),
+        ("300 faces, 60% wear glasses and 50% wear sunglasses", "110%"),
+        ("0 faces", "at least 1"),
+        ("300 faces, -5 per class", "must be positive"),
+        ("20,000,000 faces", "over the limit of 10,000,000"),
+        ("300 faces, segment the hair", "unknown task 'segment'"),
+        ("300 faces, 640x480 images", "not square"),
+        ("300 faces, 20% of the time", "cannot tell what"),
+        ("300 faces, no sunglasses with eyes closed, 30% wear sunglasses", "names eyes"),
+        ("300 faces in 3 classes: a, b", "3 classes announced but 2 listed"),
+        ("300 faces in eyewear classes: none, monocles", "'monocles' is not a level of eyewear"),
+        ("200 people, 10 images each, 300 images", "200 people x 10 images = 2000"),
+        ("sexy kids, 300 faces", "refused"),
+    ],
+)
+def test_bad_requests_fail_with_one_line(text, message):
+    with pytest.raises(SpecError) as err:
+        parse(text)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_yaml_spec_with_a_syntax_error_names_the_line_and_is_not_read_as_english(tmp_path):
+    broken = "name: tiny\nclasses:\n  - {name: a, quota: 3\n  - {name: b, quota: 3}\n"
+    with pytest.raises(SpecError, match=r"YAML spec: not valid YAML: line \d+"):
+        parse(broken)
+    path = tmp_path / "spec.yaml"
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(SpecError, match="line 2"):
+        load_spec_source(str(path), offline=True)
+
+
+def test_the_llm_instructions_carry_every_level_and_its_synonyms():
+    from agent.language.parse import vocab_text
+
+    text = vocab_text()
+    assert "eyewear (eyewear;" in text and "sunglasses: sunglasses, sun glasses, shades" in text
+    assert "neutral: neutral, neutral expression" in text and "not smiling" in text

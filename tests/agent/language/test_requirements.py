@@ -1,0 +1,103 @@
+"""The requirement trace: what was understood, and how each requirement is drawn and checked,
+shown before approval and refused at run time when the backend cannot draw it."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from typer.testing import CliRunner
+
+from agent.cli.app import app
+from agent.language.parse import parse_spec
+from agent.language.requirements import MEASURED, NOT_CHECKED, NOT_DRAWN, trace, understood
+
+runner = CliRunner()
+
+
+def rows(text: str, **generation) -> dict[str, object]:
+    spec = parse_spec(text, offline=True)
+    if generation:
+        spec = spec.model_copy(update={"generation": spec.generation.model_copy(update=generation)})
+    return {r.asked: r for r in trace(spec)}
+
+
+def test_a_class_no_level_stands_for_is_not_drawn_by_the_renderer_but_prompted_by_diffusion():
+    procedural = rows("300 faces, classes: earrings and no earrings")
+    assert NOT_DRAWN in procedural["class 'earrings': 150 images"].flags
+    assert NOT_CHECKED in procedural["class 'earrings': 150 images"].flags
+    diffusion = rows("300 faces, classes: earrings and no earrings", backend="diffusers")
+    row = diffusion["class 'earrings': 150 images"]
+    assert row.drawn_by == "prompt: 'earrings'" and NOT_DRAWN not in row.flags
+
+
+def test_a_vocabulary_class_names_the_renderer_control_and_the_critic_check():
+    row = rows("90 faces in classes glasses and sunglasses")[
+        "class 'glasses': 45 images (eyewear=glasses)"
+    ]
+    assert row.drawn_by.startswith("renderer: frames") and row.checked_by.startswith(
+        "critic: eyewear"
+    )
+    assert row.flags == []
+    prompted = rows("90 faces in classes glasses and sunglasses", backend="diffusers")
+    assert prompted["class 'glasses': 45 images (eyewear=glasses)"].drawn_by == (
+        "prompt: 'wearing glasses'"
+    )
+
+
+def test_age_and_gender_are_measured_on_the_renderer_and_enforced_on_diffusion():
+    text = "200 faces balanced across gender"
+    assert MEASURED in rows(text)["gender presentation balanced over female, male"].flags
+    enforced = rows(text, backend="diffusers")["gender presentation balanced over female, male"]
+    assert enforced.flags == [] and "age-and-gender" in enforced.checked_by
+
+
+def test_understood_says_the_counts_classes_factors_and_split_in_one_line():
+    spec = parse_spec(
+        "900 faces in three classes: no glasses, reading glasses, sunglasses; 60% female; "
+        "80/10/10 split",
+        offline=True,
+    )
+    words = understood(spec)
+    assert words.startswith("900 images; 3 classes of 300: no glasses, reading glasses, sunglasses")
+    assert "gender presentation: female 60%, male 40%" in words
+    assert "split 80% / 10% / 10%" in words and "\n" not in words
+
+
+def test_plan_prints_the_trace_and_writes_it_to_json_and_plan_yaml(tmp_path):
+    out = tmp_path / "b"
+    result = runner.invoke(
+        app,
+        ["plan", "60 faces, classes: tattoo and no tattoo", "-o", str(out), "--offline", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["understood"].startswith("60 images; 2 classes of 30")
+    assert [r["flags"] for r in data["requirements"][:2]] == [[NOT_CHECKED, NOT_DRAWN]] * 2
+    plan = yaml.safe_load((out / "plan.yaml").read_text())
+    assert plan["requirements"] == data["requirements"]
+    shown = runner.invoke(app, ["review", str(out)])
+    assert "Here is what I understood" in shown.stdout and "not drawn" in shown.stdout
+
+
+def test_run_refuses_a_requirement_the_backend_cannot_draw_unless_allowed(tmp_path):
+    out = tmp_path / "b"
+    assert (
+        runner.invoke(
+            app, ["plan", "4 faces, classes: tattoo and no tattoo", "-o", str(out), "--offline"]
+        ).exit_code
+        == 0
+    )
+    refused = runner.invoke(app, ["run", str(out), "--yes", "--offline", "--no-train"])
+    assert refused.exit_code == 2
+    assert "cannot draw: class 'tattoo'" in refused.output and "--allow-undrawn" in refused.output
+    assert not (out / "manifest.sqlite").exists()
+
+
+def test_a_run_of_monk_levels_reads_as_a_range():
+    assert "skin tone balanced over the 10 Monk levels" in understood(
+        parse_spec("100 faces balanced across skin tone", offline=True)
+    )
+    assert "skin tone balanced over Monk 7-10" in understood(
+        parse_spec("100 faces spread evenly over Monk skin tones 7 to 10", offline=True)
+    )

@@ -1,0 +1,155 @@
+"""Every field of the spec is read by something: a table names each field's reader, and this
+test fails when a field has no entry, a reader does not exist, or its code never reads it."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import typing
+
+from pydantic import BaseModel
+
+from agent.language.spec import DatasetSpec
+
+#: spec field (dotted path through nested blocks and lists) -> "module:qualname" that reads it.
+READERS: dict[str, str] = {
+    "name": "agent.build.finish_inputs:export_info",
+    "subject": "agent.language.safety:spec_text",
+    "task": "agent.build.nodes.finish:train_build",
+    "classes": "agent.planning.planner:_make_plan",
+    "classes.name": "agent.build.finish_inputs:export_info",
+    "classes.description": "agent.planning.planner:_make_plan",
+    "classes.quota": "agent.language.spec:DatasetSpec.total",
+    "classes.attributes": "agent.planning.variants:_target_class",
+    "factors": "agent.build.finish_inputs:cell_targets",
+    "factors.name": "agent.language.spec:DatasetSpec.factor",
+    "factors.levels": "agent.language.spec:Factor.level_names",
+    "factors.levels.name": "agent.language.spec:Factor.level_names",
+    "factors.levels.proportion": "agent.language.spec:Factor.targets",
+    "factors.numeric": "agent.language.spec:Factor.derived",
+    "factors.numeric.low": "agent.language.spec:NumericRange.bounds",
+    "factors.numeric.high": "agent.language.spec:NumericRange.bounds",
+    "factors.numeric.bins": "agent.language.spec:NumericRange.bounds",
+    "factors.numeric.edges": "agent.language.spec:NumericRange.bounds",
+    "factors.numeric.unit": "agent.cli.plan_tables:print_plan_summary",
+    "factors.balanced": "agent.language.spec:Factor.targets",
+    "factors.scope": "agent.cli.plan_tables:print_plan_summary",
+    "constraints": "agent.planning.variants:variants_of",
+    "constraints.when": "agent.language.spec:Constraint.allows",
+    "constraints.forbid": "agent.language.spec:Constraint.allows",
+    "identities": "agent.build.nodes.dedup:dedup",
+    "identities.count": "agent.planning.planner:_make_plan",
+    "identities.images_per_identity": "agent.planning.planner:_plan_class",
+    "faces_per_image": "agent.language.spec:DatasetSpec.faces_range",
+    "image_size": "agent.build.context:BuildContext.generator",
+    "quality": "agent.build.context:BuildContext.critic_config",
+    "quality.min_critic_score": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.min_faithfulness": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.duplicate_similarity": "agent.build.context:BuildContext.store",
+    "quality.duplicate_runner_up_weight": "agent.build.context:BuildContext.store",
+    "quality.identity_similarity": "agent.build.nodes.dedup:identity_gate",
+    "quality.cnn_detector": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.attribute_checks": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.landmark_points": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.demographic_checks": "agent.build.context:BuildContext.enforce_demographics",
+    "quality.vlm": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.vlm.enabled": "tools.critic.pipeline:Critic.__init__",
+    "quality.vlm.base_url": "tools.critic.vlm:VlmCritic.__init__",
+    "quality.vlm.model": "tools.critic.vlm:VlmCritic",
+    "quality.vlm.api_key": "tools.critic.vlm:VlmCritic.__init__",
+    "quality.vlm.timeout_s": "tools.critic.vlm:VlmCritic.__init__",
+    "quality.vlm.factors": "tools.critic.vlm:VlmCritic",
+    "quality.vlm.min_confidence": "tools.critic.vlm:VlmCritic",
+    "quality.vlm.image_side": "tools.critic.vlm:VlmCritic",
+    "quality.vlm.json_mode": "tools.critic.vlm:VlmCritic",
+    "quality.clip": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.clip.model": "tools.critic.clip:ClipCritic.__init__",
+    "quality.clip.checkpoint": "tools.critic.clip:ClipCritic.__init__",
+    "quality.clip.device": "tools.critic.clip:ClipCritic.__init__",
+    "quality.clip.min_clip_score": "tools.critic.clip:ClipCritic.check",
+    "quality.clip.probe_factors": "tools.critic.clip:ClipCritic.check",
+    "budget": "agent.build.nodes.assess:attempt_budget",
+    "budget.max_attempts_factor": "agent.build.nodes.assess:attempt_budget",
+    "budget.batch_size": "agent.build.nodes.generate:generate",
+    "splits": "agent.planning.planner:_split_column",
+    "splits.train": "agent.language.spec:Splits.shares",
+    "splits.val": "agent.language.spec:Splits.shares",
+    "splits.test": "agent.language.spec:Splits.shares",
+    "generation": "agent.build.context:BuildContext.generator",
+    "generation.backend": "tools.config:GenerationConfig.backend_config",
+    "generation.style": "agent.planning.planner:_make_plan",
+    "generation.procedural": "tools.config:GenerationConfig.backend_config",
+    "generation.procedural.fault_rate": "tools.generate:get_generator",
+    "generation.diffusers": "tools.config:GenerationConfig.backend_config",
+    "generation.diffusers.model": "tools.generate:get_generator",
+    "generation.diffusers.scheduler": "tools.generate:get_generator",
+    "generation.diffusers.steps": "tools.generate:get_generator",
+    "generation.diffusers.guidance_scale": "tools.generate:get_generator",
+    "generation.diffusers.dtype": "tools.generate:get_generator",
+    "generation.diffusers.device": "tools.generate:get_generator",
+    "generation.diffusers.batch_size": "tools.generate:get_generator",
+    "generation.identity": "tools.config:GenerationConfig.backend_config",
+    "generation.identity.ip_adapter": "tools.generate:get_generator",
+    "generation.identity.weight_name": "tools.generate:get_generator",
+    "generation.identity.image_encoder": "tools.generate:get_generator",
+    "generation.identity.scale": "tools.generate:get_generator",
+    "generation.identity.strength": "tools.generate:get_generator",
+    "generation.img2img": "agent.build.context:BuildContext.augmenter",
+    "generation.img2img.model": "agent.build.context:BuildContext.augmenter",
+    "generation.img2img.steps": "agent.build.context:BuildContext.augmenter",
+    "augmentations": "agent.planning.variants:plan_variants",
+    "augmentations.name": "agent.planning.variants:variants_of",
+    "augmentations.variants": "agent.planning.variants:variants_of",
+    "augmentations.attributes": "agent.planning.variants:variants_of",
+    "augmentations.prompt": "agent.planning.variants:variants_of",
+    "augmentations.strength": "agent.planning.variants:variants_of",
+    "augmentations.fraction": "agent.planning.variants:plan_variants",
+    "training": "agent.build.nodes.finish:train",
+    "training.model": "agent.build.nodes.finish:train",
+    "training.weights": "agent.build.nodes.finish:train",
+    "training.epochs": "agent.build.nodes.finish:train",
+    "training.imgsz": "agent.build.nodes.finish:train",
+    "seed": "agent.planning.planner:_make_plan",
+}
+
+
+def _models(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models(arg)]
+
+
+def spec_fields(model: type[BaseModel] = DatasetSpec, prefix: str = "") -> list[str]:
+    """Every field path of the spec, through nested blocks and lists of blocks."""
+    out = []
+    for name, field in model.model_fields.items():
+        out.append(prefix + name)
+        for nested in _models(field.annotation):
+            out += spec_fields(nested, f"{prefix}{name}.")
+    return out
+
+
+def _reader(target: str) -> object:
+    module, _, qualname = target.partition(":")
+    obj: object = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj.fget if isinstance(obj, property) else obj  # type: ignore[union-attr]
+
+
+def test_every_spec_field_has_a_reader_in_the_table() -> None:
+    fields = spec_fields()
+    assert [f for f in fields if f not in READERS] == []
+    assert [f for f in READERS if f not in fields] == []  # no entry for a field that is gone
+
+
+def test_every_named_reader_exists_and_reads_its_field() -> None:
+    unread = []
+    for path, target in READERS.items():
+        reader = _reader(target)
+        source = inspect.getsource(getattr(reader, "func", reader))
+        leaf = path.rsplit(".", 1)[-1]
+        if not re.search(rf"\.{leaf}\b|\b{leaf}=", source):
+            unread.append(f"{path}: {target}")
+    assert unread == []

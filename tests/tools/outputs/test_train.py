@@ -1,0 +1,121 @@
+"""YOLO training on a tiny export: offline, measured on the test split, metrics.json written.
+
+The dataset is 30 OpenCV-drawn images (tests.tools.synthetic_records); one or two epochs at
+64 px keep each run to seconds on CPU. The test split deliberately holds two faces per image
+and the validation split one, so the instance count proves which split was measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+import pytest
+
+from tests.tools.synthetic_records import CLASSES, make_records
+from tools.errors import FacetoryError
+from tools.outputs.export import ExportInfo, class_slug, export_dataset
+from tools.outputs.train import latest_metrics, read_curves, resolve_dataset, train_yolo
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("build")
+    # per class: 8 train, 1 val (one face), 1 test (two faces: i = 9 with multi_face_every=5)
+    records = make_records(root, per_class=10, size=64, rejected_per_class=0,
+                           duplicates_per_class=0, multi_face_every=5)
+    info = ExportInfo(name="tiny", class_names=CLASSES)
+    export_dataset(records, info, root / "dataset", base_dir=root)
+    return root
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fail any attempt to reach the network; record what was tried."""
+    attempts: list[str] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(repr(args[:2]))
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts
+
+
+def test_detect_trains_offline_and_measures_the_test_split(dataset, no_network):
+    result = train_yolo(dataset / "dataset", "detect", dataset / "runs", epochs=2, imgsz=64,
+                        batch=8, device="cpu")
+
+    assert no_network == []  # no weights, fonts or analytics fetched
+    assert result.weights.is_file() and result.weights.parent.parent == dataset / "runs/detect"
+    metrics = json.loads(result.metrics_path.read_text())
+    assert metrics == json.loads(json.dumps(result.metrics))
+    assert metrics["split"] == "test" and metrics["task"] == "detect"
+    agnostic = metrics["face_detection"]  # class-agnostic: faces found, whatever the class
+    assert set(agnostic) == {"precision", "recall", "mAP50", "mAP50-95"}
+    assert all(0.0 <= v <= 1.0 for v in agnostic.values())
+    assert metrics["images"] == {"train": 24, "val": 3, "test": 3}
+    # the test split has two faces per image, the validation split one: this is the test split
+    assert metrics["overall"]["images"] == 3 and metrics["overall"]["instances"] == 6
+    assert set(metrics["per_class"]) == set(CLASSES)
+    for figures in [metrics["overall"], *metrics["per_class"].values()]:
+        for key in ("precision", "recall", "mAP50", "mAP50-95"):
+            assert 0.0 <= figures[key] <= 1.0
+    assert all(m["instances"] == 2 for m in metrics["per_class"].values())
+    curves = metrics["curves"]
+    assert curves["epoch"] == [1.0, 2.0]
+    assert len(curves["train/box_loss"]) == 2 and len(curves["metrics/mAP50(B)"]) == 2
+
+
+def test_classify_trains_on_face_crops(dataset):
+    result = train_yolo(dataset / "dataset", "classify", dataset / "runs", epochs=1, imgsz=64,
+                        batch=8, device="cpu")
+    metrics = result.metrics
+    assert metrics["split"] == "test"
+    assert metrics["images"]["test"] == 6  # two face crops per test image
+    assert 0.0 <= metrics["overall"]["top1"] <= metrics["overall"]["top5"] <= 1.0
+    assert set(metrics["per_class"]) == {class_slug(c) for c in CLASSES}
+    assert sum(m["images"] for m in metrics["per_class"].values()) == 6
+    assert len(metrics["curves"]["epoch"]) == 1
+
+
+def test_missing_weights_are_never_downloaded(dataset):
+    with pytest.raises(FacetoryError, match="nothing is downloaded"):
+        train_yolo(dataset / "dataset", "detect", dataset / "runs", epochs=1,
+                   model="yolo11n.pt")
+    with pytest.raises(FacetoryError, match="weights file not found"):
+        train_yolo(dataset / "dataset", "detect", dataset / "runs", epochs=1,
+                   weights=dataset / "nope.pt")
+
+
+def test_an_export_without_a_test_split_is_refused(tmp_path):
+    records = make_records(tmp_path, per_class=3, size=64, rejected_per_class=0,
+                           duplicates_per_class=0)
+    records = [r.model_copy(update={"split": "train"}) if r.split == "test" else r
+               for r in records]
+    export_dataset(records, ExportInfo(class_names=CLASSES), tmp_path / "dataset",
+                   base_dir=tmp_path)
+    with pytest.raises(FacetoryError, match="no test images"):
+        train_yolo(tmp_path / "dataset", "detect", tmp_path / "runs", epochs=1)
+    with pytest.raises(FacetoryError, match="no YOLO detect export"):
+        resolve_dataset(tmp_path / "elsewhere", "detect")
+
+
+def test_read_curves_keeps_gaps_as_none(tmp_path):
+    csv = tmp_path / "results.csv"
+    csv.write_text("epoch, train/loss, metrics/accuracy_top1\n1, 2.5, 0.3\n2, nan, \n")
+    assert read_curves(csv) == {
+        "epoch": [1.0, 2.0], "train/loss": [2.5, None], "metrics/accuracy_top1": [0.3, None]
+    }
+
+
+def test_latest_metrics_picks_the_newest_run(tmp_path):
+    assert latest_metrics(tmp_path) is None
+    for i, name in enumerate(["old", "new"]):
+        path = tmp_path / name / "metrics.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps({"name": name}))
+        os.utime(path, (1000 + i, 1000 + i))
+    assert latest_metrics(tmp_path) == {"name": "new"}

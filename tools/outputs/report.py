@@ -1,0 +1,592 @@
+"""The build report: one self-contained `report.html` a person would rather look at than read.
+
+It answers, in this order: did the build deliver what was asked (headline), where is it short
+and why (plan versus achieved per class and per attribute cell), what was rejected and is the
+generator fair across groups (pass rate and faithfulness per skin tone, age group, gender: the
+disparities the face-generation audit measured; asked-for versus produced distributions), what
+the images look like (thumbnails: accepted, rejected with reasons, duplicate pairs), how the
+trained model did on the held-out test split, and how identities separate (mated versus
+non-mated similarity). Everything is inline: CSS, SVG charts and base64 JPEG thumbnails; the
+page loads nothing from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from PIL import Image, ImageDraw
+from pydantic import BaseModel, Field
+
+from tools.atomic import write_text
+from tools.contracts import ManifestRecord, Requirement, Status
+from tools.outputs import report_audit as audit
+from tools.outputs import report_charts as charts
+from tools.vocabulary import FACTORS
+
+#: Factors whose per-level disparities the report always breaks out (arXiv 2309.07277).
+DEMOGRAPHIC_FACTORS: tuple[str, ...] = ("skin_tone", "age_group", "gender", "ethnicity")
+STATUS_COLORS = {
+    "accepted": "#2f9e44",
+    "rejected": "#e03131",
+    "duplicate": "#f08c00",
+    "pending": "#adb5bd",
+}
+_TEMPLATE = "report_template.html"
+
+
+class IdentityScores(BaseModel):
+    """Face-descriptor similarities of mated (same identity) and non-mated pairs."""
+
+    mated: list[float] = Field(default_factory=list)
+    non_mated: list[float] = Field(default_factory=list)
+    threshold: float | None = None
+    """The build's same-person threshold, drawn on the histogram."""
+    fmr: float = Field(default=0.01, gt=0.0, lt=1.0)
+    """False match rate at which the false non-match rate is reported."""
+    metric: str = "similarity"
+
+
+class ReportInputs(BaseModel):
+    """Everything the report shows; the agent fills it from the build directory."""
+
+    title: str = "facetory build"
+    spec_text: str = ""
+    spec_yaml: str = ""
+    understood: str = ""
+    requirements: list[Requirement] = Field(default_factory=list)
+    """The requirement trace (agent.language.requirements): how each thing asked for was drawn and
+    checked; the report shows it beside what was asked."""
+    """The build's spec.yaml as recorded."""
+    task: str = "detect"
+    class_targets: dict[str, int] = Field(default_factory=dict)
+    """Planned images per class, in plan order."""
+    cell_targets: dict[str, dict[str, dict[str, int]]] = Field(default_factory=dict)
+    """class -> factor -> level -> planned images."""
+    records: list[ManifestRecord] = Field(default_factory=list)
+    training: dict[str, Any] | None = None
+    """The content of a training run's metrics.json (tools.outputs.train)."""
+    identity: IdentityScores | None = None
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    timing: dict[str, float] = Field(default_factory=dict)
+    """Wall seconds per stage (parse, plan, generate, critique, dedup, export, train, ...)."""
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    generator: str = ""
+    model: str = ""
+    locations: dict[str, str] = Field(default_factory=dict)
+    """Where the outputs are (dataset, weights, ...), shown as text."""
+    human_verdicts: dict[str, int] = Field(default_factory=dict)
+    """How many images people rejected and accepted in the gallery (verdict -> count)."""
+    base_dir: Path | None = None
+    """Directory that relative record paths are relative to (the build directory)."""
+    gallery_per_class: int = Field(default=8, ge=0, le=100)
+    rejected_limit: int = Field(default=24, ge=0, le=500)
+    duplicate_limit: int = Field(default=6, ge=0, le=100)
+    thumb_px: int = Field(default=112, ge=32, le=512)
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+class ClassRow(BaseModel):
+    name: str
+    target: int
+    accepted: int
+    rejected: int
+    duplicate: int
+    pending: int
+    top_reasons: list[tuple[str, int]]
+    explanation: str
+
+    @property
+    def attempts(self) -> int:
+        return self.accepted + self.rejected + self.duplicate
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.target - self.accepted)
+
+    @property
+    def ratio(self) -> float:
+        return self.accepted / self.target if self.target else 1.0
+
+
+class GroupRow(BaseModel):
+    level: str
+    attempts: int
+    accepted: int
+    mean_score: float
+    mean_faithfulness: float
+    mismatch_rate: float
+    """Share of attempts rejected for not showing this factor's requested level."""
+
+    @property
+    def pass_rate(self) -> float:
+        return self.accepted / self.attempts if self.attempts else 0.0
+
+
+def _finished(records: Sequence[ManifestRecord]) -> list[ManifestRecord]:
+    return [r for r in records if r.status != Status.pending]
+
+
+def _reasons(record: ManifestRecord) -> list[str]:
+    if record.status == Status.duplicate:
+        return record.reasons or ["duplicate"]
+    return record.reasons or ["unspecified"]
+
+
+def class_rows(inputs: ReportInputs) -> list[ClassRow]:
+    """Per class: target, what became of every attempt, and why it is short (if it is)."""
+    names = list(inputs.class_targets) or []
+    names += sorted({r.class_name for r in inputs.records} - set(names))
+    by_class: dict[str, list[ManifestRecord]] = defaultdict(list)
+    for r in inputs.records:
+        by_class[r.class_name].append(r)
+    rows = []
+    for name in names:
+        recs = by_class.get(name, [])
+        status = Counter(r.status.value for r in recs)
+        reasons = Counter(
+            reason for r in recs if r.status in (Status.rejected, Status.duplicate)
+            for reason in _reasons(r)
+        )
+        target = inputs.class_targets.get(name, 0)
+        row = ClassRow(
+            name=name,
+            target=target,
+            accepted=status.get("accepted", 0),
+            rejected=status.get("rejected", 0),
+            duplicate=status.get("duplicate", 0),
+            pending=status.get("pending", 0),
+            top_reasons=reasons.most_common(3),
+            explanation="",
+        )
+        row.explanation = _explain(row)
+        rows.append(row)
+    return rows
+
+
+def _explain(row: ClassRow) -> str:
+    if row.target and row.accepted >= row.target:
+        extra = f", {row.accepted - row.target} over" if row.accepted > row.target else ""
+        return f"met{extra}"
+    if not row.target:
+        return "not in the plan"
+    parts = [f"{row.shortfall} short"]
+    if row.attempts:
+        parts.append(f"{row.attempts} attempts, {row.accepted / row.attempts:.0%} accepted")
+    else:
+        parts.append("nothing generated yet")
+    if row.top_reasons:
+        parts.append("mostly " + ", ".join(f"{k} ({v})" for k, v in row.top_reasons))
+    if row.pending:
+        parts.append(f"{row.pending} still waiting for the critic")
+    return "; ".join(parts)
+
+
+def cell_tables(inputs: ReportInputs) -> dict[str, dict[str, Any]]:
+    """Per factor: a class x level table of (achieved, target) and the short cells explained."""
+    accepted = [r for r in inputs.records if r.status == Status.accepted]
+    factors: dict[str, list[str]] = {}
+    for per_class in inputs.cell_targets.values():
+        for factor, levels in per_class.items():
+            known = factors.setdefault(factor, [])
+            known += [lv for lv in levels if lv not in known]
+    classes = list(inputs.class_targets) or list(inputs.cell_targets)
+    tables = {}
+    for factor, levels in factors.items():
+        got = Counter((r.class_name, r.attributes.get(factor)) for r in accepted)
+        fails = defaultdict(Counter)
+        for r in _finished(inputs.records):
+            if r.status != Status.accepted:
+                fails[(r.class_name, r.attributes.get(factor))].update(_reasons(r))
+        rows, short = [], []
+        for cls in classes:
+            targets = inputs.cell_targets.get(cls, {}).get(factor, {})
+            cells = []
+            for lv in levels:
+                target = targets.get(lv)
+                achieved = got.get((cls, lv), 0)
+                ratio = None if not target else achieved / target
+                cells.append({"achieved": achieved, "target": target, "ratio": ratio,
+                              "color": charts.heat_color(ratio if target else None)})
+                if target and achieved < target:
+                    top = fails[(cls, lv)].most_common(2)
+                    why = ", ".join(f"{k} ({v})" for k, v in top) or "not attempted enough"
+                    short.append(f"{cls} · {lv}: {achieved}/{target} — {why}")
+            rows.append({"name": cls, "cells": cells})
+        tables[factor] = {"levels": levels, "rows": rows, "short": short}
+    return tables
+
+
+def reason_matrix(records: Sequence[ManifestRecord], classes: Sequence[str]) -> dict[str, Any]:
+    """Rejection reasons (rows) by class (columns), duplicates included."""
+    counts: Counter = Counter()
+    for r in records:
+        if r.status in (Status.rejected, Status.duplicate):
+            for reason in _reasons(r):
+                counts[(reason, r.class_name)] += 1
+    totals = Counter()
+    for (reason, _), n in counts.items():
+        totals[reason] += n
+    reasons = [reason for reason, _ in totals.most_common()]
+    top = max(counts.values(), default=0)
+    rows = [
+        {
+            "reason": reason,
+            "total": totals[reason],
+            "cells": [
+                {"n": counts.get((reason, c), 0),
+                 "color": charts.count_color(counts.get((reason, c), 0), top)}
+                for c in classes
+            ],
+        }
+        for reason in reasons
+    ]
+    return {"classes": list(classes), "rows": rows}
+
+
+def group_stats(records: Sequence[ManifestRecord], factor: str) -> list[GroupRow]:
+    """Pass rate, critic score and faithfulness per level of `factor` (finished attempts only)."""
+    by_level: dict[str, list[ManifestRecord]] = defaultdict(list)
+    for r in _finished(records):
+        level = r.attributes.get(factor)
+        if level is not None:
+            by_level[level].append(r)
+    mismatch = f"attribute_mismatch:{factor}"
+    rows = []
+    for level, recs in by_level.items():
+        rows.append(
+            GroupRow(
+                level=level,
+                attempts=len(recs),
+                accepted=sum(r.status == Status.accepted for r in recs),
+                mean_score=float(np.mean([r.score for r in recs])),
+                mean_faithfulness=float(np.mean([r.faithfulness for r in recs])),
+                mismatch_rate=sum(mismatch in r.reasons for r in recs) / len(recs),
+            )
+        )
+    return sorted(rows, key=lambda g: _level_key(factor, g.level))
+
+
+def _level_key(factor: str, level: str) -> tuple[int, str]:
+    """Levels in vocabulary order (monk_1..monk_10, child..old), unknown ones after."""
+    levels = FACTORS.get(factor, ())
+    return (levels.index(level), level) if level in levels else (len(levels), level)
+
+
+def disparity(rows: Sequence[GroupRow], min_attempts: int = 1) -> dict[str, Any] | None:
+    """The largest pass-rate gap between two levels (levels with enough attempts)."""
+    usable = [g for g in rows if g.attempts >= min_attempts]
+    if len(usable) < 2:
+        return None
+    best = max(usable, key=lambda g: g.pass_rate)
+    worst = min(usable, key=lambda g: g.pass_rate)
+    return {"gap": best.pass_rate - worst.pass_rate, "best": best.level, "worst": worst.level,
+            "best_rate": best.pass_rate, "worst_rate": worst.pass_rate}
+
+
+def distributions(inputs: ReportInputs) -> list[dict[str, Any]]:
+    """Asked-for versus produced share of each level, per factor (and of the classes)."""
+    accepted = [r for r in inputs.records if r.status == Status.accepted]
+    out = []
+    if inputs.class_targets:
+        asked = _shares(inputs.class_targets)
+        produced = _shares(Counter(r.class_name for r in accepted), keys=list(asked))
+        out.append(_distribution("class", asked, produced))
+    factor_targets: dict[str, Counter] = defaultdict(Counter)
+    for per_class in inputs.cell_targets.values():
+        for factor, levels in per_class.items():
+            factor_targets[factor].update(levels)
+    for factor, targets in factor_targets.items():
+        asked = _shares(targets)
+        produced = _shares(Counter(r.attributes.get(factor) for r in accepted
+                                   if r.attributes.get(factor) is not None), keys=list(asked))
+        out.append(_distribution(factor, asked, produced))
+    return out
+
+
+def _shares(counts: dict[str, int] | Counter, keys: list[str] | None = None) -> dict[str, float]:
+    keys = keys if keys is not None else list(counts)
+    keys = keys + [k for k in counts if k not in keys]
+    total = sum(counts.values())
+    return {k: (counts.get(k, 0) / total if total else 0.0) for k in keys}
+
+
+def _distribution(factor: str, asked: dict[str, float], produced: dict[str, float]) -> dict:
+    levels = list(asked) + [k for k in produced if k not in asked]
+    tvd = 0.5 * sum(abs(asked.get(k, 0.0) - produced.get(k, 0.0)) for k in levels)
+    rows = [(lv, asked.get(lv, 0.0), produced.get(lv, 0.0)) for lv in levels]
+    return {"factor": factor, "tvd": tvd, "rows": rows}
+
+
+def fnmr_at_fmr(mated: Sequence[float], non_mated: Sequence[float],
+                fmr: float = 0.01) -> tuple[float, float]:
+    """(threshold, FNMR): the threshold that lets at most `fmr` of non-mated pairs match.
+
+    A pair matches when its similarity is above the threshold; FNMR is the share of mated
+    pairs that do not.
+    """
+    if not mated or not non_mated:
+        return math.nan, math.nan
+    threshold = float(np.quantile(np.asarray(non_mated, float), 1.0 - fmr, method="higher"))
+    return threshold, float(np.mean(np.asarray(mated, float) <= threshold))
+
+
+# --------------------------------------------------------------------------- images
+
+
+def thumbnail(path: Path, px: int, boxes: Sequence[Sequence[float]] = (),
+              box_color: str = "#40c057") -> str | None:
+    """A small JPEG as a data URI, with face boxes drawn; None when the image is unreadable."""
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+    except (OSError, ValueError):
+        return None
+    if boxes:
+        draw = ImageDraw.Draw(im)
+        line = max(1, round(max(im.size) / px))
+        for x0, y0, x1, y1 in boxes:
+            draw.rectangle((x0, y0, x1, y1), outline=box_color, width=line)
+    im.thumbnail((px, px), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    im.save(buffer, format="JPEG", quality=72, optimize=True)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _path(record: ManifestRecord, base: Path | None) -> Path:
+    path = Path(record.path)
+    return path if path.is_absolute() or base is None else base / path
+
+
+def _spread(items: list, n: int) -> list:
+    """`n` items evenly spread over the list (deterministic)."""
+    if n <= 0 or not items:
+        return []
+    if len(items) <= n:
+        return items
+    return [items[int(i * len(items) / n)] for i in range(n)]
+
+
+def _caption(record: ManifestRecord) -> str:
+    return " · ".join(v for _, v in sorted(record.attributes.items())[:3])
+
+
+def gallery(inputs: ReportInputs, classes: Sequence[str]) -> dict[str, Any]:
+    """Thumbnails: accepted per class, rejected (varied reasons), duplicate pairs."""
+    base, px = inputs.base_dir, inputs.thumb_px
+    records = sorted(inputs.records, key=lambda r: r.image_id)
+    accepted = {
+        cls: [
+            {"src": thumbnail(_path(r, base), px, r.boxes), "id": r.image_id,
+             "caption": _caption(r)}
+            for r in _spread([r for r in records if r.class_name == cls
+                              and r.status == Status.accepted], inputs.gallery_per_class)
+        ]
+        for cls in classes
+    }
+    by_reason: dict[str, list[ManifestRecord]] = defaultdict(list)
+    for r in records:
+        if r.status == Status.rejected:
+            by_reason[_reasons(r)[0]].append(r)
+    picked: list[ManifestRecord] = []
+    queues = sorted(by_reason.values(), key=len, reverse=True)
+    while len(picked) < inputs.rejected_limit and any(queues):
+        for queue in queues:
+            if queue and len(picked) < inputs.rejected_limit:
+                picked.append(queue.pop(0))
+    rejected = [
+        {"src": thumbnail(_path(r, base), px), "id": r.image_id, "class": r.class_name,
+         "reasons": ", ".join(_reasons(r))}
+        for r in picked
+    ]
+    by_id = {r.image_id: r for r in inputs.records}
+    pairs = []
+    for r in records:
+        if len(pairs) >= inputs.duplicate_limit:
+            break
+        if r.status == Status.duplicate and r.duplicate_of in by_id:
+            original = by_id[r.duplicate_of]
+            pairs.append({
+                "a": thumbnail(_path(original, base), px), "a_id": original.image_id,
+                "b": thumbnail(_path(r, base), px), "b_id": r.image_id,
+                "similarity": r.similarity,
+            })
+    return {"accepted": accepted, "rejected": rejected, "pairs": pairs}
+
+
+# --------------------------------------------------------------------------- training view
+
+
+_METRIC_ORDER = ("images", "instances", "precision", "recall", "mAP50", "mAP50-95", "top1", "top5")
+
+
+def _curve_name(key: str) -> str:
+    return key.replace("metrics/", "").replace("(B)", "").replace("accuracy_", "")
+
+
+def training_view(training: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not training:
+        return None
+    curves = training.get("curves") or {}
+    losses = {k: v for k, v in curves.items() if "loss" in k}
+    scores = {_curve_name(k): v for k, v in curves.items() if k.startswith("metrics/")}
+    per_class = training.get("per_class") or {}
+    present = {k for v in per_class.values() for k in v}
+    columns = [k for k in _METRIC_ORDER if k in present] + sorted(present - set(_METRIC_ORDER))
+    return {
+        "overall": training.get("overall") or {},
+        "face_detection": training.get("face_detection") or {},
+        "columns": columns,
+        "per_class": per_class,
+        "loss_chart": Markup(charts.line_chart(losses, label="training and validation losses")),
+        "score_chart": Markup(charts.line_chart(scores, y_range=(0.0, 1.0),
+                                                label="validation metrics per epoch")),
+        "meta": {k: training.get(k) for k in ("task", "model", "device", "epochs", "imgsz",
+                                              "train_seconds", "split")},
+        "images": training.get("images") or {},
+    }
+
+
+def headline_metric(training: dict[str, Any] | None) -> tuple[str, float] | None:
+    """The one figure that sums up the model on the test split (mAP50 or top-1)."""
+    overall = (training or {}).get("overall") or {}
+    for key, label in (("mAP50", "test mAP50"), ("top1", "test top-1")):
+        if key in overall:
+            return label, float(overall[key])
+    return None
+
+
+# --------------------------------------------------------------------------- render
+
+
+def build_view(inputs: ReportInputs) -> dict[str, Any]:
+    """Everything the template shows, computed (kept separate from rendering for tests)."""
+    rows = class_rows(inputs)
+    classes = [r.name for r in rows]
+    status = Counter(r.status.value for r in inputs.records)
+    finished = sum(status.get(s, 0) for s in ("accepted", "rejected", "duplicate"))
+    target = sum(inputs.class_targets.values())
+    accepted_planned = sum(min(r.accepted, r.target) for r in rows if r.target)
+    short_classes = [r for r in rows if r.target and r.shortfall]
+    groups = []
+    present = {f for r in inputs.records for f in r.attributes}
+    for factor in [f for f in DEMOGRAPHIC_FACTORS if f in present]:
+        stats = group_stats(inputs.records, factor)
+        groups.append({"factor": factor, "rows": stats, "disparity": disparity(stats),
+                       "chart": Markup(charts.hbars([(g.level, g.pass_rate) for g in stats],
+                                                    max_value=1.0,
+                                                    label=f"pass rate by {factor}"))})
+    other_factors = sorted(present - set(DEMOGRAPHIC_FACTORS))
+    others = [{"factor": f, "rows": group_stats(inputs.records, f)} for f in other_factors]
+    widest = max((g for g in groups if g["disparity"] and g["disparity"]["gap"] >= 0.005),
+                 key=lambda g: g["disparity"]["gap"], default=None)
+    dists = distributions(inputs)
+    audit_view = audit.view(inputs.records, dists)
+    for d in dists:
+        d["chart"] = Markup(charts.hbar_pairs(d["rows"], label=f"asked vs produced {d['factor']}"))
+    seconds = sum(inputs.timing.values())
+    if not seconds and len(inputs.events) > 1:
+        times = [e["t"] for e in inputs.events if isinstance(e.get("t"), int | float)]
+        seconds = max(times) - min(times) if times else 0.0
+    identity = None
+    if inputs.identity and (inputs.identity.mated or inputs.identity.non_mated):
+        ident = inputs.identity
+        thr, fnmr = fnmr_at_fmr(ident.mated, ident.non_mated, ident.fmr)
+        identity = {
+            "chart": Markup(charts.histogram(
+                {f"mated ({len(ident.mated)})": ident.mated,
+                 f"non-mated ({len(ident.non_mated)})": ident.non_mated},
+                threshold=ident.threshold, x_label=ident.metric,
+                label="mated and non-mated similarity")),
+            "fmr": ident.fmr, "fnmr": fnmr, "fmr_threshold": thr,
+            "mated_mean": float(np.mean(ident.mated)) if ident.mated else math.nan,
+            "non_mated_mean": float(np.mean(ident.non_mated)) if ident.non_mated else math.nan,
+            "threshold": ident.threshold,
+            "metric": ident.metric,
+        }
+    event_kinds = Counter(str(e.get("event", "?")) for e in inputs.events)
+    t0 = min((e["t"] for e in inputs.events if isinstance(e.get("t"), int | float)), default=0)
+    recent = [
+        {"t": (e.get("t", t0) - t0) if isinstance(e.get("t"), int | float) else 0.0,
+         "event": e.get("event", "?"),
+         "detail": ", ".join(f"{k}={v}" for k, v in e.items() if k not in ("t", "event"))[:160]}
+        for e in inputs.events[-40:]
+    ]
+    return {
+        "title": inputs.title,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "inputs": inputs,
+        "spec_yaml": inputs.spec_yaml,
+        "classes": rows,
+        "target": target,
+        "accepted": status.get("accepted", 0),
+        "accepted_planned": accepted_planned,
+        "status": {s: status.get(s, 0) for s in STATUS_COLORS},
+        "status_colors": STATUS_COLORS,
+        "acceptance": status.get("accepted", 0) / finished if finished else 0.0,
+        "finished": finished,
+        "short_classes": short_classes,
+        "complete": bool(target) and not short_classes,
+        "cells": cell_tables(inputs),
+        "reasons": reason_matrix(inputs.records, classes),
+        "groups": groups,
+        "other_groups": others,
+        "widest": widest,
+        "distributions": dists,
+        "audit": audit_view,
+        "gallery": gallery(inputs, classes),
+        "training": training_view(inputs.training),
+        "headline_metric": headline_metric(inputs.training),
+        "identity": identity,
+        "seconds": seconds,
+        "timing_chart": Markup(charts.hbars(
+            sorted(inputs.timing.items(), key=lambda kv: -kv[1]),
+            fmt=_duration, label="wall time per stage")) if inputs.timing else "",
+        "event_kinds": event_kinds.most_common(),
+        "recent_events": recent,
+        "pct": charts.pct,
+        "duration": _duration,
+    }
+
+
+def render_report(inputs: ReportInputs) -> str:
+    """The report as one HTML string."""
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template(_TEMPLATE).render(**build_view(inputs))
+
+
+def write_report(inputs: ReportInputs, path: str | Path) -> Path:
+    """Render the report and write it atomically to `path`; returns the path."""
+    path = Path(path)
+    write_text(path, render_report(inputs))
+    return path
+
+
+def _duration(seconds: float) -> str:
+    if not seconds or not math.isfinite(seconds):
+        return "0 s"
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 10:
+        return f"{minutes} min {secs:02d} s"
+    if minutes < 60:  # seconds no longer matter, and the summary card stays one line
+        return f"{round(seconds / 60)} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
