@@ -11,8 +11,9 @@ import pytest
 
 from agent.language.parse import load_spec_source
 from agent.language.spec import DatasetSpec, SpecError
+from agent.planning.balance import largest_remainder
 from agent.planning.plan_file import render_plan
-from agent.planning.planner import largest_remainder, make_plan
+from agent.planning.planner import make_plan
 from tools.vocabulary import FACTORS
 
 SPECS = Path(__file__).resolve().parents[3] / "specs"
