@@ -113,7 +113,8 @@ def record_options(root: Path, options: dict[str, Any]) -> list[Change]:
     must be reviewed first (its spec block would otherwise be overwritten unchecked).
     """
     from agent.planning.plan import Plan
-    from agent.planning.plan_file import read_plan, read_spec, review_plan, write_plan, write_spec
+    from agent.planning.plan_file import read_plan, read_spec, write_plan, write_spec
+    from agent.planning.plan_review import review_plan
 
     spec_path = root / "spec.yaml"
     if not any(v is not None for v in options.values()) or not spec_path.exists():

@@ -32,7 +32,7 @@ from agent.build.integrity import (
     state_store_error,
 )
 from agent.build.lock import BuildLock
-from agent.planning.plan_file import plan_digest
+from agent.planning.approval import plan_digest
 from agent.planning.revision import revise_started_build
 from tools.atomic import remove_orphan_temps
 

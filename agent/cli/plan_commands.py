@@ -240,7 +240,7 @@ def approve_command(build_dir: DirArg) -> None:
     The graph's review node reads the approval when `run` continues the build.
     """
     from agent.build.lock import writer_lock
-    from agent.planning.plan_file import approve
+    from agent.planning.approval import approve
 
     with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
         record = approve(build_dir)

@@ -230,7 +230,7 @@ def refuse_undrawn(spec: Any, *, allow: bool) -> None:
 def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool) -> None:
     """Write the options into spec.yaml, then check the approval (or give it, with --yes)."""
     from agent.build.overrides import record_options
-    from agent.planning.plan_file import approval_problem, approve
+    from agent.planning.approval import approval_problem, approve
 
     with BuildLock(paths.root):  # both write: not while another run holds the build
         for change in record_options(paths.root, options):

@@ -18,7 +18,8 @@ from agent.build.overrides import started
 from agent.build.runner import graph_state, run_graph
 from agent.llm import chat_model
 from agent.planning.plan import Plan
-from agent.planning.plan_file import APPROVAL, Review, diff_plans, review_plan
+from agent.planning.plan_file import APPROVAL
+from agent.planning.plan_review import Review, diff_plans, review_plan
 from tools.atomic import write_bytes
 from tools.build_dir import BuildPaths
 from tools.errors import FacetoryError

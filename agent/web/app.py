@@ -177,7 +177,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
         return RedirectResponse(f"/review?msg={key}", status_code=303)
 
     async def approve(request: Request) -> Response:
-        from agent.planning.plan_file import approve as approve_plan
+        from agent.planning.approval import approve as approve_plan
 
         form = await checked_form(request, token)
         if isinstance(form, Response):
@@ -368,7 +368,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
 
 
 def _approved(build: WebBuild) -> bool:
-    from agent.planning.plan_file import is_approved
+    from agent.planning.approval import is_approved
 
     return is_approved(build.root)
 

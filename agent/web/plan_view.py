@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from agent.language.safety import check_request
 from agent.language.spec import DatasetSpec, dump_yaml, validation_message
-from agent.planning.plan_file import Review, review_plan
+from agent.planning.plan_review import Review, review_plan
 from tools.errors import FacetoryError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -19,7 +19,9 @@ from langgraph.types import interrupt
 
 from agent.build.context import BuildContext
 from agent.build.state import BuildState
-from agent.planning.plan_file import approve, is_approved, plan_digest, plan_summary, review_plan
+from agent.planning.approval import approve, is_approved, plan_digest
+from agent.planning.plan_file import plan_summary
+from agent.planning.plan_review import review_plan
 from agent.planning.revise import apply_feedback
 from tools.errors import FacetoryError
 from tools.stores.manifest import WorkUnit

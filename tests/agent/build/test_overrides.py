@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from agent.cli.app import app
 from agent.language.spec import DatasetSpec
-from agent.planning.plan_file import is_approved, read_plan, read_spec
+from agent.planning.approval import is_approved
+from agent.planning.plan_file import read_plan, read_spec
 
 SPEC = """\
 name: opts

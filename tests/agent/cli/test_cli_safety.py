@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from agent.planning.plan_file import APPROVAL, approval_record
+from agent.planning.approval import approval_record
+from agent.planning.plan_file import APPROVAL
 from tests.agent.cli.test_run_commands import facetory
 
 KIDS = """\

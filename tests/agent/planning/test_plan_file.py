@@ -10,16 +10,9 @@ import pytest
 import yaml
 
 from agent.language.spec import DatasetSpec, SpecError
-from agent.planning.plan_file import (
-    approval_problem,
-    approve,
-    is_approved,
-    read_plan,
-    read_spec,
-    review_plan,
-    write_plan,
-    write_spec,
-)
+from agent.planning.approval import approval_problem, approve, is_approved
+from agent.planning.plan_file import read_plan, read_spec, write_plan, write_spec
+from agent.planning.plan_review import review_plan
 from agent.planning.planner import make_plan
 
 

@@ -10,7 +10,9 @@ import pytest
 import agent.planning.plan_file
 from agent.build.runner import run_graph
 from agent.language.spec import SpecError
-from agent.planning.plan_file import approve, is_approved, read_plan, review_plan
+from agent.planning.approval import approve, is_approved
+from agent.planning.plan_file import read_plan
+from agent.planning.plan_review import review_plan
 from tests.agent.build.test_graph import accepted_bytes, context, make_build
 
 

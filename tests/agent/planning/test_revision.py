@@ -8,7 +8,9 @@ from pathlib import Path
 from agent.build.context import BuildContext
 from agent.build.progress import build_status
 from agent.build.runner import run_graph
-from agent.planning.plan_file import approve, read_plan, review_plan
+from agent.planning.approval import approve
+from agent.planning.plan_file import read_plan
+from agent.planning.plan_review import review_plan
 from agent.planning.revision import DROPPED
 from tests.agent.build.test_graph import accepted_bytes, context, make_build
 from tools.build_dir import BuildPaths
@@ -123,7 +125,8 @@ def test_a_plan_fixed_after_the_generators_door_refused_it_starts_from_its_first
 
     import pytest
 
-    from agent.planning.plan_file import APPROVAL, approval_record
+    from agent.planning.approval import approval_record
+    from agent.planning.plan_file import APPROVAL
     from tools.safety import UnsafePrompt
 
     paths = make_build(tmp_path / "b", quota=4)

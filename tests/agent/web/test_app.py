@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 from agent.build.context import BuildContext
 from agent.build.lock import BuildLock
 from agent.build.verdicts import apply_queued
-from agent.planning.plan_file import is_approved, read_plan
+from agent.planning.approval import is_approved
+from agent.planning.plan_file import read_plan
 from agent.web.app import create_app
 from tests.agent.web.builds import built, planned
 from tools.build_dir import BuildPaths

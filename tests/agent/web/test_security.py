@@ -6,7 +6,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from agent.planning.plan_file import is_approved
+from agent.planning.approval import is_approved
 from agent.web.app import create_app
 from tests.agent.web.builds import planned
 
