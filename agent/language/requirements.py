@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from agent.build.context import MEASURED_ONLY_BACKENDS
-from agent.language.spec import DatasetSpec, Factor
+from agent.language.factors import Factor
+from agent.language.spec import DatasetSpec
 from agent.planning.diffusion_prompts import _phrase, class_phrase
 from tools.contracts import Requirement
 from tools.critic.attributes import MEASURABLE

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.language.spec import DatasetSpec, NumericRange, SpecError, schema_json, slugify
+from agent.language.factors import NumericRange
+from agent.language.spec import DatasetSpec, SpecError, schema_json, slugify
 
 ROOT = Path(__file__).resolve().parents[3]
 
