@@ -3,7 +3,7 @@
 The same identity string always yields the same person (face shape, eye spacing, nose, mouth,
 brows, lips, cheekbones, default skin tone, hair, eye colour, marks), so an identity dataset
 can show one person as a child and as an old man: age and the plan's attributes change, these
-parameters do not (age is applied on top of them, see `tools.generate.face.make_layout`).
+parameters do not (age is applied on top of them, see `tools.generate.face_geometry.make_layout`).
 
 Ranges are wide enough for dlib's face descriptor to tell people apart, yet the traits that
 a HOG face detector leans on (head outline, eye line and spacing) move least: the wider

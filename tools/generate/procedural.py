@@ -33,14 +33,8 @@ from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.background import draw_background, finish
 from tools.generate.base import image_filename
-from tools.generate.face import (
-    FaceDrawer,
-    Pose,
-    face_box,
-    landmarks,
-    make_layout,
-    skin_rgb,
-)
+from tools.generate.face import FaceDrawer, skin_rgb
+from tools.generate.face_geometry import Pose, face_box, landmarks, make_layout
 from tools.generate.people import Identity, make_identity
 from tools.generate.provenance import provenance, write_png
 from tools.generate.scene import (
