@@ -54,8 +54,8 @@ def export_human_verdicts(ctx: BuildContext) -> None:
 
 def export_identities(ctx: BuildContext) -> None:
     """Identity datasets: a folder per person, verification pairs, and identity metrics."""
+    from tools.outputs.identity_export import export_identity_folders
     from tools.outputs.identity_metrics import (
-        export_identity_folders,
         identity_metrics,
         identity_samples,
         write_identity_metrics,
