@@ -10,7 +10,7 @@ from collections import Counter
 from agent.build.context import BuildContext
 from agent.language.requirements import trace, understood
 from tools.contracts import Status
-from tools.outputs.export import ExportInfo
+from tools.outputs.export_contract import ExportInfo
 from tools.outputs.report import IdentityScores, ReportInputs
 from tools.outputs.train import latest_metrics
 

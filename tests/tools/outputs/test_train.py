@@ -15,7 +15,8 @@ import pytest
 
 from tests.tools.synthetic_records import CLASSES, make_records
 from tools.errors import FacetoryError
-from tools.outputs.export import ExportInfo, class_slug, export_dataset
+from tools.outputs.export import export_dataset
+from tools.outputs.export_contract import ExportInfo, class_slug
 from tools.outputs.train import latest_metrics, read_curves, resolve_dataset, train_yolo
 
 

