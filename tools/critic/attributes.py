@@ -5,11 +5,14 @@ Angle of the cheeks, mapped to the Monk scale), eyewear, eyes open/closed, head 
 part of expression (neutral, smile, surprise, sad). Age, gender, ethnicity, hair and the
 other expressions have no reliable offline measurement here; they are left to the optional
 vision-language critic and never counted against an image.
+
+The measurements themselves live by what they read: skin tone in `skin_tone`, eyewear and
+open or closed eyes in `eye_region`; head pose and the mouth (few lines each) stay here, with
+the thresholds every reading is decided by and the faithfulness score.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import cv2
@@ -17,13 +20,9 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.contracts import CheckResult
+from tools.critic.eye_region import dim_lenses, eyes, eyewear, iris_height, sclera_height
 from tools.critic.faces import FaceObservation
-
-#: Monk Skin Tone scale reference colours (skintone.google), lightest first.
-MONK_HEX: tuple[str, ...] = (
-    "f6ede4", "f3e7db", "f7ead0", "eadaba", "d7bd96",
-    "a07e56", "825c43", "604134", "3a312a", "292420",
-)
+from tools.critic.skin_tone import MONK_ITA, cheek_skin, monk_level, skin_pixels_ita
 
 #: Requested levels the critic can verify, per factor. Anything else is not judged.
 MEASURABLE: dict[str, frozenset[str]] = {
@@ -110,256 +109,6 @@ class AttributeThresholds(BaseModel):
     """Below both of these there are no frames; between the limits nothing is claimed."""
 
 
-def ita(lab: np.ndarray) -> float:
-    """Individual Typology Angle in degrees from CIELAB L* and b* (higher: lighter skin)."""
-    return math.degrees(math.atan2(float(lab[0]) - 50.0, float(lab[2])))
-
-
-def _hex_lab(code: str) -> np.ndarray:
-    rgb = np.array([[[int(code[i : i + 2], 16) for i in (0, 2, 4)]]], dtype=np.float32) / 255.0
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)[0, 0]
-
-
-#: ITA of each Monk reference colour: 83 (monk_1) down to -84 (monk_10), strictly falling.
-MONK_ITA: tuple[float, ...] = tuple(ita(_hex_lab(code)) for code in MONK_HEX)
-
-
-def monk_level(angle: float) -> int:
-    """The Monk level (1-10) whose reference ITA is nearest to `angle`."""
-    return int(np.argmin([abs(angle - ref) for ref in MONK_ITA])) + 1
-
-
-def skin_mask(shape: tuple[int, ...], face: FaceObservation) -> np.ndarray:
-    """Cheek pixels below the eyes and beside the nose (68 points), or the mid-face box."""
-    mask = np.zeros(shape[:2], dtype=np.uint8)
-    m = face.landmarks
-    if face.has_68:
-        iod = face.geometry.get("iod", 0.0)
-        for idx in ((1, 2, 3, 4, 48, 31, 39, 40, 41, 36), (15, 14, 13, 12, 54, 35, 42, 47, 46, 45)):
-            cv2.fillPoly(mask, [np.round(m[list(idx)]).astype(np.int32)], 255)
-        # leave out the lower rim of a lens and the shadow under the eyes
-        top = int(max(m[36:48, 1].max() + 0.25 * iod, 0))
-        mask[:top] = 0
-    else:
-        x0, y0, x1, y1 = face.box
-        w, h = x1 - x0, y1 - y0
-        cv2.rectangle(
-            mask, (int(x0 + 0.2 * w), int(y0 + 0.45 * h)), (int(x1 - 0.2 * w), int(y0 + 0.7 * h)),
-            255, -1,
-        )
-    return mask
-
-
-def skin_coloured(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The masked pixels with a skin hue, as a mask; empty when under a third of them are.
-
-    Skin hue: CIELAB hue angle 0-110 degrees with some chroma. A white, blue or black face
-    mask, grey stubble or a lens rim over the cheek drops out.
-    """
-    picked = np.zeros(mask.shape, dtype=bool)
-    where = mask > 0
-    pixels = rgb[where]
-    if len(pixels) < 20:
-        return picked
-    lab = cv2.cvtColor(pixels.reshape(-1, 1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    lab = lab.reshape(-1, 3)
-    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
-    skin = (hue >= 0.0) & (hue <= 110.0) & (np.hypot(lab[:, 1], lab[:, 2]) >= 2.0)
-    if skin.sum() < max(20, len(lab) // 3):
-        return picked
-    picked[where] = skin
-    return picked
-
-
-def region_ita(rgb: np.ndarray, mask: np.ndarray, percentile: float = 75.0) -> float | None:
-    """ITA of the skin-coloured masked pixels (`skin_coloured`), read near a lightness
-    percentile; None when too few of them are skin."""
-    return skin_pixels_ita(rgb, skin_coloured(rgb, mask), percentile)
-
-
-def skin_pixels_ita(rgb: np.ndarray, picked: np.ndarray, percentile: float) -> float | None:
-    """ITA of already-picked skin pixels (a boolean mask), None when there are none.
-
-    Shading darkens part of every face; the lit side (75th percentile by default) is nearer
-    the skin's own colour than the mean, and a narrow band around it avoids highlights.
-    """
-    if not picked.any():
-        return None
-    lab = cv2.cvtColor(rgb[picked].reshape(-1, 1, 3).astype(np.float32) / 255.0,
-                       cv2.COLOR_RGB2Lab)
-    skin = lab.reshape(-1, 3)
-    lightness = skin[:, 0]
-    target = np.percentile(lightness, percentile)
-    band = skin[np.abs(lightness - target) <= 0.05 * np.ptp(lightness) + 1.0]
-    return ita(np.median(band if len(band) >= 10 else skin, axis=0))
-
-
-def skin_ita(rgb: np.ndarray, face: FaceObservation, percentile: float = 75.0) -> float | None:
-    """ITA of the face's skin, read on the cheeks (see `region_ita`)."""
-    return region_ita(rgb, skin_mask(rgb.shape, face), percentile)
-
-
-def _lens(eye: np.ndarray, iod: float) -> tuple[slice, slice]:
-    """The eye and the lens area right around it, inside any frame (row and column slices)."""
-    centre = eye.mean(axis=0)
-    half_w = max(float(np.ptp(eye[:, 0])) * 0.5, 1.0)
-    rows = slice(int(max(centre[1] - 0.12 * iod, 0)), int(centre[1] + 0.12 * iod) + 1)
-    cols = slice(int(max(centre[0] - half_w, 0)), int(centre[0] + half_w) + 1)
-    return rows, cols
-
-
-def iris_height(gray: np.ndarray, face: FaceObservation) -> float | None:
-    """Height of the darkest blob in the middle of each eye, over the inter-ocular distance.
-
-    An open eye shows a round iris and pupil; a closed one only the thin line of the lashes.
-    """
-    if not face.has_68:
-        return None
-    iod = face.geometry.get("iod", 0.0)
-    heights = []
-    for eye in (face.landmarks[36:42], face.landmarks[42:48]):
-        region = gray[_eye_window(eye, iod, 0.3)]
-        if region.size < 4:
-            continue
-        cut = (np.percentile(region, 5) + np.median(region)) / 2.0
-        dark = (region < cut).astype(np.uint8)
-        # bridge the glint in a pupil (one or two pixels) before measuring runs
-        dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, _GLINT)
-        heights.append(_longest_run(dark > 0) / iod)
-    return float(np.mean(heights)) if heights else None
-
-
-_GLINT = np.ones((3, 1), dtype=np.uint8)
-
-
-def _eye_window(eye: np.ndarray, iod: float, width: float) -> tuple[slice, slice]:
-    """Rows 0.22 IOD above and below the eye's centre, `width` of the eye's width each side."""
-    centre = eye.mean(axis=0)
-    half_w = float(np.ptp(eye[:, 0])) * width
-    return (
-        slice(int(max(centre[1] - 0.22 * iod, 0)), int(centre[1] + 0.22 * iod) + 1),
-        slice(int(max(centre[0] - half_w, 0)), int(centre[0] + half_w) + 1),
-    )
-
-
-def _longest_run(dark: np.ndarray) -> float:
-    """Longest vertical run of True in any column (a frame rim above or below the lashes
-    is a separate, thin run and does not add to it)."""
-    best = 0
-    for column in dark.T:
-        run = 0
-        for value in column:
-            run = run + 1 if value else 0
-            best = max(best, run)
-    return float(best)
-
-
-def _box_slices(box: tuple[float, ...], shape: tuple[int, ...]) -> tuple[slice, slice]:
-    """Row and column slices of a face box, clipped to the image."""
-    x0, y0, x1, y1 = box
-    h, w = shape[:2]
-    rows = slice(int(min(max(y0, 0), h - 1)), int(min(max(y1, y0 + 1), h)))
-    cols = slice(int(min(max(x0, 0), w - 1)), int(min(max(x1, x0 + 1), w)))
-    return rows, cols
-
-
-def _edge_strength(edges: np.ndarray, rows: tuple[float, float], cols: tuple[float, float]):
-    """Median over columns of the strongest edge in each column of a region (0 if empty)."""
-    h, w = edges.shape
-    ya, yb = int(max(rows[0], 0)), int(min(rows[1], h))
-    xa, xb = int(max(cols[0], 0)), int(min(cols[1], w))
-    if yb - ya < 1 or xb - xa < 1:
-        return 0.0
-    return float(np.median(edges[ya:yb, xa:xb].max(axis=0)))
-
-
-def cheek_skin(rgb: np.ndarray, face: FaceObservation) -> np.ndarray:
-    """The skin-coloured cheek pixels (`skin_mask`, `skin_coloured`), the reference the eye
-    regions are read against; empty when a face mask covers the cheeks."""
-    return skin_coloured(rgb, skin_mask(rgb.shape, face))
-
-
-def eyewear(
-    rgb: np.ndarray, face: FaceObservation, limits: AttributeThresholds, cheeks: np.ndarray
-) -> tuple[str | None, dict[str, float]]:
-    """none / glasses / sunglasses from the eye regions against the cheeks (`cheek_skin`).
-
-    Frames put strong horizontal edges over the nose bridge and under the eyes, where bare
-    skin is smooth (edge strength is divided by the cheeks' own texture, so skin tone and
-    contrast cancel). Dark lenses make the eye regions much darker than the cheeks. With
-    the cheeks covered there is no reference (a white face mask made bare eyes read as dark
-    lenses) and nothing is claimed.
-    """
-    if not face.has_68:
-        return None, {}
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    m = face.landmarks
-    iod = face.geometry.get("iod", 0.0)
-    cheek = gray[cheeks]
-    if len(cheek) < 20 or iod <= 0:
-        return None, {}
-    edges = np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
-    texture = float(np.percentile(edges[cheeks], 75)) + 1.0
-    inner_l, inner_r = m[39, 0], m[42, 0]
-    gap = inner_r - inner_l
-    eye_line = (m[39, 1] + m[42, 1]) / 2.0
-    bridge = _edge_strength(
-        edges, (eye_line - 0.2 * iod, eye_line + 0.05 * iod),
-        (inner_l + 0.15 * gap, inner_r - 0.15 * gap),
-    ) / texture
-    rims = []
-    for eye in (m[36:42], m[42:48]):
-        low = eye[:, 1].max()
-        rims.append(_edge_strength(
-            edges, (low + 0.05 * iod, low + 0.4 * iod), (eye[:, 0].min(), eye[:, 0].max())
-        ) / texture)
-    rim = float(np.mean(rims))
-    # levels are read above the face's black point (its darkest percent: dark lenses, pupils,
-    # brows): a dark lens is near that floor whatever the skin, while the lens over the
-    # cheek ratio alone stays high on the darkest skin (about 0.45 on monk_10 against 0.15)
-    black = float(np.percentile(gray[_box_slices(face.box, gray.shape)], 1))
-    skin = max(float(np.median(cheek)) - black, 1.0)
-    magnitude = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
-    lens = np.concatenate([gray[_lens(m[36:42], iod)].ravel(), gray[_lens(m[42:48], iod)].ravel()])
-    lens_grad = np.concatenate(
-        [magnitude[_lens(m[36:42], iod)].ravel(), magnitude[_lens(m[42:48], iod)].ravel()]
-    )
-    if lens.size < 4:
-        return None, {}
-    lens_level = (float(np.percentile(lens, 75)) - black) / skin
-    lens_texture = float(np.median(lens_grad)) / skin
-    figures = {"lens_level": lens_level, "lens_texture": lens_texture,
-               "bridge_edges": bridge, "rim_edges": rim}
-    if (lens_level < limits.lens_dark and lens_texture < limits.lens_dark_flat) or (
-        lens_level < limits.lens_dim and lens_texture < limits.lens_flat
-    ):
-        return "sunglasses", figures
-    if dim_lenses(figures, limits):
-        return None, figures
-    seen = frames(bridge, rim, limits)
-    return ("glasses" if seen else "none" if seen is False else None), figures
-
-
-def frames(bridge: float, rim: float, limits: AttributeThresholds) -> bool | None:
-    """Whether frames show, from the bridge and rim edge strengths (None: unsure)."""
-    if (bridge > limits.bridge_edges and rim > limits.rim_edges) or (
-        bridge > limits.bridge_strong
-        or (rim > limits.rim_strong and bridge > limits.rim_strong_bridge)
-    ):
-        return True
-    if bridge < limits.bare_bridge and rim < limits.bare_rim:
-        return False
-    return None
-
-
-def dim_lenses(figures: dict[str, float], limits: AttributeThresholds) -> bool:
-    """Whether the eye regions read neither clear nor dark (see `AttributeThresholds`)."""
-    level, texture = figures.get("lens_level"), figures.get("lens_texture")
-    return level is not None and texture is not None and (
-        level < limits.clear_level and texture < limits.clear_texture
-    )
-
-
 def head_pose(face: FaceObservation, limits: AttributeThresholds) -> str | None:
     """frontal / left / right / tilted (left: turned towards the image left); None: unsure."""
     g = face.geometry
@@ -371,58 +120,6 @@ def head_pose(face: FaceObservation, limits: AttributeThresholds) -> str | None:
     if yaw > limits.turned_yaw:
         return "left" if g["yaw"] < 0 else "right"
     return "frontal" if yaw <= limits.frontal_yaw else None
-
-
-def sclera_height(
-    gray: np.ndarray, face: FaceObservation, margin: float, cheeks: np.ndarray
-) -> float | None:
-    """Height of the white of the eye over the inter-ocular distance (0 for a closed lid).
-
-    The white of an open eye is far brighter than the skin around it (`cheek_skin`) on
-    darker skin, where the iris hardly stands out; on the lightest skin it reads 0 and the
-    iris decides.
-    """
-    if not face.has_68:
-        return None
-    iod = face.geometry.get("iod", 0.0)
-    if iod <= 0 or not cheeks.any():
-        return None
-    bright = float(np.percentile(gray[cheeks], 75)) + margin
-    heights = []
-    for eye in (face.landmarks[36:42], face.landmarks[42:48]):
-        rows, cols = _eye_window(eye, iod, 0.5)
-        region = gray[rows, cols]
-        if region.size < 4:
-            continue
-        white = cv2.morphologyEx((region > bright).astype(np.uint8), cv2.MORPH_CLOSE, _GLINT)
-        heights.append(_longest_run(white > 0) / iod)
-    return float(np.mean(heights)) if heights else None
-
-
-def eyes(
-    face: FaceObservation, limits: AttributeThresholds, iris: float | None = None,
-    sclera: float | None = None,
-) -> str | None:
-    """open / closed from the eye aspect ratio, the iris and the white of the eye.
-
-    Closed needs no white showing and a low aspect ratio (or a thin dark blob with a
-    middling one); open needs a high aspect ratio confirmed by the iris or the white (or by
-    the aspect ratio alone when neither could be read). Anything else is not judged.
-    """
-    g = face.geometry
-    if not g:
-        return None
-    ear = g["ear"]
-    white = sclera is not None and sclera >= limits.sclera_open
-    thin = iris is not None and iris < limits.closed_iris
-    if not white and (ear < limits.eyes_closed_ear or (thin and ear < limits.closed_iris_ear)):
-        return "closed"
-    confirmed = white or (iris is not None and iris > limits.open_iris) or (
-        iris is None and sclera is None
-    )
-    if ear > limits.eyes_open_ear and confirmed:
-        return "open"
-    return None
 
 
 def mouth_curve(gray: np.ndarray, face: FaceObservation) -> float | None:
