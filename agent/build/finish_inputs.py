@@ -11,7 +11,7 @@ from agent.build.context import BuildContext
 from agent.language.requirements import trace, understood
 from tools.contracts import Status
 from tools.outputs.export_contract import ExportInfo
-from tools.outputs.report import IdentityScores, ReportInputs
+from tools.outputs.report_inputs import IdentityScores, ReportInputs
 from tools.outputs.train import latest_metrics
 
 

@@ -8,9 +8,9 @@ non-match rate (FNMR) at a fixed false match rate (FMR), as in arXiv 2307.08585 
 for aging datasets; the folder-per-identity layout and LFW-style pairs file that
 face-recognition training and verification code reads are written by `identity_export`.
 
-Conventions (the same as `tools.outputs.report.fnmr_at_fmr`): at an operating point a pair *matches*
-when its similarity is above the threshold; the threshold for a target FMR is the
-`1 - fmr` quantile of the non-mated scores, so at most that share of non-mated pairs match.
+Conventions (the same as `tools.outputs.report_analysis.fnmr_at_fmr`): at an operating point a
+pair *matches* when its similarity is above the threshold; the threshold for a target FMR is
+the `1 - fmr` quantile of the non-mated scores, so at most that share of non-mated pairs match.
 """
 
 from __future__ import annotations

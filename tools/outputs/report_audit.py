@@ -146,7 +146,7 @@ def asked_vs_seen(
 
 
 def view(records: Sequence[ManifestRecord], dists: list[dict[str, Any]]) -> dict[str, Any]:
-    """The audit with its charts, for the report; `dists` is `tools.outputs.report.distributions`
+    """The audit with its charts, for the report; `dists` is `report_analysis.distributions`
     (what was asked, per factor)."""
     asked = {d["factor"]: {lv: a for lv, a, _ in d["rows"]} for d in dists
              if d["factor"] != "class"}

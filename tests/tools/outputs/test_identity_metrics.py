@@ -21,7 +21,7 @@ from tools.outputs.identity_metrics import (
     read_identity_metrics,
     write_identity_metrics,
 )
-from tools.outputs.report import fnmr_at_fmr as report_fnmr_at_fmr
+from tools.outputs.report_analysis import fnmr_at_fmr as report_fnmr_at_fmr
 
 
 def brute_force(samples):

@@ -10,11 +10,8 @@ import pytest
 from tests.tools.synthetic_records import CLASSES, SKIN, make_records
 from tools.contracts import ManifestRecord, Status
 from tools.outputs import report_charts as charts
-from tools.outputs.report import (
-    IdentityScores,
-    ReportInputs,
-    _duration,
-    build_view,
+from tools.outputs.report import _duration, build_view, render_report, write_report
+from tools.outputs.report_analysis import (
     cell_tables,
     class_rows,
     disparity,
@@ -22,9 +19,8 @@ from tools.outputs.report import (
     fnmr_at_fmr,
     group_stats,
     reason_matrix,
-    render_report,
-    write_report,
 )
+from tools.outputs.report_inputs import IdentityScores, ReportInputs
 
 
 def _rec(i: int, cls: str, status: Status, reasons=(), **attrs) -> ManifestRecord:
