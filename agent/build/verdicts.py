@@ -17,7 +17,8 @@ from agent.build.context import BuildContext
 from agent.build.lock import BuildLock, BuildLocked
 from tools.contracts import Status
 from tools.errors import FacetoryError
-from tools.stores.manifest import HumanVerdict, Manifest
+from tools.stores.manifest import Manifest
+from tools.stores.manifest_schema import HumanVerdict
 
 MAX_REASON = 200
 

@@ -4,7 +4,8 @@ The LangGraph state only holds counters; everything about an image (which plan i
 attempt, what the critic said, whether it was accepted) lives here. Each batch is committed in
 one transaction, so a killed build either has a batch's results or not, never half of them.
 The `work` table holds each round's ordered list of attempts, so a resumed build repeats
-exactly the same work in the same order.
+exactly the same work in the same order. The tables and their typed rows are defined in
+`manifest_schema`.
 """
 
 from __future__ import annotations
@@ -15,81 +16,15 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
 
-from tools.contracts import Guidance, ManifestRecord, Seed, Status
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS images (
-    image_id   TEXT PRIMARY KEY,
-    item_id    TEXT NOT NULL,
-    class_name TEXT NOT NULL,
-    round      INTEGER NOT NULL,
-    status     TEXT NOT NULL,
-    record     TEXT NOT NULL,
-    embedding  BLOB,
-    descriptor BLOB
-);
-CREATE INDEX IF NOT EXISTS images_item ON images(item_id);
-CREATE INDEX IF NOT EXISTS images_status ON images(status);
-CREATE TABLE IF NOT EXISTS work (
-    round INTEGER NOT NULL,
-    seq   INTEGER NOT NULL,
-    item  TEXT NOT NULL,
-    PRIMARY KEY (round, seq)
-);
-CREATE TABLE IF NOT EXISTS decisions (
-    round    INTEGER NOT NULL,
-    cell     TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    PRIMARY KEY (round, cell)
-);
-CREATE TABLE IF NOT EXISTS human_verdicts (
-    image_id   TEXT PRIMARY KEY,
-    verdict    TEXT NOT NULL,
-    reason     TEXT NOT NULL,
-    decided_at REAL NOT NULL,
-    state      TEXT NOT NULL DEFAULT 'queued'
-);
-"""
-# `human_verdicts` came later than the other tables: `CREATE TABLE IF NOT EXISTS` is its
-# migration, so a manifest written before it gains the (empty) table the first time it is opened.
+from tools.contracts import ManifestRecord, Status
+from tools.stores.manifest_schema import SCHEMA, HumanVerdict, WorkUnit
 
 HUMAN_REASON = "human_rejected"
 """The reason code a person's rejection gives an image (counted with the critic's reasons)."""
-
-
-class HumanVerdict(BaseModel):
-    """A person's decision on one image, overriding the critic's.
-
-    `state`: queued (recorded, not yet applied to the image's status, e.g. while a build holds
-    the lock), applied (the image's status follows it), exported (a later export included it),
-    refused (an acceptance that came too late: the item had been refilled meanwhile).
-    """
-
-    image_id: str
-    verdict: Literal["accepted", "rejected"]
-    reason: str
-    decided_at: float
-    state: Literal["queued", "applied", "exported", "refused"] = "queued"
-
-
-class WorkUnit(BaseModel):
-    """One planned attempt: which item, which attempt, and the generation settings to use."""
-
-    item_id: str
-    attempt: int
-    seed: Seed
-    prompt: str
-    negative_prompt: str
-    guidance_scale: Guidance | None = None
-
-    @property
-    def image_id(self) -> str:
-        return f"{self.item_id}-a{self.attempt}"
 
 
 class Manifest:
@@ -101,7 +36,7 @@ class Manifest:
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(SCHEMA)
 
     def close(self) -> None:
         self._db.close()

@@ -22,7 +22,7 @@ from agent.build.state import BuildState
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status
 from tools.generate.base import Generator
 from tools.safety import check_items
-from tools.stores.manifest import WorkUnit
+from tools.stores.manifest_schema import WorkUnit
 
 Job = tuple[int, PlanItem]  # (attempt, the item as this attempt renders it)
 

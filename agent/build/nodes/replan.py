@@ -11,7 +11,7 @@ from agent.build.nodes.assess import budget_left
 from agent.build.replan_policy import CellReport, decide, retry_seed
 from agent.build.state import BuildState
 from tools.contracts import GUIDANCE_RANGE, PlanItem
-from tools.stores.manifest import WorkUnit
+from tools.stores.manifest_schema import WorkUnit
 
 
 def cell_of(item: PlanItem) -> str:

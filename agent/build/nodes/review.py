@@ -24,7 +24,7 @@ from agent.planning.plan_file import plan_summary
 from agent.planning.plan_review import review_plan
 from agent.planning.revise import apply_feedback
 from tools.errors import FacetoryError
-from tools.stores.manifest import WorkUnit
+from tools.stores.manifest_schema import WorkUnit
 
 
 def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:

@@ -13,7 +13,7 @@ from langgraph.runtime import Runtime
 from agent.build.context import BuildContext
 from agent.build.state import BuildState
 from tools.contracts import Status
-from tools.stores.manifest import WorkUnit
+from tools.stores.manifest_schema import WorkUnit
 
 
 def variants(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:

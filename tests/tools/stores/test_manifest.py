@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tools.contracts import ManifestRecord, Status
-from tools.stores.manifest import Manifest, WorkUnit
+from tools.stores.manifest import Manifest
+from tools.stores.manifest_schema import WorkUnit
 
 
 def _record(image_id: str, status: Status = Status.pending, cls: str = "a") -> ManifestRecord:
