@@ -1,5 +1,5 @@
-"""The layout's rules, checked on the source: `tools/` never imports `agent/`, and no two
-modules import each other at load time (an import circle)."""
+"""The layout's rules, checked on the source: `tools/` never imports `agent/`, no two
+modules import each other at load time (an import circle), and no module is over 500 lines."""
 
 from __future__ import annotations
 
@@ -64,3 +64,12 @@ def test_no_module_imports_itself_back_at_load_time() -> None:
         if name not in state:
             visit(name, [name])
     assert circles == []
+
+
+def test_no_module_is_over_500_lines() -> None:
+    """Small modules with one responsibility (the engineering guide's limit)."""
+    long = {
+        name: lines for name, path in modules().items()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}
