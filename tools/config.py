@@ -71,6 +71,17 @@ class DiffusersConfig(_Config):
     """`cuda`, `cuda:1`, `cpu`; None: CUDA when available."""
     batch_size: int = Field(default=4, ge=1, le=256)
     """Images per pipeline call (memory versus speed)."""
+    channels_last: bool | None = None
+    """Keep the UNet's and VAE's convolutions channels-last (NHWC), the layout fp16 tensor-core
+    convolutions run fastest in (diffusers' speed guide); None: on CUDA, off on CPU.
+    bench/bench_gpu.py measures it. The `diffusers` backend only, for now (not
+    `diffusers-identity`, whose IP-Adapter copies the UNet)."""
+    torch_compile: bool = False
+    """`torch.compile` the UNet once per process (inductor, default mode). The first batch of
+    each new batch shape waits for the compiler (about 45 s for the tiny test UNet on 2 CPU
+    cores; longer for SD 1.5), later ones run faster: it pays on long GPU builds only, so it
+    is off unless asked for. bench/bench_gpu.py measures what it gives. The `diffusers`
+    backend only, for now."""
 
 
 class IpAdapterConfig(_Config):

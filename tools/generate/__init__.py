@@ -44,6 +44,8 @@ def get_generator(config: GeneratorConfig, *, image_size: int = 256) -> Generato
             scheduler=config.scheduler,
             batch_size=config.batch_size,
             dtype=config.dtype,
+            channels_last=config.channels_last,
+            torch_compile=config.torch_compile,
         )
     if isinstance(config, IdentityConditionedConfig):
         from tools.generate.diffusers_identity import IdentityConditionedGenerator

@@ -92,11 +92,15 @@ def load_pipeline(
     kind: str = "text2image",
     device: str | None = None,
     dtype: str | None = None,
+    channels_last: bool | None = False,
+    torch_compile: bool = False,
 ) -> Any:
     """The pipeline for `model`, loaded once per process (thread-safe).
 
     kind: `text2image` or `image2image` (built from the text-to-image pipeline's modules).
     dtype: `float16` or `float32`; default float16 on CUDA, float32 on CPU.
+    channels_last, torch_compile: see `speed_up`; they change the shared pipeline in place,
+    so once asked for they stay (the image-to-image pipeline shares the same UNet).
     """
     if kind not in ("text2image", "image2image"):
         raise FacetoryError(f"unknown pipeline kind {kind!r}: use text2image or image2image")
@@ -105,23 +109,70 @@ def load_pipeline(
     dtype = dtype or ("float16" if device.startswith("cuda") else "float32")
     key = (source, device, dtype, kind)
     with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        import torch
-        from diffusers import AutoPipelineForImage2Image
+        pipe = _CACHE.get(key)
+        if pipe is None:
+            pipe = _CACHE[key] = _load(source, kind, device, dtype)
+    speed_up(pipe, device=device, channels_last=channels_last, torch_compile=torch_compile)
+    return pipe
 
-        _quiet()
-        if kind == "image2image":
-            base = _CACHE.get((source, device, dtype, "text2image"))
-            if base is None:
-                base = _load_text2image(source, device, getattr(torch, dtype))
-                _CACHE[(source, device, dtype, "text2image")] = base
-            pipe = AutoPipelineForImage2Image.from_pipe(base)
-        else:
-            pipe = _load_text2image(source, device, getattr(torch, dtype))
-        pipe.set_progress_bar_config(disable=True)
-        _CACHE[key] = pipe
-        return pipe
+
+def speed_up(
+    pipe: Any, *, device: str, channels_last: bool | None = None, torch_compile: bool = False
+) -> None:
+    """Put the denoiser's and VAE's convolutions channels-last and `torch.compile` the UNet.
+
+    channels_last None: on CUDA only (NHWC is what fp16 tensor-core convolutions want; on
+    CPU it only costs a conversion). Both only ever add: asking again is free, and a later
+    caller that does not ask leaves them on. The UNet is compiled in place
+    (`nn.Module.compile`), so it keeps its class, attention processors and `from_pipe`.
+    """
+    import torch
+
+    with _LOCK:
+        if channels_last is None:
+            channels_last = device.startswith("cuda")
+        if channels_last:
+            for name in ("unet", "transformer", "vae"):
+                module = getattr(pipe, name, None)
+                if module is not None and not channels_last_weights(module):
+                    module.to(memory_format=torch.channels_last)
+        unet = getattr(pipe, "unet", None)
+        if torch_compile and unet is not None and not is_compiled(unet):
+            unet.compile()
+
+
+def is_compiled(module: Any) -> bool:
+    """Whether `nn.Module.compile` was called on `module`."""
+    return getattr(module, "_compiled_call_impl", None) is not None
+
+
+def channels_last_weights(module: Any) -> bool:
+    """Whether every 4-d weight of `module` (its convolutions) is stored channels-last."""
+    import torch
+
+    weights = [p for p in module.parameters() if p.dim() == 4]
+    return bool(weights) and all(
+        p.is_contiguous(memory_format=torch.channels_last) for p in weights
+    )
+
+
+def _load(source: str, kind: str, device: str, dtype: str) -> Any:
+    """A new pipeline (the caller holds `_LOCK`); image-to-image from the text-to-image one."""
+    import torch
+    from diffusers import AutoPipelineForImage2Image
+
+    _quiet()
+    if kind == "image2image":
+        base = _CACHE.get((source, device, dtype, "text2image"))
+        if base is None:
+            base = _CACHE[(source, device, dtype, "text2image")] = _load(
+                source, "text2image", device, dtype
+            )
+        pipe = AutoPipelineForImage2Image.from_pipe(base)
+    else:
+        pipe = _load_text2image(source, device, getattr(torch, dtype))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
 
 
 def _dtype_kwarg(torch_dtype: Any) -> dict[str, Any]:
@@ -217,6 +268,8 @@ class DiffusersGenerator:
         scheduler: str | None = None,
         batch_size: int = 4,
         dtype: str | None = None,
+        channels_last: bool | None = None,
+        torch_compile: bool = False,
     ) -> None:
         check_settings(image_size, steps)
         self.model = resolve_model(model)
@@ -227,11 +280,16 @@ class DiffusersGenerator:
         self.scheduler = scheduler
         self.batch_size = max(1, batch_size)
         self.dtype = dtype
+        self.channels_last = channels_last
+        self.torch_compile = torch_compile
 
     @property
     def pipeline(self) -> Any:
         """The shared text-to-image pipeline (loaded on first use)."""
-        return load_pipeline(self.model, kind="text2image", device=self.device, dtype=self.dtype)
+        return load_pipeline(
+            self.model, kind="text2image", device=self.device, dtype=self.dtype,
+            channels_last=self.channels_last, torch_compile=self.torch_compile,
+        )
 
     def generate(
         self, items: Sequence[PlanItem], out_dir: Path, *, attempt: int = 0

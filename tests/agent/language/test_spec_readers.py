@@ -89,6 +89,8 @@ READERS: dict[str, str] = {
     "generation.diffusers.dtype": "tools.generate:get_generator",
     "generation.diffusers.device": "tools.generate:get_generator",
     "generation.diffusers.batch_size": "tools.generate:get_generator",
+    "generation.diffusers.channels_last": "tools.generate:get_generator",
+    "generation.diffusers.torch_compile": "tools.generate:get_generator",
     "generation.identity": "tools.config:GenerationConfig.backend_config",
     "generation.identity.ip_adapter": "tools.generate:get_generator",
     "generation.identity.weight_name": "tools.generate:get_generator",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,11 @@ from PIL import Image
 from tools.config import DiffusersConfig
 from tools.contracts import PlanItem
 from tools.errors import FacetoryError
-from tools.generate import get_generator
+from tools.generate import diffusers_backend, get_generator
 from tools.generate.diffusers_backend import (
     attention_processors,
+    channels_last_weights,
+    is_compiled,
     load_pipeline,
     resolve_model,
 )
@@ -103,3 +106,47 @@ def test_an_unsafe_prompt_is_refused_before_any_image_is_drawn(
     with pytest.raises(UnsafePrompt, match="refused: item kid1: .*welts, bloody"):
         gen.generate(items, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def private_sd(tiny_sd: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the tiny model with a pipeline cache of its own: the speed settings change a
+    loaded pipeline in place, and the other tests must keep the plain one."""
+    monkeypatch.setattr(diffusers_backend, "_CACHE", {})
+    return Path(shutil.copytree(tiny_sd, tmp_path / "model"))
+
+
+def test_channels_last_stores_the_convolutions_nhwc_and_draws_the_same_images(
+    private_sd: Path, tmp_path: Path
+) -> None:
+    def generator(**settings):
+        return get_generator(DiffusersConfig(model=str(private_sd), steps=2, device="cpu",
+                                             dtype="float32", **settings), image_size=64)
+
+    plain = generator()  # channels_last None: on CUDA only, so not here
+    items = [item(0, 5), item(1, 6)]
+    before = plain.generate(items, tmp_path / "plain")
+    assert not channels_last_weights(plain.pipeline.unet)
+
+    fast = generator(channels_last=True)
+    after = fast.generate(items, tmp_path / "fast")
+    pipe = fast.pipeline
+    assert channels_last_weights(pipe.unet) and channels_last_weights(pipe.vae)
+    for a, b in zip(before, after, strict=True):
+        assert np.abs(pixels(a.path) - pixels(b.path)).max() <= 2  # another conv kernel
+    plain.generate(items[:1], tmp_path / "again")  # not asking again leaves it on
+    assert channels_last_weights(plain.pipeline.unet)
+
+
+def test_torch_compile_compiles_the_shared_unet_in_place_once(private_sd: Path) -> None:
+    gen = get_generator(DiffusersConfig(model=str(private_sd), device="cpu",
+                                        torch_compile=True), image_size=64)
+    pipe = gen.pipeline
+    compiled = pipe.unet._compiled_call_impl
+    assert is_compiled(pipe.unet) and type(pipe.unet).__name__ == "UNet2DConditionModel"
+    assert attention_processors(pipe) == {"AttnProcessor2_0"}  # still SDPA
+    assert gen.pipeline.unet._compiled_call_impl is compiled  # asked again: not recompiled
+    img2img = load_pipeline(str(private_sd), kind="image2image", device="cpu")
+    assert img2img.unet is pipe.unet  # variants run the compiled UNet too
+    # (a compiled generation is not run here: inductor takes ~45 s on 2 CPU cores for the
+    # tiny UNet; bench/bench_gpu.py runs one on a GPU)
