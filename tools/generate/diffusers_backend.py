@@ -47,7 +47,7 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _quiet() -> None:
+def quiet() -> None:
     """Silence progress bars and deprecation chatter; the agent prints its own progress."""
     import diffusers
     import transformers
@@ -55,6 +55,7 @@ def _quiet() -> None:
     diffusers.utils.logging.set_verbosity_error()
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()  # "Loading weights" of transformers 5
 
 
 def hub_cache_dir() -> str:
@@ -161,7 +162,7 @@ def _load(source: str, kind: str, device: str, dtype: str) -> Any:
     import torch
     from diffusers import AutoPipelineForImage2Image
 
-    _quiet()
+    quiet()
     if kind == "image2image":
         base = _CACHE.get((source, device, dtype, "text2image"))
         if base is None:

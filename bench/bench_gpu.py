@@ -1,0 +1,540 @@
+"""GPU benchmark (issue 16 §3): diffusion images/s, diffusers' defaults against facetory's
+settings, and how much of a build the GPU spends generating rather than waiting for critique.
+
+    python bench/bench_gpu.py                 # on a CUDA machine: the SD-1.5-sized run
+    python bench/bench_gpu.py --tiny          # anywhere, ~1 min on CPU: the smoke run
+
+Offline and weight-free: an SD-1.5-sized pipeline (UNet 860M, VAE 84M, CLIP text encoder
+123M parameters, the configs of `stable-diffusion-v1-5`) is built with random weights at run
+time and saved to a temporary directory, so every figure goes through the product's own code:
+`tools.generate.get_generator(DiffusersConfig(...))` loads it (`load_pipeline`) and draws
+with `DiffusersGenerator.generate` (batching, seeding, PNG writing included). Random weights
+have the real model's FLOPs; the tokenizer is a tiny byte-level one (prompts are padded to 77
+tokens either way). The images are noise, which the critic rejects at its first check.
+
+What it prints, as it goes (flushed, so a run cut off by a time limit still shows its lines):
+1. the machine, library versions and the model's parameter counts;
+2. images/s per setting, each after a warm-up batch, the same prompts and step count:
+   diffusers' defaults (fp32, batch 1, diffusers' default attention, which on torch 2 is
+   already SDPA), the same with pre-torch-2 attention (`AttnProcessor`), then facetory's
+   settings: fp16 + SDPA + channels_last at batch 1, at its default batch size and larger
+   batches, and `torch_compile` at the best batch; then the ratios. Goal: >= 4x.
+3. a small real build through the command line (`python -m agent build SPEC --yes --no-train
+   --offline`, backend diffusers with the random-weight model, few steps, one critic worker
+   per core): the build's `timing` event per stage, the seconds spent inside the pipeline
+   call (timed around `run_pipeline`), their share of the batch loop (GPU busy) and what the
+   rest went to (GPU waiting), plus NVML's GPU utilisation when it can be read. Goal: GPU
+   busy >= 90%. Noise images are rejected before the landmark and attribute checks, so the
+   critique here is lighter than on real faces: this busy share is an upper bound.
+
+A `--budget-s` (default 420) keeps a run inside an 8-minute slot: a stage that would not
+fit is skipped with a line saying so. Without a GPU and without --tiny it says so and exits 0
+(`make bench` runs every bench script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: stable-diffusion-v1-5's unet/config.json (sizes that set the FLOPs).
+SD15_UNET = {
+    "sample_size": 64, "in_channels": 4, "out_channels": 4, "layers_per_block": 2,
+    "block_out_channels": (320, 640, 1280, 1280),
+    "down_block_types": ("CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
+                         "CrossAttnDownBlock2D", "DownBlock2D"),
+    "up_block_types": ("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D",
+                       "CrossAttnUpBlock2D"),
+    "cross_attention_dim": 768, "attention_head_dim": 8, "norm_num_groups": 32,
+    "norm_eps": 1e-5, "act_fn": "silu", "downsample_padding": 1, "flip_sin_to_cos": True,
+    "freq_shift": 0, "mid_block_scale_factor": 1, "center_input_sample": False,
+}
+#: its vae/config.json
+SD15_VAE = {
+    "in_channels": 3, "out_channels": 3, "latent_channels": 4, "layers_per_block": 2,
+    "block_out_channels": (128, 256, 512, 512),
+    "down_block_types": ("DownEncoderBlock2D",) * 4, "up_block_types": ("UpDecoderBlock2D",) * 4,
+    "norm_num_groups": 32, "act_fn": "silu", "sample_size": 512, "scaling_factor": 0.18215,
+}
+#: its text_encoder/config.json (CLIP ViT-L/14's text tower), less the token ids
+SD15_TEXT = {
+    "vocab_size": 49408, "hidden_size": 768, "intermediate_size": 3072,
+    "num_attention_heads": 12, "num_hidden_layers": 12, "max_position_embeddings": 77,
+    "hidden_act": "quick_gelu", "projection_dim": 768,
+}
+#: Stages of the build outside its batch loop (planning before, export and report after).
+OUTSIDE_LOOP = frozenset({"parse", "plan", "review", "export", "report", "train", "finish"})
+PROMPT = "a photo of a face, photorealistic"
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+# --- the model ------------------------------------------------------------------------------
+
+
+def build_sd15(path: Path, device: str) -> Path:
+    """Save an SD-1.5-sized pipeline with random weights (fp16 on disk) under `path`."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        PNDMScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    from tests.tools.tiny_sd import byte_level_vocab
+    from tools.generate.diffusers_backend import quiet
+
+    quiet()  # no progress bars; no warning about casting random weights to fp16
+    torch.manual_seed(0)
+    vocab = byte_level_vocab()
+    with torch.device(device):
+        unet = UNet2DConditionModel(**SD15_UNET)
+        vae = AutoencoderKL(**SD15_VAE)
+        text_encoder = CLIPTextModel(CLIPTextConfig(
+            **SD15_TEXT, bos_token_id=vocab["<|startoftext|>"],
+            eos_token_id=vocab["<|endoftext|>"], pad_token_id=vocab["<|endoftext|>"],
+        ))
+    pipe = StableDiffusionPipeline(
+        vae=vae, text_encoder=text_encoder, unet=unet,
+        tokenizer=CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77),
+        # the scheduler stable-diffusion-v1-5 ships
+        scheduler=PNDMScheduler(beta_start=0.00085, beta_end=0.012,
+                                beta_schedule="scaled_linear", num_train_timesteps=1000,
+                                set_alpha_to_one=False, skip_prk_steps=True, steps_offset=1),
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )
+    pipe.to(torch.float16).save_pretrained(path)
+    return path
+
+
+def parameter_counts(model: Path) -> dict[str, float]:
+    """Millions of parameters per module of the saved pipeline (read from its safetensors)."""
+    import math
+
+    from safetensors import safe_open
+
+    counts = {}
+    for name in ("unet", "vae", "text_encoder"):
+        total = 0
+        for file in sorted((model / name).glob("*.safetensors")):
+            with safe_open(file, "pt") as f:
+                total += sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())  # noqa: SIM118
+        counts[name] = total / 1e6
+    return counts
+
+
+# --- images/s -------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    label: str
+    batch: int
+    images: int
+    seconds: float
+    attention: str
+
+    @property
+    def rate(self) -> float:
+        return self.images / self.seconds
+
+
+def sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def measure(label: str, config: Any, *, image_size: int, images: int, out: Path,
+            warmups: int = 1, prepare: Any = None) -> Row:
+    """Images/s of the product's generator for `config`: warm-up batches, then at least
+    `images` images in whole batches (a smaller last batch would be a new shape)."""
+    from tools.contracts import PlanItem
+    from tools.generate import get_generator
+    from tools.generate.diffusers_backend import attention_processors
+
+    gen = get_generator(config, image_size=image_size)
+    pipe = gen.pipeline
+    undo = prepare(pipe) if prepare is not None else None
+    batch = config.batch_size
+    count = batch * max(1, -(-images // batch))
+    items = [PlanItem(id=f"b{i}", **{"class": "face"}, seed=1000 + i, prompt=PROMPT)
+             for i in range(count + warmups * batch)]
+    for w in range(warmups):
+        t0 = time.perf_counter()
+        gen.generate(items[w * batch:(w + 1) * batch], out / "warmup")
+        say(f"      warm-up batch {w + 1}: {time.perf_counter() - t0:.1f} s")
+    device = config.device or "cpu"
+    sync(device)
+    t0 = time.perf_counter()
+    gen.generate(items[warmups * batch:], out / label.replace(" ", "_"))
+    sync(device)
+    seconds = time.perf_counter() - t0
+    shutil.rmtree(out, ignore_errors=True)  # 512 px PNGs add up
+    row = Row(label, batch, count, seconds, ",".join(sorted(attention_processors(pipe))))
+    if undo is not None:
+        undo()
+    say(f"  {label:<46} batch {batch:>3}  {count:>4} images in {seconds:7.2f} s  "
+        f"{row.rate:8.2f} images/s  [{row.attention}]")
+    return row
+
+
+def classic_attention(pipe: Any) -> Any:
+    """Swap the UNet's attention for diffusers' pre-torch-2 `AttnProcessor`; returns the undo
+    (the pipeline is shared: on the CPU the product's rows run the same fp32 one)."""
+    before = pipe.unet.attn_processors
+    from diffusers.models.attention_processor import AttnProcessor
+
+    pipe.unet.set_attn_processor(AttnProcessor())
+    return lambda: pipe.unet.set_attn_processor(before)
+
+
+def throughput(args: argparse.Namespace, model: Path, clock: Clock) -> list[Row]:
+    from tools.config import DiffusersConfig
+
+    common = {"model": str(model), "steps": args.steps, "device": args.device}
+    out = Path(args.work) / "images"
+    say(f"\n== images/s, {args.image_size} px, {args.steps} steps, guidance 7.5 "
+        f"(classifier-free: the UNet sees 2x the batch) ==")
+    baseline = DiffusersConfig(**common, dtype="float32", batch_size=1, channels_last=False)
+    rows = [measure("diffusers defaults: fp32, batch 1", baseline, image_size=args.image_size,
+                    images=args.images, out=out)]
+    if clock.left() > 60:
+        rows.append(measure("fp32, batch 1, pre-torch-2 attention", baseline,
+                            image_size=args.image_size, images=args.images, out=out,
+                            prepare=classic_attention))
+    product = DiffusersConfig(**common)  # dtype, channels_last: the product's defaults
+    say(f"  facetory: dtype {'float16 on CUDA' if product.dtype is None else product.dtype}, "
+        f"channels_last {'on CUDA' if product.channels_last is None else product.channels_last}"
+        f", default batch_size {product.batch_size}")
+    for batch in sorted({1, product.batch_size, *args.batches}):
+        if clock.left() < 45:
+            say(f"  (batch {batch} skipped: {clock.left():.0f} s of the budget left)")
+            continue
+        label = "facetory settings" + (" (its defaults)" if batch == product.batch_size else "")
+        rows.append(measure(label, product.model_copy(update={"batch_size": batch}),
+                            image_size=args.image_size, images=args.images, out=out))
+    best = max(rows[1:], key=lambda r: r.rate)
+    if args.compile and clock.left() > args.compile_reserve_s:
+        compiled = product.model_copy(update={"batch_size": best.batch, "torch_compile": True})
+        rows.append(measure("facetory settings + torch_compile", compiled,
+                            image_size=args.image_size, images=args.images, out=out,
+                            warmups=2))
+    elif args.compile:
+        say(f"  (torch_compile skipped: {clock.left():.0f} s of the budget left, "
+            f"{args.compile_reserve_s} s reserved for it)")
+    else:
+        say("  (torch_compile not measured: --no-compile; on CPU the inductor takes ~45 s "
+            "for the tiny UNet)")
+    base = rows[0]
+    default = next((r for r in rows if "defaults)" in r.label), None)
+    best = max(rows[1:], key=lambda r: r.rate)
+    say("\n  ratio over diffusers' defaults (goal >= 4x):")
+    if default is not None:
+        say(f"    facetory defaults (batch {default.batch}): {default.rate / base.rate:6.2f}x")
+    say(f"    best: {best.label}, batch {best.batch}: {best.rate / base.rate:6.2f}x")
+    return rows
+
+
+# --- GPU busy during a build ----------------------------------------------------------------
+
+
+def build_spec(model: Path, args: argparse.Namespace) -> str:
+    batch = args.build_batch
+    return (
+        "name: bench_gpu\n"
+        f"classes: [{{name: face, quota: {args.build_images}}}]\n"
+        f"budget: {{batch_size: {args.build_budget_batch}, max_attempts_factor: 1}}\n"
+        f"generation: {{backend: diffusers, diffusers: {{model: '{model}', "
+        f"steps: {args.build_steps}, batch_size: {batch}, device: {args.device}}}}}\n"
+        "quality: {demographic_checks: 'off', landmark_points: 5}\n"
+        f"image_size: {args.image_size}\nseed: 1\n"
+    )
+
+
+class Utilisation:
+    """NVML's GPU utilisation sampled every 0.1 s in a thread (None when NVML is not there)."""
+
+    def __init__(self, device: str) -> None:
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if not device.startswith("cuda"):
+            return
+        try:
+            import torch
+
+            torch.cuda.utilization()
+        except Exception as exc:  # no pynvml, no permission: report without it
+            say(f"  (NVML utilisation not read: {type(exc).__name__}: {exc})")
+            return
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import torch
+
+        while not self._stop.wait(0.1):
+            self.samples.append(int(torch.cuda.utilization()))
+
+    def __enter__(self) -> Utilisation:
+        if self._thread:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+    def active_mean(self) -> float | None:
+        """Mean utilisation from the first to the last busy sample (model loading before the
+        first batch and export after the last are not the loop)."""
+        busy = [i for i, s in enumerate(self.samples) if s > 0]
+        if not busy:
+            return None
+        span = self.samples[busy[0]:busy[-1] + 1]
+        return sum(span) / len(span)
+
+
+def build_share(args: argparse.Namespace, model: Path, clock: Clock) -> dict[str, Any] | None:
+    say(f"\n== GPU busy during a build: {args.build_images} images, {args.build_steps} steps, "
+        f"generation batch {args.build_batch}, build batch {args.build_budget_batch}, "
+        f"{args.workers or 'one per core'} critic workers ==")
+    work = Path(args.work)
+    spec, out, probe = work / "spec.yaml", work / "build", work / "pipeline_seconds.json"
+    spec.write_text(build_spec(model, args), encoding="utf-8")
+    command = [sys.executable, str(Path(__file__).resolve()), "--build-child", str(probe), "--",
+               "build", str(spec), "--out", str(out), "--yes", "--no-train", "--offline"]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    say("  $ " + " ".join(command[3:]).replace(str(probe) + " -- ", "python -m agent "))
+    timeout = max(clock.left(), 30)
+    t0 = time.perf_counter()
+    with Utilisation(args.device) as nvml:
+        # a session of its own, so a build cut off by the budget goes with its critic workers
+        build = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            stdout, stderr = build.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(build.pid, signal.SIGKILL)
+            build.communicate()
+            say(f"  build stopped after {timeout:.0f} s (the --budget-s); no share measured")
+            return None
+    wall = time.perf_counter() - t0
+    if build.returncode != 0:
+        tail = (stderr.strip() or stdout.strip()).splitlines()[-3:]
+        say(f"  build failed (exit {build.returncode}): " + " | ".join(tail))
+        return None
+    events = [json.loads(line) for line in
+              (out / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    timing = [e for e in events if e.get("event") == "timing"]
+    calls = json.loads(probe.read_text(encoding="utf-8"))
+    say(f"  build wall {wall:.1f} s (process start, planning, export and report included)")
+    say("  stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in _sum_stages(timing).items()))
+    say(f"  pipeline: {len(calls)} calls, {sum(c['images'] for c in calls)} images, "
+        f"{sum(c['seconds'] for c in calls):.2f} s inside `run_pipeline`")
+    first = next((e["t"] for e in timing if "generate" in e["stages"]), None)
+    shares = {"whole loop (its first batch loads the model and starts the critic pool)":
+              _share(timing, calls, after=0.0)}
+    if first is not None and any(c["end"] > first for c in calls):
+        shares["after the first batch"] = _share(timing, calls, after=first)
+    for label, (busy, loop, waiting) in shares.items():
+        say(f"  {label}: {loop:.2f} s, GPU busy {100 * busy:.1f}% (goal >= 90%), waiting "
+            f"{100 * (1 - busy):.1f}%: " + ", ".join(f"{k} {v:.2f} s" for k, v in waiting.items()))
+    mean = nvml.active_mean()
+    if mean is not None:
+        say(f"  NVML GPU utilisation, first to last busy sample: {mean:.0f}% "
+            f"({len(nvml.samples)} samples)")
+    return {"shares": shares, "nvml": mean}
+
+
+def _sum_stages(timing: list[dict[str, Any]]) -> dict[str, float]:
+    stages: dict[str, float] = {}
+    for event in timing:
+        for stage, seconds in event["stages"].items():
+            stages[stage] = stages.get(stage, 0.0) + seconds
+    return stages
+
+
+def _share(timing: list[dict[str, Any]], calls: list[dict[str, Any]], *, after: float
+           ) -> tuple[float, float, dict[str, float]]:
+    """(GPU busy share, loop seconds, where the rest went) over the batch loop's timing events
+    logged after `after` (a time.time()), with the pipeline calls that ended after it."""
+    stages = {k: v for k, v in _sum_stages([e for e in timing if e["t"] > after]).items()
+              if k not in OUTSIDE_LOOP}
+    inside = sum(c["seconds"] for c in calls if c["end"] > after)
+    loop = sum(stages.values())
+    waiting = {k: v for k, v in stages.items() if k != "generate"}
+    waiting["generate outside the pipeline"] = stages.get("generate", 0.0) - inside
+    return (inside / loop if loop else 0.0), loop, waiting
+
+
+def build_child(probe: Path, argv: list[str]) -> None:
+    """Run `python -m agent ARGV` with the pipeline call timed, then write the totals."""
+    from tools.generate import diffusers_backend
+
+    real = diffusers_backend.run_pipeline
+    calls: list[dict[str, float]] = []
+
+    def timed(pipe: Any, batch: Any, **kwargs: Any) -> list:
+        device = str(getattr(pipe, "device", "cpu"))
+        sync(device)
+        t0 = time.perf_counter()
+        try:
+            return real(pipe, batch, **kwargs)
+        finally:
+            sync(device)
+            calls.append({"end": time.time(), "seconds": time.perf_counter() - t0,
+                          "images": len(batch)})
+
+    diffusers_backend.run_pipeline = timed
+    sys.argv = ["facetory", *argv]
+    from agent.__main__ import main
+
+    try:
+        main()
+    finally:
+        probe.write_text(json.dumps(calls), encoding="utf-8")
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self, budget: float) -> None:
+        self.start, self.budget = time.perf_counter(), budget
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        return self.budget - self.elapsed()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tiny", action="store_true",
+                   help="the tiny test pipeline on the CPU, 64 px: checks the script, ~1 min")
+    p.add_argument("--device", default=None, help="cuda (default when there is one) or cpu")
+    p.add_argument("--image-size", type=int, default=None, help="default 512 (64 with --tiny)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="denoising steps of the images/s runs (default 30, the product's)")
+    p.add_argument("--images", type=int, default=None,
+                   help="images timed per setting, at least (default 8; 2 with --tiny)")
+    p.add_argument("--batches", default=None,
+                   help="batch sizes to try besides 1 and the default (default 8,16)")
+    p.add_argument("--no-compile", dest="compile", action="store_false",
+                   help="do not measure torch_compile (it is not measured with --tiny)")
+    p.add_argument("--compile-reserve-s", type=float, default=150,
+                   help="skip torch_compile when less of the budget than this is left")
+    p.add_argument("--build-images", type=int, default=None, help="default 160 (8 with --tiny)")
+    p.add_argument("--build-steps", type=int, default=None,
+                   help="steps in the build (default 4: a few-step model, the GPU's best case "
+                   "and the critic's worst)")
+    p.add_argument("--build-batch", type=int, default=8, help="generation batch in the build")
+    p.add_argument("--build-budget-batch", type=int, default=32,
+                   help="the build's batch (images generated, then judged, per round trip)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="critic workers (default: one per core; 1 with --tiny)")
+    p.add_argument("--no-build", dest="build", action="store_false", help="skip the build")
+    p.add_argument("--model", type=Path, default=None,
+                   help="an existing pipeline directory instead of building one")
+    p.add_argument("--budget-s", type=float, default=420,
+                   help="stages that would not fit in this many seconds are skipped")
+    p.add_argument("--work", default=None, help="scratch directory (default: a temporary one)")
+    p.add_argument("--build-child", type=Path, default=None, help=argparse.SUPPRESS)
+    args, rest = p.parse_known_args(argv)
+    args.rest = rest[1:] if rest[:1] == ["--"] else rest
+    tiny = args.tiny
+    args.image_size = args.image_size or (64 if tiny else 512)
+    args.steps = args.steps or (2 if tiny else 30)
+    args.images = args.images or (2 if tiny else 8)
+    args.batches = [int(b) for b in (args.batches or ("2" if tiny else "8,16")).split(",")]
+    args.build_images = args.build_images or (8 if tiny else 160)
+    args.build_steps = args.build_steps or (2 if tiny else 4)
+    if tiny:
+        args.compile = False
+        args.build_batch = min(args.build_batch, 4)
+        args.build_budget_batch = min(args.build_budget_batch, 4)
+        args.workers = args.workers or 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.build_child is not None:
+        build_child(args.build_child, args.rest)
+        return 0
+    warnings.filterwarnings("ignore")  # noise images: numpy's invalid-value casts, etc.
+    import torch
+
+    if args.device is None and not args.tiny and not torch.cuda.is_available():
+        say("no CUDA GPU visible: nothing to measure (python bench/bench_gpu.py --tiny runs "
+            "the CPU smoke run; --device cpu the SD-1.5-sized one, slowly)")
+        return 0
+    if args.device is None:
+        args.device = "cuda" if torch.cuda.is_available() and not args.tiny else "cpu"
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        sys.stderr.write("error: --device cuda but torch sees no CUDA GPU\n")
+        return 2
+    if args.tiny:
+        torch.set_num_threads(1)  # tiny tensors on a shared CPU: one thread is far faster
+    clock = Clock(args.budget_s)
+    import diffusers
+    import transformers
+
+    gpu = (f"{torch.cuda.get_device_name()}, CUDA {torch.version.cuda}"
+           if args.device.startswith("cuda") else "CPU smoke run: the figures mean nothing")
+    say(f"bench_gpu: {gpu}; torch {torch.__version__}, diffusers {diffusers.__version__}, "
+        f"transformers {transformers.__version__}; {os.cpu_count()} cores; "
+        f"budget {args.budget_s:.0f} s")
+    with tempfile.TemporaryDirectory(prefix="bench_gpu_", dir=args.work) as tmp:
+        args.work = tmp
+        t0 = time.perf_counter()
+        if args.model is not None:
+            model = args.model
+        elif args.tiny:
+            from tests.tools.tiny_sd import build_tiny_sd
+
+            model = build_tiny_sd(Path(tmp) / "model")
+        else:
+            model = build_sd15(Path(tmp) / "model", args.device)
+        counts = parameter_counts(model)
+        say(f"model {'tiny test pipeline' if args.tiny else 'SD-1.5-sized, random weights'}: "
+            + ", ".join(f"{k} {v:.1f}M" for k, v in counts.items())
+            + f" parameters (built and saved in {time.perf_counter() - t0:.1f} s)")
+        throughput(args, model, clock)
+        say(f"\n  ({clock.elapsed():.0f} s so far)")
+        if args.build and clock.left() > 45:
+            build_share(args, model, clock)
+        elif args.build:
+            say(f"\n(build skipped: {clock.left():.0f} s of the budget left)")
+    say(f"\nbench_gpu done in {clock.elapsed():.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""bench/bench_gpu.py, run the way the GPU machine runs it but in its CPU smoke mode (`--tiny`),
+so the script cannot rot between the rare runs on a GPU (CI never has one)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "bench_gpu.py"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_the_smoke_run_measures_every_setting_and_the_gpu_share_of_a_real_build(
+    tmp_path: Path,
+) -> None:
+    done = run("--tiny", "--work", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+
+    rates = dict(re.findall(r"^  (\S.*?)\s{2,}batch\s+\d+\s.*?([\d.]+) images/s", out, re.M))
+    assert set(rates) == {"diffusers defaults: fp32, batch 1",
+                          "fp32, batch 1, pre-torch-2 attention",
+                          "facetory settings", "facetory settings (its defaults)"}
+    assert all(float(rate) > 0 for rate in rates.values())
+    assert re.search(r"\[AttnProcessor2_0\]", out)  # diffusers' default attention is SDPA
+    assert re.search(r"best: .*: +[\d.]+x$", out, re.M)
+
+    # the build ran through the command line, and its loop was split into busy and waiting
+    assert "python -m agent build" in out and "--no-train --offline" in out
+    shares = re.findall(r"GPU busy ([\d.]+)% \(goal >= 90%\), waiting ([\d.]+)%: .*critique",
+                        out)
+    assert len(shares) == 2  # the whole loop and the loop after its first batch
+    for busy, waiting in shares:
+        assert 0 < float(busy) <= 100 and float(busy) + float(waiting) == pytest.approx(100, 0.01)
+    assert re.search(r"pipeline: 2 calls, 8 images", out)
+    assert list(tmp_path.iterdir()) == []  # the scratch directory is gone
+
+
+def test_without_a_gpu_the_full_run_says_so_and_measures_nothing() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: the full run would start")
+    done = run()
+    assert done.returncode == 0
+    assert done.stdout.startswith("no CUDA GPU visible: nothing to measure")
