@@ -30,6 +30,19 @@ What it prints, as it goes (flushed, so a run cut off by a time limit still show
 A `--budget-s` (default 420) keeps a run inside an 8-minute slot: a stage that would not
 fit is skipped with a line saying so. Without a GPU and without --tiny it says so and exits 0
 (`make bench` runs every bench script).
+
+On the lent GPU machine (the `device` tool; no network; its Python 3.12 has torch and
+transformers but not diffusers, pydantic, langgraph, chromadb or dlib): first, on this
+machine in the repository root, `bash bench/gpu_wheels.sh` puts those wheels and the one dlib
+model the build loads into the git-ignored .whl/ (55 MB of the 64 MiB a run may carry); then
+a run with carry [".whl"] and timeout_s 540:
+
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+      --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD/.whl/site || exit; \
+      PYTHONUNBUFFERED=1 python3 bench/bench_gpu.py 2>&1 | tee $OUT/bench_gpu.log
+
+The same command was tried on a CPU machine with Python 3.11, the device image's packages
+and those wheels only (`PYVER=3.11 DEST=... bash bench/gpu_wheels.sh`), with `--tiny`.
 """
 
 from __future__ import annotations
@@ -245,8 +258,8 @@ def throughput(args: argparse.Namespace, model: Path, clock: Clock) -> list[Row]
         say(f"  (torch_compile skipped: {clock.left():.0f} s of the budget left, "
             f"{args.compile_reserve_s} s reserved for it)")
     else:
-        say("  (torch_compile not measured: --no-compile; on CPU the inductor takes ~45 s "
-            "for the tiny UNet)")
+        say("  (torch_compile not measured: --tiny or --no-compile; --compile measures it, "
+            "~45 s of inductor for the tiny UNet on a CPU)")
     base = rows[0]
     default = next((r for r in rows if "defaults)" in r.label), None)
     best = max(rows[1:], key=lambda r: r.rate)
@@ -254,6 +267,13 @@ def throughput(args: argparse.Namespace, model: Path, clock: Clock) -> list[Row]
     if default is not None:
         say(f"    facetory defaults (batch {default.batch}): {default.rate / base.rate:6.2f}x")
     say(f"    best: {best.label}, batch {best.batch}: {best.rate / base.rate:6.2f}x")
+    compiled_row = next((r for r in rows if "torch_compile" in r.label), None)
+    eager = next((r for r in rows if r.label.startswith("facetory settings")
+                  and r is not compiled_row and r.batch == getattr(compiled_row, "batch", 0)),
+                 None)
+    if compiled_row is not None and eager is not None:
+        say(f"    torch_compile at batch {eager.batch}: {compiled_row.rate / eager.rate:6.2f}x "
+            "over the same settings uncompiled (its compilation: the warm-up lines above)")
     return rows
 
 
@@ -329,7 +349,7 @@ def build_share(args: argparse.Namespace, model: Path, clock: Clock) -> dict[str
     if args.workers:
         command += ["--workers", str(args.workers)]
     say("  $ " + " ".join(command[3:]).replace(str(probe) + " -- ", "python -m agent "))
-    timeout = max(clock.left(), 30)
+    timeout = max(clock.left(), 60)
     t0 = time.perf_counter()
     with Utilisation(args.device) as nvml:
         # a session of its own, so a build cut off by the budget goes with its critic workers
@@ -446,8 +466,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="images timed per setting, at least (default 8; 2 with --tiny)")
     p.add_argument("--batches", default=None,
                    help="batch sizes to try besides 1 and the default (default 8,16)")
+    p.add_argument("--compile", dest="compile", action="store_true", default=None,
+                   help="measure torch_compile (the default, but not with --tiny: ~45 s of "
+                   "inductor on a CPU)")
     p.add_argument("--no-compile", dest="compile", action="store_false",
-                   help="do not measure torch_compile (it is not measured with --tiny)")
+                   help="do not measure torch_compile")
     p.add_argument("--compile-reserve-s", type=float, default=150,
                    help="skip torch_compile when less of the budget than this is left")
     p.add_argument("--build-images", type=int, default=None, help="default 160 (8 with --tiny)")
@@ -475,8 +498,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.batches = [int(b) for b in (args.batches or ("2" if tiny else "8,16")).split(",")]
     args.build_images = args.build_images or (8 if tiny else 160)
     args.build_steps = args.build_steps or (2 if tiny else 4)
+    if args.compile is None:
+        args.compile = not tiny
     if tiny:
-        args.compile = False
         args.build_batch = min(args.build_batch, 4)
         args.build_budget_batch = min(args.build_budget_batch, 4)
         args.workers = args.workers or 1
