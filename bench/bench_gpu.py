@@ -263,7 +263,7 @@ class Utilisation:
 def build_share(args: argparse.Namespace, model: Path, clock: Clock) -> dict[str, Any] | None:
     say(f"\n== GPU busy during a build: {args.build_images} images, {args.build_steps} steps, "
         f"generation batch {args.build_batch}, build batch {args.build_budget_batch}, "
-        f"{args.workers or 'one per core'} critic workers ==")
+        f"critic workers: {args.workers or 'one per core'} ==")
     work = Path(args.work)
     spec, out, probe = work / "spec.yaml", work / "build", work / "pipeline_seconds.json"
     spec.write_text(build_spec(model, args), encoding="utf-8")
