@@ -65,6 +65,16 @@ def _luma(rgb) -> float:
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """What one image of a `generate` call is: the item, its fault, and for a near-copy the
+    (item, fault) it copies. Drawing a recipe needs nothing else (`render_recipe`)."""
+
+    item: PlanItem
+    fault: str | None
+    source: tuple[PlanItem, str | None] | None = None
+
+
 @dataclass
 class _Slot:
     cx: float
@@ -129,54 +139,72 @@ class ProceduralGenerator:
     ) -> list[GeneratedImage]:
         """Render and write each item as `out_dir/<id>-a<attempt>.png`."""
         check_items(items, after="nothing was generated")  # prompts travel in provenance
-        out_dir = Path(out_dir)
+        return [self.draw(recipe, Path(out_dir), attempt) for recipe in self.recipes(items)]
+
+    def recipes(self, items: Sequence[PlanItem]) -> list[Recipe]:
+        """What `generate` draws for each item of one call, decided without drawing.
+
+        Only a near-copy fault depends on another item (one drawn earlier in the same call);
+        a recipe names that item, so each recipe is drawn on its own, in any process, in any
+        order (`tools.render_jobs` draws a batch's recipes on the worker pool).
+        """
         self._history.clear()  # near-copies come from this batch only: deterministic on resume
-        results = []
-        for item in items:
-            t0 = time.perf_counter()
-            pixels, truth = self.render(item)
-            t1 = time.perf_counter()
-            path = out_dir / image_filename(item, attempt)
-            fields = provenance(generator=self.name, model=self.model, seed=item.seed,
-                                prompt=item.prompt, item_id=item.id)
-            write_png(path, pixels, fields)
-            t2 = time.perf_counter()
-            results.append(
-                GeneratedImage(
-                    item_id=item.id,
-                    path=str(path),
-                    width=self.image_size,
-                    height=self.image_size,
-                    backend=self.name,
-                    model=self.model,
-                    seed=item.seed,
-                    prompt=item.prompt,
-                    timings_ms={"render": (t1 - t0) * 1e3, "write": (t2 - t1) * 1e3},
-                    truth=truth,
-                )
-            )
-        return results
+        return [self._recipe(item) for item in items]
+
+    def draw(self, recipe: Recipe, out_dir: Path, attempt: int = 0) -> GeneratedImage:
+        """Render one recipe and write it as `out_dir/<id>-a<attempt>.png`."""
+        item = recipe.item
+        t0 = time.perf_counter()
+        pixels, truth = self.render_recipe(recipe)
+        t1 = time.perf_counter()
+        path = Path(out_dir) / image_filename(item, attempt)
+        fields = provenance(generator=self.name, model=self.model, seed=item.seed,
+                            prompt=item.prompt, item_id=item.id)
+        write_png(path, pixels, fields)
+        t2 = time.perf_counter()
+        return GeneratedImage(
+            item_id=item.id,
+            path=str(path),
+            width=self.image_size,
+            height=self.image_size,
+            backend=self.name,
+            model=self.model,
+            seed=item.seed,
+            prompt=item.prompt,
+            timings_ms={"render": (t1 - t0) * 1e3, "write": (t2 - t1) * 1e3},
+            truth=truth,
+        )
 
     # ------------------------------------------------------------------ rendering
     def render(self, item: PlanItem) -> tuple[np.ndarray, GroundTruth]:
-        """Pixels (H x W x 3 RGB uint8) and ground truth for one item, faults included."""
+        """Pixels (H x W x 3 RGB uint8) and ground truth for one item, faults included
+        (a near-copy fault copies an item rendered earlier by this generator)."""
+        return self.render_recipe(self._recipe(item))
+
+    def render_recipe(self, recipe: Recipe) -> tuple[np.ndarray, GroundTruth]:
+        """Pixels and ground truth of one recipe (a pure function of it)."""
+        if recipe.source is not None:
+            img, truth = self._near_copy(recipe.source, recipe.item.seed)
+            # the injected fault first; a copy of a flawed image keeps its flaws too
+            truth.faults.insert(0, "duplicate")
+            return img, truth
+        return self._render(recipe.item, recipe.fault)
+
+    def render_clean(self, item: PlanItem) -> tuple[np.ndarray, GroundTruth]:
+        """The item as it looks without any fault (history untouched)."""
+        return self._render(item, None)
+
+    def _recipe(self, item: PlanItem) -> Recipe:
+        """The next item's recipe; it joins the history a later near-copy draws from."""
         if not 0 <= item.faces <= MAX_FACES:
             raise FacetoryError(f"item {item.id}: faces must be 0..{MAX_FACES}, got {item.faces}")
         fault = self._choose_fault(item)
         if fault == "duplicate":
             source = self._copy_source(item)
-            img, truth = self._near_copy(source, item.seed)
-            # the injected fault first; a copy of a flawed image keeps its flaws too
-            truth.faults.insert(0, "duplicate")
             self._history.append(source)
-            return img, truth
-        img, truth = self._render(item, fault)
+            return Recipe(item, fault, source)
         self._history.append((item, fault))
-        return img, truth
-
-    def render_clean(self, item: PlanItem) -> tuple[np.ndarray, GroundTruth]:
-        """The item as it looks without any fault (history untouched)."""
-        return self._render(item, None)
+        return Recipe(item, fault)
 
     def _choose_fault(self, item: PlanItem) -> str | None:
         rng = np.random.default_rng([item.seed & 0xFFFFFFFFFFFF, _FAULT])
