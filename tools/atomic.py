@@ -6,6 +6,7 @@ never half of it.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
@@ -67,6 +68,17 @@ def remove_orphan_temps(directory: str | Path) -> int:
     """
     count = 0
     for tmp in Path(directory).rglob(".*.tmp"):
+        if tmp.is_file() and _TEMP_NAME.match(tmp.name):
+            tmp.unlink(missing_ok=True)
+            count += 1
+    return count
+
+
+def remove_temps_of(path: str | Path) -> int:
+    """Delete the temp files a killed writer of `path` left; returns how many."""
+    path = Path(path)
+    count = 0
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         if tmp.is_file() and _TEMP_NAME.match(tmp.name):
             tmp.unlink(missing_ok=True)
             count += 1

@@ -25,16 +25,20 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent import futures
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
 from tools.contracts import Box, PlanItem, Verdict
 from tools.errors import FacetoryError
+
+if TYPE_CHECKING:
+    from tools.render_jobs import Prepared, RenderJob
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -69,10 +73,29 @@ class WorkerPool:
 
         `fn` must be a module-level function (it is pickled by name).
         """
+        return self._map(fn, items, what=what, attempts=2)
+
+    def map_async(self, fn: Callable[[T], R], items: Sequence[T], *, what: str) -> Pending[R]:
+        """Start `fn` of every item now and return at once; `Pending.result()` is what `map`
+        would have returned (a dead worker: the items run again in a fresh pool, once).
+
+        One task an item, so a caller can start the next batch while it commits this one.
+        """
+        futures: list[Future[R]] | None = None
+        try:
+            with _sigint_blocked():
+                pool = self._pool()
+                futures = [pool.submit(fn, item) for item in items]
+        except BrokenProcessPool:
+            self._discard()
+        return Pending(self, fn, list(items), what, futures)
+
+    def _map(self, fn: Callable[[T], R], items: Sequence[T], *, what: str, attempts: int
+             ) -> list[R]:
         if not items:
             return []
         chunk = max(1, math.ceil(len(items) / (self.workers * CHUNKS_PER_WORKER)))
-        for _attempt in range(2):
+        for _attempt in range(attempts):
             try:
                 with _sigint_blocked():  # map submits (and may start workers) here
                     results = self._pool().map(fn, items, chunksize=chunk)
@@ -117,6 +140,39 @@ class WorkerPool:
             self._executor = None
 
 
+class Pending(Generic[R]):
+    """The results of a `WorkerPool.map_async`, collected in item order by `result`."""
+
+    def __init__(self, pool: WorkerPool, fn: Callable[[Any], R], items: list[Any], what: str,
+                 futures: list[Future[R]] | None) -> None:
+        self._pool, self._fn, self._items, self._what = pool, fn, items, what
+        self._futures = futures
+        self._executor = pool._executor  # the pool these tasks went to
+        self.retried = False
+        """Whether a worker died and the items ran again (a killed writer leaves temp files)."""
+
+    def done(self) -> bool:
+        """Whether every task has ended (so nothing of it still runs)."""
+        return self._futures is None or all(f.done() for f in self._futures)
+
+    def result(self) -> list[R]:
+        """The results in item order; a worker death runs the items again in a fresh pool,
+        once (the death already spent the first attempt)."""
+        if self._futures is not None:
+            try:
+                return [future.result() for future in self._futures]
+            except BrokenProcessPool:
+                if self._pool._executor is self._executor:  # not a fresh one since
+                    self._pool._discard()
+        self.retried = True
+        return self._pool._map(self._fn, self._items, what=self._what, attempts=1)
+
+    def wait(self) -> None:
+        """Wait until nothing of it runs any more, whatever its outcome."""
+        if self._futures is not None:
+            futures.wait(self._futures)
+
+
 class ImageWorkers:
     """The critic, the image embedding and the face descriptor on a `WorkerPool`.
 
@@ -141,6 +197,15 @@ class ImageWorkers:
     def describe_many(self, pairs: Iterable[tuple[Path, Box]]) -> list[np.ndarray]:
         """`tools.stores.embed.describe_file` of each (path, face box), in order."""
         return self.pool.map(_describe, list(pairs), what="describing the faces of a batch")
+
+    def prepare_async(self, jobs: Sequence[RenderJob]) -> Pending[Prepared]:
+        """`tools.render_jobs.prepare` of each job (draw, judge, embed, describe), started
+        now; `Pending.result()` gives them in order."""
+        from tools.render_jobs import prepare
+
+        if not self._judges and any(job.judge is not None for job in jobs):
+            raise FacetoryError("this worker pool was started without a critic")
+        return self.pool.map_async(prepare, list(jobs), what="drawing and judging a batch")
 
     def start(self) -> None:
         self.pool.start()
@@ -197,10 +262,17 @@ def _ready() -> None:
     """Nothing: a task that makes the pool start a worker."""
 
 
-def _judge(pair: tuple[Path, PlanItem]) -> Verdict:
+def worker_critic() -> Any:
+    """The critic of this worker process (built once, by its initializer)."""
     if _critic_error is not None:
         raise _critic_error
-    return _critic.judge(*pair)
+    if _critic is None:
+        raise FacetoryError("this worker pool was started without a critic")
+    return _critic
+
+
+def _judge(pair: tuple[Path, PlanItem]) -> Verdict:
+    return worker_critic().judge(*pair)
 
 
 def _embed(path: Path) -> np.ndarray:

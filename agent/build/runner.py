@@ -146,6 +146,9 @@ def run_graph(
                 # checkpoint; streaming applies those writes and goes on (a SIGKILL there
                 # made the next run call an unfinished build done)
                 start = None
+            going = ctx.options.yes or snapshot.values.get("approved")
+            if going and ctx.paths.spec_yaml.exists():
+                ctx.start_workers()  # their models load while the plan is made
             timing: Counter[str] = Counter()
             last = time.perf_counter()
             try:

@@ -10,6 +10,7 @@ only on the work list and the manifest, so a batch re-run after a crash draws th
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections import defaultdict
 from collections.abc import Mapping
@@ -21,7 +22,9 @@ from agent.build.context import BuildContext
 from agent.build.state import BuildState
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status
 from tools.generate.base import Generator
-from tools.safety import check_items
+from tools.generate.procedural import ProceduralGenerator
+from tools.render_jobs import RenderJob
+from tools.safety import UnsafePrompt, check_items
 from tools.stores.manifest_schema import WorkUnit
 
 Job = tuple[int, PlanItem]  # (attempt, the item as this attempt renders it)
@@ -31,8 +34,13 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
     ctx.start_workers()  # the pool loads its models while this batch renders
     round_, cursor = state.get("round", 0), state.get("cursor", 0)
-    units = ctx.manifest.work(round_, cursor, cursor + ctx.spec.budget.batch_size)
-    jobs, images, parents = _draw(ctx, units)
+    size = ctx.spec.budget.batch_size
+    units = ctx.manifest.work(round_, cursor, cursor + size)
+    if ctx.renders_on_pool():
+        following = ctx.manifest.work(round_, cursor + size, cursor + 2 * size)
+        jobs, images, parents = _draw_on_pool(ctx, units, following)
+    else:
+        jobs, images, parents = _draw(ctx, units)
     records = [
         _record(ctx, a, item, images[_image_id(a, item)],
                 parents[item.parent].image_id if item.parent else None)
@@ -47,10 +55,58 @@ def draw(ctx: BuildContext, units: list[WorkUnit]) -> dict[str, GeneratedImage]:
     return _draw(ctx, units)[1]
 
 
-def _draw(
-    ctx: BuildContext, units: list[WorkUnit]
+def pool_jobs(ctx: BuildContext, units: list[WorkUnit]) -> list[RenderJob]:
+    """The worker-pool jobs that draw `units` exactly as `_draw` draws them here (the
+    procedural renderer): one `generate` call per attempt number, variants after the rest,
+    each redrawing its base's person."""
+    return _pool_jobs(ctx, *_split(ctx, units))
+
+
+def _pool_jobs(
+    ctx: BuildContext, jobs: list[Job], varied: list[Job], parents: Mapping[str, ManifestRecord]
+) -> list[RenderJob]:
+    generator = ctx.generator()
+    assert isinstance(generator, ProceduralGenerator)
+    judge = ctx.services.critic is None  # a test's own critic judges in this process
+    describe = judge and ctx.spec.identities is not None and ctx.services.describer is None
+    out = []
+    for group in (jobs, _redrawn(varied, parents)):
+        for attempt, items in _by_attempt(group):
+            for recipe in generator.recipes(items):
+                item = ctx.items[recipe.item.id]
+                out.append(RenderJob(
+                    recipe=recipe, image_size=generator.image_size, out_dir=ctx.paths.images,
+                    attempt=attempt, judge=item if judge else None,
+                    describe=describe and bool(item.identity),
+                ))
+    return out
+
+
+def _draw_on_pool(
+    ctx: BuildContext, units: list[WorkUnit], following: list[WorkUnit] | None = None
 ) -> tuple[list[Job], dict[str, GeneratedImage], dict[str, ManifestRecord]]:
-    """(jobs in record order, image id -> image, parent item -> its accepted record)."""
+    """`_draw` on the worker pool, which also judges (`agent.build.render_ahead`); `following`:
+    the next batch's units, started once this batch's are, so the pool draws and judges them
+    while this process records this batch. An unsafe prompt among them is left for their own
+    batch to stop on."""
+    jobs, varied, parents = _split(ctx, units)
+    work = _pool_jobs(ctx, jobs, varied, parents)
+    ahead = ctx.render_ahead()
+    ahead.start(work)
+    if following:
+        with contextlib.suppress(UnsafePrompt):
+            ahead.start(pool_jobs(ctx, following))
+    done = ahead.take(work)
+    drawn = [*jobs, *_redrawn(varied, parents)]
+    images = {_image_id(a, item): p.image for (a, item), p in zip(drawn, done, strict=True)}
+    return [*jobs, *varied], images, parents
+
+
+def _split(
+    ctx: BuildContext, units: list[WorkUnit]
+) -> tuple[list[Job], list[Job], dict[str, ManifestRecord]]:
+    """(plain jobs, variant jobs, parent item -> its accepted record) of the units, checked
+    by the safety door."""
     jobs = sorted(
         ((u.attempt, _item_for(ctx.items[u.item_id], u)) for u in units), key=lambda j: j[0]
     )  # a stable sort: by attempt, then work order
@@ -65,6 +121,16 @@ def _draw(
     varied = [j for j in jobs if j[1].parent]
     jobs = [j for j in jobs if not j[1].parent]
     parents = ctx.manifest.accepted_by_item(item.parent for _, item in varied if item.parent)
+    return jobs, varied, parents
+
+
+def _draw(
+    ctx: BuildContext, units: list[WorkUnit]
+) -> tuple[list[Job], dict[str, GeneratedImage], dict[str, ManifestRecord]]:
+    """(jobs in record order, image id -> image, parent item -> its accepted record)."""
+    if ctx.renders_on_pool():
+        return _draw_on_pool(ctx, units)
+    jobs, varied, parents = _split(ctx, units)
     images: dict[str, GeneratedImage] = {}
     if jobs:
         generator = ctx.generator()
@@ -84,11 +150,7 @@ def _vary(
     """Variants from their base's accepted image: the procedural renderer draws the same person
     again with the changed attributes (exact labels); diffusion backends run img2img on it."""
     if ctx.spec.generation.backend == "procedural":
-        redrawn = [
-            (a, item.model_copy(update={"identity": _person(parents[item.parent])}))
-            for a, item in jobs if item.parent
-        ]
-        return _render(ctx.generator(), redrawn, ctx.paths.images)
+        return _render(ctx.generator(), _redrawn(jobs, parents), ctx.paths.images)
     augmenter = ctx.augmenter()
     images = {}
     for attempt, item in jobs:
@@ -99,6 +161,14 @@ def _vary(
         )
         images[_image_id(attempt, item)] = image
     return images
+
+
+def _redrawn(jobs: list[Job], parents: Mapping[str, ManifestRecord]) -> list[Job]:
+    """Procedural variants: the item with its base image's person."""
+    return [
+        (a, item.model_copy(update={"identity": _person(parents[item.parent])}))
+        for a, item in jobs if item.parent
+    ]
 
 
 def _person(parent: ManifestRecord) -> str:
@@ -132,16 +202,21 @@ def _render(
     references: Mapping[str, Path] | None = None,
 ) -> dict[str, GeneratedImage]:
     """image id -> image, one generator call per attempt number."""
-    by_attempt: dict[int, list[PlanItem]] = defaultdict(list)
-    for attempt, item in jobs:
-        by_attempt[attempt].append(item)
     extra = {"references": dict(references)} if references is not None else {}
     images = {}
-    for attempt, items in sorted(by_attempt.items()):
+    for attempt, items in _by_attempt(jobs):
         drawn = generator.generate(items, out_dir, attempt=attempt, **extra)
         for item, image in zip(items, drawn, strict=True):
             images[_image_id(attempt, item)] = image
     return images
+
+
+def _by_attempt(jobs: list[Job]) -> list[tuple[int, list[PlanItem]]]:
+    """The items of each attempt number, in job order (one generator call each)."""
+    by_attempt: dict[int, list[PlanItem]] = defaultdict(list)
+    for attempt, item in jobs:
+        by_attempt[attempt].append(item)
+    return sorted(by_attempt.items())
 
 
 def _record(
