@@ -38,6 +38,8 @@ class RenderAhead:
         self._workers = workers
         self._started: list[tuple[list[RenderJob], Pending[Prepared]]] = []
         self._unclaimed: set[Path] = set()  # drawn, and not taken by the batch that took them
+        self.reruns = 0
+        """Groups of jobs run again because a worker died (each at most once)."""
         self.prepared: dict[str, Prepared] = {}
         """Image path -> what the pool computed for it, for the batch last taken."""
 
@@ -72,6 +74,7 @@ class RenderAhead:
             if any(job.key in wanted for job in group):
                 results |= dict(zip((j.key for j in group), pending.result(), strict=True))
                 if pending.retried:  # a worker died writing: its temp files are ours
+                    self.reruns += 1
                     for job in group:
                         remove_temps_of(job.path)
                 self._unclaimed.update(job.path for job in group if job.key not in wanted)

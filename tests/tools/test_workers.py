@@ -100,3 +100,36 @@ def test_a_critic_the_workers_cannot_build_is_one_clear_error_not_a_dead_worker(
             workers.judge_many([(tmp_path / "a.png", item), (tmp_path / "b.png", item)])
     finally:
         workers.close()
+
+
+def test_a_batch_started_in_the_background_comes_back_in_item_order() -> None:
+    pool = WorkerPool(2)
+    try:
+        pending = pool.map_async(square_later, list(range(12)), what="squaring")
+        assert pending.result() == [n * n for n in range(12)]
+        assert pending.done() and not pending.retried
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_dies_in_a_background_batch_makes_it_run_again_whole(
+    tmp_path: Path,
+) -> None:
+    marker = str(tmp_path / "died")
+    pool = WorkerPool(2)
+    try:
+        pending = pool.map_async(die_once, [(marker, n) for n in range(8)], what="adding")
+        assert pending.result() == [n + 100 for n in range(8)]
+        assert pending.retried and Path(marker).exists()
+    finally:
+        pool.close()
+
+
+def test_a_background_batch_whose_worker_dies_again_fails_with_one_clear_line() -> None:
+    pool = WorkerPool(2)
+    try:
+        pending = pool.map_async(always_die, [1, 2, 3], what="dying on purpose")
+        with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
+            pending.result()
+    finally:
+        pool.close()

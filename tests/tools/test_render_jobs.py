@@ -1,0 +1,57 @@
+"""One image from recipe to verdict in one task: what it gives is what the build's own steps
+give one by one (draw, judge, embed, describe), so a pool running it changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tools.contracts import PlanItem
+from tools.critic import Critic, CriticConfig
+from tools.embed import describe_file, embed_file
+from tools.generate.procedural import ProceduralGenerator
+from tools.render_jobs import RenderJob, prepare
+
+
+def items(n: int) -> list[PlanItem]:
+    return [
+        PlanItem(id=f"i{k}", **{"class": "face"}, seed=1000 + k, faces=1, identity=f"p{k % 2}",
+                 attributes={"eyewear": "glasses" if k % 2 else "none"})
+        for k in range(n)
+    ]
+
+
+def test_a_job_draws_judges_embeds_and_describes_as_the_steps_do_one_by_one(
+    tmp_path: Path,
+) -> None:
+    generator = ProceduralGenerator(image_size=128, fault_rate=0.5)
+    batch = items(6)
+    drawn = generator.generate(batch, tmp_path / "steps", attempt=1)
+    critic = Critic(CriticConfig())
+    jobs = [RenderJob(recipe=r, image_size=128, out_dir=tmp_path / "job", attempt=1,
+                      judge=r.item, describe=True) for r in generator.recipes(batch)]
+
+    verdicts = []
+    for job, image, item in zip(jobs, drawn, batch, strict=True):
+        done = prepare(job, critic)
+        verdicts.append(done.verdict)
+        path = Path(done.image.path)
+        assert path.name == Path(image.path).name == f"{item.id}-a1.png"
+        assert path.read_bytes() == Path(image.path).read_bytes()
+        assert done.image.truth == image.truth
+        assert done.verdict == critic.judge(Path(image.path), item)
+        if not done.verdict.passed:  # dedup never looks at a rejected image
+            assert done.embedding is None and done.descriptor is None
+            continue
+        np.testing.assert_array_equal(done.embedding, embed_file(path))
+        assert done.box is not None and done.box == image.truth.faces[0].box
+        np.testing.assert_array_equal(done.descriptor, describe_file(path, done.box))
+    assert {v.passed for v in verdicts} == {True, False}  # both kinds were seen
+
+
+def test_a_job_that_is_not_asked_to_judge_only_draws(tmp_path: Path) -> None:
+    (recipe,) = ProceduralGenerator(image_size=96).recipes(items(1))
+    done = prepare(RenderJob(recipe=recipe, image_size=96, out_dir=tmp_path, attempt=0))
+    assert Path(done.image.path).is_file()
+    assert done.verdict is None and done.embedding is None and done.descriptor is None
