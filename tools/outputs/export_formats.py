@@ -8,7 +8,10 @@ build (copied across file systems), crops are saved with the source's provenance
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from PIL import Image
@@ -24,6 +27,8 @@ from tools.outputs.export_contract import (
     file_stem,
     source_path,
 )
+
+T = TypeVar("T")
 
 
 def write_yolo_detect(
@@ -41,15 +46,15 @@ def write_yolo_detect(
     for split in SPLITS:
         (root / "images" / split).mkdir(parents=True, exist_ok=True)
         (root / "labels" / split).mkdir(parents=True, exist_ok=True)
-    for r in accepted:
-        if r.image_id in skipped:
-            continue
+    def write(r: ManifestRecord) -> None:
         src = source_path(r, base)
         stem = file_stem(r.image_id)
         link_or_copy(src, root / "images" / r.split / f"{stem}{src.suffix.lower()}")
         w, h = sizes[r.image_id]
         lines = [_yolo_line(index[r.class_name], box, w, h) for box in boxes[r.image_id]]
         write_text(root / "labels" / r.split / f"{stem}.txt", "\n".join(lines) + "\n")
+
+    _each(write, [r for r in accepted if r.image_id not in skipped])
     # no `path:`: ultralytics then reads the splits relative to data.yaml's own folder, so the
     # export can be moved or copied (an absolute path made a copy silently read the original)
     data = {
@@ -73,8 +78,7 @@ def write_yolo_classify(
     for split in SPLITS:
         for name in info.class_names:  # every class folder in every split keeps class ids aligned
             (root / split / class_slug(name)).mkdir(parents=True, exist_ok=True)
-    counts = dict.fromkeys(SPLITS, 0)
-    for r in accepted:
+    def write(r: ManifestRecord) -> int:
         src = source_path(r, base)
         folder = root / r.split / class_slug(r.class_name)
         stem = file_stem(r.image_id)
@@ -84,11 +88,30 @@ def write_yolo_classify(
                 for k, box in enumerate(boxes[r.image_id]):
                     crop = im.crop(_crop_box(box, im.size, info.crop_margin))
                     _save_png(crop, folder / f"{stem}-f{k}.png", im)
-                    counts[r.split] += 1
-        else:
-            link_or_copy(src, folder / f"{stem}{src.suffix.lower()}")
-            counts[r.split] += 1
+            return len(boxes[r.image_id])
+        link_or_copy(src, folder / f"{stem}{src.suffix.lower()}")
+        return 1
+
+    counts = dict.fromkeys(SPLITS, 0)
+    for r, written in zip(accepted, _each(write, accepted), strict=True):
+        counts[r.split] += written
     return counts
+
+
+#: Threads that write the YOLO exports' files: each file is written on its own (encode,
+#: write, fsync), and PNG encoding and fsync release the GIL, so they overlap. Measured on a
+#: 1,000-image identity build on a loaded 2-core machine: 21.7 s one file after another,
+#: 7.8 s on 4 threads, about 8 CPU-seconds either way (a second pair: 11.0 and 10.8 s).
+WRITER_THREADS = 4
+
+
+def _each(write: Callable[[ManifestRecord], T], records: list[ManifestRecord]) -> list[T]:
+    """`write` of every record, on `WRITER_THREADS` threads; results in record order, the
+    first error raised as it is."""
+    if len(records) < 2:
+        return [write(r) for r in records]
+    with ThreadPoolExecutor(WRITER_THREADS) as pool:
+        return list(pool.map(write, records))
 
 
 def write_coco(

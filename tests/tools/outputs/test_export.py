@@ -250,3 +250,20 @@ def test_an_export_folder_holding_other_files_is_refused_and_left_alone(build):
         export_dataset(records, _info(), out, base_dir=root)
     assert (out / "my_notes.txt").read_text() == "keep me"
     assert (out / "export.json").is_file()
+
+
+def test_the_export_is_the_same_file_for_file_whatever_the_number_of_writer_threads(
+    build, monkeypatch
+):
+    root, records = build
+
+    def exported(threads: int) -> dict[str, bytes]:
+        monkeypatch.setattr("tools.outputs.export_formats.WRITER_THREADS", threads)
+        out = root / f"dataset{threads}"
+        export_dataset(records, _info(), out, base_dir=root)
+        return {str(p.relative_to(out)): p.read_bytes()
+                for p in sorted(out.rglob("*")) if p.is_file()}
+
+    one = exported(1)
+    assert any(name.endswith("-f1.png") for name in one)  # multi-face crops were written
+    assert exported(4) == one
