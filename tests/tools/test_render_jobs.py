@@ -9,9 +9,9 @@ import numpy as np
 
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
-from tools.embed import describe_file, embed_file
 from tools.generate.procedural import ProceduralGenerator
 from tools.render_jobs import RenderJob, prepare
+from tools.stores.embed import describe_file, embed_file
 
 
 def items(n: int) -> list[PlanItem]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.render_ahead import RenderAhead
+from agent.build.render_ahead import RenderAhead
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.generate.procedural import ProceduralGenerator
