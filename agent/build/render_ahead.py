@@ -14,7 +14,7 @@ What keeps the output exact:
 - results are taken in the batch's order and only the driver writes the manifest, after the
   whole batch is in: a worker death runs the batch's jobs again in a fresh pool, once
   (`tools.workers.Pending`); a killed build redraws the batch on resume, where its files
-  were not recorded yet (`agent.integrity.leftover_images` removes what a killed run drew
+  were not recorded yet (`agent.build.integrity.leftover_images` removes what a killed run drew
   ahead);
 - the verdicts, embeddings and descriptors come from the same functions the driver calls
   at one worker, so the critique and dedup stages read them from `prepared` instead of
