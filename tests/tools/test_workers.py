@@ -133,3 +133,14 @@ def test_a_background_batch_whose_worker_dies_again_fails_with_one_clear_line() 
             pending.result()
     finally:
         pool.close()
+
+
+def test_the_caller_runs_the_tasks_no_worker_has_started_and_gets_what_the_pool_gives() -> None:
+    pool = WorkerPool(2)
+    try:
+        pending = pool.map_async(square_later, list(range(24)), what="squaring")
+        ran_here = pending.help(square_later)  # the workers are still starting: most run here
+        assert pending.result() == [n * n for n in range(24)]
+        assert ran_here > 0
+    finally:
+        pool.close()
