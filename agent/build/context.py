@@ -78,7 +78,8 @@ class Options:
     no_train: bool = False
     yes: bool = False
     workers: int = 1
-    """Processes that judge, embed and describe images (`tools.workers`); 1: this process.
+    """Processes that draw (procedural renderer), judge, embed and describe images
+    (`tools.workers`, `agent.build.render_ahead`); 1: this process.
     The output is the same for any number, so a resume may use another one."""
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tools import atomic
-from tools.atomic import atomic_open, remove_orphan_temps, write_text
+from tools.atomic import atomic_open, remove_orphan_temps, remove_temps_of, write_text
 
 
 def test_write_text_replaces_content(tmp_path: Path) -> None:
@@ -47,3 +47,16 @@ def test_written_files_and_folders_get_ordinary_permissions(tmp_path: Path) -> N
     atomic.replace_dir(folder, tmp_path / "dataset")
     assert (tmp_path / "dataset").stat().st_mode & 0o777 == atomic.DIR_MODE
     assert atomic.FILE_MODE & 0o600 == 0o600 and atomic.DIR_MODE & 0o700 == 0o700
+
+
+def test_the_temp_files_of_one_path_are_removed_and_those_of_others_kept(
+    tmp_path: Path,
+) -> None:
+    mine = tmp_path / ".a.png.k3j9x_2q.tmp"  # what a killed writer of a.png leaves
+    other = tmp_path / ".b.png.p0o9i8u7.tmp"  # another writer's, maybe still writing
+    for path in (mine, other, tmp_path / "a.png.notours.tmp"):
+        path.write_text("x")
+
+    assert remove_temps_of(tmp_path / "a.png") == 1
+
+    assert not mine.exists() and other.exists() and (tmp_path / "a.png.notours.tmp").exists()

@@ -6,6 +6,11 @@ drawn in two passes: first their earliest item of the batch (smallest image id, 
 becomes the anchor if accepted) without a reference, then their other items with that image
 as the reference, so all of a new person's images show the same person. Both passes depend
 only on the work list and the manifest, so a batch re-run after a crash draws the same bytes.
+
+With more than one worker the procedural renderer's batch is drawn and judged on the worker
+pool, and the next batch of the round is started there before this one is waited for
+(`agent.build.render_ahead`): its recipes are decided here, in the same order, so the files
+are the ones this process would have drawn.
 """
 
 from __future__ import annotations
