@@ -171,7 +171,7 @@ class Pending(Generic[R]):
             return ran
         for i in reversed(range(len(self._futures))):
             future = self._futures[i]
-            if not future.cancel():  # started (or done): the rest before it soon will be
+            if not future.cancel():  # a worker has it (or had it): leave it there
                 continue
             replacement: Future[R] = Future()
             try:
