@@ -146,9 +146,11 @@ def run_graph(
                 # checkpoint; streaming applies those writes and goes on (a SIGKILL there
                 # made the next run call an unfinished build done)
                 start = None
-            going = ctx.options.yes or snapshot.values.get("approved")
-            if going and ctx.paths.spec_yaml.exists():
-                ctx.start_workers()  # their models load while the plan is made
+            # a run that will generate starts the pool now: its models load meanwhile. Not a
+            # run that stops at the review (the pool would end with it, 2 CPU-s a worker)
+            approving = (resume or {}).get("action") == "approve"
+            if (approving or snapshot.values.get("approved")) and ctx.paths.spec_yaml.exists():
+                ctx.start_workers()
             timing: Counter[str] = Counter()
             last = time.perf_counter()
             try:
