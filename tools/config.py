@@ -22,6 +22,8 @@ from tools.stores.dedup import IDENTITY_THRESHOLD, IMAGE_RUNNER_UP_WEIGHT, IMAGE
 
 Backend = Literal["procedural", "diffusers", "diffusers-identity"]
 BACKENDS: tuple[str, ...] = ("procedural", "diffusers", "diffusers-identity")
+Executor = Literal["local", "ray"]
+EXECUTORS: tuple[str, ...] = ("local", "ray")
 #: Fraction of an image's requested, measurable attributes the critic must verify: all of
 #: them, the critic's calibrated default (a "sunglasses" image without sunglasses is wrong
 #: however right its other levels are). One definition for the spec and the critic, which

@@ -19,6 +19,8 @@ faces gains nothing). Each is a pure function of its input, so the standard libr
   death is a `FacetoryError`, and nothing of the batch was written.
 
 Nothing here writes the manifest: the driver process keeps it, the one record of truth.
+`make_pool` chooses the executor: this pool, or the same interface on Ray actors
+(`tools.ray_executor.RayPool`, `--executor ray`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from tools.contracts import Box, PlanItem, Verdict
 from tools.errors import FacetoryError
 
 if TYPE_CHECKING:
+    from tools.ray_executor import RayPool
     from tools.render_jobs import Prepared, RenderJob
 
 T = TypeVar("T")
@@ -145,6 +148,23 @@ class WorkerPool:
             self._executor = None
 
 
+def make_pool(
+    workers: int,
+    *,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+    executor: str = "local",
+    address: str | None = None,
+) -> WorkerPool | RayPool:
+    """A `WorkerPool` (`executor` local) or a `RayPool` of `workers` actors (ray): both have
+    `map`, `start` and `close` with the same guarantees."""
+    if executor == "ray":
+        from tools.ray_executor import RayPool
+
+        return RayPool(workers, initializer=initializer, initargs=initargs, address=address)
+    return WorkerPool(workers, initializer=initializer, initargs=initargs)
+
+
 class Pending(Generic[R]):
     """The results of a `WorkerPool.map_async`, collected in item order by `result`."""
 
@@ -204,11 +224,15 @@ class ImageWorkers:
     """The critic, the image embedding and the face descriptor on a `WorkerPool`.
 
     `critic_config` (a `tools.critic.CriticConfig`) is what every worker's critic is built
-    from; None when this pool is not asked to judge.
+    from; None when this pool is not asked to judge. `executor` and `address`: `make_pool`.
     """
 
-    def __init__(self, workers: int, critic_config: Any = None) -> None:
-        self.pool = WorkerPool(workers, initializer=_start_worker, initargs=(critic_config,))
+    def __init__(
+        self, workers: int, critic_config: Any = None, *, executor: str = "local",
+        address: str | None = None,
+    ) -> None:
+        self.pool = make_pool(workers, initializer=_start_worker, initargs=(critic_config,),
+                              executor=executor, address=address)
         self._judges = critic_config is not None
 
     def judge_many(self, pairs: Iterable[tuple[Path, PlanItem]]) -> list[Verdict]:

@@ -80,7 +80,12 @@ class Options:
     workers: int = 1
     """Processes that draw (procedural renderer), judge, embed and describe images
     (`tools.workers`, `agent.build.render_ahead`); 1: this process.
-    The output is the same for any number, so a resume may use another one."""
+    The output is the same for any number, so a resume may use another one. With the Ray
+    executor: the critic actors."""
+    executor: str = "local"
+    """`local` (the process pool) or `ray` (`tools.ray_executor`); never changes the output."""
+    address: str | None = None
+    """The Ray cluster to join (`--address`); None: `RAY_ADDRESS`, else a Ray started here."""
 
 
 @dataclass
@@ -165,10 +170,26 @@ class BuildContext:
         if self.services.generator is None:
             from tools.generate import get_generator
 
-            self.services.generator = get_generator(
-                self.spec.generation.backend_config(), image_size=self.spec.image_size
+            config = self.spec.generation.backend_config()
+            self.services.generator = self._ray_generator(config) or get_generator(
+                config, image_size=self.spec.image_size
             )
         return self.services.generator
+
+    def _ray_generator(self, config: Any) -> Generator | None:
+        """One generator actor per GPU of the Ray cluster, for the text-to-image backend when
+        the cluster has GPUs; None: this process draws (procedural, identity, no GPU)."""
+        if self.options.executor != "ray" or self.spec.generation.backend != "diffusers":
+            return None
+        from tools.ray_executor import RayGenerator, cluster_gpus, connect
+
+        connect(self.options.address)
+        gpus = cluster_gpus()
+        if not gpus:
+            return None
+        return RayGenerator(
+            config, image_size=self.spec.image_size, actors=gpus, address=self.options.address
+        )
 
     def augmenter(self) -> Any:
         """img2img for augmentation variants, from `generation.img2img` (diffusion backends)."""
@@ -292,17 +313,22 @@ class BuildContext:
             from tools.workers import ImageWorkers
 
             config = self.critic_config() if self.services.critic is None else None
-            self.services.workers = ImageWorkers(self.options.workers, config)
+            self.services.workers = ImageWorkers(
+                self.options.workers, config, executor=self.options.executor,
+                address=self.options.address,
+            )
+            self.events.emit("workers", executor=self.options.executor,
+                             workers=self.options.workers)
         return self.services.workers
 
     def start_workers(self) -> None:
         """Start the pool now (when the build uses one) so it loads while a batch generates."""
-        if self.options.workers > 1 and self.services.critic is None:
+        if self._pooled and self.services.critic is None:
             self.workers().start()
 
     def close(self) -> None:
-        """Stop the worker pool, if one was started (what it drew ahead and no record names
-        is deleted first)."""
+        """Stop the worker pool and the generator's actors, if started (what the pool drew
+        ahead and no record names is deleted first)."""
         if self._ahead is not None:
             recorded = {(self.paths.root / p).resolve() for p in self.manifest.paths()}
             self._ahead.close(lambda path: path.resolve() in recorded)
@@ -310,9 +336,16 @@ class BuildContext:
         if self.services.workers is not None:
             self.services.workers.close()
             self.services.workers = None
+        if hasattr(self.services.generator, "close"):
+            self.services.generator.close()
 
     def _parallel(self, items: list[Any]) -> bool:
-        return self.options.workers > 1 and len(items) > 1
+        return self._pooled and len(items) > 1
+
+    @property
+    def _pooled(self) -> bool:
+        """Whether per-image work goes to the pool: several workers, or Ray's actors."""
+        return self.options.workers > 1 or self.options.executor == "ray"
 
     @property
     def enforce_demographics(self) -> bool:

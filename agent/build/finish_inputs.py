@@ -61,7 +61,8 @@ def export_info(ctx: BuildContext) -> ExportInfo:
         task=ctx.spec.task,
         class_names=[c.name for c in ctx.spec.classes],
         spec_text=ctx.paths.spec_txt.read_text(encoding="utf-8"),
-        spec_yaml=ctx.spec.to_yaml(),
+        # where the build ran did not shape the data: the card leaves the executor out
+        spec_yaml=ctx.spec.model_copy(update={"executor": "local"}).to_yaml(),
         understood=understood(ctx.spec),
         requirements=trace(ctx.spec),
         plan_summary=cell_targets(ctx),

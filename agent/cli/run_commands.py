@@ -20,11 +20,13 @@ from agent.build.progress import build_status, shortfall
 from agent.build.runner import RunResult, graph_state, run_graph
 from agent.cli.plan_tables import print_plan_summary, print_requirements
 from agent.cli.shared import (
+    AddressOpt,
     AllowUndrawnOpt,
     BackendOpt,
     ClipOpt,
     DirArg,
     EpochsOpt,
+    ExecutorOpt,
     ImgszOpt,
     IpAdapterOpt,
     ModelOpt,
@@ -35,10 +37,11 @@ from agent.cli.shared import (
     WeightsOpt,
     WorkersOpt,
     build_context,
+    choose_executor,
     console,
-    default_workers,
     err_console,
     fail,
+    set_parallelism,
     settings,
 )
 from agent.language.requirements import trace
@@ -191,6 +194,8 @@ def run_command(
     train_model: TrainModelOpt = None,
     allow_undrawn: AllowUndrawnOpt = False,
     workers: WorkersOpt = None,
+    executor: ExecutorOpt = None,
+    address: AddressOpt = None,
 ) -> None:
     """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped.
 
@@ -205,11 +210,23 @@ def run_command(
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
         weights=weights, train_model=train_model,
     )
+    chosen = choose_executor(executor, address, _recorded_executor(paths))
     _record_and_approve(paths, options, yes=yes)
     ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes)
-    ctx.options.workers = workers or default_workers(ctx.spec.total)
+    set_parallelism(ctx, workers=workers, executor=chosen, address=address)
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=False))
+
+
+def _recorded_executor(paths: BuildPaths) -> str:
+    """The spec's `executor` (local when spec.yaml cannot say: the run reports why later)."""
+    from agent.planning.plan_file import read_spec
+    from tools.errors import FacetoryError
+
+    try:
+        return read_spec(paths.spec_yaml).executor
+    except FacetoryError:
+        return "local"
 
 
 def refuse_undrawn(spec: Any, *, allow: bool) -> None:
@@ -261,6 +278,8 @@ def build_command(
     train_model: TrainModelOpt = None,
     allow_undrawn: AllowUndrawnOpt = False,
     workers: WorkersOpt = None,
+    executor: ExecutorOpt = None,
+    address: AddressOpt = None,
 ) -> None:
     """Plan, review (or --yes), run, export, train and report in one go."""
     from agent.cli.plan_commands import prepare_build, write_build_start
@@ -280,6 +299,7 @@ def build_command(
         text, _ = load_spec_source(spec, offline=offline or None)
         if paths.spec_txt.read_text(encoding="utf-8") != text:
             fail(f"{out} already holds a different build; choose another --out")
+        chosen = choose_executor(executor, address, _recorded_executor(paths))
         if paths.plan_yaml.exists():
             from agent.build.overrides import record_options
 
@@ -292,10 +312,11 @@ def build_command(
         text, dataset_spec = prepare_build(
             spec, out, offline=offline or None, seed=seed, options=options
         )
+        chosen = choose_executor(executor, address, dataset_spec.executor)
         with undone_on_failure(out):
             write_build_start(out, text, dataset_spec)
     ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
-    ctx.options.workers = workers or default_workers(ctx.spec.total)
+    set_parallelism(ctx, workers=workers, executor=chosen, address=address)
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
     _finish(ctx, _drive(ctx, interactive=True))
 

@@ -55,6 +55,22 @@ WorkersOpt = Annotated[
     ),
 ]
 
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Where judging (and diffusion generation on GPUs) runs: local (processes here) "
+        "or ray (Ray actors; pip install 'facetory[ray]'). Default: the spec's executor. "
+        "The dataset is the same either way; a resume may use another.",
+    ),
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With --executor ray: the head node's HOST:PORT (as `ray start --head` prints "
+        "it). Default: RAY_ADDRESS, else a Ray started on this machine.",
+    ),
+]
+
 #: Planned images per worker below which the default starts fewer workers: a worker costs
 #: about 2 CPU-seconds to start (interpreter, OpenCV, dlib and the critic's models), what
 #: judging some 60 images costs, so a small build is done sooner in one process.
@@ -67,6 +83,35 @@ def default_workers(planned: int) -> int:
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cores or 1, planned // IMAGES_PER_WORKER))
+
+
+def choose_executor(option: str | None, address: str | None, recorded: str) -> str:
+    """The executor of this run: the option, else the spec's. Ray is joined here, before the
+    command writes anything, so a missing Ray or a dead address is one line and exit 2."""
+    from tools.config import EXECUTORS
+
+    chosen = (option or recorded).strip().lower()
+    if chosen not in EXECUTORS:
+        fail(f"--executor must be one of {', '.join(EXECUTORS)}, not {option!r}")
+    if address and chosen != "ray":
+        fail("--address names a Ray cluster: add --executor ray")
+    if chosen == "ray":
+        from tools.ray_executor import connect
+
+        connect(address)
+    return chosen
+
+
+def set_parallelism(ctx: Any, *, workers: int | None, executor: str, address: str | None) -> None:
+    """Workers (processes, or Ray's critic actors) and the executor, on the run's options:
+    by default one worker per core here (fewer for a small build), one actor per cluster CPU."""
+    ctx.options.executor, ctx.options.address = executor, address
+    if executor == "ray":
+        from tools.ray_executor import cluster_cpus
+
+        ctx.options.workers = workers or cluster_cpus()
+    else:
+        ctx.options.workers = workers or default_workers(ctx.spec.total)
 
 
 # Options that change what a build produces: recorded in spec.yaml (see agent.build.overrides).

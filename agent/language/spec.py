@@ -18,13 +18,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import (
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from agent.language.factors import Factor, Label, SpecModel, check_factor_name
-from tools.config import GenerationConfig, QualityConfig, TrainingConfig
+from tools.config import Executor, GenerationConfig, QualityConfig, TrainingConfig
 from tools.errors import FacetoryError
 from tools.vocabulary import FACTORS
 
@@ -168,6 +170,20 @@ class DatasetSpec(SpecModel):
     augmentations: list[Augmentation] = Field(default_factory=list)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    executor: Executor = "local"
+    """Where judging (and diffusion generation, on GPUs) runs: `local`, a pool of processes
+    here (`--workers`), or `ray`, actors on a Ray cluster (`--address`; `pip install
+    'facetory[ray]'`). It never changes the dataset, so it is a preference, not a recorded
+    setting: `--executor` overrides it for one run and is not written here, a resume may use
+    another; spec.yaml leaves it out while it is `local`, the dataset card always."""
+
+    @model_serializer(mode="wrap")
+    def _without_local_executor(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`executor: local` is not written: spec.yaml reads as it did before Ray."""
+        data = handler(self)
+        if data.get("executor") == "local":
+            del data["executor"]
+        return data
 
     @field_validator("classes")
     @classmethod

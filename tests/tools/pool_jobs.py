@@ -25,3 +25,10 @@ def die_once(job: tuple[str, int]) -> int:
 
 def always_die(n: int) -> int:
     os._exit(1)
+
+
+def in_actor(n: int) -> bool:
+    """Whether this runs in a Ray actor (not in the process that asked)."""
+    import ray
+
+    return ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None

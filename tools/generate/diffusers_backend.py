@@ -301,7 +301,7 @@ class DiffusersGenerator:
         pipe = self.pipeline
         set_scheduler(pipe, self.scheduler)
         results: list[GeneratedImage] = []
-        for batch in _batches(items, self.batch_size, self.guidance_scale):
+        for batch in pipeline_batches(items, self.batch_size, self.guidance_scale):
             guidance = batch[0].guidance_scale
             guidance = self.guidance_scale if guidance is None else guidance
             prompts = [it.prompt or default_prompt(it) for it in batch]
@@ -362,10 +362,11 @@ def run_pipeline(
     return list(out.images)
 
 
-def _batches(
+def pipeline_batches(
     items: Sequence[PlanItem], size: int, default_guidance: float
 ) -> list[list[PlanItem]]:
-    """Consecutive runs of items with the same guidance scale, at most `size` long."""
+    """Consecutive runs of items with the same guidance scale, at most `size` long: one
+    pipeline call each (`tools.ray_executor.RayGenerator` hands each to one GPU actor)."""
     batches: list[list[PlanItem]] = []
     for item in items:
         g = default_guidance if item.guidance_scale is None else item.guidance_scale

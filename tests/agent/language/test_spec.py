@@ -177,6 +177,16 @@ def test_yaml_round_trip_is_lossless_and_errors_name_the_line():
         DatasetSpec.from_yaml("classes:\n\t- {name: a, quota: 3}\n")
 
 
+def test_the_executor_is_written_only_when_it_is_not_local():
+    local = spec()
+    assert "executor" not in local.to_yaml()  # spec.yaml reads as it did before Ray
+    on_ray = local.model_copy(update={"executor": "ray"})
+    assert "executor: ray" in on_ray.to_yaml()
+    assert DatasetSpec.from_yaml(on_ray.to_yaml()).executor == "ray"
+    with pytest.raises(SpecError, match="executor"):
+        DatasetSpec.from_yaml(on_ray.to_yaml().replace("executor: ray", "executor: spark"))
+
+
 def test_schema_json_is_up_to_date():
     """Regenerate with `.venv/bin/python -m agent.language.spec specs/schema.json`."""
     assert (ROOT / "specs" / "schema.json").read_text(encoding="utf-8") == schema_json()

@@ -1,0 +1,187 @@
+"""`facetory build --executor ray` as a user runs it: on a Ray started on this machine, or on a
+cluster (`ray start --head`, started once for this module, on the CPU) joined with
+`--address`. The dataset is the bytes the local executor makes, also after the driver is
+killed and the build resumed; without Ray, or with nothing at the address, it is one line,
+exit 2, and nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.agent.build.test_durability import assert_clean, fingerprint
+
+SPEC = """\
+name: on-ray
+classes:
+  - {name: none, quota: 12, attributes: {eyewear: none}}
+  - {name: glasses, quota: 12, attributes: {eyewear: glasses}}
+factors:
+  - {name: gender, balanced: true, levels: [{name: female}, {name: male}]}
+generation: {fault_rate: 0.25}
+augmentations: [{name: smile, attributes: {expression: smile}, fraction: 0.25}]
+budget: {batch_size: 4}
+image_size: 128
+seed: 7
+"""
+FACETORY = [sys.executable, "-m", "agent"]
+#: `ray start` turns token authentication on; a driver joining it sends the token.
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "RAY_AUTH_MODE": "token"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A Ray head on this machine with 2 CPUs, as `ray start --head` starts one; its address."""
+    port = free_port()
+    scratch = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths are long
+    head = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ray"), "start", "--head", f"--port={port}",
+         "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats", "--block",
+         f"--temp-dir={scratch}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, start_new_session=True,
+    )
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert head.poll() is None, "ray start --head failed"
+                time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        head.terminate()  # `ray start --block` stops what it started, then ends
+        head.wait(timeout=60)
+        gone = subprocess.run(["pgrep", "-f", scratch], capture_output=True, text=True)
+        assert gone.stdout == "", f"processes of the test's Ray left running: {gone.stdout}"
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "spec.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(spec: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The dataset the local executor makes, in one process."""
+    out = tmp_path_factory.mktemp("local") / "build"
+    done = facetory("build", str(spec), "--out", str(out), "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    return fingerprint(out)
+
+
+def facetory(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*FACETORY, *args, "--yes", "--no-train", "--offline"],
+                          capture_output=True, text=True, timeout=300, env=ENV)
+
+
+def executors(out: Path) -> list[tuple[str, int]]:
+    """(executor, workers) of every worker pool the build started, from its events."""
+    lines = (out / "events.jsonl").read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    return [(e["executor"], e["workers"]) for e in events if e["event"] == "workers"]
+
+
+@pytest.mark.slow
+def test_a_build_on_a_ray_started_here_makes_the_bytes_the_local_executor_makes(
+    spec: Path, reference: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "build"
+    done = facetory("build", str(spec), "--out", str(out), "--executor", "ray")
+    assert done.returncode == 0, done.stderr
+    assert "(raylet)" not in done.stderr + done.stdout  # Ray's logs stay out of the terminal
+    assert executors(out) == [("ray", len(os.sched_getaffinity(0)))]  # an actor per core
+    assert_clean(out)
+    assert fingerprint(out) == reference
+    assert "executor" not in (out / "spec.yaml").read_text()  # a per-run choice: not recorded
+
+
+@pytest.mark.slow
+def test_a_driver_killed_mid_build_on_a_cluster_resumes_to_the_same_bytes(
+    cluster: str, spec: Path, reference: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "build"
+    args = [*FACETORY, "build", str(spec), "--out", str(out), "--yes", "--no-train",
+            "--offline", "--executor", "ray", "--address", cluster]
+    driver = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True, env=ENV)
+    events = out / "events.jsonl"
+    for _ in range(1200):  # until the first batch was judged on the cluster's actors
+        if events.exists() and '"event": "batch"' in events.read_text():
+            break
+        assert driver.poll() is None, driver.stderr.read() if driver.stderr else ""
+        time.sleep(0.1)
+    driver.send_signal(signal.SIGKILL)
+    assert driver.wait(timeout=60) == -signal.SIGKILL, "the build ended before the kill"
+    assert executors(out) == [("ray", 2)]  # one critic actor per CPU of the cluster
+
+    done = facetory("build", str(spec), "--out", str(out), "--executor", "ray",
+                    "--address", cluster)
+    assert done.returncode == 0, done.stderr
+    assert_clean(out)
+    assert fingerprint(out) == reference
+
+
+def test_executor_ray_without_ray_installed_is_one_line_and_writes_nothing(
+    spec: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "build"
+    without_ray = (
+        "import sys; sys.modules['ray'] = None; from agent.__main__ import main; "
+        f"sys.argv = ['facetory', 'build', {str(spec)!r}, '--out', {str(out)!r}, '--yes', "
+        "'--offline', '--executor', 'ray']; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", without_ray], capture_output=True, text=True,
+                          timeout=120, env=ENV)
+    assert done.returncode == 2
+    assert "pip install 'facetory[ray]'" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_an_address_nothing_answers_at_is_one_line_and_writes_nothing(
+    spec: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "build"
+    address = f"127.0.0.1:{free_port()}"
+    done = facetory("build", str(spec), "--out", str(out), "--executor", "ray",
+                    "--address", address)
+    assert done.returncode == 2
+    assert f"nothing answers at {address}" in done.stderr and "ray start --head" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_a_spec_that_asks_for_ray_runs_on_ray_unless_the_run_says_local(
+    tmp_path: Path
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC + "executor: ray\n")
+    out = tmp_path / "build"
+    address = f"127.0.0.1:{free_port()}"  # nothing there: the spec's executor was read
+    refused = facetory("build", str(spec), "--out", str(out), "--address", address)
+    assert refused.returncode == 2 and "nothing answers" in refused.stderr
+    assert not out.exists()
+    mixed = facetory("build", str(spec), "--out", str(out), "--executor", "local",
+                     "--address", address)
+    assert mixed.returncode == 2 and "--address names a Ray cluster" in mixed.stderr

@@ -1,0 +1,139 @@
+"""The worker pool's interface on Ray, on a Ray started here on the CPU (one per module):
+results in item order from real actors, a dead actor's batch run again once, then a clean
+error; images read by actors travel as bytes; generator actors draw what one process draws."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import ray
+
+from tests.tools.pool_jobs import always_die, die_once, in_actor, square_later
+from tools.config import DiffusersConfig
+from tools.contracts import PlanItem
+from tools.critic import Critic, CriticConfig
+from tools.errors import FacetoryError
+from tools.generate import get_generator
+from tools.generate.procedural import ProceduralGenerator
+from tools.ray_executor import RayGenerator, RayPool, _land, _ship, cluster_cpus, connect
+from tools.workers import ImageWorkers
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """A Ray on this machine, as `--executor ray` without `--address` starts one."""
+    connect()
+    yield
+    ray.shutdown()
+
+
+def test_results_come_back_in_item_order_from_ray_actors(local_ray: None) -> None:
+    pool = RayPool(2)
+    try:
+        assert pool.map(square_later, list(range(12)), what="squaring") == [
+            n * n for n in range(12)
+        ]
+        assert all(pool.map(in_actor, [1, 2, 3], what="asking"))
+    finally:
+        pool.close()
+
+
+def test_a_pool_without_a_size_has_one_actor_per_cpu_of_the_cluster(local_ray: None) -> None:
+    assert RayPool().workers == cluster_cpus() >= 1
+
+
+def test_an_actor_that_dies_mid_batch_is_replaced_and_the_whole_batch_runs_again(
+    local_ray: None, tmp_path: Path
+) -> None:
+    marker = str(tmp_path / "died")
+    pool = RayPool(2)
+    try:
+        assert pool.map(die_once, [(marker, n) for n in range(8)], what="adding") == [
+            n + 100 for n in range(8)
+        ]
+        assert Path(marker).exists()
+    finally:
+        pool.close()
+
+
+def test_an_actor_that_dies_again_fails_the_batch_with_one_clear_line(local_ray: None) -> None:
+    pool = RayPool(2)
+    try:
+        with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
+            pool.map(always_die, [1, 2, 3], what="dying on purpose")
+    finally:
+        pool.close()
+
+
+def test_the_critic_on_ray_judges_exactly_as_this_process_does(
+    local_ray: None, tmp_path: Path
+) -> None:
+    items = [
+        PlanItem(id=f"i{n}", **{"class": "face"}, seed=n, faces=1,
+                 attributes={"eyewear": "glasses" if n % 2 else "none"})
+        for n in range(4)
+    ]
+    images = ProceduralGenerator(image_size=128).generate(items, tmp_path)
+    pairs = [(Path(image.path), item) for image, item in zip(images, items, strict=True)]
+    config = CriticConfig()
+    workers = ImageWorkers(2, config, executor="ray")
+    try:
+        verdicts = workers.judge_many(pairs)
+    finally:
+        workers.close()
+    local = Critic(config)
+    assert verdicts == [local.judge(path, item) for path, item in pairs]
+
+
+def test_an_error_raised_on_an_actor_is_its_own_one_line_error(
+    local_ray: None, tmp_path: Path
+) -> None:
+    item = PlanItem(id="i0", **{"class": "face"}, seed=0, faces=1, attributes={})
+    workers = ImageWorkers(2, CriticConfig(landmark_points=7), executor="ray")
+    try:
+        with pytest.raises(FacetoryError, match="landmark_points must be 5 or 68") as caught:
+            workers.judge_many([(tmp_path / "a.png", item), (tmp_path / "b.png", item)])
+    finally:
+        workers.close()
+    assert "\n" not in str(caught.value)
+
+
+def test_an_image_a_node_cannot_see_reaches_it_as_bytes_under_the_same_name(
+    tmp_path: Path,
+) -> None:
+    image = tmp_path / "driver" / "i0-a0.png"
+    image.parent.mkdir()
+    image.write_bytes(b"\x89PNG pixels")
+    shipped = _ship((image, "label"))
+    image.unlink()  # as on another node, where the driver's path does not exist
+    landed, label = _land(shipped, tmp_path / "node")
+    assert landed.name == "i0-a0.png" and landed.read_bytes() == b"\x89PNG pixels"
+    assert label == "label"
+
+
+def test_generator_actors_draw_the_bytes_one_process_draws(
+    local_ray: None, tiny_sd: Path, tmp_path: Path
+) -> None:
+    config = DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu", batch_size=2)
+    items = [PlanItem(id=f"i{n}", **{"class": "face"}, seed=n, faces=1, attributes={},
+                      prompt=f"a face {n}") for n in range(5)]
+    here = get_generator(config, image_size=64).generate(items, tmp_path / "here", attempt=1)
+    # num_gpus=0: CI has no GPU; on a cluster one actor per GPU takes num_gpus=1
+    drawn = RayGenerator(config, image_size=64, actors=2, num_gpus=0)
+    try:
+        there = drawn.generate(items, tmp_path / "there", attempt=1)
+    finally:
+        drawn.close()
+    assert [Path(i.path).name for i in there] == [Path(i.path).name for i in here]
+    for a, b in zip(here, there, strict=True):
+        assert Path(b.path).parent == tmp_path / "there"
+        np.testing.assert_array_equal(_pixels(a.path), _pixels(b.path))
+
+
+def _pixels(path: str) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(path))

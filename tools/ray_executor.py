@@ -1,0 +1,394 @@
+"""The worker pool's interface on Ray: critic actors per CPU, generator actors per GPU.
+
+`facetory run DIR --executor ray [--address HOST:6379]` runs a build's parallel work on a Ray
+cluster (or on a Ray started here when no address is given) instead of a local process pool:
+
+- `RayPool` is `tools.workers.WorkerPool` on actors: `map(fn, items, what=...)` hands back
+  results in item order; an actor that dies mid-batch makes the whole batch run again on
+  fresh actors, once; a second death is a `FacetoryError`. Each actor runs the pool's
+  initializer once (the critic's models load once per actor, not once per image).
+- `RayGenerator` draws a diffusion backend's batches on one actor per GPU (`num_gpus=1`,
+  the pipeline loaded once per actor), each batch exactly as one process would draw it.
+- Files travel as bytes: an image an actor must read goes with the task, an image it draws
+  comes back with the result, so the nodes need no filesystem shared with the driver.
+
+Nothing here writes to the build but `RayGenerator`, which writes the images it is handed
+back, as the local generator would: the graph and the manifest stay in the driver.
+Ray is an optional extra (`pip install 'facetory[ray]'`): it is imported only here, lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tools.atomic import write_bytes
+from tools.contracts import GeneratedImage, PlanItem
+from tools.errors import FacetoryError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Tasks per actor a batch is cut into (as `tools.workers.CHUNKS_PER_WORKER`).
+CHUNKS_PER_ACTOR = 4
+#: Seconds to wait for a TCP answer at `--address` before saying nothing answers there
+#: (`ray.init` itself retries a dead address for minutes).
+PROBE_TIMEOUT_S = 5.0
+INSTALL_HINT = "pip install 'facetory[ray]'"
+
+
+def ray_module() -> Any:
+    """Ray, imported on first use; not installed is one line saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise FacetoryError(
+            f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}, "
+            "or run without --executor ray"
+        ) from None
+    return ray
+
+
+def connect(address: str | None = None) -> None:
+    """Join the Ray cluster at `address` (or `RAY_ADDRESS`), else start one on this machine.
+
+    Quiet and quick: no dashboard, no worker logs copied to this terminal, one CPU per core
+    this process may use (about 4.5 s to start on the 2-core test machine). Does nothing
+    when this process is already connected.
+    """
+    ray = ray_module()
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    quiet: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.ERROR,
+        "configure_logging": True,
+    }
+    if address is None:
+        ray.init(num_cpus=_local_cores(), **quiet)
+        return
+    if address != "auto":
+        _probe(address)
+    try:
+        ray.init(address=address, **quiet)
+    except (ConnectionError, RuntimeError) as exc:
+        if _refused_for_token(exc):
+            raise FacetoryError(
+                f"the Ray cluster at {address} asks for its token (`ray start` turns token "
+                "authentication on): set RAY_AUTH_MODE=token here, with the token `ray "
+                "get-auth-token` prints on the head node in ~/.ray/auth_token or RAY_AUTH_TOKEN"
+            ) from None
+        raise FacetoryError(f"could not join the Ray cluster at {address}: {exc}") from None
+
+
+def _refused_for_token(exc: BaseException | None) -> bool:
+    """Whether Ray's error (or one it was raised from) is its token authentication's."""
+    while exc is not None:
+        if type(exc).__name__ == "AuthenticationError":
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def cluster_cpus() -> int:
+    """CPUs of the connected cluster (one critic actor each by default)."""
+    return max(1, int(ray_module().cluster_resources().get("CPU", 1)))
+
+
+def cluster_gpus() -> int:
+    """GPUs of the connected cluster (one generator actor each)."""
+    return int(ray_module().cluster_resources().get("GPU", 0))
+
+
+def _local_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _probe(address: str) -> None:
+    """One line, and no wait of minutes, when nothing listens at HOST:PORT."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise FacetoryError(
+            f"--address {address!r} is not HOST:PORT: give the head node's address as "
+            "`ray start --head` printed it, e.g. 10.0.0.5:6379"
+        )
+    try:
+        with socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT_S):
+            pass
+    except OSError:
+        raise FacetoryError(
+            f"nothing answers at {address}: start the head node there with `ray start --head` "
+            "(it prints the address to pass), or leave out --address to start Ray on this "
+            "machine"
+        ) from None
+
+
+# --- files as bytes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _File:
+    """An image the driver has, sent with a task: its path there and its bytes."""
+
+    path: str
+    data: bytes
+
+
+def _ship(value: Any) -> Any:
+    """`value` with every Path of an existing file (also inside tuples) replaced by a _File."""
+    if isinstance(value, Path) and value.is_file():
+        return _File(str(value), value.read_bytes())
+    if isinstance(value, tuple):
+        return tuple(_ship(v) for v in value)
+    return value
+
+
+def _land(value: Any, scratch: Path) -> Any:
+    """The actor's side of `_ship`: the driver's path where this node sees the same file,
+    else a copy under `scratch` with the same name."""
+    if isinstance(value, _File):
+        path = Path(value.path)
+        if path.is_file():
+            return path
+        copy = scratch / f"{abs(hash(value.path)):x}" / path.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(value.data)
+        return copy
+    if isinstance(value, tuple):
+        return tuple(_land(v, scratch) for v in value)
+    return value
+
+
+# --- actors ---------------------------------------------------------------------------------
+
+
+class _Worker:
+    """A critic actor's body: the pool's initializer once, then chunks of `fn` calls."""
+
+    def __init__(self, initializer: Callable[..., None] | None, initargs: tuple) -> None:
+        self._scratch = Path(tempfile.mkdtemp(prefix="facetory-ray-"))
+        if initializer is not None:
+            initializer(*initargs)
+
+    def ready(self) -> bool:
+        return True
+
+    def run(self, fn: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
+        landed = [_land(item, self._scratch) for item in chunk]
+        try:
+            return [fn(item) for item in landed]
+        finally:
+            for item in landed:
+                _forget(item, self._scratch)
+
+
+def _forget(value: Any, scratch: Path) -> None:
+    """Remove the copies `_land` made under `scratch` (never the driver's own files)."""
+    for v in value if isinstance(value, tuple) else (value,):
+        if isinstance(v, Path) and scratch in v.parents:
+            v.unlink(missing_ok=True)
+
+
+class _Drawer:
+    """A generator actor's body: one generator (its pipeline loaded once), batches drawn into
+    a scratch folder and handed back as bytes for the driver to write."""
+
+    def __init__(self, config: Any, image_size: int) -> None:
+        from tools.generate import get_generator
+
+        self._generator = get_generator(config, image_size=image_size)
+        self._scratch = Path(tempfile.mkdtemp(prefix="facetory-ray-draw-"))
+
+    def ready(self) -> bool:
+        return True
+
+    def draw(
+        self, items: list[PlanItem], attempt: int
+    ) -> list[tuple[GeneratedImage, bytes]]:
+        images = self._generator.generate(items, self._scratch, attempt=attempt)
+        out = []
+        for image in images:
+            path = Path(image.path)
+            out.append((image, path.read_bytes()))
+            path.unlink(missing_ok=True)
+        return out
+
+
+def _died(ray: Any) -> tuple[type[BaseException], ...]:
+    """Ray's errors for an actor (or its process) that went away."""
+    errors = ray.exceptions
+    return tuple(
+        getattr(errors, name)
+        for name in ("RayActorError", "WorkerCrashedError", "ActorUnavailableError",
+                     "LocalRayletDiedError", "NodeDiedError")
+        if hasattr(errors, name)
+    )
+
+
+def _unwrapped(exc: BaseException) -> BaseException:
+    """The exception a task raised, without Ray's wrapper (whose text is a traceback)."""
+    cause = getattr(exc, "cause", None)
+    return cause if isinstance(cause, Exception) else exc
+
+
+class _Actors:
+    """A set of started actors of one kind, mapped over in order, replaced when one dies."""
+
+    def __init__(self, body: type, count: int, options: dict[str, Any], args: tuple) -> None:
+        self._body, self._count, self._options, self._args = body, count, options, args
+        self._actors: list[Any] = []
+
+    def start(self) -> list[Any]:
+        if not self._actors:
+            ray = ray_module()
+            cls = ray.remote(**self._options)(self._body)
+            self._actors = [cls.remote(*self._args) for _ in range(self._count)]
+        return self._actors
+
+    def map(self, call: Callable[[Any, Any], Any], tasks: list[Any], *, what: str) -> list[Any]:
+        """`call(actor, task)` (an actor method's `.remote(...)`) for every task, results in
+        task order; a death makes every task run again on fresh actors, once."""
+        ray = ray_module()
+        from ray.util import ActorPool
+
+        died = _died(ray)
+        for _attempt in range(2):
+            try:
+                return list(ActorPool(self.start()).map(call, tasks))
+            except died:
+                self.close()
+            except ray.exceptions.RayTaskError as exc:
+                self.close()  # an actor pool whose task failed cannot take new work
+                raise _unwrapped(exc) from None
+        raise FacetoryError(
+            f"a Ray actor died twice while {what}; nothing of the batch was recorded. "
+            "Check the cluster's memory (`ray status`), then run again to resume"
+        )
+
+    def close(self) -> None:
+        if self._actors:
+            ray = ray_module()
+            for actor in self._actors:
+                ray.kill(actor)
+            self._actors = []
+
+
+class RayPool:
+    """`tools.workers.WorkerPool` on Ray: `workers` actors of one CPU each (None: one per CPU
+    of the cluster), each running `initializer(*initargs)` once when it starts."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+        address: str | None = None,
+    ) -> None:
+        if workers is not None and workers < 1:
+            raise FacetoryError(f"workers must be 1 or more, not {workers}")
+        self._requested = workers
+        self._address = address
+        self._init = (initializer, initargs)
+        self._actors: _Actors | None = None
+
+    @property
+    def workers(self) -> int:
+        """Actors in the pool (connects to the cluster to count its CPUs when not given)."""
+        return self._pool()._count
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T], *, what: str) -> list[R]:
+        """`fn` of every item, in the items' order; `what` names the work in an error.
+        `fn` must be a module-level function importable on the cluster's nodes."""
+        if not items:
+            return []
+        pool = self._pool()
+        size = max(1, math.ceil(len(items) / (pool._count * CHUNKS_PER_ACTOR)))
+        chunks = [[_ship(x) for x in items[i:i + size]] for i in range(0, len(items), size)]
+        done = pool.map(lambda actor, chunk: actor.run.remote(fn, chunk), chunks, what=what)
+        return [result for chunk in done for result in chunk]
+
+    def start(self) -> None:
+        """Start every actor now, without waiting: their model loading overlaps whatever the
+        caller does next."""
+        self._pool().start()
+
+    def close(self) -> None:
+        """Stop the actors (they are started again on the next `map`)."""
+        if self._actors is not None:
+            self._actors.close()
+
+    def _pool(self) -> _Actors:
+        if self._actors is None:
+            connect(self._address)
+            count = self._requested or cluster_cpus()
+            self._actors = _Actors(_Worker, count, {"num_cpus": 1}, self._init)
+        return self._actors
+
+
+class RayGenerator:
+    """A diffusion generator drawn by `actors` Ray actors of `num_gpus` GPUs each.
+
+    The batches are the ones the generator forms itself (`pipeline_batches`), each drawn
+    whole by one actor, so an image does not depend on the number of actors; the images come
+    back as bytes and are written here, atomically, where the local generator writes them.
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        image_size: int,
+        actors: int,
+        num_gpus: float = 1.0,
+        address: str | None = None,
+    ) -> None:
+        from tools.generate import get_generator
+
+        self._local = get_generator(config, image_size=image_size)  # names; loads nothing
+        if not hasattr(self._local, "batch_size"):
+            raise FacetoryError(f"the {self._local.name} backend does not run on Ray actors")
+        self.name: str = self._local.name
+        self.model: str = self._local.model
+        connect(address)
+        self._actors = _Actors(
+            _Drawer, actors, {"num_gpus": num_gpus, "num_cpus": 1}, (config, image_size)
+        )
+
+    def start(self) -> None:
+        self._actors.start()
+
+    def close(self) -> None:
+        self._actors.close()
+
+    def generate(
+        self, items: Sequence[PlanItem], out_dir: Path, *, attempt: int = 0
+    ) -> list[GeneratedImage]:
+        """The local generator's `generate`, its batches spread over the actors."""
+        from tools.generate.diffusers_backend import pipeline_batches
+        from tools.safety import check_items
+
+        check_items(items, after="nothing was generated")  # all of them, before any is drawn
+        batches = pipeline_batches(items, self._local.batch_size, self._local.guidance_scale)
+        done = self._actors.map(
+            lambda actor, batch: actor.draw.remote(batch, attempt), batches,
+            what="generating a batch",
+        )
+        out_dir = Path(out_dir)
+        images = []
+        for image, data in (pair for batch in done for pair in batch):
+            path = out_dir / Path(image.path).name
+            write_bytes(path, data)
+            images.append(image.model_copy(update={"path": str(path)}))
+        return images
