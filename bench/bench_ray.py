@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_parallel import digest, spec_text  # noqa: E402
 
 from tools.contracts import Status  # noqa: E402
-from tools.manifest import Manifest  # noqa: E402
+from tools.stores.manifest import Manifest  # noqa: E402
 
 STARTUP = """
 import time

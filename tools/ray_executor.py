@@ -1,19 +1,17 @@
-"""The worker pool's interface on Ray: critic actors per CPU, generator actors per GPU.
+"""The worker pool's interface on Ray actors, one per CPU (`--executor ray`).
 
 `facetory run DIR --executor ray [--address HOST:6379]` runs a build's parallel work on a Ray
 cluster (or on a Ray started here when no address is given) instead of a local process pool:
 
 - `RayPool` is `tools.workers.WorkerPool` on actors: `map(fn, items, what=...)` hands back
-  results in item order; an actor that dies mid-batch makes the whole batch run again on
-  fresh actors, once; a second death is a `FacetoryError`. Each actor runs the pool's
-  initializer once (the critic's models load once per actor, not once per image).
-- `RayGenerator` draws a diffusion backend's batches on one actor per GPU (`num_gpus=1`,
-  the pipeline loaded once per actor), each batch exactly as one process would draw it.
-- Files travel as bytes: an image an actor must read goes with the task, an image it draws
-  comes back with the result, so the nodes need no filesystem shared with the driver.
+  results in item order, `map_async` starts them and returns at once; an actor that dies
+  mid-batch makes the whole batch run again on fresh actors, once; a second death is a
+  `FacetoryError`. Each actor runs the pool's initializer once (the critic's models load
+  once per actor, not once per image).
+- An image an actor must read travels with the task as bytes, so judging needs no
+  filesystem shared with the driver (`tools.ray_generator` brings drawn images back too).
 
-Nothing here writes to the build but `RayGenerator`, which writes the images it is handed
-back, as the local generator would: the graph and the manifest stay in the driver.
+Nothing here writes to the build: the graph and the manifest stay in the driver.
 Ray is an optional extra (`pip install 'facetory[ray]'`): it is imported only here, lazily.
 """
 
@@ -27,10 +25,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from tools.atomic import write_bytes
-from tools.contracts import GeneratedImage, PlanItem
 from tools.errors import FacetoryError
 
 T = TypeVar("T")
@@ -200,31 +196,6 @@ def _forget(value: Any, scratch: Path) -> None:
             v.unlink(missing_ok=True)
 
 
-class _Drawer:
-    """A generator actor's body: one generator (its pipeline loaded once), batches drawn into
-    a scratch folder and handed back as bytes for the driver to write."""
-
-    def __init__(self, config: Any, image_size: int) -> None:
-        from tools.generate import get_generator
-
-        self._generator = get_generator(config, image_size=image_size)
-        self._scratch = Path(tempfile.mkdtemp(prefix="facetory-ray-draw-"))
-
-    def ready(self) -> bool:
-        return True
-
-    def draw(
-        self, items: list[PlanItem], attempt: int
-    ) -> list[tuple[GeneratedImage, bytes]]:
-        images = self._generator.generate(items, self._scratch, attempt=attempt)
-        out = []
-        for image in images:
-            path = Path(image.path)
-            out.append((image, path.read_bytes()))
-            path.unlink(missing_ok=True)
-        return out
-
-
 def _died(ray: Any) -> tuple[type[BaseException], ...]:
     """Ray's errors for an actor (or its process) that went away."""
     errors = ray.exceptions
@@ -242,8 +213,9 @@ def _unwrapped(exc: BaseException) -> BaseException:
     return cause if isinstance(cause, Exception) else exc
 
 
-class _Actors:
-    """A set of started actors of one kind, mapped over in order, replaced when one dies."""
+class ActorSet:
+    """`count` actors of one kind (`body` made a Ray actor with `options`, started with
+    `args`), mapped over in order, replaced when one dies; started on first use."""
 
     def __init__(self, body: type, count: int, options: dict[str, Any], args: tuple) -> None:
         self._body, self._count, self._options, self._args = body, count, options, args
@@ -256,14 +228,16 @@ class _Actors:
             self._actors = [cls.remote(*self._args) for _ in range(self._count)]
         return self._actors
 
-    def map(self, call: Callable[[Any, Any], Any], tasks: list[Any], *, what: str) -> list[Any]:
+    def map(
+        self, call: Callable[[Any, Any], Any], tasks: list[Any], *, what: str, attempts: int = 2
+    ) -> list[Any]:
         """`call(actor, task)` (an actor method's `.remote(...)`) for every task, results in
-        task order; a death makes every task run again on fresh actors, once."""
+        task order; a death makes every task run again on fresh actors (`attempts` in all)."""
         ray = ray_module()
         from ray.util import ActorPool
 
         died = _died(ray)
-        for _attempt in range(2):
+        for _attempt in range(attempts):
             try:
                 return list(ActorPool(self.start()).map(call, tasks))
             except died:
@@ -301,7 +275,7 @@ class RayPool:
         self._requested = workers
         self._address = address
         self._init = (initializer, initargs)
-        self._actors: _Actors | None = None
+        self._actors: ActorSet | None = None
 
     @property
     def workers(self) -> int:
@@ -313,10 +287,26 @@ class RayPool:
         `fn` must be a module-level function importable on the cluster's nodes."""
         if not items:
             return []
+        return self._map(fn, items, what=what, attempts=2)
+
+    def map_async(self, fn: Callable[[T], R], items: Sequence[T], *, what: str) -> RayPending[R]:
+        """Start `fn` of every item now, one task an item spread over the actors, and return
+        at once; `RayPending.result()` is what `map` would have returned (as
+        `tools.workers.WorkerPool.map_async`)."""
+        actors = self._pool().start()
+        refs = [actors[i % len(actors)].run.remote(fn, [_ship(item)])
+                for i, item in enumerate(items)]
+        return RayPending(self, fn, list(items), what, refs, actors)
+
+    def _map(self, fn: Callable[[T], R], items: Sequence[T], *, what: str, attempts: int
+             ) -> list[R]:
+        if not items:
+            return []
         pool = self._pool()
         size = max(1, math.ceil(len(items) / (pool._count * CHUNKS_PER_ACTOR)))
         chunks = [[_ship(x) for x in items[i:i + size]] for i in range(0, len(items), size)]
-        done = pool.map(lambda actor, chunk: actor.run.remote(fn, chunk), chunks, what=what)
+        done = pool.map(lambda actor, chunk: actor.run.remote(fn, chunk), chunks, what=what,
+                        attempts=attempts)
         return [result for chunk in done for result in chunk]
 
     def start(self) -> None:
@@ -329,66 +319,52 @@ class RayPool:
         if self._actors is not None:
             self._actors.close()
 
-    def _pool(self) -> _Actors:
+    def _pool(self) -> ActorSet:
         if self._actors is None:
             connect(self._address)
             count = self._requested or cluster_cpus()
-            self._actors = _Actors(_Worker, count, {"num_cpus": 1}, self._init)
+            self._actors = ActorSet(_Worker, count, {"num_cpus": 1}, self._init)
         return self._actors
 
 
-class RayGenerator:
-    """A diffusion generator drawn by `actors` Ray actors of `num_gpus` GPUs each.
+class RayPending(Generic[R]):
+    """The results of a `RayPool.map_async`, collected in item order by `result`; the same
+    methods as `tools.workers.Pending`."""
 
-    The batches are the ones the generator forms itself (`pipeline_batches`), each drawn
-    whole by one actor, so an image does not depend on the number of actors; the images come
-    back as bytes and are written here, atomically, where the local generator writes them.
-    """
+    def __init__(self, pool: RayPool, fn: Callable[[Any], R], items: list[Any], what: str,
+                 refs: list[Any], actors: list[Any]) -> None:
+        self._pool, self._fn, self._items, self._what = pool, fn, items, what
+        self._refs, self._actors = refs, actors  # the actors these tasks went to
+        self.retried = False
+        """Whether an actor died and the items ran again."""
 
-    def __init__(
-        self,
-        config: Any,
-        *,
-        image_size: int,
-        actors: int,
-        num_gpus: float = 1.0,
-        address: str | None = None,
-    ) -> None:
-        from tools.generate import get_generator
+    def done(self) -> bool:
+        """Whether every task has ended (so nothing of it still runs)."""
+        if not self._refs:
+            return True
+        ready, _ = ray_module().wait(self._refs, num_returns=len(self._refs), timeout=0)
+        return len(ready) == len(self._refs)
 
-        self._local = get_generator(config, image_size=image_size)  # names; loads nothing
-        if not hasattr(self._local, "batch_size"):
-            raise FacetoryError(f"the {self._local.name} backend does not run on Ray actors")
-        self.name: str = self._local.name
-        self.model: str = self._local.model
-        connect(address)
-        self._actors = _Actors(
-            _Drawer, actors, {"num_gpus": num_gpus, "num_cpus": 1}, (config, image_size)
-        )
+    def help(self, run: Callable[[Any], R]) -> int:
+        """Runs nothing here: every task is already queued on an actor (Ray cannot hand a
+        queued actor task back), so the caller waits; returns 0, the number run here."""
+        return 0
 
-    def start(self) -> None:
-        self._actors.start()
+    def result(self) -> list[R]:
+        """The results in item order; an actor death runs the items again on fresh actors,
+        once (the death already spent the first attempt)."""
+        ray = ray_module()
+        try:
+            return [result for chunk in ray.get(self._refs) for result in chunk]
+        except _died(ray):
+            if self._pool._actors is not None and self._pool._actors._actors is self._actors:
+                self._pool._actors.close()  # not fresh ones since
+        except ray.exceptions.RayTaskError as exc:
+            raise _unwrapped(exc) from None
+        self.retried = True
+        return self._pool._map(self._fn, self._items, what=self._what, attempts=1)
 
-    def close(self) -> None:
-        self._actors.close()
-
-    def generate(
-        self, items: Sequence[PlanItem], out_dir: Path, *, attempt: int = 0
-    ) -> list[GeneratedImage]:
-        """The local generator's `generate`, its batches spread over the actors."""
-        from tools.generate.diffusers_backend import pipeline_batches
-        from tools.safety import check_items
-
-        check_items(items, after="nothing was generated")  # all of them, before any is drawn
-        batches = pipeline_batches(items, self._local.batch_size, self._local.guidance_scale)
-        done = self._actors.map(
-            lambda actor, batch: actor.draw.remote(batch, attempt), batches,
-            what="generating a batch",
-        )
-        out_dir = Path(out_dir)
-        images = []
-        for image, data in (pair for batch in done for pair in batch):
-            path = out_dir / Path(image.path).name
-            write_bytes(path, data)
-            images.append(image.model_copy(update={"path": str(path)}))
-        return images
+    def wait(self) -> None:
+        """Wait until nothing of it runs any more, whatever its outcome."""
+        if self._refs:
+            ray_module().wait(self._refs, num_returns=len(self._refs))

@@ -181,7 +181,8 @@ class BuildContext:
         the cluster has GPUs; None: this process draws (procedural, identity, no GPU)."""
         if self.options.executor != "ray" or self.spec.generation.backend != "diffusers":
             return None
-        from tools.ray_executor import RayGenerator, cluster_gpus, connect
+        from tools.ray_executor import cluster_gpus, connect
+        from tools.ray_generator import RayGenerator
 
         connect(self.options.address)
         gpus = cluster_gpus()

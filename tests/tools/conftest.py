@@ -19,3 +19,16 @@ def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     torch.set_num_threads(1)  # tiny tensors on a shared CPU: one thread is far faster
     yield tiny_sd_once(tmp_path_factory.getbasetemp())
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="package")
+def local_ray() -> Iterator[None]:
+    """A Ray on this machine, as `--executor ray` without `--address` starts one (about 5 s),
+    shared by the Ray tests of this package."""
+    import ray
+
+    from tools.ray_executor import connect
+
+    connect()
+    yield
+    ray.shutdown()

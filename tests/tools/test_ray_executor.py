@@ -1,33 +1,20 @@
-"""The worker pool's interface on Ray, on a Ray started here on the CPU (one per module):
-results in item order from real actors, a dead actor's batch run again once, then a clean
-error; images read by actors travel as bytes; generator actors draw what one process draws."""
+"""The worker pool's interface on Ray, on a Ray started here on the CPU (`local_ray`):
+results in item order from real actors (also for work started ahead), a dead actor's batch
+run again once, then a clean error; images read by actors travel as bytes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-import ray
 
 from tests.tools.pool_jobs import always_die, die_once, in_actor, square_later
-from tools.config import DiffusersConfig
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.errors import FacetoryError
-from tools.generate import get_generator
 from tools.generate.procedural import ProceduralGenerator
-from tools.ray_executor import RayGenerator, RayPool, _land, _ship, cluster_cpus, connect
+from tools.ray_executor import RayPool, _land, _ship, cluster_cpus
 from tools.workers import ImageWorkers
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    """A Ray on this machine, as `--executor ray` without `--address` starts one."""
-    connect()
-    yield
-    ray.shutdown()
 
 
 def test_results_come_back_in_item_order_from_ray_actors(local_ray: None) -> None:
@@ -64,6 +51,31 @@ def test_an_actor_that_dies_again_fails_the_batch_with_one_clear_line(local_ray:
     try:
         with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
             pool.map(always_die, [1, 2, 3], what="dying on purpose")
+    finally:
+        pool.close()
+
+
+def test_work_started_ahead_gives_in_item_order_what_map_gives(local_ray: None) -> None:
+    pool = RayPool(2)
+    try:
+        pending = pool.map_async(square_later, list(range(8)), what="squaring")
+        assert pending.help(square_later) == 0  # every task is already queued on an actor
+        pending.wait()
+        assert pending.done()
+        assert pending.result() == [n * n for n in range(8)] and not pending.retried
+    finally:
+        pool.close()
+
+
+def test_an_actor_that_dies_under_work_started_ahead_runs_the_items_again_once(
+    local_ray: None, tmp_path: Path
+) -> None:
+    marker = str(tmp_path / "died")
+    pool = RayPool(2)
+    try:
+        pending = pool.map_async(die_once, [(marker, n) for n in range(8)], what="adding")
+        assert pending.result() == [n + 100 for n in range(8)]
+        assert pending.retried and Path(marker).exists()
     finally:
         pool.close()
 
@@ -112,28 +124,3 @@ def test_an_image_a_node_cannot_see_reaches_it_as_bytes_under_the_same_name(
     landed, label = _land(shipped, tmp_path / "node")
     assert landed.name == "i0-a0.png" and landed.read_bytes() == b"\x89PNG pixels"
     assert label == "label"
-
-
-def test_generator_actors_draw_the_bytes_one_process_draws(
-    local_ray: None, tiny_sd: Path, tmp_path: Path
-) -> None:
-    config = DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu", batch_size=2)
-    items = [PlanItem(id=f"i{n}", **{"class": "face"}, seed=n, faces=1, attributes={},
-                      prompt=f"a face {n}") for n in range(5)]
-    here = get_generator(config, image_size=64).generate(items, tmp_path / "here", attempt=1)
-    # num_gpus=0: CI has no GPU; on a cluster one actor per GPU takes num_gpus=1
-    drawn = RayGenerator(config, image_size=64, actors=2, num_gpus=0)
-    try:
-        there = drawn.generate(items, tmp_path / "there", attempt=1)
-    finally:
-        drawn.close()
-    assert [Path(i.path).name for i in there] == [Path(i.path).name for i in here]
-    for a, b in zip(here, there, strict=True):
-        assert Path(b.path).parent == tmp_path / "there"
-        np.testing.assert_array_equal(_pixels(a.path), _pixels(b.path))
-
-
-def _pixels(path: str) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.open(path))
