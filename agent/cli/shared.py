@@ -51,7 +51,8 @@ WorkersOpt = Annotated[
     typer.Option(
         min=1,
         help="Processes that judge and embed images (default: one per core, fewer for a small "
-        "build). The dataset is the same for any number; a resume may use another.",
+        "build; with --executor ray, critic actors, default one per CPU of the cluster). The "
+        "dataset is the same for any number; a resume may use another.",
     ),
 ]
 
