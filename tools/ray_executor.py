@@ -59,10 +59,15 @@ def connect(address: str | None = None) -> None:
     this process may use (about 4.5 s to start on the 2-core test machine). Does nothing
     when this process is already connected.
     """
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address is not None and "RAY_AUTH_MODE" not in os.environ and _token_at_hand():
+        # `ray start` turns token authentication on and a driver must say it has the token
+        # (read when Ray is imported); a cluster without authentication accepts such a
+        # driver too (tried with Ray 2.60)
+        os.environ["RAY_AUTH_MODE"] = "token"
     ray = ray_module()
     if ray.is_initialized():
         return
-    address = address or os.environ.get("RAY_ADDRESS") or None
     quiet: dict[str, Any] = {
         "include_dashboard": False,
         "log_to_driver": False,
@@ -79,17 +84,25 @@ def connect(address: str | None = None) -> None:
     except (ConnectionError, RuntimeError) as exc:
         if _refused_for_token(exc):
             raise FacetoryError(
-                f"the Ray cluster at {address} asks for its token (`ray start` turns token "
-                "authentication on): set RAY_AUTH_MODE=token here, with the token `ray "
-                "get-auth-token` prints on the head node in ~/.ray/auth_token or RAY_AUTH_TOKEN"
+                f"the Ray cluster at {address} refused this machine's token: put the one "
+                "`ray get-auth-token` prints on its head node in ~/.ray/auth_token here (or "
+                "in RAY_AUTH_TOKEN), then run again"
             ) from None
         raise FacetoryError(f"could not join the Ray cluster at {address}: {exc}") from None
 
 
+def _token_at_hand() -> bool:
+    """Whether this machine has a Ray token to send (where Ray looks for one)."""
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or "~/.ray/auth_token"
+    return Path(path).expanduser().is_file()
+
+
 def _refused_for_token(exc: BaseException | None) -> bool:
     """Whether Ray's error (or one it was raised from) is its token authentication's."""
-    while exc is not None:
-        if type(exc).__name__ == "AuthenticationError":
+    while exc is not None:  # Ray 2.60 chains it, or quotes it in a RuntimeError's text
+        if type(exc).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(exc):
             return True
         exc = exc.__cause__ or exc.__context__
     return False

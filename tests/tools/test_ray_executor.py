@@ -13,7 +13,7 @@ from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.errors import FacetoryError
 from tools.generate.procedural import ProceduralGenerator
-from tools.ray_executor import RayPool, _land, _ship, cluster_cpus
+from tools.ray_executor import RayPool, _land, _refused_for_token, _ship, cluster_cpus
 from tools.workers import ImageWorkers
 
 
@@ -124,3 +124,17 @@ def test_an_image_a_node_cannot_see_reaches_it_as_bytes_under_the_same_name(
     landed, label = _land(shipped, tmp_path / "node")
     assert landed.name == "i0-a0.png" and landed.read_bytes() == b"\x89PNG pixels"
     assert label == "label"
+
+
+def test_a_refused_token_is_told_apart_from_a_cluster_that_is_not_there() -> None:
+    # how Ray 2.60's ray.init reports a token the head node refuses: the refusal's text
+    # inside the RuntimeError a ConnectionError is raised from
+    try:
+        try:
+            raise RuntimeError("Failed to connect to GCS. Last connection error: RPC error: "
+                               "InvalidAuthToken: Authentication token is missing")
+        except RuntimeError as cause:
+            raise ConnectionError("Failed to connect to Ray cluster") from cause
+    except ConnectionError as refused:
+        assert _refused_for_token(refused)
+    assert not _refused_for_token(ConnectionError("Failed to connect to Ray cluster"))

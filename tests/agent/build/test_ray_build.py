@@ -36,8 +36,9 @@ image_size: 128
 seed: 7
 """
 FACETORY = [sys.executable, "-m", "agent"]
-#: `ray start` turns token authentication on; a driver joining it sends the token.
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "RAY_AUTH_MODE": "token"}
+#: No RAY_AUTH_MODE: `ray start` turns token authentication on, and facetory sends the token
+#: `ray start` left in ~/.ray/auth_token by itself.
+ENV = {**{k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}, "PYTHONUNBUFFERED": "1"}
 
 
 def free_port() -> int:
@@ -192,3 +193,12 @@ def test_a_spec_that_asks_for_ray_runs_on_ray_unless_the_run_says_local(
     mixed = facetory("build", str(spec), "--out", str(out), "--executor", "local",
                      "--address", address)
     assert mixed.returncode == 2 and "--address names a Ray cluster" in mixed.stderr
+
+
+def test_an_unknown_executor_is_one_line_naming_the_known_ones(
+    spec: Path, tmp_path: Path
+) -> None:
+    done = facetory("build", str(spec), "--out", str(tmp_path / "build"), "--executor", "spark")
+    assert done.returncode == 2
+    assert "--executor must be one of local, ray" in done.stderr
+    assert not (tmp_path / "build").exists()
