@@ -56,7 +56,7 @@ def connect(address: str | None = None) -> None:
     """Join the Ray cluster at `address` (or `RAY_ADDRESS`), else start one on this machine.
 
     Quiet and quick: no dashboard, no worker logs copied to this terminal, one CPU per core
-    this process may use (about 4.5 s to start on the 2-core test machine). Does nothing
+    this process may use (5-7 s to start on the shared 2-core test machine). Does nothing
     when this process is already connected.
     """
     address = address or os.environ.get("RAY_ADDRESS") or None
@@ -189,9 +189,6 @@ class _Worker:
         self._scratch = Path(tempfile.mkdtemp(prefix="facetory-ray-"))
         if initializer is not None:
             initializer(*initargs)
-
-    def ready(self) -> bool:
-        return True
 
     def run(self, fn: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
         landed = [_land(item, self._scratch) for item in chunk]

@@ -30,9 +30,6 @@ class _Drawer:
         self._generator = get_generator(config, image_size=image_size)
         self._scratch = Path(tempfile.mkdtemp(prefix="facetory-ray-draw-"))
 
-    def ready(self) -> bool:
-        return True
-
     def draw(
         self, items: list[PlanItem], attempt: int
     ) -> list[tuple[GeneratedImage, bytes]]:
