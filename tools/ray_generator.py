@@ -63,8 +63,11 @@ class RayGenerator:
         self.name: str = self._local.name
         self.model: str = self._local.model
         connect(address)
+        # num_cpus=0: the critic actors take one CPU each, all of them by default, and a
+        # generator that asked for one more would wait behind them for ever (seen on a
+        # 2-CPU, 1-GPU test cluster); its CPU work is feeding its GPU
         self._actors = ActorSet(
-            _Drawer, actors, {"num_gpus": num_gpus, "num_cpus": 1}, (config, image_size)
+            _Drawer, actors, {"num_gpus": num_gpus, "num_cpus": 0}, (config, image_size)
         )
 
     def start(self) -> None:

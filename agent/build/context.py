@@ -188,6 +188,7 @@ class BuildContext:
         gpus = cluster_gpus()
         if not gpus:
             return None
+        self.events.emit("generator_actors", gpus=gpus)
         return RayGenerator(
             config, image_size=self.spec.image_size, actors=gpus, address=self.options.address
         )

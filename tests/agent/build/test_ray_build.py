@@ -49,13 +49,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
-    """A Ray head on this machine with 2 CPUs, as `ray start --head` starts one; its address."""
+    """A Ray head on this machine with 2 CPUs and 1 GPU, as `ray start --head` starts one; its
+    address. The GPU is Ray's resource only (CI has none): an actor that takes it draws on
+    the CPU, as its spec asks."""
     port = free_port()
     scratch = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths are long
     head = subprocess.Popen(
         [str(Path(sys.executable).parent / "ray"), "start", "--head", f"--port={port}",
-         "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats", "--block",
-         f"--temp-dir={scratch}"],
+         "--num-cpus=2", "--num-gpus=1", "--include-dashboard=false", "--disable-usage-stats",
+         "--block", f"--temp-dir={scratch}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, start_new_session=True,
     )
     try:
@@ -202,3 +204,27 @@ def test_an_unknown_executor_is_one_line_naming_the_known_ones(
     assert done.returncode == 2
     assert "--executor must be one of local, ray" in done.stderr
     assert not (tmp_path / "build").exists()
+
+
+@pytest.mark.slow
+def test_a_diffusion_build_on_a_cluster_draws_on_a_generator_actor_per_gpu(
+    cluster: str, tmp_path: Path
+) -> None:
+    from tests.tools.tiny_sd import tiny_sd_once
+
+    model = tiny_sd_once(tmp_path)
+    spec = tmp_path / "diffusion.yaml"
+    spec.write_text(
+        "name: drawn\nclasses: [{name: face, quota: 4}]\n"
+        "budget: {batch_size: 4, max_attempts_factor: 1}\n"
+        f"generation: {{backend: diffusers, diffusers: {{model: '{model}', steps: 2, "
+        "device: cpu, batch_size: 2}}\nimage_size: 64\nseed: 1\n"
+    )
+    out = tmp_path / "build"
+    done = facetory("build", str(spec), "--out", str(out), "--executor", "ray",
+                    "--address", cluster)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    assert [e["gpus"] for e in events if e["event"] == "generator_actors"] == [1]
+    assert len(list((out / "images").rglob("*.png"))) == 4  # drawn there, written here
+    assert_clean(out)
