@@ -157,7 +157,7 @@ def make_pool(
     address: str | None = None,
 ) -> WorkerPool | RayPool:
     """A `WorkerPool` (`executor` local) or a `RayPool` of `workers` actors (ray): both have
-    `map`, `start` and `close` with the same guarantees."""
+    `map`, `map_async`, `start` and `close` with the same guarantees."""
     if executor == "ray":
         from tools.ray_executor import RayPool
 
