@@ -4,7 +4,10 @@ modules import each other at load time (an import circle), and no module is over
 from __future__ import annotations
 
 import ast
+import fnmatch
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,3 +76,16 @@ def test_no_module_is_over_500_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 500
     }
     assert long == {}
+
+
+def test_every_test_folder_is_collected(pytestconfig: pytest.Config) -> None:
+    """The tests mirror the source folders, and one of them is named `build`, which pytest's
+    default `norecursedirs` skips without a word: every folder holding tests must be reached."""
+    skipped = pytestconfig.getini("norecursedirs")
+    folders = {p.parent for p in (ROOT / "tests").rglob("test_*.py")}
+    unreached = sorted(
+        str(folder.relative_to(ROOT)) for folder in folders
+        if any(fnmatch.fnmatch(part, pattern) for part in folder.relative_to(ROOT).parts
+               for pattern in skipped)
+    )
+    assert unreached == []
