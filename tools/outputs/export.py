@@ -44,6 +44,7 @@ from tools.outputs.export_contract import (
     source_path,
 )
 from tools.outputs.export_formats import (
+    ExportRows,
     write_coco,
     write_hf,
     write_yolo_classify,
@@ -162,10 +163,11 @@ def _write_all(
         images[r.split][r.class_name] += 1
     faces = {s: sum(len(boxes[r.image_id]) for r in accepted if r.split == s) for s in SPLITS}
 
-    write_yolo_detect(accepted, info, index, base, boxes, sizes, skipped, tmp, final)
-    classify_samples = write_yolo_classify(accepted, info, base, boxes, tmp / "yolo_classify")
-    write_coco(accepted, info, index, base, boxes, sizes, skipped, tmp / "coco")
-    write_hf(accepted, info, index, base, boxes, tmp / "hf")
+    rows = ExportRows(accepted, info, index, base, boxes, sizes, skipped)
+    write_yolo_detect(rows, tmp / "yolo_detect")
+    classify_samples = write_yolo_classify(rows, tmp / "yolo_classify")
+    write_coco(rows, tmp / "coco")
+    write_hf(rows, tmp / "hf")
 
     warnings = [
         f"the {s} split is empty" for s in SPLITS if not any(r.split == s for r in accepted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,18 +32,24 @@ from tools.outputs.export_contract import (
 T = TypeVar("T")
 
 
-def write_yolo_detect(
-    accepted: list[ManifestRecord],
-    info: ExportInfo,
-    index: dict[str, int],
-    base: Path,
-    boxes: dict[str, list[Box]],
-    sizes: dict[str, tuple[int, int]],
-    skipped: dict[str, str],
-    tmp: Path,
-    final: Path,
-) -> None:
-    root = tmp / "yolo_detect"
+@dataclass(frozen=True)
+class ExportRows:
+    """What every writer lays out: the accepted records (sorted), the export's description,
+    class ids, where the build's images are, and per image its clipped boxes, its size and
+    why it is left out of the box formats (no face box)."""
+
+    accepted: list[ManifestRecord]
+    info: ExportInfo
+    index: dict[str, int]
+    base: Path
+    boxes: dict[str, list[Box]]
+    sizes: dict[str, tuple[int, int]]
+    skipped: dict[str, str]
+
+
+def write_yolo_detect(rows: ExportRows, root: Path) -> None:
+    accepted, info, index, base = rows.accepted, rows.info, rows.index, rows.base
+    boxes, sizes, skipped = rows.boxes, rows.sizes, rows.skipped
     for split in SPLITS:
         (root / "images" / split).mkdir(parents=True, exist_ok=True)
         (root / "labels" / split).mkdir(parents=True, exist_ok=True)
@@ -68,13 +75,8 @@ def write_yolo_detect(
     write_text(root / "data.yaml", header + yaml.safe_dump(data, sort_keys=False))
 
 
-def write_yolo_classify(
-    accepted: list[ManifestRecord],
-    info: ExportInfo,
-    base: Path,
-    boxes: dict[str, list[Box]],
-    root: Path,
-) -> dict[str, int]:
+def write_yolo_classify(rows: ExportRows, root: Path) -> dict[str, int]:
+    accepted, info, base, boxes = rows.accepted, rows.info, rows.base, rows.boxes
     for split in SPLITS:
         for name in info.class_names:  # every class folder in every split keeps class ids aligned
             (root / split / class_slug(name)).mkdir(parents=True, exist_ok=True)
@@ -114,16 +116,9 @@ def _each(write: Callable[[ManifestRecord], T], records: list[ManifestRecord]) -
         return list(pool.map(write, records))
 
 
-def write_coco(
-    accepted: list[ManifestRecord],
-    info: ExportInfo,
-    index: dict[str, int],
-    base: Path,
-    boxes: dict[str, list[Box]],
-    sizes: dict[str, tuple[int, int]],
-    skipped: dict[str, str],
-    root: Path,
-) -> None:
+def write_coco(rows: ExportRows, root: Path) -> None:
+    accepted, info, index, base = rows.accepted, rows.info, rows.index, rows.base
+    boxes, sizes, skipped = rows.boxes, rows.sizes, rows.skipped
     categories = [
         {"id": i + 1, "name": name, "supercategory": "face"}
         for i, name in enumerate(info.class_names)
@@ -174,19 +169,13 @@ def write_coco(
         write_text(root / "annotations" / f"{split}.json", json.dumps(coco, indent=1) + "\n")
 
 
-def write_hf(
-    accepted: list[ManifestRecord],
-    info: ExportInfo,
-    index: dict[str, int],
-    base: Path,
-    boxes: dict[str, list[Box]],
-    root: Path,
-) -> None:
+def write_hf(rows: ExportRows, root: Path) -> None:
+    accepted, index, base, boxes = rows.accepted, rows.index, rows.base, rows.boxes
     factors = sorted({f for r in accepted for f in r.attributes})
     for split in SPLITS:
         folder = root / HF_SPLIT[split]
         folder.mkdir(parents=True, exist_ok=True)
-        rows = []
+        lines = []
         for r in (r for r in accepted if r.split == split):
             src = source_path(r, base)
             file_name = f"{file_stem(r.image_id)}{src.suffix.lower()}"
@@ -215,8 +204,8 @@ def write_hf(
                     "synthetic": True,
                 }
             )
-            rows.append(json.dumps(row, ensure_ascii=False))
-        write_text(folder / "metadata.jsonl", "".join(line + "\n" for line in rows))
+            lines.append(json.dumps(row, ensure_ascii=False))
+        write_text(folder / "metadata.jsonl", "".join(line + "\n" for line in lines))
 
 
 # --------------------------------------------------------------------------- helpers
