@@ -121,13 +121,18 @@ def test_build_without_yes_and_without_a_terminal_pauses_for_review(tmp_path: Pa
     assert not (out / "manifest.sqlite").exists() or "accepted" not in result.stdout
 
 
-def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
-    out = planned(tmp_path)
+def hold_lock(out: Path) -> subprocess.Popen:
+    """Another process holding the build's lock (as a running build does), until killed."""
     hold = ("import sys, time; from agent.build.lock import BuildLock;"
             " BuildLock(sys.argv[1]).acquire();"
             " print('held', flush=True); time.sleep(120)")
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,
-                              text=True)
+    return subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,
+                            text=True)
+
+
+def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    holder = hold_lock(out)
     try:
         assert holder.stdout.readline().strip() == "held"
         result = facetory("run", str(out), "--yes")
@@ -159,11 +164,7 @@ def test_review_and_approve_respect_a_runs_lock_and_change_nothing(tmp_path: Pat
     plan = out / "plan.yaml"
     plan.write_text(plan.read_text().replace("quota: 9", "quota: 7", 1))  # an edit to review
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != ".lock"}
-    hold = ("import sys, time; from agent.build.lock import BuildLock;"
-            " BuildLock(sys.argv[1]).acquire();"
-            " print('held', flush=True); time.sleep(120)")
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,
-                              text=True)
+    holder = hold_lock(out)
     try:
         assert holder.stdout.readline().strip() == "held"
         for args in (["review"], ["approve"], ["review", "--feedback", "30% wear hats"]):
