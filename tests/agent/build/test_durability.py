@@ -66,6 +66,15 @@ def assert_clean(root: Path) -> None:
     assert not list(root.rglob("*.tmp")), "half-written temp files left behind"
 
 
+def wait_for_images(root: Path, count: int, proc: subprocess.Popen) -> bool:
+    """Wait until `root` holds `count` drawn images; False if the build ended first."""
+    while proc.poll() is None:
+        if len(list((root / "images").rglob("*.png"))) >= count:
+            return proc.poll() is None
+        time.sleep(0.02)
+    return False
+
+
 def children(pid: int) -> set[int]:
     """The processes `pid` started that are still there (its worker pool, say)."""
     found = set()
@@ -106,19 +115,23 @@ def test_sigkill_at_random_moments_loses_and_repeats_nothing(tmp_path: Path) -> 
     parallel = build(spec, tmp_path / "parallel", workers=2)
     assert parallel.wait(timeout=300) == 0, parallel.stderr.read()
 
+    # Kill when the build has drawn a random share of the reference's images, not after a fixed
+    # number of seconds: a faster machine (or a faster build) must not finish before the kill.
+    drawn = len(list((tmp_path / "reference" / "images").rglob("*.png")))
     killed_dir = tmp_path / "killed"
     rng = random.Random(20261121)
+    targets = sorted(rng.sample(range(1, drawn), 3)) + [drawn]
     kills = 0
     orphans: set[int] = set()
-    for workers in (2, 1, 2, 2):
+    for workers, target in zip((2, 1, 2, 2), targets, strict=True):
         proc = build(spec, killed_dir, workers)
-        time.sleep(rng.uniform(2.0, 5.0))
-        if proc.poll() is None:
+        if wait_for_images(killed_dir, target, proc):
+            time.sleep(rng.uniform(0.0, 0.3))
             orphans |= children(proc.pid)
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.wait(timeout=60)
-    assert kills >= 2, "the build finished before it could be killed: make it longer"
+    assert kills >= 3, "the build finished before it could be killed"
     final = build(spec, killed_dir, workers=2)
     assert final.wait(timeout=300) == 0, final.stderr.read()
 
