@@ -54,17 +54,24 @@ def test_run_on_a_missing_directory_is_one_clear_line(tmp_path: Path) -> None:
     assert "no plan.yaml" in result.stderr and "Traceback" not in result.stderr
 
 
+def wait_for_first_batch(out: Path, proc: subprocess.Popen) -> None:
+    """Return once the build has recorded a batch: the moment to press Ctrl-C mid-build."""
+    events = out / "events.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if events.exists() and '"event": "batch"' in events.read_text():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the build recorded no batch before it ended")
+
+
 def test_ctrl_c_stops_after_the_batch_then_run_continues_and_status_reports(
         tmp_path: Path) -> None:
     out = planned(tmp_path)
     assert facetory("approve", str(out)).returncode == 0
     proc = subprocess.Popen([*FACETORY, "run", str(out), "--no-train"], env=ENV, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    manifest = out / "manifest.sqlite"
-    deadline = time.time() + 120
-    while not manifest.exists() and time.time() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)
+    wait_for_first_batch(out, proc)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
@@ -100,11 +107,7 @@ def test_ctrl_c_in_a_terminal_reaches_the_workers_too_and_still_stops_after_the_
     proc = subprocess.Popen([*FACETORY, "run", str(out), "--no-train", "--workers", "2"],
                             env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)  # its own process group, as in a terminal
-    manifest = out / "manifest.sqlite"
-    deadline = time.time() + 120
-    while not manifest.exists() and time.time() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)
+    wait_for_first_batch(out, proc)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the driver and its pool
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
