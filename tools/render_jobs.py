@@ -16,7 +16,7 @@ on the number of workers. Nothing here touches the manifest; the driver records 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +41,12 @@ class RenderJob:
     judge: PlanItem | None = None
     describe: bool = False
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str]:
-        """What decides the result: a job with an equal key draws and judges the same."""
+        """What decides the result: a job with an equal key draws and judges the same.
+
+        Cached: the render-ahead bookkeeping asks for it about 18 times a job, and the repr of
+        a recipe and a plan item took 1.0 s of the driver's 18 s in a 600-image build."""
         return (str(self.path), repr(self))
 
     @property
