@@ -197,9 +197,10 @@ def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None 
     data = load_yaml(text, where)
     spec = spec_of(data, text, where)
     base_path = root / BASE
-    base = (
-        parse_plan(read_text(base_path), str(base_path), root)
-        if (base_path.exists())
+    base_text = read_text(base_path) if base_path.exists() else None
+    base = (  # an unedited plan is its base: its YAML (half of a review's time) is read once
+        parse_plan(base_text, str(base_path), root, data=data if base_text == text else None)
+        if base_text is not None
         else None
     )
     spec, edited = _edited_spec(root, spec, base, where)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from agent.language.spec import DatasetSpec, SpecError
+from agent.planning import plan_file, plan_review
 from agent.planning.approval import approval_problem, approve, is_approved
 from agent.planning.plan_file import read_plan, read_spec, write_plan, write_spec
 from agent.planning.plan_review import review_plan
@@ -139,6 +140,25 @@ def test_reviewing_a_quota_edit_rebalances_the_whole_plan(build):
     assert plan.summary()["per_class"]["glasses"]["gender"] == {"female": 15, "male": 15}
     assert read_spec(build / "spec.yaml").classes[0].quota == 30
     assert not review_plan(build).changed
+
+
+def test_reviewing_an_unedited_plan_reads_its_yaml_once_and_an_edited_one_twice(
+        build, monkeypatch):
+    loads: list[str] = []
+    real = plan_file.load_yaml
+
+    def counted(text: str, where: str) -> dict:
+        loads.append(where)
+        return real(text, where)
+
+    monkeypatch.setattr(plan_review, "load_yaml", counted)  # the edit's
+    monkeypatch.setattr(plan_file, "load_yaml", counted)  # the base's (parse_plan)
+    assert not review_plan(build, commit=False).changed
+    assert len(loads) == 1  # the base is the same text: its YAML is not read again
+    edit(build, "  quota: 20\n", "  quota: 30\n")
+    loads.clear()
+    assert review_plan(build, commit=False).changed
+    assert len(loads) == 2  # the edit and its base, each read
 
 
 def test_reviewing_item_edits_keeps_them_and_updates_quotas_and_prompts(build):
