@@ -154,7 +154,13 @@ def run_graph(
             timing: Counter[str] = Counter()
             last = time.perf_counter()
             try:
-                for update in graph.stream(start, CONFIG, context=ctx, stream_mode="updates"):
+                # "sync": each step's checkpoint is saved before the next step starts.
+                # LangGraph's default ("async") saves them behind the build, several steps
+                # may be in flight, and a SIGKILL then resumed from before a batch whose
+                # images the duplicate store already held: they were rejected as
+                # duplicates of themselves (tests/agent/build/test_durability.py)
+                for update in graph.stream(start, CONFIG, context=ctx, stream_mode="updates",
+                                           durability="sync"):
                     now = time.perf_counter()
                     for node in update:
                         timing[node] += now - last

@@ -41,6 +41,14 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     round_, cursor = state.get("round", 0), state.get("cursor", 0)
     size = ctx.spec.budget.batch_size
     units = ctx.manifest.work(round_, cursor, cursor + size)
+    # a batch the manifest has already decided (its steps' checkpoints were lost: a kill
+    # while they were saved, an older state.sqlite) is not drawn again: its images are in
+    # the duplicate store, and drawn again they were rejected as duplicates of themselves
+    known = ctx.manifest.get(u.image_id for u in units)
+    decided = sorted(i for i, r in known.items() if r.status is not Status.pending)
+    units = [u for u in units if u.image_id not in decided]
+    if not units:
+        return {"batch": decided}
     if ctx.renders_on_pool():
         following = ctx.manifest.work(round_, cursor + size, cursor + 2 * size)
         jobs, images, parents = _draw_on_pool(ctx, units, following)
@@ -52,7 +60,7 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         for a, item in jobs
     ]
     ctx.manifest.upsert(records, round_=round_)
-    return {"batch": [r.image_id for r in records]}
+    return {"batch": [r.image_id for r in records] + decided}
 
 
 def draw(ctx: BuildContext, units: list[WorkUnit]) -> dict[str, GeneratedImage]:

@@ -222,6 +222,26 @@ def test_a_kill_between_a_nodes_writes_and_its_checkpoint_still_resumes(tmp_path
     assert accepted_bytes(paths) == accepted_bytes(reference)
 
 
+def test_a_batch_recorded_before_its_checkpoints_were_lost_is_not_drawn_again(
+        tmp_path: Path) -> None:
+    paths = make_build(tmp_path / "b")
+    run_graph(context(paths))
+    run_graph(context(paths), resume={"action": "approve"}, stop_requested=lambda: True)
+    before_batch_2 = paths.state_db.read_bytes()
+    run_graph(context(paths), stop_requested=lambda: True)
+    # as if the checkpoints of batch 2's steps never reached the disk (a kill while they were
+    # being saved, or an older state.sqlite put back): the manifest has recorded batch 2
+    paths.state_db.write_bytes(before_batch_2)
+    assert run_graph(context(paths)).outcome == "done"
+
+    records = BuildContext(paths=paths).manifest.records()
+    assert not [r.image_id for r in records if r.duplicate_of == r.image_id]
+    reference = make_build(tmp_path / "reference")
+    run_graph(context(reference))
+    run_graph(context(reference), resume={"action": "approve"})
+    assert accepted_bytes(paths) == accepted_bytes(reference)
+
+
 @pytest.mark.parametrize("stop_after", [1, 3, 7])
 def test_resume_from_any_checkpoint_gives_the_same_dataset(tmp_path: Path, stop_after: int) -> None:
     paths = make_build(tmp_path / "resumed")
