@@ -23,8 +23,9 @@ What it prints, as it goes (flushed, so a run cut off by a time limit still show
 3. a small real build through the command line (`python -m agent build SPEC --yes --no-train
    --offline`, backend diffusers with the random-weight model, few steps, one critic worker
    per core): the build's `timing` event per stage, the seconds spent inside the pipeline
-   call (timed around `run_pipeline`), their share of the batch loop (GPU busy) and what the
-   rest went to (GPU waiting), plus NVML's GPU utilisation when it can be read. Goal: GPU
+   call (timed around `run_pipeline`) and their share of the batch loop's span (GPU busy; the
+   model draws the next batch on a thread while this one is judged, `agent/build/draw_ahead.py`),
+   plus NVML's GPU utilisation when it can be read. Goal: GPU
    busy >= 90%. Noise images are rejected before the landmark and attribute checks, so the
    critique here is lighter than on real faces: this busy share is an upper bound.
 
@@ -303,9 +304,9 @@ def build_share(args: argparse.Namespace, model: Path, clock: Clock) -> dict[str
               _share(timing, calls, after=0.0)}
     if first is not None and any(c["end"] > first for c in calls):
         shares["after the first batch"] = _share(timing, calls, after=first)
-    for label, (busy, loop, waiting) in shares.items():
-        say(f"  {label}: {loop:.2f} s, GPU busy {100 * busy:.1f}% (goal >= 90%), waiting "
-            f"{100 * (1 - busy):.1f}%: " + ", ".join(f"{k} {v:.2f} s" for k, v in waiting.items()))
+    for label, (busy, loop, stages) in shares.items():
+        say(f"  {label}: {loop:.2f} s, GPU busy {100 * busy:.1f}% (goal >= 90%); the stages "
+            "(overlapping the pipeline): " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))
     mean = nvml.active_mean()
     if mean is not None:
         say(f"  NVML GPU utilisation, first to last busy sample: {mean:.0f}% "
@@ -323,15 +324,22 @@ def _sum_stages(timing: list[dict[str, Any]]) -> dict[str, float]:
 
 def _share(timing: list[dict[str, Any]], calls: list[dict[str, Any]], *, after: float
            ) -> tuple[float, float, dict[str, float]]:
-    """(GPU busy share, loop seconds, where the rest went) over the batch loop's timing events
-    logged after `after` (a time.time()), with the pipeline calls that ended after it."""
-    stages = {k: v for k, v in _sum_stages([e for e in timing if e["t"] > after]).items()
-              if k not in OUTSIDE_LOOP}
-    inside = sum(c["seconds"] for c in calls if c["end"] > after)
-    loop = sum(stages.values())
-    waiting = {k: v for k, v in stages.items() if k != "generate"}
-    waiting["generate outside the pipeline"] = stages.get("generate", 0.0) - inside
-    return (inside / loop if loop else 0.0), loop, waiting
+    """(GPU busy share, loop seconds, the loop's stage seconds) over the batch loop's timing
+    events logged after `after` (a time.time()). The pipeline draws the next batch on a thread
+    while this one is judged (`agent.build.draw_ahead`), so its calls overlap the stages: the
+    share is the time inside pipeline calls within the loop's span over that span, and the
+    stage seconds overlap it (they are not what the GPU waited for)."""
+    loop_events = [e for e in timing if e["t"] > after and not set(e["stages"]) <= OUTSIDE_LOOP]
+    if not loop_events:
+        return 0.0, 0.0, {}
+    first = loop_events[0]
+    start = after or first["t"] - sum(first["stages"].values())
+    end = loop_events[-1]["t"]
+    inside = sum(max(0.0, min(c["end"], end) - max(c["end"] - c["seconds"], start))
+                 for c in calls)
+    stages = {k: v for k, v in _sum_stages(loop_events).items() if k not in OUTSIDE_LOOP}
+    loop = end - start
+    return (inside / loop if loop > 0 else 0.0), loop, stages
 
 
 def build_child(probe: Path, argv: list[str]) -> None:

@@ -24,6 +24,7 @@ from tools.stores.dedup import DuplicateRule
 from tools.stores.manifest import Manifest
 
 if TYPE_CHECKING:
+    from agent.build.draw_ahead import DrawAhead
     from agent.build.render_ahead import RenderAhead
     from tools.render_jobs import Prepared, RenderJob
     from tools.workers import ImageWorkers
@@ -113,6 +114,8 @@ class BuildContext:
     options: Options = field(default_factory=Options)
     services: Services = field(default_factory=Services)
     _ahead: RenderAhead | None = field(default=None, init=False, repr=False)
+    drawing_ahead: DrawAhead | None = field(default=None, init=False, repr=False)
+    """A diffusion model's next batch in flight (`agent.build.draw_ahead`), set by `generate`."""
     _critic: Critic | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -329,12 +332,14 @@ class BuildContext:
             self.workers().start()
 
     def close(self) -> None:
-        """Stop the worker pool and the generator's actors, if started (what the pool drew
-        ahead and no record names is deleted first)."""
-        if self._ahead is not None:
+        """Stop the worker pool and the generator's actors, if started (what the pool or the
+        draw-ahead thread drew and no record names is deleted first)."""
+        if self._ahead is not None or self.drawing_ahead is not None:
             recorded = {(self.paths.root / p).resolve() for p in self.manifest.paths()}
-            self._ahead.close(lambda path: path.resolve() in recorded)
-            self._ahead = None
+            for ahead in (self._ahead, self.drawing_ahead):
+                if ahead is not None:
+                    ahead.close(lambda path: path.resolve() in recorded)
+            self._ahead = self.drawing_ahead = None
         if self.services.workers is not None:
             self.services.workers.close()
             self.services.workers = None

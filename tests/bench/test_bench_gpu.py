@@ -36,13 +36,13 @@ def test_the_smoke_run_measures_every_setting_and_the_gpu_share_of_a_real_build(
     assert re.search(r"\[AttnProcessor2_0; PNG writing \d+%\]", out)
     assert re.search(r"best: .*: +[\d.]+x$", out, re.M)
 
-    # the build ran through the command line, and its loop was split into busy and waiting
+    # the build ran through the command line; the share of its loop spent inside the pipeline
+    # is a share (the next batch is drawn while this one is judged: the calls overlap stages)
     assert "python -m agent build" in out and "--no-train --offline" in out
-    shares = re.findall(r"GPU busy ([\d.]+)% \(goal >= 90%\), waiting ([\d.]+)%: .*critique",
-                        out)
+    shares = re.findall(r"GPU busy ([\d.]+)% \(goal >= 90%\); the stages \(overlapping the "
+                        r"pipeline\): .*critique", out)
     assert len(shares) == 2  # the whole loop and the loop after its first batch
-    for busy, waiting in shares:
-        assert 0 < float(busy) <= 100 and float(busy) + float(waiting) == pytest.approx(100, 0.01)
+    assert all(0 < float(busy) <= 100 for busy in shares)
     assert re.search(r"pipeline: 2 calls, 8 images", out)
     assert list(tmp_path.iterdir()) == []  # the scratch directory is gone
 

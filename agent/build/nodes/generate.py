@@ -24,6 +24,7 @@ from pathlib import Path
 from langgraph.runtime import Runtime
 
 from agent.build.context import BuildContext
+from agent.build.draw_ahead import DrawAhead
 from agent.build.state import BuildState
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status
 from tools.generate.base import Generator
@@ -49,11 +50,11 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     units = [u for u in units if u.image_id not in decided]
     if not units:
         return {"batch": decided}
+    following = ctx.manifest.work(round_, cursor + size, cursor + 2 * size)
     if ctx.renders_on_pool():
-        following = ctx.manifest.work(round_, cursor + size, cursor + 2 * size)
         jobs, images, parents = _draw_on_pool(ctx, units, following)
     else:
-        jobs, images, parents = _draw(ctx, units)
+        jobs, images, parents = _draw(ctx, units, following)
     records = [
         _record(ctx, a, item, images[_image_id(a, item)],
                 parents[item.parent].image_id if item.parent else None)
@@ -138,12 +139,15 @@ def _split(
 
 
 def _draw(
-    ctx: BuildContext, units: list[WorkUnit]
+    ctx: BuildContext, units: list[WorkUnit], following: list[WorkUnit] | None = None
 ) -> tuple[list[Job], dict[str, GeneratedImage], dict[str, ManifestRecord]]:
-    """(jobs in record order, image id -> image, parent item -> its accepted record)."""
+    """(jobs in record order, image id -> image, parent item -> its accepted record);
+    `following`: the next batch's units, which a diffusion model starts drawing on a thread
+    (`agent.build.draw_ahead`) while this batch is recorded and judged."""
     if ctx.renders_on_pool():
         return _draw_on_pool(ctx, units)
     jobs, varied, parents = _split(ctx, units)
+    ahead = _drawing_ahead(ctx)
     images: dict[str, GeneratedImage] = {}
     if jobs:
         generator = ctx.generator()
@@ -151,10 +155,27 @@ def _draw(
             anchors = {who: ctx.paths.root / r.path for who, r in ctx.manifest.anchors().items()}
             images = _render_with_references(generator, jobs, ctx.paths.images, anchors)
         else:
-            images = _render(generator, jobs, ctx.paths.images)
+            drawn = ahead.take(jobs) if ahead is not None else None
+            images = drawn if drawn is not None else _render(generator, jobs, ctx.paths.images)
     if varied:
         images |= _vary(ctx, varied, parents)
+    if ahead is not None and following:
+        with contextlib.suppress(UnsafePrompt):  # left for its own batch to stop on
+            ahead.start(_split(ctx, following)[0])
     return [*jobs, *varied], images, parents
+
+
+def _drawing_ahead(ctx: BuildContext) -> DrawAhead | None:
+    """The draw-ahead thread of a diffusion model that draws from the plan item alone; None
+    for the procedural renderer (drawn here or on the pool) and identity-conditioned models
+    (a new person is drawn from images not judged yet)."""
+    if ctx.drawing_ahead is None and ctx.spec.generation.backend != "procedural":
+        generator = ctx.generator()
+        if "references" not in inspect.signature(generator.generate).parameters:
+            ctx.drawing_ahead = DrawAhead(
+                lambda jobs: _render(generator, jobs, ctx.paths.images), ctx.paths.images
+            )
+    return ctx.drawing_ahead
 
 
 def _vary(
