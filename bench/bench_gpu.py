@@ -22,12 +22,13 @@ What it prints, as it goes (flushed, so a run cut off by a time limit still show
    batches, and `torch_compile` at the best batch; then the ratios. Goal: >= 4x.
 3. a small real build through the command line (`python -m agent build SPEC --yes --no-train
    --offline`, backend diffusers with the random-weight model, few steps, one critic worker
-   per core): the build's `timing` event per stage, the seconds spent inside the pipeline
-   call (timed around `run_pipeline`) and their share of the batch loop's span (GPU busy; the
-   model draws the next batch on a thread while this one is judged, `agent/build/draw_ahead.py`),
-   plus NVML's GPU utilisation when it can be read. Goal: GPU
-   busy >= 90%. Noise images are rejected before the landmark and attribute checks, so the
-   critique here is lighter than on real faces: this busy share is an upper bound.
+   per core), twice: as the product draws (the next batch on a thread while this one is judged,
+   `agent/build/draw_ahead.py`) and one batch at a time, the baseline of the same run. For each:
+   the build's `timing` event per stage, the seconds spent inside the pipeline call (timed
+   around `run_pipeline`), their share of the batch loop's span (GPU busy), and NVML's GPU
+   utilisation when it can be read. Goal: GPU busy >= 90%. Noise images are rejected before
+   the landmark and attribute checks, so the critique here is lighter than on real faces: this
+   busy share is an upper bound.
 
 A `--budget-s` (default 420) keeps a run inside an 8-minute slot: a stage that would not
 fit is skipped with a line saying so. Without a GPU and without --tiny it says so and exits 0
@@ -261,18 +262,26 @@ class Utilisation:
         return sum(span) / len(span)
 
 
-def build_share(args: argparse.Namespace, model: Path, clock: Clock) -> dict[str, Any] | None:
-    say(f"\n== GPU busy during a build: {args.build_images} images, {args.build_steps} steps, "
-        f"generation batch {args.build_batch}, build batch {args.build_budget_batch}, "
-        f"critic workers: {args.workers or 'one per core'} ==")
-    work = Path(args.work)
+#: How the build part runs: as the product draws (the next batch on a thread while this one is
+#: judged, `agent/build/draw_ahead.py`), and one batch at a time, the baseline of the same run.
+DRAWING = {"draw-ahead": True, "one batch at a time": False}
+
+
+def build_share(args: argparse.Namespace, model: Path, clock: Clock, drawing: str
+                ) -> dict[str, Any] | None:
+    say(f"\n== GPU busy during a build, {drawing}: {args.build_images} images, "
+        f"{args.build_steps} steps, generation batch {args.build_batch}, build batch "
+        f"{args.build_budget_batch}, critic workers: {args.workers or 'one per core'} ==")
+    work = Path(args.work) / drawing.replace(" ", "_")
+    work.mkdir(parents=True, exist_ok=True)
     spec, out, probe = work / "spec.yaml", work / "build", work / "pipeline_seconds.json"
     spec.write_text(build_spec(model, args), encoding="utf-8")
-    command = [sys.executable, str(Path(__file__).resolve()), "--build-child", str(probe), "--",
+    child = ["--build-child", str(probe)] + ([] if DRAWING[drawing] else ["--one-at-a-time"])
+    command = [sys.executable, str(Path(__file__).resolve()), *child, "--",
                "build", str(spec), "--out", str(out), "--yes", "--no-train", "--offline"]
     if args.workers:
         command += ["--workers", str(args.workers)]
-    say("  $ " + " ".join(command[3:]).replace(str(probe) + " -- ", "python -m agent "))
+    say("  $ python -m agent " + " ".join(command[command.index("--") + 1:]))
     timeout = max(clock.left(), 60)
     t0 = time.perf_counter()
     with Utilisation(args.device) as nvml:
@@ -342,9 +351,15 @@ def _share(timing: list[dict[str, Any]], calls: list[dict[str, Any]], *, after: 
     return (inside / loop if loop > 0 else 0.0), loop, stages
 
 
-def build_child(probe: Path, argv: list[str]) -> None:
-    """Run `python -m agent ARGV` with the pipeline call timed, then write the totals."""
+def build_child(probe: Path, argv: list[str], one_at_a_time: bool = False) -> None:
+    """Run `python -m agent ARGV` with the pipeline call timed, then write the totals;
+    `one_at_a_time`: without drawing the next batch ahead (the baseline)."""
     from tools.generate import diffusers_backend
+
+    if one_at_a_time:
+        from agent.build.nodes import generate
+
+        generate._drawing_ahead = lambda ctx: None
 
     real = diffusers_backend.run_pipeline
     calls: list[dict[str, float]] = []
@@ -420,6 +435,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="stages that would not fit in this many seconds are skipped")
     p.add_argument("--work", default=None, help="scratch directory (default: a temporary one)")
     p.add_argument("--build-child", type=Path, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--one-at-a-time", action="store_true", help=argparse.SUPPRESS)
     args, rest = p.parse_known_args(argv)
     args.rest = rest[1:] if rest[:1] == ["--"] else rest
     tiny = args.tiny
@@ -441,7 +457,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.build_child is not None:
-        build_child(args.build_child, args.rest)
+        build_child(args.build_child, args.rest, args.one_at_a_time)
         return 0
     warnings.filterwarnings("ignore")  # noise images: numpy's invalid-value casts, etc.
     import torch
@@ -485,10 +501,11 @@ def main(argv: list[str] | None = None) -> int:
             + f" parameters (built and saved in {time.perf_counter() - t0:.1f} s)")
         throughput(args, model, clock)
         say(f"\n  ({clock.elapsed():.0f} s so far)")
-        if args.build and clock.left() > 45:
-            build_share(args, model, clock)
-        elif args.build:
-            say(f"\n(build skipped: {clock.left():.0f} s of the budget left)")
+        for drawing in DRAWING if args.build else ():
+            if clock.left() > 45:
+                build_share(args, model, clock, drawing)
+            else:
+                say(f"\n(build {drawing} skipped: {clock.left():.0f} s of the budget left)")
     say(f"\nbench_gpu done in {clock.elapsed():.0f} s")
     return 0
 

@@ -41,9 +41,13 @@ def test_the_smoke_run_measures_every_setting_and_the_gpu_share_of_a_real_build(
     assert "python -m agent build" in out and "--no-train --offline" in out
     shares = re.findall(r"GPU busy ([\d.]+)% \(goal >= 90%\); the stages \(overlapping the "
                         r"pipeline\): .*critique", out)
-    assert len(shares) == 2  # the whole loop and the loop after its first batch
+    # drawing ahead and one batch at a time (the baseline); each: the whole loop and the loop
+    # after its first batch
+    assert len(shares) == 4
     assert all(0 < float(busy) <= 100 for busy in shares)
-    assert re.search(r"pipeline: 2 calls, 8 images", out)
+    assert "GPU busy during a build, draw-ahead" in out
+    assert "GPU busy during a build, one batch at a time" in out
+    assert len(re.findall(r"pipeline: 2 calls, 8 images", out)) == 2
     assert list(tmp_path.iterdir()) == []  # the scratch directory is gone
 
 
