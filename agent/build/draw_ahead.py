@@ -43,8 +43,6 @@ class DrawAhead:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-ahead")
         self._pending: tuple[list[Job], Future[Drawn]] | None = None
         self._unclaimed: set[Path] = set()  # drawn ahead, and not taken by their batch
-        self.taken = 0
-        """Batches whose pictures were drawn ahead (a figure for the build's timing)."""
 
     def start(self, jobs: Sequence[Job]) -> None:
         """Start drawing `jobs` (the next batch's) now; a speculation not taken is dropped."""
@@ -63,11 +61,9 @@ class DrawAhead:
             return None
         self._pending = None
         try:
-            drawn = future.result()
+            return future.result()
         except Exception:  # noqa: BLE001 -- drawn again by the caller, whose error it then is
             return None
-        self.taken += 1
-        return drawn
 
     def close(self, recorded: Callable[[Path], bool]) -> None:
         """Wait for the thread, then delete what it drew that no record names."""
@@ -91,4 +87,3 @@ class DrawAhead:
 def _key(jobs: Sequence[Job]) -> list[tuple[int, str]]:
     """What decides a generator call's pictures: every attempt and item, in order."""
     return [(attempt, item.model_dump_json()) for attempt, item in jobs]
-

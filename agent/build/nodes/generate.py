@@ -10,7 +10,9 @@ only on the work list and the manifest, so a batch re-run after a crash draws th
 With more than one worker the procedural renderer's batch is drawn and judged on the worker
 pool, and the next batch of the round is started there before this one is waited for
 (`agent.build.render_ahead`): its recipes are decided here, in the same order, so the files
-are the ones this process would have drawn.
+are the ones this process would have drawn. A diffusion model draws in this process, and
+starts the next batch on a thread before this one is recorded and judged
+(`agent.build.draw_ahead`).
 """
 
 from __future__ import annotations
