@@ -76,6 +76,12 @@ def prepare_build(
     return text, spec
 
 
+def as_saved(text: str) -> str:
+    """The request as spec.txt keeps it: ending in one newline (a sentence typed on the
+    command line has none, and `build` compares the two to continue a build)."""
+    return text if text.endswith("\n") else text + "\n"
+
+
 def write_build_start(out: Path, text: str, spec: Any) -> None:
     """spec.txt and spec.yaml of a new build (an earlier plan in `out` is replaced)."""
     from agent.planning.plan_file import write_spec
@@ -84,7 +90,7 @@ def write_build_start(out: Path, text: str, spec: Any) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name in PLAN_FILES:
         (out / name).unlink(missing_ok=True)
-    write_text(out / "spec.txt", text if text.endswith("\n") else text + "\n")
+    write_text(out / "spec.txt", as_saved(text))
     write_spec(spec, out / "spec.yaml")
 
 

@@ -18,6 +18,7 @@ from agent.build.context import BuildContext
 from agent.build.lock import BuildLock
 from agent.build.progress import build_status, shortfall
 from agent.build.runner import RunResult, graph_state, run_graph
+from agent.cli.plan_commands import as_saved
 from agent.cli.plan_tables import print_plan_summary, print_requirements
 from agent.cli.shared import (
     AddressOpt,
@@ -297,7 +298,7 @@ def build_command(
         from agent.language.parse import load_spec_source
 
         text, _ = load_spec_source(spec, offline=offline or None)
-        if paths.spec_txt.read_text(encoding="utf-8") != text:
+        if paths.spec_txt.read_text(encoding="utf-8") != as_saved(text):
             fail(f"{out} already holds a different build; choose another --out")
         chosen = choose_executor(executor, address, _recorded_executor(paths))
         if paths.plan_yaml.exists():

@@ -60,7 +60,7 @@ ExecutorOpt = Annotated[
     str | None,
     typer.Option(
         help="Where judging (and diffusion generation on GPUs) runs: local (processes here) "
-        "or ray (Ray actors; pip install 'facetory[ray]'). Default: the spec's executor. "
+        "or ray (Ray actors; pip install 'facetory\\[ray]'). Default: the spec's executor. "
         "The dataset is the same either way; a resume may use another.",
     ),
 ]

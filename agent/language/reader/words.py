@@ -175,7 +175,10 @@ _UNITS = {
     "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_SCALES = {
+    "hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 10**9, "trillion": 10**12,
+}  # a count the size limit then refuses is better than one silently read as "10"
+_BIG = "|".join(w for w in _SCALES if w != "hundred")  # thousand|million|billion|trillion
 _SHARES = {
     "half": 50, "a half": 50, "one half": 50, "a third": 100 / 3, "one third": 100 / 3,
     "two thirds": 200 / 3, "a quarter": 25, "one quarter": 25, "three quarters": 75,
@@ -189,7 +192,7 @@ def number(text: str) -> float:
     """'1,500' / '1.5k' / '10 thousand' / '2 million' -> a float."""
     text = text.lower().replace(",", "").strip()
     mult = 1.0
-    for suffix, m in (("million", 1e6), ("thousand", 1e3), ("hundred", 1e2), ("k", 1e3)):
+    for suffix, m in (*((w, float(n)) for w, n in _SCALES.items()), ("k", 1e3)):
         if text.endswith(suffix):
             text, mult = text[: -len(suffix)].strip(), m
             break
@@ -206,7 +209,7 @@ def _spelled(m: re.Match[str]) -> str:
             current = max(current, 1) * 12
         elif w == "hundred":
             current = max(current, 1) * 100
-        elif w in ("thousand", "million"):
+        elif w in _SCALES and w != "hundred":
             total += max(current, 1) * _SCALES[w]
             current = 0
         else:
@@ -224,7 +227,7 @@ def digits(text: str) -> str:
     """
     text = _PRONOUN_ONE.sub(lambda m: f"{m.group(1)} item", text)
     text = re.sub(
-        r"\bhalf\s+an?\s+(hundred|thousand|million)\b",
+        rf"\bhalf\s+an?\s+(hundred|{_BIG})\b",
         lambda m: str(_SCALES[m.group(1).lower()] // 2),
         text,
         flags=re.IGNORECASE,
@@ -242,14 +245,14 @@ def digits(text: str) -> str:
     )
     text = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), text)
     text = re.sub(
-        r"\b(\d+(?:\.\d+)?)\s*(k|thousand|million|hundred)\b",
+        rf"\b(\d+(?:\.\d+)?)\s*(k|{_BIG}|hundred)\b",
         lambda m: _plain(number(m.group(1) + m.group(2))),
         text,
         flags=re.IGNORECASE,
     )
     units = "|".join(sorted(_UNITS, key=len, reverse=True))
-    word = rf"(?:{units}|hundred|thousand|million|dozen)"
-    spelled = rf"\b(?:(?:a|an)\s+(?=(?:dozen|hundred|thousand|million)\b))?{word}"
+    word = rf"(?:{units}|hundred|{_BIG}|dozen)"
+    spelled = rf"\b(?:(?:a|an)\s+(?=(?:dozen|hundred|{_BIG})\b))?{word}"
     spelled += rf"(?:(?:[\s-]+|(?<=hundred)\s+and\s+|(?<=thousand)\s+and\s+)(?={word}\b){word})*\b"
     text = re.sub(spelled, _spelled, text, flags=re.IGNORECASE)
     text = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), text)

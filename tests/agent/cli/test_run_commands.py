@@ -325,3 +325,17 @@ def test_run_with_no_workers_is_refused_before_anything_runs(tmp_path: Path) -> 
     result = facetory("run", str(tmp_path / "nowhere"), "--workers", "0")
     assert result.returncode == 2
     assert "--workers" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_build_with_the_same_sentence_again_continues_that_build_and_other_words_are_refused(
+        tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    sentence = "8 adult faces, half with glasses"
+    args = ("--out", str(out), "--yes", "--no-train", "--offline")
+    first = facetory("build", sentence, *args)
+    assert first.returncode == 0, first.stderr
+    again = facetory("build", sentence, *args)  # spec.txt keeps it with a newline; typed, none
+    assert again.returncode == 0, again.stderr
+    assert "complete" in again.stdout
+    other = facetory("build", "8 child faces", *args)
+    assert other.returncode == 2 and "already holds a different build" in other.stderr

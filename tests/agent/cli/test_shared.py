@@ -1,9 +1,14 @@
-"""What the commands share: here, how many worker processes a build gets by default."""
+"""What the commands share: how many worker processes a build gets by default, and the
+options' help as a user reads it."""
 
 from __future__ import annotations
 
 import os
 
+import pytest
+from typer.testing import CliRunner
+
+from agent.cli.app import app
 from agent.cli.shared import IMAGES_PER_WORKER, default_workers
 
 
@@ -16,3 +21,10 @@ def test_a_large_build_gets_one_worker_per_core_it_may_use() -> None:
     cores = len(os.sched_getaffinity(0))
     assert default_workers(1_000_000) == cores
     assert default_workers(IMAGES_PER_WORKER * cores) == cores
+
+
+@pytest.mark.parametrize("command", ["run", "build"])
+def test_the_help_names_the_ray_extra_to_install(command: str) -> None:
+    # typer renders help as Rich markup, where an unescaped "[ray]" is a tag and vanished
+    shown = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"}).output
+    assert "pip install 'facetory[ray]'" in " ".join(shown.split())

@@ -204,6 +204,8 @@ def test_load_spec_source_reads_files_and_words(tmp_path):
         ("0 faces", "at least 1"),
         ("300 faces, -5 per class", "must be positive"),
         ("20,000,000 faces", "over the limit of 10,000,000"),
+        ("ten billion faces", "10,000,000,000 images is over the limit"),  # was read as 10
+        ("3 trillion faces", "3,000,000,000,000 images is over the limit"),
         ("300 faces, segment the hair", "unknown task 'segment'"),
         ("300 faces, 640x480 images", "not square"),
         ("300 faces, 20% of the time", "cannot tell what"),
