@@ -17,6 +17,7 @@ from agent.language.reader.words import (
     correct_spelling,
     digits,
     level_of,
+    negated,
 )
 from agent.language.spec import SpecError
 from tools.vocabulary import FACTORS
@@ -42,7 +43,7 @@ class ReaderBase:
     def __init__(self, text: str) -> None:
         text = text.replace("\u2013", "-").replace("\u2014", ",").replace("\u00d7", "x")
         text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\r", "\n")
-        self.text = digits(correct_spelling(text))
+        self.text = digits(negated(correct_spelling(text)))
         self.low = "".join((c.lower() or c)[0] for c in self.text)
         self.used = bytearray(len(self.text))
         self.d = Draft()

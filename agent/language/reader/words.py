@@ -86,6 +86,43 @@ def level_of(phrase: str, factor: str | None = None) -> tuple[str, str] | None:
     return hit
 
 
+# --- a negated accessory ('without sunglasses', 'nobody wears a hat') ----------------------
+
+#: Words that negate the accessory after them.
+_NEGATION = (
+    r"(?:no|without|not\s+(?:wearing|with)|never\s+(?:wears?|wearing)|"
+    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)\s+(?:wears?|wearing|with|has|have))"
+    r"(?:\s+(?:an?|any))?"
+)
+#: Per factor whose rest is 'none' (eyewear, headwear, mask): its other levels' words, and the
+#: phrase its 'none' level is read from.
+_ACCESSORIES = {
+    factor: (re.compile(B + "(?:" + _alternation(
+        [w for lv, body in fw.levels.items() if lv != "none"
+         for w in [*body.words, lv.replace("_", " ")]]) + ")" + E, re.IGNORECASE),
+        fw.levels["none"].words[0])
+    for factor, fw in VOCABULARY.items()
+    if fw.rest == "none" and "none" in fw.levels and fw.levels["none"].words
+}
+
+
+def negated(text: str) -> str:
+    """'without sunglasses', 'no one wears a hat' -> the factor's 'none' phrase ('no glasses',
+    'no hat'), when it is the only mention of that factor: read word by word they asked for
+    the very accessory they excluded (a new user's '30 faces without sunglasses' drew
+    sunglasses on every face). Beside another mention ('30% wear glasses, no sunglasses') the
+    text is left as it is, for the rules that read shares."""
+    for levels, none_phrase in _ACCESSORIES.values():
+        found = list(levels.finditer(text))
+        if len(found) != 1:
+            continue
+        m = found[0]
+        before = re.search(rf"{B}{_NEGATION}\s+$", text[: m.start()], re.IGNORECASE)
+        if before is not None:
+            text = text[: before.start()] + none_phrase + text[m.end():]
+    return text
+
+
 # --- words that frame a request without asking for anything --------------------------------
 
 #: Nouns that name what is counted ("300 faces", "1.5k headshots").

@@ -167,6 +167,22 @@ def test_phrases(text, check):
     assert check(parse(text))
 
 
+@pytest.mark.parametrize(
+    ("text", "factor"),
+    [
+        ("30 faces without sunglasses", "eyewear"),
+        ("30 faces, no sunglasses", "eyewear"),
+        ("30 faces, nobody wears glasses", "eyewear"),
+        ("30 faces, not wearing sunglasses", "eyewear"),
+        ("30 faces, no one wears a hat", "hat"),
+        ("30 faces, none of them wear masks", "mask"),
+    ],
+)
+def test_an_excluded_accessory_is_left_off_every_face_not_put_on_it(text, factor):
+    # read word by word these asked for the accessory they exclude (found by a new user)
+    assert levels(parse(text), factor) == {"none": 1.0}
+
+
 def test_later_statements_win_so_feedback_can_revise_offline():
     s = parse("300 faces, 20% wear glasses.\nMake it 600 faces and 30% wear glasses.")
     assert s.total == 600 and levels(s, "eyewear") == pytest.approx({"glasses": 0.3, "none": 0.7})
