@@ -95,7 +95,7 @@ def report_inputs(ctx: BuildContext) -> ReportInputs:
         class_targets=info.class_targets,
         cell_targets=info.plan_summary,
         records=ctx.manifest.records(),
-        training=latest_metrics(ctx.paths.runs),
+        training=latest_metrics(ctx.paths.runs, ctx.paths.dataset),
         events=events,
         timing=stage_seconds(events),
         thresholds=info.thresholds,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import json
 import math
 import os
@@ -117,6 +118,7 @@ def train_yolo(
                             f"{imgsz}, {batch})")
     data = resolve_dataset(dataset_dir, task)
     counts = split_counts(data, task)
+    fingerprint = dataset_fingerprint(data, task)  # before ultralytics adds its label caches
     empty = [s for s, n in counts.items() if n == 0]
     if empty:
         raise FacetoryError(
@@ -178,6 +180,7 @@ def train_yolo(
         "epochs": epochs,
         "imgsz": imgsz,
         "images": counts,
+        "dataset_sha256": fingerprint,
         "train_seconds": round(trained_seconds, 2),
         "overrides": extra,
         **test,
@@ -195,14 +198,39 @@ def train_yolo(
     )
 
 
-def latest_metrics(runs_dir: str | Path) -> dict[str, Any] | None:
-    """The most recently written `runs/<name>/metrics.json`, or None when nothing was trained."""
+def dataset_fingerprint(data: Path, task: Task) -> str:
+    """sha256 over an export's file names and label files: which images, in which split and
+    class, with which boxes. A model's metrics describe the export that has this fingerprint."""
+    root = data.parent if task == "detect" else data
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix != ".cache"):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        if path.suffix in {".txt", ".yaml"}:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def latest_metrics(runs_dir: str | Path, dataset_dir: str | Path | None = None
+                   ) -> dict[str, Any] | None:
+    """The most recently written `runs/<name>/metrics.json`, or None when nothing was trained.
+
+    With `dataset_dir` (the build's export), also None when that model was trained on another
+    version of the export (a plan edited after training): a new user's report showed an old
+    model's test score as this dataset's, its test images by then partly in train."""
     found = sorted(Path(runs_dir).glob("*/metrics.json"), key=lambda p: p.stat().st_mtime)
     for path in reversed(found):
         try:
-            return json.loads(path.read_text())
+            metrics = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
+        if dataset_dir is not None and "dataset_sha256" in metrics:
+            try:
+                data = resolve_dataset(dataset_dir, metrics["task"])
+            except FacetoryError:
+                return None
+            if dataset_fingerprint(data, metrics["task"]) != metrics["dataset_sha256"]:
+                return None
+        return metrics
     return None
 
 

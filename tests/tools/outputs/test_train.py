@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 
 import pytest
@@ -17,7 +18,13 @@ from tests.tools.synthetic_records import CLASSES, make_records
 from tools.errors import FacetoryError
 from tools.outputs.export import export_dataset
 from tools.outputs.export_contract import ExportInfo, class_slug
-from tools.outputs.train import latest_metrics, read_curves, resolve_dataset, train_yolo
+from tools.outputs.train import (
+    dataset_fingerprint,
+    latest_metrics,
+    read_curves,
+    resolve_dataset,
+    train_yolo,
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +65,9 @@ def test_detect_trains_offline_and_measures_the_test_split(dataset, no_network):
     assert set(agnostic) == {"precision", "recall", "mAP50", "mAP50-95"}
     assert all(0.0 <= v <= 1.0 for v in agnostic.values())
     assert metrics["images"] == {"train": 24, "val": 3, "test": 3}
+    # the export it measured, as the report checks it (ultralytics' label caches aside)
+    data = resolve_dataset(dataset / "dataset", "detect")
+    assert metrics["dataset_sha256"] == dataset_fingerprint(data, "detect")
     # the test split has two faces per image, the validation split one: this is the test split
     assert metrics["overall"]["images"] == 3 and metrics["overall"]["instances"] == 6
     assert set(metrics["per_class"]) == set(CLASSES)
@@ -120,3 +130,20 @@ def test_latest_metrics_picks_the_newest_run(tmp_path):
         path.write_text(json.dumps({"name": name}))
         os.utime(path, (1000 + i, 1000 + i))
     assert latest_metrics(tmp_path) == {"name": "new"}
+
+
+def test_metrics_of_a_model_trained_on_another_version_of_the_export_are_not_shown(
+        dataset, tmp_path):
+    export = tmp_path / "dataset"
+    shutil.copytree(dataset / "dataset", export)
+    data = resolve_dataset(export, "detect")
+    run = tmp_path / "runs" / "detect" / "metrics.json"
+    run.parent.mkdir(parents=True)
+    run.write_text(json.dumps({"task": "detect",
+                               "dataset_sha256": dataset_fingerprint(data, "detect")}))
+    assert latest_metrics(tmp_path / "runs", export)["task"] == "detect"
+    # the plan was edited and the build re-exported: one image's boxes changed
+    label = next((data.parent / "labels" / "train").glob("*.txt"))
+    label.write_text(label.read_text() + "0 0.5 0.5 0.1 0.1\n")
+    assert latest_metrics(tmp_path / "runs", export) is None
+    assert latest_metrics(tmp_path / "runs")["task"] == "detect"  # asked without an export
