@@ -4,6 +4,7 @@ run again once, then a clean error; images read by actors travel as bytes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +18,19 @@ from tools.ray_executor import RayPool, _land, _refused_for_token, _ship, cluste
 from tools.workers import ImageWorkers
 
 
-def test_results_come_back_in_item_order_from_ray_actors(local_ray: None) -> None:
-    pool = RayPool(2)
-    try:
-        assert pool.map(square_later, list(range(12)), what="squaring") == [
-            n * n for n in range(12)
-        ]
-        assert all(pool.map(in_actor, [1, 2, 3], what="asking"))
-    finally:
-        pool.close()
+@pytest.fixture
+def pool(local_ray: None) -> Iterator[RayPool]:
+    """Two actors on the Ray started here, stopped after the test."""
+    actors = RayPool(2)
+    yield actors
+    actors.close()
+
+
+def test_results_come_back_in_item_order_from_ray_actors(pool: RayPool) -> None:
+    assert pool.map(square_later, list(range(12)), what="squaring") == [
+        n * n for n in range(12)
+    ]
+    assert all(pool.map(in_actor, [1, 2, 3], what="asking"))
 
 
 def test_a_pool_without_a_size_has_one_actor_per_cpu_of_the_cluster(local_ray: None) -> None:
@@ -33,51 +38,35 @@ def test_a_pool_without_a_size_has_one_actor_per_cpu_of_the_cluster(local_ray: N
 
 
 def test_an_actor_that_dies_mid_batch_is_replaced_and_the_whole_batch_runs_again(
-    local_ray: None, tmp_path: Path
+    pool: RayPool, tmp_path: Path
 ) -> None:
     marker = str(tmp_path / "died")
-    pool = RayPool(2)
-    try:
-        assert pool.map(die_once, [(marker, n) for n in range(8)], what="adding") == [
-            n + 100 for n in range(8)
-        ]
-        assert Path(marker).exists()
-    finally:
-        pool.close()
+    assert pool.map(die_once, [(marker, n) for n in range(8)], what="adding") == [
+        n + 100 for n in range(8)
+    ]
+    assert Path(marker).exists()
 
 
-def test_an_actor_that_dies_again_fails_the_batch_with_one_clear_line(local_ray: None) -> None:
-    pool = RayPool(2)
-    try:
-        with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
-            pool.map(always_die, [1, 2, 3], what="dying on purpose")
-    finally:
-        pool.close()
+def test_an_actor_that_dies_again_fails_the_batch_with_one_clear_line(pool: RayPool) -> None:
+    with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
+        pool.map(always_die, [1, 2, 3], what="dying on purpose")
 
 
-def test_work_started_ahead_gives_in_item_order_what_map_gives(local_ray: None) -> None:
-    pool = RayPool(2)
-    try:
-        pending = pool.map_async(square_later, list(range(8)), what="squaring")
-        assert pending.help(square_later) == 0  # every task is already queued on an actor
-        pending.wait()
-        assert pending.done()
-        assert pending.result() == [n * n for n in range(8)] and not pending.retried
-    finally:
-        pool.close()
+def test_work_started_ahead_gives_in_item_order_what_map_gives(pool: RayPool) -> None:
+    pending = pool.map_async(square_later, list(range(8)), what="squaring")
+    assert pending.help(square_later) == 0  # every task is already queued on an actor
+    pending.wait()
+    assert pending.done()
+    assert pending.result() == [n * n for n in range(8)] and not pending.retried
 
 
 def test_an_actor_that_dies_under_work_started_ahead_runs_the_items_again_once(
-    local_ray: None, tmp_path: Path
+    pool: RayPool, tmp_path: Path
 ) -> None:
     marker = str(tmp_path / "died")
-    pool = RayPool(2)
-    try:
-        pending = pool.map_async(die_once, [(marker, n) for n in range(8)], what="adding")
-        assert pending.result() == [n + 100 for n in range(8)]
-        assert pending.retried and Path(marker).exists()
-    finally:
-        pool.close()
+    pending = pool.map_async(die_once, [(marker, n) for n in range(8)], what="adding")
+    assert pending.result() == [n + 100 for n in range(8)]
+    assert pending.retried and Path(marker).exists()
 
 
 def test_the_critic_on_ray_judges_exactly_as_this_process_does(

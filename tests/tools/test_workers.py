@@ -3,6 +3,7 @@ error; and the critic, embedding and descriptor give on the pool what they give 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,37 +18,33 @@ from tools.stores.embed import describe_file, embed_file
 from tools.workers import ImageWorkers, WorkerPool
 
 
-def test_results_come_back_in_item_order_whatever_finishes_first() -> None:
-    pool = WorkerPool(2)
-    try:
-        assert pool.map(square_later, list(range(12)), what="squaring") == [
-            n * n for n in range(12)
-        ]
-    finally:
-        pool.close()
+@pytest.fixture
+def pool() -> Iterator[WorkerPool]:
+    """Two worker processes, stopped after the test."""
+    workers = WorkerPool(2)
+    yield workers
+    workers.close()
+
+
+def test_results_come_back_in_item_order_whatever_finishes_first(pool: WorkerPool) -> None:
+    assert pool.map(square_later, list(range(12)), what="squaring") == [
+        n * n for n in range(12)
+    ]
 
 
 def test_a_worker_that_dies_mid_batch_is_replaced_and_the_whole_batch_runs_again(
-    tmp_path: Path,
+    pool: WorkerPool, tmp_path: Path,
 ) -> None:
     marker = str(tmp_path / "died")
-    pool = WorkerPool(2)
-    try:
-        assert pool.map(die_once, [(marker, n) for n in range(8)], what="adding") == [
-            n + 100 for n in range(8)
-        ]
-        assert Path(marker).exists()
-    finally:
-        pool.close()
+    assert pool.map(die_once, [(marker, n) for n in range(8)], what="adding") == [
+        n + 100 for n in range(8)
+    ]
+    assert Path(marker).exists()
 
 
-def test_a_worker_that_dies_again_fails_the_batch_with_one_clear_line() -> None:
-    pool = WorkerPool(2)
-    try:
-        with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
-            pool.map(always_die, [1, 2, 3], what="dying on purpose")
-    finally:
-        pool.close()
+def test_a_worker_that_dies_again_fails_the_batch_with_one_clear_line(pool: WorkerPool) -> None:
+    with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
+        pool.map(always_die, [1, 2, 3], what="dying on purpose")
 
 
 def test_a_pool_needs_at_least_one_worker() -> None:
@@ -102,45 +99,33 @@ def test_a_critic_the_workers_cannot_build_is_one_clear_error_not_a_dead_worker(
         workers.close()
 
 
-def test_a_batch_started_in_the_background_comes_back_in_item_order() -> None:
-    pool = WorkerPool(2)
-    try:
-        pending = pool.map_async(square_later, list(range(12)), what="squaring")
-        assert pending.result() == [n * n for n in range(12)]
-        assert pending.done() and not pending.retried
-    finally:
-        pool.close()
+def test_a_batch_started_in_the_background_comes_back_in_item_order(pool: WorkerPool) -> None:
+    pending = pool.map_async(square_later, list(range(12)), what="squaring")
+    assert pending.result() == [n * n for n in range(12)]
+    assert pending.done() and not pending.retried
 
 
 def test_a_worker_that_dies_in_a_background_batch_makes_it_run_again_whole(
-    tmp_path: Path,
+    pool: WorkerPool, tmp_path: Path,
 ) -> None:
     marker = str(tmp_path / "died")
-    pool = WorkerPool(2)
-    try:
-        pending = pool.map_async(die_once, [(marker, n) for n in range(8)], what="adding")
-        assert pending.result() == [n + 100 for n in range(8)]
-        assert pending.retried and Path(marker).exists()
-    finally:
-        pool.close()
+    pending = pool.map_async(die_once, [(marker, n) for n in range(8)], what="adding")
+    assert pending.result() == [n + 100 for n in range(8)]
+    assert pending.retried and Path(marker).exists()
 
 
-def test_a_background_batch_whose_worker_dies_again_fails_with_one_clear_line() -> None:
-    pool = WorkerPool(2)
-    try:
-        pending = pool.map_async(always_die, [1, 2, 3], what="dying on purpose")
-        with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
-            pending.result()
-    finally:
-        pool.close()
+def test_a_background_batch_whose_worker_dies_again_fails_with_one_clear_line(
+    pool: WorkerPool,
+) -> None:
+    pending = pool.map_async(always_die, [1, 2, 3], what="dying on purpose")
+    with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
+        pending.result()
 
 
-def test_the_caller_runs_the_tasks_no_worker_has_started_and_gets_what_the_pool_gives() -> None:
-    pool = WorkerPool(2)
-    try:
-        pending = pool.map_async(square_later, list(range(24)), what="squaring")
-        ran_here = pending.help(square_later)  # the workers are still starting: most run here
-        assert pending.result() == [n * n for n in range(24)]
-        assert ran_here > 0
-    finally:
-        pool.close()
+def test_the_caller_runs_the_tasks_no_worker_has_started_and_gets_what_the_pool_gives(
+    pool: WorkerPool,
+) -> None:
+    pending = pool.map_async(square_later, list(range(24)), what="squaring")
+    ran_here = pending.help(square_later)  # the workers are still starting: most run here
+    assert pending.result() == [n * n for n in range(24)]
+    assert ran_here > 0
