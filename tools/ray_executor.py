@@ -355,11 +355,6 @@ class RayPending(Generic[R]):
         ready, _ = ray_module().wait(self._refs, num_returns=len(self._refs), timeout=0)
         return len(ready) == len(self._refs)
 
-    def help(self, run: Callable[[Any], R]) -> int:
-        """Runs nothing here: every task is already queued on an actor (Ray cannot hand a
-        queued actor task back), so the caller waits; returns 0, the number run here."""
-        return 0
-
     def result(self) -> list[R]:
         """The results in item order; an actor death runs the items again on fresh actors,
         once (the death already spent the first attempt)."""

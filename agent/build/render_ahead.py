@@ -16,10 +16,10 @@ What keeps the output exact:
   (`tools.workers.Pending`); a killed build redraws the batch on resume, where its files
   were not recorded yet (`agent.build.integrity.leftover_images` removes what a killed run drew
   ahead);
-- while it waits for a batch, the driver runs the jobs of it no worker has started yet,
-  from the back (`tools.workers.Pending.help`): the first batch is then drawn while the
-  workers still start (about 2 CPU-seconds each; a first batch of 32 waited 10 s for them on a
-  loaded 2-core machine), and later ones have a third process on them;
+- the driver draws nothing itself: it waits for the pool. Running the jobs no worker had
+  started yet in the driver too was tried (a third process on two cores): it loaded a third
+  critic on the first batch's critical path and made that batch about 0.8 s later once the
+  pool starts before the graph is imported (`agent.cli.run_commands._drive`);
 - the verdicts, embeddings and descriptors come from the same functions the driver calls
   at one worker, so the critique and dedup stages read them from `prepared` instead of
   computing them again (and compute whatever is missing).
@@ -38,16 +38,8 @@ from tools.workers import ImageWorkers, Pending
 class RenderAhead:
     """Render jobs on `workers`, started ahead of the batch that takes them."""
 
-    def __init__(
-        self, workers: ImageWorkers, here: Callable[[RenderJob], Prepared] | None = None
-    ) -> None:
+    def __init__(self, workers: ImageWorkers) -> None:
         self._workers = workers
-        self._here = here
-        """Runs a job in this process, as a worker would (`tools.render_jobs.prepare` with
-        this process's critic): a batch's jobs no worker has started yet run here while
-        the batch is waited for, so this process works instead of waiting."""
-        self.here = 0
-        """Jobs run in this process."""
         self._started: list[tuple[list[RenderJob], Pending[Prepared]]] = []
         self._unclaimed: set[Path] = set()  # drawn, and not taken by the batch that took them
         self.reruns = 0
@@ -84,8 +76,6 @@ class RenderAhead:
         keep = []
         for group, pending in self._started:
             if any(job.key in wanted for job in group):
-                if self._here is not None:
-                    self.here += pending.help(self._here)
                 results |= dict(zip((j.key for j in group), pending.result(), strict=True))
                 if pending.retried:  # a worker died writing: its temp files are ours
                     self.reruns += 1

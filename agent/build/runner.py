@@ -96,11 +96,14 @@ def run_graph(
     resume: dict[str, Any] | None = None,
     on_update: Callable[[dict[str, Any]], None] | None = None,
     stop_requested: Callable[[], bool] = lambda: False,
+    keep_pool: bool = False,
 ) -> RunResult:
     """Start, resume or continue the build until it ends, pauses for review, or is stopped.
 
     `resume` answers a pending review interrupt ({"action": "approve"} etc.). A stop request
     is honoured at the next batch boundary, after the batch is committed and checkpointed.
+    `keep_pool`: the worker pool stays up for the caller's next run (which then closes the
+    context); nothing else of this run outlives it.
     """
     with BuildLock(ctx.paths.root):
         recover(ctx)
@@ -183,7 +186,7 @@ def run_graph(
                 _log_timing(ctx, timing)
         finally:
             conn.close()
-            ctx.close()  # the worker pool: no process outlives the run
+            ctx.close(keep_pool=keep_pool)  # no process outlives the run unless kept
 
 
 #: Nodes that run once per batch: their time is logged with the batch's `assess`, so the log

@@ -120,12 +120,3 @@ def test_a_background_batch_whose_worker_dies_again_fails_with_one_clear_line(
     pending = pool.map_async(always_die, [1, 2, 3], what="dying on purpose")
     with pytest.raises(FacetoryError, match="died twice while dying on purpose"):
         pending.result()
-
-
-def test_the_caller_runs_the_tasks_no_worker_has_started_and_gets_what_the_pool_gives(
-    pool: WorkerPool,
-) -> None:
-    pending = pool.map_async(square_later, list(range(24)), what="squaring")
-    ran_here = pending.help(square_later)  # the workers are still starting: most run here
-    assert pending.result() == [n * n for n in range(24)]
-    assert ran_here > 0

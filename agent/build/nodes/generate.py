@@ -112,6 +112,7 @@ def _draw_on_pool(
     if following:
         with contextlib.suppress(UnsafePrompt):
             ahead.start(pool_jobs(ctx, following))
+    ctx.store()  # the duplicate store opens (about 0.5 s, once) while the pool draws
     done = ahead.take(work)
     drawn = [*jobs, *_redrawn(varied, parents)]
     images = {_image_id(a, item): p.image for (a, item), p in zip(drawn, done, strict=True)}

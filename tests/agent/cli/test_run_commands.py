@@ -327,6 +327,28 @@ def test_run_with_no_workers_is_refused_before_anything_runs(tmp_path: Path) -> 
     assert "--workers" in result.stderr and "Traceback" not in result.stderr
 
 
+def event_names(out: Path) -> list[str]:
+    return [json.loads(line)["event"] for line in (out / "events.jsonl").read_text().splitlines()]
+
+
+def test_a_build_approved_up_front_starts_its_pool_once_before_planning_and_not_when_finished(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "build"
+    build = facetory("build", str(spec), "--out", str(out), "--yes", "--no-train",
+                     "--workers", "2")
+    assert build.returncode == 0, build.stderr
+    names = event_names(out)
+    # started before the graph (its models load while LangGraph is imported) and kept
+    # across the review pause that --yes answers
+    assert names.count("workers") == 1 and names.index("workers") < names.index("planned")
+    again = facetory("run", str(out), "--no-train", "--workers", "2")
+    assert again.returncode == 0, again.stderr
+    assert event_names(out).count("workers") == 1  # a finished build starts no pool
+
+
 def test_build_with_the_same_sentence_again_continues_that_build_and_other_words_are_refused(
         tmp_path: Path) -> None:
     out = tmp_path / "b"
