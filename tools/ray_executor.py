@@ -8,8 +8,9 @@ cluster (or on a Ray started here when no address is given) instead of a local p
   mid-batch makes the whole batch run again on fresh actors, once; a second death is a
   `FacetoryError`. Each actor runs the pool's initializer once (the critic's models load
   once per actor, not once per image).
-- An image an actor must read travels with the task as bytes, so judging needs no
-  filesystem shared with the driver (`tools.ray_generator` brings drawn images back too).
+- An image an actor must read travels with the task as bytes, and one it draws comes back
+  as bytes (`tools.render_jobs.prepare_shipped`; `tools.ray_generator` for diffusion), so no
+  filesystem is shared with the driver.
 
 Nothing here writes to the build: the graph and the manifest stay in the driver.
 Ray is an optional extra (`pip install 'facetory[ray]'`): it is imported only here, lazily.

@@ -15,7 +15,8 @@ on the number of workers. Nothing here touches the manifest; the driver records 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -69,6 +70,9 @@ class Prepared:
     """The face box the descriptor describes: the first ground-truth face, else the first
     face the critic found (the box the build records first)."""
     descriptor: np.ndarray | None = None
+    png: bytes | None = None
+    """The image file's bytes, when it was drawn where the build's folder is not (a Ray
+    actor on another node: `prepare_shipped`); `land` writes them into the build."""
 
 
 @lru_cache(maxsize=4)
@@ -99,3 +103,25 @@ def prepare(job: RenderJob, critic: object | None = None) -> Prepared:
     if job.describe and box is not None:
         done.box, done.descriptor = box, describe_file(path, box)
     return done
+
+
+def prepare_shipped(job: RenderJob, critic: object | None = None) -> Prepared:
+    """`prepare` where the build's folder may not be (a Ray actor on another node): drawn,
+    judged and described in a temp folder here, the file's bytes sent back in `Prepared.png`
+    and the image's path set to where `land` will write it. The same pixels and verdicts as
+    `prepare`: drawing does not depend on the folder."""
+    with tempfile.TemporaryDirectory(prefix="facetory-job-") as tmp:
+        done = prepare(replace(job, out_dir=Path(tmp)), critic)
+        done.png = Path(done.image.path).read_bytes()
+    done.image = done.image.model_copy(update={"path": str(job.path)})
+    return done
+
+
+def land(job: RenderJob, done: Prepared) -> None:
+    """Write a shipped image (`prepare_shipped`) at `job.path`, atomically; nothing to do for
+    one a worker already wrote there."""
+    if done.png is not None:
+        from tools.atomic import write_bytes
+
+        write_bytes(job.path, done.png)
+        done.png = None

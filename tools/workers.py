@@ -212,6 +212,9 @@ class ImageWorkers:
         self.pool = make_pool(workers, initializer=_start_worker, initargs=(critic_config,),
                               executor=executor, address=address)
         self._judges = critic_config is not None
+        self._ships = executor == "ray"
+        """Ray's actors may run on nodes without the build's folder: what they draw comes
+        back as bytes (`tools.render_jobs.prepare_shipped`); local workers write it."""
 
     def judge_many(self, pairs: Iterable[tuple[Path, PlanItem]]) -> list[Verdict]:
         """The critic's verdicts on (image path, plan item) pairs, in order."""
@@ -229,12 +232,14 @@ class ImageWorkers:
 
     def prepare_async(self, jobs: Sequence[RenderJob]) -> Pending[Prepared]:
         """`tools.render_jobs.prepare` of each job (draw, judge, embed, describe), started
-        now; `Pending.result()` gives them in order."""
-        from tools.render_jobs import prepare
+        now; `Pending.result()` gives them in order, and `tools.render_jobs.land` writes
+        those drawn elsewhere (Ray) into the build."""
+        from tools.render_jobs import prepare, prepare_shipped
 
         if not self._judges and any(job.judge is not None for job in jobs):
             raise FacetoryError("this worker pool was started without a critic")
-        return self.pool.map_async(prepare, list(jobs), what="drawing and judging a batch")
+        run = prepare_shipped if self._ships else prepare
+        return self.pool.map_async(run, list(jobs), what="drawing and judging a batch")
 
     def start(self) -> None:
         self.pool.start()

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tools.atomic import remove_temps_of
-from tools.render_jobs import Prepared, RenderJob
+from tools.render_jobs import Prepared, RenderJob, land
 from tools.workers import ImageWorkers, Pending
 
 
@@ -76,7 +76,11 @@ class RenderAhead:
         keep = []
         for group, pending in self._started:
             if any(job.key in wanted for job in group):
-                results |= dict(zip((j.key for j in group), pending.result(), strict=True))
+                done = pending.result()
+                for job, prepared in zip(group, done, strict=True):
+                    if job.key in wanted:
+                        land(job, prepared)  # drawn on another machine: written here
+                results |= dict(zip((j.key for j in group), done, strict=True))
                 if pending.retried:  # a worker died writing: its temp files are ours
                     self.reruns += 1
                     for job in group:

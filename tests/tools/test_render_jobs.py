@@ -3,6 +3,7 @@ give one by one (draw, judge, embed, describe), so a pool running it changes not
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.generate.procedural import ProceduralGenerator
-from tools.render_jobs import RenderJob, prepare
+from tools.render_jobs import RenderJob, land, prepare, prepare_shipped
 from tools.stores.embed import describe_file, embed_file
 
 
@@ -55,3 +56,25 @@ def test_a_job_that_is_not_asked_to_judge_only_draws(tmp_path: Path) -> None:
     done = prepare(RenderJob(recipe=recipe, image_size=96, out_dir=tmp_path, attempt=0))
     assert Path(done.image.path).is_file()
     assert done.verdict is None and done.embedding is None and done.descriptor is None
+
+
+def test_a_job_drawn_where_the_build_is_not_comes_back_as_bytes_that_land_as_prepare_wrote(
+    tmp_path: Path,
+) -> None:
+    """A Ray actor on another node has no build folder: what it draws travels back."""
+    generator = ProceduralGenerator(image_size=128, fault_rate=0.5)
+    critic = Critic(CriticConfig())
+    for recipe in generator.recipes(items(4)):
+        job = RenderJob(recipe=recipe, image_size=128, out_dir=tmp_path / "build", attempt=1,
+                        judge=recipe.item, describe=True)
+        here = prepare(replace(job, out_dir=tmp_path / "here"), critic)
+        shipped = prepare_shipped(job, critic)
+        assert not job.path.exists() and shipped.image.path == str(job.path)
+        assert shipped.verdict == here.verdict and shipped.image.truth == here.image.truth
+        for a, b in ((shipped.embedding, here.embedding), (shipped.descriptor, here.descriptor)):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_array_equal(a, b)
+        land(job, shipped)
+        assert job.path.read_bytes() == Path(here.image.path).read_bytes()
+        assert shipped.png is None  # landed once
