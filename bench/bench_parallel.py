@@ -1,6 +1,6 @@
 """End-to-end build speed at 1 worker and at N workers, measured in the same run.
 
-    .venv/bin/python bench/bench_parallel.py [--n 150] [--workers 2] [--repeat 1]
+    .venv/bin/python bench/bench_parallel.py [--n 300] [--workers 2] [--repeat 1]
 
 Builds a quickstart-like spec (three eyewear classes balanced over skin tone, age group,
 gender, expression and head pose; 256 px procedural faces, fault rate 0.1) without training,
@@ -95,7 +95,8 @@ def digest(root: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=150, help="images planned (three classes)")
+    parser.add_argument("--n", type=int, default=300,
+                        help="images planned (three classes; the quickstart plans 300)")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
