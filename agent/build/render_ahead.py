@@ -79,7 +79,7 @@ class RenderAhead:
                 done = pending.result()
                 for job, prepared in zip(group, done, strict=True):
                     if job.key in wanted:
-                        land(job, prepared)  # drawn on another machine: written here
+                        land(job, prepared)  # drawn by a Ray actor: written here
                 results |= dict(zip((j.key for j in group), done, strict=True))
                 if pending.retried:  # a worker died writing: its temp files are ours
                     self.reruns += 1

@@ -82,14 +82,6 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
 
     stop = _StopFlag()
     previous = signal.signal(signal.SIGINT, stop)
-    if (ctx.options.yes or is_approved(ctx.paths.root)) and not ctx.paths.report.exists():
-        ctx.start_workers()  # a finished build (its report written) needs no pool
-    try:
-        from agent.build.runner import run_graph
-    except BaseException:
-        signal.signal(signal.SIGINT, previous)
-        ctx.close()
-        raise
     progress = Progress(
         TextColumn("{task.description:<24}"),
         BarColumn(),
@@ -114,6 +106,10 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
             progress.update(tasks[name], completed=row["accepted"], info=info)
 
     try:
+        if (ctx.options.yes or is_approved(ctx.paths.root)) and not ctx.paths.report.exists():
+            ctx.start_workers()  # a finished build (its report written) needs no pool
+        from agent.build.runner import run_graph
+
         answer: dict[str, Any] | None = None
         with progress:
             while True:
