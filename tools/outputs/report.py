@@ -43,6 +43,7 @@ from tools.outputs.report_analysis import (
     reason_matrix,
     rejection_reasons,
 )
+from tools.outputs.report_headline import headline
 from tools.outputs.report_inputs import ReportInputs
 
 #: Factors whose per-level disparities the report always breaks out (arXiv 2309.07277).
@@ -207,6 +208,8 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
                  key=lambda g: g["disparity"]["gap"], default=None)
     dists = distributions(inputs)
     audit_view = audit.view(inputs.records, dists)
+    truth = headline(inputs.records, inputs.requirements,
+                     quotas_met=bool(target) and not short_classes, seen=audit_view["seen"])
     for d in dists:
         d["chart"] = Markup(charts.hbar_pairs(d["rows"], label=f"asked vs produced {d['factor']}"))
     seconds = sum(inputs.timing.values())
@@ -251,7 +254,8 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
         "acceptance": status.get("accepted", 0) / finished if finished else 0.0,
         "finished": finished,
         "short_classes": short_classes,
-        "complete": bool(target) and not short_classes,
+        "complete": truth.complete,
+        "truth": truth,
         "cells": cell_tables(inputs),
         "reasons": reason_matrix(inputs.records, classes),
         "groups": groups,
