@@ -1,13 +1,14 @@
 """The build report: one self-contained `report.html` a person would rather look at than read.
 
-It answers, in this order: did the build deliver what was asked (headline), where is it short
-and why (plan versus achieved per class and per attribute cell), what was rejected and is the
-generator fair across groups (pass rate and faithfulness per skin tone, age group, gender: the
-disparities the face-generation audit measured; asked-for versus produced distributions), what
-the images look like (thumbnails: accepted, rejected with reasons, duplicate pairs), how the
-trained model did on the held-out test split, and how identities separate (mated versus
-non-mated similarity). Everything is inline: CSS, SVG charts and base64 JPEG thumbnails; the
-page loads nothing from anywhere.
+It answers, in this order: did the build deliver what was asked, as independent checks see
+it (headline, `report_headline`), where is it short and why (plan versus achieved per class and
+per attribute cell), what was rejected and is the generator fair across groups (pass rate and
+faithfulness per skin tone, age group, gender: the disparities the face-generation audit
+measured; asked-for versus labelled and versus seen distributions), what the images look like
+(thumbnails: accepted, rejected with reasons, duplicate pairs), how the trained model did on
+the held-out test split, and how identities separate (mated versus non-mated similarity).
+Everything is inline: CSS, SVG charts and base64 JPEG thumbnails; the page loads nothing
+from anywhere.
 
 The figures come from `report_analysis` (and the audit from `report_audit`), the charts from
 `report_charts`; this module adds the thumbnails and the training view and renders the page.
@@ -211,7 +212,7 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
     truth = headline(inputs.records, inputs.requirements,
                      quotas_met=bool(target) and not short_classes, seen=audit_view["seen"])
     for d in dists:
-        d["chart"] = Markup(charts.hbar_pairs(d["rows"], label=f"asked vs produced {d['factor']}"))
+        d["chart"] = Markup(charts.hbar_pairs(d["rows"], label=f"asked vs labelled {d['factor']}"))
     seconds = sum(inputs.timing.values())
     if not seconds and len(inputs.events) > 1:
         times = [e["t"] for e in inputs.events if isinstance(e.get("t"), int | float)]
