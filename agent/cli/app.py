@@ -19,6 +19,7 @@ from types import FrameType
 import typer
 from rich.markup import escape
 
+from agent.cli.info_commands import facetory_version, vocabulary_command
 from agent.cli.plan_commands import approve_command, plan_command, review_command, serve_command
 from agent.cli.run_commands import (
     build_command,
@@ -38,8 +39,17 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"facetory {facetory_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print facetory's version and exit."),
+) -> None:
     """facetory: synthetic face datasets you can describe, check, trust and resume."""
 
 
@@ -53,6 +63,7 @@ COMMANDS = {
     "build": build_command,
     "train": train_command,
     "report": report_command,
+    "vocabulary": vocabulary_command,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(one_line_errors(_command))

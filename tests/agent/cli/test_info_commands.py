@@ -1,0 +1,50 @@
+"""`facetory vocabulary` and `facetory --version`: what a request may say, from the yaml."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from agent.cli.app import app
+from tools.vocabulary import VOCABULARY
+
+runner = CliRunner()
+
+
+def facetory(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def test_version_prints_the_installed_version_and_exits():
+    result = facetory("--version")
+    assert result.exit_code == 0
+    assert re.fullmatch(r"facetory \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_vocabulary_lists_every_factor_with_its_levels_and_check():
+    result = facetory("vocabulary")
+    assert result.exit_code == 0, result.output
+    for name, words in VOCABULARY.items():
+        assert name in result.stdout
+        assert next(iter(words.levels)) in result.stdout
+
+
+def test_a_factor_said_as_a_person_would_shows_its_words_and_prompts():
+    result = facetory("vocabulary", "Age group")
+    assert result.exit_code == 0, result.output
+    assert "toddler" in result.stdout and "very old person" in result.stdout
+
+
+def test_vocabulary_json_is_the_yaml_data():
+    result = facetory("vocabulary", "eyewear", "--json")
+    [factor] = json.loads(result.stdout)
+    assert factor["factor"] == "eyewear"
+    assert set(factor["levels"]) == set(VOCABULARY["eyewear"].levels)
+
+
+def test_an_unknown_factor_is_one_line_and_exit_2():
+    result = facetory("vocabulary", "tattoos")
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "no factor called 'tattoos'" in result.output
