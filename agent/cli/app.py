@@ -34,7 +34,7 @@ app = typer.Typer(
     name="facetory",
     help="Describe a synthetic face dataset in plain language; plan, review, build and check it.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
 

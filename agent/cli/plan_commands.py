@@ -40,9 +40,12 @@ from agent.cli.shared import (
 from agent.planning.plan import Plan
 
 SourceArg = Annotated[
-    str, typer.Argument(help="The description in words, or a .txt / .yaml spec file.")
+    str,
+    typer.Argument(metavar="SPEC", help="The description in words, or a .txt / .yaml spec file."),
 ]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="The build directory to write.")]
+OutOpt = Annotated[
+    Path, typer.Option("--out", "-o", metavar="DIR", help="The build directory to write.")
+]
 NoBrowserOpt = Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")]
 HostOpt = Annotated[
     str, typer.Option(help="Address to listen on; other than loopback needs the printed token.")

@@ -278,8 +278,10 @@ def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool
 
 
 def build_command(
-    spec: Annotated[str, typer.Argument(help="Plain-language text, a .txt file or a YAML spec.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The build directory.")],
+    spec: Annotated[
+        str, typer.Argument(metavar="SPEC", help="Plain-language text, a .txt file or a YAML spec.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="The build directory.")],
     yes: YesOpt = False,
     offline: OfflineOpt = False,
     no_train: NoTrainOpt = False,

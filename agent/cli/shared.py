@@ -42,7 +42,7 @@ def one_line_errors(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-DirArg = Annotated[Path, typer.Argument(help="The build directory.")]
+DirArg = Annotated[Path, typer.Argument(metavar="DIR", help="The build directory.")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never call an LLM endpoint.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 SeedOpt = Annotated[int | None, typer.Option(min=0, help="Override the spec's seed.")]

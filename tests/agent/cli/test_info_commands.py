@@ -48,3 +48,15 @@ def test_an_unknown_factor_is_one_line_and_exit_2():
     result = facetory("vocabulary", "tattoos")
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "no factor called 'tattoos'" in result.output
+
+
+def test_help_shows_plain_flags_and_argument_names_that_read():
+    from agent.cli.app import COMMANDS
+
+    for name in COMMANDS:
+        text = facetory(name, "--help").stdout
+        assert "<bool>" not in text and "{" not in text, name
+    build = facetory("build", "--help").stdout
+    assert "Usage: root build [OPTIONS] SPEC" in build or "build [OPTIONS] SPEC" in build
+    assert re.search(r"--out\s+-o\s+DIR", build)
+    assert "[OPTIONS] DIR" in facetory("run", "--help").stdout
