@@ -11,6 +11,7 @@ from rich.table import Table
 from agent.cli.shared import console
 from agent.language.spec import DatasetSpec
 from agent.planning.plan import Plan
+from agent.wording import within
 
 
 def settings_lines(spec: DatasetSpec) -> list[str]:
@@ -119,8 +120,8 @@ def print_plan_summary(plan: Plan, summary: dict[str, Any] | None = None) -> Non
         console.print(t)
     balance = plan.balance()
     console.print(
-        f"balance: every level within {balance['marginal']:g} image(s) of its target, every "
-        f"pair of factors within {balance['pairwise']:g} of its expected count",
+        f"balance: every level {within(balance['marginal'])}, every pair of factors "
+        f"{within(balance['pairwise'])}",
         highlight=False,
     )
     print_variant_rows(plan)

@@ -45,6 +45,7 @@ from agent.cli.shared import (
     settings,
 )
 from agent.language.requirements import trace
+from agent.wording import COMPLETE, INCOMPLETE
 from tools.build_dir import BuildPaths
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def _print_status(status: dict) -> None:
             ", ".join(f"{r} {n}" for r, n in top),
         )
     console.print(table)
-    state = "complete" if status["complete"] else "incomplete"
+    state = COMPLETE if status["complete"] else INCOMPLETE
     console.print(
         f"{status['total']['accepted']} / {status['total']['target']} accepted "
         f"in {status['total']['attempts']} attempts: {state}"

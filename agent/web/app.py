@@ -40,6 +40,7 @@ from agent.web.estimate import estimate
 from agent.web.progress_view import progress
 from agent.web.samples import SampleRenderer, sample_cells
 from agent.web.security import Guard, checked_form
+from agent.wording import plural, within
 from tools.build_dir import BuildPaths
 from tools.errors import FacetoryError
 from tools.stores.manifest import Manifest
@@ -98,6 +99,8 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
     templates.env.filters["pct"] = lambda v: f"{v * 100:.3g}%"
     templates.env.filters["num"] = lambda v: f"{v:,}"
     templates.env.filters["duration"] = _duration
+    templates.env.filters["plural"] = plural
+    templates.env.filters["within"] = within
 
     def page(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Response:
         manifest = build.manifest()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.web.plan_view import PlanHead
+from agent.wording import build_state
 from tools.stores.manifest import Manifest
 
 
@@ -38,6 +39,8 @@ def progress(head: PlanHead, manifest: Manifest | None, *, running: bool) -> dic
                                   "accepted": cells_done.get((name, factor, level), 0)})
     total = sum(c["target"] for c in classes)
     accepted = sum(min(c["accepted"], c["target"]) for c in classes)
-    return {"running": running, "total": total, "accepted": accepted,
-            "attempts": sum(c["attempts"] for c in classes), "classes": classes,
-            "cells": cells, "queued_verdicts": queued}
+    attempts = sum(c["attempts"] for c in classes)
+    return {"running": running, "total": total, "accepted": accepted, "attempts": attempts,
+            "state": build_state(running=running, attempts=attempts, accepted=accepted,
+                                 target=total),
+            "classes": classes, "cells": cells, "queued_verdicts": queued}

@@ -8,7 +8,9 @@
       var p = JSON.parse(event.data);
       set("accepted", p.accepted.toLocaleString());
       set("attempts", p.attempts.toLocaleString());
-      set("state", p.running ? "running" : (p.attempts ? "stopped" : "not started"));
+      set("state", p.state);
+      var start = document.getElementById("start-form");
+      if (start) start.hidden = p.running || p.state === "complete";
       var pill = document.getElementById("pill-lock");
       if (pill) pill.hidden = !p.running;
       var bar = document.getElementById("bar-total");
@@ -60,5 +62,20 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { live(); samples(); });
+  function lightbox() {
+    var box = document.getElementById("lightbox");
+    if (!box || !box.showModal) return;
+    document.querySelectorAll("a.enlarge").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        document.getElementById("lightbox-image").src = link.href;
+        var caption = link.parentElement.querySelector("figcaption");
+        document.getElementById("lightbox-caption").textContent =
+          caption ? caption.querySelector(".id").textContent : "";
+        box.showModal();
+      });
+    });
+    box.addEventListener("click", function (event) { if (event.target === box) box.close(); });
+  }
+  document.addEventListener("DOMContentLoaded", function () { live(); samples(); lightbox(); });
 })();

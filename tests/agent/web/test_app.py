@@ -39,6 +39,7 @@ def test_the_review_page_shows_classes_factors_samples_estimate_and_requirements
     assert "expected attempts" in page and "time on this machine" in page
     assert "Twelve faces, half with sunglasses" in page
     assert "nothing verifies this" in page and "not verified" in page
+    assert "12 images in 2 classes" in page and "(s)" not in page
 
 
 def test_a_sample_is_drawn_with_the_build_backend_and_cached(tmp_path: Path) -> None:
@@ -119,7 +120,7 @@ def test_a_verdict_given_during_a_build_queues_and_the_gallery_pages_and_filters
     root = built(tmp_path / "b")
     c = client(root)
     page = c.get("/gallery?status=accepted").text
-    assert "12 image(s)" in page
+    assert "12 images; page 1 of 1" in page
     image_id = page.split('id="tile-', 1)[1].split('"', 1)[0]
     assert c.get(f"/image/{image_id}").content[:4] == b"\x89PNG"
     with BuildLock(root):
@@ -133,7 +134,7 @@ def test_a_verdict_given_during_a_build_queues_and_the_gallery_pages_and_filters
     status = c.get("/status.json").json()
     assert status["accepted"] == 11 and status["queued_verdicts"] == 0
     rejected = c.get("/gallery?reason=human_rejected").text
-    assert "1 image(s)" in rejected and "person: rejected (blurry eyes)" in rejected
+    assert "1 image;" in rejected and "person: rejected (blurry eyes)" in rejected
 
     # accepting a critic-rejected image: refused while its item has an accepted image
     manifest = BuildContext(paths=BuildPaths(root)).manifest
@@ -162,12 +163,12 @@ def test_the_gallery_pages_through_the_manifest_a_page_at_a_time(tmp_path: Path)
     ], round_=0)
     c = client(root)
     first = c.get("/gallery").text
-    assert "130 image(s); page 1 of 3" in first and first.count('class="tile ') == 60
+    assert "130 images; page 1 of 3" in first and first.count('class="tile ') == 60
     assert 'id="next"' in first and 'id="prev"' not in first
     last = c.get("/gallery?page=3").text
     assert last.count('class="tile ') == 10 and 'id="next"' not in last
     val = c.get("/gallery?split=val&page=1").text
-    assert "26 image(s); page 1 of 1" in val
+    assert "26 images; page 1 of 1" in val
 
 
 def test_feedback_in_words_takes_the_same_path_as_review_feedback(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def page(tmp_path: Path):
 def all_images_loaded(page) -> None:
     page.evaluate("document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })")
     page.wait_for_function(
-        "[...document.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0)")
+        "[...document.querySelectorAll('img[src]')].every(i => i.complete && i.naturalWidth > 0)")
 
 
 def test_review_edit_approve_build_and_curate(served, page, tmp_path: Path) -> None:
@@ -95,12 +95,21 @@ def test_review_edit_approve_build_and_curate(served, page, tmp_path: Path) -> N
     first = page.evaluate("document.body.dataset.progress")
     page.wait_for_function("document.body.dataset.progress === '14/14'", timeout=60_000)
     assert first != "14/14"  # it moved while we watched
-    page.wait_for_function("document.getElementById('state').textContent === 'stopped'",
+    page.wait_for_function("document.getElementById('state').textContent === 'complete'",
                            timeout=30_000)
+    assert not page.locator("#start-form").is_visible()  # nothing left to start
     page.screenshot(path=tmp_path / "3-built.png", full_page=True)
 
     page.goto(url + "/gallery?status=accepted&class_name=none")
     all_images_loaded(page)
+    card = page.locator(".tile").first
+    assert "eyewear" in card.locator(".attrs").inner_text()  # the planned attributes
+    card.locator("a.enlarge").click()
+    assert page.locator("#lightbox").is_visible()
+    assert page.locator("#lightbox-image").bounding_box()["width"] > 300  # larger than a card
+    page.screenshot(path=tmp_path / "4a-enlarged.png")
+    page.keyboard.press("Escape")
+    assert not page.locator("#lightbox").is_visible()
     tile = page.locator(".tile").first
     tile.locator('input[name="reason"]').fill("teeth look wrong")
     tile.locator("button").click()
