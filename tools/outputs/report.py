@@ -141,6 +141,22 @@ def gallery(inputs: ReportInputs, classes: Sequence[str]) -> dict[str, Any]:
     return {"accepted": accepted, "rejected": rejected, "pairs": pairs}
 
 
+def every_image(inputs: ReportInputs) -> list[dict[str, str]]:
+    """Every judged image, for the gallery's pager: it loads them from beside the report
+    (record paths are relative to the build directory, where report.html is written), so the
+    page stays small for any number of images."""
+    rows = []
+    for r in sorted(inputs.records, key=lambda r: r.image_id):
+        if r.status == Status.pending or not r.path:
+            continue
+        path = Path(r.path)
+        src = path.as_uri() if path.is_absolute() else path.as_posix()
+        why = ", ".join(rejection_reasons(r)) if r.status != Status.accepted else _caption(r)
+        rows.append({"id": r.image_id, "cls": r.class_name, "status": r.status.value,
+                     "split": r.split, "src": src, "why": why})
+    return rows
+
+
 # --------------------------------------------------------------------------- training view
 
 
@@ -265,6 +281,7 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
         "distributions": dists,
         "audit": audit_view,
         "gallery": gallery(inputs, classes),
+        "every_image": every_image(inputs),
         "training": training_view(inputs.training),
         "headline_metric": headline_metric(inputs.training),
         "identity": identity,

@@ -197,3 +197,27 @@ def test_the_browser_check_sees_console_errors(page, tmp_path):
     page.open(bad.as_uri())
     assert any("boom" in e for e in page.errors)
     assert any(e.startswith("uncaught") for e in page.errors)
+
+
+def test_the_gallery_pages_through_every_image_from_beside_the_report(page, report):
+    page.open(report.as_uri())
+    total = page.evaluate("JSON.parse(document.getElementById('every-image').textContent).length")
+    assert total == 42  # 3 classes x (10 accepted, 3 rejected, 1 duplicate)
+    page.evaluate("document.getElementById('pager-class').value = 'Asian';"
+                  "document.getElementById('pager-class').onchange()")
+    assert page.evaluate("document.querySelectorAll('#pager-thumbs img').length") == 14
+    page.evaluate("document.getElementById('pager-class').value = '';"
+                  "document.getElementById('pager-class').onchange()")
+    seen = set()
+    for _ in range(-(-total // 24)):  # 24 a page
+        seen |= set(page.evaluate(
+            "[...document.querySelectorAll('#pager-thumbs img')].map(i => i.alt)"))
+        assert page.evaluate(
+            "[...document.querySelectorAll('#pager-thumbs img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)")
+        page.evaluate("document.getElementById('pager-next').click()")
+    assert len(seen) == total
+    page.evaluate("const s = document.getElementById('pager-status');"
+                  "s.value = 'rejected'; s.onchange()")
+    shown = page.evaluate("[...document.querySelectorAll('#pager-thumbs img')].map(i => i.alt)")
+    assert shown and all("(rejected)" in alt for alt in shown)
