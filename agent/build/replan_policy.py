@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from tools.safety import describe, suggestion_problems
+from tools.safety import attributes_mention_minors, describe, suggestion_problems
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,10 @@ def decide(
     llm=None,
     max_cells_for_llm: int = 40,
     on_fallback: Callable[[str], None] | None = None,
+    young: set[str] | None = None,
 ) -> dict[str, Adjustment]:
-    """One adjustment per short cell; the LLM decides when configured, rules fill the rest."""
+    """One adjustment per short cell; the LLM decides when configured, rules fill the rest.
+    `young`: cells whose prompts put minors in the picture beyond their attributes."""
     decisions = {r.cell: rule_adjustment(Counter(r.reasons), attributes[r.cell]) for r in reports}
     if llm is None or not reports:
         return decisions
@@ -157,7 +159,11 @@ def decide(
     for d in answer.decisions:
         if d.cell not in decisions:
             continue
-        bad = suggestion_problems(d.adjustment.prompt_addition, d.adjustment.negative_addition)
+        bad = suggestion_problems(
+            d.adjustment.prompt_addition,
+            d.adjustment.negative_addition,
+            minors=d.cell in (young or ()) or attributes_mention_minors(attributes[d.cell]),
+        )
         if bad:  # the rule table's answer stands for this cell
             log.warning("LLM retry wording for %s refused: %s", d.cell, describe(bad))
             if on_fallback:

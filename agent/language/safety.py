@@ -21,7 +21,9 @@ from tools.safety import (
     describe,
     harmful_terms,
     mentions_minors,
-    prompt_problems,
+    refusal,
+    unreviewed_message,
+    unreviewed_words,
 )
 from tools.safety import vocabulary as _vocabulary
 
@@ -57,9 +59,23 @@ def spec_has_minors(spec: DatasetSpec) -> bool:
     return False
 
 
+def prompt_texts(spec: DatasetSpec) -> list[tuple[str, str]]:
+    """(where, words) of every spec field whose words reach a prompt: class descriptions,
+    class names and attribute levels, factor names and levels, the style, augmentations."""
+    out = [("generation.style", spec.generation.style)]
+    for c in spec.classes:
+        out.append((f"class {c.name!r}", " ".join([c.name, c.description, *c.attributes.values()])))
+    for f in spec.factors:
+        out.append((f"factor {f.name!r}", " ".join([f.name, *(lv.name for lv in f.levels)])))
+    for a in spec.augmentations:
+        out.append((f"augmentation {a.name!r}", " ".join([a.prompt, *a.attributes.values()])))
+    return out
+
+
 def check_request(text: str, spec: DatasetSpec | None = None) -> None:
     """Raise RefusedError if the words (and the spec, when given) sexualise minors or
-    depict harm to them; return quietly otherwise."""
+    depict harm to them, or if a spec for images of minors holds a word nobody reviewed in a
+    field that reaches a prompt; return quietly otherwise."""
     texts = [text or ""]
     if spec is not None:
         texts.append(spec_text(spec))
@@ -73,6 +89,10 @@ def check_request(text: str, spec: DatasetSpec | None = None) -> None:
     bad = harmful_terms(joined)
     if bad:
         raise RefusedError(_message(bad))
+    for where, words in prompt_texts(spec) if spec is not None else []:
+        unreviewed = unreviewed_words(words)
+        if unreviewed:
+            raise RefusedError(f"refused: {where}: {unreviewed_message(unreviewed)}")
 
 
 def check_safety(
@@ -88,12 +108,11 @@ def check_safety(
     except RefusedError as exc:
         raise RefusedError(f"{where}: spec: {exc}") from None
     for i, item in enumerate(items):
-        bad = prompt_problems(item.prompt, item.negative_prompt, item.attributes)
-        if bad:
+        why = refusal(item.prompt, item.negative_prompt, item.attributes)
+        if why:
             at = f" line {line(i)}" if line is not None else ""
             raise RefusedError(
-                f"{where}{at}: items[{i}] ({item.id}): refused: {REFUSAL} "
-                f"(matched: {describe(bad)}); change its prompt"
+                f"{where}{at}: items[{i}] ({item.id}): refused: {why}; change its prompt"
             )
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from agent.build.events import EventLog
 from agent.planning.plan import Plan
-from tools.safety import describe, suggestion_problems
+from tools.safety import attributes_mention_minors, describe, mentions_minors, suggestion_problems
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,12 @@ def enrich_prompts(plan: Plan, *, llm=None, events: EventLog | None = None) -> P
             if events:
                 events.emit("llm_fallback", step="enrich", error=str(exc)[:200])
             return plan
-        bad = suggestion_problems(answer.detail, answer.negative)
+        minors = any(
+            attributes_mention_minors(i.attributes) or mentions_minors(i.prompt)
+            for i in plan.items
+            if i.class_name == class_name
+        )  # for images of minors every suggested word must be a reviewed one
+        bad = suggestion_problems(answer.detail, answer.negative, minors=minors)
         if bad:  # this class keeps its template prompts
             log.warning("prompt enrichment for %s refused: %s", class_name, describe(bad))
             if events:

@@ -11,6 +11,7 @@ from agent.build.nodes.assess import budget_left
 from agent.build.replan_policy import CellReport, decide, retry_seed
 from agent.build.state import BuildState
 from tools.contracts import GUIDANCE_RANGE, PlanItem
+from tools.safety import mentions_minors
 from tools.stores.manifest_schema import WorkUnit
 
 
@@ -50,6 +51,7 @@ def replan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         attributes,
         llm=ctx.services.llm,
         on_fallback=lambda err: ctx.events.emit("llm_fallback", step="replan", error=err[:200]),
+        young={cell_of(i) for i in short if mentions_minors(i.prompt)},
     )
 
     units = []
