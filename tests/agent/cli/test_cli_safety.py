@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from agent.planning.approval import approval_record
@@ -36,12 +37,12 @@ def planned(tmp_path: Path, spec: str = KIDS) -> Path:
     return out
 
 
-def edit_first_prompt(out: Path) -> str:
+def edit_first_prompt(out: Path, words: str = HARM) -> str:
     """Rewrite the first item's prompt in plan.yaml; return that item's id."""
     plan = out / "plan.yaml"
     lines = plan.read_text().splitlines(keepends=True)
     first = next(i for i, line in enumerate(lines) if line.startswith("- {id: "))
-    lines[first] = lines[first].replace('prompt: "', f'prompt: "{HARM}, ', 1)
+    lines[first] = lines[first].replace('prompt: "', f'prompt: "{words}, ', 1)
     plan.write_text("".join(lines))
     return lines[first].split("id: ", 1)[1].split(",", 1)[0]
 
@@ -121,3 +122,19 @@ def test_a_refused_feedback_changes_nothing_and_the_approved_plan_still_runs(
     run = facetory("run", str(out), "--no-train")
     assert run.returncode == 0, run.stderr
     assert "8 / 8 accepted" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "named"),
+    [
+        ("child, no nudity, bruise-covered and tear-streaked", "bruise, tear"),
+        ("a girl in a classroom holding a kite", "'kite' is not a reviewed word"),
+    ],
+)
+def test_variations_in_a_hand_edited_prompt_are_refused_at_review_and_approve(
+    tmp_path: Path, words: str, named: str
+) -> None:
+    out = planned(tmp_path)
+    item = edit_first_prompt(out, words)
+    assert_refused(facetory("review", str(out)), item, named)
+    assert_refused(facetory("approve", str(out)), item, named)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from agent.language.parse import parse_spec
-from agent.language.safety import RefusedError, check_request
+from agent.language.safety import RefusedError, check_request, check_safety
 from agent.language.spec import DatasetSpec
+from tests.tools.safety_corpus import corpus
+from tools.contracts import PlanItem
 
 
 @pytest.mark.parametrize(
@@ -71,3 +74,53 @@ def test_minors_from_the_spec_alone_count():
     )
     with pytest.raises(RefusedError):
         check_request("six faces", spec)
+
+
+# The generated corpus of variations (tests/tools/safety_corpus.py) on the spec's paths.
+CORPUS = corpus()
+KIDS = {"name": "kids", "quota": 4, "attributes": {"age_group": "child"}}
+
+
+def test_every_variation_in_a_yaml_class_description_is_refused_when_planned():
+    passed = []
+    for _, kind, phrase in CORPUS:
+        text = yaml.safe_dump(
+            {"classes": [{**KIDS, "description": f"a girl, {phrase}"}]}, allow_unicode=True
+        )
+        try:
+            parse_spec(text, offline=True)
+        except RefusedError:
+            continue
+        passed.append((kind, phrase))
+    assert passed == []
+
+
+def test_every_variation_in_an_items_prompt_is_refused_at_review_and_approval():
+    """`check_safety` is what `facetory review` and `approve` run on every edited item."""
+    spec = DatasetSpec.from_data({"classes": [KIDS]})
+    for i, (_, kind, phrase) in enumerate(CORPUS):
+        item = PlanItem(id=f"kids-{i}", class_name="kids", attributes={"age_group": "child"},
+                        seed=i, prompt=f"portrait photo of a girl, {phrase}")
+        with pytest.raises(RefusedError, match=rf"^plan.yaml: items\[0\] \(kids-{i}\): refused"):
+            check_safety(spec, [item], "plan.yaml")
+
+
+def test_a_spec_for_minors_may_hold_only_reviewed_words_where_they_reach_a_prompt():
+    spec = DatasetSpec.from_data(
+        {"classes": [{**KIDS, "description": "in a classroom, school uniform, with a kite"}]}
+    )
+    with pytest.raises(RefusedError) as refused:
+        check_request("four faces", spec)
+    assert str(refused.value) == (
+        "refused: class 'kids': 'kite' is not a reviewed word for images of minors; "
+        "add it to tools/vocabulary/safe_words.yaml after review"
+    )
+    check_request("four faces", DatasetSpec.from_data(
+        {"classes": [{**KIDS, "description": "in a classroom, school uniform"}]}))
+
+
+def test_adults_words_outside_the_reviewed_list_are_not_refused():
+    spec = DatasetSpec.from_data(
+        {"classes": [{"name": "a", "quota": 4, "description": "astronauts with a kite"}]}
+    )
+    check_request("four faces", spec)
