@@ -33,7 +33,10 @@ _JOINERS = re.compile(r"[-_/\\|~+*=·•\u2010-\u2015\u2212]+")
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]s\b|['\u2018\u2019\u02bc`]")
 # Three or more single letters spaced out ("b l o o d", "b.l.o.o.d") make one word.
 _SPACED = re.compile(r"(?<![a-z0-9])(?:[a-z][ .]){2,}[a-z](?![a-z0-9])")
-_WORD = re.compile(r"[a-z0-9$@!|]+")
+# a word of letters with digits or signs among them (not a number alone, not a plain word)
+_MIXED = re.compile(
+    r"(?<![a-z0-9$@!|])(?=[a-z0-9$@!|]*[a-z])(?=[a-z0-9$@!|]*[0-9$@!|])[a-z0-9$@!|]+"
+)
 
 # Plurals and forms that no suffix rule folds.
 _IRREGULAR = {
@@ -49,11 +52,13 @@ def normalise(text: str) -> str:
     """Lower-case ASCII-folded text: NFKC, look-alike letters folded, format characters
     (zero-width spaces, soft hyphens) and accents removed, joiners turned into spaces,
     spaced-out letters joined, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    text = text.translate(_CONFUSABLES)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = text or ""
+    if not text.isascii():  # ASCII text is its own NFKC form with nothing to fold
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+        text = unicodedata.normalize("NFKD", text.translate(_CONFUSABLES))
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower()
     text = _APOSTROPHES.sub("", _JOINERS.sub(" ", text))
     text = _SPACED.sub(lambda m: re.sub(r"[ .]", "", m.group()), text)
     return re.sub(r"\s+", " ", text).strip()
@@ -62,10 +67,7 @@ def normalise(text: str) -> str:
 def unleet(text: str) -> str:
     """`text` (normalised) with digits and signs inside words read as letters; the same
     length, so positions found in one hold in the other. Numbers alone stay numbers."""
-    return _WORD.sub(
-        lambda m: m.group().translate(_LEET) if re.search(r"[a-z]", m.group()) else m.group(),
-        text,
-    )
+    return _MIXED.sub(lambda m: m.group().translate(_LEET), text)
 
 
 def tokens(text: str) -> list[str]:

@@ -29,3 +29,36 @@ def test_decide_without_llm_uses_rules_for_every_cell() -> None:
 def test_retry_seeds_are_reproducible_and_distinct() -> None:
     assert retry_seed(7, 1) == retry_seed(7, 1)
     assert len({retry_seed(7, a) for a in range(50)}) == 50
+
+
+def test_every_variation_an_llm_words_for_a_childs_retry_falls_back_to_the_rules(
+    monkeypatch,
+) -> None:
+    """The whole generated corpus, one short cell per phrase, in one answer of the model."""
+    import json
+
+    from agent.llm import chat_model
+    from tests.agent.openai_stub import OpenAIStub
+    from tests.tools.safety_corpus import corpus
+
+    words = {f"kids|v={i}": phrase for i, (_, _, phrase) in enumerate(corpus())}
+    words["kids|ok"] = "in a classroom, soft window light"
+
+    def director(model: str, messages: list[dict]) -> str:
+        cells = [json.loads(line)["cell"] for line in messages[1]["content"].splitlines()]
+        return json.dumps({"decisions": [
+            {"cell": c, "adjustment": {"prompt_addition": words[c], "reason": "realism"}}
+            for c in cells]})
+
+    reports = [CellReport(cell=c, missing=1, reasons={"blurry": 1}) for c in words]
+    attributes = {c: {"age_group": "child"} for c in words}
+    fallbacks: list[str] = []
+    with OpenAIStub(director) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        decisions = decide(reports, attributes, llm=chat_model(),
+                           max_cells_for_llm=len(words), on_fallback=fallbacks.append)
+    assert decisions.pop("kids|ok").source == "llm"
+    assert {d.source for d in decisions.values()} == {"rules"}
+    assert {d.prompt_addition for d in decisions.values()} == {"sharp focus, detailed"}
+    assert len(fallbacks) == len(words) - 1

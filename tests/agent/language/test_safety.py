@@ -98,7 +98,7 @@ def test_every_variation_in_a_yaml_class_description_is_refused_when_planned():
 def test_every_variation_in_an_items_prompt_is_refused_at_review_and_approval():
     """`check_safety` is what `facetory review` and `approve` run on every edited item."""
     spec = DatasetSpec.from_data({"classes": [KIDS]})
-    for i, (_, kind, phrase) in enumerate(CORPUS):
+    for i, (_, _kind, phrase) in enumerate(CORPUS):
         item = PlanItem(id=f"kids-{i}", class_name="kids", attributes={"age_group": "child"},
                         seed=i, prompt=f"portrait photo of a girl, {phrase}")
         with pytest.raises(RefusedError, match=rf"^plan.yaml: items\[0\] \(kids-{i}\): refused"):

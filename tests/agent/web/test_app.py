@@ -239,3 +239,19 @@ def test_a_diffusion_backend_draws_factor_samples_only_when_asked_and_from_the_l
         torch.set_num_threads(threads)
     assert drawn.status_code == 200 and drawn.content[:4] == b"\x89PNG"
     assert "GPU time" in c.get("/review").text
+
+
+def test_every_kind_of_variation_in_the_web_description_field_is_refused(tmp_path: Path) -> None:
+    from tests.tools.safety_corpus import corpus
+
+    root = planned(tmp_path / "b")
+    before = (root / "plan.yaml").read_bytes()
+    c = client(root)
+    sample = {kind: phrase for _, kind, phrase in corpus()}  # the last phrase of each kind
+    for kind, phrase in sample.items():
+        response = post(c, "/review/edit", {"description:none": f"a child, {phrase}"})
+        assert response.status_code == 422, (kind, phrase)
+        assert 'data-field="description:none"' in response.text and "refused" in response.text
+    kite = post(c, "/review/edit", {"description:none": "a child holding a kite"})
+    assert kite.status_code == 422 and "&#39;kite&#39; is not a reviewed word" in kite.text
+    assert (root / "plan.yaml").read_bytes() == before
