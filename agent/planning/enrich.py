@@ -45,11 +45,12 @@ def enrich_prompts(plan: Plan, *, llm=None, events: EventLog | None = None) -> P
             if events:
                 events.emit("llm_fallback", step="enrich", error=str(exc)[:200])
             return plan
-        minors = any(
-            attributes_mention_minors(i.attributes) or mentions_minors(i.prompt)
+        # for images of minors every suggested word must be a reviewed one
+        minors = mentions_minors(example.prompt) or any(
+            attributes_mention_minors(i.attributes)
             for i in plan.items
             if i.class_name == class_name
-        )  # for images of minors every suggested word must be a reviewed one
+        )
         bad = suggestion_problems(answer.detail, answer.negative, minors=minors)
         if bad:  # this class keeps its template prompts
             log.warning("prompt enrichment for %s refused: %s", class_name, describe(bad))

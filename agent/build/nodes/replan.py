@@ -51,7 +51,7 @@ def replan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         attributes,
         llm=ctx.services.llm,
         on_fallback=lambda err: ctx.events.emit("llm_fallback", step="replan", error=err[:200]),
-        young={cell_of(i) for i in short if mentions_minors(i.prompt)},
+        young=_young_cells(short),
     )
 
     units = []
@@ -85,6 +85,15 @@ def replan(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         by=sorted({a.source for a in decisions.values()}),
     )
     return {"round": round_ + 1, "cursor": 0}
+
+
+def _young_cells(items: list[PlanItem]) -> set[str]:
+    """Cells whose prompt puts minors in the picture ("kids" in a class description), read
+    from one item per cell: the items of a cell share their prompt."""
+    first: dict[str, PlanItem] = {}
+    for item in items:
+        first.setdefault(cell_of(item), item)
+    return {cell for cell, item in first.items() if mentions_minors(item.prompt)}
 
 
 def _join(base: str, addition: str) -> str:
