@@ -54,9 +54,20 @@ class UnsafePrompt(FacetoryError):
 
 class _Prompted(Protocol):
     id: str
+    class_name: str
     prompt: str
     negative_prompt: str
     attributes: dict[str, str]
+
+
+def item_prompt(item: _Prompted) -> str:
+    """The words a generator draws `item` from: its prompt, or for an item left without one
+    the words a backend's default prompt is made of (its class name and attribute levels,
+    `tools.generate.diffusers_backend.default_prompt`)."""
+    if item.prompt:
+        return item.prompt
+    levels = [f"{level} {factor}" for factor, level in item.attributes.items()]
+    return ", ".join([f"a photo of a {item.class_name} face", *levels])
 
 
 def _words(terms: Iterable[str]) -> re.Pattern[str]:
@@ -376,7 +387,7 @@ def check_items(items: Iterable[_Prompted], *, after: str = "") -> None:
     """Check every item's prompt and negative prompt; the first unsafe one is refused with
     its id (and `after`, what the person should do)."""
     for item in items:
-        why = refusal(item.prompt, item.negative_prompt, item.attributes)
+        why = refusal(item_prompt(item), item.negative_prompt, item.attributes)
         if why:
             tail = f"; {after}" if after else ""
             raise UnsafePrompt(f"refused: item {item.id}: {why}{tail}")

@@ -20,6 +20,7 @@ from tools.safety import (
     always_refused,
     describe,
     harmful_terms,
+    item_prompt,
     mentions_minors,
     refusal,
     unreviewed_message,
@@ -108,7 +109,7 @@ def check_safety(
     except RefusedError as exc:
         raise RefusedError(f"{where}: spec: {exc}") from None
     for i, item in enumerate(items):
-        why = refusal(item.prompt, item.negative_prompt, item.attributes)
+        why = refusal(item_prompt(item), item.negative_prompt, item.attributes)
         if why:
             at = f" line {line(i)}" if line is not None else ""
             raise RefusedError(

@@ -224,3 +224,10 @@ def test_a_refused_term_cannot_be_made_a_reviewed_word(safe_words) -> None:
     safe_words.write_text(safe_words.read_text() + "  - blood-soaked\n")
     with pytest.raises(ValueError, match="'blood' is a refused term"):
         prompt_problems("a girl", "", CHILD)
+
+
+def test_an_item_left_without_a_prompt_is_checked_by_the_words_its_default_prompt_uses() -> None:
+    blank = PlanItem(id="k-1", class_name="kites", attributes=CHILD, seed=1, prompt="")
+    with pytest.raises(UnsafePrompt, match="'kites' is not a reviewed word"):
+        check_items([blank])
+    check_items([blank.model_copy(update={"class_name": "glasses"})])

@@ -15,7 +15,9 @@ from agent.build.replan_policy import _RULES, rule_adjustment
 from agent.language.parse import parse_spec
 from agent.planning.diffusion_prompts import build_prompt
 from agent.planning.planner import make_plan
+from tools.contracts import PlanItem
 from tools.generate.augment import TRANSFORM_PHRASES, transformation_prompt
+from tools.generate.diffusers_backend import default_prompt
 from tools.safety import prompt_problems
 from tools.vocabulary import FACTORS
 
@@ -58,6 +60,10 @@ def composed() -> Iterator[tuple[str, str, dict[str, str]]]:
                 yield prompt, negative, attrs
                 yield from retried(prompt, negative, attrs, factor)
                 yield transformation_prompt(prompt, {factor: level}), negative, attrs
+            for level in FACTORS[factor]:  # a backend's prompt for an item left without one
+                attrs = {**young, factor: level}
+                item = PlanItem(id="a-1", class_name=level, attributes=attrs, seed=1, prompt="")
+                yield default_prompt(item), "", attrs
         for factor, levels in TRANSFORM_PHRASES.items():
             for level in levels:
                 prompt, negative = build_prompt({**young})
