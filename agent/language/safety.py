@@ -62,10 +62,13 @@ def spec_has_minors(spec: DatasetSpec) -> bool:
 
 def prompt_texts(spec: DatasetSpec) -> list[tuple[str, str]]:
     """(where, words) of every spec field whose words reach a prompt: class descriptions,
-    class names and attribute levels, factor names and levels, the style, augmentations."""
+    names and attribute levels, factor names and levels, the style, augmentations."""
     out = [("generation.style", spec.generation.style)]
     for c in spec.classes:
-        out.append((f"class {c.name!r}", " ".join([c.name, c.description, *c.attributes.values()])))
+        # a class name reaches a prompt only in place of a description and attributes
+        # (`agent.planning.diffusion_prompts.class_phrase`)
+        named = "" if c.description.strip() or c.attributes else c.name
+        out.append((f"class {c.name!r}", " ".join([named, c.description, *c.attributes.values()])))
     for f in spec.factors:
         out.append((f"factor {f.name!r}", " ".join([f.name, *(lv.name for lv in f.levels)])))
     for a in spec.augmentations:
