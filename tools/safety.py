@@ -219,6 +219,12 @@ def _hits(text: str, *patterns: re.Pattern[str]) -> list[str]:
     term only: in "no nudity, bruises and welts" bruises and welts count. Words spelled with
     digits for letters ("bl00d") are read both ways.
     """
+    return list(_hits_of(text or "", patterns))
+
+
+@lru_cache(maxsize=16384)
+def _hits_of(text: str, patterns: tuple[re.Pattern[str], ...]) -> tuple[str, ...]:
+    """`_hits`, cached: negative prompts and template parts repeat across a plan."""
     v = vocabulary()
     masked = _masked(text, v)
     readings = dict.fromkeys([masked, unleet(masked)])
@@ -230,7 +236,7 @@ def _hits(text: str, *patterns: re.Pattern[str]) -> list[str]:
             for m in p.finditer(reading)
         }
     )
-    return [term for start, _, term in found if not _negated(masked, start, v)]
+    return tuple(term for start, _, term in found if not _negated(masked, start, v))
 
 
 def _negated(masked: str, start: int, v: Vocabulary) -> bool:
@@ -290,6 +296,11 @@ def text_problems(text: str, *, minors: bool = False) -> list[str]:
 def unreviewed_words(text: str, *, negative: bool = False) -> list[str]:
     """Words of `text` outside the allow list for images of minors, in order. In a negative
     prompt the deny lists' terms are reviewed too: it names what must not appear."""
+    return list(_unreviewed(text or "", negative))
+
+
+@lru_cache(maxsize=16384)
+def _unreviewed(text: str, negative: bool) -> tuple[str, ...]:
     v = vocabulary()
     text = _masked(text, v)  # the allowed phrases of safety.yaml ("buzz cut") are reviewed
     if negative:
@@ -297,7 +308,7 @@ def unreviewed_words(text: str, *, negative: bool = False) -> list[str]:
             text = p.sub(lambda m: " " * len(m.group()), text)
     allowed = v.reviewed | v.reviewed_negative if negative else v.reviewed
     out = [w for w in tokens(text) if not w.isdigit() and stem(w) not in allowed]
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def prompt_problems(

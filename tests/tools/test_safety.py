@@ -200,7 +200,8 @@ def safe_words(tmp_path, monkeypatch):
 
     path = tmp_path / "safe_words.yaml"
     path.write_text(safety.SAFE_WORDS.read_text(encoding="utf-8"), encoding="utf-8")
-    caches = (safety.vocabulary, safety._prompt_problems, safety._masked_text)
+    caches = (safety.vocabulary, safety._prompt_problems, safety._masked_text,
+              safety._unreviewed, safety._hits_of)
     for cache in caches:
         cache.cache_clear()
     monkeypatch.setattr(safety, "SAFE_WORDS", path)
@@ -214,8 +215,8 @@ def test_a_word_added_to_the_reviewed_list_is_allowed_in_all_its_forms(safe_word
     safe_words.write_text(safe_words.read_text() + "  - kite\n")
     import tools.safety as safety
 
-    safety.vocabulary.cache_clear()
-    safety._prompt_problems.cache_clear()
+    for cache in (safety.vocabulary, safety._prompt_problems, safety._unreviewed):
+        cache.cache_clear()
     assert prompt_problems("a girl holding kites", "", CHILD) == []
     assert prompt_problems("a girl holding a Kite", "", CHILD) == []
 
