@@ -46,6 +46,23 @@ def test_plan_records_the_options_in_spec_yaml_and_shows_them(tmp_path: Path) ->
     assert "training: start.pt, 4 epochs at 64 px" in result.output
 
 
+def test_the_real_face_set_is_a_recorded_option_and_a_folder_is_recorded_absolute(
+        tmp_path: Path, monkeypatch) -> None:
+    assert read_spec(_planned(tmp_path, "a")).training.real_faces == "embedded"  # the default
+    assert read_spec(_planned(tmp_path, "b", "--real-faces", "none")).training.real_faces == "none"
+    (tmp_path / "mine").mkdir()
+    monkeypatch.chdir(tmp_path)
+    spec = read_spec(_planned(tmp_path, "c", "--real-faces", "mine"))
+    assert spec.training.real_faces == str(tmp_path / "mine")
+
+
+def _planned(tmp_path: Path, name: str, *options: str) -> Path:
+    result = facetory("plan", spec_file(tmp_path), "--out", tmp_path / name, "--offline", *options)
+    assert result.exit_code == 0, result.output
+    assert "then scored on real faces:" in result.output
+    return tmp_path / name / "spec.yaml"
+
+
 def test_an_option_before_the_start_changes_the_spec_and_needs_a_new_approval(tmp_path):
     out = tmp_path / "b"
     assert facetory("plan", spec_file(tmp_path), "--out", out, "--offline").exit_code == 0
