@@ -32,7 +32,8 @@ ConfOpt = Annotated[
 def evaluate_command(build_dir: DirArg, real: RealOpt = None, conf: ConfOpt = 0.25,
                      as_json: JsonOpt = False) -> None:
     """Score the build's trained model on real faces (recall, precision, mAP50 at IoU 0.5)
-    beside OpenCV's Haar cascade, and save it beside the run's metrics.json."""
+    beside OpenCV's Haar cascade; saved beside the run's metrics.json and in the dataset card."""
+    from tools.outputs.dataset_card import add_model_scores
     from tools.outputs.real_faces import evaluate_run
     from tools.outputs.train import latest_metrics
 
@@ -52,6 +53,7 @@ def evaluate_command(build_dir: DirArg, real: RealOpt = None, conf: ConfOpt = 0.
     with BuildLock(paths.root):
         result = evaluate_run(Path(metrics["weights"]).parent.parent / "metrics.json", setting,
                               conf=conf, seed=seed)
+        add_model_scores(paths.dataset / "README.md", result)
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return

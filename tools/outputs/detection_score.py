@@ -4,7 +4,9 @@ Pure numpy over boxes, so any detector (a trained YOLO, OpenCV's Haar cascade) i
 the same rule: predictions are matched to ground truth greedily by confidence, each true face
 at most once, a match needing IoU >= 0.5. Class-agnostic: a face is a face, whatever class a
 synthetic dataset gave it. AP is the area under the precision envelope (every point, as VOC
-2010+ and COCO's definition before sampling), over all predictions kept at the low `ap_conf`.
+2010+ and COCO's definition before sampling), over all predictions kept at the low `AP_CONF`.
+The figures are typed here (`DetectionScore`, `RealFaceEvaluation`) for the report and the
+dataset card to read.
 """
 
 from __future__ import annotations
@@ -59,6 +61,24 @@ class DetectionScore(BaseModel):
     """Class-agnostic AP at IoU 0.5 over every prediction kept (conf >= 0.001)."""
     mAP50_ci95: Interval | None = None
     """Bootstrap interval of mAP50 over images (resampled with replacement), when asked."""
+
+
+class RealFaceEvaluation(BaseModel):
+    """A trained model and the Haar cascade on real faces, beside the model's synthetic score."""
+
+    real_set: str
+    """`embedded-v1` (the packaged photos and LFW crops 0-49) or the folder scored."""
+    real_set_path: str
+    sources: str | None = None
+    """Where the real set's photos come from and under which licence (the embedded set)."""
+    weights: str
+    imgsz: int
+    export_sha256: str | None = None
+    """The export the model was trained on (metrics.json's dataset_sha256)."""
+    model: DetectionScore
+    haar: DetectionScore
+    synthetic: DetectionScore | None = None
+    """The same model on the synthetic test split, mAP50 with a bootstrap 95% interval."""
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:

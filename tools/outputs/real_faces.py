@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-from pydantic import BaseModel
 
 from tools.atomic import write_text
 from tools.errors import FacetoryError
@@ -27,6 +26,7 @@ from tools.outputs.detection_score import (
     DEFAULT_CONF,
     DetectionScore,
     ImageResult,
+    RealFaceEvaluation,
     score_results,
 )
 from tools.outputs.real_face_set import (
@@ -45,24 +45,6 @@ HAAR_CASCADE = "haarcascade_frontalface_default.xml"
 #: Haar's usual settings (OpenCV's face-detection tutorial): what it returns is what it found.
 HAAR_SETTINGS = {"scaleFactor": 1.1, "minNeighbors": 5, "minSize": (20, 20)}
 BOOTSTRAP = 1000
-
-
-class RealFaceEvaluation(BaseModel):
-    """A trained model and the Haar cascade on real faces, beside the model's synthetic score."""
-
-    real_set: str
-    """`embedded-v1` (the packaged photos and LFW crops 0-49) or the folder scored."""
-    real_set_path: str
-    sources: str | None = None
-    """Where the real set's photos come from and under which licence (the embedded set)."""
-    weights: str
-    imgsz: int
-    export_sha256: str | None = None
-    """The export the model was trained on (metrics.json's dataset_sha256)."""
-    model: DetectionScore
-    haar: DetectionScore
-    synthetic: DetectionScore | None = None
-    """The same model on the synthetic test split, mAP50 with a bootstrap 95% interval."""
 
 
 def resolve_real_set(setting: str | Path | None, cache_dir: Path | None = None) -> Path | None:

@@ -96,12 +96,15 @@ def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
 
 def evaluate_real(ctx: BuildContext, metrics_path: Path, real: str) -> RealFaceEvaluation | None:
     """The trained detector and the Haar cascade on real faces (`training.real_faces`), saved
-    beside the run's metrics; None when the spec says none or the model is a classifier."""
+    beside the run's metrics and in the dataset card; None when the spec says none or the
+    model is a classifier."""
     if real == "none" or ctx.spec.task != "detect":
         return None
+    from tools.outputs.dataset_card import add_model_scores
     from tools.outputs.real_faces import evaluate_run
 
     result = evaluate_run(metrics_path, real, seed=ctx.spec.seed)
+    add_model_scores(ctx.paths.dataset / "README.md", result)
     ctx.events.emit("real_faces", real_set=result.real_set, faces=result.model.faces,
                     recall=result.model.recall, haar_recall=result.haar.recall)
     return result

@@ -69,6 +69,9 @@ def test_evaluate_prints_the_table_and_saves_the_scores_beside_the_metrics(train
     assert saved["haar"]["recall"] > 0.8  # the classical baseline finds most real faces
     assert saved["synthetic"]["images"] == metrics["images"]["test"]
     assert saved["synthetic"]["mAP50_ci95"]["resamples"] == 1000
+    card = (trained / "dataset" / "README.md").read_text()
+    assert "| OpenCV Haar cascade | real faces (embedded-v1) | 32 | 57 | " \
+        f"{saved['haar']['recall']:.3f} |" in card
 
 
 def test_evaluate_json_scores_a_coco_folder_given_with_real(trained: Path, cache: Path,
