@@ -5,10 +5,12 @@
     score_detector("runs/detect/weights/best.pt", real, imgsz=160).recall
     score_haar(real).recall
 
-`evaluate_run` does this for a build's trained model (and re-scores the synthetic test split
-per image, for a bootstrap interval of its mAP50) and saves `real_faces.json` beside the run's
-`metrics.json`, naming the real set and the export the model was trained on. Both detectors
-are scored class-agnostically by `detection_score` at IoU 0.5.
+`yolo_results` and `haar_results` give the boxes per image, for scoring a subset
+(`detection_score.score_results`). `evaluate_run` does the whole check for a build's trained
+model (and re-scores the synthetic test split per image, for a bootstrap interval of its
+mAP50) and saves `real_faces.json` beside the run's `metrics.json`, naming the real set and
+the export the model was trained on. Both detectors are scored class-agnostically by
+`detection_score` at IoU 0.5.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from tools.outputs.real_face_set import (
 )
 
 __all__ = ["embedded_real_set", "score_detector", "score_haar", "evaluate_run",
-           "RealFaceEvaluation", "resolve_real_set", "read_evaluation", "RESULT_FILE"]
+           "yolo_results", "haar_results", "read_real_set", "RealFaceEvaluation",
+           "resolve_real_set", "read_evaluation", "RESULT_FILE"]
 
 RESULT_FILE = "real_faces.json"
 HAAR_CASCADE = "haarcascade_frontalface_default.xml"
@@ -69,19 +72,24 @@ def score_detector(
 ) -> DetectionScore:
     """A YOLO checkpoint on a labelled set at `imgsz`, classes merged (NMS across classes too,
     so one face gets one box whatever class it was given)."""
-    images = read_real_set(real_dir, split)
-    results = _yolo_predictions(Path(weights), images, imgsz, device)
+    results = yolo_results(weights, read_real_set(real_dir, split), imgsz=imgsz, device=device)
     return score_results(results, f"yolo:{weights}", conf=conf, bootstrap=bootstrap, seed=seed)
 
 
 def score_haar(real_dir: str | Path, *, split: str | None = None) -> DetectionScore:
     """OpenCV's frontal-face Haar cascade on the same images: every face it returns counts for
     recall and precision; its level weights rank them for AP."""
+    return score_results(haar_results(read_real_set(real_dir, split)), f"haar:{HAAR_CASCADE}",
+                         conf=None)
+
+
+def haar_results(images: list[LabelledImage]) -> list[ImageResult]:
+    """The Haar cascade's boxes and level weights on each image, beside its true boxes."""
     from tools.critic.faces import haar_cascade
 
     cascade = haar_cascade(HAAR_CASCADE)
     results = []
-    for image in read_real_set(real_dir, split):
+    for image in images:
         grey = cv2.imread(str(image.path), cv2.IMREAD_GRAYSCALE)
         if grey is None:
             raise FacetoryError(f"{image.path} is not a readable image")
@@ -90,7 +98,7 @@ def score_haar(real_dir: str | Path, *, split: str | None = None) -> DetectionSc
         boxes = [(float(x), float(y), float(x + w), float(y + h)) for x, y, w, h in rects]
         results.append(ImageResult(name=image.path.name, truth=image.boxes, boxes=boxes,
                                    scores=[float(v) for v in weights]))
-    return score_results(results, f"haar:{HAAR_CASCADE}", conf=None)
+    return results
 
 
 def evaluate_run(
@@ -153,11 +161,13 @@ def _synthetic_score(metrics: dict[str, Any], weights: Path, imgsz: int, conf: f
                           bootstrap=BOOTSTRAP, seed=seed)
 
 
-def _yolo_predictions(weights: Path, images: list[LabelledImage], imgsz: int,
-                      device: str | None) -> list[ImageResult]:
-    """Every box the model gives each image at conf >= AP_CONF (pixels of the original image)."""
+def yolo_results(weights: str | Path, images: list[LabelledImage], *, imgsz: int,
+                 device: str | None = None) -> list[ImageResult]:
+    """Every box a YOLO checkpoint gives each image at conf >= AP_CONF (pixels of the original
+    image), classes merged, beside the image's true boxes."""
     from tools.outputs.train import _offline_ultralytics, pick_device
 
+    weights = Path(weights)
     if not weights.is_file():
         raise FacetoryError(f"weights file not found: {weights}")
     with _offline_ultralytics():

@@ -100,3 +100,14 @@ def test_a_spec_written_with_the_flat_generation_keys_still_reads() -> None:
     assert (g.backend, g.diffusers.model, g.diffusers.steps) == ("diffusers", "/m", 4)
     assert (g.diffusers.guidance_scale, g.procedural.fault_rate, g.style) == (5.0, 0.1, "cartoon")
     assert DatasetSpec.from_yaml(spec.to_yaml()) == spec
+
+
+def test_a_real_face_folder_that_cannot_be_read_stops_the_run_before_it_draws(
+        tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()  # no images/ and labels/, no annotations.json
+    out = _planned(tmp_path, "b", "--real-faces", tmp_path / "photos").parent
+    refused = facetory("run", out, "--yes", "--no-train", "--offline")
+    assert refused.exit_code == 2
+    assert "neither YOLO layout" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert not (out / "images").exists() or not any((out / "images").iterdir())
