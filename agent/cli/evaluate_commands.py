@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 RealOpt = Annotated[
     str | None,
-    typer.Option("--real", help="Real faces to score on: a folder in YOLO layout (images/, "
-                 "labels/) or COCO layout (annotations.json); default: the build's "
-                 "training.real_faces, else the embedded set."),
+    typer.Option("--real", metavar="PATH",
+                 help="Real faces to score on: a folder in YOLO layout (images/, labels/) or "
+                 "COCO layout (annotations.json); default: the build's training.real_faces, "
+                 "else the embedded set."),
 ]
 ConfOpt = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Confidence at which recall and precision count.")
