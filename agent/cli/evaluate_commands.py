@@ -64,9 +64,10 @@ def evaluate_command(build_dir: DirArg, real: RealOpt = None, conf: ConfOpt = 0.
 def print_evaluation(result: RealFaceEvaluation) -> None:
     """One row per detector and set: images, faces, recall, precision, mAP50 (with interval)."""
     table = Table(title=f"Faces found at IoU 0.5 (real set: {result.real_set})",
-                  box=box.SIMPLE_HEAD)
-    for column in ("detector", "images", "faces", "recall", "precision", "mAP50 (95% CI)"):
-        table.add_column(column, justify="left" if column == "detector" else "right")
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("detector", "images", "faces", "recall", "precision", "mAP50 [95% CI]"):
+        table.add_column(column, justify="left" if column == "detector" else "right",
+                         no_wrap=True)
     rows = [("YOLO on real", result.model), ("Haar on real", result.haar)]
     if result.synthetic is not None:
         rows.append(("YOLO on synthetic", result.synthetic))
