@@ -167,6 +167,7 @@ def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None
     _print_status(status)
     for line in shortfall(status):
         console.print(f"[yellow]short:[/] {line}", highlight=False)
+    _print_real_faces(ctx)
     for label, path in (
         ("dataset", ctx.paths.dataset),
         ("runs", ctx.paths.runs),
@@ -174,6 +175,17 @@ def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None
     ):
         if path.exists():
             console.print(f"{label:>8}: {path}")
+
+
+def _print_real_faces(ctx: BuildContext) -> None:
+    """The trained model's real-face check, when the build made one for its current export."""
+    from agent.cli.evaluate_commands import print_evaluation
+    from tools.outputs.real_faces import read_evaluation
+    from tools.outputs.train import latest_metrics
+
+    evaluation = read_evaluation(latest_metrics(ctx.paths.runs, ctx.paths.dataset))
+    if evaluation is not None:
+        print_evaluation(evaluation)
 
 
 def _print_status(status: dict) -> None:

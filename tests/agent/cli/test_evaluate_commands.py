@@ -99,3 +99,29 @@ def test_evaluate_refuses_bad_input_in_one_line(trained: Path, tmp_path: Path) -
     untrained = tmp_path / "untrained"
     shutil.copytree(trained / "dataset", untrained / "dataset")
     assert "no model trained" in one_line_error(facetory("evaluate", untrained))
+
+
+BUILD_SPEC = """\
+name: realcheck
+classes:
+  - {name: none, quota: 9, attributes: {eyewear: none}}
+  - {name: sunglasses, quota: 9, attributes: {eyewear: sunglasses}}
+budget: {batch_size: 6}
+image_size: 128
+seed: 4
+training: {epochs: 1, imgsz: 64}
+"""
+
+
+def test_a_build_scores_its_model_on_real_faces_after_training_and_shows_it(tmp_path: Path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BUILD_SPEC)
+    out = tmp_path / "build"
+    result = facetory("build", spec, "--out", out, "--yes", "--offline", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert "Haar on real" in result.output and "YOLO on synthetic" in result.output
+    saved = json.loads((out / "runs" / "detect" / "real_faces.json").read_text())
+    assert saved["real_set"] == "embedded-v1" and saved["haar"]["faces"] == 57
+    assert 'id="real-faces"' in (out / "report.html").read_text()
+    assert "## How a detector trained on it does on real faces" in \
+        (out / "dataset" / "README.md").read_text()
