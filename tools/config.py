@@ -289,3 +289,8 @@ class TrainingConfig(_Config):
     """Training epochs."""
     imgsz: int = Field(default=DEFAULT_IMGSZ, ge=32, le=4096)
     """Training image size in pixels."""
+    real_faces: str = Field(default="embedded", min_length=1)
+    """Real faces the trained detector is scored on after training, beside OpenCV's Haar
+    cascade (`facetory evaluate`): `embedded` (photos that ship in scikit-image and
+    insightface, and LFW faces 0-49 composed on textures), `none`, or a folder of labelled
+    real images in YOLO layout (images/, labels/) or COCO layout (annotations.json)."""

@@ -83,8 +83,11 @@ def stage_seconds(events: list[dict]) -> dict[str, float]:
 
 
 def report_inputs(ctx: BuildContext) -> ReportInputs:
+    from tools.outputs.real_faces import read_evaluation
+
     info = export_info(ctx)
     events = ctx.events.read()
+    training = latest_metrics(ctx.paths.runs, ctx.paths.dataset)
     return ReportInputs(
         title=f"facetory: {ctx.spec.name}",
         spec_text=info.spec_text,
@@ -95,7 +98,8 @@ def report_inputs(ctx: BuildContext) -> ReportInputs:
         class_targets=info.class_targets,
         cell_targets=info.plan_summary,
         records=ctx.manifest.records(),
-        training=latest_metrics(ctx.paths.runs, ctx.paths.dataset),
+        training=training,
+        real_faces=read_evaluation(training),
         events=events,
         timing=stage_seconds(events),
         thresholds=info.thresholds,

@@ -29,12 +29,13 @@ OPTION_FIELDS: dict[str, tuple[str, ...]] = {
     "weights": ("training", "weights"),
     "epochs": ("training", "epochs"),
     "imgsz": ("training", "imgsz"),
+    "real-faces": ("training", "real_faces"),
 }
 
 
 #: Options that may name a local file or directory: recorded as an absolute path when they do,
 #: so a later run from another working directory finds the same thing.
-PATH_OPTIONS = ("model", "ip-adapter", "clip-checkpoint", "weights", "train-model")
+PATH_OPTIONS = ("model", "ip-adapter", "clip-checkpoint", "weights", "train-model", "real-faces")
 
 
 class Change(NamedTuple):

@@ -1,4 +1,5 @@
-"""The `facetory` command line: plan, review, approve, serve, run, status, train, report, build.
+"""The `facetory` command line: plan, review, approve, serve, run, status, train, evaluate,
+report, build.
 
 Imports go one way: this module registers the commands of `agent.cli.plan_commands` and
 `agent.cli.run_commands`, which share `agent.cli.shared` and never import this module. Every
@@ -19,6 +20,7 @@ from types import FrameType
 import typer
 from rich.markup import escape
 
+from agent.cli.evaluate_commands import evaluate_command
 from agent.cli.info_commands import facetory_version, vocabulary_command
 from agent.cli.plan_commands import approve_command, plan_command, review_command, serve_command
 from agent.cli.run_commands import (
@@ -62,6 +64,7 @@ COMMANDS = {
     "status": status_command,
     "build": build_command,
     "train": train_command,
+    "evaluate": evaluate_command,
     "report": report_command,
     "vocabulary": vocabulary_command,
 }

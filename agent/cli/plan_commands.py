@@ -27,6 +27,7 @@ from agent.cli.shared import (
     JsonOpt,
     ModelOpt,
     OfflineOpt,
+    RealFacesOpt,
     SeedOpt,
     TrainModelOpt,
     VlmModelOpt,
@@ -113,6 +114,7 @@ def plan_command(
     imgsz: ImgszOpt = None,
     weights: WeightsOpt = None,
     train_model: TrainModelOpt = None,
+    real_faces: RealFacesOpt = None,
 ) -> None:
     """Describe a dataset in words (or give a spec file) and write a balanced plan to review."""
     from agent.build.runner import run_graph
@@ -123,7 +125,7 @@ def plan_command(
     options = settings(
         backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
-        weights=weights, train_model=train_model,
+        weights=weights, train_model=train_model, real_faces=real_faces,
     )
     text, spec = prepare_build(source, out, offline=offline or None, seed=seed, options=options)
     with undone_on_failure(out, PLAN_FILES):  # a full disk or Ctrl-C leaves no half a build

@@ -30,6 +30,7 @@ def settings_lines(spec: DatasetSpec) -> list[str]:
     if q.clip is not None:
         critics.append(f"CLIP {q.clip.model} ({q.clip.checkpoint})")
     train = f"training: {t.weights or t.model or 'yolo11n'}, {t.epochs} epochs at {t.imgsz} px"
+    train += f", then scored on real faces: {t.real_faces}"
     return [gen, "critique: " + ", ".join(critics), train]
 
 

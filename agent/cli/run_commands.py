@@ -31,6 +31,7 @@ from agent.cli.shared import (
     IpAdapterOpt,
     ModelOpt,
     OfflineOpt,
+    RealFacesOpt,
     TrainModelOpt,
     VlmModelOpt,
     VlmUrlOpt,
@@ -166,6 +167,7 @@ def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None
     _print_status(status)
     for line in shortfall(status):
         console.print(f"[yellow]short:[/] {line}", highlight=False)
+    _print_real_faces(ctx)
     for label, path in (
         ("dataset", ctx.paths.dataset),
         ("runs", ctx.paths.runs),
@@ -173,6 +175,17 @@ def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None
     ):
         if path.exists():
             console.print(f"{label:>8}: {path}")
+
+
+def _print_real_faces(ctx: BuildContext) -> None:
+    """The trained model's real-face check, when the build made one for its current export."""
+    from agent.cli.evaluate_commands import print_evaluation
+    from tools.outputs.real_faces import read_evaluation
+    from tools.outputs.train import latest_metrics
+
+    evaluation = read_evaluation(latest_metrics(ctx.paths.runs, ctx.paths.dataset))
+    if evaluation is not None:
+        print_evaluation(evaluation)
 
 
 def _print_status(status: dict) -> None:
@@ -211,6 +224,7 @@ def run_command(
     imgsz: ImgszOpt = None,
     weights: WeightsOpt = None,
     train_model: TrainModelOpt = None,
+    real_faces: RealFacesOpt = None,
     allow_undrawn: AllowUndrawnOpt = False,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
@@ -227,13 +241,14 @@ def run_command(
     options = settings(
         backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
-        weights=weights, train_model=train_model,
+        weights=weights, train_model=train_model, real_faces=real_faces,
     )
     chosen = choose_executor(executor, address, _recorded_executor(paths))
     _record_and_approve(paths, options, yes=yes)
     ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes)
     set_parallelism(ctx, workers=workers, executor=chosen, address=address)
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
+    refuse_unreadable_real_faces(ctx.spec)
     _finish(ctx, _drive(ctx, interactive=False))
 
 
@@ -261,6 +276,16 @@ def refuse_undrawn(spec: Any, *, allow: bool) -> None:
             "backend (--backend diffusers --model DIR), change the request, or pass "
             "--allow-undrawn to build it anyway"
         )
+
+
+def refuse_unreadable_real_faces(spec: Any) -> None:
+    """A real-face folder the spec names is read before the build starts, not after training:
+    a wrong path is one line now rather than a failed evaluation minutes later."""
+    real = spec.training.real_faces
+    if spec.task == "detect" and real not in ("embedded", "none"):
+        from tools.outputs.real_face_set import read_real_set
+
+        read_real_set(real)
 
 
 def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool) -> None:
@@ -297,6 +322,7 @@ def build_command(
     imgsz: ImgszOpt = None,
     weights: WeightsOpt = None,
     train_model: TrainModelOpt = None,
+    real_faces: RealFacesOpt = None,
     allow_undrawn: AllowUndrawnOpt = False,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
@@ -308,7 +334,7 @@ def build_command(
     options = settings(
         backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
-        weights=weights, train_model=train_model,
+        weights=weights, train_model=train_model, real_faces=real_faces,
     )
     from agent.build.workspace import check_out_dir, is_build, undone_on_failure
 
@@ -339,6 +365,7 @@ def build_command(
     ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
     set_parallelism(ctx, workers=workers, executor=chosen, address=address)
     refuse_undrawn(ctx.spec, allow=allow_undrawn)
+    refuse_unreadable_real_faces(ctx.spec)
     _finish(ctx, _drive(ctx, interactive=True))
 
 
@@ -370,9 +397,12 @@ def train_command(
     imgsz: Annotated[int | None, typer.Option(help="Training image size (pixels).")] = None,
     model: Annotated[str | None, typer.Option(help="Model YAML, e.g. yolo11s.yaml.")] = None,
     weights: Annotated[Path | None, typer.Option(help="Local .pt weights to start from.")] = None,
+    real_faces: RealFacesOpt = None,
 ) -> None:
-    """Train YOLO on the exported dataset and measure it on the held-out test split."""
-    from agent.build.nodes.finish import train_build
+    """Train YOLO on the exported dataset and measure it on the held-out test split (and on
+    real faces beside the Haar cascade, as training.real_faces says)."""
+    from agent.build.nodes.finish import evaluate_real, train_build
+    from agent.cli.evaluate_commands import print_evaluation
 
     paths = BuildPaths(build_dir)
     if not paths.dataset.exists():
@@ -384,12 +414,15 @@ def train_command(
             ctx, epochs=epochs or t.epochs, imgsz=imgsz or t.imgsz, model=model or t.model,
             weights=weights or t.weights,
         )
+        real = evaluate_real(ctx, result.metrics_path, real_faces or t.real_faces)
     overall = result.metrics.get("overall", {})
     console.print(
         f"trained on {result.device} in {result.seconds:.0f} s; test split: "
         + ", ".join(f"{k} {v:.3f}" for k, v in overall.items() if isinstance(v, int | float))
     )
     console.print(f" weights: {result.weights}\n metrics: {result.metrics_path}")
+    if real is not None:
+        print_evaluation(real)
 
 
 def report_command(build_dir: DirArg) -> None:

@@ -145,6 +145,11 @@ WeightsOpt = Annotated[
 TrainModelOpt = Annotated[
     str | None, typer.Option("--train-model", help="training.model: a YOLO model YAML.")
 ]
+RealFacesOpt = Annotated[
+    str | None,
+    typer.Option("--real-faces", help="training.real_faces: real faces the trained model is "
+                 "scored on: embedded, none, or a YOLO or COCO folder."),
+]
 
 
 def settings(
@@ -159,6 +164,7 @@ def settings(
     imgsz: int | None = None,
     weights: str | None = None,
     train_model: str | None = None,
+    real_faces: str | None = None,
 ) -> dict[str, Any]:
     """The recorded-setting options as `agent.build.overrides.OPTION_FIELDS` names them."""
     return {
@@ -172,6 +178,7 @@ def settings(
         "imgsz": imgsz,
         "weights": weights,
         "train-model": train_model,
+        "real-faces": real_faces,
     }
 
 

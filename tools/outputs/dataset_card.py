@@ -1,5 +1,6 @@
 """The dataset card (README.md of an export): what was asked, what was made, how it was
-checked, and what the images may and may not be used for.
+checked, what the images may and may not be used for, and, once a detector was trained on
+it, how that detector does on real faces (`add_model_scores`).
 
 Apart from the writers because it is prose for people, not a format for a loader; it reads
 only the records, `ExportInfo` and the `ExportSummary` the writers produced.
@@ -8,11 +9,15 @@ only the records, `ExportInfo` and the `ExportSummary` the writers produced.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import yaml
 
+from tools.atomic import write_text
 from tools.contracts import ManifestRecord, Requirement, Status
+from tools.outputs.detection_score import RealFaceEvaluation
 from tools.outputs.export_contract import SPLITS, ExportInfo, ExportSummary, class_slug
+from tools.outputs.real_face_set import sources
 
 LICENCE_NOTES: tuple[str, ...] = (
     "Every image in this dataset is synthetic: drawn by a generator, not photographed. "
@@ -173,3 +178,55 @@ def requirements_markdown(understood: str, requirements: list[Requirement]) -> l
         cells = [r.asked, r.drawn_by, r.checked_by, ", ".join(r.flags)]
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return [*out, ""]
+
+
+_SCORES_START, _SCORES_END = "<!-- facetory: model scores -->", "<!-- /facetory: model scores -->"
+
+
+def model_scores_markdown(evaluation: RealFaceEvaluation) -> list[str]:
+    """A detector trained on the export: its synthetic test score beside real faces and the
+    Haar cascade's, each with its test set's size; the real photos' origin and licence."""
+    rows = [("YOLO trained on this dataset", "synthetic test split", evaluation.synthetic),
+            ("YOLO trained on this dataset", f"real faces ({evaluation.real_set})",
+             evaluation.model),
+            ("OpenCV Haar cascade", f"real faces ({evaluation.real_set})", evaluation.haar)]
+    out = [_SCORES_START, "## How a detector trained on it does on real faces", "",
+           "| detector | scored on | images | faces | recall | precision | mAP50 |",
+           "|---|---|---:|---:|---:|---:|---:|"]
+    for name, where, s in rows:
+        if s is None:
+            continue
+        ci = s.mAP50_ci95
+        ap = f"{s.mAP50:.3f}" + (f" (95% CI {ci.low:.3f}-{ci.high:.3f})" if ci else "")
+        out.append(f"| {name} | {where} | {s.images} | {s.faces} | {s.recall:.3f} | "
+                   f"{s.precision:.3f} | {ap} |")
+    out += ["", f"Faces found at IoU 0.5 with classes merged; YOLO at confidence >= "
+            f"{evaluation.model.conf} and {evaluation.imgsz} px, the Haar cascade counting every "
+            "face it returns; the interval resamples the test images."]
+    if evaluation.sources:
+        out += ["", "The real faces are photographs that ship inside installed packages "
+                "(listed in facetory's `tools/outputs/real_faces_sources.yaml`); none is part "
+                "of this dataset:", ""]
+        data = sources()
+        out += [f"- {p['name']} ({p['package']} `{p['file']}`): {p['licence'].strip()}"
+                for p in data["photos"]]
+        out.append(f"- LFW-subset faces {data['lfw']['faces'][0]}-{data['lfw']['faces'][1] - 1}"
+                   f" (skimage `{data['lfw']['file']}`): {data['lfw']['licence'].strip()}")
+    return [*out, _SCORES_END, ""]
+
+
+def with_model_scores(card: str, evaluation: RealFaceEvaluation) -> str:
+    """The card with its model-scores section replaced (or put before the intended use)."""
+    if _SCORES_START in card and _SCORES_END in card:
+        head, rest = card.split(_SCORES_START, 1)
+        card = head + rest.split(_SCORES_END, 1)[1].lstrip("\n")
+    section = "\n".join(model_scores_markdown(evaluation)) + "\n"
+    anchor = "## Intended use and limits"
+    return card.replace(anchor, section + anchor, 1) if anchor in card else card + "\n" + section
+
+
+def add_model_scores(card_path: Path, evaluation: RealFaceEvaluation) -> None:
+    """Write the scores into an export's card (written at export, before any training)."""
+    if card_path.is_file():
+        write_text(card_path, with_model_scores(card_path.read_text(encoding="utf-8"),
+                                                evaluation))

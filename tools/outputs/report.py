@@ -283,6 +283,7 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
         "gallery": gallery(inputs, classes),
         "every_image": every_image(inputs),
         "training": training_view(inputs.training),
+        "real_faces": inputs.real_faces,
         "headline_metric": headline_metric(inputs.training),
         "identity": identity,
         "seconds": seconds,

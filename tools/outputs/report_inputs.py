@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tools.contracts import ManifestRecord, Requirement
+from tools.outputs.detection_score import RealFaceEvaluation
 
 
 class IdentityScores(BaseModel):
@@ -46,6 +47,9 @@ class ReportInputs(BaseModel):
     records: list[ManifestRecord] = Field(default_factory=list)
     training: dict[str, Any] | None = None
     """The content of a training run's metrics.json (tools.outputs.train)."""
+    real_faces: RealFaceEvaluation | None = None
+    """That model and the Haar cascade on real faces, beside its synthetic test score
+    (tools.outputs.real_faces; the run's real_faces.json)."""
     identity: IdentityScores | None = None
     events: list[dict[str, Any]] = Field(default_factory=list)
     timing: dict[str, float] = Field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.runtime import Runtime
@@ -13,6 +14,7 @@ from agent.build.state import BuildState
 from tools.contracts import Status
 
 if TYPE_CHECKING:
+    from tools.outputs.real_faces import RealFaceEvaluation
     from tools.outputs.train import TrainResult
 
 
@@ -87,8 +89,25 @@ def route_after_export(state: BuildState) -> Literal["train", "report"]:
 def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
     t = ctx.spec.training
-    train_build(ctx, epochs=t.epochs, imgsz=t.imgsz, model=t.model, weights=t.weights)
+    result = train_build(ctx, epochs=t.epochs, imgsz=t.imgsz, model=t.model, weights=t.weights)
+    evaluate_real(ctx, result.metrics_path, t.real_faces)
     return {"trained": True}
+
+
+def evaluate_real(ctx: BuildContext, metrics_path: Path, real: str) -> RealFaceEvaluation | None:
+    """The trained detector and the Haar cascade on real faces (`training.real_faces`), saved
+    beside the run's metrics and in the dataset card; None when the spec says none or the
+    model is a classifier."""
+    if real == "none" or ctx.spec.task != "detect":
+        return None
+    from tools.outputs.dataset_card import add_model_scores
+    from tools.outputs.real_faces import evaluate_run
+
+    result = evaluate_run(metrics_path, real, seed=ctx.spec.seed)
+    add_model_scores(ctx.paths.dataset / "README.md", result)
+    ctx.events.emit("real_faces", real_set=result.real_set, faces=result.model.faces,
+                    recall=result.model.recall, haar_recall=result.haar.recall)
+    return result
 
 
 def train_build(ctx: BuildContext, **options: Any) -> TrainResult:

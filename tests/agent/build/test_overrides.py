@@ -46,6 +46,23 @@ def test_plan_records_the_options_in_spec_yaml_and_shows_them(tmp_path: Path) ->
     assert "training: start.pt, 4 epochs at 64 px" in result.output
 
 
+def test_the_real_face_set_is_a_recorded_option_and_a_folder_is_recorded_absolute(
+        tmp_path: Path, monkeypatch) -> None:
+    assert read_spec(_planned(tmp_path, "a")).training.real_faces == "embedded"  # the default
+    assert read_spec(_planned(tmp_path, "b", "--real-faces", "none")).training.real_faces == "none"
+    (tmp_path / "mine").mkdir()
+    monkeypatch.chdir(tmp_path)
+    spec = read_spec(_planned(tmp_path, "c", "--real-faces", "mine"))
+    assert spec.training.real_faces == str(tmp_path / "mine")
+
+
+def _planned(tmp_path: Path, name: str, *options: str) -> Path:
+    result = facetory("plan", spec_file(tmp_path), "--out", tmp_path / name, "--offline", *options)
+    assert result.exit_code == 0, result.output
+    assert "then scored on real faces:" in result.output
+    return tmp_path / name / "spec.yaml"
+
+
 def test_an_option_before_the_start_changes_the_spec_and_needs_a_new_approval(tmp_path):
     out = tmp_path / "b"
     assert facetory("plan", spec_file(tmp_path), "--out", out, "--offline").exit_code == 0
@@ -83,3 +100,14 @@ def test_a_spec_written_with_the_flat_generation_keys_still_reads() -> None:
     assert (g.backend, g.diffusers.model, g.diffusers.steps) == ("diffusers", "/m", 4)
     assert (g.diffusers.guidance_scale, g.procedural.fault_rate, g.style) == (5.0, 0.1, "cartoon")
     assert DatasetSpec.from_yaml(spec.to_yaml()) == spec
+
+
+def test_a_real_face_folder_that_cannot_be_read_stops_the_run_before_it_draws(
+        tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()  # no images/ and labels/, no annotations.json
+    out = _planned(tmp_path, "b", "--real-faces", tmp_path / "photos").parent
+    refused = facetory("run", out, "--yes", "--no-train", "--offline")
+    assert refused.exit_code == 2
+    assert "neither YOLO layout" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert not (out / "images").exists() or not any((out / "images").iterdir())

@@ -96,8 +96,12 @@ def test_ctrl_c_stops_after_the_batch_then_run_continues_and_status_reports(
     assert trained.returncode == 0, trained.stderr
     metrics = json.loads((out / "runs" / "detect" / "metrics.json").read_text())
     assert metrics["split"] == "test" and set(metrics["per_class"]) == {"none", "sunglasses"}
+    # ... and scores the model on the embedded real faces beside the Haar cascade
+    assert "Haar on real" in trained.stdout
+    assert (out / "runs" / "detect" / "real_faces.json").is_file()
     assert facetory("report", str(out)).returncode == 0
-    assert "facetory: cli" in (out / "report.html").read_text()
+    report = (out / "report.html").read_text()
+    assert "facetory: cli" in report and 'id="real-faces"' in report
 
 
 def test_ctrl_c_in_a_terminal_reaches_the_workers_too_and_still_stops_after_the_batch(

@@ -10,6 +10,7 @@ import pytest
 from tests.tools.synthetic_records import CLASSES, SKIN, make_records
 from tools.contracts import ManifestRecord, Status
 from tools.outputs import report_charts as charts
+from tools.outputs.detection_score import DetectionScore, Interval, RealFaceEvaluation
 from tools.outputs.report import _duration, build_view, render_report, write_report
 from tools.outputs.report_analysis import (
     cell_tables,
@@ -189,3 +190,31 @@ def test_the_report_shows_how_each_requirement_was_drawn_and_checked_with_flags(
     assert "How each requirement was drawn and checked" in html
     assert "Understood as: 18 images; 3 classes" in html
     assert '<tr class="flagged"><td>class &#39;tattoo&#39;: 6 images</td>' in html
+
+
+def evaluation() -> RealFaceEvaluation:
+    """Figures as `facetory evaluate` saves them: a model that finds few real faces."""
+    def score(detector, images, faces, recall, precision, ap, ci=None):
+        return DetectionScore(detector=detector, images=images, faces=faces, conf=0.25,
+                              recall=recall, precision=precision, true_positives=0,
+                              detections=0, mAP50=ap, mAP50_ci95=ci)
+    interval = Interval(low=0.8812, high=0.9641, resamples=1000, seed=7)
+    return RealFaceEvaluation(
+        real_set="embedded-v1", real_set_path="/cache/embedded-v1",
+        sources="tools/outputs/real_faces_sources.yaml", weights="runs/detect/weights/best.pt",
+        imgsz=160, model=score("yolo", 32, 57, 0.0351, 0.25, 0.0123),
+        haar=score("haar", 32, 57, 0.8772, 0.9615, 0.8748),
+        synthetic=score("yolo", 30, 33, 0.9394, 0.9688, 0.9317, interval))
+
+
+def test_the_report_shows_real_face_scores_beside_the_synthetic_one_near_the_top(inputs):
+    html = render_report(inputs.model_copy(update={"real_faces": evaluation()}))
+    section = html[html.index('<section id="real-faces">'):]
+    section = section[:section.index("</section>")]
+    text = " ".join(re.sub(r"<[^>]+>", " ", section).split())
+    assert "synthetic test split 30 33 0.939 0.969 0.932 (95% CI 0.881–0.964)" in text
+    assert "real faces: embedded-v1 32 57 0.035 0.250 0.012" in text
+    assert "OpenCV Haar cascade real faces: embedded-v1 32 57 0.877 0.962 0.875" in text
+    assert "real_faces_sources.yaml" in text
+    assert html.index('id="real-faces"') < html.index('id="plan"')  # right after the summary
+    assert 'id="real-faces"' not in render_report(inputs)
