@@ -226,7 +226,8 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
     dists = distributions(inputs)
     audit_view = audit.view(inputs.records, dists)
     truth = headline(inputs.records, inputs.requirements,
-                     quotas_met=bool(target) and not short_classes, seen=audit_view["seen"])
+                     quotas_met=bool(target) and not short_classes, seen=audit_view["seen"],
+                     real=inputs.real_faces)
     for d in dists:
         d["chart"] = Markup(charts.hbar_pairs(d["rows"], label=f"asked vs labelled {d['factor']}"))
     seconds = sum(inputs.timing.values())

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tools.contracts import ManifestRecord, Requirement, Status
+from tools.outputs.detection_score import RealFaceEvaluation
 
 #: An attribute whose check agrees on less than this share of judged images is a gap worth a
 #: sentence even when the counts are small.
@@ -101,14 +102,27 @@ def _shift_gap(seen: dict[str, Any]) -> tuple[float, str] | None:
                          f"{got:.0%} ({seen['seen_n']} accepted images read)")
 
 
+def _real_gap(real: RealFaceEvaluation | None) -> str | None:
+    """The trained detector on real photographs against the Haar cascade, when it trails."""
+    if real is None or real.model.recall >= real.haar.recall - 0.05:
+        return None
+    model, haar = real.model, real.haar
+    return (f"real faces: the detector trained on this dataset finds {model.true_positives} "
+            f"of {model.faces} faces in real photographs ({model.recall:.0%}); OpenCV's Haar "
+            f"cascade finds {haar.true_positives} ({haar.recall:.0%})")
+
+
 def headline(
     records: Sequence[ManifestRecord],
     requirements: Sequence[Requirement],
     *,
     quotas_met: bool,
     seen: Sequence[dict[str, Any]] = (),
+    real: RealFaceEvaluation | None = None,
 ) -> Headline:
-    """The first screen's verdict; `seen` is the audit's asked-versus-seen per factor."""
+    """The first screen's verdict; `seen` is the audit's asked-versus-seen per factor and
+    `real` the trained detector's real-face check. A detector that misses real faces is the
+    first gap: a dataset is worth what a model trained on it does on real data."""
     checks = check_agreement(records)
     contradicting = sum(
         1 for r in records
@@ -118,6 +132,7 @@ def headline(
     scored = [g for c in checks for g in (_check_gap(c), _unjudged_gap(c)) if g]
     scored += [g for s in seen if (g := _shift_gap(s))]
     gaps = [text for _, text in sorted(scored, key=lambda g: -g[0])]
+    gaps = [g for g in (_real_gap(real),) if g] + gaps
     gaps += [f"{asked}: nothing checks it" for asked in unchecked]
     return Headline(quotas_met=quotas_met, checks=checks, contradicting_images=contradicting,
                     unchecked=unchecked, gaps=gaps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tools.contracts import ManifestRecord, Requirement, Status
+from tools.outputs.detection_score import DetectionScore, RealFaceEvaluation
 from tools.outputs.report import render_report
 from tools.outputs.report_headline import check_agreement, headline
 from tools.outputs.report_inputs import ReportInputs
@@ -62,3 +63,20 @@ def test_the_page_opens_with_the_measured_table_and_no_complete_when_checks_disa
     first_screen = html[:html.index('id="plan"')]
     assert "What the independent checks saw, against what was asked" in first_screen
     assert "Largest gaps" in first_screen
+
+
+def _score(detector: str, found: int, faces: int = 57) -> DetectionScore:
+    return DetectionScore(detector=detector, images=32, faces=faces, conf=None,
+                          recall=found / faces, precision=1.0, true_positives=found,
+                          detections=found, mAP50=found / faces)
+
+
+def test_a_detector_that_misses_real_faces_haar_finds_is_the_first_gap():
+    real = RealFaceEvaluation(real_set="embedded-v1", real_set_path="x", weights="best.pt",
+                              imgsz=160, model=_score("yolo", 1), haar=_score("haar", 50))
+    top = headline(_build(n_wrong_age=3), [], quotas_met=True, real=real)
+    assert top.gaps[0] == ("real faces: the detector trained on this dataset finds 1 of 57 "
+                           "faces in real photographs (2%); OpenCV's Haar cascade finds 50 (88%)")
+    level = real.model_copy(update={"model": _score("yolo", 50)})
+    assert not any(g.startswith("real faces") for g in
+                   headline(_build(0), [], quotas_met=True, real=level).gaps)
