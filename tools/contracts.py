@@ -32,6 +32,10 @@ class PlanItem(BaseModel):
     id: str
     class_name: str = Field(alias="class")
     attributes: dict[str, str] = Field(default_factory=dict)
+    variation: dict[str, str] = Field(default_factory=dict)
+    """Levels of factors the request does not mention that the renderer varies (head pose,
+    lighting, the person's looks...): not balanced or checked, but declared, so the picture holds
+    nothing the plan does not say; the procedural renderer draws them as written."""
     identity: str | None = None
     split: Split = "train"
     seed: Seed
@@ -146,6 +150,8 @@ class ManifestRecord(BaseModel):
     item_id: str
     class_name: str
     attributes: dict[str, str] = Field(default_factory=dict)
+    variation: dict[str, str] = Field(default_factory=dict)
+    """`PlanItem.variation`: the unasked factors' levels the renderer drew."""
     identity: str | None = None
     split: Split = "train"
     attempt: int = 0

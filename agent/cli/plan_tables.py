@@ -137,8 +137,9 @@ def print_requirements(spec: DatasetSpec) -> None:
     console.print(f"[bold]Here is what I understood:[/] {escape(understood(spec))}",
                   highlight=False, soft_wrap=True)
     table = Table(title="requirements: how each is drawn and checked", show_lines=False)
-    for col in ("asked", "drawn by", "checked by", "flags"):
+    for col in ("asked", "drawn by", "checked by"):
         table.add_column(col, overflow="fold")
+    table.add_column("flags", no_wrap=True)  # each flag whole: what a person scans for
     for r in trace(spec):
         flags = ", ".join(r.flags)
         style = "bold red" if NOT_DRAWN in r.flags else "yellow" if r.flags else ""

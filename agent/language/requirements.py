@@ -19,11 +19,16 @@ from tools.contracts import Requirement
 from tools.critic.attributes import MEASURABLE
 from tools.critic.demographics import FACTORS_READ
 from tools.critic.pipeline import CriticConfig
-from tools.vocabulary import VOCABULARY
+from tools.vocabulary import NEUTRAL, VARIED, VOCABULARY, photo_words
 
 NOT_DRAWN = "not drawn"
 NOT_CHECKED = "not checked"
 MEASURED = "measured only"
+#: A photographic look asked of a backend that draws stylised faces (the build still runs).
+STYLISED = "not photographic"
+STYLISED_DRAWN = (
+    "nothing — the procedural renderer draws stylised faces; use a diffusion model for photographs"
+)
 #: Checks the critic runs unless the spec names others (`quality.attribute_checks`).
 DEFAULT_CHECKS = CriticConfig.model_fields["attribute_checks"].default
 
@@ -167,6 +172,7 @@ def trace(spec: DatasetSpec) -> list[Requirement]:
                 checked_by="the plan itself",
             )
         )
+    out += _style_rows(spec) + _unasked_rows(spec)
     low, high = spec.faces_range()
     if (low, high) != (1, 1):
         faces = f"{low}" if low == high else f"{low} to {high}"
@@ -199,6 +205,47 @@ def trace(spec: DatasetSpec) -> list[Requirement]:
             )
         )
     return out
+
+
+def _style_rows(spec: DatasetSpec) -> list[Requirement]:
+    """The look asked for: a photographic one is drawn by nothing on the procedural renderer."""
+    style = spec.generation.style.strip()
+    words = photo_words(style)
+    if not words:
+        return []
+    asked = f"look: {', '.join(words)}"
+    if spec.generation.backend == "procedural":
+        return [Requirement(asked=asked, drawn_by=STYLISED_DRAWN, checked_by="nothing",
+                            flags=[STYLISED])]
+    return [Requirement(asked=asked, drawn_by=f"prompt: '{style}'", checked_by="nothing")]
+
+
+def _unasked_rows(spec: DatasetSpec) -> list[Requirement]:
+    """What the procedural renderer draws for the factors the request does not mention: worn
+    things at their neutral level, the rest varied per image and recorded (not a requirement,
+    a declaration, so the plan says everything the pictures hold)."""
+    if spec.generation.backend != "procedural":
+        return []
+    named = {f.name for f in spec.factors} | {k for c in spec.classes for k in c.attributes}
+    if any(f.numeric is not None for f in spec.factors):
+        named.add("age_group")
+    rows = []
+    neutral = [f for f in NEUTRAL if f not in named]
+    if neutral:
+        rows.append(Requirement(
+            asked="not asked: " + ", ".join(VOCABULARY[f].title for f in neutral),
+            drawn_by="renderer: "
+            + ", ".join(f"{VOCABULARY[f].title} {NEUTRAL[f]}" for f in neutral),
+            checked_by="nothing (never drawn otherwise)",
+        ))
+    varied = [f for f in VARIED if f not in named and f != "ethnicity"]
+    if varied:
+        rows.append(Requirement(
+            asked="not asked: " + ", ".join(VOCABULARY[f].title for f in varied),
+            drawn_by="renderer: varied per image, unbalanced (each item's `variation`)",
+            checked_by="nothing (not a requirement)",
+        ))
+    return rows
 
 
 def understood(spec: DatasetSpec) -> str:

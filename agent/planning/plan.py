@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from agent.language.spec import DatasetSpec
 from tools.contracts import PlanItem
+from tools.generate.procedural import unasked_variation
 
 SPLITS = ("train", "val", "test")
 
@@ -48,6 +49,10 @@ class PlanColumns:
     """Explicit ids (plans read back from a file); None: derived from slug and number."""
     guidance: list[float | None] | None = None
     width: int = field(default=6)
+    vary: bool = False
+    """List each item's `variation` (what the procedural renderer varies that is not asked);
+    the planner sets it for procedural plans listed line by line in plan.yaml."""
+    _variation: dict[int, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return int(self.class_index.shape[0])
@@ -69,6 +74,20 @@ class PlanColumns:
             for a, (name, code) in enumerate(zip(self.attr_names, row.tolist(), strict=True))
             if code >= 0
         }
+
+    def variation(self, i: int) -> dict[str, str]:
+        """Item i's declared variation (made once, when first asked: about 0.1 ms an item)."""
+        if not self.vary:
+            return {}
+        if i not in self._variation:
+            ident = int(self.identity[i])
+            self._variation[i] = unasked_variation(PlanItem.model_construct(
+                attributes=self.attributes(i),
+                identity=self.identity_names[ident] if ident >= 0 else None,
+                seed=int(self.seed[i]),
+                faces=int(self.faces[i]),
+            ))
+        return self._variation[i]
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Items as the plain mappings plan.yaml holds, without making PlanItems."""
@@ -94,9 +113,10 @@ class PlanColumns:
                 "faces": faces,
                 "seed": seed,
                 "attributes": {names[a]: levels[a][c] for a, c in enumerate(row) if c >= 0},
-                "prompt": prompts[pi][0],
-                "negative_prompt": prompts[pi][1],
             }
+            if variation := self.variation(i):
+                record["variation"] = dict(variation)
+            record |= {"prompt": prompts[pi][0], "negative_prompt": prompts[pi][1]}
             guidance = self.guidance[i] if self.guidance is not None else None
             if guidance is not None:
                 record["guidance_scale"] = guidance
@@ -128,6 +148,7 @@ class PlanColumns:
                     id=self.item_id(i),
                     class_name=classes[ci],
                     attributes={names[a]: levels[a][c] for a, c in enumerate(row) if c >= 0},
+                    variation=self.variation(i),
                     identity=self.identity_names[ident] if ident >= 0 else None,
                     split=SPLITS[split],
                     seed=seed,
@@ -146,6 +167,7 @@ class PlanColumns:
             id=self.item_id(i),
             class_name=self.class_names[int(self.class_index[i])],
             attributes=self.attributes(i),
+            variation=self.variation(i),
             identity=self.identity_names[ident] if ident >= 0 else None,
             split=SPLITS[int(self.split[i])],
             seed=int(self.seed[i]),

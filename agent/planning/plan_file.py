@@ -26,6 +26,7 @@ from agent.planning.plan import Plan, PlanColumns, PlanItems
 from agent.planning.plan_store import INLINE_MAX, read_store, remove_unused, write_store
 from tools.atomic import write_text
 from tools.contracts import PlanItem
+from tools.vocabulary import FACTORS, VARIED
 
 FORMAT = "facetory-plan/1"
 APPROVAL = "approval.json"
@@ -43,6 +44,7 @@ _ITEM_KEYS = (
     "faces",
     "seed",
     "attributes",
+    "variation",
     "prompt",
     "negative_prompt",
     "guidance_scale",
@@ -117,9 +119,10 @@ def item_record(item: PlanItem) -> dict[str, Any]:
         "faces": item.faces,
         "seed": item.seed,
         "attributes": dict(item.attributes),
-        "prompt": item.prompt,
-        "negative_prompt": item.negative_prompt,
     }
+    if item.variation:
+        record["variation"] = dict(item.variation)
+    record |= {"prompt": item.prompt, "negative_prompt": item.negative_prompt}
     if item.guidance_scale is not None:
         record["guidance_scale"] = item.guidance_scale
     return record
@@ -355,6 +358,13 @@ class ItemChecker:
                         f"{fname}={attrs.get(fname)} means {dattr}={dlevel}, not "
                         f"{attrs.get(dattr)}",
                     )
+        for name, level in item.variation.items():
+            if name not in VARIED or level not in FACTORS[name] or name in attrs:
+                raise self.fail(
+                    index,
+                    f"variation {name}={level}: a level of a factor the renderer varies and the "
+                    f"item does not ask for ({', '.join(VARIED)})",
+                )
         for con in self.spec.constraints:
             if not con.allows(attrs):
                 raise self.fail(index, f"breaks constraint '{con.describe()}'")

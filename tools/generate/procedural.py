@@ -38,6 +38,7 @@ from tools.generate.face_geometry import Pose, face_box, landmarks, make_layout
 from tools.generate.people import Identity, make_identity
 from tools.generate.provenance import provenance, write_png
 from tools.generate.scene import (
+    SEED_DRAWN,
     FaceSpec,
     age_group_of,
     canonical_attributes,
@@ -46,7 +47,7 @@ from tools.generate.scene import (
     resolve_scene,
 )
 from tools.safety import check_items
-from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS
+from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS, NEUTRAL
 
 MODEL = "facetory-procedural-1"
 FAULTS = ("attribute_mismatch", "face_cut_off", "missing_face", "extra_face", "blurry", "duplicate")
@@ -259,6 +260,7 @@ class ProceduralGenerator:
         if fault == "attribute_mismatch":
             requested, factor = _wrong_attribute(item.attributes, fault_rng)
             faults.append(f"attribute_mismatch:{factor}")
+        first = _with_variation(requested, item.variation, fault)
 
         n = item.faces
         drawn = list(range(n))
@@ -271,11 +273,12 @@ class ProceduralGenerator:
             drawn.pop(int(fault_rng.integers(0, len(drawn))))
             faults.append("no_face" if item.faces == 1 else "missing_face")
 
-        scene = resolve_scene(requested, np.random.default_rng([seed, _SCENE]))
+        scene = resolve_scene(first, np.random.default_rng([seed, _SCENE]))
         faces: list[tuple[FaceSpec, _Slot, str]] = []
         for j in drawn:
             key = item.identity if (j == 0 and item.identity) else f"anon:{item.seed}:{j}"
-            spec = resolve_face(requested, _identity(key), np.random.default_rng([seed, _FACE, j]))
+            asked = first if j == 0 else requested
+            spec = resolve_face(asked, _identity(key), np.random.default_rng([seed, _FACE, j]))
             faces.append((spec, slots[j], key))
 
         skin = _luma(skin_rgb(faces[0][0])) if faces else 128.0
@@ -313,6 +316,39 @@ class ProceduralGenerator:
             img = cv2.GaussianBlur(img, (0, 0), sigma)
             faults.append("blurry")
         return img, GroundTruth(faces=truths, faults=faults)
+
+
+def unasked_variation(item: PlanItem) -> dict[str, str]:
+    """The levels this renderer draws for the factors `item` does not ask for (its first
+    face and the scene, without faults): what the plan item declares as its `variation`.
+
+    Neutral factors (nothing worn) are left out: they are not varied.
+    """
+    seed = item.seed & 0xFFFFFFFFFFFF
+    asked = canonical_attributes(item.attributes)
+    scene = resolve_scene(item.attributes, np.random.default_rng([seed, _SCENE]))
+    drawn = {"background": scene.background, "lighting": scene.lighting}
+    if item.faces > 0:
+        key = item.identity or f"anon:{item.seed}:0"
+        rng = np.random.default_rng([seed, _FACE, 0])
+        face = resolve_face(item.attributes, _identity(key), rng)
+        drawn = {**face.attributes, **drawn}
+    return {f: lv for f, lv in drawn.items() if f not in asked and f not in NEUTRAL}
+
+
+def _with_variation(
+    requested: Mapping[str, str], variation: Mapping[str, str], fault: str | None
+) -> dict[str, str]:
+    """The plan's declared variation under what is asked (an asked level wins). Under a
+    wrong-attribute fault only the levels drawn from the image seed stay: the person's looks
+    follow from the wrong level (an ethnicity's skin tones, an age's grey hair)."""
+    asked = canonical_attributes(requested)
+    keep = {
+        f: lv
+        for f, lv in variation.items()
+        if f not in asked and (fault != "attribute_mismatch" or f in SEED_DRAWN)
+    }
+    return {**keep, **requested}
 
 
 def _clip_box(box, size: int) -> tuple[float, float, float, float] | None:

@@ -1,9 +1,12 @@
 """From a plan item's attributes to what the procedural renderer will draw.
 
-Every canonical factor gets a level: the one the plan asked for, else a default drawn from the
+Every canonical factor gets a level: the one the plan asked for; else, for what a person wears
+or a defect-like state (eyewear, hat, mask, closed eyes), its neutral level (`unasked: neutral`
+in factors.yaml: nothing is drawn that the plan does not say); else a level drawn from the
 identity (skin tone, gender, hair, eye colour, age) or from the image seed (expression, pose,
-eyewear, background...). Random draws happen in a fixed order whatever the attributes are, so
-changing one attribute of an item changes only that attribute in the picture.
+background, lighting), which the plan item declares in its `variation`. Random draws happen in
+a fixed order whatever the attributes are, so changing one attribute of an item changes only
+that attribute in the picture.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tools.generate.people import Identity
-from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS
+from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS, NEUTRAL
 
 #: Monk Skin Tone scale swatches (sRGB), monk_1 lightest to monk_10 darkest.
 MONK_RGB: dict[str, tuple[int, int, int]] = {
@@ -54,6 +57,9 @@ LIGHT_DIR: dict[str, tuple[float, float, float]] = {
 }
 #: Grey blend of hair by age when the plan does not fix the hair colour.
 AGE_GREY = {"middle_aged": 0.25, "elderly": 0.6, "old": 0.88}
+
+#: Factors drawn from the image seed; the others follow from the person (their looks).
+SEED_DRAWN = ("expression", "eyes", "head_pose", "eyewear", "hat", "mask", "background", "lighting")
 
 _NUM = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?")
 
@@ -170,17 +176,16 @@ def resolve_face(
         style = _pick(ident.hair_style_u, FACTORS["hair_style"], weights)
         attrs["hair_style"] = "short" if style == "bald" and young else style
     tone = int(attrs["skin_tone"].split("_")[1])
-    if "hair_color" in req:
-        attrs["hair_color"] = req["hair_color"]
+    light = (0.3, 0.35, 0.22, 0.13) if tone <= 4 else (0.75, 0.22, 0.02, 0.01)
+    own = _pick(ident.hair_color_u, ("black", "brown", "blond", "red"), light)
+    grey = AGE_GREY.get(attrs["age_group"], 0.0)
+    if grey >= 0.5:
+        own = "white" if grey > 0.8 else "grey"
+    # the person's own colour, greyed by age, unless another is asked: a plan item that
+    # declares the colour the person has anyway (its `variation`) draws the same hair
+    attrs["hair_color"] = req.get("hair_color", own)
+    if attrs["hair_color"] != own:
         grey = 0.0
-    else:
-        light = (0.3, 0.35, 0.22, 0.13) if tone <= 4 else (0.75, 0.22, 0.02, 0.01)
-        attrs["hair_color"] = _pick(
-            ident.hair_color_u, ("black", "brown", "blond", "red"), light
-        )
-        grey = AGE_GREY.get(attrs["age_group"], 0.0)
-        if grey >= 0.5:
-            attrs["hair_color"] = "white" if grey > 0.8 else "grey"
     if "eye_color" in req:
         attrs["eye_color"] = req["eye_color"]
     else:
@@ -189,7 +194,7 @@ def resolve_face(
 
     # image-level variation
     def level(factor: str, u: float, weights: tuple[float, ...]) -> str:
-        return req.get(factor) or _pick(u, FACTORS[factor], weights)
+        return req.get(factor) or NEUTRAL.get(factor) or _pick(u, FACTORS[factor], weights)
 
     attrs["expression"] = level("expression", v[0], (0.45, 0.35, 0.05, 0.05, 0.05, 0.05))
     attrs["eyes"] = level("eyes", v[1], (0.95, 0.05))

@@ -18,6 +18,7 @@ from tools.contracts import ManifestRecord, Requirement, Status
 from tools.outputs.detection_score import RealFaceEvaluation
 from tools.outputs.export_contract import SPLITS, ExportInfo, ExportSummary, class_slug
 from tools.outputs.real_face_set import sources
+from tools.vocabulary import VOCABULARY
 
 LICENCE_NOTES: tuple[str, ...] = (
     "Every image in this dataset is synthetic: drawn by a generator, not photographed. "
@@ -103,6 +104,7 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
                 yaml.safe_dump(info.plan_summary, sort_keys=False).rstrip(), "```", "",
                 "</details>"]
 
+    out += _variation_section([r for r in records if r.status == Status.accepted])
     out += ["", "## How it was made and checked", ""]
     out += [f"- Generator: **{info.generator or 'unknown'}**"
             + (f", model `{info.model}`" if info.model else "")]
@@ -156,6 +158,28 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
     out += ["", "## Licence notes", ""]
     out += [f"- {note}" for note in LICENCE_NOTES]
     return "\n".join(out) + "\n"
+
+
+def _variation_section(accepted: list[ManifestRecord]) -> list[str]:
+    """What the renderer varied that the request did not ask for, so a reader of the card
+    knows every factor in the pictures (the levels are in each image's `variation`)."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for r in accepted:
+        for factor, level in r.variation.items():
+            counts[factor][level] += 1
+    if not counts:
+        return []
+    out = ["", "### Varied but not asked for", "",
+           "Not balanced and not checked; written per image as `variation` in the COCO and "
+           "Hugging Face metadata. The renderer draws nothing worn (glasses, hats, masks) "
+           "that was not asked for.",
+           "", "| factor | images per level |", "|---|---|"]
+    for factor, levels in counts.items():
+        title = VOCABULARY[factor].title if factor in VOCABULARY else factor.replace("_", " ")
+        out.append(f"| {title} | "
+                   + ", ".join(f"{lv.replace('_', ' ')} {n}" for lv, n in sorted(levels.items()))
+                   + " |")
+    return out
 
 
 def _size_category(n: int) -> str:

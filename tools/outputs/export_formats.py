@@ -140,6 +140,7 @@ def write_coco(rows: ExportRows, root: Path) -> None:
                     "height": h,
                     "facetory_id": r.image_id,
                     "attributes": r.attributes,
+                    "variation": r.variation,
                     "identity": r.identity,
                     "parent": r.parent,
                 }
@@ -187,6 +188,7 @@ def write_hf(rows: ExportRows, root: Path) -> None:
                 "label_id": index[r.class_name],
             }
             row.update({f: r.attributes.get(f) for f in factors})
+            row["variation"] = r.variation  # levels drawn that the request did not ask for
             row.update(
                 {
                     "identity": r.identity,

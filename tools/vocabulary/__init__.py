@@ -9,6 +9,7 @@ factor are data in `factors.yaml`, read here once.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +36,7 @@ class FactorWords(BaseModel):
     names: list[str] = Field(min_length=1)
     scope: Literal["image", "identity"] = "image"
     rest: str | None = None
+    unasked: Literal["neutral", "varied"] = "varied"
     drawn: str
     checked: str | None = None
     levels: dict[str, LevelWords] = Field(min_length=1)
@@ -50,6 +52,32 @@ VOCABULARY: dict[str, FactorWords] = _load()
 
 #: Canonical factors and their levels, in display order.
 FACTORS: dict[str, tuple[str, ...]] = {f: tuple(v.levels) for f, v in VOCABULARY.items()}
+
+#: Factors drawn at their neutral (`rest`) level when a request does not mention them, so
+#: nothing is worn that was not asked for (`unasked: neutral` in factors.yaml).
+NEUTRAL: dict[str, str] = {
+    f: str(v.rest) for f, v in VOCABULARY.items() if v.unasked == "neutral" and v.rest
+}
+#: Factors the renderer varies per image or person when a request does not mention them; the
+#: plan declares each level it draws in the item's `variation`.
+VARIED: tuple[str, ...] = tuple(f for f in VOCABULARY if f not in NEUTRAL)
+
+
+def _photo_words() -> tuple[str, ...]:
+    data = yaml.safe_load((Path(__file__).with_name("styles.yaml")).read_text(encoding="utf-8"))
+    return tuple(str(w).lower() for w in data["photographic"])
+
+
+#: Words that ask for photographs (`styles.yaml`).
+PHOTO_WORDS: tuple[str, ...] = _photo_words()
+
+
+def photo_words(text: str) -> list[str]:
+    """The words of `text` that ask for photographs, in the order they appear."""
+    plain = " " + re.sub(r"[^a-z0-9]+", " ", text.lower()) + " "
+    found = [(plain.find(f" {w} "), w) for w in PHOTO_WORDS if f" {w} " in plain]
+    words = [w for _, w in sorted(found)]
+    return [w for w in words if not any(f" {w} " in f" {o} " for o in words if o != w)]
 
 
 def inflections(phrase: str) -> list[str]:

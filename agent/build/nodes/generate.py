@@ -30,7 +30,7 @@ from agent.build.draw_ahead import DrawAhead
 from agent.build.state import BuildState
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status
 from tools.generate.base import Generator
-from tools.generate.procedural import ProceduralGenerator
+from tools.generate.procedural import ProceduralGenerator, unasked_variation
 from tools.render_jobs import RenderJob
 from tools.safety import UnsafePrompt, check_items
 from tools.stores.manifest_schema import WorkUnit
@@ -264,6 +264,7 @@ def _record(
         item_id=item.id,
         class_name=item.class_name,
         attributes=item.attributes,
+        variation=_variation(item, image),
         identity=ctx.items[item.id].identity,  # not the redrawn person key of a variant
         split=item.split,
         attempt=attempt,
@@ -276,6 +277,14 @@ def _record(
         model=image.model,
         parent=parent,
     )
+
+
+def _variation(item: PlanItem, image: GeneratedImage) -> dict[str, str]:
+    """The levels drawn for factors the item does not ask for: as the plan item declares them,
+    else (a plan too large to list them) what the procedural renderer drew from the seed."""
+    if item.variation or item.parent or image.backend != ProceduralGenerator.name:
+        return dict(item.variation)
+    return unasked_variation(item)
 
 
 def _image_id(attempt: int, item: PlanItem) -> str:
