@@ -69,6 +69,7 @@ def encode(cols: PlanColumns) -> bytes:
         "ids": cols.ids,
         "guidance": cols.guidance,
         "width": cols.width,
+        **({"vary": True} if cols.vary else {}),
         "arrays": [
             {"name": n, "dtype": a.dtype.str, "shape": list(a.shape), "bytes": len(b)}
             for n, a, b in zip(_ARRAYS, arrays, blobs, strict=True)
@@ -124,6 +125,7 @@ def read_store(path: Path, sha256: str, where: str) -> PlanColumns:
         ids=meta["ids"],
         guidance=meta["guidance"],
         width=meta["width"],
+        vary=bool(meta.get("vary", False)),
         **arrays,
     )
 

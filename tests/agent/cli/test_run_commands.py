@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import yaml
+
+from tools.contracts import ManifestRecord, PlanItem
+from tools.generate.procedural import ProceduralGenerator
 
 SPEC = """\
 name: cli
@@ -402,3 +408,33 @@ def test_a_procedural_build_that_enforces_age_rejects_a_child_the_model_reads_as
     assert rejected and all(r["verified"]["age_group"] is False for r in rejected)
     assert all(r["estimates"]["age_years"] >= 20 for r in rejected)
     assert all(r["verified"].get("age_group") is not False for s, r in records if s == "accepted")
+
+
+def test_a_build_draws_nothing_worn_it_was_not_asked_for_and_records_what_it_varied(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "kids"
+    built = facetory("build", "24 faces of children, 25% wear hats, image size 96", "--out",
+                     str(out), "--yes", "--offline", "--no-train")
+    assert built.returncode == 0, built.stderr
+    plan = {it["id"]: it for it in yaml.safe_load((out / "plan.yaml").read_text())["items"]}
+    with sqlite3.connect(out / "manifest.sqlite") as db:
+        records = [ManifestRecord.model_validate_json(r) for (r,) in
+                   db.execute("SELECT record FROM images")]
+    accepted = [r for r in records if r.status == "accepted"]
+    assert len(accepted) == 24
+    renderer = ProceduralGenerator(image_size=96)
+    hats = 0
+    for r in accepted:
+        item = PlanItem.model_validate({**plan[r.item_id], "seed": r.seed})
+        assert r.variation == item.variation and {"head_pose", "lighting"} <= set(r.variation)
+        drawn = renderer.render_clean(item)[1].faces[0].attributes  # the renderer's ground truth
+        assert drawn["mask"] == "none" and drawn["eyewear"] == "none"
+        assert drawn["hat"] == r.attributes["hat"]
+        hats += r.attributes["hat"] == "hat"
+    assert hats == 6
+    coco = json.loads((out / "dataset" / "coco" / "annotations" / "train.json").read_text())
+    assert all(img["variation"] and "hat" in img["attributes"] for img in coco["images"])
+    hf = (out / "dataset" / "hf" / "train" / "metadata.jsonl").read_text().splitlines()
+    assert all(json.loads(line)["variation"] for line in hf)
+    assert "### Varied but not asked for" in (out / "dataset" / "README.md").read_text()

@@ -10,7 +10,15 @@ from typer.testing import CliRunner
 
 from agent.cli.app import app
 from agent.language.parse import parse_spec
-from agent.language.requirements import MEASURED, NOT_CHECKED, NOT_DRAWN, trace, understood
+from agent.language.requirements import (
+    MEASURED,
+    NOT_CHECKED,
+    NOT_DRAWN,
+    STYLISED,
+    STYLISED_DRAWN,
+    trace,
+    understood,
+)
 
 runner = CliRunner()
 
@@ -101,3 +109,41 @@ def test_a_run_of_monk_levels_reads_as_a_range():
     assert "skin tone balanced over Monk 7-10" in understood(
         parse_spec("100 faces spread evenly over Monk skin tones 7 to 10", offline=True)
     )
+
+
+def plan_json(tmp_path, *args: str) -> dict:
+    result = runner.invoke(app, ["plan", *args, "-o", str(tmp_path / "b"), "--offline", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_a_photographic_look_is_flagged_on_the_procedural_renderer_and_not_on_diffusion(tmp_path):
+    asked = "200 photorealistic faces of adults"
+    procedural = [r for r in plan_json(tmp_path / "p", asked)["requirements"]
+                  if r["asked"].startswith("look:")]
+    assert procedural == [{
+        "asked": "look: photorealistic", "drawn_by": STYLISED_DRAWN, "checked_by": "nothing",
+        "flags": [STYLISED],
+    }]
+    diffusion = plan_json(tmp_path / "d", asked, "--backend", "diffusers")["requirements"]
+    look = [r for r in diffusion if r["asked"].startswith("look:")]
+    assert look[0]["drawn_by"] == "prompt: 'photorealistic'" and look[0]["flags"] == []
+    assert not any(STYLISED in r["flags"] for r in diffusion)
+
+
+def test_style_words_are_read_from_the_vocabulary_and_a_cartoon_look_is_not_flagged():
+    by_asked = rows("40 faces", style="cinematic DSLR portrait, real-life skin")
+    assert by_asked["look: cinematic, dslr, real life"].flags == [STYLISED]
+    assert not [r for r in trace(parse_spec("40 faces in cartoon style", offline=True))
+                if r.asked.startswith("look:")]
+
+
+def test_the_trace_says_what_the_renderer_draws_that_the_request_does_not_mention():
+    by_asked = rows("40 faces of children, 25% wear hats")
+    neutral = by_asked["not asked: eye state, eyewear, face mask"]
+    assert neutral.drawn_by == "renderer: eye state open, eyewear none, face mask none"
+    varied = next(r for r in by_asked.values() if r.asked.startswith("not asked: skin tone"))
+    assert "head pose" in varied.asked and "age group" not in varied.asked
+    assert "variation" in varied.drawn_by
+    on_diffusion = rows("40 faces", backend="diffusers")
+    assert not [asked for asked in on_diffusion if asked.startswith("not asked")]

@@ -90,6 +90,8 @@ def test_reading_back_gives_the_same_plan(build):
         ("faces: 1,", "faces: 3,", "faces 3 is outside 1..1"),
         ("split: train,", "split: train, colour: red,", "unknown field 'colour'"),
         ("gender: female, ", "", "attributes is missing gender"),
+        ("lighting: ", "lighting: dim_", "variation lighting=dim_"),
+        ("variation: {", "variation: {hat: hat, ", "variation hat=hat: a level of a factor the"),
     ],
 )
 def test_a_malformed_item_edit_names_its_line_and_field(build, old, new, message):

@@ -255,3 +255,32 @@ def test_ids_seeds_and_items_are_stable_and_distinct():
     assert plan.items[5] == items[5]
     replaced = plan.model_copy(update={"items": items[:150]})
     assert replaced.summary()["total"] == 150
+
+
+WORN = ("eyewear", "hat", "mask")
+
+
+def test_a_request_that_never_mentions_what_is_worn_plans_nothing_worn_and_lists_what_varies():
+    spec = load_spec_source("24 faces of children", offline=True)[1]
+    plan = make_plan(spec)
+    for it in plan.items:
+        assert it.attributes == {"age_group": "child"}
+        assert not set(WORN) & set(it.variation) and "eyes" not in it.variation
+        assert {"head_pose", "lighting", "background", "gender"} <= set(it.variation)
+    assert len({it.variation["head_pose"] for it in plan.items}) > 1
+    assert render_plan(make_plan(spec)) == render_plan(plan)  # same spec and seed, same bytes
+
+
+def test_asked_hats_are_planned_balanced_as_attributes_not_as_variation():
+    spec = load_spec_source("24 faces of children, 25% wear hats", offline=True)[1]
+    items = list(make_plan(spec).items)
+    assert Counter(it.attributes["hat"] for it in items) == {"hat": 6, "none": 18}
+    assert not any("hat" in it.variation for it in items)
+
+
+def test_a_diffusion_plan_declares_no_renderer_variation():
+    spec = load_spec_source("24 faces of children", offline=True)[1]
+    spec = spec.model_copy(
+        update={"generation": spec.generation.model_copy(update={"backend": "diffusers"})}
+    )
+    assert all(it.variation == {} for it in make_plan(spec).items)

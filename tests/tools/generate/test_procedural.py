@@ -15,7 +15,7 @@ from tools.contracts import PlanItem
 from tools.errors import FacetoryError
 from tools.generate import get_generator
 from tools.generate.people import make_identity
-from tools.generate.procedural import ProceduralGenerator
+from tools.generate.procedural import ProceduralGenerator, unasked_variation
 from tools.generate.provenance import read_provenance
 from tools.vocabulary import FACTORS
 
@@ -252,3 +252,41 @@ def test_bad_input_is_a_one_line_error() -> None:
         ProceduralGenerator(fault_rate=1.5)
     with pytest.raises(FacetoryError, match="no generation backend for str"):
         get_generator("dall-e")  # type: ignore[arg-type]
+
+
+def test_an_item_drawn_with_its_declared_variation_is_the_same_picture_and_says_it():
+    gen = ProceduralGenerator(image_size=96)
+    for seed in range(12):
+        plain = item(seed, age_group="elderly", eyewear="glasses")
+        variation = unasked_variation(plain)
+        assert not {"age_group", "eyewear", "hat", "mask", "eyes"} & set(variation)
+        img, truth = gen.render_clean(plain)
+        said = plain.model_copy(update={"variation": variation})
+        declared, declared_truth = gen.render_clean(said)
+        assert np.array_equal(img, declared) and truth == declared_truth
+        drawn = truth.faces[0].attributes
+        assert all(drawn[f] == lv for f, lv in variation.items())
+
+
+def test_a_declared_variation_is_drawn_as_written():
+    plain = item(5)
+    edited = plain.model_copy(update={"variation": {"head_pose": "left", "lighting": "top"}})
+    _, truth = ProceduralGenerator(image_size=96).render_clean(edited)
+    assert truth.faces[0].attributes["head_pose"] == "left"
+    assert truth.faces[0].attributes["lighting"] == "top"
+
+
+def test_a_wrong_attribute_fault_changes_an_asked_factor_and_records_it():
+    gen = ProceduralGenerator(image_size=96, fault_rate=1.0)
+    seen = 0
+    for seed in range(60):
+        asked = item(seed, gender="female", eyewear="none")
+        _, truth = gen.render(asked)
+        if truth.faults[:1] not in (["attribute_mismatch:gender"], ["attribute_mismatch:eyewear"]):
+            continue
+        seen += 1
+        factor = truth.faults[0].split(":")[1]
+        drawn = truth.faces[0].attributes
+        assert drawn[factor] != asked.attributes[factor]
+        assert drawn["hat"] == "none" and drawn["mask"] == "none"
+    assert seen > 0
