@@ -125,7 +125,8 @@ def _adopt(
     taken: set[str],
     relabelled: list[str],
 ) -> None:
-    """Line `i` takes over the accepted image of `record` (its id, seed and prompt)."""
+    """Line `i` takes over the accepted image of `record` (its id, seed, variation and
+    prompt)."""
     item_id = record.item_id
     was = items[i]
     source = old.get(item_id)
@@ -133,6 +134,7 @@ def _adopt(
     items[i] = was.model_copy(update={
         "id": item_id,
         "seed": donor.seed if donor else record.seed,
+        "variation": donor.variation if donor else record.variation,  # what the image shows
         "prompt": donor.prompt if donor else record.prompt,
         "negative_prompt": donor.negative_prompt if donor else was.negative_prompt,
         "guidance_scale": donor.guidance_scale if donor else was.guidance_scale,

@@ -283,7 +283,7 @@ def _variation(item: PlanItem, image: GeneratedImage) -> dict[str, str]:
     """The levels drawn for factors the item does not ask for: as the plan item declares them,
     else (a plan too large to list them) what the procedural renderer drew from the seed."""
     if item.variation or item.parent or image.backend != ProceduralGenerator.name:
-        return dict(item.variation)
+        return {f: lv for f, lv in item.variation.items() if f not in item.attributes}
     return unasked_variation(item)
 
 

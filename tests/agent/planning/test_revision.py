@@ -94,6 +94,7 @@ def test_a_quota_cut_relabels_an_accepted_image_onto_a_line_that_fits(tmp_path: 
         if item.class_name == "glasses":  # every kept line is an accepted image that fits
             assert old[item.id].attributes == item.attributes
             assert old[item.id].seed == item.seed
+            assert old[item.id].variation == item.variation  # what the kept image shows
     assert len({it.id for it in revised.items}) == 14
     assert any(line.startswith("accepted images: ") for line in changes)
     assert run_graph(context(paths)).state["stop_reason"] == "complete"
