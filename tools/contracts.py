@@ -152,6 +152,10 @@ class ManifestRecord(BaseModel):
     attributes: dict[str, str] = Field(default_factory=dict)
     variation: dict[str, str] = Field(default_factory=dict)
     """`PlanItem.variation`: the unasked factors' levels the renderer drew."""
+    faults: list[str] = Field(default_factory=list)
+    """Defects the procedural renderer injected on purpose (`fault_rate`, e.g.
+    `attribute_mismatch:gender`: the image shows another level than its attributes say). From
+    the generator's ground truth, which the critic never reads; the card counts what it missed."""
     identity: str | None = None
     split: Split = "train"
     attempt: int = 0

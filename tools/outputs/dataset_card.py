@@ -116,6 +116,7 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
                 + ", ".join(f"{k} = {v:g}" for k, v in info.thresholds.items())]
     else:
         out += ["- No critic thresholds were recorded for this export."]
+    out += _fault_lines(records)
     out += ["", "### Rejection statistics", ""]
     out += [f"{attempts} images were generated: "
             + ", ".join(f"{statuses.get(s.value, 0)} {s.value}" for s in Status) + "."]
@@ -180,6 +181,23 @@ def _variation_section(accepted: list[ManifestRecord]) -> list[str]:
                    + ", ".join(f"{lv.replace('_', ' ')} {n}" for lv, n in sorted(levels.items()))
                    + " |")
     return out
+
+
+def _fault_lines(records: list[ManifestRecord]) -> list[str]:
+    """Which accepted images carry a defect injected on purpose (their labels may be wrong:
+    `injected_faults` in the COCO and HF metadata), and how many such images were caught."""
+    missed = [r for r in records if r.faults and r.status == Status.accepted]
+    caught = sum(1 for r in records if r.faults and r.status != Status.accepted)
+    if not missed and not caught:
+        return []
+    line = "- Injected defects (the renderer's `fault_rate`, imitating diffusion errors): "
+    if missed:
+        line += (f"**{len(missed)} accepted image(s) carry one**: "
+                 + ", ".join(f"{r.image_id} ({r.faults[0]})" for r in missed[:10])
+                 + (" ..." if len(missed) > 10 else ""))
+    if caught:
+        line += ("; " if missed else "") + f"{caught} image(s) with one were rejected"
+    return [line + "."]
 
 
 def _size_category(n: int) -> str:

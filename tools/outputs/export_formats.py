@@ -141,6 +141,7 @@ def write_coco(rows: ExportRows, root: Path) -> None:
                     "facetory_id": r.image_id,
                     "attributes": r.attributes,
                     "variation": r.variation,
+                    "injected_faults": r.faults,
                     "identity": r.identity,
                     "parent": r.parent,
                 }
@@ -189,6 +190,7 @@ def write_hf(rows: ExportRows, root: Path) -> None:
             }
             row.update({f: r.attributes.get(f) for f in factors})
             row["variation"] = r.variation  # levels drawn that the request did not ask for
+            row["injected_faults"] = r.faults  # defects put in on purpose that the critic missed
             row.update(
                 {
                     "identity": r.identity,

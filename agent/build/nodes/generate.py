@@ -265,6 +265,7 @@ def _record(
         class_name=item.class_name,
         attributes=item.attributes,
         variation=_variation(item, image),
+        faults=list(image.truth.faults) if image.truth else [],
         identity=ctx.items[item.id].identity,  # not the redrawn person key of a variant
         split=item.split,
         attempt=attempt,

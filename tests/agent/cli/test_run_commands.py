@@ -434,7 +434,8 @@ def test_a_build_draws_nothing_worn_it_was_not_asked_for_and_records_what_it_var
         hats += r.attributes["hat"] == "hat"
     assert hats == 6
     coco = json.loads((out / "dataset" / "coco" / "annotations" / "train.json").read_text())
-    assert all(img["variation"] and "hat" in img["attributes"] for img in coco["images"])
+    assert all(img["variation"] and "hat" in img["attributes"] and "injected_faults" in img
+               for img in coco["images"])
     hf = (out / "dataset" / "hf" / "train" / "metadata.jsonl").read_text().splitlines()
     assert all(json.loads(line)["variation"] for line in hf)
     assert "### Varied but not asked for" in (out / "dataset" / "README.md").read_text()

@@ -267,3 +267,27 @@ def test_the_export_is_the_same_file_for_file_whatever_the_number_of_writer_thre
     one = exported(1)
     assert any(name.endswith("-f1.png") for name in one)  # multi-face crops were written
     assert exported(4) == one
+
+
+def test_the_card_and_metadata_say_what_was_varied_and_which_injected_defects_got_through(build):
+    root, records = build
+    accepted = [r for r in records if r.status == Status.accepted]
+    rejected = next(r for r in records if r.status != Status.accepted)
+    marked = {accepted[0].image_id: ["attribute_mismatch:gender"],
+              rejected.image_id: ["blurry"]}
+    records = [r.model_copy(update={"variation": {"head_pose": "left", "lighting": "top"},
+                                    "faults": marked.get(r.image_id, [])}) for r in records]
+    export_dataset(records, _info(), root / "dataset", base_dir=root)
+    card = (root / "dataset" / "README.md").read_text()
+    assert f"| head pose | left {len(accepted)} |" in card
+    assert (f"**1 accepted image(s) carry one**: {accepted[0].image_id} "
+            "(attribute_mismatch:gender); 1 image(s) with one were rejected.") in card
+    split = accepted[0].split
+    coco = json.loads((root / f"dataset/coco/annotations/{split}.json").read_text())
+    entry = next(i for i in coco["images"] if i["facetory_id"] == accepted[0].image_id)
+    assert entry["variation"] == {"head_pose": "left", "lighting": "top"}
+    assert entry["injected_faults"] == ["attribute_mismatch:gender"]
+    hf_split = {"train": "train", "val": "validation", "test": "test"}[split]
+    rows = (root / f"dataset/hf/{hf_split}/metadata.jsonl").read_text().splitlines()
+    row = next(json.loads(x) for x in rows if json.loads(x)["image_id"] == accepted[0].image_id)
+    assert row["variation"]["lighting"] == "top" and row["injected_faults"]
