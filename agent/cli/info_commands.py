@@ -17,7 +17,7 @@ from rich.table import Table
 
 from agent.cli.shared import JsonOpt, console
 from tools.errors import FacetoryError
-from tools.vocabulary import VOCABULARY, FactorWords
+from tools.vocabulary import NEUTRAL, VOCABULARY, FactorWords
 
 
 def facetory_version() -> str:
@@ -46,8 +46,16 @@ def _factor_json(name: str, words: FactorWords) -> dict:
         "scope": words.scope,
         "drawn_by_renderer": words.drawn,
         "checked_by": words.checked,
+        "when_not_asked": _unasked(name),
         "levels": {lv: {"words": w.words, "prompt": w.prompt} for lv, w in words.levels.items()},
     }
+
+
+def _unasked(name: str) -> str:
+    """What the procedural renderer draws when a request does not mention the factor."""
+    if name in NEUTRAL:
+        return f"{NEUTRAL[name]} in every image"
+    return "varied per image (each plan item's variation)"
 
 
 def _overview() -> Table:
@@ -64,7 +72,8 @@ def _overview() -> Table:
 def _detail(name: str, words: FactorWords) -> Table:
     table = Table(title=f"{name}: {words.title}", title_justify="left", expand=False,
                   caption=escape(f"drawn by the renderer: {words.drawn}; checked by: "
-                                 f"{words.checked or 'nothing built in'}"),
+                                 f"{words.checked or 'nothing built in'}; when not asked: "
+                                 f"{_unasked(name)}"),
                   caption_justify="left")
     table.add_column("level", style="bold", no_wrap=True)
     table.add_column("words a request may use")

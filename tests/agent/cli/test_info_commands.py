@@ -42,6 +42,7 @@ def test_vocabulary_json_is_the_yaml_data():
     [factor] = json.loads(result.stdout)
     assert factor["factor"] == "eyewear"
     assert set(factor["levels"]) == set(VOCABULARY["eyewear"].levels)
+    assert factor["when_not_asked"] == "none in every image"
 
 
 def test_an_unknown_factor_is_one_line_and_exit_2():
