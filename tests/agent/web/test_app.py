@@ -121,6 +121,7 @@ def test_a_verdict_given_during_a_build_queues_and_the_gallery_pages_and_filters
     c = client(root)
     page = c.get("/gallery?status=accepted").text
     assert "12 images; page 1 of 1" in page
+    assert page.count('class="meta varied"') == 12 and ", lighting " in page
     image_id = page.split('id="tile-', 1)[1].split('"', 1)[0]
     assert c.get(f"/image/{image_id}").content[:4] == b"\x89PNG"
     with BuildLock(root):
