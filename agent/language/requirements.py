@@ -242,7 +242,9 @@ def _unasked_rows(spec: DatasetSpec) -> list[Requirement]:
     if varied:
         rows.append(Requirement(
             asked="not asked: " + ", ".join(VOCABULARY[f].title for f in varied),
-            drawn_by="renderer: varied per image, unbalanced (each item's `variation`)",
+            drawn_by="renderer: varied per image, unbalanced (each item's `variation`"
+            + ("; of the first face only: the others vary unlisted)"
+               if spec.faces_range()[1] > 1 else ")"),
             checked_by="nothing (not a requirement)",
         ))
     return rows

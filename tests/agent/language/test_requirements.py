@@ -145,5 +145,8 @@ def test_the_trace_says_what_the_renderer_draws_that_the_request_does_not_mentio
     varied = next(r for r in by_asked.values() if r.asked.startswith("not asked: skin tone"))
     assert "head pose" in varied.asked and "age group" not in varied.asked
     assert "variation" in varied.drawn_by
+    crowd = rows("40 images with 1 to 4 faces each")
+    varied = next(r for r in crowd.values() if r.asked.startswith("not asked: skin tone"))
+    assert varied.drawn_by.endswith("of the first face only: the others vary unlisted)")
     on_diffusion = rows("40 faces", backend="diffusers")
     assert not [asked for asked in on_diffusion if asked.startswith("not asked")]
