@@ -40,7 +40,7 @@ def eyewear(
     cheek = gray[cheeks]
     if len(cheek) < 20 or iod <= 0:
         return None, {}
-    edges = np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
+    edges = colour_edges(rgb)
     texture = float(np.percentile(edges[cheeks], 75)) + 1.0
     inner_l, inner_r = m[39, 0], m[42, 0]
     gap = inner_r - inner_l
@@ -80,6 +80,16 @@ def eyewear(
         return None, figures
     seen = frames(bridge, rim, limits)
     return ("glasses" if seen else "none" if seen is False else None), figures
+
+
+def colour_edges(rgb: np.ndarray) -> np.ndarray:
+    """Horizontal edge strength, the strongest over the three colour channels.
+
+    A coloured frame differs from the skin in hue as much as in lightness: a dark red frame
+    on the darkest skin barely edges in grey (it read as no frames), but does in red.
+    """
+    channels = cv2.split(rgb.astype(np.float32))
+    return np.max([np.abs(cv2.Sobel(c, cv2.CV_32F, 0, 1, ksize=3)) for c in channels], axis=0)
 
 
 def frames(bridge: float, rim: float, limits: AttributeThresholds) -> bool | None:
