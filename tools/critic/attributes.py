@@ -81,7 +81,7 @@ class AttributeThresholds(BaseModel):
     neutral_open: float = 0.1
     neutral_curve: float = 0.04
     lens_dark: float = 0.35
-    lens_dark_flat: float = 0.7
+    lens_dark_flat: float = 0.9
     """Brightness inside the lenses (75th percentile) over the cheeks', both measured above
     the face's black point, below lens_dark, with the lenses' texture (below) under
     lens_dark_flat (thick clear frames darken the window but leave the eye's edges): dark
