@@ -8,7 +8,9 @@ usual script: OpenCV Haar face count + variance of the Laplacian over the whole 
 
 - per reason code, precision and recall against the injected faults (the `duplicate` code
   comes from the duplicate check: accepted images go into a DuplicateStore);
-- per skin-tone level, the false-rejection rate of clean images and the reasons given;
+- per skin-tone level, the false-rejection rate of clean images and the reasons given; per
+  check (reason code), its clean false-rejection rate at each Monk level, the gap between the
+  highest and the lowest, and the gap equal rates would reach by chance at this n;
 - mean box IoU of the critic's faces against ground truth on clean images, with and without
   the fixed box correction, and the correction refitted on this run's data;
 - throughput of `Critic.judge` at the given size without the face descriptor, pinned to one
@@ -180,6 +182,41 @@ def baseline_judge(path: Path, item: PlanItem, cascade, blur_limit: float) -> se
     return reasons
 
 
+def chance_gap(rate: float, sizes: list[int], seed: int, draws: int = 2000) -> float:
+    """95th percentile of the max-min gap across groups of these sizes when every group has
+    the same rejection rate: a gap below it is no evidence of unfairness at this n."""
+    rng = np.random.default_rng(seed)
+    rates = rng.binomial(sizes, rate, size=(draws, len(sizes))) / np.array(sizes)
+    return float(np.percentile(rates.max(axis=1) - rates.min(axis=1), 95))
+
+
+def check_gaps(pred_codes: list[set[str]], tones: list[str], clean: list[int], seed: int) -> dict:
+    """Per check (reason code), the clean false-rejection rate per skin tone and its gap."""
+    levels = [t for t in FACTORS["skin_tone"] if t in tones]
+    sizes = [tones.count(t) for t in levels]
+    seen = sorted({c for i in clean for c in pred_codes[i]})
+    short = [t.removeprefix("monk_") for t in levels]
+    print(f"\nclean false rejections per check and skin tone (monk level: "
+          f"{', '.join(f'{s} n={k}' for s, k in zip(short, sizes, strict=True))})")
+    print(f"{'check':28s} " + " ".join(f"{s:>5s}" for s in short)
+          + f" {'gap':>6s} {'chance':>6s}")
+    table = {}
+    for code in [*seen, "any"]:
+        hit = [bool(pred_codes[i]) if code == "any" else code in pred_codes[i] for i in clean]
+        rates = [float(np.mean([h for h, t in zip(hit, tones, strict=True) if t == lv]))
+                 for lv in levels]
+        gap = max(rates) - min(rates)
+        chance = chance_gap(float(np.mean(hit)), sizes, seed)
+        table[code] = {"rates": dict(zip(levels, rates, strict=True)), "gap": gap,
+                       "chance_gap95": chance}
+        row = " ".join(f"{100 * r:5.1f}" for r in rates)
+        print(f"{code.removeprefix('attribute_mismatch:'):28s} {row} {100 * gap:6.1f} "
+              f"{100 * chance:6.1f}")
+    print("  (percent; gap: max - min across levels; chance: the gap equal rates would reach "
+          "1 time in 20 at these sizes)")
+    return table
+
+
 def fmt(v: float | None) -> str:
     return "  -  " if v is None else f"{v:5.2f}"
 
@@ -296,6 +333,8 @@ def main() -> None:
     spread = max(v["critic_frr"] for v in per_tone.values()) - min(
         v["critic_frr"] for v in per_tone.values())
     print(f"critic FRR spread across skin tones (max - min): {spread:.1%}")
+    per_check = check_gaps(pred_codes, [items[i].attributes["skin_tone"] for i in clean], clean,
+                           args.seed)
 
     # --- boxes on clean images
     ious, raw_ious, hog_ious, offsets, found, total = [], [], [], [], 0, 0
@@ -357,7 +396,8 @@ def main() -> None:
         "n": args.n, "size": args.size, "fault_rate": args.fault_rate, "cnn": args.cnn,
         "critic": ours, "baseline": base, "faulty_rejected": caught,
         "baseline_faulty_rejected": base_caught, "clean_frr": frr, "baseline_clean_frr": base_frr,
-        "per_skin_tone": per_tone, "box_iou": float(np.mean(ious)),
+        "per_skin_tone": per_tone, "per_check_skin_tone": per_check,
+        "box_iou": float(np.mean(ious)),
         "box_iou_uncorrected": float(np.mean(raw_ious)), "box_iou_hog": float(np.mean(hog_ious)),
         "box_correction_refit": fitted, "box_iou_refit": float(np.mean(refit)),
         "critic_img_per_s_cpu": float(1e3 / cpu_ms.mean()),

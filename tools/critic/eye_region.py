@@ -40,22 +40,9 @@ def eyewear(
     cheek = gray[cheeks]
     if len(cheek) < 20 or iod <= 0:
         return None, {}
-    edges = np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
-    texture = float(np.percentile(edges[cheeks], 75)) + 1.0
-    inner_l, inner_r = m[39, 0], m[42, 0]
-    gap = inner_r - inner_l
-    eye_line = (m[39, 1] + m[42, 1]) / 2.0
-    bridge = _edge_strength(
-        edges, (eye_line - 0.2 * iod, eye_line + 0.05 * iod),
-        (inner_l + 0.15 * gap, inner_r - 0.15 * gap),
-    ) / texture
-    rims = []
-    for eye in (m[36:42], m[42:48]):
-        low = eye[:, 1].max()
-        rims.append(_edge_strength(
-            edges, (low + 0.05 * iod, low + 0.4 * iod), (eye[:, 0].min(), eye[:, 0].max())
-        ) / texture)
-    rim = float(np.mean(rims))
+    # frames are read on the strongest colour channel; bare skin must be bare in grey too
+    bridge, rim = _frame_edges(colour_edges(rgb), m, iod, cheeks)
+    grey = _frame_edges(np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)), m, iod, cheeks)
     # levels are read above the face's black point (its darkest percent: dark lenses, pupils,
     # brows): a dark lens is near that floor whatever the skin, while the lens over the
     # cheek ratio alone stays high on the darkest skin (about 0.45 on monk_10 against 0.15)
@@ -79,7 +66,41 @@ def eyewear(
     if dim_lenses(figures, limits):
         return None, figures
     seen = frames(bridge, rim, limits)
+    if seen is False and frames(*grey, limits) is not False:
+        seen = None
     return ("glasses" if seen else "none" if seen is False else None), figures
+
+
+def _frame_edges(
+    edges: np.ndarray, m: np.ndarray, iod: float, cheeks: np.ndarray
+) -> tuple[float, float]:
+    """Edge strength over the nose bridge and under the eyes, over the cheeks' own texture."""
+    texture = float(np.percentile(edges[cheeks], 75)) + 1.0
+    inner_l, inner_r = m[39, 0], m[42, 0]
+    gap = inner_r - inner_l
+    eye_line = (m[39, 1] + m[42, 1]) / 2.0
+    bridge = _edge_strength(
+        edges, (eye_line - 0.2 * iod, eye_line + 0.05 * iod),
+        (inner_l + 0.15 * gap, inner_r - 0.15 * gap),
+    ) / texture
+    rims = []
+    for eye in (m[36:42], m[42:48]):
+        low = eye[:, 1].max()
+        rims.append(_edge_strength(
+            edges, (low + 0.05 * iod, low + 0.4 * iod), (eye[:, 0].min(), eye[:, 0].max())
+        ) / texture)
+    rim = float(np.mean(rims))
+    return bridge, rim
+
+
+def colour_edges(rgb: np.ndarray) -> np.ndarray:
+    """Horizontal edge strength, the strongest over the three colour channels.
+
+    A coloured frame differs from the skin in hue as much as in lightness: a dark red frame
+    on the darkest skin barely edges in grey (it read as no frames), but does in red.
+    """
+    channels = cv2.split(rgb.astype(np.float32))
+    return np.max([np.abs(cv2.Sobel(c, cv2.CV_32F, 0, 1, ksize=3)) for c in channels], axis=0)
 
 
 def frames(bridge: float, rim: float, limits: AttributeThresholds) -> bool | None:
