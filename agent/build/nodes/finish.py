@@ -25,7 +25,7 @@ def export(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     start = time.perf_counter()
     judged = ctx.manifest.mark_verdicts_exported()
     summary = export_dataset(
-        ctx.manifest.records(Status.accepted),
+        ctx.manifest.records(),  # the card's rejection statistics count every attempt
         export_info(ctx),
         ctx.paths.dataset,
         base_dir=ctx.paths.root,

@@ -132,7 +132,11 @@ def test_build_retries_rejections_until_every_item_is_accepted(tmp_path: Path) -
     assert all(c["accepted"] == c["target"] == 10 for c in status["classes"].values())
     assert result.state["round"] >= 1
     assert ctx.manifest.decisions()  # each retry round logs its reasons
-    assert (paths.dataset / "README.md").exists()
+    card = (paths.dataset / "README.md").read_text()
+    rejected = sum(sum(c["rejected"].values()) for c in status["classes"].values())
+    assert rejected  # the card counts every attempt, not the accepted ones alone
+    assert (f"{status['total']['attempts']} images were generated: 0 pending, 20 accepted, "
+            f"{rejected} rejected") in card
 
 
 def test_budget_spent_exports_what_it_has_and_names_the_shortfall(tmp_path: Path) -> None:
