@@ -344,7 +344,7 @@ def build_command(
         from agent.language.parse import load_spec_source
 
         text, _ = load_spec_source(spec, offline=offline or None)
-        if paths.spec_txt.read_text(encoding="utf-8") != as_saved(text):
+        if paths.read_spec_text() != as_saved(text):
             fail(f"{out} already holds a different build; choose another --out")
         chosen = choose_executor(executor, address, _recorded_executor(paths))
         if paths.plan_yaml.exists():
