@@ -4,7 +4,8 @@ Recovery on every start makes a killed build safe to run again: temp files of a 
 short are removed, image files that no manifest row names but a work list planned (a batch
 killed before it was committed) are removed and will be rendered again identically, recorded
 images deleted since are drawn again, and the duplicate store is brought level with the
-manifest's accepted images. Lost checkpoints are rebuilt from the manifest. Human verdicts
+manifest's accepted images (entries it holds that the manifest has not accepted are
+forgotten). Lost checkpoints are rebuilt from the manifest. Human verdicts
 queued while no build ran (or while this one was killed) are applied, and a finished build that
 a person has since judged is reopened at its assessment, so what they rejected is refilled and
 the export redone.
@@ -76,18 +77,20 @@ def recover(ctx: BuildContext) -> None:
 
         apply_queued(ctx, sync_stores=False)
         sync_rejections(ctx)
+    forgotten = 0
     if paths.manifest_db.exists() and paths.spec_yaml.exists():
         accepted = ctx.manifest.accepted_embeddings()
-        if accepted:
-            ctx.store().add_many(list(accepted), list(accepted.values()))
+        if accepted or paths.chroma.exists():
+            forgotten = ctx.store().level(list(accepted), list(accepted.values()))
         faces = ctx.manifest.accepted_embeddings("descriptor")
-        if faces:
+        if faces or (paths.chroma.exists() and ctx.spec.identities is not None):
             who = ctx.manifest.get(faces)
-            ctx.identity_store().add_many(
+            forgotten += ctx.identity_store().level(
                 list(faces), list(faces.values()), [{"identity": who[i].identity} for i in faces]
             )
-    if removed_temps or removed_orphans:
-        ctx.events.emit("recovered", temps=removed_temps, orphans=removed_orphans)
+    if removed_temps or removed_orphans or forgotten:
+        ctx.events.emit("recovered", temps=removed_temps, orphans=removed_orphans,
+                        forgotten_embeddings=forgotten)
 
 
 def run_graph(

@@ -151,3 +151,18 @@ def test_a_deleted_image_whose_prompt_is_unsafe_is_not_drawn_again(tmp_path: Pat
     with pytest.raises(UnsafePrompt, match=rf"^refused: item {record.item_id}: .*lolicon"):
         redraw_missing(ctx)
     assert not (paths.root / record.path).exists()
+
+
+def test_a_duplicate_store_ahead_of_the_manifest_is_brought_level_with_it(tmp_path: Path) -> None:
+    """chroma/ kept from a later state of the build (checkpoints lost, or the manifest
+    restored from an earlier backup): images it holds that the manifest has not accepted are
+    no duplicates of themselves when drawn again."""
+    reference = built(tmp_path / "reference")
+    later = context(reference).manifest.accepted_embeddings()
+    paths = built(tmp_path / "b", stop_after=2)
+    context(paths).store().add_many(list(later), list(later.values()))
+    paths.state_db.unlink()
+
+    assert run_graph(context(paths)).outcome == "done"
+    assert not context(paths).manifest.records(Status.duplicate)
+    assert accepted_bytes(paths) == accepted_bytes(reference)
