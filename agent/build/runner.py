@@ -78,8 +78,8 @@ def recover(ctx: BuildContext) -> None:
         apply_queued(ctx, sync_stores=False)
         sync_rejections(ctx)
     forgotten = 0
-    if paths.manifest_db.exists() and paths.spec_yaml.exists():
-        accepted = ctx.manifest.accepted_embeddings()
+    if (paths.manifest_db.exists() or paths.chroma.exists()) and paths.spec_yaml.exists():
+        accepted = ctx.manifest.accepted_embeddings()  # a lost manifest: none (store emptied)
         if accepted or paths.chroma.exists():
             forgotten = ctx.store().level(list(accepted), list(accepted.values()))
         faces = ctx.manifest.accepted_embeddings("descriptor")
@@ -112,11 +112,19 @@ def run_graph(
         recover(ctx)
         conn = sqlite3.connect(ctx.paths.state_db, check_same_thread=False)
         try:
-            graph = build_graph(SqliteSaver(conn))
+            saver = SqliteSaver(conn)
+            graph = build_graph(saver)
             try:
                 snapshot = graph.get_state(CONFIG)
             except sqlite3.DatabaseError as exc:
                 raise state_store_error(ctx.paths, exc) from None
+            if snapshot.values.get("approved") and _manifest_blank(ctx):
+                # the checkpoints of a build whose manifest was lost (and its images moved
+                # away, as the error advises): drawn again from the plan, not continued
+                # from ids no record names (a KeyError) or called done with nothing made
+                saver.delete_thread(THREAD_ID)
+                snapshot = graph.get_state(CONFIG)
+                ctx.events.emit("state_dropped", reason="the manifest holds no records")
             rebuilt = None
             if not snapshot.values and not snapshot.next:
                 rebuilt = rebuilt_state(ctx)  # checkpoints lost: the manifest knows
@@ -190,6 +198,11 @@ def run_graph(
         finally:
             conn.close()
             ctx.close(keep_pool=keep_pool)  # no process outlives the run unless kept
+
+
+def _manifest_blank(ctx: BuildContext) -> bool:
+    """No image record and no work list: nothing of the build is on record."""
+    return ctx.manifest.attempts() == 0 and not ctx.manifest.rounds()
 
 
 #: Nodes that run once per batch: their time is logged with the batch's `assess`, so the log

@@ -166,3 +166,20 @@ def test_a_duplicate_store_ahead_of_the_manifest_is_brought_level_with_it(tmp_pa
     assert run_graph(context(paths)).outcome == "done"
     assert not context(paths).manifest.records(Status.duplicate)
     assert accepted_bytes(paths) == accepted_bytes(reference)
+
+
+@pytest.mark.parametrize("stop_after", [2, None], ids=["mid-build", "finished"])
+def test_the_advice_for_a_lost_manifest_builds_the_same_dataset_again(
+        tmp_path: Path, stop_after: int | None) -> None:
+    """What the lost-manifest error advises (move images/ away and run): the checkpoints of
+    the lost build are dropped and it is drawn again from the plan's seeds, byte for byte."""
+    reference = built(tmp_path / "reference")
+    paths = built(tmp_path / "b", stop_after=stop_after)
+    remove_manifest(paths)
+    paths.images.rename(tmp_path / "moved-away")
+
+    assert run_graph(context(paths)).outcome == "done"
+    ctx = context(paths)
+    assert not ctx.manifest.records(Status.duplicate)
+    assert accepted_bytes(paths) == accepted_bytes(reference)
+    assert any(e["event"] == "state_dropped" for e in ctx.events.read())
