@@ -7,8 +7,8 @@ images deleted since are drawn again, and the duplicate store is brought level w
 manifest's accepted images (entries it holds that the manifest has not accepted are
 forgotten). Lost checkpoints are rebuilt from the manifest. Human verdicts
 queued while no build ran (or while this one was killed) are applied, and a finished build that
-a person has since judged is reopened at its assessment, so what they rejected is refilled and
-the export redone.
+a person has since judged, or whose dataset/ was deleted, is reopened at its assessment, so
+what they rejected is refilled and the export redone.
 """
 
 from __future__ import annotations
@@ -148,11 +148,12 @@ def run_graph(
             elif _pending_interrupt(snapshot) is not None:
                 start = Command(resume=resume or {"action": "recheck"})
             elif not snapshot.next and not snapshot.tasks:
-                if not ctx.manifest.human_verdicts("applied"):
+                reason = _reopen_reason(ctx)
+                if reason is None:
                     return RunResult("done", state=dict(snapshot.values))
-                # people judged images since the build finished: assess again (refill, export)
+                # assess again: refill what people rejected, export again
                 graph.update_state(CONFIG, {"stop_reason": None}, as_node="variants")
-                ctx.events.emit("reopened", reason="human verdicts since the last export")
+                ctx.events.emit("reopened", reason=reason)
                 start = None
             else:
                 # continue from the last checkpoint. No `next` but a task: a node finished
@@ -198,6 +199,16 @@ def run_graph(
         finally:
             conn.close()
             ctx.close(keep_pool=keep_pool)  # no process outlives the run unless kept
+
+
+def _reopen_reason(ctx: BuildContext) -> str | None:
+    """Why a finished build runs its last steps again, or None: it stays done."""
+    if ctx.manifest.human_verdicts("applied"):
+        return "human verdicts since the last export"
+    if not (ctx.paths.dataset / "export.json").is_file():
+        # a deleted dataset/ was never rebuilt: `run` said done, `train` said run first
+        return "the exported dataset is missing"
+    return None
 
 
 def _manifest_blank(ctx: BuildContext) -> bool:

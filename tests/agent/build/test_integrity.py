@@ -183,3 +183,16 @@ def test_the_advice_for_a_lost_manifest_builds_the_same_dataset_again(
     assert not ctx.manifest.records(Status.duplicate)
     assert accepted_bytes(paths) == accepted_bytes(reference)
     assert any(e["event"] == "state_dropped" for e in ctx.events.read())
+
+
+def test_a_deleted_export_of_a_finished_build_is_written_again_by_run(tmp_path: Path) -> None:
+    import shutil
+
+    paths = built(tmp_path / "b")
+    card = (paths.dataset / "README.md").read_text()
+    attempts = context(paths).manifest.attempts()
+    shutil.rmtree(paths.dataset)
+
+    assert run_graph(context(paths)).outcome == "done"
+    assert (paths.dataset / "README.md").read_text() == card
+    assert context(paths).manifest.attempts() == attempts  # nothing drawn again
