@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.build.context import BuildContext
+from agent.build.workspace import read_only_error
 from tools.build_dir import BuildPaths
 from tools.contracts import Status
 from tools.errors import FacetoryError
@@ -54,6 +55,9 @@ def open_manifest(paths: BuildPaths) -> Manifest:
         manifest = Manifest(paths.manifest_db)
         blank = manifest.attempts() == 0 and manifest.work_size(0) == 0
     except sqlite3.DatabaseError as exc:
+        read_only = read_only_error(paths.root, paths.manifest_db)
+        if read_only is not None:
+            raise read_only from None
         raise FacetoryError(
             f"{paths.manifest_db} is not a readable database ({exc}): {restore}"
         ) from None

@@ -4,6 +4,7 @@ lost checkpoints rebuilt from the manifest, and no image deleted because a recor
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,47 @@ def test_a_deleted_export_of_a_finished_build_is_written_again_by_run(tmp_path: 
     assert run_graph(context(paths)).outcome == "done"
     assert (paths.dataset / "README.md").read_text() == card
     assert context(paths).manifest.attempts() == attempts  # nothing drawn again
+
+
+@pytest.fixture
+def read_only():
+    """Makes a folder read-only for real: chmod for a user, the immutable flag for root (who
+    writes through permissions); skips where neither holds. Undone after the test."""
+    import subprocess
+
+    made: list[Path] = []
+
+    def make(root: Path) -> None:
+        made.append(root)
+        subprocess.run(["chmod", "-R", "a-w", str(root)], check=True)
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-R", "+i", str(root)], capture_output=True)
+        try:
+            (root / "probe").write_text("x")
+        except OSError:
+            return
+        pytest.skip("cannot make a folder read-only on this machine")
+
+    yield make
+    for root in made:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-R", "-i", str(root)], capture_output=True)
+        subprocess.run(["chmod", "-R", "u+w", str(root)], check=True)
+
+
+def test_a_read_only_build_folder_is_said_to_be_read_only(tmp_path: Path, read_only) -> None:
+    from typer.testing import CliRunner
+
+    from agent.cli.app import app
+
+    paths = built(tmp_path / "b")
+    for suffix in ("-wal", "-shm"):  # a closed manifest keeps none
+        Path(f"{paths.manifest_db}{suffix}").unlink(missing_ok=True)
+    read_only(paths.root)
+    for command in ("run", "status"):
+        result = CliRunner().invoke(app, [command, str(paths.root), "--offline"]
+                                    if command == "run" else [command, str(paths.root)])
+        assert result.exit_code == 2, (command, result.output)
+        line = result.output.strip()
+        assert "\n" not in line and "read-only" in line, (command, line)
+        assert "move" not in line and "backup" not in line, (command, line)
