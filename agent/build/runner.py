@@ -27,6 +27,7 @@ from agent.build.context import BuildContext
 from agent.build.graph import build_graph
 from agent.build.integrity import (
     check_manifest,
+    damaged_accepted,
     leftover_images,
     rebuilt_state,
     redraw_missing,
@@ -51,9 +52,10 @@ class RunResult:
     state: dict[str, Any] = field(default_factory=dict)
 
 
-def recover(ctx: BuildContext) -> None:
-    """Check the records, remove half-written and unrecorded files, draw deleted images again,
-    resync the duplicate store (see agent/build/integrity.py for what is trusted and why)."""
+def recover(ctx: BuildContext) -> list[str]:
+    """Check the records, remove half-written and unrecorded files, draw deleted and damaged
+    images again, resync the duplicate store (see agent/build/integrity.py for what is trusted
+    and why). Returns the accepted images drawn again because their file was damaged."""
     paths = ctx.paths
     removed_temps = remove_orphan_temps(paths.root) if paths.root.exists() else 0
     removed_orphans = 0
@@ -68,10 +70,13 @@ def recover(ctx: BuildContext) -> None:
         removed_orphans = len(remove)
         if keep:
             ctx.events.emit("unknown_files_kept", files=[str(p) for p in keep[:20]])
+    damaged: list[str] = []
     if paths.manifest_db.exists() and paths.plan_yaml.exists():
-        redrawn = redraw_missing(ctx)
+        damaged = damaged_accepted(ctx)
+        redrawn = redraw_missing(ctx, damaged)
         if redrawn:
-            ctx.events.emit("redrawn", images=len(redrawn), first=redrawn[0])
+            ctx.events.emit("redrawn", images=len(redrawn), first=redrawn[0],
+                            damaged=damaged[:20])
     if paths.manifest_db.exists():
         from agent.build.verdicts import apply_queued, sync_rejections
 
@@ -91,6 +96,7 @@ def recover(ctx: BuildContext) -> None:
     if removed_temps or removed_orphans or forgotten:
         ctx.events.emit("recovered", temps=removed_temps, orphans=removed_orphans,
                         forgotten_embeddings=forgotten)
+    return damaged
 
 
 def run_graph(
@@ -109,7 +115,7 @@ def run_graph(
     context); nothing else of this run outlives it.
     """
     with BuildLock(ctx.paths.root):
-        recover(ctx)
+        damaged = recover(ctx)
         conn = sqlite3.connect(ctx.paths.state_db, check_same_thread=False)
         try:
             saver = SqliteSaver(conn)
@@ -148,7 +154,7 @@ def run_graph(
             elif _pending_interrupt(snapshot) is not None:
                 start = Command(resume=resume or {"action": "recheck"})
             elif not snapshot.next and not snapshot.tasks:
-                reason = _reopen_reason(ctx)
+                reason = _reopen_reason(ctx, damaged)
                 if reason is None:
                     return RunResult("done", state=dict(snapshot.values))
                 # assess again: refill what people rejected, export again
@@ -201,10 +207,13 @@ def run_graph(
             ctx.close(keep_pool=keep_pool)  # no process outlives the run unless kept
 
 
-def _reopen_reason(ctx: BuildContext) -> str | None:
+def _reopen_reason(ctx: BuildContext, damaged: list[str]) -> str | None:
     """Why a finished build runs its last steps again, or None: it stays done."""
     if ctx.manifest.human_verdicts("applied"):
         return "human verdicts since the last export"
+    if damaged:
+        # the export holds hard links to the damaged files, not to those drawn again
+        return f"{len(damaged)} damaged accepted image(s) drawn again, e.g. {damaged[0]}"
     if not (ctx.paths.dataset / "export.json").is_file():
         # a deleted dataset/ was never rebuilt: `run` said done, `train` said run first
         return "the exported dataset is missing"

@@ -241,3 +241,50 @@ def test_a_read_only_build_folder_is_said_to_be_read_only(tmp_path: Path, read_o
         line = result.output.strip()
         assert "\n" not in line and "read-only" in line, (command, line)
         assert "move" not in line and "backup" not in line, (command, line)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "jpeg"])
+def test_a_damaged_accepted_image_is_drawn_again_and_exported_again(
+        tmp_path: Path, damage: str) -> None:
+    """Accepted images carry their SHA-256 in the manifest; `run` checks them on start, draws
+    again what does not match (the same bytes) and exports again: the export's hard links
+    pointed at the damaged file."""
+    from PIL import Image
+
+    paths = built(tmp_path / "b")
+    before = images(paths)
+    record = context(paths).manifest.records(Status.accepted)[0]
+    file = paths.root / record.path
+    exported = next(paths.dataset.rglob(file.name))
+    if damage == "truncated":
+        file.write_bytes(file.read_bytes()[:200])
+    else:
+        with Image.open(file) as im:
+            im.convert("RGB").save(tmp_path / "photo.jpg", "JPEG")
+        file.unlink()
+        (tmp_path / "photo.jpg").rename(file)
+
+    assert run_graph(context(paths)).outcome == "done"
+    assert images(paths) == before
+    assert exported.read_bytes() == file.read_bytes()
+    redrawn = [e for e in context(paths).events.read() if e["event"] == "redrawn"]
+    assert redrawn[-1]["damaged"] == [record.image_id]
+
+
+def test_a_manifest_from_before_checksums_gains_them_and_still_catches_a_broken_file(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    paths = built(tmp_path / "b")
+    before = images(paths)
+    db = sqlite3.connect(paths.manifest_db)
+    db.execute("ALTER TABLE images DROP COLUMN sha256")  # as manifests were written before
+    db.commit()
+    db.close()
+    record = context(paths).manifest.records(Status.accepted)[1]
+    (paths.root / record.path).write_bytes((paths.root / record.path).read_bytes()[:300])
+
+    assert run_graph(context(paths)).outcome == "done"
+    assert images(paths) == before
+    files = context(paths).manifest.accepted_files()
+    assert all(digest is not None for _, digest in files.values())
