@@ -50,6 +50,8 @@ class RunResult:
     review: dict[str, Any] = field(default_factory=dict)
     """The plan summary the review interrupt carries, when outcome is 'review'."""
     state: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+    """When the run began (events logged since are this run's)."""
 
 
 def recover(ctx: BuildContext) -> list[str]:
@@ -114,6 +116,7 @@ def run_graph(
     `keep_pool`: the worker pool stays up for the caller's next run (which then closes the
     context); nothing else of this run outlives it.
     """
+    began = time.time()
     with BuildLock(ctx.paths.root):
         damaged = recover(ctx)
         conn = sqlite3.connect(ctx.paths.state_db, check_same_thread=False)
@@ -156,7 +159,7 @@ def run_graph(
             elif not snapshot.next and not snapshot.tasks:
                 reason = _reopen_reason(ctx, damaged)
                 if reason is None:
-                    return RunResult("done", state=dict(snapshot.values))
+                    return RunResult("done", started=began, state=dict(snapshot.values))
                 # assess again: refill what people rejected, export again
                 graph.update_state(CONFIG, {"stop_reason": None}, as_node="variants")
                 ctx.events.emit("reopened", reason=reason)
@@ -190,7 +193,7 @@ def run_graph(
                         _log_timing(ctx, timing)  # before the report node reads the log
                     if "__interrupt__" in update:
                         return RunResult(
-                            "review",
+                            "review", started=began,
                             review=update["__interrupt__"][0].value,
                             state=dict(graph.get_state(CONFIG).values),
                         )
@@ -198,8 +201,9 @@ def run_graph(
                         on_update(update)
                     if "assess" in update and stop_requested():
                         ctx.events.emit("stopped", reason="interrupted by the user")
-                        return RunResult("stopped", state=dict(graph.get_state(CONFIG).values))
-                return RunResult("done", state=dict(graph.get_state(CONFIG).values))
+                        return RunResult("stopped", started=began,
+                                         state=dict(graph.get_state(CONFIG).values))
+                return RunResult("done", started=began, state=dict(graph.get_state(CONFIG).values))
             finally:
                 _log_timing(ctx, timing)
         finally:
