@@ -7,6 +7,7 @@ never half of it.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -117,3 +118,8 @@ def replace_dir(finished: str | Path, out_dir: str | Path) -> None:
     os.replace(finished, out_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, in hex (the manifest's checksum of an accepted image)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -25,6 +25,11 @@ class BuildPaths:
         """The user's words, verbatim."""
         return self.root / "spec.txt"
 
+    def read_spec_text(self) -> str:
+        """The user's words; a stray byte that is not UTF-8 (a hand edit in another encoding)
+        reads as U+FFFD instead of ending the command in a traceback."""
+        return self.spec_txt.read_text(encoding="utf-8", errors="replace")
+
     @property
     def spec_yaml(self) -> Path:
         """The parsed DatasetSpec."""

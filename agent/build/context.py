@@ -62,6 +62,10 @@ class Store(Protocol):
         self, ids: list[str], embeddings: list[np.ndarray], metadatas: list[dict] | None = None
     ) -> None: ...
 
+    def level(
+        self, ids: list[str], embeddings: list[np.ndarray], metadatas: list[dict] | None = None
+    ) -> int: ...
+
 
 Embedder = Callable[[Path], np.ndarray]
 Describer = Callable[[Path, tuple[float, float, float, float]], np.ndarray]

@@ -1,6 +1,7 @@
 """`events.jsonl`: what happened during a build, one JSON object a line.
 
-Appends are line-sized and flushed at once; a line cut short by a kill is skipped on read.
+Appends are line-sized and flushed at once; a line cut short by a kill is skipped on read, and
+a stray byte that is not UTF-8 reads as U+FFFD.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class EventLog:
         if not self.path.exists():
             return []
         events = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 events.append(json.loads(line))
             except json.JSONDecodeError:

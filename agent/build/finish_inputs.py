@@ -60,7 +60,7 @@ def export_info(ctx: BuildContext) -> ExportInfo:
         name=ctx.spec.name,
         task=ctx.spec.task,
         class_names=[c.name for c in ctx.spec.classes],
-        spec_text=ctx.paths.spec_txt.read_text(encoding="utf-8"),
+        spec_text=ctx.paths.read_spec_text(),
         # where the build ran did not shape the data: the card leaves the executor out
         spec_yaml=ctx.spec.model_copy(update={"executor": "local"}).to_yaml(),
         understood=understood(ctx.spec),

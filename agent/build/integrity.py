@@ -9,7 +9,8 @@
   again identically) count as leftovers; any other file in `images/` is left where it is;
 - recorded images whose files were deleted are drawn again from their work unit (same seed,
   prompt and attempt: the procedural renderer gives the same bytes; a diffusion model gives
-  the same picture up to the rounding of a different batch shape);
+  the same picture up to the rounding of a different batch shape); so are accepted images
+  whose file no longer has the SHA-256 the manifest recorded (truncated, replaced);
 - a lost `state.sqlite` (the checkpoints) is rebuilt from the manifest's work lists and
   records: the run continues at the first batch not committed instead of drawing every
   accepted image again as a duplicate of itself. A damaged one is an error: delete it and it
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.build.context import BuildContext
+from agent.build.workspace import read_only_error
+from tools.atomic import file_sha256
 from tools.build_dir import BuildPaths
 from tools.contracts import Status
 from tools.errors import FacetoryError
@@ -54,6 +57,9 @@ def open_manifest(paths: BuildPaths) -> Manifest:
         manifest = Manifest(paths.manifest_db)
         blank = manifest.attempts() == 0 and manifest.work_size(0) == 0
     except sqlite3.DatabaseError as exc:
+        read_only = read_only_error(paths.root, paths.manifest_db)
+        if read_only is not None:
+            raise read_only from None
         raise FacetoryError(
             f"{paths.manifest_db} is not a readable database ({exc}): {restore}"
         ) from None
@@ -100,8 +106,48 @@ def leftover_images(ctx: BuildContext) -> tuple[list[Path], list[Path]]:
     return remove, keep
 
 
-def redraw_missing(ctx: BuildContext) -> list[str]:
-    """Draw again every recorded image whose file is gone; returns their image ids."""
+def damaged_accepted(ctx: BuildContext) -> list[str]:
+    """Accepted images whose file no longer matches the manifest: a SHA-256 that differs, or,
+    where none is recorded yet (a manifest from before checksums, an image a person
+    accepted), a file that is not a whole image of its kind; those are recorded now. Only
+    accepted images are read: what an export and training take."""
+    damaged, learnt = [], {}
+    for image_id, (path, digest) in ctx.manifest.accepted_files().items():
+        file = ctx.paths.root / path
+        if not file.is_file():
+            continue  # drawn again as missing
+        actual = file_sha256(file)
+        if digest is not None:
+            if actual != digest:
+                damaged.append(image_id)
+        elif _whole_image(file):
+            learnt[image_id] = actual
+        else:
+            damaged.append(image_id)
+    if learnt:
+        ctx.manifest.set_checksums(learnt)
+    return damaged
+
+
+def _whole_image(path: Path) -> bool:
+    """The file decodes completely as the format its name says (a truncated PNG, or a JPEG
+    renamed .png, does not)."""
+    from PIL import Image
+
+    expected = Image.registered_extensions().get(path.suffix.lower())
+    try:
+        with Image.open(path) as image:
+            if expected is not None and image.format != expected:
+                return False
+            image.load()
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def redraw_missing(ctx: BuildContext, damaged: list[str] = ()) -> list[str]:
+    """Draw again every recorded image whose file is gone, and the `damaged` ones (their
+    file replaced); returns their image ids. The accepted ones' checksums are recorded anew."""
     from agent.build.nodes.generate import draw
 
     missing = [
@@ -109,6 +155,7 @@ def redraw_missing(ctx: BuildContext) -> list[str]:
         for image_id, path in ctx.manifest.image_paths().items()
         if not (ctx.paths.root / path).is_file()
     ]
+    missing = sorted({*missing, *damaged})
     if not missing:
         return []
     units = ctx.manifest.work_units(missing)
@@ -120,6 +167,10 @@ def redraw_missing(ctx: BuildContext) -> list[str]:
             f"(their work unit or plan item is gone), e.g. {lost[0]}: restore them from a backup"
         )
     draw(ctx, sorted(drawable, key=lambda u: u.image_id))
+    accepted = ctx.manifest.accepted_files()
+    ctx.manifest.set_checksums({
+        i: file_sha256(ctx.paths.root / accepted[i][0]) for i in missing if i in accepted
+    })
     return [u.image_id for u in drawable]
 
 

@@ -4,10 +4,11 @@ Recovery on every start makes a killed build safe to run again: temp files of a 
 short are removed, image files that no manifest row names but a work list planned (a batch
 killed before it was committed) are removed and will be rendered again identically, recorded
 images deleted since are drawn again, and the duplicate store is brought level with the
-manifest's accepted images. Lost checkpoints are rebuilt from the manifest. Human verdicts
+manifest's accepted images (entries it holds that the manifest has not accepted are
+forgotten). Lost checkpoints are rebuilt from the manifest. Human verdicts
 queued while no build ran (or while this one was killed) are applied, and a finished build that
-a person has since judged is reopened at its assessment, so what they rejected is refilled and
-the export redone.
+a person has since judged, or whose dataset/ was deleted, is reopened at its assessment, so
+what they rejected is refilled and the export redone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from agent.build.context import BuildContext
 from agent.build.graph import build_graph
 from agent.build.integrity import (
     check_manifest,
+    damaged_accepted,
     leftover_images,
     rebuilt_state,
     redraw_missing,
@@ -48,11 +50,14 @@ class RunResult:
     review: dict[str, Any] = field(default_factory=dict)
     """The plan summary the review interrupt carries, when outcome is 'review'."""
     state: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+    """When the run began (events logged since are this run's)."""
 
 
-def recover(ctx: BuildContext) -> None:
-    """Check the records, remove half-written and unrecorded files, draw deleted images again,
-    resync the duplicate store (see agent/build/integrity.py for what is trusted and why)."""
+def recover(ctx: BuildContext) -> list[str]:
+    """Check the records, remove half-written and unrecorded files, draw deleted and damaged
+    images again, resync the duplicate store (see agent/build/integrity.py for what is trusted
+    and why). Returns the accepted images drawn again because their file was damaged."""
     paths = ctx.paths
     removed_temps = remove_orphan_temps(paths.root) if paths.root.exists() else 0
     removed_orphans = 0
@@ -67,27 +72,33 @@ def recover(ctx: BuildContext) -> None:
         removed_orphans = len(remove)
         if keep:
             ctx.events.emit("unknown_files_kept", files=[str(p) for p in keep[:20]])
+    damaged: list[str] = []
     if paths.manifest_db.exists() and paths.plan_yaml.exists():
-        redrawn = redraw_missing(ctx)
+        damaged = damaged_accepted(ctx)
+        redrawn = redraw_missing(ctx, damaged)
         if redrawn:
-            ctx.events.emit("redrawn", images=len(redrawn), first=redrawn[0])
+            ctx.events.emit("redrawn", images=len(redrawn), first=redrawn[0],
+                            damaged=damaged[:20])
     if paths.manifest_db.exists():
         from agent.build.verdicts import apply_queued, sync_rejections
 
         apply_queued(ctx, sync_stores=False)
         sync_rejections(ctx)
-    if paths.manifest_db.exists() and paths.spec_yaml.exists():
-        accepted = ctx.manifest.accepted_embeddings()
-        if accepted:
-            ctx.store().add_many(list(accepted), list(accepted.values()))
+    forgotten = 0
+    if (paths.manifest_db.exists() or paths.chroma.exists()) and paths.spec_yaml.exists():
+        accepted = ctx.manifest.accepted_embeddings()  # a lost manifest: none (store emptied)
+        if accepted or paths.chroma.exists():
+            forgotten = ctx.store().level(list(accepted), list(accepted.values()))
         faces = ctx.manifest.accepted_embeddings("descriptor")
-        if faces:
+        if faces or (paths.chroma.exists() and ctx.spec.identities is not None):
             who = ctx.manifest.get(faces)
-            ctx.identity_store().add_many(
+            forgotten += ctx.identity_store().level(
                 list(faces), list(faces.values()), [{"identity": who[i].identity} for i in faces]
             )
-    if removed_temps or removed_orphans:
-        ctx.events.emit("recovered", temps=removed_temps, orphans=removed_orphans)
+    if removed_temps or removed_orphans or forgotten:
+        ctx.events.emit("recovered", temps=removed_temps, orphans=removed_orphans,
+                        forgotten_embeddings=forgotten)
+    return damaged
 
 
 def run_graph(
@@ -105,15 +116,24 @@ def run_graph(
     `keep_pool`: the worker pool stays up for the caller's next run (which then closes the
     context); nothing else of this run outlives it.
     """
+    began = time.time()
     with BuildLock(ctx.paths.root):
-        recover(ctx)
+        damaged = recover(ctx)
         conn = sqlite3.connect(ctx.paths.state_db, check_same_thread=False)
         try:
-            graph = build_graph(SqliteSaver(conn))
+            saver = SqliteSaver(conn)
+            graph = build_graph(saver)
             try:
                 snapshot = graph.get_state(CONFIG)
             except sqlite3.DatabaseError as exc:
                 raise state_store_error(ctx.paths, exc) from None
+            if snapshot.values.get("approved") and _manifest_blank(ctx):
+                # the checkpoints of a build whose manifest was lost (and its images moved
+                # away, as the error advises): drawn again from the plan, not continued
+                # from ids no record names (a KeyError) or called done with nothing made
+                saver.delete_thread(THREAD_ID)
+                snapshot = graph.get_state(CONFIG)
+                ctx.events.emit("state_dropped", reason="the manifest holds no records")
             rebuilt = None
             if not snapshot.values and not snapshot.next:
                 rebuilt = rebuilt_state(ctx)  # checkpoints lost: the manifest knows
@@ -137,11 +157,12 @@ def run_graph(
             elif _pending_interrupt(snapshot) is not None:
                 start = Command(resume=resume or {"action": "recheck"})
             elif not snapshot.next and not snapshot.tasks:
-                if not ctx.manifest.human_verdicts("applied"):
-                    return RunResult("done", state=dict(snapshot.values))
-                # people judged images since the build finished: assess again (refill, export)
+                reason = _reopen_reason(ctx, damaged)
+                if reason is None:
+                    return RunResult("done", started=began, state=dict(snapshot.values))
+                # assess again: refill what people rejected, export again
                 graph.update_state(CONFIG, {"stop_reason": None}, as_node="variants")
-                ctx.events.emit("reopened", reason="human verdicts since the last export")
+                ctx.events.emit("reopened", reason=reason)
                 start = None
             else:
                 # continue from the last checkpoint. No `next` but a task: a node finished
@@ -172,7 +193,7 @@ def run_graph(
                         _log_timing(ctx, timing)  # before the report node reads the log
                     if "__interrupt__" in update:
                         return RunResult(
-                            "review",
+                            "review", started=began,
                             review=update["__interrupt__"][0].value,
                             state=dict(graph.get_state(CONFIG).values),
                         )
@@ -180,13 +201,32 @@ def run_graph(
                         on_update(update)
                     if "assess" in update and stop_requested():
                         ctx.events.emit("stopped", reason="interrupted by the user")
-                        return RunResult("stopped", state=dict(graph.get_state(CONFIG).values))
-                return RunResult("done", state=dict(graph.get_state(CONFIG).values))
+                        return RunResult("stopped", started=began,
+                                         state=dict(graph.get_state(CONFIG).values))
+                return RunResult("done", started=began, state=dict(graph.get_state(CONFIG).values))
             finally:
                 _log_timing(ctx, timing)
         finally:
             conn.close()
             ctx.close(keep_pool=keep_pool)  # no process outlives the run unless kept
+
+
+def _reopen_reason(ctx: BuildContext, damaged: list[str]) -> str | None:
+    """Why a finished build runs its last steps again, or None: it stays done."""
+    if ctx.manifest.human_verdicts("applied"):
+        return "human verdicts since the last export"
+    if damaged:
+        # the export holds hard links to the damaged files, not to those drawn again
+        return f"{len(damaged)} damaged accepted image(s) drawn again, e.g. {damaged[0]}"
+    if not (ctx.paths.dataset / "export.json").is_file():
+        # a deleted dataset/ was never rebuilt: `run` said done, `train` said run first
+        return "the exported dataset is missing"
+    return None
+
+
+def _manifest_blank(ctx: BuildContext) -> bool:
+    """No image record and no work list: nothing of the build is on record."""
+    return ctx.manifest.attempts() == 0 and not ctx.manifest.rounds()
 
 
 #: Nodes that run once per batch: their time is logged with the batch's `assess`, so the log

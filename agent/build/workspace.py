@@ -61,6 +61,17 @@ def check_out_dir(out: Path) -> None:
             )
 
 
+def read_only_error(root: Path, what: Path) -> FacetoryError | None:
+    """The one line for a build folder facetory cannot write in (or None when it can): a
+    read-only folder was once reported as a damaged manifest, with advice to move images."""
+    if os.access(root, os.W_OK) and (not what.exists() or os.access(what, os.W_OK)):
+        return None
+    return FacetoryError(
+        f"{root} is read-only (cannot write {what.name}): facetory writes its progress there; "
+        "make the folder writable, or copy it somewhere writable, and run again"
+    )
+
+
 @contextmanager
 def undone_on_failure(out: Path, replaced: Iterable[str] = ()) -> Iterator[None]:
     """Writing a new build's first files: when that fails (a full disk, Ctrl-C), remove what

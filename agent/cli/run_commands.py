@@ -168,6 +168,8 @@ def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None
     for line in shortfall(status):
         console.print(f"[yellow]short:[/] {line}", highlight=False)
     _print_real_faces(ctx)
+    for line in _recovered(ctx, result):
+        console.print(f"[yellow]recovered:[/] {line}", highlight=False)
     for label, path in (
         ("dataset", ctx.paths.dataset),
         ("runs", ctx.paths.runs),
@@ -186,6 +188,23 @@ def _print_real_faces(ctx: BuildContext) -> None:
     evaluation = read_evaluation(latest_metrics(ctx.paths.runs, ctx.paths.dataset))
     if evaluation is not None:
         print_evaluation(evaluation)
+
+
+def _recovered(ctx: BuildContext, result: RunResult) -> list[str]:
+    """What this run's start repaired (the runner logs it: images drawn again, stale
+    checkpoints dropped), one line each, so a person sees what was redrawn."""
+    lines = []
+    for event in ctx.events.read():
+        if event.get("t", 0) < result.started:
+            continue
+        if event["event"] == "redrawn":
+            damaged = event.get("damaged") or []
+            lines.append(f"{event['images']} image(s) drawn again from their seeds"
+                         + (f", {len(damaged)} because their file no longer matched its "
+                            f"checksum ({', '.join(damaged[:5])})" if damaged else ""))
+        elif event["event"] == "state_dropped":
+            lines.append(f"checkpoints dropped ({event['reason']}): built again from the plan")
+    return lines
 
 
 def _print_status(status: dict) -> None:
@@ -344,7 +363,7 @@ def build_command(
         from agent.language.parse import load_spec_source
 
         text, _ = load_spec_source(spec, offline=offline or None)
-        if paths.spec_txt.read_text(encoding="utf-8") != as_saved(text):
+        if paths.read_spec_text() != as_saved(text):
             fail(f"{out} already holds a different build; choose another --out")
         chosen = choose_executor(executor, address, _recorded_executor(paths))
         if paths.plan_yaml.exists():

@@ -74,13 +74,17 @@ def parse_llm(text: str, model: Any) -> DatasetSpec:
 # --- entry points ----------------------------------------------------------------------------
 
 
+def looks_like_yaml_spec(text: str) -> bool:
+    """Text shaped like a YAML spec: a `classes:` key at the start of a line, other `key:` lines."""
+    keys = re.findall(r"^([a-z_]+)\s*:(?:\s|$)", text, re.MULTILINE)
+    return "classes" in keys and len(keys) >= 2
+
+
 def _yaml_spec(text: str, *, is_yaml: bool = False) -> DatasetSpec | None:
     """A spec written as YAML (a mapping with `classes`), else None. Text that is YAML by its
     file name or its shape (a `classes:` key at the start of a line, other `key:` lines) and
     does not parse is an error naming the line, never read as English."""
-    keys = re.findall(r"^([a-z_]+)\s*:(?:\s|$)", text, re.MULTILINE)
-    shaped = "classes" in keys and len(keys) >= 2
-    if not (is_yaml or shaped):
+    if not (is_yaml or looks_like_yaml_spec(text)):
         return None
     try:
         data = yaml.safe_load(text)

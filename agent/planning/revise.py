@@ -2,7 +2,8 @@
 
 With an LLM, the model edits the current spec (validated by pydantic, with repair rounds).
 Offline, the feedback is read as more of the request: the rule-based parser re-reads the
-original words followed by the feedback, later statements winning.
+original words followed by the feedback, later statements winning (for a spec written in YAML
+the feedback is YAML too: the fields to change).
 
 Feedback is applied all or nothing: everything that can fail (the safety check, an LLM that
 fails or answers something unsafe, a plan that cannot be balanced) fails before a file is
@@ -15,12 +16,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.language.parse import parse_spec
-from agent.language.spec import DatasetSpec
+import yaml
+
+from agent.language.parse import looks_like_yaml_spec, parse_spec
+from agent.language.spec import DatasetSpec, SpecError
 
 if TYPE_CHECKING:
     from agent.build.context import BuildContext
     from agent.planning.plan import Plan
+
+
+def _check_yaml_feedback(feedback: str) -> None:
+    """Offline, feedback on a spec written in YAML is more YAML: the fields to change, read
+    after the spec (later keys win). Words appended to YAML once failed as "not valid YAML"."""
+    try:
+        fields = yaml.safe_load(feedback)
+    except yaml.YAMLError:
+        fields = None
+    if not isinstance(fields, dict):
+        raise SpecError(
+            "this plan comes from a YAML spec: offline, feedback names the spec fields to "
+            "change in YAML (e.g. 'seed: 7'); or edit plan.yaml and run `facetory review`, "
+            "or configure an LLM to give feedback in words"
+        )
 
 
 def revise_spec(spec: DatasetSpec, text: str, feedback: str, *, llm=None) -> DatasetSpec:
@@ -28,6 +46,8 @@ def revise_spec(spec: DatasetSpec, text: str, feedback: str, *, llm=None) -> Dat
 
     check_request(feedback)
     if llm is None:
+        if looks_like_yaml_spec(text):
+            _check_yaml_feedback(feedback)
         return parse_spec(f"{text.rstrip()}\n{feedback}", offline=True)
     from agent.llm import structured_call
 
@@ -55,7 +75,7 @@ def apply_feedback(ctx: BuildContext, feedback: str) -> Plan:
     from agent.planning.planner import make_plan
     from tools.atomic import write_text
 
-    text = ctx.paths.spec_txt.read_text(encoding="utf-8")
+    text = ctx.paths.read_spec_text()
     spec = revise_spec(ctx.spec, text, feedback, llm=ctx.services.llm)
     plan = make_plan(spec, reuse=True)
     check_safety(spec, plan.items, "the revised plan")

@@ -332,11 +332,11 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
             return page(request, "note.html", 404, heading="No report yet",
                         text="The report is written when the build ends (complete, or out of "
                              "budget); `facetory report DIR` writes it at any time.")
-        return FileResponse(build.paths.report, media_type="text/html")
+        return _inside(build.root, build.paths.report, media_type="text/html", cache=False)
 
     async def run_log(request: Request) -> Response:
-        path = build.root / RUN_LOG
-        if not path.exists():
+        path = _contained(build.root, build.root / RUN_LOG)
+        if path is None:
             return PlainTextResponse("no build was started from this page", status_code=404)
         text = path.read_bytes()[-200_000:].decode("utf-8", errors="replace")
         return PlainTextResponse(text)
@@ -391,12 +391,23 @@ def _int(text: str | None, default: int) -> int:
         return default
 
 
-def _inside(root: Path, path: Path) -> Response:
-    """A file only when it resolves inside the build directory (no traversal, no symlink out)."""
+def _contained(root: Path, path: Path) -> Path | None:
+    """The file `path` resolves to when that is inside the build directory, else None: every
+    file route goes through this one check (no traversal, no symlink out of the build)."""
     resolved = path.resolve()
     if not resolved.is_relative_to(root.resolve()) or not resolved.is_file():
+        return None
+    return resolved
+
+
+def _inside(root: Path, path: Path, *, media_type: str | None = None,
+            cache: bool = True) -> Response:
+    """A file response only when the file resolves inside the build directory."""
+    resolved = _contained(root, path)
+    if resolved is None:
         return PlainTextResponse("no such file", status_code=404)
-    return FileResponse(resolved, headers={"Cache-Control": "private, max-age=3600"})
+    headers = {"Cache-Control": "private, max-age=3600" if cache else "no-store"}
+    return FileResponse(resolved, media_type=media_type, headers=headers)
 
 
 __all__ = ["BuildLocked", "create_app"]

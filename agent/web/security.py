@@ -85,10 +85,29 @@ class Guard:
         return False
 
 
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, or None once it passes MAX_FORM: counted as it arrives, so a huge POST
+    costs one chunk of memory, not its size (read whole, 400 MB took the server to 1 GB)."""
+    try:
+        announced = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        announced = 0
+    if announced > MAX_FORM:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def checked_form(request: Request, token: str) -> dict[str, str] | Response:
     """The POSTed form (urlencoded) when the request may change state, else a 403 response."""
-    body = await request.body()
-    if len(body) > MAX_FORM:
+    body = await _bounded_body(request)
+    if body is None:
         return PlainTextResponse("refused: form too large", status_code=413)
     form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
     if _same(form.get("token"), token) or _same(request.headers.get(HEADER), token):

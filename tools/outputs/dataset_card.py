@@ -8,6 +8,8 @@ only the records, `ExportInfo` and the `ExportSummary` the writers produced.
 
 from __future__ import annotations
 
+import html
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -58,7 +60,7 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
         "size_categories": [_size_category(summary.total_images)],
     }
     out: list[str] = ["---", yaml.safe_dump(front, sort_keys=False).rstrip(), "---", ""]
-    out += [f"# {info.name}", ""]
+    out += [f"# {_md(info.name)}", ""]
     out += [
         "**Every image in this dataset is synthetic.** It was generated, checked and labelled by "
         "facetory; no image shows a real person.",
@@ -67,20 +69,20 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
         "",
     ]
     spec_text = info.spec_text.strip() or "(no plain-language description was recorded)"
-    out += ["> " + line if line else ">" for line in spec_text.splitlines()]
+    out += ["> " + _md(line) if line else ">" for line in spec_text.splitlines()]
     out += ["", f"Task: **{info.task}**. Classes (index: name): "
-            + ", ".join(f"{i}: {n}" for i, n in enumerate(info.class_names)) + ".", ""]
+            + ", ".join(f"{i}: {_md(n)}" for i, n in enumerate(info.class_names)) + ".", ""]
     out += requirements_markdown(info.understood, info.requirements)
     if info.spec_yaml:
-        out += ["<details><summary>Parsed specification</summary>", "", "```yaml",
-                info.spec_yaml.rstrip(), "```", "", "</details>", ""]
+        out += ["<details><summary>Parsed specification</summary>", "",
+                *_fenced(info.spec_yaml), "", "</details>", ""]
 
     out += ["## Plan and what was made", ""]
     out += ["| class | target | train | val | test | exported |", "|---|---:|---:|---:|---:|---:|"]
     for name in info.class_names:
         got = [summary.images[s][name] for s in SPLITS]
         target = info.class_targets.get(name)
-        out.append(f"| {name} | {target if target is not None else '-'} | "
+        out.append(f"| {_md(name)} | {target if target is not None else '-'} | "
                    + " | ".join(str(g) for g in got) + f" | {sum(got)} |")
     total_target = sum(info.class_targets.values()) if info.class_targets else None
     out.append(f"| **total** | {total_target if total_target is not None else '-'} | "
@@ -94,20 +96,19 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
         if t > sum(summary.images[s].get(n, 0) for s in SPLITS)
     ]
     if shorts:
-        out += ["", "**Shortfall:** " + "; ".join(f"{n} is {k} short" for n, k in shorts)
+        out += ["", "**Shortfall:** " + "; ".join(f"{_md(n)} is {k} short" for n, k in shorts)
                 + ". The build's budget ran out before these quotas were met; see the report."]
     if summary.skipped:
         out += ["", f"{len(summary.skipped)} accepted image(s) had no face box and are left out "
-                "of the detection exports: " + ", ".join(sorted(summary.skipped)[:10]) + "."]
+                "of the detection exports: " + _md(", ".join(sorted(summary.skipped)[:10])) + "."]
     if info.plan_summary:
-        out += ["", "<details><summary>Plan summary</summary>", "", "```yaml",
-                yaml.safe_dump(info.plan_summary, sort_keys=False).rstrip(), "```", "",
-                "</details>"]
+        out += ["", "<details><summary>Plan summary</summary>", "",
+                *_fenced(yaml.safe_dump(info.plan_summary, sort_keys=False)), "", "</details>"]
 
     out += _variation_section([r for r in records if r.status == Status.accepted])
     out += ["", "## How it was made and checked", ""]
-    out += [f"- Generator: **{info.generator or 'unknown'}**"
-            + (f", model `{info.model}`" if info.model else "")]
+    out += [f"- Generator: **{_md(info.generator or 'unknown')}**"
+            + (f", model {_md(info.model)}" if info.model else "")]
     if info.thresholds:
         out += ["- Every image was judged by a critic that sees only pixels (face count, size, "
                 "framing, sharpness, exposure, requested attributes) and by a duplicate check "
@@ -124,12 +125,13 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
         out += [f"Acceptance rate: {statuses.get('accepted', 0) / attempts:.1%}."]
     if reasons:
         out += ["", "| reason | images |", "|---|---:|"]
-        out += [f"| {reason} | {n} |" for reason, n in reasons.most_common()]
+        out += [f"| {_md(reason)} | {n} |" for reason, n in reasons.most_common()]
         out += ["", "| class | most common reasons |", "|---|---|"]
         for name in info.class_names:
             top = per_class_rejects.get(name)
             if top:
-                out.append(f"| {name} | " + ", ".join(f"{k} ({v})" for k, v in top.most_common(3))
+                out.append(f"| {_md(name)} | "
+                           + ", ".join(f"{_md(k)} ({v})" for k, v in top.most_common(3))
                            + " |")
 
     out += ["", "## Files", "", "| format | where |", "|---|---|"]
@@ -142,7 +144,7 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
         "(every attribute, identity, boxes) |",
     ]
     out += ["", "Class folders of the classify export are named: "
-            + ", ".join(f"`{class_slug(n)}` ({n})" for n in info.class_names) + "."]
+            + ", ".join(f"`{class_slug(n)}` ({_md(n)})" for n in info.class_names) + "."]
 
     out += ["", "## Intended use and limits", ""]
     out += [
@@ -177,8 +179,9 @@ def _variation_section(accepted: list[ManifestRecord]) -> list[str]:
            "", "| factor | images per level |", "|---|---|"]
     for factor, levels in counts.items():
         title = VOCABULARY[factor].title if factor in VOCABULARY else factor.replace("_", " ")
-        out.append(f"| {title} | "
-                   + ", ".join(f"{lv.replace('_', ' ')} {n}" for lv, n in sorted(levels.items()))
+        out.append(f"| {_md(title)} | "
+                   + ", ".join(f"{_md(lv.replace('_', ' '))} {n}"
+                               for lv, n in sorted(levels.items()))
                    + " |")
     return out
 
@@ -200,6 +203,20 @@ def _fault_lines(records: list[ManifestRecord]) -> list[str]:
     return [line + "."]
 
 
+def _md(text: str) -> str:
+    """Words a person wrote, as Markdown text: HTML in them is shown, never rendered (a class
+    named `"><img onerror=...>` ran script in a Markdown viewer), and a `|` cannot cut a table."""
+    return html.escape(str(text), quote=False).replace("|", "\\|")
+
+
+def _fenced(text: str, lang: str = "yaml") -> list[str]:
+    """`text` as a fenced code block whose fence is longer than any run of backticks inside it,
+    so nothing in it can close the block early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + lang, text.rstrip(), fence]
+
+
 def _size_category(n: int) -> str:
     for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
                          (1_000_000, "100K<n<1M")):
@@ -214,11 +231,11 @@ def requirements_markdown(understood: str, requirements: list[Requirement]) -> l
         return []
     out = ["## How each requirement was drawn and checked", ""]
     if understood:
-        out += [f"Understood as: {understood}", ""]
+        out += [f"Understood as: {_md(understood)}", ""]
     out += ["| asked | drawn by | checked by | flags |", "|---|---|---|---|"]
     for r in requirements:
         cells = [r.asked, r.drawn_by, r.checked_by, ", ".join(r.flags)]
-        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        out.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return [*out, ""]
 
 

@@ -173,6 +173,21 @@ class DuplicateStore:
         metas = [dict(m) or None for m in metadatas] if metadatas is not None else None
         self._collection.upsert(ids=list(ids), embeddings=matrix, metadatas=metas)
 
+    def level(
+        self,
+        ids: Sequence[str],
+        embeddings: Sequence[np.ndarray] | np.ndarray,
+        metadatas: Sequence[Metadata] | None = None,
+    ) -> int:
+        """Hold exactly these entries: upsert them and forget every other stored one; returns
+        how many were forgotten. A store ahead of the manifest (checkpoints lost, a manifest
+        restored or rebuilt) otherwise judged images drawn again duplicates of themselves."""
+        stale = set(self._collection.get(include=[])["ids"]) - set(ids)
+        if stale:
+            self._collection.delete(ids=sorted(stale))
+        self.add_many(ids, embeddings, metadatas)
+        return len(stale)
+
     def remove(self, image_id: str) -> None:
         """Forget one image (e.g. rejected after all by a later check); unknown ids are fine."""
         self._collection.delete(ids=[image_id])

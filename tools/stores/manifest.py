@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from tools.contracts import ManifestRecord, Status
-from tools.stores.manifest_schema import SCHEMA, HumanVerdict, WorkUnit
+from tools.stores.manifest_schema import SCHEMA, HumanVerdict, WorkUnit, add_columns
 
 HUMAN_REASON = "human_rejected"
 """The reason code a person's rejection gives an image (counted with the critic's reasons)."""
@@ -37,6 +37,7 @@ class Manifest:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        add_columns(self._db)
 
     def close(self) -> None:
         self._db.close()
@@ -61,9 +62,11 @@ class Manifest:
         round_: int,
         embeddings: dict[str, np.ndarray] | None = None,
         descriptors: dict[str, np.ndarray] | None = None,
+        checksums: dict[str, str] | None = None,
     ) -> None:
-        """Insert or replace records (with image embeddings and face descriptors) atomically."""
-        embeddings, descriptors = embeddings or {}, descriptors or {}
+        """Insert or replace records (with image embeddings, face descriptors and the SHA-256
+        of accepted files) atomically."""
+        embeddings, descriptors, checksums = embeddings or {}, descriptors or {}, checksums or {}
         rows = [
             (
                 r.image_id,
@@ -74,13 +77,32 @@ class Manifest:
                 r.model_dump_json(),
                 _blob(embeddings.get(r.image_id)),
                 _blob(descriptors.get(r.image_id)),
+                checksums.get(r.image_id),
             )
             for r in records
         ]
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO images (image_id, item_id, class_name, round, status, "
+                "record, embedding, descriptor, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
+            )
+
+    def accepted_files(self) -> dict[str, tuple[str, str | None]]:
+        """image id -> (file relative to the build, its recorded SHA-256 or None) of every
+        accepted image: what a run checks on start."""
+        rows = self._db.execute(
+            "SELECT image_id, json_extract(record, '$.path'), sha256 FROM images "
+            "WHERE status = 'accepted' ORDER BY image_id"
+        )
+        return {image_id: (path, digest) for image_id, path, digest in rows}
+
+    def set_checksums(self, checksums: dict[str, str]) -> None:
+        """Record the SHA-256 of image files (checked, or drawn again) in one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE images SET sha256 = ? WHERE image_id = ?",
+                [(digest, image_id) for image_id, digest in checksums.items()],
             )
 
     def set_records(self, records: Sequence[ManifestRecord]) -> None:

@@ -7,6 +7,7 @@ Apart from `manifest`, whose `Manifest` runs the queries, so the layout reads in
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Literal
 
 from pydantic import BaseModel
@@ -48,6 +49,21 @@ CREATE TABLE IF NOT EXISTS human_verdicts (
 """
 # `human_verdicts` came later than the other tables: `CREATE TABLE IF NOT EXISTS` is its
 # migration, so a manifest written before it gains the (empty) table the first time it is opened.
+
+#: Columns added to existing tables after their first release: (table, column, type). Each is
+#: added on open to a manifest that lacks it (`add_columns`), so an old manifest keeps working.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # the SHA-256 of an accepted image's file, checked on every run start
+    ("images", "sha256", "TEXT"),
+)
+
+
+def add_columns(db: sqlite3.Connection) -> None:
+    """Bring an older manifest's tables up to `ADDED_COLUMNS` (new columns start empty)."""
+    for table, column, kind in ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 class HumanVerdict(BaseModel):

@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 
 from agent.build.context import BuildContext
 from agent.build.state import BuildState
+from tools.atomic import file_sha256
 from tools.contracts import Status
 from tools.stores.dedup import IdentityGate
 
@@ -86,6 +87,7 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         round_=state.get("round", 0),
         embeddings=embeddings,
         descriptors={i: d for i, (_, d) in faces.items()},
+        checksums={i: file_sha256(ctx.paths.root / records[i].path) for i in embeddings},
     )
     store.add_many(list(embeddings), list(embeddings.values()))
     if identities is not None:

@@ -13,7 +13,7 @@ from agent.planning.plan_file import write_spec
 def parse(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
     if not ctx.paths.spec_yaml.exists():
-        text = ctx.paths.spec_txt.read_text(encoding="utf-8")
+        text = ctx.paths.read_spec_text()
         spec = parse_spec(text, offline=ctx.options.offline)
         write_spec(spec, ctx.paths.spec_yaml)
         ctx.events.emit("parsed", name=spec.name, total=spec.total)

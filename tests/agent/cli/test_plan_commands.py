@@ -240,3 +240,45 @@ def test_a_full_disk_while_planning_is_one_line_and_leaves_no_half_made_build(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no space left on the device" in err
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+YAML_SPEC = """name: yaml built
+classes:
+  - {name: glasses, quota: 6, attributes: {eyewear: glasses}}
+  - {name: none, quota: 6, attributes: {eyewear: none}}
+factors:
+  - name: gender
+    balanced: true
+    levels: [{name: female}, {name: male}]
+seed: 3
+image_size: 96
+"""
+
+
+def test_offline_feedback_on_a_plan_from_a_yaml_spec_changes_the_fields_it_names(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(YAML_SPEC)
+    out = tmp_path / "b"
+    assert facetory("plan", str(spec), "--out", str(out), "--offline").exit_code == 0
+    result = facetory("review", str(out), "--offline", "--feedback", "seed: 11")
+    assert result.exit_code == 0, result.output
+    assert "seed: 11" in (out / "spec.yaml").read_text()
+    words = facetory("review", str(out), "--offline", "--feedback", "make it 20 faces")
+    assert words.exit_code == 2
+    line = words.output.strip()
+    assert "\n" not in line and "YAML" in line and "not valid YAML" not in line
+    assert "seed: 11" in (out / "spec.yaml").read_text()
+
+
+def test_a_stray_invalid_byte_in_spec_txt_or_events_jsonl_is_no_traceback(tmp_path):
+    out = tmp_path / "b"
+    assert facetory("plan", "12 faces, half with glasses", "--out", str(out),
+                    "--offline").exit_code == 0
+    (out / "spec.txt").write_bytes((out / "spec.txt").read_bytes() + b"caf\xe9\n")
+    with (out / "events.jsonl").open("ab") as handle:
+        handle.write(b'{"t": 1, "event": "note", "text": "caf\xe9"}\n')
+    for args in (("status", str(out)), ("review", str(out), "--offline", "--feedback",
+                                         "make it 16 faces")):
+        result = facetory(*args)
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+        assert "UnicodeDecodeError" not in result.output, args

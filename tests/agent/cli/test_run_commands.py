@@ -439,3 +439,28 @@ def test_a_build_draws_nothing_worn_it_was_not_asked_for_and_records_what_it_var
     hf = (out / "dataset" / "hf" / "train" / "metadata.jsonl").read_text().splitlines()
     assert all(json.loads(line)["variation"] for line in hf)
     assert "### Varied but not asked for" in (out / "dataset" / "README.md").read_text()
+
+
+def test_run_draws_again_a_truncated_accepted_image_and_says_which(tmp_path: Path) -> None:
+    import hashlib
+    import sqlite3
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    out = tmp_path / "build"
+    built = facetory("build", str(spec), "--out", str(out), "--yes", "--no-train", "--offline")
+    assert built.returncode == 0, built.stderr
+    db = sqlite3.connect(out / "manifest.sqlite")
+    image_id, path = db.execute(
+        "SELECT image_id, json_extract(record, '$.path') FROM images "
+        "WHERE status = 'accepted' ORDER BY image_id LIMIT 1").fetchone()
+    db.close()
+    file = out / path
+    whole = hashlib.sha256(file.read_bytes()).hexdigest()
+    file.write_bytes(file.read_bytes()[:300])
+
+    again = facetory("run", str(out), "--no-train", "--offline")
+    assert again.returncode == 0, again.stderr
+    assert f"because their file no longer matched its checksum ({image_id})" in again.stdout
+    assert hashlib.sha256(file.read_bytes()).hexdigest() == whole
+    assert "recovered" not in facetory("run", str(out), "--no-train", "--offline").stdout

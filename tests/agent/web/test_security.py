@@ -83,3 +83,52 @@ def test_words_a_person_typed_are_shown_as_text_never_as_markup(tmp_path: Path) 
     page = c.get("/review").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; plain faces" in page
     assert "<script>alert(1)" not in page
+
+
+def test_the_report_and_the_run_log_are_not_served_through_a_symlink_out_of_the_build(
+        tmp_path: Path) -> None:
+    root = planned(tmp_path / "b")
+    (tmp_path / "secret.txt").write_text("not yours")
+    (root / "report.html").symlink_to(tmp_path / "secret.txt")
+    (root / "web_run.log").symlink_to(tmp_path / "secret.txt")
+    c = local(root)
+    for url in ("/report", "/run.log"):
+        response = c.get(url)
+        assert response.status_code == 404, url
+        assert "not yours" not in response.text
+
+
+def posted(app, headers: list[tuple[bytes, bytes]], chunk: bytes, total: int) -> dict:
+    """POST `total` bytes to the app in `chunk`s; the status and how many bytes it took."""
+    import asyncio
+
+    seen: dict = {"bytes": 0, "status": None}
+
+    async def receive() -> dict:
+        seen["bytes"] += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": seen["bytes"] < total}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            seen["status"] = message["status"]
+
+    scope = {"type": "http", "method": "POST", "path": "/review/approve",
+             "raw_path": b"/review/approve", "query_string": b"", "headers": headers,
+             "scheme": "http", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 1),
+             "root_path": "", "http_version": "1.1"}
+    asyncio.run(app(scope, receive, send))
+    return seen
+
+
+def test_a_huge_post_is_refused_while_it_is_read_not_after(tmp_path: Path) -> None:
+    """The body is counted as it arrives: a 4 MB POST is refused after the first chunks,
+    with or without a Content-Length that announces it."""
+    from agent.web.security import MAX_FORM
+
+    app = create_app(planned(tmp_path / "b"), token=TOKEN)
+    chunk, total = b"x" * 65536, 4 << 20
+    host = (b"host", b"127.0.0.1:8000")
+    for headers in ([host], [host, (b"content-length", str(total).encode())]):
+        seen = posted(app, headers, chunk, total)
+        assert seen["status"] == 413
+        assert seen["bytes"] <= MAX_FORM + len(chunk)

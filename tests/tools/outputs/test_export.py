@@ -291,3 +291,24 @@ def test_the_card_and_metadata_say_what_was_varied_and_which_injected_defects_go
     rows = (root / f"dataset/hf/{hf_split}/metadata.jsonl").read_text().splitlines()
     row = next(json.loads(x) for x in rows if json.loads(x)["image_id"] == accepted[0].image_id)
     assert row["variation"]["lighting"] == "top" and row["injected_faults"]
+
+
+def test_the_card_shows_words_a_person_wrote_as_text_never_as_markup(build):
+    root, records = build
+    evil = '"><img src=x onerror=alert(3)>'
+    records = [r.model_copy(update={"class_name": evil}) if r.class_name == "African" else r
+               for r in records]
+    names = [evil if c == "African" else c for c in CLASSES]
+    info = ExportInfo(name="<b>tiny</b>", class_names=names,
+                      spec_text="faces <script>alert(1)</script>",
+                      class_targets={n: 6 for n in names},
+                      generator="procedural", understood="<i>18</i> faces",
+                      spec_yaml="name: x\nnote: |\n  ```\n  <img src=y>\n")
+    export_dataset(records, info, root / "dataset", base_dir=root)
+    front, card = (root / "dataset" / "README.md").read_text().split("\n---\n", 1)
+    assert "pretty_name: <b>tiny</b>" in front  # YAML data for a loader, not rendered
+    assert "<img" not in card.replace("```\n  <img src=y>", "")  # the fenced spec is literal
+    assert "<script>" not in card and "<b>tiny</b>" not in card and "<i>18</i>" not in card
+    assert "&quot;&gt;&lt;img src=x onerror=alert(3)&gt;" in card or \
+        "&lt;img src=x onerror=alert(3)&gt;" in card
+    assert "````yaml" in card  # a fence longer than any run of backticks inside it
