@@ -81,6 +81,11 @@ class BuildPaths:
         return self.root / "events.jsonl"
 
     @property
+    def train_log(self) -> Path:
+        """What YOLO training printed (shown live only with `--verbose`)."""
+        return self.root / "train.log"
+
+    @property
     def lock(self) -> Path:
         """One writer at a time."""
         return self.root / ".lock"

@@ -91,6 +91,8 @@ class Options:
     """`local` (the process pool) or `ray` (`tools.ray_executor`); never changes the output."""
     address: str | None = None
     """The Ray cluster to join (`--address`); None: `RAY_ADDRESS`, else a Ray started here."""
+    verbose: bool = False
+    """Show YOLO training's own output live (`--verbose`); else it goes to `train.log`."""
 
 
 @dataclass

@@ -135,7 +135,7 @@ def print_requirements(spec: DatasetSpec) -> None:
     from agent.language.requirements import NOT_DRAWN, trace, understood
 
     console.print(f"[bold]Here is what I understood:[/] {escape(understood(spec))}",
-                  highlight=False, soft_wrap=True)
+                  highlight=False)
     table = Table(title="requirements: how each is drawn and checked", show_lines=False)
     for col in ("asked", "drawn by", "checked by"):
         table.add_column(col, overflow="fold")

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from agent.build.context import BuildContext
 from agent.build.lock import BuildLock
 from agent.build.progress import build_status, shortfall
+from agent.cli.build_summary import print_paths, print_scores, print_status
 from agent.cli.plan_commands import as_saved
 from agent.cli.plan_tables import print_plan_summary, print_requirements
+from agent.cli.progress_display import BuildDisplay
 from agent.cli.shared import (
     AddressOpt,
     AllowUndrawnOpt,
@@ -46,7 +46,6 @@ from agent.cli.shared import (
     settings,
 )
 from agent.language.requirements import trace
-from agent.wording import COMPLETE, INCOMPLETE
 from tools.build_dir import BuildPaths
 
 if TYPE_CHECKING:
@@ -55,6 +54,10 @@ if TYPE_CHECKING:
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan without review.")]
 NoTrainOpt = Annotated[
     bool, typer.Option("--no-train", help="Skip YOLO training; the export and report are written.")
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Show YOLO training's output (else in DIR/train.log)."),
 ]
 
 
@@ -84,28 +87,12 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
 
     stop = _StopFlag()
     previous = signal.signal(signal.SIGINT, stop)
-    progress = Progress(
-        TextColumn("{task.description:<24}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-    tasks: dict[str, Any] = {}
+    display = BuildDisplay()
+    ctx.events.listeners.append(display.on_event)
 
     def on_update(update: dict[str, Any]) -> None:
-        if "dedup" not in update:
-            return
-        status = build_status(list(ctx.items.values()), ctx.manifest)
-        for name, row in status["classes"].items():
-            if not row["attempts"]:
-                continue
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=row["target"], info="")
-            info = f"attempts {row['attempts']}, rejected {row['attempts'] - row['accepted']}"
-            progress.update(tasks[name], completed=row["accepted"], info=info)
+        if "dedup" in update:
+            display.show_status(build_status(list(ctx.items.values()), ctx.manifest))
 
     try:
         if (ctx.options.yes or is_approved(ctx.paths.root)) and not ctx.paths.report.exists():
@@ -113,7 +100,7 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
         from agent.build.runner import run_graph
 
         answer: dict[str, Any] | None = None
-        with progress:
+        with display:
             while True:
                 result = run_graph(
                     ctx, resume=answer, on_update=on_update,
@@ -139,8 +126,7 @@ def _review_answer(
 ) -> dict[str, Any] | None:
     if ctx.options.yes:
         return {"action": "approve"}
-    print_requirements(ctx.spec)
-    print_plan_summary(ctx.plan)
+    print_plan_summary(ctx.plan)  # the requirements were printed as the build opened
     if not interactive or not sys.stdin.isatty():
         return None
     reply = typer.prompt("approve [a], feedback in words, or quit [q]", default="a")
@@ -164,30 +150,14 @@ def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None
     if result.outcome == "stopped":
         console.print(f"Stopped cleanly. `facetory run {ctx.paths.root}` continues.")
         raise typer.Exit(130)
-    _print_status(status)
+    print_status(status)
     for line in shortfall(status):
-        console.print(f"[yellow]short:[/] {line}", highlight=False)
-    _print_real_faces(ctx)
+        console.print(f"[yellow]short:[/] {escape(line)}", highlight=False)
     for line in _recovered(ctx, result):
-        console.print(f"[yellow]recovered:[/] {line}", highlight=False)
-    for label, path in (
-        ("dataset", ctx.paths.dataset),
-        ("runs", ctx.paths.runs),
-        ("report", ctx.paths.report),
-    ):
-        if path.exists():
-            console.print(f"{label:>8}: {path}")
-
-
-def _print_real_faces(ctx: BuildContext) -> None:
-    """The trained model's real-face check, when the build made one for its current export."""
-    from agent.cli.evaluate_commands import print_evaluation
-    from tools.outputs.real_faces import read_evaluation
-    from tools.outputs.train import latest_metrics
-
-    evaluation = read_evaluation(latest_metrics(ctx.paths.runs, ctx.paths.dataset))
-    if evaluation is not None:
-        print_evaluation(evaluation)
+        console.print(f"[yellow]recovered:[/] {escape(line)}", highlight=False)
+    print_scores(ctx.paths.runs, ctx.paths.dataset)
+    print_paths({"dataset": ctx.paths.dataset, "runs": ctx.paths.runs,
+                 "log": ctx.paths.train_log, "report": ctx.paths.report})
 
 
 def _recovered(ctx: BuildContext, result: RunResult) -> list[str]:
@@ -205,27 +175,6 @@ def _recovered(ctx: BuildContext, result: RunResult) -> list[str]:
         elif event["event"] == "state_dropped":
             lines.append(f"checkpoints dropped ({event['reason']}): built again from the plan")
     return lines
-
-
-def _print_status(status: dict) -> None:
-    table = Table(title="Build status")
-    for col in ("class", "accepted / target", "attempts", "duplicates", "top rejections"):
-        table.add_column(col)
-    for name, c in status["classes"].items():
-        top = sorted(c["rejected"].items(), key=lambda kv: -kv[1])[:3]
-        table.add_row(
-            name,
-            f"{c['accepted']} / {c['target']}",
-            str(c["attempts"]),
-            str(c["duplicates"]),
-            ", ".join(f"{r} {n}" for r, n in top),
-        )
-    console.print(table)
-    state = COMPLETE if status["complete"] else INCOMPLETE
-    console.print(
-        f"{status['total']['accepted']} / {status['total']['target']} accepted "
-        f"in {status['total']['attempts']} attempts: {state}"
-    )
 
 
 def run_command(
@@ -248,6 +197,7 @@ def run_command(
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped.
 
@@ -263,12 +213,28 @@ def run_command(
         weights=weights, train_model=train_model, real_faces=real_faces,
     )
     chosen = choose_executor(executor, address, _recorded_executor(paths))
+    opening(_spec_with(paths, options), allow_undrawn=allow_undrawn)  # refuses before writing
     _record_and_approve(paths, options, yes=yes)
-    ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes)
+    ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes,
+                        verbose=verbose)
     set_parallelism(ctx, workers=workers, executor=chosen, address=address)
-    refuse_undrawn(ctx.spec, allow=allow_undrawn)
-    refuse_unreadable_real_faces(ctx.spec)
     _finish(ctx, _drive(ctx, interactive=False))
+
+
+def _spec_with(paths: BuildPaths, options: dict[str, Any]) -> Any:
+    """The build's spec as it will be once the options are recorded (nothing written yet)."""
+    from agent.build.overrides import with_options
+    from agent.planning.plan_file import read_spec
+
+    return with_options(read_spec(paths.spec_yaml), options)[0]
+
+
+def opening(spec: Any, *, allow_undrawn: bool) -> None:
+    """Every build opens with what was understood and how each requirement is drawn and
+    checked (with --yes too), then refuses what cannot be drawn, before anything is written."""
+    print_requirements(spec)
+    refuse_undrawn(spec, allow=allow_undrawn)
+    refuse_unreadable_real_faces(spec)
 
 
 def _recorded_executor(paths: BuildPaths) -> str:
@@ -346,6 +312,7 @@ def build_command(
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Plan, review (or --yes), run, export, train and report in one go."""
     from agent.cli.plan_commands import prepare_build, write_build_start
@@ -366,6 +333,8 @@ def build_command(
         if paths.read_spec_text() != as_saved(text):
             fail(f"{out} already holds a different build; choose another --out")
         chosen = choose_executor(executor, address, _recorded_executor(paths))
+        if paths.spec_yaml.exists():
+            opening(_spec_with(paths, options), allow_undrawn=allow_undrawn)
         if paths.plan_yaml.exists():
             from agent.build.overrides import record_options
 
@@ -379,12 +348,12 @@ def build_command(
             spec, out, offline=offline or None, seed=seed, options=options
         )
         chosen = choose_executor(executor, address, dataset_spec.executor)
+        opening(dataset_spec, allow_undrawn=allow_undrawn)
         with undone_on_failure(out):
             write_build_start(out, text, dataset_spec)
-    ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
+    ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes,
+                        verbose=verbose)
     set_parallelism(ctx, workers=workers, executor=chosen, address=address)
-    refuse_undrawn(ctx.spec, allow=allow_undrawn)
-    refuse_unreadable_real_faces(ctx.spec)
     _finish(ctx, _drive(ctx, interactive=True))
 
 
@@ -405,9 +374,9 @@ def status_command(
     if as_json:
         sys.stdout.write(json.dumps(status, indent=2) + "\n")
         return
-    _print_status(status)
+    print_status(status)
     for line in shortfall(status):
-        console.print(f"[yellow]short:[/] {line}", highlight=False)
+        console.print(f"[yellow]short:[/] {escape(line)}", highlight=False)
 
 
 def train_command(
@@ -417,6 +386,7 @@ def train_command(
     model: Annotated[str | None, typer.Option(help="Model YAML, e.g. yolo11s.yaml.")] = None,
     weights: Annotated[Path | None, typer.Option(help="Local .pt weights to start from.")] = None,
     real_faces: RealFacesOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Train YOLO on the exported dataset and measure it on the held-out test split (and on
     real faces beside the Haar cascade, as training.real_faces says)."""
@@ -427,8 +397,11 @@ def train_command(
     if not paths.dataset.exists():
         fail(f"{build_dir} has no exported dataset: run `facetory run {build_dir}` first")
     ctx = BuildContext(paths=paths)
+    ctx.options.verbose = verbose
     t = ctx.spec.training  # what the build recorded; the options here are for this run only
-    with BuildLock(paths.root):
+    display = BuildDisplay()
+    ctx.events.listeners.append(display.on_event)
+    with BuildLock(paths.root), display:
         result = train_build(
             ctx, epochs=epochs or t.epochs, imgsz=imgsz or t.imgsz, model=model or t.model,
             weights=weights or t.weights,

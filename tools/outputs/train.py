@@ -13,11 +13,12 @@ import contextlib
 import csv
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -103,6 +104,8 @@ def train_yolo(
     patience: int = 100,
     verbose: bool = False,
     overrides: dict[str, Any] | None = None,
+    on_epoch: Callable[[int, int], None] | None = None,
+    log_path: str | Path | None = None,
 ) -> TrainResult:
     """Train on `dataset_dir`, evaluate the best model on the test split, write metrics.json.
 
@@ -110,6 +113,9 @@ def train_yolo(
     random weights; `weights` is a local `.pt` to start from instead. The run goes to
     `out_dir/<name>` (default name: the task), replacing an earlier run of the same name.
     `overrides` passes further ultralytics training arguments (e.g. `{"hsv_v": 0.1}`).
+    `on_epoch(done, epochs)` is called after each epoch (training and validation) so a caller
+    can show progress; `log_path` takes everything ultralytics prints (its argument dump, layer
+    table and per-epoch bars, about 1,000 lines for 30 epochs) instead of the terminal.
     """
     if task not in DEFAULT_MODEL:
         raise FacetoryError(f"unknown task '{task}': choose detect or classify")
@@ -135,10 +141,12 @@ def train_yolo(
         shutil.rmtree(run_dir)
 
     started = time.perf_counter()
-    with _offline_ultralytics():
+    with _offline_ultralytics(), ultralytics_output(log_path):
         from ultralytics import YOLO
 
         yolo = YOLO(str(source), task=task)
+        if on_epoch is not None:
+            yolo.add_callback("on_fit_epoch_end", _each_epoch_once(on_epoch))
         try:
             yolo.train(
                 data=str(data),
@@ -387,6 +395,41 @@ def _offline_ultralytics() -> Iterator[None]:
     finally:
         data_utils.check_font = saved_font
         events.events.enabled = saved_enabled
+
+
+def _each_epoch_once(on_epoch: Callable[[int, int], None]) -> Callable[[Any], None]:
+    """An ultralytics callback calling `on_epoch(done, epochs)` once per finished epoch (the
+    trainer also fires its epoch-end callback for the final validation)."""
+    reported = [0]
+
+    def callback(trainer: Any) -> None:
+        done = min(trainer.epoch + 1, trainer.epochs)
+        if done > reported[0]:
+            reported[0] = done
+            on_epoch(done, trainer.epochs)
+
+    return callback
+
+
+@contextlib.contextmanager
+def ultralytics_output(log_path: str | Path | None) -> Iterator[None]:
+    """Send what ultralytics prints (its logger and stdout/stderr) to `log_path` (appended),
+    or leave it on the terminal when None."""
+    if log_path is None:
+        yield
+        return
+    from ultralytics.utils import LOGGER
+
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", encoding="utf-8") as log:
+        streams = [h for h in LOGGER.handlers if type(h) is logging.StreamHandler]
+        saved = [h.setStream(log) for h in streams]
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                yield
+        finally:
+            for handler, stream in zip(streams, saved, strict=True):
+                handler.setStream(stream)
 
 
 def _round(value: Any) -> float:

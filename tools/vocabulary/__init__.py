@@ -113,27 +113,22 @@ ETHNICITY_SKIN_TONES: dict[str, tuple[int, int]] = {
     "hispanic": (3, 6),
 }
 
-#: Reason codes of the critic and duplicate check; `attribute_mismatch:<factor>` is open-ended.
-REASONS: tuple[str, ...] = (
-    "no_face",
-    "extra_face",
-    "missing_face",
-    "face_too_small",
-    "face_cut_off",
-    "blurry",
-    "exposure",
-    "low_contrast",
-    "noisy",
-    "unreadable",
-    "too_small_image",
-    "attribute_mismatch",
-    "duplicate",
-    "identity_mismatch",
-    "identity_collision",
-    "low_score",
-    "too_large_image",
-    "prompt_mismatch",
+#: Reason codes of the critic and duplicate check, and the words a person reads for each
+#: (`reasons.yaml`); `attribute_mismatch:<factor>` is open-ended.
+REASON_WORDS: dict[str, str] = yaml.safe_load(
+    Path(__file__).with_name("reasons.yaml").read_text(encoding="utf-8")
 )
+REASONS: tuple[str, ...] = tuple(REASON_WORDS)
+
+
+def reason_words(code: str) -> str:
+    """A reason code in words ('attribute_mismatch:eyewear' -> 'eyewear not as planned'), so a
+    summary reads without the taxonomy at hand."""
+    base, _, factor = code.partition(":")
+    words = REASON_WORDS.get(base)
+    if words is None:
+        return code.replace("_", " ")
+    return words.format(factor=factor.replace("_", " ") or "an attribute")
 
 
 def is_known_factor(name: str) -> bool:

@@ -102,8 +102,10 @@ def evaluate_real(ctx: BuildContext, metrics_path: Path, real: str) -> RealFaceE
         return None
     from tools.outputs.dataset_card import add_model_scores
     from tools.outputs.real_faces import evaluate_run
+    from tools.outputs.train import ultralytics_output
 
-    result = evaluate_run(metrics_path, real, seed=ctx.spec.seed)
+    with ultralytics_output(None if ctx.options.verbose else ctx.paths.train_log):
+        result = evaluate_run(metrics_path, real, seed=ctx.spec.seed)
     add_model_scores(ctx.paths.dataset / "README.md", result)
     ctx.events.emit("real_faces", real_set=result.real_set, faces=result.model.faces,
                     recall=result.model.recall, haar_recall=result.haar.recall)
@@ -111,15 +113,29 @@ def evaluate_real(ctx: BuildContext, metrics_path: Path, real: str) -> RealFaceE
 
 
 def train_build(ctx: BuildContext, **options: Any) -> TrainResult:
-    """YOLO on the build's export (options left None take the trainer's defaults)."""
-    from tools.outputs.train import train_yolo
+    """YOLO on the build's export (options left None take the trainer's defaults).
 
+    Each finished epoch is an event (`train_epoch`) the terminal's progress line follows;
+    ultralytics' own output goes to train.log unless the person asked to see it (--verbose)."""
+    from tools.outputs.train import resolve_dataset, split_counts, train_yolo
+
+    given = {k: v for k, v in options.items() if v is not None}
+    log = None if ctx.options.verbose else ctx.paths.train_log
+    task = ctx.spec.task
+    counts = split_counts(resolve_dataset(ctx.paths.dataset, task), task)
+    ctx.events.emit(
+        "training", task=task, images=counts["train"], epochs=given.get("epochs"),
+        model=Path(str(given.get("weights") or given.get("model") or "yolo11n")).name,
+        log=log,
+    )
     result = train_yolo(
         ctx.paths.dataset,
-        ctx.spec.task,
+        task,
         ctx.paths.runs,
         seed=ctx.spec.seed,
-        **{k: v for k, v in options.items() if v is not None},
+        on_epoch=lambda done, total: ctx.events.emit("train_epoch", epoch=done, epochs=total),
+        log_path=log,
+        **given,
     )
     ctx.events.emit(
         "trained",

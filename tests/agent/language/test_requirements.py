@@ -100,6 +100,8 @@ def test_run_refuses_a_requirement_the_backend_cannot_draw_unless_allowed(tmp_pa
     assert refused.exit_code == 2
     assert "cannot draw: class 'tattoo'" in refused.output and "--allow-undrawn" in refused.output
     assert not (out / "manifest.sqlite").exists()
+    assert not (out / "approval.json").exists()  # nothing written by a command that refuses
+    assert refused.stdout.startswith("Here is what I understood")  # the trace shows the row
 
 
 def test_a_run_of_monk_levels_reads_as_a_range():

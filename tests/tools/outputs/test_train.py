@@ -80,6 +80,20 @@ def test_detect_trains_offline_and_measures_the_test_split(dataset, no_network):
     assert len(curves["train/box_loss"]) == 2 and len(curves["metrics/mAP50(B)"]) == 2
 
 
+def test_training_output_goes_to_the_log_and_each_epoch_is_reported_once(dataset, capfd):
+    epochs: list[tuple[int, int]] = []
+    log = dataset / "train.log"
+    train_yolo(dataset / "dataset", "detect", dataset / "runs", name="quiet", epochs=2,
+               imgsz=64, batch=8, device="cpu", on_epoch=lambda *e: epochs.append(e),
+               log_path=log)
+
+    assert epochs == [(1, 2), (2, 2)]  # not a third call for the final validation
+    shown = capfd.readouterr()
+    assert "Ultralytics" not in shown.out + shown.err and "Epoch" not in shown.out + shown.err
+    written = log.read_text()
+    assert "Ultralytics" in written and "mAP50" in written  # the argument dump and its bars
+
+
 def test_classify_trains_on_face_crops(dataset):
     result = train_yolo(dataset / "dataset", "classify", dataset / "runs", epochs=1, imgsz=64,
                         batch=8, device="cpu")
