@@ -12,6 +12,7 @@ import asyncio
 import json
 import re
 import secrets
+import shlex
 import subprocess
 import sys
 import threading
@@ -104,7 +105,8 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
 
     def page(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Response:
         manifest = build.manifest()
-        common = {"build_name": build.root.name, "locked": build.locked(),
+        common = {"build_name": build.root.name, "build_path": shlex.quote(str(build.root)),
+                  "locked": build.locked(),
                   "approved": _approved(build),
                   "started": manifest is not None and manifest.attempts() > 0}
         return templates.TemplateResponse(request, name, {**common, **ctx},

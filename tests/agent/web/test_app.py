@@ -65,6 +65,14 @@ def test_a_quota_edit_replans_like_review_and_withdraws_approval(tmp_path: Path)
     assert not is_approved(root)
 
 
+def test_an_approved_plan_names_the_command_with_the_builds_path_not_its_folder_name(
+        tmp_path: Path) -> None:
+    root = planned(tmp_path / "b")
+    c = client(root)
+    page = post(c, "/review/approve", {}).text
+    assert f"<code>facetory run {root}</code>" in page
+
+
 def test_a_quota_edit_is_planned_again_by_the_graph_plan_node_as_review_does(
         tmp_path: Path) -> None:
     root = planned(tmp_path / "b")
