@@ -278,7 +278,12 @@ def understood(spec: DatasetSpec) -> str:
     if (low, high) != (1, 1):
         parts.append(f"{low if low == high else f'{low} to {high}'} faces per image")
     s = spec.splits
-    parts.append(f"split {_percent(s.train)} / {_percent(s.val)} / {_percent(s.test)}")
+    split = f"split {_percent(s.train)} / {_percent(s.val)} / {_percent(s.test)}"
+    if s.val_from_train:
+        split += f" (validation {_percent(s.val)} taken from train: none was asked for)"
+    elif s.val == 0:
+        split += " (no validation set, as asked: YOLO training needs one)"
+    parts.append(split)
     parts.append(
         f"{spec.image_size}x{spec.image_size} px, task {spec.task}, "
         f"backend {spec.generation.backend}"

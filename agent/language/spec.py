@@ -112,10 +112,25 @@ class Budget(SpecModel):
     batch_size: int = Field(default=32, ge=1, le=4096)
 
 
+#: The validation share taken from train when a request splits its images without naming one
+#: ('80/20 train/test'): training chooses its model on validation images.
+DEFAULT_VAL_SHARE = 0.1
+
+
 class Splits(SpecModel):
     train: float = Field(default=0.8, ge=0.0, le=1.0)
     val: float = Field(default=0.1, ge=0.0, le=1.0)
     test: float = Field(default=0.1, ge=0.0, le=1.0)
+    val_from_train: bool = False
+    """True when the request named no validation share and `val` was taken from train; the
+    understood line says so. spec.yaml leaves it out while it is false."""
+
+    @model_serializer(mode="wrap")
+    def _without_default_note(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if not data.get("val_from_train"):
+            data.pop("val_from_train", None)
+        return data
 
     @model_validator(mode="after")
     def _sum(self) -> Splits:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.language.reader.words import ADULT, level_of, levels_of
-from agent.language.spec import MAX_IMAGES, SpecError
+from agent.language.spec import DEFAULT_VAL_SHARE, MAX_IMAGES, SpecError
 from tools.vocabulary import AGE_GROUP_YEARS, FACTORS, VOCABULARY
 
 #: When percentages name only some levels, the rest goes to this level (else: spread equally).
@@ -280,7 +280,16 @@ def _quotas(d: Draft, classes: list[dict[str, Any]], factors: dict[str, Any]) ->
             raise SpecError(f"{c['quota']:,} images is over the limit of {MAX_IMAGES:,}")
 
 
-def _splits(parts: dict[str, float], total: int) -> dict[str, float]:
+def _with_val(shares: dict[str, Any], parts: dict[str, float]) -> dict[str, Any]:
+    """A split that leaves validation out without saying so ('80/20 train/test') gets a small
+    validation share from train ('no validation set' and 'val 0' are kept as said)."""
+    if "val" in parts or shares["val"] > 1e-9 or shares["train"] < 2 * DEFAULT_VAL_SHARE:
+        return shares
+    train = round(shares["train"] - DEFAULT_VAL_SHARE, 9)
+    return {**shares, "train": train, "val": DEFAULT_VAL_SHARE, "val_from_train": True}
+
+
+def _splits(parts: dict[str, float], total: int) -> dict[str, Any]:
     """Split parts as written -> train/val/test shares (missing parts are 0, or the rest)."""
     written = sum(parts.values())
     for scale in (1.0, 100.0, float(total)):
@@ -293,6 +302,6 @@ def _splits(parts: dict[str, float], total: int) -> dict[str, float]:
             for k in missing:
                 shares[k] = left / len(missing) if left > 1e-9 else 0.0
             if abs(sum(shares.values()) - 1) < 1e-6:
-                return {k: shares[k] for k in ("train", "val", "test")}
+                return _with_val({k: shares[k] for k in ("train", "val", "test")}, parts)
     said = ", ".join(f"{k} {v:g}" for k, v in parts.items())
     raise SpecError(f"the split ({said}) adds up to {written:g}, not 100% or {total:,} images")

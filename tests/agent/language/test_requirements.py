@@ -152,3 +152,30 @@ def test_the_trace_says_what_the_renderer_draws_that_the_request_does_not_mentio
     assert varied.drawn_by.endswith("of the first face only: the others vary unlisted)")
     on_diffusion = rows("40 faces", backend="diffusers")
     assert not [asked for asked in on_diffusion if asked.startswith("not asked")]
+
+
+def test_a_split_that_names_no_validation_share_takes_ten_percent_from_train_and_says_so(
+    tmp_path,
+):
+    out = tmp_path / "b"
+    result = runner.invoke(app, ["plan", "100 faces, 80/20 train/test split", "-o", str(out),
+                                 "--offline", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "split 70% / 10% / 20% (validation 10% taken from train: none was asked for)" in (
+        data["understood"]
+    )
+    assert yaml.safe_load((out / "spec.yaml").read_text())["splits"] == {
+        "train": 0.7, "val": 0.1, "test": 0.2, "val_from_train": True
+    }
+    shown = runner.invoke(app, ["review", str(out)])
+    assert "taken from train" in " ".join(shown.stdout.split())
+
+
+def test_no_validation_set_said_outright_is_kept_and_named():
+    for words in ("100 faces, 80/20 train/test, no validation set",
+                  "100 faces, train 80, val 0, test 20"):
+        spec = parse_spec(words, offline=True)
+        assert (spec.splits.val, spec.splits.val_from_train) == (0.0, False)
+        assert "split 80% / 0% / 20% (no validation set, as asked" in understood(spec)
+    assert "val_from_train" not in parse_spec("100 faces", offline=True).to_yaml()

@@ -76,6 +76,7 @@ READERS: dict[str, str] = {
     "splits.train": "agent.language.spec:Splits.shares",
     "splits.val": "agent.language.spec:Splits.shares",
     "splits.test": "agent.language.spec:Splits.shares",
+    "splits.val_from_train": "agent.language.requirements:understood",
     "generation": "agent.build.context:BuildContext.generator",
     "generation.backend": "tools.config:GenerationConfig.backend_config",
     "generation.style": "agent.planning.planner:_make_plan",
