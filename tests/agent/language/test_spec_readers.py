@@ -113,6 +113,7 @@ READERS: dict[str, str] = {
     "training.weights": "agent.build.nodes.finish:train",
     "training.epochs": "agent.build.nodes.finish:train",
     "training.imgsz": "agent.build.nodes.finish:train",
+    "training.real_faces": "agent.build.nodes.finish:train",
     "seed": "agent.planning.planner:_make_plan",
     "executor": "agent.cli.run_commands:_recorded_executor",
 }
