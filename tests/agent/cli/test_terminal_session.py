@@ -65,5 +65,8 @@ def test_a_small_demo_reads_well_in_an_80_column_terminal(tmp_path: Path) -> Non
     wide = [line for line in lines if len(line) > 80]
     assert wide == []
     end = lines[lines.index(next(x for x in lines if x.strip() == "Build status")):]
-    assert any(line.startswith("model on the synthetic test split (") for line in end)
+    scores = [line.split() for line in end if re.match(r" ?(YOLO|Haar) on ", line)]
+    assert [row[:3] for row in scores] == [  # real faces beside Haar, then the test split
+        ["YOLO", "on", "real"], ["Haar", "on", "real"], ["YOLO", "on", "synthetic"]]
+    assert re.search(r"\[\d\.\d+, \d\.\d+\]$", " ".join(scores[2]))  # with its interval
     assert "".join(line.strip() for line in end[-3:]).endswith(f"report:{out / 'report.html'}")
