@@ -161,3 +161,22 @@ def test_metrics_of_a_model_trained_on_another_version_of_the_export_are_not_sho
     label.write_text(label.read_text() + "0 0.5 0.5 0.1 0.1\n")
     assert latest_metrics(tmp_path / "runs", export) is None
     assert latest_metrics(tmp_path / "runs")["task"] == "detect"  # asked without an export
+
+
+def test_ultralytics_logger_goes_to_the_log_file_or_stays_on_the_terminal(tmp_path, capsys):
+    from ultralytics.utils import LOGGER
+
+    from tools.outputs.train import ultralytics_output
+
+    terminal = [h.stream for h in LOGGER.handlers]
+    log = tmp_path / "train.log"
+    with ultralytics_output(log):
+        LOGGER.info("layer table")
+        print("a progress bar")
+    assert [h.stream for h in LOGGER.handlers] == terminal  # given back afterwards
+    with ultralytics_output(None):  # --verbose: left where it was
+        assert [h.stream for h in LOGGER.handlers] == terminal
+
+    assert log.read_text().splitlines() == ["layer table", "a progress bar"]
+    shown = capsys.readouterr().out
+    assert "layer table" not in shown and "a progress bar" not in shown
