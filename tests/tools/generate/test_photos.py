@@ -66,6 +66,7 @@ def test_photo_backgrounds_are_the_default_and_a_setting() -> None:
 
 def test_no_photograph_shows_a_person() -> None:
     assert not {"astronaut", "camera", "lfw_subset"} & set(PHOTOS)
+    assert not {"brick", "grass", "gravel"} & set(PHOTOS)  # the real-face evaluation's
     photos = library()
     assert len(photos) == len(PHOTOS)
     assert all(p.dtype == np.uint8 and p.ndim == 3 and p.shape[2] == 3 for p in photos)
