@@ -31,6 +31,8 @@ EXECUTORS: tuple[str, ...] = ("local", "ray")
 MIN_FAITHFULNESS = 1.0
 #: Mean check score below which an otherwise clean image is rejected as `low_score`.
 MIN_CRITIC_SCORE = 0.5
+#: Share of procedural backgrounds with a real photograph's texture (see ProceduralConfig).
+PHOTO_BACKGROUNDS = 1.0
 #: YOLO training defaults (7 s for 3 epochs of 60 images at 128 px on 2 CPU cores).
 DEFAULT_EPOCHS = 30
 DEFAULT_IMGSZ = 160
@@ -54,6 +56,10 @@ class ProceduralConfig(_Config):
     fault_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     """Share of images drawn with a diffusion-like defect (wrong attribute, cut-off or missing
     face, extra face, blur, near-copy), so the critic and the retry loop have work offline."""
+    photo_backgrounds: float = Field(default=PHOTO_BACKGROUNDS, ge=0.0, le=1.0)
+    """Share of images whose background carries a real photograph's texture (scikit-image's
+    bundled photographs, never a person; a room's picture shows one): a detector trained on
+    flat backgrounds finds almost no face in real photographs. 0: the flat backgrounds."""
 
 
 class DiffusersConfig(_Config):
@@ -277,6 +283,27 @@ class QualityConfig(_Config):
 # --- training --------------------------------------------------------------------------------
 
 
+class AugmentConfig(_Config):
+    """What YOLO training varies in each synthetic image it shows, so the model meets real
+    photographs' look (grey, soft, noisy, compressed, small faces) rather than the renderer's.
+    The shares are per training image (albumentations inside ultralytics); the dataset
+    itself is unchanged."""
+
+    grey: float = Field(default=0.3, ge=0.0, le=1.0)
+    """Share shown in grey (many real photographs are)."""
+    blur: float = Field(default=0.3, ge=0.0, le=1.0)
+    """Share shown blurred (3-7 px kernel at the training size): real small faces are soft."""
+    noise: float = Field(default=0.2, ge=0.0, le=1.0)
+    """Share shown with sensor-like Gaussian noise."""
+    jpeg: float = Field(default=0.2, ge=0.0, le=1.0)
+    """Share shown JPEG-compressed at quality 30-90."""
+    contrast: float = Field(default=0.3, ge=0.0, le=1.0)
+    """Share shown with brightness and contrast changed by up to 30%."""
+    scale: float = Field(default=0.75, ge=0.0, le=0.95)
+    """ultralytics' `scale` gain: each image is zoomed by 1 +- this, so faces appear small
+    as well as large (ultralytics' own default is 0.5)."""
+
+
 class TrainingConfig(_Config):
     """YOLO training on the export (ultralytics), scored on the held-out test split."""
 
@@ -294,3 +321,5 @@ class TrainingConfig(_Config):
     cascade (`facetory evaluate`): `embedded` (photos that ship in scikit-image and
     insightface, and LFW faces 0-49 composed on textures), `none`, or a folder of labelled
     real images in YOLO layout (images/, labels/) or COCO layout (annotations.json)."""
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    """Photometric and scale variation during training (see `AugmentConfig`)."""

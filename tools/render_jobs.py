@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.config import PHOTO_BACKGROUNDS
 from tools.contracts import Box, GeneratedImage, PlanItem, Verdict
 from tools.generate.procedural import ProceduralGenerator, Recipe
 
@@ -41,6 +42,7 @@ class RenderJob:
     attempt: int
     judge: PlanItem | None = None
     describe: bool = False
+    photo_backgrounds: float = PHOTO_BACKGROUNDS
 
     @cached_property
     def key(self) -> tuple[str, str]:
@@ -76,13 +78,15 @@ class Prepared:
 
 
 @lru_cache(maxsize=4)
-def _generator(image_size: int) -> ProceduralGenerator:
-    return ProceduralGenerator(image_size=image_size)  # the fault is in the recipe
+def _generator(image_size: int, photo_backgrounds: float) -> ProceduralGenerator:
+    # the fault is in the recipe
+    return ProceduralGenerator(image_size=image_size, photo_backgrounds=photo_backgrounds)
 
 
 def prepare(job: RenderJob, critic: object | None = None) -> Prepared:
     """Run `job`; `critic` judges (None: this worker's own, `tools.workers.worker_critic`)."""
-    image = _generator(job.image_size).draw(job.recipe, job.out_dir, job.attempt)
+    generator = _generator(job.image_size, job.photo_backgrounds)
+    image = generator.draw(job.recipe, job.out_dir, job.attempt)
     done = Prepared(image)
     if job.judge is None:
         return done

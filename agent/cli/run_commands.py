@@ -404,7 +404,7 @@ def train_command(
     with BuildLock(paths.root), display:
         result = train_build(
             ctx, epochs=epochs or t.epochs, imgsz=imgsz or t.imgsz, model=model or t.model,
-            weights=weights or t.weights,
+            weights=weights or t.weights, augment=t.augment,
         )
         real = evaluate_real(ctx, result.metrics_path, real_faces or t.real_faces)
     overall = result.metrics.get("overall", {})

@@ -78,3 +78,16 @@ def test_a_job_drawn_where_the_build_is_not_comes_back_as_bytes_that_land_as_pre
         land(job, shipped)
         assert job.path.read_bytes() == Path(here.image.path).read_bytes()
         assert shipped.png is None  # landed once
+
+
+def test_a_job_draws_the_backgrounds_its_build_asked_for(tmp_path: Path) -> None:
+    batch = items(2)
+    for share in (0.0, 1.0):
+        generator = ProceduralGenerator(image_size=96, photo_backgrounds=share)
+        drawn = generator.generate(batch, tmp_path / f"steps{share}")
+        for recipe, image in zip(generator.recipes(batch), drawn, strict=True):
+            job = RenderJob(recipe=recipe, image_size=96, out_dir=tmp_path / f"job{share}",
+                            attempt=0, photo_backgrounds=share)
+            assert Path(prepare(job).image.path).read_bytes() == Path(image.path).read_bytes()
+    flat, photo = (sorted((tmp_path / f"job{s}").iterdir()) for s in (0.0, 1.0))
+    assert flat[0].read_bytes() != photo[0].read_bytes()

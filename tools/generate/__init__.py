@@ -31,7 +31,8 @@ def get_generator(config: GeneratorConfig, *, image_size: int = 256) -> Generato
     if isinstance(config, ProceduralConfig):
         from tools.generate.procedural import ProceduralGenerator
 
-        return ProceduralGenerator(image_size=image_size, fault_rate=config.fault_rate)
+        return ProceduralGenerator(image_size=image_size, fault_rate=config.fault_rate,
+                                   photo_backgrounds=config.photo_backgrounds)
     if isinstance(config, DiffusersConfig):
         from tools.generate.diffusers_backend import DiffusersGenerator
 

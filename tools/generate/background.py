@@ -12,6 +12,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from tools.generate.photos import crop, texture
 from tools.generate.scene import SceneSpec
 
 #: smooth parts (gradients, vignette) are computed on this coarse grid and resized
@@ -63,15 +64,18 @@ def draw_background(size: int, scene: SceneSpec, skin_luma: float) -> np.ndarray
         small = _sky_and_ground(lay, vertical, skin_luma)
     small = np.clip(small, 0, 255).astype(np.uint8)
     img = cv2.resize(small, (size, size), interpolation=cv2.INTER_LINEAR)
+    photo = scene.photo
+    if photo is not None:
+        img = texture(img, photo[:5], 0.3 + 0.5 * photo[5])
     if kind == "indoor":
-        _room(img, size, c1, c2, lay)
+        _room(img, size, c1, c2, lay, photo)
     elif kind == "outdoor":
         _scenery(img, size, lay, skin_luma)
     return img
 
 
-def _room(img: np.ndarray, size: int, wall: np.ndarray, accent: np.ndarray, lay) -> None:
-    """A floor, a window or a picture, and a door edge."""
+def _room(img: np.ndarray, size: int, wall: np.ndarray, accent: np.ndarray, lay, photo) -> None:
+    """A floor, a window or a picture (a real photograph when `photo`), and a door edge."""
     floor_y = int(size * (0.72 + 0.15 * lay[1]))
     img[floor_y:] = np.clip(accent * 0.6, 0, 255).astype(np.uint8)
     x0 = int(size * (0.05 + 0.6 * lay[2]))
@@ -85,6 +89,9 @@ def _room(img: np.ndarray, size: int, wall: np.ndarray, accent: np.ndarray, lay)
         cv2.line(img, (x0, y0 + h // 2), (x0 + w, y0 + h // 2), frame, max(1, size // 128))
     else:
         cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), tuple(float(c) for c in accent), -1)
+        if photo is not None:
+            y1, x1 = min(y0 + h, size), min(x0 + w, size)
+            img[y0:y1, x0:x1] = crop(photo[6:11], x1 - x0, y1 - y0)
         cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), (60, 40, 25), max(2, size // 64))
     door_x = int(size * (0.75 + 0.2 * lay[7]))
     door = tuple(float(c) * 0.8 for c in wall)

@@ -29,6 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tools.config import PHOTO_BACKGROUNDS
 from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.background import draw_background, finish
@@ -123,14 +124,19 @@ class ProceduralGenerator:
 
     name = "procedural"
 
-    def __init__(self, *, image_size: int = 256, fault_rate: float = 0.0, history: int = 512):
+    def __init__(self, *, image_size: int = 256, fault_rate: float = 0.0, history: int = 512,
+                 photo_backgrounds: float = PHOTO_BACKGROUNDS):
         if not 32 <= image_size <= 4096:
             raise FacetoryError(f"image_size must be between 32 and 4096 pixels, got {image_size}")
         if not 0.0 <= fault_rate <= 1.0:
             raise FacetoryError(f"fault_rate must be between 0 and 1, got {fault_rate}")
+        if not 0.0 <= photo_backgrounds <= 1.0:
+            raise FacetoryError(f"photo_backgrounds must be between 0 and 1, got "
+                                f"{photo_backgrounds}")
         self.model = MODEL
         self.image_size = int(image_size)
         self.fault_rate = float(fault_rate)
+        self.photo_backgrounds = float(photo_backgrounds)
         # what was drawn lately, as (item, fault): a near-copy re-draws one of them exactly
         self._history: deque[tuple[PlanItem, str | None]] = deque(maxlen=history)
 
@@ -273,7 +279,8 @@ class ProceduralGenerator:
             drawn.pop(int(fault_rng.integers(0, len(drawn))))
             faults.append("no_face" if item.faces == 1 else "missing_face")
 
-        scene = resolve_scene(first, np.random.default_rng([seed, _SCENE]))
+        scene = resolve_scene(first, np.random.default_rng([seed, _SCENE]),
+                              self.photo_backgrounds)
         faces: list[tuple[FaceSpec, _Slot, str]] = []
         for j in drawn:
             key = item.identity if (j == 0 and item.identity) else f"anon:{item.seed}:{j}"

@@ -92,6 +92,8 @@ class SceneSpec:
     bg_rgb: tuple[tuple[int, int, int], tuple[int, int, int]]
     bg_layout: tuple[float, ...]
     faces: list[FaceSpec] = field(default_factory=list)
+    photo: tuple[float, ...] | None = None
+    """Draws that place a real photograph's texture (`tools.generate.photos`); None: flat."""
 
 
 def norm_level(value: str) -> str:
@@ -236,8 +238,12 @@ def resolve_face(
     )
 
 
-def resolve_scene(requested: Mapping[str, str], rng: np.random.Generator) -> SceneSpec:
-    """Background and lighting for the whole image (shared by all its faces)."""
+def resolve_scene(
+    requested: Mapping[str, str], rng: np.random.Generator, photo_share: float = 0.0
+) -> SceneSpec:
+    """Background and lighting for the whole image (shared by all its faces); a share
+    `photo_share` of scenes carry a real photograph's texture (drawn last: the rest of the
+    scene is the same with or without it)."""
     req = canonical_attributes(requested)
     v = rng.random(16)
     background = req.get("background") or _pick(v[0], FACTORS["background"], (1, 1, 1, 1))
@@ -245,9 +251,11 @@ def resolve_scene(requested: Mapping[str, str], rng: np.random.Generator) -> Sce
     hue = rng.random((2, 3))
     first = 35 + 200 * hue[0]
     second = 35 + 200 * hue[1]
+    photo = rng.random(13)
     return SceneSpec(
         background=background,
         lighting=lighting,
         bg_rgb=(_rgb(first), _rgb(second)),
         bg_layout=tuple(float(x) for x in v[2:]),
+        photo=tuple(float(x) for x in photo[1:]) if photo[0] < photo_share else None,
     )

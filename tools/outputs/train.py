@@ -25,11 +25,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from tools.atomic import write_text
-from tools.config import DEFAULT_EPOCHS, DEFAULT_IMGSZ
+from tools.config import DEFAULT_EPOCHS, DEFAULT_IMGSZ, AugmentConfig
 from tools.errors import FacetoryError
 
 # Must be set before ultralytics is first imported: it decides "online" once, at import.
 os.environ.setdefault("YOLO_OFFLINE", "1")
+# albumentations asks pypi.org for a newer version when first imported unless told not to.
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 Task = Literal["detect", "classify"]
 DEFAULT_MODEL: dict[str, str] = {"detect": "yolo11n.yaml", "classify": "yolo11n-cls.yaml"}
@@ -103,6 +105,7 @@ def train_yolo(
     seed: int = 0,
     patience: int = 100,
     verbose: bool = False,
+    augment: AugmentConfig | None = None,
     overrides: dict[str, Any] | None = None,
     on_epoch: Callable[[int, int], None] | None = None,
     log_path: str | Path | None = None,
@@ -112,6 +115,7 @@ def train_yolo(
     `model` is a model YAML (ultralytics ships `yolo11n.yaml`, `yolo11n-cls.yaml`, ...) built with
     random weights; `weights` is a local `.pt` to start from instead. The run goes to
     `out_dir/<name>` (default name: the task), replacing an earlier run of the same name.
+    `augment` (default: `AugmentConfig()`) is what training varies in each image;
     `overrides` passes further ultralytics training arguments (e.g. `{"hsv_v": 0.1}`).
     `on_epoch(done, epochs)` is called after each epoch (training and validation) so a caller
     can show progress; `log_path` takes everything ultralytics prints (its argument dump, layer
@@ -132,6 +136,7 @@ def train_yolo(
             "all three splits (val selects the model, test measures it)"
         )
     source = _model_source(task, model, weights)
+    augment = augment or AugmentConfig()
     extra = dict(overrides or {})
     device = pick_device(device)
     run_name = name or task
@@ -165,7 +170,7 @@ def train_yolo(
                 patience=patience,
                 verbose=verbose,
                 val=True,
-                **extra,
+                **{**augmentations(augment, task), **extra},
             )
         except (FileNotFoundError, RuntimeError, ValueError, SyntaxError) as exc:
             raise FacetoryError(f"YOLO training failed: {_one_line(exc)}") from exc
@@ -190,6 +195,7 @@ def train_yolo(
         "images": counts,
         "dataset_sha256": fingerprint,
         "train_seconds": round(trained_seconds, 2),
+        "augment": augment.model_dump(),
         "overrides": extra,
         **test,
         "curves": read_curves(run_dir / "results.csv"),
@@ -204,6 +210,23 @@ def train_yolo(
         device=device,
         seconds=round(time.perf_counter() - started, 2),
     )
+
+
+def augmentations(augment: AugmentConfig, task: Task) -> dict[str, Any]:
+    """The ultralytics training arguments `augment` stands for (detection only: the classify
+    trainer has its own pipeline): `scale`, and albumentations transforms for the rest."""
+    if task != "detect":
+        return {}
+    import albumentations as A
+
+    transforms = [
+        A.ToGray(p=augment.grey),
+        A.Blur(blur_limit=(3, 7), p=augment.blur),
+        A.GaussNoise(std_range=(0.02, 0.08), p=augment.noise),
+        A.ImageCompression(quality_range=(30, 90), p=augment.jpeg),
+        A.RandomBrightnessContrast(brightness_limit=0.3, contrast_limit=0.3, p=augment.contrast),
+    ]
+    return {"scale": augment.scale, "augmentations": [t for t in transforms if t.p > 0]}
 
 
 def dataset_fingerprint(data: Path, task: Task) -> str:

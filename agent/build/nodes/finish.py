@@ -89,7 +89,8 @@ def route_after_export(state: BuildState) -> Literal["train", "report"]:
 def train(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     ctx = runtime.context
     t = ctx.spec.training
-    result = train_build(ctx, epochs=t.epochs, imgsz=t.imgsz, model=t.model, weights=t.weights)
+    result = train_build(ctx, epochs=t.epochs, imgsz=t.imgsz, model=t.model, weights=t.weights,
+                         augment=t.augment)
     evaluate_real(ctx, result.metrics_path, t.real_faces)
     return {"trained": True}
 

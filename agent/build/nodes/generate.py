@@ -92,7 +92,8 @@ def _pool_jobs(
                 item = ctx.items[recipe.item.id]
                 out.append(RenderJob(
                     recipe=recipe, image_size=generator.image_size, out_dir=ctx.paths.images,
-                    attempt=attempt, judge=item if judge else None,
+                    photo_backgrounds=generator.photo_backgrounds, attempt=attempt,
+                    judge=item if judge else None,
                     describe=describe and bool(item.identity),
                 ))
     return out

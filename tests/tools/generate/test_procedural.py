@@ -225,13 +225,18 @@ def test_blur_and_near_copy_faults_look_like_their_names() -> None:
     gen = ProceduralGenerator(image_size=128, fault_rate=1.0)
     seen: dict[str, tuple[np.ndarray, PlanItem]] = {}
     history: list[np.ndarray] = []
+
+    def coarse(x: np.ndarray) -> np.ndarray:
+        """What a glance sees: a shifted photo texture is far pixel by pixel, not at a glance."""
+        return cv2.resize(x, (16, 16), interpolation=cv2.INTER_AREA).astype(int)
+
     for seed in range(60):
         it = item(seed)
         img, truth = gen.render(it)
         seen.setdefault(truth.faults[0], (img, it))
         if truth.faults[0] == "duplicate":
-            gaps = [np.abs(img.astype(int) - h).mean() for h in history]
-            assert min(gaps) < 12, gaps  # close to an earlier image
+            gaps = [np.abs(coarse(img) - coarse(h)).mean() for h in history]
+            assert min(gaps) < 0.3 * np.median(gaps), gaps  # close to one earlier image
         history.append(img)
     blurred, it = seen["blurry"]
     sharp = ProceduralGenerator(image_size=128).render(it)[0]

@@ -12,13 +12,16 @@ import os
 import shutil
 import socket
 
+import numpy as np
 import pytest
 
 from tests.tools.synthetic_records import CLASSES, make_records
+from tools.config import AugmentConfig
 from tools.errors import FacetoryError
 from tools.outputs.export import export_dataset
 from tools.outputs.export_contract import ExportInfo, class_slug
 from tools.outputs.train import (
+    augmentations,
     dataset_fingerprint,
     latest_metrics,
     read_curves,
@@ -65,6 +68,7 @@ def test_detect_trains_offline_and_measures_the_test_split(dataset, no_network):
     assert set(agnostic) == {"precision", "recall", "mAP50", "mAP50-95"}
     assert all(0.0 <= v <= 1.0 for v in agnostic.values())
     assert metrics["images"] == {"train": 24, "val": 3, "test": 3}
+    assert metrics["augment"] == AugmentConfig().model_dump()  # what training varied
     # the export it measured, as the report checks it (ultralytics' label caches aside)
     data = resolve_dataset(dataset / "dataset", "detect")
     assert metrics["dataset_sha256"] == dataset_fingerprint(data, "detect")
@@ -92,6 +96,26 @@ def test_training_output_goes_to_the_log_and_each_epoch_is_reported_once(dataset
     assert "Ultralytics" not in shown.out + shown.err and "Epoch" not in shown.out + shown.err
     written = log.read_text()
     assert "Ultralytics" in written and "mAP50" in written  # the argument dump and its bars
+
+
+def test_the_augment_block_becomes_ultralytics_scale_and_albumentations_transforms():
+    import albumentations as A
+
+    greys = AugmentConfig(grey=1.0, blur=0.0, noise=0.0, jpeg=0.0, contrast=0.0, scale=0.6)
+    args = augmentations(greys, "detect")
+    assert args["scale"] == 0.6
+    [grey] = args["augmentations"]  # transforms asked for with share 0 are left out
+    assert isinstance(grey, A.ToGray) and grey.p == 1.0
+    colour = np.zeros((32, 32, 3), np.uint8)
+    colour[..., 0], colour[..., 1] = 200, np.arange(32, dtype=np.uint8)[None, :] * 4
+    shown = grey(image=colour)["image"]
+    assert shown.shape == (32, 32, 3)  # still three channels, all equal: a grey picture
+    assert np.array_equal(shown[..., 0], shown[..., 1]) and np.array_equal(shown[..., 1],
+                                                                           shown[..., 2])
+    everything = augmentations(AugmentConfig(), "detect")["augmentations"]
+    assert [type(t).__name__ for t in everything] == [
+        "ToGray", "Blur", "GaussNoise", "ImageCompression", "RandomBrightnessContrast"]
+    assert augmentations(AugmentConfig(), "classify") == {}  # its own pipeline
 
 
 def test_classify_trains_on_face_crops(dataset):
