@@ -31,6 +31,15 @@ EXECUTORS: tuple[str, ...] = ("local", "ray")
 MIN_FAITHFULNESS = 1.0
 #: Mean check score below which an otherwise clean image is rejected as `low_score`.
 MIN_CRITIC_SCORE = 0.5
+#: Memory a local worker process holds once its critic's models are loaded (its resident set,
+#: rounded up): `--workers` is capped at what the memory available at start-up fits
+#: (`tools.workers.worker_cap`), so a large number cannot run the machine out of memory.
+WORKER_MEMORY_MB = 256
+#: Seconds a batch on the local worker pool may go without any of its tasks finishing before
+#: its workers count as stuck (a stopped or hung process): the batch runs again once in a
+#: fresh pool, and a second stall fails the build with one line naming the worker. It never
+#: changes the dataset; `--stall-timeout` sets it for one run (events.jsonl records it).
+STALL_SECONDS = 300.0
 #: YOLO training defaults (7 s for 3 epochs of 60 images at 128 px on 2 CPU cores).
 DEFAULT_EPOCHS = 30
 DEFAULT_IMGSZ = 160
