@@ -31,6 +31,9 @@ EXECUTORS: tuple[str, ...] = ("local", "ray")
 MIN_FAITHFULNESS = 1.0
 #: Mean check score below which an otherwise clean image is rejected as `low_score`.
 MIN_CRITIC_SCORE = 0.5
+#: The most faces one image may be planned with: the spec refuses more (the procedural
+#: renderer lays out no more; its `extra_face` fault may add one).
+MAX_FACES_PER_IMAGE = 16
 #: Memory a local worker process holds once its critic's models are loaded (its resident set,
 #: rounded up): `--workers` is capped at what the memory available at start-up fits
 #: (`tools.workers.worker_cap`), so a large number cannot run the machine out of memory.
