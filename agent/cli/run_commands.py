@@ -34,6 +34,7 @@ from agent.cli.shared import (
     ModelOpt,
     OfflineOpt,
     RealFacesOpt,
+    SeedOpt,
     StallOpt,
     TrainModelOpt,
     VlmModelOpt,
@@ -360,7 +361,7 @@ def build_command(
     yes: YesOpt = False,
     offline: OfflineOpt = False,
     no_train: NoTrainOpt = False,
-    seed: Annotated[int | None, typer.Option(help="Override the spec's seed.")] = None,
+    seed: SeedOpt = None,
     backend: BackendOpt = None,
     model: ModelOpt = None,
     ip_adapter: IpAdapterOpt = None,
@@ -386,7 +387,7 @@ def build_command(
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
         weights=weights, train_model=train_model, real_faces=real_faces,
     )
-    from agent.build.workspace import check_out_dir, is_build, undone_on_failure
+    from agent.build.workspace import check_out_dir, first_files, is_build
 
     check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     paths = BuildPaths(out)
@@ -410,7 +411,7 @@ def build_command(
             spec, out, offline=offline or None, seed=seed, options=options
         )
         chosen = choose_executor(executor, address, dataset_spec.executor)
-        with undone_on_failure(out):
+        with first_files(out):
             write_build_start(out, text, dataset_spec)
     ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes)
     set_parallelism(ctx, workers=workers, executor=chosen, address=address,
