@@ -316,6 +316,8 @@ def build_share(args: argparse.Namespace, model: Path, clock: Clock, drawing: st
     for label, (busy, loop, stages) in shares.items():
         say(f"  {label}: {loop:.2f} s, GPU busy {100 * busy:.1f}% (goal >= 90%); the stages "
             "(overlapping the pipeline): " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))
+    if "after the first batch" not in shares:  # every call was drawn before it was recorded
+        say("  after the first batch: no pipeline call ended after it; no share to measure")
     mean = nvml.active_mean()
     if mean is not None:
         say(f"  NVML GPU utilisation, first to last busy sample: {mean:.0f}% "

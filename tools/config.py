@@ -33,6 +33,18 @@ MIN_FAITHFULNESS = 1.0
 MIN_CRITIC_SCORE = 0.5
 #: Share of procedural backgrounds with a real photograph's texture (see ProceduralConfig).
 PHOTO_BACKGROUNDS = 1.0
+#: The most faces one image may be planned with: the spec refuses more (the procedural
+#: renderer lays out no more; its `extra_face` fault may add one).
+MAX_FACES_PER_IMAGE = 16
+#: Memory a local worker process holds once its critic's models are loaded (its resident set,
+#: rounded up): `--workers` is capped at what the memory available at start-up fits
+#: (`tools.workers.worker_cap`), so a large number cannot run the machine out of memory.
+WORKER_MEMORY_MB = 256
+#: Seconds a batch on the local worker pool may go without any of its tasks finishing before
+#: its workers count as stuck (a stopped or hung process): the batch runs again once in a
+#: fresh pool, and a second stall fails the build with one line naming the worker. It never
+#: changes the dataset; `--stall-timeout` sets it for one run (events.jsonl records it).
+STALL_SECONDS = 300.0
 #: YOLO training defaults (7 s for 3 epochs of 60 images at 128 px on 2 CPU cores).
 DEFAULT_EPOCHS = 30
 DEFAULT_IMGSZ = 160

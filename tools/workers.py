@@ -16,7 +16,12 @@ faces gains nothing). Each is a pure function of its input, so the standard libr
   draws and judges the procedural renderer's batches that way, `tools.render_jobs`);
 - the caller commits a batch only after every result of it is in: a worker that dies
   (`BrokenProcessPool`) makes the whole batch run again in a fresh pool, once; a second
-  death is a `FacetoryError`, and nothing of the batch was written.
+  death is a `FacetoryError`, and nothing of the batch was written. A batch none of whose
+  tasks finishes for `stall_seconds` (a stopped or hung worker) is treated the same way:
+  its workers are killed and it runs again in a fresh pool, once; a second stall is a
+  `FacetoryError` naming the worker;
+- a pool never has more workers than the machine holds (`worker_cap`: the cores, and the
+  memory available at start-up at `tools.config.WORKER_MEMORY_MB` a worker).
 
 Nothing here writes the manifest: the driver process keeps it, the one record of truth.
 `make_pool` chooses the executor: this pool, or the same interface on Ray actors
@@ -35,12 +40,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
+from tools.config import STALL_SECONDS, WORKER_MEMORY_MB
 from tools.contracts import Box, PlanItem, Verdict
 from tools.errors import FacetoryError
 
@@ -59,8 +65,43 @@ _critic: Any = None  # the critic of this worker process (see `_start_worker`)
 _critic_error: FacetoryError | None = None  # why it could not be built
 
 
+def cores() -> int:
+    """The cores this process may use (its affinity, where the system says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def available_mb() -> int | None:
+    """Memory available to new processes now, in MB (Linux's MemAvailable); None: unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def worker_cap(*, per_worker_mb: int = WORKER_MEMORY_MB) -> tuple[int, str]:
+    """The most local workers this machine holds, and why, in words: one per core, and no
+    more than the available memory fits (a worker holds about `per_worker_mb`). A request
+    over it once started 400 workers on 2 cores and ended in the kernel's OOM killer."""
+    n_cores, memory = cores(), available_mb()
+    if memory is None:
+        return n_cores, f"{n_cores} cores"
+    fits = max(1, memory // per_worker_mb)
+    why = f"{n_cores} cores, {memory / 1024:.1f} GB available at {per_worker_mb} MB a worker"
+    return min(n_cores, fits), why
+
+
 class WorkerPool:
-    """`map` over a pool of `workers` processes, retried once in a fresh pool if one dies."""
+    """`map` over a pool of `workers` processes, retried once in a fresh pool if one dies or
+    makes no progress for `stall_seconds`; `workers` is capped at `worker_cap`."""
 
     def __init__(
         self,
@@ -68,10 +109,17 @@ class WorkerPool:
         *,
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
+        stall_seconds: float = STALL_SECONDS,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         if workers < 1:
             raise FacetoryError(f"workers must be 1 or more, not {workers}")
-        self.workers = workers
+        if stall_seconds <= 0:
+            raise FacetoryError(f"the stall timeout must be above 0 seconds, not {stall_seconds}")
+        self.workers = min(workers, worker_cap()[0])
+        self.stall_seconds = stall_seconds
+        self._notice = notice or (lambda line: None)
+        """Told, in one line, when a stalled batch runs again."""
         self._initializer = initializer
         self._initargs = initargs
         self._executor: ProcessPoolExecutor | None = None
@@ -102,18 +150,65 @@ class WorkerPool:
              ) -> list[R]:
         if not items:
             return []
-        chunk = max(1, math.ceil(len(items) / (self.workers * CHUNKS_PER_WORKER)))
-        for _attempt in range(attempts):
+        size = max(1, math.ceil(len(items) / (self.workers * CHUNKS_PER_WORKER)))
+        chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
+        for attempt in range(attempts):
             try:
-                with _sigint_blocked():  # map submits (and may start workers) here
-                    results = self._pool().map(fn, items, chunksize=chunk)
-                return list(results)
+                with _sigint_blocked():  # submitting may start workers
+                    pool = self._pool()
+                    tasks = [pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
+                return [r for done in self.collect(tasks, what=what, last=attempt == attempts - 1)
+                        for r in done]
             except BrokenProcessPool:
                 self._discard()
         raise FacetoryError(
             f"a worker process died twice while {what}; nothing of the batch was recorded. "
             "Free some memory or pass a smaller --workers, then run again to resume"
         )
+
+    def collect(self, tasks: list[Future[R]], *, what: str, last: bool) -> list[R]:
+        """The tasks' results in order. None finishing for `stall_seconds`: the pool's
+        workers are killed, and a BrokenProcessPool (run it again) or, on the `last`
+        attempt, a FacetoryError naming the stuck worker."""
+        waiting: set[Future[R]] = set(tasks)
+        busy = self._cpu_ticks()
+        while waiting:
+            done, waiting = futures.wait(waiting, timeout=self.stall_seconds,
+                                         return_when=futures.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a dead worker raises BrokenProcessPool now, not at the end
+            was, busy = busy, self._cpu_ticks()
+            if not done and busy == was:  # no task ended, no worker ran (loading is running)
+                stuck = self._kill_stuck()
+                line = (f"{stuck} made no progress for {self.stall_seconds:g} s while {what}")
+                if last:
+                    raise FacetoryError(
+                        f"{line}, twice; nothing of the batch was recorded. Check the machine "
+                        "(a stopped or swapping process), then run again to resume")
+                self._notice(f"{line}: running the batch again in a fresh pool")
+                raise BrokenProcessPool(line)
+        return [task.result() for task in tasks]
+
+    def _cpu_ticks(self) -> dict[int, int]:
+        """CPU time each worker has used so far (clock ticks): a worker that loads its
+        models or judges a slow image uses some, a stopped or blocked one none."""
+        pids = getattr(self._executor, "_processes", None) or {}
+        return {pid: _process_ticks(pid) for pid in pids}
+
+    def _kill_stuck(self) -> str:
+        """Kill this pool's workers and discard it; name the stuck ones (stopped, if any)."""
+        executor, self._executor = self._executor, None
+        pids = sorted(getattr(executor, "_processes", None) or {})
+        stopped = [pid for pid in pids if _process_state(pid) in {"T", "t"}]
+        for pid in pids:
+            with suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        named = stopped or pids
+        kind = "stopped " if stopped else ""
+        return (f"{kind}worker process{'es' if len(named) > 1 else ''} "
+                f"(pid {', '.join(map(str, named))})")
 
     def start(self) -> None:
         """Start every worker now, without waiting: their imports and model loading (about
@@ -127,9 +222,17 @@ class WorkerPool:
                 pool.submit(_ready)
 
     def close(self) -> None:
-        """Stop the workers (they are started again on the next `map`)."""
+        """Stop the workers (they are started again on the next `map`). A stopped worker
+        would make this wait forever: one that did not end in `stall_seconds` is killed."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            executor = self._executor
+            ended = threading.Thread(target=executor.shutdown,
+                                     kwargs={"wait": True, "cancel_futures": True}, daemon=True)
+            ended.start()
+            ended.join(self.stall_seconds)
+            if ended.is_alive():
+                self._kill_stuck()
+                ended.join()
             self._executor = None
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -155,14 +258,18 @@ def make_pool(
     initargs: tuple[Any, ...] = (),
     executor: str = "local",
     address: str | None = None,
+    stall_seconds: float = STALL_SECONDS,
+    notice: Callable[[str], None] | None = None,
 ) -> WorkerPool | RayPool:
     """A `WorkerPool` (`executor` local) or a `RayPool` of `workers` actors (ray): both have
-    `map`, `map_async`, `start` and `close` with the same guarantees."""
+    `map`, `map_async`, `start` and `close` with the same guarantees (the stall timeout and
+    the machine's cap are the local pool's)."""
     if executor == "ray":
         from tools.ray_executor import RayPool
 
         return RayPool(workers, initializer=initializer, initargs=initargs, address=address)
-    return WorkerPool(workers, initializer=initializer, initargs=initargs)
+    return WorkerPool(workers, initializer=initializer, initargs=initargs,
+                      stall_seconds=stall_seconds, notice=notice)
 
 
 class Pending(Generic[R]):
@@ -185,7 +292,7 @@ class Pending(Generic[R]):
         once (the death already spent the first attempt)."""
         if self._futures is not None:
             try:
-                return [future.result() for future in self._futures]
+                return self._pool.collect(self._futures, what=self._what, last=False)
             except BrokenProcessPool:
                 if self._pool._executor is self._executor:  # not a fresh one since
                     self._pool._discard()
@@ -193,9 +300,18 @@ class Pending(Generic[R]):
         return self._pool._map(self._fn, self._items, what=self._what, attempts=1)
 
     def wait(self) -> None:
-        """Wait until nothing of it runs any more, whatever its outcome."""
-        if self._futures is not None:
-            futures.wait(self._futures)
+        """Wait until nothing of it runs any more, whatever its outcome (a stall kills the
+        pool's workers, as in `result`)."""
+        waiting = set(self._futures or ())
+        busy = self._pool._cpu_ticks()
+        while waiting:
+            done, waiting = futures.wait(waiting, timeout=self._pool.stall_seconds,
+                                         return_when=futures.FIRST_COMPLETED)
+            was, busy = busy, self._pool._cpu_ticks()
+            if not done and busy == was and self._pool._executor is self._executor:
+                self._pool._kill_stuck()
+                futures.wait(waiting)  # the killed pool fails them at once
+                return
 
 
 class ImageWorkers:
@@ -207,10 +323,12 @@ class ImageWorkers:
 
     def __init__(
         self, workers: int, critic_config: Any = None, *, executor: str = "local",
-        address: str | None = None,
+        address: str | None = None, stall_seconds: float = STALL_SECONDS,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         self.pool = make_pool(workers, initializer=_start_worker, initargs=(critic_config,),
-                              executor=executor, address=address)
+                              executor=executor, address=address,
+                              stall_seconds=stall_seconds, notice=notice)
         self._judges = critic_config is not None
         self._ships = executor == "ray"
         """Ray's actors may run on nodes without the build's folder: what they draw comes
@@ -290,6 +408,32 @@ def _exit_with_parent() -> None:
     if parent is not None:
         multiprocessing.connection.wait([parent.sentinel])
         os._exit(1)
+
+
+def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
+    """`fn` of each item of a chunk (one task: sending a task costs about a millisecond)."""
+    return [fn(item) for item in chunk]
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name (state first); empty: unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _process_state(pid: int) -> str:
+    """The process's state letter (T: stopped); empty when it cannot be read."""
+    return (_stat_fields(pid) or [""])[0]
+
+
+def _process_ticks(pid: int) -> int:
+    """User and system CPU time of a process in clock ticks; -1 when it cannot be read
+    (then only finished tasks count as progress)."""
+    fields = _stat_fields(pid)
+    return int(fields[11]) + int(fields[12]) if len(fields) > 12 else -1
 
 
 def _ready() -> None:

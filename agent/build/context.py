@@ -7,6 +7,7 @@ for loading a model only when it actually generates or judges again.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +20,7 @@ from agent.build.events import EventLog
 from agent.language.spec import DatasetSpec
 from agent.planning.plan import Plan
 from tools.build_dir import BuildPaths
+from tools.config import STALL_SECONDS
 from tools.contracts import DuplicateMatch, GeneratedImage, PlanItem, Verdict
 from tools.stores.dedup import DuplicateRule
 from tools.stores.manifest import Manifest
@@ -93,6 +95,8 @@ class Options:
     """The Ray cluster to join (`--address`); None: `RAY_ADDRESS`, else a Ray started here."""
     verbose: bool = False
     """Show YOLO training's own output live (`--verbose`); else it goes to `train.log`."""
+    stall_seconds: float = STALL_SECONDS
+    """`tools.config.STALL_SECONDS` for this run (`--stall-timeout`)."""
 
 
 @dataclass
@@ -321,11 +325,18 @@ class BuildContext:
             config = self.critic_config() if self.services.critic is None else None
             self.services.workers = ImageWorkers(
                 self.options.workers, config, executor=self.options.executor,
-                address=self.options.address,
+                address=self.options.address, stall_seconds=self.options.stall_seconds,
+                notice=self._stalled,
             )
             self.events.emit("workers", executor=self.options.executor,
-                             workers=self.options.workers)
+                             workers=self.options.workers,
+                             stall_seconds=self.options.stall_seconds)
         return self.services.workers
+
+    def _stalled(self, line: str) -> None:
+        """A stalled batch runs again: said on stderr and in events.jsonl."""
+        sys.stderr.write(f"warning: {line}\n")
+        self.events.emit("stalled", message=line)
 
     def start_workers(self) -> None:
         """Start the pool now (when the build uses one) so it loads while a batch generates."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
@@ -21,14 +22,32 @@ class BuildLocked(FacetoryError):
     """Another live process is writing to this build directory."""
 
 
+#: (lock file, thread) -> how many `BuildLock`s that thread holds on it: a command that holds
+#: the lock while it writes a new build's first files runs the graph, which takes it again.
+_HELD: dict[tuple[str, int], int] = {}
+
+
 class BuildLock:
-    """Exclusive, non-blocking lock on `DIR/.lock`; use as a context manager."""
+    """Exclusive, non-blocking lock on `DIR/.lock`; use as a context manager. Re-entrant in
+    one thread (only the outermost release unlocks); another thread or process is refused."""
 
     def __init__(self, build_dir: str | Path) -> None:
         self.path = Path(build_dir) / ".lock"
         self._fd: int | None = None
+        self._nested = False
+        self.created_dir = False
+        """Whether acquiring created the build directory (a new build's first writer)."""
+
+    def _key(self) -> tuple[str, int]:
+        return os.path.abspath(self.path), threading.get_ident()
 
     def acquire(self) -> None:
+        key = self._key()
+        if _HELD.get(key):
+            _HELD[key] += 1
+            self._nested = True
+            return
+        self.created_dir = not self.path.parent.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -50,9 +69,15 @@ class BuildLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+        _HELD[key] = 1
 
     def release(self) -> None:
+        if self._nested:
+            _HELD[self._key()] -= 1
+            self._nested = False
+            return
         if self._fd is not None:
+            _HELD.pop(self._key(), None)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

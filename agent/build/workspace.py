@@ -51,7 +51,7 @@ def check_out_dir(out: Path) -> None:
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise FacetoryError(f"cannot write in {ancestor} (permission denied); choose another --out")
     if ancestor == out and not is_build(out):
-        theirs = sorted(p.name for p in out.iterdir())
+        theirs = sorted(p.name for p in out.iterdir() if p.name != ".lock")  # a first writer's
         if theirs:
             more = f" and {len(theirs) - 3} more" if len(theirs) > 3 else ""
             shown = ", ".join(theirs[:3]) + more
@@ -73,12 +73,25 @@ def read_only_error(root: Path, what: Path) -> FacetoryError | None:
 
 
 @contextmanager
-def undone_on_failure(out: Path, replaced: Iterable[str] = ()) -> Iterator[None]:
+def first_files(out: Path, replaced: Iterable[str] = ()) -> Iterator[None]:
+    """Write a new build's first files holding its lock, undone on failure: two commands
+    planning into one new folder at once once left it broken (no spec.txt for good). The
+    second is refused with one line (`BuildLocked`) before it writes or removes anything."""
+    from agent.build.lock import BuildLock  # it imports this module for its read-only line
+
+    with BuildLock(out) as lock, undone_on_failure(out, replaced, created=lock.created_dir):
+        yield
+
+
+@contextmanager
+def undone_on_failure(out: Path, replaced: Iterable[str] = (), *, created: bool = False
+                      ) -> Iterator[None]:
     """Writing a new build's first files: when that fails (a full disk, Ctrl-C), remove what
     this command wrote, so no half-made build is left. `out` was new, empty or an unstarted
-    build of ours (`check_out_dir`): a folder this command created goes whole; otherwise the
-    entries that were not there before, and the `replaced` files (rewritten by this command)."""
-    before = set(os.listdir(out)) if out.is_dir() else None
+    build of ours (`check_out_dir`): a folder this command created (or `created` for it, by
+    taking its lock) goes whole; otherwise the entries that were not there before, and the
+    `replaced` files (rewritten by this command)."""
+    before = set(os.listdir(out)) if out.is_dir() and not created else None
     try:
         yield
     except BaseException:

@@ -73,11 +73,23 @@ def prepare_build(
 
     check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     text, spec = load_spec_source(source, offline=offline)
-    if seed is not None:
-        spec = spec.model_copy(update={"seed": seed})
+    if seed is not None:  # validated: a copy's seed is not, and spec.yaml was written with it
+        spec = with_seed(spec, seed)
     spec, _ = with_options(spec, options)
     make_plan(spec, reuse=True)  # an infeasible request fails here, with nothing written
     return text, spec
+
+
+def with_seed(spec: Any, seed: int) -> Any:
+    """The spec with `--seed`, checked as a spec's seed is (one SpecError line)."""
+    from pydantic import ValidationError
+
+    from agent.language.spec import DatasetSpec, SpecError, validation_message
+
+    try:
+        return DatasetSpec.model_validate({**spec.model_dump(mode="json"), "seed": seed})
+    except ValidationError as exc:
+        raise SpecError(f"--seed: {validation_message(exc)}") from None
 
 
 def as_saved(text: str) -> str:
@@ -118,7 +130,7 @@ def plan_command(
 ) -> None:
     """Describe a dataset in words (or give a spec file) and write a balanced plan to review."""
     from agent.build.runner import run_graph
-    from agent.build.workspace import undone_on_failure
+    from agent.build.workspace import first_files
 
     if (out / "manifest.sqlite").exists():
         fail(f"{out} already holds a build that has started; plan into a new --out directory")
@@ -128,7 +140,7 @@ def plan_command(
         weights=weights, train_model=train_model, real_faces=real_faces,
     )
     text, spec = prepare_build(source, out, offline=offline or None, seed=seed, options=options)
-    with undone_on_failure(out, PLAN_FILES):  # a full disk or Ctrl-C leaves no half a build
+    with first_files(out, PLAN_FILES):  # a full disk, Ctrl-C or a second plan: no half a build
         write_build_start(out, text, spec)
         ctx = build_context(out, offline=offline or None)
         run_graph(ctx)  # parse -> plan (prompts enriched) -> review: pauses there

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -32,6 +34,8 @@ from agent.cli.shared import (
     ModelOpt,
     OfflineOpt,
     RealFacesOpt,
+    SeedOpt,
+    StallOpt,
     TrainModelOpt,
     VlmModelOpt,
     VlmUrlOpt,
@@ -61,17 +65,42 @@ VerboseOpt = Annotated[
 ]
 
 
+_STOPPING = b"stopping after the current batch (Ctrl-C again to stop now)\n"
+_STOPPED = b"stopped now; `facetory run DIR` continues where the last recorded batch ended\n"
+_SHOW_CURSOR = b"\x1b[?25h"  # the progress bars hide it; os._exit skips their cleanup
+
+
 class _StopFlag:
-    """First Ctrl-C: finish the current batch, then stop. Second Ctrl-C: stop at once."""
+    """First Ctrl-C: finish the current batch, then stop. Second Ctrl-C: stop at once.
+
+    A signal handler runs between any two bytecodes of the main thread, an import included:
+    this one imports nothing and formats nothing (rendering rich markup here once re-entered a
+    half-imported `rich._emoji_codes`: an ImportError traceback and exit 1 instead of 130).
+    It sets a flag and writes bytes made beforehand; the second Ctrl-C kills the worker
+    processes (a stopped one would never end) and exits 130. Batches commit whole, so the
+    build resumes exactly where its last recorded batch ended."""
 
     def __init__(self) -> None:
         self.requested = False
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         if self.requested:
-            raise KeyboardInterrupt
+            _kill_children()
+            if sys.stdout.isatty():
+                os.write(sys.stdout.fileno(), _SHOW_CURSOR)
+            os.write(2, _STOPPED)
+            os._exit(130)
         self.requested = True
-        console.print("[yellow]stopping after the current batch (Ctrl-C again to stop now)")
+        os.write(2, _STOPPING)
+
+
+def _kill_children() -> None:
+    """SIGKILL every process this one started through multiprocessing (the worker pool)."""
+    mp_process = sys.modules.get("multiprocessing.process")
+    for child in list(getattr(mp_process, "_children", ())):
+        if child.pid:
+            with contextlib.suppress(OSError):
+                os.kill(child.pid, signal.SIGKILL)
 
 
 def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
@@ -198,6 +227,7 @@ def run_command(
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
     verbose: VerboseOpt = False,
+    stall_timeout: StallOpt = None,
 ) -> None:
     """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped.
 
@@ -217,7 +247,8 @@ def run_command(
     _record_and_approve(paths, options, yes=yes)
     ctx = build_context(build_dir, offline=offline or None, no_train=no_train, yes=yes,
                         verbose=verbose)
-    set_parallelism(ctx, workers=workers, executor=chosen, address=address)
+    set_parallelism(ctx, workers=workers, executor=chosen, address=address,
+                    stall_timeout=stall_timeout)
     _finish(ctx, _drive(ctx, interactive=False))
 
 
@@ -296,7 +327,7 @@ def build_command(
     yes: YesOpt = False,
     offline: OfflineOpt = False,
     no_train: NoTrainOpt = False,
-    seed: Annotated[int | None, typer.Option(help="Override the spec's seed.")] = None,
+    seed: SeedOpt = None,
     backend: BackendOpt = None,
     model: ModelOpt = None,
     ip_adapter: IpAdapterOpt = None,
@@ -313,6 +344,7 @@ def build_command(
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
     verbose: VerboseOpt = False,
+    stall_timeout: StallOpt = None,
 ) -> None:
     """Plan, review (or --yes), run, export, train and report in one go."""
     from agent.cli.plan_commands import prepare_build, write_build_start
@@ -322,7 +354,7 @@ def build_command(
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
         weights=weights, train_model=train_model, real_faces=real_faces,
     )
-    from agent.build.workspace import check_out_dir, is_build, undone_on_failure
+    from agent.build.workspace import check_out_dir, first_files, is_build
 
     check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     paths = BuildPaths(out)
@@ -349,11 +381,12 @@ def build_command(
         )
         chosen = choose_executor(executor, address, dataset_spec.executor)
         opening(dataset_spec, allow_undrawn=allow_undrawn)
-        with undone_on_failure(out):
+        with first_files(out):
             write_build_start(out, text, dataset_spec)
     ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes,
                         verbose=verbose)
-    set_parallelism(ctx, workers=workers, executor=chosen, address=address)
+    set_parallelism(ctx, workers=workers, executor=chosen, address=address,
+                    stall_timeout=stall_timeout)
     _finish(ctx, _drive(ctx, interactive=True))
 
 

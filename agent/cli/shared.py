@@ -51,8 +51,17 @@ WorkersOpt = Annotated[
     typer.Option(
         min=1,
         help="Processes that judge and embed images (default: one per core, fewer for a small "
-        "build; with --executor ray, critic actors, default one per CPU of the cluster). The "
-        "dataset is the same for any number; a resume may use another.",
+        "build; never more than the cores and the free memory hold; with --executor ray, "
+        "critic actors, default one per CPU of the cluster). The dataset is the same for any "
+        "number; a resume may use another.",
+    ),
+]
+StallOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--stall-timeout", min=0.001, metavar="SECONDS",
+        help="Seconds a batch on the worker pool may make no progress before it is run again "
+        "once in a fresh pool (default: tools.config.STALL_SECONDS).",
     ),
 ]
 
@@ -79,11 +88,24 @@ IMAGES_PER_WORKER = 100
 
 
 def default_workers(planned: int) -> int:
-    """One worker per core this process may use, at most one per `IMAGES_PER_WORKER`."""
-    import os
+    """One worker per core this process may use (as many as the memory holds), at most one
+    per `IMAGES_PER_WORKER`."""
+    from tools.workers import worker_cap
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, planned // IMAGES_PER_WORKER))
+    return max(1, min(worker_cap()[0], planned // IMAGES_PER_WORKER))
+
+
+def capped_workers(asked: int) -> int:
+    """`--workers` as this machine can hold it (`tools.workers.worker_cap`); one line on
+    stderr when it is fewer than asked."""
+    from tools.workers import worker_cap
+
+    cap, why = worker_cap()
+    if asked <= cap:
+        return asked
+    err_console.print(f"--workers {asked} is more than this machine holds ({why}): using {cap}",
+                      highlight=False, markup=False, soft_wrap=True)
+    return cap
 
 
 def choose_executor(option: str | None, address: str | None, recorded: str) -> str:
@@ -103,16 +125,22 @@ def choose_executor(option: str | None, address: str | None, recorded: str) -> s
     return chosen
 
 
-def set_parallelism(ctx: Any, *, workers: int | None, executor: str, address: str | None) -> None:
+def set_parallelism(ctx: Any, *, workers: int | None, executor: str, address: str | None,
+                    stall_timeout: float | None = None) -> None:
     """Workers (processes, or Ray's critic actors) and the executor, on the run's options:
-    by default one worker per core here (fewer for a small build), one actor per cluster CPU."""
+    by default one worker per core here (fewer for a small build), one actor per cluster CPU;
+    never more local workers than the machine holds."""
     ctx.options.executor, ctx.options.address = executor, address
+    if stall_timeout is not None:
+        ctx.options.stall_seconds = stall_timeout
     if executor == "ray":
         from tools.ray_executor import cluster_cpus
 
         ctx.options.workers = workers or cluster_cpus()
+    elif workers:
+        ctx.options.workers = capped_workers(workers)
     else:
-        ctx.options.workers = workers or default_workers(ctx.spec.total)
+        ctx.options.workers = default_workers(ctx.spec.total)
 
 
 # Options that change what a build produces: recorded in spec.yaml (see agent.build.overrides).

@@ -26,7 +26,13 @@ from pydantic import (
 )
 
 from agent.language.factors import Factor, Label, SpecModel, check_factor_name
-from tools.config import Executor, GenerationConfig, QualityConfig, TrainingConfig
+from tools.config import (
+    MAX_FACES_PER_IMAGE,
+    Executor,
+    GenerationConfig,
+    QualityConfig,
+    TrainingConfig,
+)
 from tools.errors import FacetoryError
 from tools.vocabulary import FACTORS
 
@@ -217,8 +223,9 @@ class DatasetSpec(SpecModel):
     @classmethod
     def _faces(cls, value: int | tuple[int, int]) -> int | tuple[int, int]:
         low, high = (value, value) if isinstance(value, int) else value
-        if not 1 <= low <= high <= 20:
-            raise ValueError(f"faces per image must be between 1 and 20, got {value}")
+        if not 1 <= low <= high <= MAX_FACES_PER_IMAGE:
+            raise ValueError(
+                f"faces per image must be between 1 and {MAX_FACES_PER_IMAGE}, got {value}")
         return value
 
     @model_validator(mode="after")

@@ -39,12 +39,16 @@ def test_the_smoke_run_measures_every_setting_and_the_gpu_share_of_a_real_build(
     # the build ran through the command line; the share of its loop spent inside the pipeline
     # is a share (the next batch is drawn while this one is judged: the calls overlap stages)
     assert "python -m agent build" in out and "--no-train --offline" in out
-    shares = re.findall(r"GPU busy ([\d.]+)% \(goal >= 90%\); the stages \(overlapping the "
-                        r"pipeline\): .*critique", out)
-    # drawing ahead and one batch at a time (the baseline); each: the whole loop and the loop
-    # after its first batch
-    assert len(shares) == 4
-    assert all(0 < float(busy) <= 100 for busy in shares)
+    shares = re.findall(r"^  (whole loop|after the first batch).*?: [\d.]+ s, GPU busy ([\d.]+)% "
+                        r"\(goal >= 90%\); the stages \(overlapping the pipeline\): .*critique",
+                        out, re.M)
+    # drawing ahead and one batch at a time (the baseline); each: the whole loop, and the loop
+    # after its first batch when a pipeline call ended after it (a loaded machine can draw
+    # every batch before the first is recorded: then the bench says so instead)
+    none_after = out.count("after the first batch: no pipeline call ended after it")
+    assert [label for label, _ in shares].count("whole loop") == 2
+    assert [label for label, _ in shares].count("after the first batch") + none_after == 2
+    assert all(0 < float(busy) <= 100 for _, busy in shares)
     assert "GPU busy during a build, draw-ahead" in out
     assert "GPU busy during a build, one batch at a time" in out
     assert len(re.findall(r"pipeline: 2 calls, 8 images", out)) == 2

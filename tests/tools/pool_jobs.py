@@ -32,3 +32,22 @@ def in_actor(n: int) -> bool:
     import ray
 
     return ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None
+
+
+def stop_once(job: tuple[str, int]) -> int:
+    """The first worker to get here stops itself (as `kill -STOP` does): it never finishes
+    and never dies; everyone after it works."""
+    import signal
+
+    marker, n = job
+    if n == 3 and not os.path.exists(marker):
+        Path(marker).write_text("stopped")
+        os.kill(os.getpid(), signal.SIGSTOP)
+    return n + 100
+
+
+def always_stop(n: int) -> int:
+    import signal
+
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return n

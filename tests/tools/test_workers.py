@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.tools.pool_jobs import always_die, die_once, square_later
+from tests.tools.pool_jobs import always_die, always_stop, die_once, square_later, stop_once
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.errors import FacetoryError
 from tools.generate.procedural import ProceduralGenerator
 from tools.stores.embed import describe_file, embed_file
-from tools.workers import ImageWorkers, WorkerPool
+from tools.workers import ImageWorkers, WorkerPool, cores, worker_cap
 
 
 @pytest.fixture
@@ -50,6 +50,54 @@ def test_a_worker_that_dies_again_fails_the_batch_with_one_clear_line(pool: Work
 def test_a_pool_needs_at_least_one_worker() -> None:
     with pytest.raises(FacetoryError, match="1 or more"):
         WorkerPool(0)
+
+
+def test_a_pool_never_has_more_workers_than_the_machine_holds() -> None:
+    assert WorkerPool(999).workers == worker_cap()[0] <= cores()
+    assert worker_cap(per_worker_mb=10**9)[0] == 1  # memory for not even one: still one
+    assert "cores" in worker_cap()[1]
+
+
+def stalling_pool() -> WorkerPool:
+    """Two workers that count as stuck after 10 s without a finished task."""
+    return WorkerPool(2, stall_seconds=10, notice=print)
+
+
+def test_a_stopped_worker_is_killed_and_its_batch_runs_again_in_a_fresh_pool(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    pool = stalling_pool()
+    marker = str(tmp_path / "stopped")
+    try:
+        assert pool.map(stop_once, [(marker, n) for n in range(8)], what="adding") == [
+            n + 100 for n in range(8)
+        ]
+    finally:
+        pool.close()
+    assert Path(marker).exists()
+    said = capsys.readouterr().out
+    assert "made no progress for 10 s while adding: running the batch again" in said
+    assert "stopped worker process (pid " in said
+
+
+def test_a_batch_that_stalls_again_fails_with_one_line_naming_the_stopped_worker() -> None:
+    pool = stalling_pool()
+    pending = pool.map_async(always_stop, [1, 2], what="stopping on purpose")
+    with pytest.raises(FacetoryError) as failed:
+        pending.result()
+    pool.close()
+    message = str(failed.value)
+    assert "\n" not in message and "stopped worker process" in message
+    assert "made no progress for 10 s while stopping on purpose, twice" in message
+
+
+def test_closing_a_pool_with_a_stopped_worker_ends_it_instead_of_waiting_forever() -> None:
+    pool = WorkerPool(1, stall_seconds=5)
+    pending = pool.map_async(always_stop, [1], what="stopping")
+    pending.wait()  # the stall kills the stopped worker: nothing of it runs any more
+    assert pending.done()
+    pool.map_async(always_stop, [2], what="stopping")
+    pool.close()  # returns: the stopped worker is killed after the stall timeout
 
 
 @pytest.mark.slow

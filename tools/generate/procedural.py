@@ -29,7 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tools.config import PHOTO_BACKGROUNDS
+from tools.config import MAX_FACES_PER_IMAGE, PHOTO_BACKGROUNDS
 from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.background import draw_background, finish
@@ -52,7 +52,7 @@ from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS, NEU
 
 MODEL = "facetory-procedural-1"
 FAULTS = ("attribute_mismatch", "face_cut_off", "missing_face", "extra_face", "blurry", "duplicate")
-MAX_FACES = 16
+MAX_FACES = MAX_FACES_PER_IMAGE
 
 # stream ids for numpy SeedSequence: one independent stream per purpose
 _SCENE, _FACE, _FAULT, _LAYOUT = range(4)

@@ -15,6 +15,7 @@ from agent.language.reader.words import (
     COUNT_NOUNS,
     number,
 )
+from tools.config import MAX_FACES_PER_IMAGE
 
 
 class CountsMixin(ReaderBase):
@@ -387,8 +388,9 @@ class CountsMixin(ReaderBase):
                     and not re.search(r"per|in each|in every", m.group(0))
                 ):
                     continue  # '150 faces apiece' counts images, not faces in one
-                if not 1 <= lo <= hi <= 20:
-                    raise self.fail(f"faces per image must be between 1 and 20, got {lo}-{hi}")
+                if not 1 <= lo <= hi <= MAX_FACES_PER_IMAGE:
+                    raise self.fail(f"faces per image must be between 1 and "
+                                    f"{MAX_FACES_PER_IMAGE}, got {lo}-{hi}")
                 self.d.faces = lo if lo == hi else (lo, hi)
                 self.take(m.start(), m.end())
 

@@ -45,3 +45,28 @@ def test_is_locked_sees_a_holder_without_writing_anything(tmp_path: Path) -> Non
         assert is_locked(tmp_path)
         assert (tmp_path / ".lock").read_bytes() == before
     assert not is_locked(tmp_path)
+
+
+def test_the_thread_holding_the_lock_may_take_it_again_and_another_thread_may_not(
+        tmp_path: Path) -> None:
+    """`plan` holds it from its first write to the review pause; the graph takes it again."""
+    import threading
+
+    refused: list[BaseException] = []
+
+    def another_thread() -> None:
+        try:
+            BuildLock(tmp_path).acquire()
+        except BuildLocked as exc:
+            refused.append(exc)
+
+    with BuildLock(tmp_path) as outer:
+        assert outer.created_dir is False
+        with BuildLock(tmp_path):
+            pass
+        thread = threading.Thread(target=another_thread)
+        thread.start()
+        thread.join()
+        assert len(refused) == 1  # still held after the inner release
+    with BuildLock(tmp_path / "new") as first:
+        assert first.created_dir is True

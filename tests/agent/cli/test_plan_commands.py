@@ -282,3 +282,36 @@ def test_a_stray_invalid_byte_in_spec_txt_or_events_jsonl_is_no_traceback(tmp_pa
         result = facetory(*args)
         assert result.exception is None or isinstance(result.exception, SystemExit), args
         assert "UnicodeDecodeError" not in result.output, args
+
+
+@pytest.mark.parametrize("command", ["plan", "build"])
+@pytest.mark.parametrize("seed", ["-1", str(2**63)])
+def test_a_seed_out_of_range_is_refused_and_nothing_is_written(tmp_path, command, seed):
+    out = tmp_path / "new"
+    result = facetory(command, QUICKSTART, "--out", str(out), "--offline", "--seed", seed,
+                      *(["--yes", "--no-train"] if command == "build" else []))
+    assert result.exit_code == 2, result.output
+    assert "seed" in result.output and "Traceback" not in result.output
+    assert not out.exists()  # a later `build --out` there starts afresh
+
+
+def test_two_plans_into_the_same_new_folder_at_once_leave_one_whole_build(tmp_path):
+    """The loser of the race says one line and exits 2; the winner's build stays whole."""
+    command = [sys.executable, "-m", "agent", "plan", QUICKSTART, "--offline", "--seed"]
+    for round_ in range(3):
+        out = tmp_path / f"race{round_}"
+        runs = [subprocess.Popen([*command, str(seed), "--out", str(out)], text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for seed in (1, 2)]
+        ended = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+        assert {code for code, _ in ended} <= {0, 2} and 0 in [code for code, _ in ended]
+        for code, err in ended:
+            if code == 2:
+                assert err.count("\n") == 1 and "is being built by pid" in err, err
+        assert {"spec.txt", "spec.yaml", "plan.yaml"} <= {p.name for p in out.iterdir()}
+        spec_seed = re.search(r"^seed: (\d+)$", (out / "spec.yaml").read_text(), re.M)
+        plan_seed = re.search(r"^  seed: (\d+)$", (out / "plan.yaml").read_text(), re.M)
+        assert spec_seed and plan_seed and spec_seed.group(1) == plan_seed.group(1)
+        review = subprocess.run([sys.executable, "-m", "agent", "review", str(out)],
+                                capture_output=True, text=True, timeout=300)
+        assert review.returncode == 0, review.stderr

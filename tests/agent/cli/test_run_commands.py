@@ -464,3 +464,113 @@ def test_run_draws_again_a_truncated_accepted_image_and_says_which(tmp_path: Pat
     assert f"because their file no longer matched its checksum ({image_id})" in again.stdout
     assert hashlib.sha256(file.read_bytes()).hexdigest() == whole
     assert "recovered" not in facetory("run", str(out), "--no-train", "--offline").stdout
+
+
+def pool_workers(driver: int) -> list[int]:
+    """The pids of the worker processes a build's driver started (not its resource tracker)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == driver and b"spawn_main" in cmdline:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def wait_for_workers(proc: subprocess.Popen, n: int) -> list[int]:
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if len(pids := pool_workers(proc.pid)) >= n:
+            return pids
+        time.sleep(0.05)
+    raise AssertionError(f"the build did not start {n} workers")
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_ctrl_c_handler_imports_and_renders_nothing(monkeypatch, capfd) -> None:
+    import builtins
+
+    from agent.cli.run_commands import _StopFlag
+
+    def no_imports(*args, **kwargs):
+        raise ImportError("partially initialized module (the handler interrupted an import)")
+
+    stop = _StopFlag()
+    monkeypatch.setattr(builtins, "__import__", no_imports)
+    try:
+        stop(signal.SIGINT, None)  # the signal lands while a module imports: nothing may import
+    finally:
+        monkeypatch.undo()
+    assert stop.requested
+    assert "stopping after the current batch" in capfd.readouterr().err
+
+
+def test_a_second_ctrl_c_stops_at_once_even_with_a_stopped_worker_and_the_build_resumes(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    proc = subprocess.Popen([*FACETORY, "run", str(out), "--no-train", "--workers", "2"],
+                            env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_first_batch(out, proc)
+    stopped = wait_for_workers(proc, 2)[0]
+    os.kill(stopped, signal.SIGSTOP)  # its batch can never finish now
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None and "stopping after" in proc.stderr.readline()
+    proc.send_signal(signal.SIGINT)  # two at once would reach the handler as one
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "stopped now" in stderr and "Traceback" not in stderr
+    deadline = time.time() + 30
+    while running(stopped) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not running(stopped)  # killed, not left stopped behind the driver
+
+    assert facetory("run", str(out), "--no-train").returncode == 0
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True
+
+
+def test_a_batch_whose_workers_are_stopped_runs_again_in_a_fresh_pool_and_the_build_completes(
+        tmp_path: Path) -> None:
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    proc = subprocess.Popen([*FACETORY, "run", str(out), "--no-train", "--workers", "2",
+                             "--stall-timeout", "5"],
+                            env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_first_batch(out, proc)
+    for pid in wait_for_workers(proc, 2):
+        os.kill(pid, signal.SIGSTOP)  # `kill -STOP`: alive, silent, never finishing
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    assert "stopped worker processes (pid " in stderr
+    assert "made no progress for 5 s while drawing and judging a batch: running the batch " \
+           "again in a fresh pool" in stderr
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    assert [e["stall_seconds"] for e in events if e["event"] == "workers"] == [5.0]
+    assert [e["event"] for e in events].count("stalled") == 1
+    status = json.loads(facetory("status", str(out), "--json").stdout)
+    assert status["complete"] is True
+
+
+def test_workers_beyond_what_the_machine_holds_are_capped_with_one_line(tmp_path: Path) -> None:
+    from tools.workers import cores, worker_cap
+
+    out = planned(tmp_path)
+    assert facetory("approve", str(out)).returncode == 0
+    result = facetory("run", str(out), "--no-train", "--workers", "999")
+    assert result.returncode == 0, result.stderr
+    cap = worker_cap()[0]
+    assert f"--workers 999 is more than this machine holds ({cores()} cores" in result.stderr
+    assert f"using {cap}" in result.stderr and result.stderr.count("\n") == 1
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    assert [e["workers"] for e in events if e["event"] == "workers"] == [cap]

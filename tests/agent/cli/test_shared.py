@@ -28,3 +28,21 @@ def test_the_help_names_the_ray_extra_to_install(command: str) -> None:
     # typer renders help as Rich markup, where an unescaped "[ray]" is a tag and vanished
     shown = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"}).output
     assert "pip install 'facetory[ray]'" in " ".join(shown.split())
+
+
+def test_no_command_gets_more_local_workers_than_the_machine_holds(capsys) -> None:
+    from types import SimpleNamespace
+
+    from agent.build.context import Options
+    from agent.cli.shared import set_parallelism
+    from tools.workers import worker_cap
+
+    cap, why = worker_cap()
+    ctx = SimpleNamespace(options=Options(), spec=SimpleNamespace(total=10**6))
+    set_parallelism(ctx, workers=999, executor="local", address=None)
+    assert ctx.options.workers == cap <= len(os.sched_getaffinity(0))
+    err = capsys.readouterr().err  # the free memory it names moves from call to call
+    assert err.startswith(f"--workers 999 is more than this machine holds ({why.split(',')[0]}")
+    assert err.endswith(f"): using {cap}\n") and err.count("\n") == 1
+    set_parallelism(ctx, workers=None, executor="local", address=None)  # the default
+    assert ctx.options.workers == cap and capsys.readouterr().err == ""

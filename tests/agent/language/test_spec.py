@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from agent.language.factors import NumericRange
 from agent.language.spec import DatasetSpec, SpecError, schema_json, slugify
@@ -109,7 +110,10 @@ def test_class_names_keep_their_label_and_get_a_safe_slug():
             "12,000,000 images is over the limit of 10,000,000",
         ),
         ({"classes": [{"name": "a", "quota": 1}], "task": "segment"}, "'detect' or 'classify'"),
-        ({"classes": [{"name": "a", "quota": 1}], "faces_per_image": [3, 1]}, "between 1 and 20"),
+        ({"classes": [{"name": "a", "quota": 1}], "faces_per_image": [3, 1]}, "between 1 and 16"),
+        ({"classes": [{"name": "a", "quota": 1}], "faces_per_image": 17}, "between 1 and 16"),
+        ({"classes": [{"name": "a", "quota": 1}], "faces_per_image": [2, 20]},
+         "between 1 and 16"),
         (
             {
                 "classes": [{"name": "a", "quota": 1}],
@@ -190,3 +194,20 @@ def test_the_executor_is_written_only_when_it_is_not_local():
 def test_schema_json_is_up_to_date():
     """Regenerate with `.venv/bin/python -m agent.language.spec specs/schema.json`."""
     assert (ROOT / "specs" / "schema.json").read_text(encoding="utf-8") == schema_json()
+
+
+def test_the_most_faces_a_spec_allows_are_what_the_renderer_draws(tmp_path) -> None:
+    """One limit: a plan that passes the spec never fails later in `build` (17-20 faces once
+    passed `plan` and `approve`, then the renderer refused them)."""
+    from tools.config import MAX_FACES_PER_IMAGE
+    from tools.contracts import PlanItem
+    from tools.generate.procedural import ProceduralGenerator
+
+    spec = DatasetSpec.model_validate({"classes": [{"name": "a", "quota": 1}],
+                                       "faces_per_image": MAX_FACES_PER_IMAGE})
+    item = PlanItem(id="i0", **{"class": "a"}, seed=1, faces=spec.faces_range()[1])
+    image = ProceduralGenerator(image_size=256).generate([item], tmp_path)[0]
+    assert len(image.truth.faces) == MAX_FACES_PER_IMAGE
+    with pytest.raises(ValidationError, match=f"between 1 and {MAX_FACES_PER_IMAGE}"):
+        DatasetSpec.model_validate({"classes": [{"name": "a", "quota": 1}],
+                                    "faces_per_image": MAX_FACES_PER_IMAGE + 1})
