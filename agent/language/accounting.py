@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from agent.language.reader.base import ReaderBase
-from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, levels_of
-from agent.language.spec import DatasetSpec
+from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, COUNT_NOUNS, levels_of
+from agent.language.spec import DatasetSpec, SpecError
 from tools.vocabulary import VOCABULARY
 
 RULES: dict[str, Any] = yaml.safe_load(
@@ -30,7 +30,7 @@ RULES: dict[str, Any] = yaml.safe_load(
 )
 _NUM = r"\d+(?:\.\d+)?"
 _IGNORE = [re.compile(p) for p in RULES["not_requirements"]]
-_ADJ = r"(?:(?!per\b|each\b|an?\b|for\b|of\b|in\b)[a-z-]+\s+){0,2}?"
+_ADJ = rf"(?:(?!{COUNT_NOUNS}\b|{RULES['not_adjectives']}\b)[a-z-]+\s+){{0,2}}?"
 _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
@@ -68,6 +68,20 @@ class Account:
     @property
     def ok(self) -> bool:
         return not self.unexplained
+
+
+class Question(SpecError):
+    """A reading that leaves words unexplained: the person is asked, never planned for silently.
+    One line per unexplained phrase, with the readings that would explain it."""
+
+    def __init__(self, items: list[Unexplained]) -> None:
+        self.items = items
+        lines = [u.line() + (f" {' / '.join(u.candidates)} / other" if u.candidates else "")
+                 for u in items[:5]]
+        super().__init__(
+            "not planned, so as not to guess: " + "; ".join(lines)
+            + ". Say it another way (e.g. '25% wear hats', 'classes: a, b and c')"
+        )
 
 
 # --- the facts of a spec --------------------------------------------------------------------
@@ -224,9 +238,8 @@ def _proportional(parts: list[float], groups: list[tuple[list[float], str]]) -> 
     want = sorted(p / sum(parts) for p in parts) if sum(parts) else []
     for values, what in groups:
         for combo in itertools.combinations(values, len(parts)):
-            if sum(combo) and all(
-                abs(a - b) < 0.01 for a, b in zip(want, sorted(c / sum(combo) for c in combo))
-            ):
+            got = sorted(c / sum(combo) for c in combo) if sum(combo) else []
+            if got and all(abs(a - b) < 0.01 for a, b in zip(want, got, strict=True)):
                 return what
     return None
 
@@ -329,9 +342,9 @@ def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
                 Unexplained(said, "what share?", tuple(f"{p}%" for p in RULES["share_candidates"]))
             )
     for m in ANY_FACTOR_RX.finditer(low):
-        if not any(fac in factors for fac in _factor_names(m.group(0))):
-            if m.group(0) not in f.words:
-                acc.unexplained.append(Unexplained(m.group(0), "the plan does not vary this"))
+        varied = any(fac in factors for fac in _factor_names(m.group(0)))
+        if not varied and m.group(0) not in f.words:
+            acc.unexplained.append(Unexplained(m.group(0), "the plan does not vary this"))
 
 
 def _factor_names(phrase: str) -> tuple[str, ...]:
@@ -351,3 +364,10 @@ def account(text: str, spec: DatasetSpec) -> Account:
     account_numbers(low, f, acc)
     account_words(low, spec, f, acc)
     return acc
+
+
+def check_account(text: str, spec: DatasetSpec) -> None:
+    """Raise a Question when some number or word of `text` is not in `spec`."""
+    acc = account(text, spec)
+    if not acc.ok:
+        raise Question(acc.unexplained)

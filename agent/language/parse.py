@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from agent.language.accounting import check_account
 from agent.language.reader import parse_offline
 from agent.language.safety import check_request
 from agent.language.spec import DatasetSpec, SpecError, yaml_problem
@@ -111,6 +112,7 @@ def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False)
 
         model = chat_model(offline=offline)
         spec = parse_offline(text) if model is None else parse_llm(text, model)
+        check_account(text, spec)
     check_request(text, spec)
     return spec
 
