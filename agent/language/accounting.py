@@ -36,6 +36,8 @@ _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
 _NOT_LEVEL = [re.compile(p) for p in RULES["not_levels"]]
+_IN_FRAME = re.compile(RULES["in_one_frame"])
+_SHARE_WORD_START = re.compile(rf"^{RULES['share_words']}\s+")
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
 _TOKEN = re.compile(
     rf"(?<![\w.])(?P<size>\d+\s*x\s*\d+)(?![\w])"
@@ -56,6 +58,10 @@ class Unexplained:
 
     def line(self) -> str:
         return f"'{self.words}' - {self.why}"
+
+    def reading(self, choice: str) -> str:
+        """The words this phrase stands for with `choice` as the answer ('30%')."""
+        return _SHARE_WORD_START.sub(f"{choice} of ", self.words, count=1)
 
 
 @dataclass
@@ -188,12 +194,26 @@ def _factor_facts(spec: DatasetSpec, out: Facts) -> None:
     for (factor, level), share in level_shares(spec).items():
         out.share(share, f"{factor} {level}")
         out.count(round(spec.total * share), f"{factor} {level}")
+    _cell_facts(spec, out)
     by_factor: dict[str, set[str]] = {}
     for c in spec.classes:
         for k, v in c.attributes.items():
             by_factor.setdefault(k, set()).add(v)
     for k, vs in by_factor.items():
         out.categories.setdefault(len(vs), f"{len(vs)} {k} classes")
+
+
+def _cell_facts(spec: DatasetSpec, out: Facts) -> None:
+    """Images per combination of levels ('25 images per combination' of 2 x 5 x 4 levels)."""
+    sizes = [len(f.level_names()) for f in spec.factors if len(f.level_names()) > 1][:6]
+    for c in spec.classes:
+        for k in range(1, len(sizes) + 1):
+            for combo in itertools.combinations(sizes, k):
+                cells = 1
+                for n in combo:
+                    cells *= n
+                if c.quota % cells == 0:
+                    out.count(c.quota // cells, f"'{c.name}' images per combination")
 
 
 def _setting_facts(spec: DatasetSpec, out: Facts) -> None:
@@ -290,13 +310,29 @@ def _why(m: re.Match[str], low: str) -> str:
     return "no count of the plan is this"
 
 
+def _key(m: re.Match[str], low: str) -> tuple[str | None, str]:
+    """What a number counts, by its kind and the word after it ('300 faces' -> faces)."""
+    word = re.match(r"[\s%]*([a-z]+)", low[m.end() : m.end() + 30])
+    return m.lastgroup, word[1] if word else ""
+
+
+def _revised(m: re.Match[str], low: str, later: list[re.Match[str]]) -> bool:
+    """A number a later sentence says again ('300 faces. ... Make it 600 faces'): later
+    statements win, which is how feedback revises a request."""
+    cut = re.compile(r"[.;\n]").search(low, m.end())
+    return cut is not None and any(
+        n.start() > cut.start() and _key(n, low) == _key(m, low) for n in later
+    )
+
+
 def account_numbers(low: str, f: Facts, acc: Account) -> None:
     ignored = _ignored(low)
-    for m in _TOKEN.finditer(low):
-        if any(ignored[m.start() : m.end()]):
-            continue
+    tokens = [m for m in _TOKEN.finditer(low) if not any(ignored[m.start() : m.end()])]
+    for i, m in enumerate(tokens):
         words = m.group(0).strip()
         what = _explain_number(m, low, f)
+        if what is None and _revised(m, low, tokens[i + 1 :]):
+            what = "said again later"
         if what is not None:
             acc.explained.append((words, what))
         elif not re.search(rf"\b{re.escape(words)}\b", f.words):  # named in a class
@@ -336,7 +372,8 @@ def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
         acc.explained.append((phrase, ", ".join(f"{k}={v}" for k, v in hit) or "a class name"))
         clause = low[max(0, low.rfind(".", 0, m.start()) + 1, m.start() - 40) : m.start()]
         quantified = _SHARE_WORD.search(clause)
-        if quantified and hit and all(shares.get(o, 0.0) >= 0.999 for o in hit):
+        in_frame = _IN_FRAME.match(low, m.end())  # 'several children in one frame': faces
+        if quantified and hit and not in_frame and all(shares.get(o, 0.0) >= 0.999 for o in hit):
             said = low[m.start() - len(clause) + quantified.start() : m.end()]
             acc.unexplained.append(
                 Unexplained(said, "what share?", tuple(f"{p}%" for p in RULES["share_candidates"]))

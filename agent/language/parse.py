@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from agent.language.accounting import check_account
+from agent.language.answers import apply_answers
 from agent.language.reader import parse_offline
 from agent.language.safety import check_request
 from agent.language.spec import DatasetSpec, SpecError, yaml_problem
@@ -106,6 +107,7 @@ def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False)
     if len(text) > 100_000:
         raise SpecError("the description is over 100,000 characters")
     check_request(text)
+    text = apply_answers(text)
     spec = _yaml_spec(text, is_yaml=is_yaml)
     if spec is None:
         from agent.llm import chat_model
@@ -117,13 +119,11 @@ def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False)
     return spec
 
 
-def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple[str, DatasetSpec]:
-    """A file path (.txt words, .yaml/.yml spec) or the words themselves -> (text, spec)."""
+def read_source(text_or_path: str) -> tuple[str, bool]:
+    """A file path (.txt words, .yaml/.yml spec) or the words themselves -> (text, is_yaml)."""
     if text_or_path is None or not str(text_or_path).strip():
         raise SpecError("the description is empty: say what faces you want, e.g. '300 faces'")
     source = str(text_or_path)
-    text = source
-    is_yaml = False
     if len(source) < 4096 and "\n" not in source:
         path = Path(source).expanduser()
         looks_like_path = path.suffix.lower() in (".txt", ".yaml", ".yml", ".md") or "/" in source
@@ -132,11 +132,16 @@ def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple
         except OSError:
             is_file = False
         if is_file:
-            is_yaml = path.suffix.lower() in (".yaml", ".yml")
             try:
-                text = path.read_text(encoding="utf-8")
+                return path.read_text(encoding="utf-8"), path.suffix.lower() in (".yaml", ".yml")
             except (OSError, UnicodeDecodeError) as exc:
                 raise SpecError(f"cannot read {path}: {exc}") from None
-        elif looks_like_path and len(source.split()) == 1:
+        if looks_like_path and len(source.split()) == 1:
             raise SpecError(f"no such file: {source}")
+    return source, False
+
+
+def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple[str, DatasetSpec]:
+    """A file path (.txt words, .yaml/.yml spec) or the words themselves -> (text, spec)."""
+    text, is_yaml = read_source(text_or_path)
     return text, parse_spec(text, offline=offline, is_yaml=is_yaml)

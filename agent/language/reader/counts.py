@@ -390,6 +390,7 @@ class CountsMixin(ReaderBase):
                 if not 1 <= lo <= hi <= 20:
                     raise self.fail(f"faces per image must be between 1 and 20, got {lo}-{hi}")
                 self.d.faces = lo if lo == hi else (lo, hi)
+                self.d.children |= bool(re.search(r"\b(?:children|kids)\b", m.group(0)))
                 self.take(m.start(), m.end())
 
     def totals(self) -> None:
