@@ -36,6 +36,7 @@ _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
 _NOT_LEVEL = [re.compile(p) for p in RULES["not_levels"]]
+_REVISION = re.compile(RULES["revision"])
 _IN_FRAME = re.compile(RULES["in_one_frame"])
 _SHARE_WORD_START = re.compile(rf"^{RULES['share_words']}\s+")
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
@@ -121,6 +122,10 @@ def level_shares(spec: DatasetSpec) -> dict[tuple[str, str], float]:
     return out
 
 
+#: Spec sections whose fractions are thresholds, not shares of the images.
+_SETTINGS = ("quality", "budget", "generation", "training")
+
+
 @dataclass
 class Facts:
     """The numbers a spec states, by kind, each with what it is."""
@@ -149,12 +154,13 @@ def facts(spec: DatasetSpec) -> Facts:
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
         out.count(value, path)
-        if isinstance(value, float):
+        if isinstance(value, float) and not path.startswith(_SETTINGS):
             out.share(value, path)
     _class_facts(spec, out)
     _factor_facts(spec, out)
     _setting_facts(spec, out)
-    texts = [str(v) for _, v in _leaves(data) if isinstance(v, str)]
+    named = {k: data[k] for k in ("classes", "factors", "augmentations")}
+    texts = [str(v) for _, v in _leaves(named) if isinstance(v, str)]
     out.words = " ".join(texts).lower().replace("_", " ")
     return out
 
@@ -319,9 +325,9 @@ def _key(m: re.Match[str], low: str) -> tuple[str | None, str]:
 def _revised(m: re.Match[str], low: str, later: list[re.Match[str]]) -> bool:
     """A number a later sentence says again ('300 faces. ... Make it 600 faces'): later
     statements win, which is how feedback revises a request."""
-    cut = re.compile(r"[.;\n]").search(low, m.end())
-    return cut is not None and any(
-        n.start() > cut.start() and _key(n, low) == _key(m, low) for n in later
+    return any(
+        _key(n, low) == _key(m, low) and _REVISION.search(low, m.end(), n.start())
+        for n in later
     )
 
 

@@ -21,12 +21,13 @@ on the parsed spec.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from agent.language.accounting import check_account
+from agent.language.accounting import account, check_account
 from agent.language.answers import apply_answers
 from agent.language.reader import parse_offline
 from agent.language.safety import check_request
@@ -70,7 +71,31 @@ def parse_llm(text: str, model: Any) -> DatasetSpec:
         ("system", _SYSTEM.format(vocab=vocab_text())),
         ("user", text),
     ]
-    return structured_call(model, DatasetSpec, messages)
+    return structured_call(model, DatasetSpec, messages, check=lambda s: _unexplained(text, s))
+
+
+def _llm_or_offline(text: str, model: Any) -> DatasetSpec:
+    """LLM mode; an endpoint nothing answers at is said in one line, and the offline reader
+    reads the request instead."""
+    from agent.llm import LLMUnreachable
+
+    try:
+        return parse_llm(text, model)
+    except LLMUnreachable as exc:
+        sys.stderr.write(f"notice: {exc}; reading the request offline instead\n")
+        return parse_offline(text)
+
+
+def _unexplained(text: str, spec: DatasetSpec) -> str | None:
+    """What the accounting finds unexplained in an LLM's spec, worded for a repair round."""
+    acc = account(text, spec)
+    if acc.ok:
+        return None
+    lines = "\n".join(f"- {u.line()}" for u in acc.unexplained)
+    return (
+        "That DatasetSpec leaves words of the request unexplained; every number and named "
+        f"class or attribute must be in the spec:\n{lines}"
+    )
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -113,7 +138,7 @@ def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False)
         from agent.llm import chat_model
 
         model = chat_model(offline=offline)
-        spec = parse_offline(text) if model is None else parse_llm(text, model)
+        spec = parse_offline(text) if model is None else _llm_or_offline(text, model)
         check_account(text, spec)
     check_request(text, spec)
     return spec
