@@ -12,6 +12,7 @@ numbers that ask for nothing (model names, versions, years) are data:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from typing import Any
 import yaml
 
 from agent.language.reader.base import ReaderBase
-from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, COUNT_NOUNS, levels_of
+from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, COUNT_NOUNS
+from agent.language.reader.words import levels_of as _levels_of
 from agent.language.spec import DatasetSpec, SpecError
 from tools.vocabulary import VOCABULARY
 
@@ -89,6 +91,12 @@ class Question(SpecError):
             "not planned, so as not to guess: " + "; ".join(lines)
             + ". Say it another way (e.g. '25% wear hats', 'classes: a, b and c')"
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def levels_of(phrase: str) -> tuple[tuple[str, str], ...]:
+    """The vocabulary's (factor, level) readings of a phrase (cached: the same words recur)."""
+    return tuple(_levels_of(phrase))
 
 
 # --- the facts of a spec --------------------------------------------------------------------
