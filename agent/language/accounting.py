@@ -33,6 +33,8 @@ RULES: dict[str, Any] = yaml.safe_load(
 _NUM = r"\d+(?:\.\d+)?"
 _IGNORE = [re.compile(p) for p in RULES["not_requirements"]]
 _ADJ = rf"(?:(?!{COUNT_NOUNS}\b|{RULES['not_adjectives']}\b)[a-z-]+\s+){{0,2}}?"
+_PER_CLASS = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|each|for\s+each|in\s+each)\s+"
+                        rf"{RULES['category_nouns']}\b")
 _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
@@ -43,7 +45,9 @@ _IN_FRAME = re.compile(RULES["in_one_frame"])
 _SHARE_WORD_START = re.compile(rf"^{RULES['share_words']}\s+")
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
 _TOKEN = re.compile(
-    rf"(?<![\w.])(?P<size>\d+\s*x\s*\d+)(?![\w])"
+    rf"(?P<times>\btwice|\b{_NUM}\s+times)\s+as\s+many\b"
+    rf"|(?<![\w.])(?P<product>{_NUM}\s+{COUNT_NOUNS}\s+(?:x|times)\s+{_NUM})\b"
+    rf"|(?<![\w.])(?P<size>\d+\s*x\s*\d+)(?![\w])"
     rf"|(?<![\w.:/])(?P<ratio>{_NUM}(?:\s?[:/]\s?{_NUM})+)(?![\w:/])"
     rf"|(?<![\w.])(?P<range>{_NUM}\s*(?:-|to)\s*{_NUM})(?![\w%])"
     rf"|(?<![\w.])(?P<pct>{_NUM})\s*%"
@@ -140,11 +144,15 @@ class Facts:
 
     counts: dict[float, str] = field(default_factory=dict)
     categories: dict[int, str] = field(default_factory=dict)
+    per_class: dict[float, str] = field(default_factory=dict)
     people: dict[int, str] = field(default_factory=dict)
     shares: list[tuple[float, str]] = field(default_factory=list)
     groups: list[tuple[list[float], str]] = field(default_factory=list)
     ranges: list[tuple[float, float, str]] = field(default_factory=list)
     words: str = ""
+    free_words: str = ""
+    """Names and descriptions of classes that fix no attribute: free words the prompts carry
+    (a level word in 'clean-shaven men' with facial_hair fixed is not read as gender)."""
 
     def count(self, value: float, what: str) -> None:
         self.counts.setdefault(float(value), what)
@@ -170,6 +178,8 @@ def facts(spec: DatasetSpec) -> Facts:
     named = {k: data[k] for k in ("classes", "factors", "augmentations")}
     texts = [str(v) for _, v in _leaves(named) if isinstance(v, str)]
     out.words = " ".join(texts).lower().replace("_", " ")
+    free = [f"{c.name} {c.description}" for c in spec.classes if not c.attributes]
+    out.free_words = " ".join(free).lower().replace("_", " ")
     return out
 
 
@@ -188,6 +198,8 @@ def _class_facts(spec: DatasetSpec, out: Facts) -> None:
                 out.share(sum(c.quota for c in combo) / total, names)
     if len(set(quotas)) == 1:
         out.count(quotas[0], "images per class")
+    if len(quotas) > 1:
+        out.per_class.update({float(q): "a class quota" for q in quotas})
 
 
 def _factor_facts(spec: DatasetSpec, out: Facts) -> None:
@@ -287,6 +299,12 @@ def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
     if m.group("ratio"):
         parts = [float(x) for x in re.findall(_NUM, m.group("ratio"))]
         return _proportional(parts, f.groups)
+    if m.group("product"):
+        a, b = (float(x) for x in re.findall(_NUM, m.group("product")))
+        return f.counts.get(a * b)
+    if m.group("times"):
+        times = re.findall(_NUM, m.group("times"))
+        return _proportional([float(times[0]) if times else 2.0, 1.0], f.groups)
     if m.group("range"):
         lo, hi = (float(x) for x in re.findall(_NUM, m.group("range")))
         for a, b, what in f.ranges:
@@ -297,6 +315,8 @@ def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
     if m.group("pct"):
         return _near(float(m.group("pct")), f.shares, tol=0.5)
     value = float(m.group("num"))
+    if _PER_CLASS.match(after):
+        return f.per_class.get(value)
     if _CATEGORY.match(after):
         return f.categories.get(int(value)) if value.is_integer() else None
     if _PEOPLE.match(after):
@@ -315,8 +335,12 @@ def _why(m: re.Match[str], low: str) -> str:
     after = low[m.end() : m.end() + 40]
     if m.group("pct"):
         return "no share of the plan is this"
-    if m.group("ratio"):
+    if m.group("product"):
+        return "the plan has no count that is this product"
+    if m.group("ratio") or m.group("times"):
         return "no classes, levels or splits of the plan are in this ratio"
+    if m.group("num") and _PER_CLASS.match(after):
+        return "the plan has no classes of this many images"
     if m.group("num") and _CATEGORY.match(after):
         return "the plan has no class or factor with this many levels"
     if m.group("num") and _PEOPLE.match(after):
@@ -380,7 +404,7 @@ def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
             continue
         options = levels_of(phrase)
         hit = [o for o in options if o in have or _defaulted(*o, spec)]
-        if not hit and phrase not in f.words:
+        if not hit and phrase not in f.free_words:
             acc.unexplained.append(Unexplained(phrase, "the plan has no such level"))
             continue
         acc.explained.append((phrase, ", ".join(f"{k}={v}" for k, v in hit) or "a class name"))
