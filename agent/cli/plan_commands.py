@@ -9,7 +9,6 @@ code 2, and then nothing is written.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -101,14 +100,16 @@ def answered_build(source: str, out: Path, *, ask: bool, **kwargs: Any) -> tuple
 
 def _ask(item: Any) -> str:
     """One question on the terminal -> the answer line spec.txt keeps."""
-    from agent.language.answers import answer_line
+    from agent.language.answers import answer
+    from agent.language.spec import SpecError
 
     options = " / ".join([*item.candidates, "other"])
     while True:
-        choice = typer.prompt(f"{item.line()} {options}", default=item.candidates[0]).strip()
-        if re.fullmatch(r"\d+(?:\.\d+)?%", choice):
-            return answer_line(item.words, item.reading(choice))
-        console.print("answer with a share, e.g. 30%", highlight=False)
+        choice = typer.prompt(f"{item.line()} {options}", default=item.candidates[0])
+        try:
+            return answer(item.words, choice)
+        except SpecError as exc:
+            console.print(escape(str(exc)), highlight=False)
 
 
 def as_saved(text: str) -> str:

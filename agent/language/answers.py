@@ -19,6 +19,17 @@ def answer_line(phrase: str, words: str) -> str:
     return f"answer: '{phrase}' = '{words}'"
 
 
+def answer(phrase: str, choice: str) -> str:
+    """The answer line for a share question ('some people wearing hats', '30%'), from the
+    terminal or the web review's form alike; a choice that is not a share is refused."""
+    from agent.language.accounting import Unexplained
+
+    choice = choice.strip()
+    if not re.fullmatch(r"\d+(?:\.\d+)?%", choice):
+        raise SpecError(f"answer '{phrase}' with a share, e.g. 30%")
+    return answer_line(phrase, Unexplained(phrase, "").reading(choice))
+
+
 def apply_answers(text: str) -> str:
     """The request with each answered phrase replaced by the words it stands for."""
     found = list(_ANSWER.finditer(text))
