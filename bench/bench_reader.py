@@ -27,8 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.language.accounting import check_account  # noqa: E402
-from agent.language.reader import parse_offline  # noqa: E402
+from agent.language.candidates import read_offline  # noqa: E402
 from agent.language.spec import SpecError  # noqa: E402
 from tests.agent.language.test_reader_corpus import CORPUS, fact_problems, load  # noqa: E402
 from tools.atomic import write_text  # noqa: E402
@@ -56,13 +55,6 @@ def old_reader():
     except Exception:  # the old module no longer imports against today's code
         return None
     return module.parse_offline
-
-
-def read_and_account(text: str):
-    """The reader as `plan` runs it: the reading, then its accounting (issue 24)."""
-    spec = parse_offline(text)
-    check_account(text, spec)
-    return spec
 
 
 def measure(read, requests: list[tuple[str, dict]], repeats: int) -> dict[str, float]:
@@ -108,7 +100,7 @@ def main() -> None:
     requests = [(t, f) for f in families for t in (f.get("requests") or [f.get("request")])]
     # safety refusals are parse_spec's, not the reader's: left out of both sides
     requests = [(t, f) for t, f in requests if not f.get("refused")]
-    results = {"reader": measure(read_and_account, requests, args.repeats)}
+    results = {"reader": measure(read_offline, requests, args.repeats)}
     old = None if args.no_baseline else old_reader()
     if old is not None:
         results[f"baseline ({BASELINE_COMMIT})"] = measure(old, requests, args.repeats)

@@ -91,7 +91,7 @@ def answered_build(source: str, out: Path, *, ask: bool, **kwargs: Any) -> tuple
         try:
             return prepare_build(source, out, **kwargs)
         except Question as question:
-            if not ask or not all(u.candidates for u in question.items):
+            if not ask or not all(u.askable for u in question.items):
                 raise
             text, _ = read_source(source)
             source = text.rstrip() + "\n" + "\n".join(_ask(u) for u in question.items) + "\n"

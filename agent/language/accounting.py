@@ -62,9 +62,21 @@ class Unexplained:
     words: str
     why: str
     candidates: tuple[str, ...] = ()
+    kind: str = "share"
+    """'share': the candidates are shares to pick; 'reading': whole readings, listed only."""
 
     def line(self) -> str:
         return f"'{self.words}' - {self.why}"
+
+    def options(self) -> str:
+        """' 25% / 50% / other' for a share to pick, ' (1) ... (2) ...' for whole readings."""
+        if self.kind == "reading":
+            return "".join(f" ({i}) {c}" for i, c in enumerate(self.candidates, 1))
+        return f" {' / '.join(self.candidates)} / other" if self.candidates else ""
+
+    @property
+    def askable(self) -> bool:
+        return bool(self.candidates) and self.kind == "share"
 
     def reading(self, choice: str) -> str:
         """The words this phrase stands for with `choice` as the answer ('30%')."""
@@ -89,8 +101,7 @@ class Question(SpecError):
 
     def __init__(self, items: list[Unexplained]) -> None:
         self.items = items
-        lines = [u.line() + (f" {' / '.join(u.candidates)} / other" if u.candidates else "")
-                 for u in items[:5]]
+        lines = [u.line() + u.options() for u in items[:5]]
         super().__init__(
             "not planned, so as not to guess: " + "; ".join(lines)
             + ". Say it another way (e.g. '25% wear hats', 'classes: a, b and c')"

@@ -29,7 +29,7 @@ import yaml
 
 from agent.language.accounting import account, check_account
 from agent.language.answers import apply_answers
-from agent.language.reader import parse_offline
+from agent.language.candidates import read_offline
 from agent.language.safety import check_request
 from agent.language.spec import DatasetSpec, SpecError, yaml_problem
 from tools.vocabulary import VOCABULARY
@@ -80,10 +80,12 @@ def _llm_or_offline(text: str, model: Any) -> DatasetSpec:
     from agent.llm import LLMUnreachable
 
     try:
-        return parse_llm(text, model)
+        spec = parse_llm(text, model)
     except LLMUnreachable as exc:
         sys.stderr.write(f"notice: {exc}; reading the request offline instead\n")
-        return parse_offline(text)
+        return read_offline(text)
+    check_account(text, spec)
+    return spec
 
 
 def _unexplained(text: str, spec: DatasetSpec) -> str | None:
@@ -138,8 +140,7 @@ def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False)
         from agent.llm import chat_model
 
         model = chat_model(offline=offline)
-        spec = parse_offline(text) if model is None else _llm_or_offline(text, model)
-        check_account(text, spec)
+        spec = read_offline(text) if model is None else _llm_or_offline(text, model)
     check_request(text, spec)
     return spec
 

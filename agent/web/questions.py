@@ -17,7 +17,7 @@ def open_question(root: Path, feedback: str) -> list[Unexplained]:
     try:
         parse_spec(f"{text.rstrip()}\n{feedback}", offline=True)
     except Question as question:
-        return [u for u in question.items if u.candidates][:1]
+        return [u for u in question.items if u.askable][:1]
     except FacetoryError:
         return []
     return []
