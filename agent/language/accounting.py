@@ -257,6 +257,9 @@ def _setting_facts(spec: DatasetSpec, out: Facts) -> None:
     s = spec.splits
     parts = [s.train, s.val, s.test]
     out.groups.append((parts, "the splits"))
+    out.groups.append(([s.train + s.val, s.test], "train (with validation taken from it) and test"))
+    out.shares.append((100 * (s.train + s.val), "train with the validation taken from it"))
+    out.groups.append(([s.train, s.val + s.test], "train and the held-out parts"))
     for p in parts:
         out.count(round(spec.total * p), "a split")
         out.shares.append((100 * p, "a split"))
