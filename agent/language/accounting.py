@@ -159,6 +159,8 @@ class Facts:
     people: dict[int, str] = field(default_factory=dict)
     shares: list[tuple[float, str]] = field(default_factory=list)
     groups: list[tuple[list[float], str]] = field(default_factory=list)
+    split_groups: list[tuple[list[float], str]] = field(default_factory=list)
+    """The splits, which explain a ratio only where split words are near it ('80/20 split')."""
     ranges: list[tuple[float, float, str]] = field(default_factory=list)
     words: str = ""
     free_words: str = ""
@@ -256,10 +258,10 @@ def _cell_facts(spec: DatasetSpec, out: Facts) -> None:
 def _setting_facts(spec: DatasetSpec, out: Facts) -> None:
     s = spec.splits
     parts = [s.train, s.val, s.test]
-    out.groups.append((parts, "the splits"))
-    out.groups.append(([s.train + s.val, s.test], "train (with validation taken from it) and test"))
+    out.split_groups.append((parts, "the splits"))
+    out.split_groups.append(([s.train + s.val, s.test], "train (validation taken from it), test"))
+    out.split_groups.append(([s.train, s.val + s.test], "train and the held-out parts"))
     out.shares.append((100 * (s.train + s.val), "train with the validation taken from it"))
-    out.groups.append(([s.train, s.val + s.test], "train and the held-out parts"))
     for p in parts:
         out.count(round(spec.total * p), "a split")
         out.shares.append((100 * p, "a split"))
@@ -312,7 +314,9 @@ def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
         return _near(sides.pop(), f.counts.items()) if len(sides) == 1 else None
     if m.group("ratio"):
         parts = [float(x) for x in re.findall(_NUM, m.group("ratio"))]
-        return _proportional(parts, f.groups)
+        near = low[max(0, m.start() - 40) : m.end() + 40]
+        split = re.search(rf"\b(?:split|{RULES['split_words']})", near)
+        return _proportional(parts, f.groups + (f.split_groups if split else []))
     if m.group("product"):
         a, b = (float(x) for x in re.findall(_NUM, m.group("product")))
         return f.counts.get(a * b)
