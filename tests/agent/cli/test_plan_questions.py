@@ -63,3 +63,11 @@ def test_json_never_asks(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "some people wearing hats" in result.output
+
+
+def test_build_yes_fails_with_the_candidates_and_writes_nothing(tmp_path: Path) -> None:
+    args = ["build", REQUEST, "--out", str(tmp_path / "b"), "--offline", "--yes", "--no-train"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "'some people wearing hats' - what share? 25% / 50% / other" in result.output
+    assert not (tmp_path / "b" / "plan.yaml").exists()
