@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -32,6 +33,20 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 class LLMError(FacetoryError):
     """The model could not be reached or gave no valid answer."""
+
+
+class LLMUnreachable(LLMError):
+    """Nothing answered at the endpoint (refused, unknown host, timed out)."""
+
+
+def _failed(exc: Exception) -> LLMError:
+    """One line for an endpoint failure; an unreachable endpoint says so, with its address."""
+    detail = " ".join(str(exc).split())[:300]
+    name = type(exc).__name__
+    if "Connection" in name or "Timeout" in name:
+        where = llm_settings()["base_url"] or "api.openai.com"
+        return LLMUnreachable(f"the LLM endpoint {where} is unreachable ({name}: {detail})")
+    return LLMError(f"the LLM endpoint failed: {name}: {detail}")
 
 
 def llm_settings() -> dict[str, str | None]:
@@ -141,9 +156,17 @@ def _messages(messages: Any) -> list[tuple[str, str]]:
     return out
 
 
-def structured_call(model: Any, schema: type[T], messages: Any, repair_rounds: int = 3) -> T:
-    """Ask `model` for an instance of `schema`; feed validation errors back up to
-    `repair_rounds` times; raise LLMError with the last problem if it never validates."""
+def structured_call(
+    model: Any,
+    schema: type[T],
+    messages: Any,
+    repair_rounds: int = 3,
+    check: Callable[[T], str | None] | None = None,
+) -> T:
+    """Ask `model` for an instance of `schema`; feed validation errors (and what `check` finds
+    wrong with a valid answer) back up to `repair_rounds` times; raise LLMError with the last
+    problem if it never validates. A valid answer `check` still faults after the last round is
+    returned: the caller shows the person what is wrong with it."""
     if model is None:
         raise LLMError("no LLM is configured (set OPENAI_BASE_URL or OPENAI_API_KEY)")
     convo = _messages(messages)
@@ -153,16 +176,21 @@ def structured_call(model: Any, schema: type[T], messages: Any, repair_rounds: i
         + json.dumps(schema.model_json_schema(), separators=(",", ":"))
     )
     convo.append(("system", instruction))
-    last = ""
+    last, checked = "", None
     for _ in range(repair_rounds + 1):
         try:
             reply = model.invoke(convo)
         except Exception as exc:  # network, auth, server errors: one line for the user
-            detail = " ".join(str(exc).split())[:300]
-            raise LLMError(f"the LLM endpoint failed: {type(exc).__name__}: {detail}") from None
+            raise _failed(exc) from None
         text = _text(reply.content)
         try:
-            return schema.model_validate(extract_json(text))
+            answer = schema.model_validate(extract_json(text))
+            problem = check(answer) if check is not None else None
+            if problem is None:
+                return answer
+            checked, last = answer, problem
+            convo.append(("assistant", text))
+            convo.append(("user", f"{problem}\nReply with the corrected JSON object only."))
         except (ValueError, ValidationError) as exc:
             last = _errors(exc)
             convo.append(("assistant", text))
@@ -173,6 +201,8 @@ def structured_call(model: Any, schema: type[T], messages: Any, repair_rounds: i
                     "Reply with the corrected JSON object only.",
                 )
             )
+    if checked is not None:
+        return checked
     summary = " ".join(last.replace("- ", "").split())[:300]
     raise LLMError(
         f"the LLM gave no valid {schema.__name__} after {repair_rounds} repair rounds "

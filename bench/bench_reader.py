@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.language.reader import parse_offline  # noqa: E402
+from agent.language.candidates import read_offline  # noqa: E402
 from agent.language.spec import SpecError  # noqa: E402
 from tests.agent.language.test_reader_corpus import CORPUS, fact_problems, load  # noqa: E402
 from tools.atomic import write_text  # noqa: E402
@@ -100,7 +100,7 @@ def main() -> None:
     requests = [(t, f) for f in families for t in (f.get("requests") or [f.get("request")])]
     # safety refusals are parse_spec's, not the reader's: left out of both sides
     requests = [(t, f) for t, f in requests if not f.get("refused")]
-    results = {"reader": measure(parse_offline, requests, args.repeats)}
+    results = {"reader": measure(read_offline, requests, args.repeats)}
     old = None if args.no_baseline else old_reader()
     if old is not None:
         results[f"baseline ({BASELINE_COMMIT})"] = measure(old, requests, args.repeats)

@@ -92,6 +92,38 @@ def with_seed(spec: Any, seed: int) -> Any:
         raise SpecError(f"--seed: {validation_message(exc)}") from None
 
 
+def answered_build(source: str, out: Path, *, ask: bool, **kwargs: Any) -> tuple[str, Any]:
+    """prepare_build, asking the person in a terminal each question the reading leaves (the
+    answers join their words, so spec.txt re-plans the same); elsewhere the question is the
+    error, with its candidates."""
+    from agent.language.accounting import Question
+    from agent.language.parse import read_source
+
+    for _ in range(5):
+        try:
+            return prepare_build(source, out, **kwargs)
+        except Question as question:
+            if not ask or not all(u.askable for u in question.items):
+                raise
+            text, _ = read_source(source)
+            source = text.rstrip() + "\n" + "\n".join(_ask(u) for u in question.items) + "\n"
+    return prepare_build(source, out, **kwargs)
+
+
+def _ask(item: Any) -> str:
+    """One question on the terminal -> the answer line spec.txt keeps."""
+    from agent.language.answers import answer
+    from agent.language.spec import SpecError
+
+    options = " / ".join([*item.candidates, "other"])
+    while True:
+        choice = typer.prompt(f"{item.line()} {options}", default=item.candidates[0])
+        try:
+            return answer(item.words, choice)
+        except SpecError as exc:
+            console.print(escape(str(exc)), highlight=False)
+
+
 def as_saved(text: str) -> str:
     """The request as spec.txt keeps it: ending in one newline (a sentence typed on the
     command line has none, and `build` compares the two to continue a build)."""
@@ -139,7 +171,10 @@ def plan_command(
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
         weights=weights, train_model=train_model, real_faces=real_faces,
     )
-    text, spec = prepare_build(source, out, offline=offline or None, seed=seed, options=options)
+    ask = not as_json and sys.stdin.isatty()
+    text, spec = answered_build(
+        source, out, ask=ask, offline=offline or None, seed=seed, options=options
+    )
     with first_files(out, PLAN_FILES):  # a full disk, Ctrl-C or a second plan: no half a build
         write_build_start(out, text, spec)
         ctx = build_context(out, offline=offline or None)

@@ -21,12 +21,15 @@ on the parsed spec.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from agent.language.reader import parse_offline
+from agent.language.accounting import account, check_account
+from agent.language.answers import apply_answers
+from agent.language.candidates import read_offline
 from agent.language.safety import check_request
 from agent.language.spec import DatasetSpec, SpecError, yaml_problem
 from tools.vocabulary import VOCABULARY
@@ -68,7 +71,33 @@ def parse_llm(text: str, model: Any) -> DatasetSpec:
         ("system", _SYSTEM.format(vocab=vocab_text())),
         ("user", text),
     ]
-    return structured_call(model, DatasetSpec, messages)
+    return structured_call(model, DatasetSpec, messages, check=lambda s: _unexplained(text, s))
+
+
+def _llm_or_offline(text: str, model: Any) -> DatasetSpec:
+    """LLM mode; an endpoint nothing answers at is said in one line, and the offline reader
+    reads the request instead."""
+    from agent.llm import LLMUnreachable
+
+    try:
+        spec = parse_llm(text, model)
+    except LLMUnreachable as exc:
+        sys.stderr.write(f"notice: {exc}; reading the request offline instead\n")
+        return read_offline(text)
+    check_account(text, spec)
+    return spec
+
+
+def _unexplained(text: str, spec: DatasetSpec) -> str | None:
+    """What the accounting finds unexplained in an LLM's spec, worded for a repair round."""
+    acc = account(text, spec)
+    if acc.ok:
+        return None
+    lines = "\n".join(f"- {u.line()}" for u in acc.unexplained)
+    return (
+        "That DatasetSpec leaves words of the request unexplained; every number and named "
+        f"class or attribute must be in the spec:\n{lines}"
+    )
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -105,23 +134,22 @@ def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False)
     if len(text) > 100_000:
         raise SpecError("the description is over 100,000 characters")
     check_request(text)
+    text = apply_answers(text)
     spec = _yaml_spec(text, is_yaml=is_yaml)
     if spec is None:
         from agent.llm import chat_model
 
         model = chat_model(offline=offline)
-        spec = parse_offline(text) if model is None else parse_llm(text, model)
+        spec = read_offline(text) if model is None else _llm_or_offline(text, model)
     check_request(text, spec)
     return spec
 
 
-def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple[str, DatasetSpec]:
-    """A file path (.txt words, .yaml/.yml spec) or the words themselves -> (text, spec)."""
+def read_source(text_or_path: str) -> tuple[str, bool]:
+    """A file path (.txt words, .yaml/.yml spec) or the words themselves -> (text, is_yaml)."""
     if text_or_path is None or not str(text_or_path).strip():
         raise SpecError("the description is empty: say what faces you want, e.g. '300 faces'")
     source = str(text_or_path)
-    text = source
-    is_yaml = False
     if len(source) < 4096 and "\n" not in source:
         path = Path(source).expanduser()
         looks_like_path = path.suffix.lower() in (".txt", ".yaml", ".yml", ".md") or "/" in source
@@ -130,11 +158,16 @@ def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple
         except OSError:
             is_file = False
         if is_file:
-            is_yaml = path.suffix.lower() in (".yaml", ".yml")
             try:
-                text = path.read_text(encoding="utf-8")
+                return path.read_text(encoding="utf-8"), path.suffix.lower() in (".yaml", ".yml")
             except (OSError, UnicodeDecodeError) as exc:
                 raise SpecError(f"cannot read {path}: {exc}") from None
-        elif looks_like_path and len(source.split()) == 1:
+        if looks_like_path and len(source.split()) == 1:
             raise SpecError(f"no such file: {source}")
+    return source, False
+
+
+def load_spec_source(text_or_path: str, *, offline: bool | None = None) -> tuple[str, DatasetSpec]:
+    """A file path (.txt words, .yaml/.yml spec) or the words themselves -> (text, spec)."""
+    text, is_yaml = read_source(text_or_path)
     return text, parse_spec(text, offline=offline, is_yaml=is_yaml)

@@ -14,7 +14,7 @@ build's checkpoint exactly as they were (the graph's review step reports it; `re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -41,6 +41,32 @@ def _check_yaml_feedback(feedback: str) -> None:
         )
 
 
+def merge(base: Any, mine: Any, theirs: Any) -> Any:
+    """Three-way merge of spec data: what the words gave (`base`), the spec as the person
+    edited it (`mine`) and the words with the feedback (`theirs`). What the feedback changed
+    wins, what it left alone keeps the person's edit; lists of named things (classes,
+    factors, levels) merge by name."""
+    if theirs == base:
+        return mine
+    if mine == base:
+        return theirs
+    if isinstance(theirs, dict) and isinstance(mine, dict) and isinstance(base, dict):
+        keys = [*mine, *(k for k in theirs if k not in mine)]
+        return {
+            k: merge(base.get(k), mine.get(k), theirs.get(k))
+            for k in keys
+            if k in theirs or k not in base  # a key the feedback removed stays removed
+        }
+    if _named(theirs) and _named(mine) and _named(base):
+        b, m = {x["name"]: x for x in base}, {x["name"]: x for x in mine}
+        return [merge(b.get(x["name"], x), m.get(x["name"], x), x) for x in theirs]
+    return theirs
+
+
+def _named(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, dict) and "name" in x for x in value)
+
+
 def revise_spec(spec: DatasetSpec, text: str, feedback: str, *, llm=None) -> DatasetSpec:
     from agent.language.safety import check_request
 
@@ -48,7 +74,10 @@ def revise_spec(spec: DatasetSpec, text: str, feedback: str, *, llm=None) -> Dat
     if llm is None:
         if looks_like_yaml_spec(text):
             _check_yaml_feedback(feedback)
-        return parse_spec(f"{text.rstrip()}\n{feedback}", offline=True)
+        words = parse_spec(text, offline=True).model_dump(mode="json")
+        revised = parse_spec(f"{text.rstrip()}\n{feedback}", offline=True).model_dump(mode="json")
+        edited = spec.model_dump(mode="json")
+        return DatasetSpec.from_data(merge(words, edited, revised), where="the revised spec")
     from agent.llm import structured_call
 
     messages = [

@@ -118,7 +118,8 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
         return RedirectResponse(target, status_code=303)
 
     async def review(request: Request, errors: dict[str, str] | None = None,
-                     form: dict[str, str] | None = None, status_code: int = 200) -> Response:
+                     form: dict[str, str] | None = None, status_code: int = 200,
+                     question: list | None = None) -> Response:
         head = build.head()
         cells = sample_cells(head.spec)
         manifest = build.manifest()
@@ -135,7 +136,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
                     tables=plan_view.factor_tables(head), samples=groups,
                     sample_count=len(cells), estimate=est,
                     instant=head.spec.generation.backend == "procedural", errors=errors or {},
-                    form=form or {}, flash=flash)
+                    form=form or {}, flash=flash, question=question or [])
 
     def refuse_if_busy() -> str | None:
         if build.locked():
@@ -165,6 +166,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
 
     async def feedback(request: Request) -> Response:
         from agent.planning.feedback import apply_feedback
+        from agent.web.questions import answered, open_question
 
         form = await checked_form(request, token)
         if isinstance(form, Response):
@@ -172,12 +174,13 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
         busy = refuse_if_busy()
         if busy:
             return await review(request, errors={"feedback": busy}, status_code=409)
-        text = form.get("feedback", "")
         try:
+            text = answered(form)
             changes = await asyncio.to_thread(apply_feedback, build.root, text, offline=None)
         except FacetoryError as exc:
+            asked = await asyncio.to_thread(open_question, build.root, form.get("feedback", ""))
             return await review(request, errors={"feedback": str(exc)}, form=form,
-                                status_code=422)
+                                status_code=422, question=asked)
         key = build.put_flash(title=f"Your feedback “{text.strip()}” changed", lines=changes)
         return RedirectResponse(f"/review?msg={key}", status_code=303)
 

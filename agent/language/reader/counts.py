@@ -81,7 +81,7 @@ class CountsMixin(ReaderBase):
     def splits(self) -> None:
         """'80/10/10', 'train/val/test 70/15/15', 'a 75/25 train/validation split',
         '70% train, 15% val, 15% test', 'train 900, validation 300, test 0', 'no test set'."""
-        names = rf"{self._PART}(?:\s*/\s*{self._PART})?(?:\s*/\s*{self._PART})?"
+        names = rf"{self._PART}(?:\s*[/-]\s*{self._PART})?(?:\s*[/-]\s*{self._PART})?"
         ratio = r"(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?\s*%?"
         rx = (
             rf"(?:\b(?:(?P<pre>{names})\s*(?:split\s*)?[:=]?\s*|splits?\s*(?:of\s*|ratios?\s*|"
@@ -392,6 +392,7 @@ class CountsMixin(ReaderBase):
                     raise self.fail(f"faces per image must be between 1 and "
                                     f"{MAX_FACES_PER_IMAGE}, got {lo}-{hi}")
                 self.d.faces = lo if lo == hi else (lo, hi)
+                self.d.children |= bool(re.search(r"\b(?:children|kids)\b", m.group(0)))
                 self.take(m.start(), m.end())
 
     def totals(self) -> None:

@@ -82,6 +82,17 @@ def _class_name_level(name: str, factor: str | None) -> tuple[str, str] | None:
     return hit
 
 
+def _adult_ages(children: bool) -> dict[str, Any]:
+    """'adults': the adult age groups, equally; 'kids and adults': half children, half adults
+    (read as adults only, the children were dropped without a word)."""
+    if not children:
+        return {"name": "age_group", "balanced": True, "levels": [{"name": n} for n in ADULT]}
+    adult = 0.5 / len(ADULT)
+    levels = [{"name": "child", "proportion": 0.5}]
+    levels += [{"name": n, "proportion": adult} for n in ADULT]
+    return {"name": "age_group", "levels": levels}
+
+
 def build(d: Draft) -> dict[str, Any]:
     spec: dict[str, Any] = {"name": d.name or "dataset"}
     spec.update(d.top)
@@ -120,11 +131,7 @@ def build(d: Draft) -> dict[str, Any]:
             raise SpecError("give either an age range or age groups, not both")
         factors["age"] = _age_factor(*d.age)
     elif d.adults and "age_group" not in factors:
-        factors["age_group"] = {
-            "name": "age_group",
-            "balanced": True,
-            "levels": [{"name": n} for n in ADULT],
-        }
+        factors["age_group"] = _adult_ages(d.children)
     if d.identities is not None:
         for f, body in factors.items():
             if f in INTRINSIC and f not in d.image_scope:

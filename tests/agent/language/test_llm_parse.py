@@ -8,6 +8,7 @@ import pytest
 
 from agent.language.parse import parse_spec
 from agent.language.safety import RefusedError
+from agent.language.spec import DatasetSpec
 from agent.llm import LLMError, chat_model, structured_call
 from tests.agent.openai_stub import OpenAIStub
 
@@ -98,10 +99,56 @@ def test_no_endpoint_means_offline_and_forcing_llm_mode_says_what_is_missing(mon
         chat_model(offline=False)
 
 
-def test_an_unreachable_endpoint_is_one_line(monkeypatch):
+def test_an_unreachable_endpoint_is_one_line_that_says_so(monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: refused
     monkeypatch.setenv("OPENAI_API_KEY", "x")
     monkeypatch.setenv("FACETORY_LLM_TIMEOUT", "5")
-    with pytest.raises(LLMError, match="^the LLM endpoint failed: ") as err:
-        parse_spec("12 faces")
+    unreachable = "^the LLM endpoint http://127.0.0.1:9/v1 is unreachable"
+    with pytest.raises(LLMError, match=unreachable) as err:
+        structured_call(chat_model(), DatasetSpec, [("user", "12 faces")])
     assert "\n" not in str(err.value)
+
+
+def _forgetful(model: str, messages) -> str:
+    """'forgetful' drops the glasses half until told which words its spec leaves unexplained;
+    'forgetful-stubborn' never listens."""
+    told = any("unexplained" in str(m.get("content")) for m in messages)
+    if model == "forgetful" and told:
+        return json.dumps(GOOD)
+    dropped = json.loads(json.dumps(GOOD))
+    dropped["classes"] = [{"name": "child", "quota": 12, "attributes": {"age_group": "child"}}]
+    dropped["factors"] = []
+    return json.dumps(dropped)
+
+
+def test_an_llm_spec_that_leaves_words_unexplained_goes_back_for_repair(monkeypatch):
+    with OpenAIStub(_forgetful) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        use_model(monkeypatch, "forgetful")
+        spec = parse_spec("twelve children's faces, half with glasses, balanced by gender")
+        told = [m for req in stub.requests for m in req["messages"] if "unexplained" in
+                str(m.get("content"))]
+    assert [c.quota for c in spec.classes] == [6, 6]
+    assert any("'50%'" in str(m["content"]) for m in told)
+
+
+def test_an_llm_spec_still_unexplained_after_repair_is_asked_about(monkeypatch):
+    from agent.language.accounting import Question
+
+    with OpenAIStub(_forgetful) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        use_model(monkeypatch, "forgetful-stubborn")
+        with pytest.raises(Question, match="'50%' - no share of the plan is this"):
+            parse_spec("twelve children's faces, half with glasses, balanced by gender")
+
+
+def test_an_unreachable_endpoint_says_so_and_reads_offline(monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("FACETORY_LLM_TIMEOUT", "5")
+    spec = parse_spec("300 faces, 20% wear glasses")
+    assert spec.total == 300
+    err = capsys.readouterr().err
+    assert "http://127.0.0.1:9/v1 is unreachable" in err and "offline instead" in err

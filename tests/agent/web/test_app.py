@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from starlette.testclient import TestClient
 
 from agent.build.context import BuildContext
@@ -264,3 +265,37 @@ def test_every_kind_of_variation_in_the_web_description_field_is_refused(tmp_pat
     kite = post(c, "/review/edit", {"description:none": "a child holding a kite"})
     assert kite.status_code == 422 and "&#39;kite&#39; is not a reviewed word" in kite.text
     assert (root / "plan.yaml").read_bytes() == before
+
+
+def test_feedback_on_the_web_after_a_quota_edit_keeps_the_edit(tmp_path: Path) -> None:
+    from tests.agent.web.builds import facetory
+
+    root = tmp_path / "fb"
+    words = "60 faces in three eyewear classes (none, glasses, sunglasses), 20 per class"
+    assert facetory("plan", words, "--out", str(root), "--offline").returncode == 0
+    c = client(root)
+    post(c, "/review/edit", {"quota:none": "8"})
+    post(c, "/review/feedback", {"feedback": "30% wear hats"})
+    spec = yaml.safe_load((root / "spec.yaml").read_text())
+    assert {k["name"]: k["quota"] for k in spec["classes"]}["none"] == 8
+    assert any(f["name"] == "hat" for f in spec["factors"])
+
+
+def test_feedback_that_leaves_a_question_is_asked_on_the_page_and_answered(tmp_path: Path) -> None:
+    from tests.agent.web.builds import facetory
+
+    root = tmp_path / "q"
+    words = "60 faces in three eyewear classes (none, glasses, sunglasses), 20 per class"
+    assert facetory("plan", words, "--out", str(root), "--offline").returncode == 0
+    c = client(root)
+    asked = post(c, "/review/feedback", {"feedback": "some people wearing hats"})
+    assert asked.status_code == 422 and 'id="question"' in asked.text
+    assert "&#39;some people wearing hats&#39; - what share?" in asked.text
+    assert 'value="25%"' in asked.text and 'value="50%"' in asked.text
+    answer = {"feedback": "some people wearing hats", "phrase": "some people wearing hats",
+              "answer": "50%"}
+    assert post(c, "/review/feedback", answer).status_code == 200
+    spec = yaml.safe_load((root / "spec.yaml").read_text())
+    hat = next(f for f in spec["factors"] if f["name"] == "hat")
+    assert {lv["name"]: lv.get("proportion") for lv in hat["levels"]}["hat"] == 0.5
+    assert "answer: 'some people wearing hats'" in (root / "spec.txt").read_text()
