@@ -211,6 +211,16 @@ def thumbnails_decode(page: Page) -> bool:
         ".then(() => i.naturalWidth > 0, () => false))).then(ok => ok.every(Boolean))", wait=True)
 
 
+def test_the_thumbnail_check_sees_an_image_that_does_not_decode(page, tmp_path):
+    """The wait for thumbnails must be able to fail: a missing file does not decode."""
+    shown = tmp_path / "thumbs.html"
+    shown.write_text('<!DOCTYPE html><title>thumbs</title><div id="pager-thumbs"></div><script>'
+                     "var i = document.createElement('img'); i.src = 'missing.png';"
+                     "document.getElementById('pager-thumbs').appendChild(i);</script>")
+    page.open(shown.as_uri())
+    assert not thumbnails_decode(page)
+
+
 def test_the_gallery_pages_through_every_image_from_beside_the_report(page, report):
     page.open(report.as_uri())
     total = page.evaluate("JSON.parse(document.getElementById('every-image').textContent).length")
