@@ -484,8 +484,8 @@ def pool_workers(driver: int) -> list[int]:
 
 
 def wait_for_workers(proc: subprocess.Popen, n: int) -> list[int]:
-    deadline = time.time() + 120
-    while time.time() < deadline:
+    deadline = time.monotonic() + HANG
+    while time.monotonic() < deadline:
         if len(pids := pool_workers(proc.pid)) >= n:
             return pids
         time.sleep(0.05)
