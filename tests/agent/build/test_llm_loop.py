@@ -44,8 +44,8 @@ def endpoint(monkeypatch):
     with OpenAIStub(director) as stub:
         monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "test")
-        monkeypatch.setenv("FACETORY_LLM_TIMEOUT", "1")
-        yield stub
+        monkeypatch.delenv("FACETORY_LLM_TIMEOUT", raising=False)  # two minutes: a busy
+        yield stub  # machine answers late, not never; only 'slow' must miss its timeout
 
 
 def fresh_build(root: Path) -> BuildContext:
@@ -88,6 +88,7 @@ def test_the_model_enriches_prompts_and_directs_retries(endpoint, monkeypatch, t
 def test_a_broken_endpoint_falls_back_to_rules_and_the_build_completes(
         endpoint, monkeypatch, tmp_path: Path, model: str) -> None:
     monkeypatch.setenv("FACETORY_LLM_MODEL", model)
+    monkeypatch.setenv("FACETORY_LLM_TIMEOUT", "1")  # 'slow' answers after 3 s: always too late
     ctx = fresh_build(tmp_path / "b")
     state = build(ctx)
     assert state["stop_reason"] == "complete"

@@ -36,9 +36,19 @@ image_size: 128
 seed: 7
 """
 FACETORY = [sys.executable, "-m", "agent"]
+#: Seconds after which a wait counts as a hang: generous, since a busy machine is slow, not stuck.
+HANG = 600
 #: No RAY_AUTH_MODE: `ray start` turns token authentication on, and facetory sends the token
 #: `ray start` left in ~/.ray/auth_token by itself.
 ENV = {**{k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}, "PYTHONUNBUFFERED": "1"}
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def free_port() -> int:
@@ -61,17 +71,15 @@ def cluster() -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, start_new_session=True,
     )
     try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert head.poll() is None, "ray start --head failed"
-                time.sleep(0.2)
+        deadline = time.monotonic() + HANG
+        while not listening(port):
+            assert head.poll() is None, "ray start --head failed"
+            assert time.monotonic() < deadline, f"ray start --head did not listen in {HANG} s"
+            time.sleep(0.2)
         yield f"127.0.0.1:{port}"
     finally:
         head.terminate()  # `ray start --block` stops what it started, then ends
-        head.wait(timeout=60)
+        head.wait(timeout=HANG)
         gone = subprocess.run(["pgrep", "-f", scratch], capture_output=True, text=True)
         assert gone.stdout == "", f"processes of the test's Ray left running: {gone.stdout}"
         shutil.rmtree(scratch, ignore_errors=True)
@@ -95,7 +103,7 @@ def reference(spec: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 
 def facetory(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*FACETORY, *args, "--yes", "--no-train", "--offline"],
-                          capture_output=True, text=True, timeout=300, env=ENV)
+                          capture_output=True, text=True, timeout=HANG, env=ENV)
 
 
 def executors(out: Path) -> list[tuple[str, int]]:
@@ -127,13 +135,13 @@ def killed_after_a_batch(spec: Path, out: Path, *executor: str) -> None:
         [*FACETORY, "build", str(spec), "--out", str(out), "--yes", "--no-train", "--offline",
          *executor], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV,
     )
-    for _ in range(1200):
-        if events.exists() and events.read_text().count('"event": "batch"') > batches:
-            break
+    deadline = time.monotonic() + HANG
+    while not (events.exists() and events.read_text().count('"event": "batch"') > batches):
         assert driver.poll() is None, driver.stderr.read() if driver.stderr else ""
+        assert time.monotonic() < deadline, f"the build recorded no batch in {HANG} s"
         time.sleep(0.1)
     driver.send_signal(signal.SIGKILL)
-    assert driver.wait(timeout=60) == -signal.SIGKILL, "the build ended before the kill"
+    assert driver.wait(timeout=HANG) == -signal.SIGKILL, "the build ended before the kill"
 
 
 @pytest.mark.slow

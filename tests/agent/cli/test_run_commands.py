@@ -30,9 +30,11 @@ seed: 4
 """
 FACETORY = [sys.executable, "-m", "agent"]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
+#: Seconds after which a wait counts as a hang: generous, since a busy machine is slow, not stuck.
+HANG = 600
 
 
-def facetory(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+def facetory(*args: str, timeout: int = HANG) -> subprocess.CompletedProcess:
     return subprocess.run([*FACETORY, *args], capture_output=True, text=True, timeout=timeout,
                           env=ENV)
 
@@ -63,10 +65,11 @@ def test_run_on_a_missing_directory_is_one_clear_line(tmp_path: Path) -> None:
 def wait_for_first_batch(out: Path, proc: subprocess.Popen) -> None:
     """Return once the build has recorded a batch: the moment to press Ctrl-C mid-build."""
     events = out / "events.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
+    deadline = time.monotonic() + HANG
+    while proc.poll() is None:
         if events.exists() and '"event": "batch"' in events.read_text():
             return
+        assert time.monotonic() < deadline, f"the build recorded no batch in {HANG} s"
         time.sleep(0.05)
     raise AssertionError("the build recorded no batch before it ended")
 
@@ -79,7 +82,7 @@ def test_ctrl_c_stops_after_the_batch_then_run_continues_and_status_reports(
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_for_first_batch(out, proc)
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=120)
+    stdout, stderr = proc.communicate(timeout=HANG)
     assert proc.returncode == 130, stderr
     assert "Stopped cleanly" in stdout
 
@@ -119,7 +122,7 @@ def test_ctrl_c_in_a_terminal_reaches_the_workers_too_and_still_stops_after_the_
                             start_new_session=True)  # its own process group, as in a terminal
     wait_for_first_batch(out, proc)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the driver and its pool
-    stdout, stderr = proc.communicate(timeout=120)
+    stdout, stderr = proc.communicate(timeout=HANG)
     assert proc.returncode == 130, stderr
     assert "Stopped cleanly" in stdout and "Traceback" not in stderr
 
@@ -225,7 +228,7 @@ def test_a_feedback_whose_llm_call_failed_is_not_applied_by_a_later_offline_run(
         env = {**ENV, "OPENAI_BASE_URL": stub.base_url, "OPENAI_API_KEY": "test",
                "FACETORY_LLM_TIMEOUT": "5"}
         failed = subprocess.run([*FACETORY, "review", str(out), "--feedback", "30% wear hats"],
-                                capture_output=True, text=True, timeout=300, env=env)
+                                capture_output=True, text=True, timeout=HANG, env=env)
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert "LLM" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
     assert {p: (out / p).read_bytes() for p in files} == files
@@ -277,7 +280,7 @@ def test_ctrl_c_while_starting_is_one_line_and_exit_2(tmp_path: Path) -> None:
             if line.rsplit("|", 1)[-1].strip() == landmark:
                 break
         proc.send_signal(signal.SIGINT)
-        _, rest = proc.communicate(timeout=120)
+        _, rest = proc.communicate(timeout=HANG)
         lines = [ln for ln in rest.splitlines() if not ln.startswith("import time:")]
         assert proc.returncode == 2, (landmark, rest[-2000:])
         assert len(lines) == 1 and "interrupted (Ctrl-C)" in lines[0]
@@ -481,8 +484,8 @@ def pool_workers(driver: int) -> list[int]:
 
 
 def wait_for_workers(proc: subprocess.Popen, n: int) -> list[int]:
-    deadline = time.time() + 120
-    while time.time() < deadline:
+    deadline = time.monotonic() + HANG
+    while time.monotonic() < deadline:
         if len(pids := pool_workers(proc.pid)) >= n:
             return pids
         time.sleep(0.05)

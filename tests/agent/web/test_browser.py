@@ -20,6 +20,9 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not on PATH (apt install chromium)"),
     pytest.mark.slow,
 ]
+#: Milliseconds any one browser step may take before it counts as a hang: Playwright's own
+#: default (30 s) is shorter than a step, a whole build included, can take on a busy machine.
+HANG_MS = 600_000
 
 
 @pytest.fixture
@@ -50,8 +53,10 @@ def page(tmp_path: Path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"],
+                                    timeout=HANG_MS)
         tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        tab.set_default_timeout(HANG_MS)
         errors: list[str] = []
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         tab.on("requestfailed", lambda req: req.url.endswith("/events")  # left: stream ends
@@ -93,10 +98,9 @@ def test_review_edit_approve_build_and_curate(served, page, tmp_path: Path) -> N
     assert page.url.endswith("/build")
     page.wait_for_function("document.body.dataset.progress !== undefined")
     first = page.evaluate("document.body.dataset.progress")
-    page.wait_for_function("document.body.dataset.progress === '14/14'", timeout=60_000)
+    page.wait_for_function("document.body.dataset.progress === '14/14'")
     assert first != "14/14"  # it moved while we watched
-    page.wait_for_function("document.getElementById('state').textContent === 'complete'",
-                           timeout=30_000)
+    page.wait_for_function("document.getElementById('state').textContent === 'complete'")
     assert not page.locator("#start-form").is_visible()  # nothing left to start
     page.screenshot(path=tmp_path / "3-built.png", full_page=True)
 
