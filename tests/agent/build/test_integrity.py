@@ -238,7 +238,7 @@ def test_a_read_only_build_folder_is_said_to_be_read_only(tmp_path: Path, read_o
         result = CliRunner().invoke(app, [command, str(paths.root), "--offline"]
                                     if command == "run" else [command, str(paths.root)])
         assert result.exit_code == 2, (command, result.output)
-        line = result.output.strip()
+        line = result.stderr.strip()  # `run` opens with what it understood, on stdout
         assert "\n" not in line and "read-only" in line, (command, line)
         assert "move" not in line and "backup" not in line, (command, line)
 

@@ -69,7 +69,8 @@ def test_an_option_before_the_start_changes_the_spec_and_needs_a_new_approval(tm
     assert facetory("approve", out).exit_code == 0
     refused = facetory("run", out, "--epochs", 2, "--no-train", "--offline")
     assert refused.exit_code == 2
-    assert "not approved" in refused.output and len(refused.output.strip().splitlines()) <= 2
+    # the run opens with what it understood (stdout); the refusal is one line on stderr
+    assert "not approved" in refused.stderr and len(refused.stderr.strip().splitlines()) <= 2
     assert read_spec(out / "spec.yaml").training.epochs == 2 and not is_approved(out)
 
 
@@ -108,6 +109,6 @@ def test_a_real_face_folder_that_cannot_be_read_stops_the_run_before_it_draws(
     out = _planned(tmp_path, "b", "--real-faces", tmp_path / "photos").parent
     refused = facetory("run", out, "--yes", "--no-train", "--offline")
     assert refused.exit_code == 2
-    assert "neither YOLO layout" in refused.output
-    assert len(refused.output.strip().splitlines()) == 1
+    assert "neither YOLO layout" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1  # after what it understood, on stdout
     assert not (out / "images").exists() or not any((out / "images").iterdir())

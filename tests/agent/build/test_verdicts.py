@@ -4,6 +4,9 @@ and counted in the report."""
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,12 +24,33 @@ def context(root: Path) -> BuildContext:
 
 
 @pytest.mark.slow
+@contextmanager
+def held_elsewhere(root: Path) -> Iterator[None]:
+    """The build's lock held by another thread, as a running build holds it (the thread that
+    holds a BuildLock may take it again, so holding it here would not stand for a build)."""
+    taken, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with BuildLock(root):
+            taken.set()
+            done.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait()
+    try:
+        yield
+    finally:
+        done.set()
+        holder.join()
+
+
 def test_a_rejection_queued_during_a_build_is_refilled_by_the_next_run_exported_and_reported(
         tmp_path: Path) -> None:
     root = built(tmp_path / "b")
     ctx = context(root)
     victim = ctx.manifest.page(status="accepted", class_name="none", limit=1)[1][0]
-    with BuildLock(root):  # as if a build were running: the verdict waits in the queue
+    with held_elsewhere(root):  # as if a build were running: the verdict waits in the queue
         assert not record_verdict(ctx, victim.image_id, "rejected", "two noses").applied
     assert ctx.manifest.get([victim.image_id])[victim.image_id].status.value == "accepted"
 
