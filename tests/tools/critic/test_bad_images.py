@@ -54,6 +54,16 @@ def test_not_an_image(critic, tmp_path):
     rejected(critic, path, "unreadable")
 
 
+def test_not_an_image_is_unreadable_also_once_ultralytics_is_imported(critic, tmp_path):
+    """ultralytics patches PIL's open process-wide to install a HEIF plugin on the first file
+    PIL cannot identify; a build imports it to train, and the critic must still say why."""
+    import ultralytics  # noqa: F401  (the import is the patch)
+
+    path = tmp_path / "notes.png"
+    path.write_text("this is not a picture")
+    rejected(critic, path, "unreadable")
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_truncated(critic, tmp_path, fmt):
     buffer = io.BytesIO()
