@@ -128,6 +128,7 @@ class BuildDisplay:
         if len(status["classes"]) > 1 and total["attempts"]:
             self._set(self._row(ALL, total["target"], self._first_began()), total["accepted"],
                       total["target"], f"{total['attempts']} tried", now)
+        self.progress.refresh()  # every batch is drawn, however fast the next one follows
 
     def _first_began(self) -> float:
         return min((self._task(t).fields["began"] for t in self.rows.values()),
@@ -168,3 +169,4 @@ class BuildDisplay:
             done, total = int(event["epoch"]), int(event["epochs"])
             ended = time.monotonic() if done >= total else None
             self.progress.update(task_id, completed=done, total=total, ended=ended)
+            self.progress.refresh()
