@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from agent.build.context import BuildContext, Options, Services
-from agent.build.runner import run_graph
 from agent.language.spec import DatasetSpec
 from agent.planning.plan_file import write_plan, write_spec
 from agent.planning.planner import make_plan
+from agent.runtime.context import BuildContext, Options, Services
+from agent.runtime.runner import run_graph
 from tools.atomic import write_text
 from tools.build_dir import BuildPaths
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status, Verdict

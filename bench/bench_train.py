@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent.build.events import EventLog
-from agent.build.finish_inputs import stage_seconds
+from agent.runtime.events import EventLog
+from agent.runtime.finish_inputs import stage_seconds
 from tools.outputs.train import train_yolo
 
 

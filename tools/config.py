@@ -84,7 +84,7 @@ class DiffusersConfig(_Config):
     steps: int = Field(default=30, ge=1, le=1000)
     """Denoising steps per image."""
     guidance_scale: float = Field(default=7.5, ge=0.0, le=50.0)
-    """Classifier-free guidance; retries may move it per cell (see agent/build/replan_policy.py)."""
+    """Classifier-free guidance; retries may move it per cell (agent/runtime/replan_policy.py)."""
     dtype: Literal["float16", "bfloat16", "float32"] | None = None
     """Weights' precision; None: float16 on CUDA, float32 on CPU."""
     device: str | None = None

@@ -12,7 +12,7 @@ faces gains nothing). Each is a pure function of its input, so the standard libr
 - `map` hands back results in the order of its inputs, never in completion order, so what
   the caller commits does not depend on the number of workers or on their timing;
   `map_async` starts the work and returns at once (`Pending.result()` is what `map` gives),
-  so a caller records one batch while the pool works on the next (`agent.build.render_ahead`
+  so a caller records one batch while the pool works on the next (`agent.runtime.render_ahead`
   draws and judges the procedural renderer's batches that way, `tools.render_jobs`);
 - the caller commits a batch only after every result of it is in: a worker that dies
   (`BrokenProcessPool`) makes the whole batch run again in a fresh pool, once; a second

@@ -10,8 +10,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from agent.build.lock import BuildLock
 from agent.cli.shared import DirArg, JsonOpt, console, fail
+from agent.runtime.lock import BuildLock
 from tools.build_dir import BuildPaths
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 They are clients of the build graph: `plan` writes the words and the parsed spec, then runs
 the graph's parse and plan nodes up to the review pause, so prompts are enriched in one
-place (`agent.build.nodes.plan`) whatever the command. Bad input is one line on stderr with exit
+place (`agent.runtime.nodes.plan`) whatever the command. Bad input is one line on stderr with exit
 code 2, and then nothing is written.
 """
 
@@ -66,10 +66,10 @@ def prepare_build(
 ) -> tuple[str, Any]:
     """Read the words or spec file, apply the seed and the recorded-setting options, and check
     that the spec plans, all before anything is written: (text, spec)."""
-    from agent.build.overrides import with_options
-    from agent.build.workspace import check_out_dir
     from agent.language.parse import load_spec_source
     from agent.planning.planner import make_plan
+    from agent.runtime.overrides import with_options
+    from agent.runtime.workspace import check_out_dir
 
     check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     text, spec = load_spec_source(source, offline=offline)
@@ -161,8 +161,8 @@ def plan_command(
     real_faces: RealFacesOpt = None,
 ) -> None:
     """Describe a dataset in words (or give a spec file) and write a balanced plan to review."""
-    from agent.build.runner import run_graph
-    from agent.build.workspace import first_files
+    from agent.runtime.runner import run_graph
+    from agent.runtime.workspace import first_files
 
     if (out / "manifest.sqlite").exists():
         fail(f"{out} already holds a build that has started; plan into a new --out directory")
@@ -280,8 +280,8 @@ def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None
     the
     one function the web review's feedback form calls too), print the new plan and the
     changes."""
-    from agent.build.context import BuildContext
     from agent.planning.feedback import apply_feedback
+    from agent.runtime.context import BuildContext
     from tools.build_dir import BuildPaths
 
     changes = apply_feedback(build_dir, feedback, offline=offline)
@@ -297,8 +297,8 @@ def approve_command(build_dir: DirArg) -> None:
 
     The graph's review node reads the approval when `run` continues the build.
     """
-    from agent.build.lock import writer_lock
     from agent.planning.approval import approve
+    from agent.runtime.lock import writer_lock
 
     with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
         record = approve(build_dir)

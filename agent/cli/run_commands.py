@@ -14,9 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from agent.build.context import BuildContext
-from agent.build.lock import BuildLock
-from agent.build.progress import build_status, shortfall
 from agent.cli.build_summary import print_paths, print_scores, print_status
 from agent.cli.plan_commands import as_saved
 from agent.cli.plan_tables import print_plan_summary, print_requirements
@@ -50,10 +47,13 @@ from agent.cli.shared import (
     settings,
 )
 from agent.language.requirements import trace
+from agent.runtime.context import BuildContext
+from agent.runtime.lock import BuildLock
+from agent.runtime.progress import build_status, shortfall
 from tools.build_dir import BuildPaths
 
 if TYPE_CHECKING:
-    from agent.build.runner import RunResult
+    from agent.runtime.runner import RunResult
 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve the plan without review.")]
 NoTrainOpt = Annotated[
@@ -126,7 +126,7 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
     try:
         if (ctx.options.yes or is_approved(ctx.paths.root)) and not ctx.paths.report.exists():
             ctx.start_workers()  # a finished build (its report written) needs no pool
-        from agent.build.runner import run_graph
+        from agent.runtime.runner import run_graph
 
         answer: dict[str, Any] | None = None
         with display:
@@ -254,8 +254,8 @@ def run_command(
 
 def _spec_with(paths: BuildPaths, options: dict[str, Any]) -> Any:
     """The build's spec as it will be once the options are recorded (nothing written yet)."""
-    from agent.build.overrides import with_options
     from agent.planning.plan_file import read_spec
+    from agent.runtime.overrides import with_options
 
     return with_options(read_spec(paths.spec_yaml), options)[0]
 
@@ -306,8 +306,8 @@ def refuse_unreadable_real_faces(spec: Any) -> None:
 
 def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool) -> None:
     """Write the options into spec.yaml, then check the approval (or give it, with --yes)."""
-    from agent.build.overrides import record_options
     from agent.planning.approval import approval_problem, approve
+    from agent.runtime.overrides import record_options
 
     with BuildLock(paths.root):  # both write: not while another run holds the build
         for change in record_options(paths.root, options):
@@ -354,7 +354,7 @@ def build_command(
         vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
         weights=weights, train_model=train_model, real_faces=real_faces,
     )
-    from agent.build.workspace import check_out_dir, first_files, is_build
+    from agent.runtime.workspace import check_out_dir, first_files, is_build
 
     check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     paths = BuildPaths(out)
@@ -368,7 +368,7 @@ def build_command(
         if paths.spec_yaml.exists():
             opening(_spec_with(paths, options), allow_undrawn=allow_undrawn)
         if paths.plan_yaml.exists():
-            from agent.build.overrides import record_options
+            from agent.runtime.overrides import record_options
 
             with BuildLock(paths.root):
                 record_options(paths.root, options)
@@ -395,7 +395,7 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Show progress per class and per attribute cell (works while a build runs)."""
-    from agent.build.runner import graph_state
+    from agent.runtime.runner import graph_state
 
     paths = BuildPaths(build_dir)
     if not paths.plan_yaml.exists():
@@ -423,8 +423,8 @@ def train_command(
 ) -> None:
     """Train YOLO on the exported dataset and measure it on the held-out test split (and on
     real faces beside the Haar cascade, as training.real_faces says)."""
-    from agent.build.nodes.finish import evaluate_real, train_build
     from agent.cli.evaluate_commands import print_evaluation
+    from agent.runtime.nodes.finish import evaluate_real, train_build
 
     paths = BuildPaths(build_dir)
     if not paths.dataset.exists():
@@ -452,7 +452,7 @@ def train_command(
 
 def report_command(build_dir: DirArg) -> None:
     """Write the self-contained report.html for a build."""
-    from agent.build.finish_inputs import report_inputs
+    from agent.runtime.finish_inputs import report_inputs
     from tools.outputs.report import write_report
 
     paths = BuildPaths(build_dir)

@@ -143,7 +143,7 @@ def set_parallelism(ctx: Any, *, workers: int | None, executor: str, address: st
         ctx.options.workers = default_workers(ctx.spec.total)
 
 
-# Options that change what a build produces: recorded in spec.yaml (see agent.build.overrides).
+# Options that change what a build produces: recorded in spec.yaml (see agent.runtime.overrides).
 BackendOpt = Annotated[
     str | None,
     typer.Option(help="generation.backend: procedural, diffusers or diffusers-identity."),
@@ -194,7 +194,7 @@ def settings(
     train_model: str | None = None,
     real_faces: str | None = None,
 ) -> dict[str, Any]:
-    """The recorded-setting options as `agent.build.overrides.OPTION_FIELDS` names them."""
+    """The recorded-setting options as `agent.runtime.overrides.OPTION_FIELDS` names them."""
     return {
         "backend": backend,
         "model": model,
@@ -212,8 +212,8 @@ def settings(
 
 def build_context(build_dir: Path, **options: Any):
     """The context a command runs the graph with (an LLM client when one is configured)."""
-    from agent.build.context import BuildContext, Options
     from agent.llm import chat_model
+    from agent.runtime.context import BuildContext, Options
     from tools.build_dir import BuildPaths
 
     ctx = BuildContext(paths=BuildPaths(build_dir), options=Options(**options))

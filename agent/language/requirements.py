@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from agent.build.context import MEASURED_ONLY_BACKENDS
 from agent.language.factors import Factor
 from agent.language.spec import DatasetSpec
 from agent.planning.diffusion_prompts import _phrase, class_phrase
+from agent.runtime.context import MEASURED_ONLY_BACKENDS
 from tools.contracts import Requirement
 from tools.critic.attributes import MEASURABLE
 from tools.critic.demographics import FACTORS_READ

@@ -7,8 +7,8 @@ import logging
 
 from pydantic import BaseModel, Field
 
-from agent.build.events import EventLog
 from agent.planning.plan import Plan
+from agent.runtime.events import EventLog
 from tools.safety import attributes_mention_minors, describe, mentions_minors, suggestion_problems
 
 log = logging.getLogger(__name__)

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.build.context import BuildContext, Options
-from agent.build.lock import BuildLock, writer_lock
-from agent.build.overrides import started
-from agent.build.runner import graph_state, run_graph
 from agent.llm import chat_model
 from agent.planning.plan import Plan
 from agent.planning.plan_file import APPROVAL
 from agent.planning.plan_review import Review, diff_plans, review_plan
+from agent.runtime.context import BuildContext, Options
+from agent.runtime.lock import BuildLock, writer_lock
+from agent.runtime.overrides import started
+from agent.runtime.runner import graph_state, run_graph
 from tools.atomic import write_bytes
 from tools.build_dir import BuildPaths
 from tools.errors import FacetoryError

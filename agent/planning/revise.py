@@ -22,8 +22,8 @@ from agent.language.parse import looks_like_yaml_spec, parse_spec
 from agent.language.spec import DatasetSpec, SpecError
 
 if TYPE_CHECKING:
-    from agent.build.context import BuildContext
     from agent.planning.plan import Plan
+    from agent.runtime.context import BuildContext
 
 
 def _check_yaml_feedback(feedback: str) -> None:

@@ -31,7 +31,7 @@ from tools.contracts import ManifestRecord, PlanItem, Status
 from tools.stores.manifest import Manifest
 
 if TYPE_CHECKING:
-    from agent.build.context import BuildContext
+    from agent.runtime.context import BuildContext
 
 DROPPED = "plan_revised"
 Key = tuple[str, str, str | None, tuple[tuple[str, str], ...]]
@@ -207,7 +207,7 @@ def revise_started_build(ctx: BuildContext, values: dict[str, Any], digest: str)
     )
     fresh = ctx.manifest.attempts() == 0
     if fresh:  # nothing drawn yet: round 0 becomes the revised plan's, first seeds and all
-        from agent.build.nodes.review import schedule_first_round
+        from agent.runtime.nodes.review import schedule_first_round
 
         schedule_first_round(ctx, replace=True)
         round_ = 0

@@ -5,7 +5,7 @@ changed attribute levels. The variants follow from plan.yaml and spec.yaml alone
 covered by the approval), so they are never stored apart: every process derives the same
 items, with ids `<base id>~<augmentation><k>`. A variant keeps its base's split (no leak of a
 person across splits) and person; it becomes work only once its base has an accepted image
-(`agent.build.nodes.variants`), and it is counted on its own status row, `<class> ~ <name>`.
+(`agent.runtime.nodes.variants`), and it is counted on its own status row, `<class> ~ <name>`.
 """
 
 from __future__ import annotations

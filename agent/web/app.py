@@ -34,8 +34,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from agent.build.context import BuildContext
-from agent.build.lock import BuildLock, BuildLocked, is_locked
+from agent.runtime.context import BuildContext
+from agent.runtime.lock import BuildLock, BuildLocked, is_locked
 from agent.web import plan_view
 from agent.web.estimate import estimate
 from agent.web.progress_view import progress
@@ -281,7 +281,7 @@ def create_app(build_dir: Path, *, token: str, loopback: bool = True) -> Any:
                     message=build.flash.get(q.get("msg", ""), {}))
 
     async def verdict(request: Request) -> Response:
-        from agent.build.verdicts import record_verdict
+        from agent.runtime.verdicts import record_verdict
 
         form = await checked_form(request, token)
         if isinstance(form, Response):

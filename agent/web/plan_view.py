@@ -201,8 +201,8 @@ def apply_edit(root: Path, form: dict[str, str]) -> Review:
     replanned
     by its plan node). Raises EditErrors and writes nothing when invalid; the caller must not
     hold the build lock (the graph takes it)."""
-    from agent.build.lock import BuildLock
     from agent.planning.feedback import apply_edit as review_through_graph
+    from agent.runtime.lock import BuildLock
     from tools.atomic import write_text
 
     path = root / "plan.yaml"

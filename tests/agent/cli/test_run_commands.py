@@ -139,7 +139,7 @@ def test_build_without_yes_and_without_a_terminal_pauses_for_review(tmp_path: Pa
 
 def hold_lock(out: Path) -> subprocess.Popen:
     """Another process holding the build's lock (as a running build does), until killed."""
-    hold = ("import sys, time; from agent.build.lock import BuildLock;"
+    hold = ("import sys, time; from agent.runtime.lock import BuildLock;"
             " BuildLock(sys.argv[1]).acquire();"
             " print('held', flush=True); time.sleep(120)")
     return subprocess.Popen([sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE,

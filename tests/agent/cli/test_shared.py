@@ -33,8 +33,8 @@ def test_the_help_names_the_ray_extra_to_install(command: str) -> None:
 def test_no_command_gets_more_local_workers_than_the_machine_holds(capsys) -> None:
     from types import SimpleNamespace
 
-    from agent.build.context import Options
     from agent.cli.shared import set_parallelism
+    from agent.runtime.context import Options
     from tools.workers import worker_cap
 
     cap, why = worker_cap()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.build.replan_policy import _RULES, rule_adjustment
 from agent.language.parse import parse_spec
 from agent.planning.diffusion_prompts import build_prompt
 from agent.planning.planner import make_plan
+from agent.runtime.replan_policy import _RULES, rule_adjustment
 from tools.contracts import PlanItem
 from tools.generate.augment import TRANSFORM_PHRASES, transformation_prompt
 from tools.generate.diffusers_backend import default_prompt

@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from agent.build.events import EventLog
 from agent.language.spec import DatasetSpec
 from agent.llm import chat_model
 from agent.planning.enrich import enrich_prompts
 from agent.planning.plan import Plan
+from agent.runtime.events import EventLog
 from tests.agent.openai_stub import OpenAIStub
 from tests.tools.safety_corpus import corpus
 from tools.contracts import PlanItem

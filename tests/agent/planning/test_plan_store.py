@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 import agent.planning.plan_file
-from agent.build.runner import run_graph
 from agent.language.spec import SpecError
 from agent.planning.approval import approve, is_approved
 from agent.planning.plan_file import read_plan
 from agent.planning.plan_review import review_plan
-from tests.agent.build.test_graph import accepted_bytes, context, make_build
+from agent.runtime.runner import run_graph
+from tests.agent.runtime.test_graph import accepted_bytes, context, make_build
 
 
 @pytest.fixture

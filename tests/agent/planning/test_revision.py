@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.build.context import BuildContext
-from agent.build.progress import build_status
-from agent.build.runner import run_graph
 from agent.planning.approval import approve
 from agent.planning.plan_file import read_plan
 from agent.planning.plan_review import review_plan
 from agent.planning.revision import DROPPED
-from tests.agent.build.test_graph import accepted_bytes, context, make_build
+from agent.runtime.context import BuildContext
+from agent.runtime.progress import build_status
+from agent.runtime.runner import run_graph
+from tests.agent.runtime.test_graph import accepted_bytes, context, make_build
 from tools.build_dir import BuildPaths
 from tools.contracts import Status
 

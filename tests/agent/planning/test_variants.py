@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.build.context import BuildContext
-from agent.build.progress import build_status
 from agent.cli.app import app
 from agent.language.spec import DatasetSpec
 from agent.planning.planner import make_plan
 from agent.planning.variants import plan_variants
+from agent.runtime.context import BuildContext
+from agent.runtime.progress import build_status
 from tools.build_dir import BuildPaths
 from tools.contracts import Status
 
@@ -88,9 +88,9 @@ def test_a_variant_may_look_like_its_parent_but_not_like_any_other_image(tmp_pat
     """The stand-in generator draws from the seed alone, so a first variant (its base's seed)
     is pixel for pixel its parent: accepted. Two augmentations asking the same change draw the
     same picture: the second is a copy of the first, rejected, and drawn again."""
-    from agent.build.context import Options, Services
-    from agent.build.runner import run_graph
     from agent.planning.plan_file import write_plan, write_spec
+    from agent.runtime.context import Options, Services
+    from agent.runtime.runner import run_graph
     from tests.agent.fakes import FakeCritic, FakeGenerator, fake_embedder
     from tools.atomic import write_text
 

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from agent.build.context import BuildContext
-from agent.build.lock import BuildLock
-from agent.build.verdicts import apply_queued
 from agent.planning.approval import is_approved
 from agent.planning.plan_file import read_plan
+from agent.runtime.context import BuildContext
+from agent.runtime.lock import BuildLock
+from agent.runtime.verdicts import apply_queued
 from agent.web.app import create_app
 from tests.agent.web.builds import built, planned
 from tools.build_dir import BuildPaths

@@ -1,0 +1,56 @@
+"""The build context turns the spec's settings into configured tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.language.spec import DatasetSpec
+from agent.planning.plan_file import write_spec
+from agent.runtime.context import BuildContext
+from tools.build_dir import BuildPaths
+
+
+def build_with(root: Path, **quality: object) -> BuildContext:
+    spec = DatasetSpec(
+        name="ctx", classes=[{"name": "face", "quota": 4}], quality=quality, seed=1
+    )
+    paths = BuildPaths(root)
+    paths.root.mkdir(parents=True)
+    write_spec(spec, paths.spec_yaml)
+    return BuildContext(paths=paths)
+
+
+def test_the_critic_follows_the_specs_quality_settings(tmp_path: Path) -> None:
+    default = build_with(tmp_path / "a").critic().config
+    assert default.cnn_detector is False
+    careful = build_with(
+        tmp_path / "b", cnn_detector=True, min_critic_score=0.7, min_faithfulness=0.9
+    ).critic().config
+    assert careful.cnn_detector is True
+    assert (careful.min_score, careful.min_faithfulness) == (0.7, 0.9)
+
+
+class _Diffusion:
+    """Stands in for a diffusion backend: only its name matters here."""
+
+    name = "diffusers"
+
+
+def test_age_and_gender_reject_on_diffusion_but_are_only_measured_on_procedural(
+    tmp_path: Path,
+) -> None:
+    procedural = build_with(tmp_path / "a").critic().config.demographics
+    assert procedural.factors == {"age_group", "gender"} and procedural.enforce is False
+    diffusion = build_with(tmp_path / "b")
+    diffusion.services.generator = _Diffusion()  # type: ignore[assignment]
+    assert diffusion.critic().config.demographics.enforce is True
+
+
+def test_the_spec_can_force_or_switch_off_the_age_and_gender_checks(tmp_path: Path) -> None:
+    forced = build_with(tmp_path / "a", demographic_checks="enforce").critic().config
+    assert forced.demographics.enforce is True
+    measured = build_with(tmp_path / "b", demographic_checks="measure")
+    measured.services.generator = _Diffusion()  # type: ignore[assignment]
+    assert measured.critic().config.demographics.enforce is False
+    off = build_with(tmp_path / "c", demographic_checks="off").critic().config
+    assert off.demographics.factors == frozenset()
