@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import sys
 
-INTERRUPTED = (
-    "interrupted (Ctrl-C): nothing was left half-written (every file is written atomically); "
-    "run the command again to continue"
-)
+from agent.wording import INTERRUPTED
 
 
 def main() -> None:

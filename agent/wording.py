@@ -5,6 +5,12 @@ from __future__ import annotations
 #: The words a build's state is said in, everywhere a person reads it.
 NOT_STARTED, RUNNING, COMPLETE, INCOMPLETE = "not started", "running", "complete", "incomplete"
 
+#: What a Ctrl-C ends with, whether it comes while the CLI loads or while it runs.
+INTERRUPTED = (
+    "interrupted (Ctrl-C): nothing was left half-written (every file is written atomically); "
+    "run the command again to continue"
+)
+
 
 def plural(n: float, noun: str, many: str | None = None) -> str:
     """'1 class', '3 classes', '0.5 images', '1,200 images': the count and its noun."""

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import demographics as demo  # noqa: E402
 from tools.critic.faces import analyse  # noqa: E402
-from tools.generate import aging  # noqa: E402
+from tools.generate import aging, face_geometry  # noqa: E402
 from tools.generate.face import skin_rgb  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
 from tools.generate.scene import MONK_RGB  # noqa: E402
@@ -245,24 +245,29 @@ def contact_sheet(path: Path, size: int = 256) -> None:
           "one identity across the six age groups, 6 injected faults)")
 
 
-#: `tools.generate.aging` settings that draw no age or gender cue (the renderer before them).
-CUES_OFF = {"MALE_BROW_DROP": 0.0, "MALE_BROW_ARCH": 1.0, "MALE_BROW_TONE": 1.0,
-            "MALE_LENGTH": 1.0, "MALE_JAW": 1.0, "MALE_CHIN": 1.0, "MALE_NOSE": 1.0,
+#: Settings that draw no age or gender cue (the renderer before them), per module: the
+#: cues in `tools.generate.aging` and a man's head shape in `tools.generate.face_geometry`.
+CUES_OFF = {
+    aging: {"MALE_BROW_DROP": 0.0, "MALE_BROW_ARCH": 1.0, "MALE_BROW_TONE": 1.0,
             "MALE_LASH": 0.8, "LIPSTICK_MIX": 0.0,
             "WRINKLE_DEPTH": {"middle_aged": 0.85, "elderly": 0.75, "old": 0.66},
-            "SHADE": dict.fromkeys(aging.SHADE, 0.0)}
+            "SHADE": dict.fromkeys(aging.SHADE, 0.0)},
+    face_geometry: {"MALE_LENGTH": 1.0, "MALE_JAW": 1.0, "MALE_CHIN": 1.0, "MALE_NOSE": 1.0},
+}
 
 
 @contextmanager
 def cues_off():
-    saved = {name: getattr(aging, name) for name in CUES_OFF}
-    for name, value in CUES_OFF.items():
-        setattr(aging, name, value)
+    saved = [(module, name, getattr(module, name))
+             for module, names in CUES_OFF.items() for name in names]
+    for module, names in CUES_OFF.items():
+        for name, value in names.items():
+            setattr(module, name, value)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            setattr(aging, name, value)
+        for module, name, value in saved:
+            setattr(module, name, value)
 
 
 def _read(size: int, per_cell: int, hog: Hog) -> dict:

@@ -31,6 +31,7 @@ from agent.cli.run_commands import (
     train_command,
 )
 from agent.cli.shared import err_console, one_line_errors
+from agent.wording import INTERRUPTED
 
 app = typer.Typer(
     name="facetory",
@@ -87,8 +88,6 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     """Console entry point: usage errors (typer), user errors, Ctrl-C and machine failures are
     one line on stderr and exit code 2."""
-    from agent.__main__ import INTERRUPTED
-
     previous = signal.getsignal(signal.SIGINT)
     if previous is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, _interrupt)

@@ -19,6 +19,7 @@ import numpy as np
 from agent.language.spec import DatasetSpec
 from agent.planning.plan import Plan
 from agent.runtime.events import EventLog
+from agent.runtime.workspace import open_manifest
 from tools.build_dir import BuildPaths
 from tools.config import STALL_SECONDS
 from tools.contracts import DuplicateMatch, GeneratedImage, PlanItem, Verdict
@@ -130,8 +131,6 @@ class BuildContext:
 
     @cached_property
     def manifest(self) -> Manifest:
-        from agent.runtime.integrity import open_manifest
-
         return open_manifest(self.paths)  # a lost or damaged one beside images: an error
 
     @cached_property

@@ -3,8 +3,9 @@
 `manifest.sqlite` is the record of truth. Before a run trusts it:
 
 - a manifest that is missing or empty while `images/` holds pictures, or is not a readable
-  database, is a one-line error that says how to recover. The start-up clean-up removes image
-  files no record names, and against a lost manifest it once deleted every image (136 -> 0);
+  database, is a one-line error that says how to recover (`workspace.open_manifest`, which
+  opens it for `BuildContext`). The start-up clean-up removes image files no record names,
+  and against a lost manifest it once deleted every image (136 -> 0);
 - only files a stored work list planned (a batch cut short before its commit, which is drawn
   again identically) count as leftovers; any other file in `images/` is left where it is;
 - recorded images whose files were deleted are drawn again from their work unit (same seed,
@@ -19,56 +20,15 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from agent.runtime.context import BuildContext
-from agent.runtime.workspace import read_only_error
 from tools.atomic import file_sha256
 from tools.build_dir import BuildPaths
 from tools.contracts import Status
 from tools.errors import FacetoryError
-from tools.stores.manifest import Manifest
-
-
-def _has_images(paths: BuildPaths) -> bool:
-    try:
-        with os.scandir(paths.images) as entries:
-            return any(entry.is_file() and not entry.name.startswith(".") for entry in entries)
-    except OSError:
-        return False
-
-
-def open_manifest(paths: BuildPaths) -> Manifest:
-    """The build's manifest; a lost, empty or unreadable one beside images is a FacetoryError."""
-    restore = (
-        f"restore {paths.manifest_db.name} from a backup, or move {paths.images} away to start "
-        "the build again (facetory never deletes images it has no record of)"
-    )
-    if not paths.manifest_db.exists():
-        if _has_images(paths):
-            raise FacetoryError(
-                f"{paths.manifest_db} is missing but {paths.images} holds images: {restore}"
-            )
-        return Manifest(paths.manifest_db)
-    try:
-        manifest = Manifest(paths.manifest_db)
-        blank = manifest.attempts() == 0 and manifest.work_size(0) == 0
-    except sqlite3.DatabaseError as exc:
-        read_only = read_only_error(paths.root, paths.manifest_db)
-        if read_only is not None:
-            raise read_only from None
-        raise FacetoryError(
-            f"{paths.manifest_db} is not a readable database ({exc}): {restore}"
-        ) from None
-    if blank and _has_images(paths):
-        manifest.close()
-        raise FacetoryError(
-            f"{paths.manifest_db} holds no records but {paths.images} holds images: {restore}"
-        )
-    return manifest
 
 
 def check_manifest(ctx: BuildContext) -> None:

@@ -52,8 +52,6 @@ class BuildLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            from agent.runtime.workspace import read_only_error
-
             error = read_only_error(self.path.parent, self.path)
             if error is None:
                 raise
@@ -121,3 +119,14 @@ def is_locked(build_dir: str | Path) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def read_only_error(root: Path, what: Path) -> FacetoryError | None:
+    """The one line for a build folder facetory cannot write in (or None when it can): a
+    read-only folder was once reported as a damaged manifest, with advice to move images."""
+    if os.access(root, os.W_OK) and (not what.exists() or os.access(what, os.W_OK)):
+        return None
+    return FacetoryError(
+        f"{root} is read-only (cannot write {what.name}): facetory writes its progress there; "
+        "make the folder writable, or copy it somewhere writable, and run again"
+    )

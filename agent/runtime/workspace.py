@@ -7,18 +7,23 @@ anything is written: `facetory build --out ~/Pictures` once deleted the user's f
 `~/Pictures/dataset/` and overwrote their `report.html`.
 
 When writing a new build's first files fails (a full disk, a Ctrl-C while planning), what the
-command wrote is removed again, so no half-made build is left behind.
+command wrote is removed again, so no half-made build is left behind. A build's manifest is
+opened here too (`open_manifest`): a lost or unreadable one beside images is refused.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from agent.runtime.lock import BuildLock, read_only_error
+from tools.build_dir import BuildPaths
 from tools.errors import FacetoryError
+from tools.stores.manifest import Manifest
 
 #: The first bytes of the files facetory writes at the top of a build (plan_file's headers).
 _SIGNATURES = {"plan.yaml": b"# facetory plan", "spec.yaml": b"# facetory dataset spec"}
@@ -61,15 +66,42 @@ def check_out_dir(out: Path) -> None:
             )
 
 
-def read_only_error(root: Path, what: Path) -> FacetoryError | None:
-    """The one line for a build folder facetory cannot write in (or None when it can): a
-    read-only folder was once reported as a damaged manifest, with advice to move images."""
-    if os.access(root, os.W_OK) and (not what.exists() or os.access(what, os.W_OK)):
-        return None
-    return FacetoryError(
-        f"{root} is read-only (cannot write {what.name}): facetory writes its progress there; "
-        "make the folder writable, or copy it somewhere writable, and run again"
+def _has_images(paths: BuildPaths) -> bool:
+    try:
+        with os.scandir(paths.images) as entries:
+            return any(entry.is_file() and not entry.name.startswith(".") for entry in entries)
+    except OSError:
+        return False
+
+
+def open_manifest(paths: BuildPaths) -> Manifest:
+    """The build's manifest; a lost, empty or unreadable one beside images is a FacetoryError."""
+    restore = (
+        f"restore {paths.manifest_db.name} from a backup, or move {paths.images} away to start "
+        "the build again (facetory never deletes images it has no record of)"
     )
+    if not paths.manifest_db.exists():
+        if _has_images(paths):
+            raise FacetoryError(
+                f"{paths.manifest_db} is missing but {paths.images} holds images: {restore}"
+            )
+        return Manifest(paths.manifest_db)
+    try:
+        manifest = Manifest(paths.manifest_db)
+        blank = manifest.attempts() == 0 and manifest.work_size(0) == 0
+    except sqlite3.DatabaseError as exc:
+        read_only = read_only_error(paths.root, paths.manifest_db)
+        if read_only is not None:
+            raise read_only from None
+        raise FacetoryError(
+            f"{paths.manifest_db} is not a readable database ({exc}): {restore}"
+        ) from None
+    if blank and _has_images(paths):
+        manifest.close()
+        raise FacetoryError(
+            f"{paths.manifest_db} holds no records but {paths.images} holds images: {restore}"
+        )
+    return manifest
 
 
 @contextmanager
@@ -77,8 +109,6 @@ def first_files(out: Path, replaced: Iterable[str] = ()) -> Iterator[None]:
     """Write a new build's first files holding its lock, undone on failure: two commands
     planning into one new folder at once once left it broken (no spec.txt for good). The
     second is refused with one line (`BuildLocked`) before it writes or removes anything."""
-    from agent.runtime.lock import BuildLock  # it imports this module for its read-only line
-
     with BuildLock(out) as lock, undone_on_failure(out, replaced, created=lock.created_dir):
         yield
 

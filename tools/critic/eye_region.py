@@ -16,7 +16,7 @@ import numpy as np
 from tools.critic.faces import FaceObservation
 
 if TYPE_CHECKING:
-    from tools.critic.attributes import AttributeThresholds
+    from tools.critic.thresholds import AttributeThresholds
 
 _GLINT = np.ones((3, 1), dtype=np.uint8)
 

@@ -1,7 +1,7 @@
 """What a procedural face wears: a face mask, glasses or sunglasses, and a hat.
 
-Drawn last, over the face, by functions over a `FaceDrawer`; the mask reuses the skin's
-light (`FaceDrawer.skin_shade`) so it is shaded like the face it covers.
+Drawn last, over the face, by functions over a `FaceCanvas` (the `FaceDrawer`); the mask
+reuses the skin's light (`FaceCanvas.skin_shade`) so it is shaded like the face it covers.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from tools.generate.drawing import composite, ellipse, fill, frozen_linspace, li
 from tools.generate.face_geometry import outline
 
 if TYPE_CHECKING:
-    from tools.generate.face import FaceDrawer
+    from tools.generate.face_geometry import FaceCanvas
 
 #: Where a face mask's top edge sits below the eye line (the bridge of an average nose).
 MASK_TOP = 0.33
 
 
-def draw_mask(drawer: FaceDrawer) -> None:
+def draw_mask(drawer: FaceCanvas) -> None:
     """A face mask lit like the face, draped over the nose with folds at the sides."""
     pose, lay, img = drawer.pose, drawer.lay, drawer.img
     xs, ys = outline(lay)
@@ -64,7 +64,7 @@ def draw_mask(drawer: FaceDrawer) -> None:
         line(img, pose.project(lx, ly, 0.02), shade_c, drawer.lw * 0.5)
 
 
-def draw_eyewear(drawer: FaceDrawer, kind: str) -> None:
+def draw_eyewear(drawer: FaceCanvas, kind: str) -> None:
     """Glasses (clear lenses) or sunglasses (dark lenses with a glint), frames and arms."""
     pose, lay, img = drawer.pose, drawer.lay, drawer.img
     frame = drawer.face.frame_rgb if kind == "glasses" else (18, 18, 20)
@@ -103,7 +103,7 @@ def draw_eyewear(drawer: FaceDrawer, kind: str) -> None:
         line(img, pose.project(tx, ty, 0.05), frame, fw)
 
 
-def draw_hat(drawer: FaceDrawer) -> None:
+def draw_hat(drawer: FaceCanvas) -> None:
     """A cap, a beanie or a brimmed hat, by the person's `hat_style`."""
     pose, lay = drawer.pose, drawer.lay
     b = lay.head_b

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 if TYPE_CHECKING:
-    from tools.generate.face import FaceDrawer
+    from tools.generate.face_geometry import FaceCanvas
 
 #: A man's brows: lowered this much (face units), less arched and darker. Thicker ones
 #: reached into the lens windows the critic reads eyewear in (2 of 60 monk_10 faces in dark
@@ -32,11 +32,6 @@ if TYPE_CHECKING:
 MALE_BROW_DROP = 0.03
 MALE_BROW_ARCH = 0.5
 MALE_BROW_TONE = 0.6
-#: A man's head: longer, with a squarer jaw, a broader chin and a wider nose (factors).
-MALE_LENGTH = 1.05
-MALE_JAW = 1.08
-MALE_CHIN = 1.25
-MALE_NOSE = 1.15
 #: A man's lash line, as a fraction of the line width (a bare woman's eye is 1).
 MALE_LASH = 0.65
 
@@ -59,7 +54,7 @@ AGE_WEAR: dict[str, float] = {
 }
 
 
-def _soft(drawer: FaceDrawer, polys: list[np.ndarray], strength: float, blur: float) -> None:
+def _soft(drawer: FaceCanvas, polys: list[np.ndarray], strength: float, blur: float) -> None:
     """Darken (strength > 0) or lighten (< 0) the image under blurred polygons, inside the
     head: shading, not lines."""
     if strength == 0.0:
@@ -82,14 +77,14 @@ def _soft(drawer: FaceDrawer, polys: list[np.ndarray], strength: float, blur: fl
     img[y0:y1, x0:x1] = np.clip(patch, 0, 255).astype(np.uint8)
 
 
-def _band(drawer: FaceDrawer, xs, ys, half: float) -> np.ndarray:
+def _band(drawer: FaceCanvas, xs, ys, half: float) -> np.ndarray:
     """A polygon `half` face units thick around a face-unit polyline."""
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)
     pose = drawer.pose
     return np.vstack([pose.project(xs, ys - half), pose.project(xs[::-1], ys[::-1] + half)])
 
 
-def draw_age(drawer: FaceDrawer) -> None:
+def draw_age(drawer: FaceCanvas) -> None:
     """Folds, bags under the eyes and jowls that deepen with age."""
     wear = AGE_WEAR.get(drawer.a["age_group"], 0.0)
     if wear <= 0.0:
@@ -127,7 +122,7 @@ def made_up(attributes: dict[str, str]) -> bool:
     return attributes["gender"] == "female" and attributes["age_group"] != "child"
 
 
-def draw_gender(drawer: FaceDrawer) -> None:
+def draw_gender(drawer: FaceCanvas) -> None:
     """A woman's eye shadow; a shaved man's beard shadow on the upper lip (lipstick comes
     with the mouth, a man's brows and head shape with the layout)."""
     a, lay, pose = drawer.a, drawer.lay, drawer.pose

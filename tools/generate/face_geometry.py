@@ -10,11 +10,20 @@ apart from the drawing so the renderer's ground truth can be read without drawin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from tools.generate import aging
 from tools.generate.scene import FaceSpec
+
+if TYPE_CHECKING:
+    from tools.generate.drawing import CoarseGrid
+
+#: A man's head: longer, with a squarer jaw, a broader chin and a wider nose (factors).
+MALE_LENGTH = 1.05
+MALE_JAW = 1.08
+MALE_CHIN = 1.25
+MALE_NOSE = 1.15
 
 
 @dataclass
@@ -108,7 +117,7 @@ def make_layout(face: FaceSpec) -> Layout:
     op, corner, mopen, wf, b_in, b_out = EXPRESSION[a["expression"]]
     female = a["gender"] == "female"
     man = not female and a["age_group"] != "child"
-    head_b = ident.head_b * round_ * (aging.MALE_LENGTH if man else 1.0)
+    head_b = ident.head_b * round_ * (MALE_LENGTH if man else 1.0)
     eye_y = ident.eye_y + shift
     return Layout(
         eye_y=eye_y,
@@ -116,12 +125,12 @@ def make_layout(face: FaceSpec) -> Layout:
         eye_w=ident.eye_w * eye_k,
         eye_h=ident.eye_h * eye_k,
         nose_y=eye_y + ident.nose_y * k,
-        nose_w=ident.nose_w * (0.8 + 0.2 * k) * (aging.MALE_NOSE if man else 1.0),
+        nose_w=ident.nose_w * (0.8 + 0.2 * k) * (MALE_NOSE if man else 1.0),
         mouth_y=eye_y + ident.mouth_y * k,
         mouth_w=ident.mouth_w * (0.85 + 0.15 * k),
         head_b=head_b,
-        jaw=ident.jaw * (aging.MALE_JAW if man else 0.92),
-        chin=ident.chin * (aging.MALE_CHIN if man else 1.0),
+        jaw=ident.jaw * (MALE_JAW if man else 0.92),
+        chin=ident.chin * (MALE_CHIN if man else 1.0),
         chin_h=ident.chin_h,
         hairline=eye_y - ident.hairline - (0.08 if a["age_group"] == "child" else 0.0),
         open=0.0 if a["eyes"] == "closed" else op,
@@ -193,3 +202,20 @@ def landmarks(pose: Pose, lay: Layout) -> list[tuple[float, float]]:
     mouth = pose.project([-mw, mw], [lay.mouth_y + lay.corner] * 2, 0.02)
     pts = np.vstack([eyes, nose, mouth])
     return [(float(x), float(y)) for x, y in pts]
+
+
+class FaceCanvas(Protocol):
+    """The face being drawn, as the part drawers (`hair`, `aging`, `accessories`) see it:
+    `face.FaceDrawer` is one. Declared here so those modules need not import the drawer
+    that calls them."""
+
+    img: np.ndarray
+    face: FaceSpec
+    pose: Pose
+    lay: Layout
+    a: dict[str, str]
+    hair: tuple[float, float, float]
+    lw: float
+    shadow_side: float
+    head_mask: np.ndarray | None
+    skin_shade: tuple[CoarseGrid, np.ndarray] | None

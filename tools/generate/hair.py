@@ -1,7 +1,7 @@
 """A procedural face's hair: the cap over the skull, strands or curls, and what falls behind.
 
-Drawn by functions over a `FaceDrawer` (as the age cues in `aging` are) so the drawer keeps
-the skin and the features and each part of the look reads on its own.
+Drawn by functions over a `FaceCanvas` (the `FaceDrawer`, as the age cues in `aging` are) so
+the drawer keeps the skin and the features and each part of the look reads on its own.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import numpy as np
 from tools.generate.drawing import AA, ONE, SHIFT, fill, frozen_linspace, line, rgb_scaled
 
 if TYPE_CHECKING:
-    from tools.generate.face import FaceDrawer
+    from tools.generate.face_geometry import FaceCanvas
 
 
-def _cap_polygon(drawer: FaceDrawer, volume: float, side_drop: float) -> np.ndarray:
+def _cap_polygon(drawer: FaceCanvas, volume: float, side_drop: float) -> np.ndarray:
     """Hair over the skull: outer contour over the top, back along the hairline."""
     lay, ident = drawer.lay, drawer.face.identity
     b = lay.head_b
@@ -40,7 +40,7 @@ def _cap_polygon(drawer: FaceDrawer, volume: float, side_drop: float) -> np.ndar
     return drawer.pose.project(xs, ys, 0.04, surface=False)
 
 
-def draw_hair_cap(drawer: FaceDrawer, style: str, under_hat: bool = False) -> None:
+def draw_hair_cap(drawer: FaceCanvas, style: str, under_hat: bool = False) -> None:
     """Hair over the skull (a fringe at the sides when bald); under a hat, no curls."""
     if style == "bald":
         if drawer.a["age_group"] in ("elderly", "old", "middle_aged"):
@@ -60,7 +60,7 @@ def draw_hair_cap(drawer: FaceDrawer, style: str, under_hat: bool = False) -> No
         _strands(drawer, vol)
 
 
-def _strands(drawer: FaceDrawer, vol: float) -> None:
+def _strands(drawer: FaceCanvas, vol: float) -> None:
     """A few strand lines and a highlight so hair is not a flat blob."""
     pose, lay = drawer.pose, drawer.lay
     b = lay.head_b
@@ -72,7 +72,7 @@ def _strands(drawer: FaceDrawer, vol: float) -> None:
         line(drawer.img, pose.flat(xs, ys), dark if i % 2 else light, drawer.lw * 0.5)
 
 
-def _curls(drawer: FaceDrawer, poly: np.ndarray) -> None:
+def _curls(drawer: FaceCanvas, poly: np.ndarray) -> None:
     """Curls along the cap's contour."""
     rad = max(1.5, drawer.pose.s * 0.09)
     cols = (rgb_scaled(drawer.hair, 0.7), rgb_scaled(drawer.hair, 1.2, 12))
@@ -84,7 +84,7 @@ def _curls(drawer: FaceDrawer, poly: np.ndarray) -> None:
                    cols[i % 2], max(1, int(drawer.lw * 0.4)), AA, SHIFT)
 
 
-def draw_back_hair(drawer: FaceDrawer, style: str) -> None:
+def draw_back_hair(drawer: FaceCanvas, style: str) -> None:
     """Hair behind the head and neck: a ponytail, a curly mass or long hair."""
     pose, lay = drawer.pose, drawer.lay
     b = lay.head_b

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tools.critic import eye_region as er
-from tools.critic.attributes import AttributeThresholds
+from tools.critic.thresholds import AttributeThresholds
 
 LIMITS = AttributeThresholds()
 SEEDS = 24
