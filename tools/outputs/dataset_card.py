@@ -42,15 +42,18 @@ LICENCE_NOTES: tuple[str, ...] = (
 
 def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: ExportSummary) -> str:
     """The dataset card (README.md): what was asked, what is in it, how it was checked, limits."""
-    statuses = Counter(r.status.value for r in records)
-    attempts = len(records)
-    reasons = Counter(
-        reason for r in records if r.status != Status.accepted for reason in r.reasons
-    )
-    per_class_rejects: dict[str, Counter] = defaultdict(Counter)
-    for r in records:
-        if r.status in (Status.rejected, Status.duplicate):
-            per_class_rejects[r.class_name].update(r.reasons or ["unspecified"])
+    out = _front_matter(info, summary)
+    out += _asked_section(info)
+    out += _made_section(info, summary)
+    out += _variation_section([r for r in records if r.status == Status.accepted])
+    out += _checked_section(records, info)
+    out += _files_section(info)
+    out += _limits_section()
+    return "\n".join(out) + "\n"
+
+
+def _front_matter(info: ExportInfo, summary: ExportSummary) -> list[str]:
+    """The Hugging Face card's YAML header and the title."""
     task_category = "object-detection" if info.task == "detect" else "image-classification"
     front = {
         "pretty_name": info.name,
@@ -65,9 +68,13 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
         "**Every image in this dataset is synthetic.** It was generated, checked and labelled by "
         "facetory; no image shows a real person.",
         "",
-        "## What was asked",
-        "",
     ]
+    return out
+
+
+def _asked_section(info: ExportInfo) -> list[str]:
+    """The user's words, the task and classes, the requirements and the parsed spec."""
+    out = ["## What was asked", ""]
     spec_text = info.spec_text.strip() or "(no plain-language description was recorded)"
     out += ["> " + _md(line) if line else ">" for line in spec_text.splitlines()]
     out += ["", f"Task: **{info.task}**. Classes (index: name): "
@@ -76,8 +83,12 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
     if info.spec_yaml:
         out += ["<details><summary>Parsed specification</summary>", "",
                 *_fenced(info.spec_yaml), "", "</details>", ""]
+    return out
 
-    out += ["## Plan and what was made", ""]
+
+def _made_section(info: ExportInfo, summary: ExportSummary) -> list[str]:
+    """Per class the target against the images exported per split, and any shortfall."""
+    out = ["## Plan and what was made", ""]
     out += ["| class | target | train | val | test | exported |", "|---|---:|---:|---:|---:|---:|"]
     for name in info.class_names:
         got = [summary.images[s][name] for s in SPLITS]
@@ -104,9 +115,12 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
     if info.plan_summary:
         out += ["", "<details><summary>Plan summary</summary>", "",
                 *_fenced(yaml.safe_dump(info.plan_summary, sort_keys=False)), "", "</details>"]
+    return out
 
-    out += _variation_section([r for r in records if r.status == Status.accepted])
-    out += ["", "## How it was made and checked", ""]
+
+def _checked_section(records: list[ManifestRecord], info: ExportInfo) -> list[str]:
+    """The generator, the critic's thresholds, the faults injected, and why images failed."""
+    out = ["", "## How it was made and checked", ""]
     out += [f"- Generator: **{_md(info.generator or 'unknown')}**"
             + (f", model {_md(info.model)}" if info.model else "")]
     if info.thresholds:
@@ -118,23 +132,42 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
     else:
         out += ["- No critic thresholds were recorded for this export."]
     out += _fault_lines(records)
-    out += ["", "### Rejection statistics", ""]
+    return out + _rejection_lines(records, info.class_names)
+
+
+def _rejection_lines(records: list[ManifestRecord], class_names: list[str]) -> list[str]:
+    """How many images ended in each status, and the reasons, overall and per class."""
+    statuses = Counter(r.status.value for r in records)
+    attempts = len(records)
+    reasons = Counter(
+        reason for r in records if r.status != Status.accepted for reason in r.reasons
+    )
+    out = ["", "### Rejection statistics", ""]
     out += [f"{attempts} images were generated: "
             + ", ".join(f"{statuses.get(s.value, 0)} {s.value}" for s in Status) + "."]
     if attempts:
         out += [f"Acceptance rate: {statuses.get('accepted', 0) / attempts:.1%}."]
-    if reasons:
-        out += ["", "| reason | images |", "|---|---:|"]
-        out += [f"| {_md(reason)} | {n} |" for reason, n in reasons.most_common()]
-        out += ["", "| class | most common reasons |", "|---|---|"]
-        for name in info.class_names:
-            top = per_class_rejects.get(name)
-            if top:
-                out.append(f"| {_md(name)} | "
-                           + ", ".join(f"{_md(k)} ({v})" for k, v in top.most_common(3))
-                           + " |")
+    if not reasons:
+        return out
+    per_class_rejects: dict[str, Counter] = defaultdict(Counter)
+    for r in records:
+        if r.status in (Status.rejected, Status.duplicate):
+            per_class_rejects[r.class_name].update(r.reasons or ["unspecified"])
+    out += ["", "| reason | images |", "|---|---:|"]
+    out += [f"| {_md(reason)} | {n} |" for reason, n in reasons.most_common()]
+    out += ["", "| class | most common reasons |", "|---|---|"]
+    for name in class_names:
+        top = per_class_rejects.get(name)
+        if top:
+            out.append(f"| {_md(name)} | "
+                       + ", ".join(f"{_md(k)} ({v})" for k, v in top.most_common(3))
+                       + " |")
+    return out
 
-    out += ["", "## Files", "", "| format | where |", "|---|---|"]
+
+def _files_section(info: ExportInfo) -> list[str]:
+    """Where each export format is, and the classify export's folder names."""
+    out = ["", "## Files", "", "| format | where |", "|---|---|"]
     out += [
         "| YOLO detect (Ultralytics) | `yolo_detect/data.yaml` |",
         "| YOLO classify | `yolo_classify/{train,val,test}/<class>/` ("
@@ -145,8 +178,12 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
     ]
     out += ["", "Class folders of the classify export are named: "
             + ", ".join(f"`{class_slug(n)}` ({_md(n)})" for n in info.class_names) + "."]
+    return out
 
-    out += ["", "## Intended use and limits", ""]
+
+def _limits_section() -> list[str]:
+    """What the images are for and not for, and the licences of what made them."""
+    out = ["", "## Intended use and limits", ""]
     out += [
         "- Intended for training and testing face detectors and attribute classifiers, for "
         "balancing or auditing demographic coverage, and for research on synthetic data.",
@@ -160,7 +197,7 @@ def dataset_card(records: list[ManifestRecord], info: ExportInfo, summary: Expor
     ]
     out += ["", "## Licence notes", ""]
     out += [f"- {note}" for note in LICENCE_NOTES]
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _variation_section(accepted: list[ManifestRecord]) -> list[str]:

@@ -8,7 +8,7 @@ Every function returns an `<svg>` string sized by its `viewBox`, so it scales wi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 PALETTE = ("#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#f59f00", "#c2255c")
@@ -230,22 +230,29 @@ def line_chart(
         body.append(_text(sx(i), height - bottom + 14, str(int(round(t))), anchor="middle",
                           fill=MUTED))
     body.append(_text(left + pw / 2, height - 4, x_label, anchor="middle", fill=MUTED))
-    for k, (_, points) in enumerate(series.items()):
-        color = PALETTE[k % len(PALETTE)]
-        runs: list[list[str]] = [[]]
-        for i, v in enumerate(points):
-            if v is None or not math.isfinite(v):
-                runs.append([])
-                continue
-            runs[-1].append(f"{sx(i):.1f},{sy(v):.1f}")
-        for run in runs:
-            if len(run) > 1:
-                body.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
-                            f'stroke-width="2" stroke-linejoin="round"/>')
-            elif len(run) == 1:
-                x, y = run[0].split(",")
-                body.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{color}"/>')
+    for k, points in enumerate(series.values()):
+        body += _line(points, sx, sy, PALETTE[k % len(PALETTE)])
     return _svg(width, height, body, label)
+
+
+def _line(points: Sequence[float | None], sx: Callable[[int], float],
+          sy: Callable[[float], float], color: str) -> list[str]:
+    """One series: a polyline per run of values, a dot for a value alone between gaps."""
+    runs: list[list[str]] = [[]]
+    for i, v in enumerate(points):
+        if v is None or not math.isfinite(v):
+            runs.append([])
+            continue
+        runs[-1].append(f"{sx(i):.1f},{sy(v):.1f}")
+    out = []
+    for run in runs:
+        if len(run) > 1:
+            out.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
+                       f'stroke-width="2" stroke-linejoin="round"/>')
+        elif len(run) == 1:
+            x, y = run[0].split(",")
+            out.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="{color}"/>')
+    return out
 
 
 def histogram(
@@ -266,14 +273,7 @@ def histogram(
     lo, hi = value_range if value_range else (min(values), max(values))
     if hi <= lo:
         hi = lo + 1.0
-    width_bin = (hi - lo) / bins
-    counts: dict[str, list[float]] = {}
-    for name, s in series.items():
-        c = [0.0] * bins
-        finite = [v for v in s if math.isfinite(v)]
-        for v in finite:
-            c[min(bins - 1, max(0, int((v - lo) / width_bin)))] += 1
-        counts[name] = [x / len(finite) for x in c] if finite else c
+    counts = {name: _density(s, bins, lo, hi) for name, s in series.items()}
     top_v = max(max(c) for c in counts.values()) or 1.0
     body, legend_y = _legend(list(series), PALETTE, 40, 12, max_x=width - 10)
     left, right, top, bottom = 40, 10, int(legend_y) + 12, 30
@@ -287,12 +287,10 @@ def histogram(
     bw = pw / bins
     for k, c in enumerate(counts.values()):
         color = PALETTE[k % len(PALETTE)]
-        for i, v in enumerate(c):
-            if v > 0:
-                h = ph * v / top_v
-                body.append(f'<rect x="{left + i * bw:.1f}" y="{top + ph - h:.1f}" '
-                            f'width="{max(bw - 1, 0.5):.1f}" height="{h:.1f}" fill="{color}" '
-                            f'fill-opacity="0.55"/>')
+        body += [f'<rect x="{left + i * bw:.1f}" y="{top + ph - h:.1f}" '
+                 f'width="{max(bw - 1, 0.5):.1f}" height="{h:.1f}" fill="{color}" '
+                 f'fill-opacity="0.55"/>'
+                 for i, v in enumerate(c) if v > 0 for h in [ph * v / top_v]]
     for t in _ticks(lo, hi, 5):
         x = left + pw * (t - lo) / (hi - lo)
         body.append(_text(x, height - bottom + 14, _fmt_tick(t), anchor="middle", fill=MUTED))
@@ -303,6 +301,16 @@ def histogram(
                     f'stroke="{INK}" stroke-dasharray="4 3"/>')
         body.append(_text(x + 4, top + 10, f"threshold {threshold:.2f}", fill=INK, size=10))
     return _svg(width, height, body, label)
+
+
+def _density(values: Sequence[float], bins: int, lo: float, hi: float) -> list[float]:
+    """The share of the finite values in each of `bins` equal bins over [lo, hi] (outliers in
+    the end bins)."""
+    counts = [0.0] * bins
+    finite = [v for v in values if math.isfinite(v)]
+    for v in finite:
+        counts[min(bins - 1, max(0, int((v - lo) / ((hi - lo) / bins))))] += 1
+    return [x / len(finite) for x in counts] if finite else counts
 
 
 def heat_color(ratio: float | None) -> str:
