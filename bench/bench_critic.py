@@ -221,7 +221,7 @@ def fmt(v: float | None) -> str:
     return "  -  " if v is None else f"{v:5.2f}"
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=600)
     parser.add_argument("--size", type=int, default=256)
@@ -231,26 +231,11 @@ def main() -> None:
                         help="also ask dlib's CNN detector when HOG finds too few faces")
     parser.add_argument("--enforce-demographics", action="store_true",
                         help="reject on age group and gender (a diffusion build's default)")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    cv2.setNumThreads(1)
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
-    items = make_items(args.n, args.seed)
-    work = Path(tempfile.mkdtemp(prefix="bench_critic_"))
-    atexit.register(shutil.rmtree, work, True)  # the images and store are scratch
-    gen = get_generator(ProceduralConfig(fault_rate=args.fault_rate), image_size=args.size)
-    t0 = time.perf_counter()
-    images = gen.generate(items, work / "images")
-    gen_s = time.perf_counter() - t0
-    print(f"generated {len(images)} images at {args.size}px in {gen_s:.1f}s "
-          f"(fault rate {args.fault_rate})")
-
-    critic = Critic(CriticConfig(
-        cnn_detector=args.cnn,
-        demographics=demo.DemographicsConfig(enforce=args.enforce_demographics),
-    ))
+def judge_all(images: list, items: list[PlanItem], critic: Critic, work: Path) -> dict:
+    """The critic and the duplicate check on every image, timed; per image its codes."""
     store = DuplicateStore(work / "chroma", threshold=IMAGE_THRESHOLD,
                            runner_up_weight=IMAGE_RUNNER_UP_WEIGHT)
     verdicts, times, cpu = [], [], []
@@ -271,16 +256,23 @@ def main() -> None:
             store.add(item.id, emb, {"class": item.class_name})
         verdicts.append(verdict)
         pred_codes.append(codes)
-    truth = [truth_codes(img.truth.faults) for img in images]
+    return {"verdicts": verdicts, "codes": pred_codes, "times": times, "cpu": cpu}
 
-    # --- baseline in the same run
+
+def baseline_all(images: list, items: list[PlanItem]) -> tuple[list[set[str]], list[float]]:
+    """The Haar-cascade baseline on the same images, timed."""
     cascade = fx.haar_cascade("haarcascade_frontalface_default.xml")
     base_codes, base_times = [], []
     for image, item in zip(images, items, strict=True):
         t = time.perf_counter()
         base_codes.append(baseline_judge(Path(image.path), item, cascade, 100.0))
         base_times.append(time.perf_counter() - t)
+    return base_codes, base_times
 
+
+def code_table(pred_codes: list[set[str]], base_codes: list[set[str]], truth: list[set[str]],
+               enforce_demographics: bool) -> tuple[dict, dict]:
+    """Precision and recall per reason code, the critic's beside the baseline's."""
     measurable_attr = [f"attribute_mismatch:{f}" for f in JUDGED if f in MEASURABLE]
     codes = ["no_face", "missing_face", "extra_face", "face_cut_off", "blurry", "duplicate",
              *measurable_attr]
@@ -294,12 +286,17 @@ def main() -> None:
         o, b = ours[code], base.get(code)
         note = "" if code not in other_attr else (
             "   (measured only: see age and gender below)"
-            if code.split(":")[1] in demo.FACTORS_READ and not args.enforce_demographics
+            if code.split(":")[1] in demo.FACTORS_READ and not enforce_demographics
             else "   (not measurable: never judged)")
         bl = f"{fmt(b['precision']):>10s} {fmt(b['recall'])}" if b else f"{'':>10s} {'':5s}"
         print(f"{code:34s} {fmt(o['precision']):>8s} {fmt(o['recall'])} {o['injected']:4d}   "
               f"{bl}{note}")
+    return ours, base
 
+
+def rejection_rates(judged: dict, base_codes: list[set[str]], truth: list[set[str]]) -> dict:
+    """How many faulty images each rejects, and how many clean ones."""
+    verdicts, pred_codes = judged["verdicts"], judged["codes"]
     faulty = [i for i, t in enumerate(truth) if t]
     clean = [i for i, t in enumerate(truth) if not t]
     caught = np.mean([not verdicts[i].passed or "duplicate" in pred_codes[i] for i in faulty])
@@ -311,7 +308,13 @@ def main() -> None:
     print(f"clean images rejected:  critic {frr:.1%}, baseline {base_frr:.1%} (of {len(clean)})")
     why = Counter(c for i in clean for c in pred_codes[i])
     print("  reasons on clean images:", dict(why.most_common()))
+    return {"faulty_rejected": caught, "baseline_faulty_rejected": base_caught,
+            "clean_frr": frr, "baseline_clean_frr": base_frr}
 
+
+def skin_tone_table(items: list[PlanItem], pred_codes: list[set[str]],
+                    base_codes: list[set[str]], clean: list[int]) -> dict:
+    """Clean images rejected per skin tone, the critic's beside the baseline's."""
     print(f"\n{'skin tone':10s} {'clean':>5s} {'critic FRR':>10s} {'baseline FRR':>12s}   "
           "critic's reasons")
     per_tone = {}
@@ -333,10 +336,12 @@ def main() -> None:
     spread = max(v["critic_frr"] for v in per_tone.values()) - min(
         v["critic_frr"] for v in per_tone.values())
     print(f"critic FRR spread across skin tones (max - min): {spread:.1%}")
-    per_check = check_gaps(pred_codes, [items[i].attributes["skin_tone"] for i in clean], clean,
-                           args.seed)
+    return per_tone
 
-    # --- boxes on clean images
+
+def box_fit(images: list, items: list[PlanItem], clean: list[int]) -> dict:
+    """The critic's face boxes on clean images against the truth, and the box correction
+    refitted on this run."""
     ious, raw_ious, hog_ious, offsets, found, total = [], [], [], [], 0, 0
     for i in clean:
         img = cv2.cvtColor(cv2.imread(images[i].path), cv2.COLOR_BGR2RGB)
@@ -356,6 +361,20 @@ def main() -> None:
             offsets.append(((tb[0] - src[0]) / w, (tb[1] - src[1]) / h,
                             (tb[2] - src[2]) / w, (tb[3] - src[3]) / h))
     fitted = tuple(float(round(v, 3)) for v in np.median(offsets, axis=0))
+    refit = refit_ious(images, items, clean, fitted)
+    print(f"\nface boxes on clean images: {found}/{total} truth faces found at IoU >= 0.5")
+    print(f"mean IoU: corrected {np.mean(ious):.3f}  (landmark extent uncorrected "
+          f"{np.mean(raw_ious):.3f}, dlib HOG box {np.mean(hog_ious):.3f})")
+    print(f"correction refitted on this run {fitted}: mean IoU {np.mean(refit):.3f} "
+          f"(built in: {fx.LANDMARK_BOX_CORRECTION})")
+    return {"box_iou": float(np.mean(ious)),
+            "box_iou_uncorrected": float(np.mean(raw_ious)),
+            "box_iou_hog": float(np.mean(hog_ious)),
+            "box_correction_refit": fitted, "box_iou_refit": float(np.mean(refit))}
+
+
+def refit_ious(images: list, items: list[PlanItem], clean: list[int],
+               fitted: tuple[float, ...]) -> list[float]:
     refit = []
     for i in clean:
         img = cv2.cvtColor(cv2.imread(images[i].path), cv2.COLOR_BGR2RGB)
@@ -363,16 +382,15 @@ def main() -> None:
         for _, _, iou in match_boxes([o.box for o in obs], [f.box for f in images[i].truth.faces]):
             if iou >= 0.3:
                 refit.append(iou)
-    print(f"\nface boxes on clean images: {found}/{total} truth faces found at IoU >= 0.5")
-    print(f"mean IoU: corrected {np.mean(ious):.3f}  (landmark extent uncorrected "
-          f"{np.mean(raw_ious):.3f}, dlib HOG box {np.mean(hog_ious):.3f})")
-    print(f"correction refitted on this run {fitted}: mean IoU {np.mean(refit):.3f} "
-          f"(built in: {fx.LANDMARK_BOX_CORRECTION})")
+    return refit
 
-    demo_result = demographics(items, images, verdicts, clean)
 
-    ms = np.array(times) * 1e3
-    cpu_ms = np.array(cpu) * 1e3
+def throughput(args: argparse.Namespace, images: list, items: list[PlanItem], judged: dict,
+               base_times: list[float]) -> dict:
+    """Images per second on one core: the critic (with and without age and gender) and the
+    baseline."""
+    ms = np.array(judged["times"]) * 1e3
+    cpu_ms = np.array(judged["cpu"]) * 1e3
     bms = np.array(base_times) * 1e3
     # the same images again with the age-and-gender model off (a subset keeps it short)
     plain = Critic(CriticConfig(cnn_detector=args.cnn, demographics=demo.DemographicsConfig(
@@ -390,22 +408,52 @@ def main() -> None:
     print(f"  on the first {len(sub)} images: age and gender on {1e3 / on_ms:.1f} img/s CPU, "
           f"off {1e3 / off_ms:.1f} img/s CPU (goal with them on: >= 25)")
     print(f"  baseline wall clock {1e3 / bms.mean():.1f} img/s")
+    return {"critic_img_per_s_cpu": float(1e3 / cpu_ms.mean()),
+            "critic_img_per_s_wall": float(1e3 / ms.mean()),
+            "baseline_img_per_s": float(1e3 / bms.mean()),
+            "img_per_s_cpu_demographics_on": float(1e3 / on_ms),
+            "img_per_s_cpu_demographics_off": float(1e3 / off_ms)}
+
+
+def main() -> None:
+    args = parse_args()
+    cv2.setNumThreads(1)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+    items = make_items(args.n, args.seed)
+    work = Path(tempfile.mkdtemp(prefix="bench_critic_"))
+    atexit.register(shutil.rmtree, work, True)  # the images and store are scratch
+    gen = get_generator(ProceduralConfig(fault_rate=args.fault_rate), image_size=args.size)
+    t0 = time.perf_counter()
+    images = gen.generate(items, work / "images")
+    gen_s = time.perf_counter() - t0
+    print(f"generated {len(images)} images at {args.size}px in {gen_s:.1f}s "
+          f"(fault rate {args.fault_rate})")
+
+    critic = Critic(CriticConfig(
+        cnn_detector=args.cnn,
+        demographics=demo.DemographicsConfig(enforce=args.enforce_demographics),
+    ))
+    judged = judge_all(images, items, critic, work)
+    truth = [truth_codes(img.truth.faults) for img in images]
+    base_codes, base_times = baseline_all(images, items)  # the baseline in the same run
+    ours, base = code_table(judged["codes"], base_codes, truth, args.enforce_demographics)
+    rates = rejection_rates(judged, base_codes, truth)
+    clean = [i for i, t in enumerate(truth) if not t]
+    per_tone = skin_tone_table(items, judged["codes"], base_codes, clean)
+    per_check = check_gaps(judged["codes"], [items[i].attributes["skin_tone"] for i in clean],
+                           clean, args.seed)
+    boxes = box_fit(images, items, clean)
+    demo_result = demographics(items, images, judged["verdicts"], clean)
+    speed = throughput(args, images, items, judged, base_times)
 
     OUT.mkdir(parents=True, exist_ok=True)
     result = {
         "n": args.n, "size": args.size, "fault_rate": args.fault_rate, "cnn": args.cnn,
-        "critic": ours, "baseline": base, "faulty_rejected": caught,
-        "baseline_faulty_rejected": base_caught, "clean_frr": frr, "baseline_clean_frr": base_frr,
+        "critic": ours, "baseline": base, **rates,
         "per_skin_tone": per_tone, "per_check_skin_tone": per_check,
-        "box_iou": float(np.mean(ious)),
-        "box_iou_uncorrected": float(np.mean(raw_ious)), "box_iou_hog": float(np.mean(hog_ious)),
-        "box_correction_refit": fitted, "box_iou_refit": float(np.mean(refit)),
-        "critic_img_per_s_cpu": float(1e3 / cpu_ms.mean()),
-        "critic_img_per_s_wall": float(1e3 / ms.mean()),
-        "baseline_img_per_s": float(1e3 / bms.mean()),
-        "img_per_s_cpu_demographics_on": float(1e3 / on_ms),
-        "img_per_s_cpu_demographics_off": float(1e3 / off_ms),
-        "demographics": demo_result,
+        **boxes, **speed, "demographics": demo_result,
     }
     (OUT / "bench_critic.json").write_text(json.dumps(result, indent=1, default=float))
 

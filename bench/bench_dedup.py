@@ -31,6 +31,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -175,7 +176,7 @@ def rule_flags(best: np.ndarray, runner_up: np.ndarray, rule: DuplicateRule) -> 
     return np.array([rule.is_duplicate(b, r) for b, r in zip(best, runner_up, strict=True)])
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--size", type=int, default=256)
@@ -184,24 +185,23 @@ def main() -> None:
                         help="distinct images for the false-duplicate growth figure")
     parser.add_argument("--identities", type=int, default=25)
     parser.add_argument("--per-identity", type=int, default=5)
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    t0 = time.perf_counter()
-    bases, queries = planted_set(args.n, args.size, args.seed)
-    n_pos = sum(q[3] for q in queries)
-    print(f"planted set: {len(bases)} bases, {n_pos} edited copies, {len(queries) - n_pos} "
-          f"near neighbours ({time.perf_counter() - t0:.1f}s)")
-    ids = [b[0] for b in bases]
 
-    # ours
+def embedding_match(bases: list, queries: list) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                          float]:
+    """Ours: each query's nearest base, its similarity and the runner-up's; ms per image."""
     t = time.perf_counter()
     base_emb = np.stack([image_embedding(img) for _, img in bases])
     query_emb = np.stack([image_embedding(q[2]) for q in queries])
     ours_ms = (time.perf_counter() - t) / (len(bases) + len(queries)) * 1e3
     nearest, ours_sims, runner_up = top_two(query_emb @ base_emb.T)
-    ours_ids = [ids[j] for j in nearest]
+    return nearest, ours_sims, runner_up, ours_ms
 
-    # PHash (imagededup), default threshold
+
+def phash_match(bases: list, queries: list) -> tuple[Any, np.ndarray, float]:
+    """PHash (imagededup): the hasher, each query's hamming distance to every base, ms per
+    image."""
     from imagededup.methods import PHash
 
     phash = PHash(verbose=False)
@@ -214,6 +214,75 @@ def main() -> None:
     query_bits = np.array([[int(c, 16) >> s & 1 for c in h for s in (3, 2, 1, 0)]
                            for h in query_hash])
     dist = (query_bits[:, None, :] != base_bits[None, :, :]).sum(axis=2)
+    return phash, dist, phash_ms
+
+
+def print_similarities(queries: list, ours: dict, ph: dict, ours_sims: np.ndarray) -> None:
+    """Recall per kind of edit, and how close near neighbours and edited copies come."""
+    print(f"\n{'query kind':26s} {'embedding':>9s} {'PHash':>7s}   (recall; for neighbours: "
+          "false-positive rate)")
+    for kind in sorted(ours["per_kind"], key=lambda k: (k == "neighbour", k)):
+        print(f"{kind:26s} {ours['per_kind'][kind]:9.2f} {ph['per_kind'][kind]:7.2f}")
+    neighbours = [q for q in queries if not q[3]]
+    by_factor = defaultdict(list)
+    for q, sim in zip(queries, ours_sims, strict=True):
+        if not q[3]:
+            by_factor[q[0]].append(sim)
+    print("\nnear-neighbour similarity (embedding), median / max:")
+    for kind, values in sorted(by_factor.items()):
+        print(f"  {kind:26s} {np.median(values):.3f} / {np.max(values):.3f}")
+    pos = [s for q, s in zip(queries, ours_sims, strict=True) if q[3]]
+    print(f"edited-copy similarity, min / 1st percentile: {np.min(pos):.3f} / "
+          f"{np.percentile(pos, 1):.3f} ({len(neighbours)} neighbours, {len(pos)} copies)")
+
+
+def raw_best_threshold(bases: list, queries: list, ids: list[str]) -> tuple:
+    """Raw features (no whitening) at their own best threshold, for comparison."""
+    raw_b = np.stack([perceptual_features(img) for _, img in bases])
+    raw_q = np.stack([perceptual_features(q[2]) for q in queries])
+    raw_s = raw_q @ raw_b.T
+    raw_ids = [ids[j] for j in raw_s.argmax(axis=1)]
+    raw_best = best_threshold(raw_ids, raw_s.max(axis=1), queries, np.arange(0.5, 1.0, 0.005))
+    print(f"\nraw features, unwhitened: best F1 {raw_best[0]:.3f} at cos >= {raw_best[1]:.3f}")
+    return raw_best
+
+
+def print_growth(distinct: int, growth: dict, by_tone: dict) -> None:
+    print(f"\nfalse duplicates as the store grows ({distinct} distinct procedural images,"
+          " each checked against all earlier ones):")
+    print(f"{'images stored':>14s} {'shipped rule':>12s} {'plain ' + str(PLAIN_THRESHOLD):>11s} "
+          f"{'raw features':>13s} {'PHash':>7s}")
+    for n, rates in growth.items():
+        print(f"{n:14,d} {rates[0]:12.1%} {rates[1]:11.1%} {rates[2]:13.1%} {rates[3]:7.1%}")
+    print("  by skin tone of the new image, all images stored (the darkest sit closer together):")
+    for group, rates in by_tone.items():
+        print(f"  {group:12s} {rates[0]:12.1%} {rates[1]:11.1%} {rates[2]:13.1%} {rates[3]:7.1%}")
+
+
+def print_identity(args: argparse.Namespace, ident: dict) -> None:
+    print(f"\nidentity level: dlib descriptors of {args.identities} procedural people x "
+          f"{args.per_identity} images (cosine similarity, 5th / 50th / 95th percentile)")
+    print(f"  same person:      {ident['mated'][0]:.3f} / {ident['mated'][1]:.3f} / "
+          f"{ident['mated'][2]:.3f}")
+    print(f"  different people: {ident['non_mated'][0]:.3f} / {ident['non_mated'][1]:.3f} / "
+          f"{ident['non_mated'][2]:.3f}")
+    print(f"  at IDENTITY_THRESHOLD {IDENTITY_THRESHOLD}: {ident['fnmr_at_threshold']:.1%} of "
+          f"same-person pairs fall below it, {ident['fmr_at_threshold']:.1%} of "
+          "different-person pairs reach it")
+    print(f"  FNMR at FMR 1%: {ident['fnmr_at_fmr1']:.1%} (threshold {ident['thr_fmr1']:.3f})")
+
+
+def main() -> None:
+    args = parse_args()
+    t0 = time.perf_counter()
+    bases, queries = planted_set(args.n, args.size, args.seed)
+    n_pos = sum(q[3] for q in queries)
+    print(f"planted set: {len(bases)} bases, {n_pos} edited copies, {len(queries) - n_pos} "
+          f"near neighbours ({time.perf_counter() - t0:.1f}s)")
+    ids = [b[0] for b in bases]
+    nearest, ours_sims, runner_up, ours_ms = embedding_match(bases, queries)
+    ours_ids = [ids[j] for j in nearest]
+    phash, dist, phash_ms = phash_match(bases, queries)
     ph_ids = [ids[j] for j in dist.argmin(axis=1)]
     ph_dist = dist.min(axis=1)
 
@@ -231,50 +300,12 @@ def main() -> None:
     print(f"{'PHash, hamming <= 10 (default)':34s} {ph['precision']:6.3f} {ph['recall']:6.3f} "
           f"{ph['f1']:6.3f}   {ph_best[0]:.3f} ({ph_best[1]})"
           f"           {phash_ms:5.2f}")
-    print(f"\n{'query kind':26s} {'embedding':>9s} {'PHash':>7s}   (recall; for neighbours: "
-          "false-positive rate)")
-    for kind in sorted(ours["per_kind"], key=lambda k: (k == "neighbour", k)):
-        print(f"{kind:26s} {ours['per_kind'][kind]:9.2f} {ph['per_kind'][kind]:7.2f}")
-    neighbours = [q for q in queries if not q[3]]
-    by_factor = defaultdict(list)
-    for q, sim in zip(queries, ours_sims, strict=True):
-        if not q[3]:
-            by_factor[q[0]].append(sim)
-    print("\nnear-neighbour similarity (embedding), median / max:")
-    for kind, values in sorted(by_factor.items()):
-        print(f"  {kind:26s} {np.median(values):.3f} / {np.max(values):.3f}")
-    pos = [s for q, s in zip(queries, ours_sims, strict=True) if q[3]]
-    print(f"edited-copy similarity, min / 1st percentile: {np.min(pos):.3f} / "
-          f"{np.percentile(pos, 1):.3f} ({len(neighbours)} neighbours, {len(pos)} copies)")
-    # raw features (no whitening) at their own best threshold, for comparison
-    raw_b = np.stack([perceptual_features(img) for _, img in bases])
-    raw_q = np.stack([perceptual_features(q[2]) for q in queries])
-    raw_s = raw_q @ raw_b.T
-    raw_ids = [ids[j] for j in raw_s.argmax(axis=1)]
-    raw_best = best_threshold(raw_ids, raw_s.max(axis=1), queries, np.arange(0.5, 1.0, 0.005))
-    print(f"\nraw features, unwhitened: best F1 {raw_best[0]:.3f} at cos >= {raw_best[1]:.3f}")
-
+    print_similarities(queries, ours, ph, ours_sims)
+    raw_best = raw_best_threshold(bases, queries, ids)
     growth, by_tone = false_duplicate_growth(args.distinct, args.size, phash, raw_best[1])
-    print(f"\nfalse duplicates as the store grows ({args.distinct} distinct procedural images,"
-          " each checked against all earlier ones):")
-    print(f"{'images stored':>14s} {'shipped rule':>12s} {'plain ' + str(PLAIN_THRESHOLD):>11s} "
-          f"{'raw features':>13s} {'PHash':>7s}")
-    for n, rates in growth.items():
-        print(f"{n:14,d} {rates[0]:12.1%} {rates[1]:11.1%} {rates[2]:13.1%} {rates[3]:7.1%}")
-    print("  by skin tone of the new image, all images stored (the darkest sit closer together):")
-    for group, rates in by_tone.items():
-        print(f"  {group:12s} {rates[0]:12.1%} {rates[1]:11.1%} {rates[2]:13.1%} {rates[3]:7.1%}")
+    print_growth(args.distinct, growth, by_tone)
     ident = identity_level(args.identities, args.per_identity, args.size)
-    print(f"\nidentity level: dlib descriptors of {args.identities} procedural people x "
-          f"{args.per_identity} images (cosine similarity, 5th / 50th / 95th percentile)")
-    print(f"  same person:      {ident['mated'][0]:.3f} / {ident['mated'][1]:.3f} / "
-          f"{ident['mated'][2]:.3f}")
-    print(f"  different people: {ident['non_mated'][0]:.3f} / {ident['non_mated'][1]:.3f} / "
-          f"{ident['non_mated'][2]:.3f}")
-    print(f"  at IDENTITY_THRESHOLD {IDENTITY_THRESHOLD}: {ident['fnmr_at_threshold']:.1%} of "
-          f"same-person pairs fall below it, {ident['fmr_at_threshold']:.1%} of "
-          "different-person pairs reach it")
-    print(f"  FNMR at FMR 1%: {ident['fnmr_at_fmr1']:.1%} (threshold {ident['thr_fmr1']:.3f})")
+    print_identity(args, ident)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_dedup.json").write_text(json.dumps(
         {"embedding": ours, "phash": ph, "embedding_best": ours_best, "phash_best": ph_best,

@@ -172,7 +172,7 @@ def show(name: str, v: dict) -> None:
           f"at thr: FNMR {f(v['checker_fnmr'])} FMR {f(v['checker_fmr'])}")
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--images", type=int, default=12)
@@ -181,19 +181,12 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=IDENTITY_THRESHOLD)
     parser.add_argument("--aging-people", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    results: dict = {"args": vars(args)}
+    return parser.parse_args()
 
-    items = plan(FR_SPEC.format(people=args.people, images=args.images, size=args.size))
-    print(f"identity build: {args.people} people x {args.images} images = {len(items)}, "
-          f"fault rate {args.fault_rate}, threshold {args.threshold}")
-    with tempfile.TemporaryDirectory(prefix="bench_identity_") as tmp:
-        t0 = time.perf_counter()
-        build = run_build(items, args, Path(tmp))
-        wall = time.perf_counter() - t0
-    out, recs, imp = build["outcomes"], build["records"], build["impostor"]
 
-    # the checker's decisions against ground truth
+def checker_results(build: dict, people: int) -> dict:
+    """The identity checker's decisions in the build against the ground truth."""
+    out, imp = build["outcomes"], build["impostor"]
     genuine_checked = sum(v for k, v in out.items() if k.startswith("genuine:"))
     mismatch = out["genuine:identity_mismatch"]
     collisions = sum(v for k, v in out.items() if k.endswith(":identity_collision"))
@@ -207,15 +200,11 @@ def main() -> None:
         "impostor_fmr": imp["accepted"] / imp["trials"] if imp["trials"] else None,
         "accepted": sum(v for k, v in out.items() if k.endswith(":accepted")),
     }
-    timing = build["timing"]
-    per_image = {k: v / len(items) * 1e3 for k, v in timing.items()}
-    throughput = {"images_per_s": len(items) / wall, "wall_s": wall,
-                  "ms_per_image": per_image}
     print(f"\nchecker against ground truth ({collision_trials} images passed the critic, "
           f"{out['critic_rejected']} rejected by it):")
     for key, value in sorted(out.items()):
         print(f"  {key:<36} {value}")
-    print(f"  people enrolled (an anchor accepted): {build['anchored']} of {args.people}")
+    print(f"  people enrolled (an anchor accepted): {build['anchored']} of {people}")
     print(f"  FNMR (genuine image rejected as identity_mismatch): "
           f"{checker['fnmr_identity_mismatch']:.3f}  ({mismatch}/{genuine_checked})")
     print(f"  collision rate (matched ANOTHER person, a false match): "
@@ -223,12 +212,14 @@ def main() -> None:
     if imp["trials"]:
         print(f"  FMR on impostor claims (accepted as someone else): "
               f"{checker['impostor_fmr']:.3f}  ({imp['accepted']}/{imp['trials']})")
-    print(f"\nthroughput: {throughput['images_per_s']:.2f} images/s "
-          f"({wall:.1f}s for {len(items)}); ms per image: "
-          + ", ".join(f"{k} {v:.1f}" for k, v in per_image.items()))
+    return checker
 
+
+def verification_results(items: list, records: list, args: argparse.Namespace) -> dict:
+    """Verification figures of the build's accepted images, against clean renders with truth
+    boxes and against shuffled labels (chance)."""
     passed = [IdentitySample(r["image_id"], r["truth"], r["descriptor"], r["attributes"])
-              for r in recs if r["truth"]]
+              for r in records if r["truth"]]
     build_metrics = identity_metrics(passed, threshold=args.threshold, seed=args.seed)
     clean, clean_s = clean_samples(items, args.size)
     clean_metrics = identity_metrics(clean, threshold=args.threshold, seed=args.seed)
@@ -236,31 +227,57 @@ def main() -> None:
     shuffled = [IdentitySample(s.image_id, str(lab), s.descriptor)
                 for s, lab in zip(passed, labels, strict=True)]
     chance = identity_metrics(shuffled, threshold=args.threshold, seed=args.seed)
-    results["verification"] = {"build": verification(build_metrics),
-                               "baseline_clean_truth_boxes": verification(clean_metrics),
-                               "baseline_shuffled_labels": verification(chance)}
+    v = {"build": verification(build_metrics),
+         "baseline_clean_truth_boxes": verification(clean_metrics),
+         "baseline_shuffled_labels": verification(chance)}
     print(f"\nverification (dlib descriptor, cosine; threshold {args.threshold}):")
-    v = results["verification"]
     show("build (critic-passed, true ids)", v["build"])
     show("baseline: clean renders, truth boxes", v["baseline_clean_truth_boxes"])
     show("baseline: shuffled labels (chance)", v["baseline_shuffled_labels"])
     print(f"  (clean baseline: {len(items) / clean_s:.2f} images/s render + descriptor)")
+    return v
 
+
+def aging_results(args: argparse.Namespace) -> dict:
+    """Verification across age groups, on clean renders of an aging build."""
     aging_items = plan(AGING_SPEC.format(people=args.aging_people, size=args.size))
     aging, _ = clean_samples(aging_items, args.size)
     aging_metrics = identity_metrics(aging, threshold=args.threshold, seed=args.seed)
-    results["aging"] = {
+    result = {
         "overall": verification(aging_metrics),
         "by_gap": [{"gap": g.gap, "pairs": g.pairs, "mean_similarity": g.mean_similarity,
                     "fnmr_at_fmr_0.01": g.operating_points[0].fnmr}
                    for g in aging_metrics.age_gaps],
     }
     print(f"\naging build, clean renders ({args.aging_people} people x 6 age groups):")
-    show("all age gaps", results["aging"]["overall"])
-    for g in results["aging"]["by_gap"]:
+    show("all age gaps", result["overall"])
+    for g in result["by_gap"]:
         if g["pairs"]:
             print(f"  age-group gap {g['gap']}: {g['pairs']:>4} mated pairs, mean similarity "
                   f"{g['mean_similarity']:.3f}, FNMR@FMR=0.01 {g['fnmr_at_fmr_0.01']:.3f}")
+    return result
+
+
+def main() -> None:
+    args = parse_args()
+    results: dict = {"args": vars(args)}
+    items = plan(FR_SPEC.format(people=args.people, images=args.images, size=args.size))
+    print(f"identity build: {args.people} people x {args.images} images = {len(items)}, "
+          f"fault rate {args.fault_rate}, threshold {args.threshold}")
+    with tempfile.TemporaryDirectory(prefix="bench_identity_") as tmp:
+        t0 = time.perf_counter()
+        build = run_build(items, args, Path(tmp))
+        wall = time.perf_counter() - t0
+
+    checker = checker_results(build, args.people)
+    per_image = {k: v / len(items) * 1e3 for k, v in build["timing"].items()}
+    throughput = {"images_per_s": len(items) / wall, "wall_s": wall,
+                  "ms_per_image": per_image}
+    print(f"\nthroughput: {throughput['images_per_s']:.2f} images/s "
+          f"({wall:.1f}s for {len(items)}); ms per image: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in per_image.items()))
+    v = results["verification"] = verification_results(items, build["records"], args)
+    results["aging"] = aging_results(args)
 
     separable = (v["baseline_clean_truth_boxes"]["fnmr_at_fmr_0.01"] or 1.0) < 0.5
     results.update(checker=checker, throughput=throughput, separable=separable)

@@ -89,6 +89,28 @@ def fact_problems(spec: DatasetSpec, exp: dict[str, Any]) -> list[str]:
     problems = []
     if "total" in exp and spec.total != exp["total"]:
         problems.append(f"total {spec.total} != {exp['total']}")
+    problems += class_problems(spec, exp)
+    for name, want in exp.get("factors", {}).items():
+        problems += factor_problems(spec, name, want)
+    for split, count in exp.get("splits", {}).items():
+        got_count = spec.splits.shares()[split] * spec.total
+        if abs(got_count - count) > 1:
+            problems.append(f"{split} split {got_count:g} != {count}")
+    problems += identity_problems(spec, exp)
+    if "faces_per_image" in exp:
+        want = exp["faces_per_image"]
+        want = (want, want) if isinstance(want, int) else tuple(want)
+        if spec.faces_range() != want:
+            problems.append(f"faces per image {spec.faces_range()} != {want}")
+    for key in ("task", "image_size"):
+        if key in exp and getattr(spec, key) != exp[key]:
+            problems.append(f"{key} {getattr(spec, key)!r} != {exp[key]!r}")
+    return problems
+
+
+def class_problems(spec: DatasetSpec, exp: dict[str, Any]) -> list[str]:
+    """The classes' quotas and the levels each class fixes, where `exp` states them."""
+    problems = []
     classes = {norm(c.name): c for c in spec.classes}
     if "classes" in exp:
         got = {c.name: c.quota for c in spec.classes}
@@ -99,12 +121,12 @@ def fact_problems(spec: DatasetSpec, exp: dict[str, Any]) -> list[str]:
         have = c.attributes if c else {}
         if any(have.get(f) != lv for f, lv in fixed.items()):
             problems.append(f"class {name!r} fixes {have}, not {fixed}")
-    for name, want in exp.get("factors", {}).items():
-        problems += factor_problems(spec, name, want)
-    for split, count in exp.get("splits", {}).items():
-        got_count = spec.splits.shares()[split] * spec.total
-        if abs(got_count - count) > 1:
-            problems.append(f"{split} split {got_count:g} != {count}")
+    return problems
+
+
+def identity_problems(spec: DatasetSpec, exp: dict[str, Any]) -> list[str]:
+    """The number of people and of images per person, where `exp` states them."""
+    problems = []
     ids = spec.identities
     if "identities" in exp and (ids is None or ids.count != exp["identities"]):
         problems.append(f"identities {ids and ids.count} != {exp['identities']}")
@@ -113,14 +135,6 @@ def fact_problems(spec: DatasetSpec, exp: dict[str, Any]) -> list[str]:
     ):
         got_per = ids and ids.images_per_identity
         problems.append(f"images per identity {got_per} != {exp['images_per_identity']}")
-    if "faces_per_image" in exp:
-        want = exp["faces_per_image"]
-        want = (want, want) if isinstance(want, int) else tuple(want)
-        if spec.faces_range() != want:
-            problems.append(f"faces per image {spec.faces_range()} != {want}")
-    for key in ("task", "image_size"):
-        if key in exp and getattr(spec, key) != exp[key]:
-            problems.append(f"{key} {getattr(spec, key)!r} != {exp[key]!r}")
     return problems
 
 

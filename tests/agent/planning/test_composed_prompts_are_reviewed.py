@@ -53,21 +53,27 @@ def composed() -> Iterator[tuple[str, str, dict[str, str]]]:
         for phrase in class_phrases:
             yield (*build_prompt(base, style=style, description=phrase), base)
     for young in YOUNG:
-        for factor in OTHERS:
-            for level in FACTORS[factor]:
-                attrs = {**young, "gender": "male", factor: level}
-                prompt, negative = build_prompt(attrs)
-                yield prompt, negative, attrs
-                yield from retried(prompt, negative, attrs, factor)
-                yield transformation_prompt(prompt, {factor: level}), negative, attrs
-            for level in FACTORS[factor]:  # a backend's prompt for an item left without one
-                attrs = {**young, factor: level}
-                item = PlanItem(id="a-1", class_name=level, attributes=attrs, seed=1, prompt="")
-                yield default_prompt(item), "", attrs
-        for factor, levels in TRANSFORM_PHRASES.items():
-            for level in levels:
-                prompt, negative = build_prompt({**young})
-                yield transformation_prompt(prompt, {factor: level}), negative, young
+        yield from young_prompts(young)
+
+
+def young_prompts(young: dict[str, str]) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """Every prompt for one young age group: each level of every other factor, as planned,
+    retried, transformed and as a backend's default, and every transformation."""
+    for factor in OTHERS:
+        for level in FACTORS[factor]:
+            attrs = {**young, "gender": "male", factor: level}
+            prompt, negative = build_prompt(attrs)
+            yield prompt, negative, attrs
+            yield from retried(prompt, negative, attrs, factor)
+            yield transformation_prompt(prompt, {factor: level}), negative, attrs
+        for level in FACTORS[factor]:  # a backend's prompt for an item left without one
+            attrs = {**young, factor: level}
+            item = PlanItem(id="a-1", class_name=level, attributes=attrs, seed=1, prompt="")
+            yield default_prompt(item), "", attrs
+    for factor, levels in TRANSFORM_PHRASES.items():
+        for level in levels:
+            prompt, negative = build_prompt({**young})
+            yield transformation_prompt(prompt, {factor: level}), negative, young
 
 
 def retried(prompt: str, negative: str, attrs: dict[str, str], factor: str) -> Iterator:
