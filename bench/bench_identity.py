@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.language.parse import parse_offline  # noqa: E402
+from agent.language.reader import parse_offline  # noqa: E402
 from agent.planning.planner import make_plan  # noqa: E402
 from tools.atomic import write_text  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402

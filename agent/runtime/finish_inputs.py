@@ -10,8 +10,7 @@ from collections import Counter
 from agent.language.requirements import trace, understood
 from agent.runtime.context import BuildContext
 from tools.contracts import Status
-from tools.outputs.export_contract import ExportInfo
-from tools.outputs.report_inputs import IdentityScores, ReportInputs
+from tools.outputs.contracts import ExportInfo, IdentityScores, ReportInputs
 from tools.outputs.train import latest_metrics
 
 
@@ -89,22 +88,14 @@ def report_inputs(ctx: BuildContext) -> ReportInputs:
     events = ctx.events.read()
     training = latest_metrics(ctx.paths.runs, ctx.paths.dataset)
     return ReportInputs(
+        **info.facts(),  # what the dataset card says of the build, the report says too
         title=f"facetory: {ctx.spec.name}",
-        spec_text=info.spec_text,
-        spec_yaml=info.spec_yaml,
-        understood=info.understood,
-        requirements=info.requirements,
-        task=ctx.spec.task,
-        class_targets=info.class_targets,
         cell_targets=info.plan_summary,
         records=ctx.manifest.records(),
         training=training,
         real_faces=read_evaluation(training),
         events=events,
         timing=stage_seconds(events),
-        thresholds=info.thresholds,
-        generator=info.generator,
-        model=info.model,
         locations={"dataset": str(ctx.paths.dataset), "runs": str(ctx.paths.runs)},
         base_dir=ctx.paths.root,
         identity=identity_scores(ctx),

@@ -17,8 +17,8 @@ import yaml
 
 from tools.atomic import write_text
 from tools.contracts import ManifestRecord, Requirement, Status
+from tools.outputs.contracts import SPLITS, ExportInfo, ExportSummary, class_slug
 from tools.outputs.detection_score import RealFaceEvaluation
-from tools.outputs.export_contract import SPLITS, ExportInfo, ExportSummary, class_slug
 from tools.outputs.real_face_set import sources
 from tools.vocabulary import VOCABULARY
 

@@ -34,8 +34,7 @@ from PIL import Image
 from tools.atomic import replace_dir, temp_dir_beside, write_text
 from tools.contracts import Box, ManifestRecord, Status
 from tools.errors import FacetoryError
-from tools.outputs.dataset_card import dataset_card
-from tools.outputs.export_contract import (
+from tools.outputs.contracts import (
     SPLITS,
     ExportInfo,
     ExportSummary,
@@ -43,6 +42,7 @@ from tools.outputs.export_contract import (
     file_stem,
     source_path,
 )
+from tools.outputs.dataset_card import dataset_card
 from tools.outputs.export_formats import (
     ExportRows,
     write_coco,

@@ -20,7 +20,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from tools.atomic import atomic_open, link_or_copy, write_text
 from tools.contracts import Box, ManifestRecord
-from tools.outputs.export_contract import (
+from tools.outputs.contracts import (
     HF_SPLIT,
     SPLITS,
     ExportInfo,

@@ -34,6 +34,7 @@ from tools.atomic import write_text
 from tools.contracts import ManifestRecord, Status
 from tools.outputs import report_audit as audit
 from tools.outputs import report_charts as charts
+from tools.outputs.contracts import ReportInputs
 from tools.outputs.report_analysis import (
     cell_tables,
     class_rows,
@@ -45,7 +46,6 @@ from tools.outputs.report_analysis import (
     rejection_reasons,
 )
 from tools.outputs.report_headline import headline
-from tools.outputs.report_inputs import ReportInputs
 
 #: Factors whose per-level disparities the report always breaks out (arXiv 2309.07277).
 DEMOGRAPHIC_FACTORS: tuple[str, ...] = ("skin_tone", "age_group", "gender", "ethnicity")

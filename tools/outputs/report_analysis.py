@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from tools.contracts import ManifestRecord, Status
 from tools.outputs import report_charts as charts
-from tools.outputs.report_inputs import ReportInputs
+from tools.outputs.contracts import ReportInputs
 from tools.vocabulary import FACTORS
 
 

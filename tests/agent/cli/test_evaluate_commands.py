@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from agent.cli.app import app
 from tests.tools.synthetic_records import CLASSES, make_records
+from tools.outputs.contracts import ExportInfo
 from tools.outputs.export import export_dataset
-from tools.outputs.export_contract import ExportInfo
 from tools.outputs.real_face_set import embedded_real_set
 from tools.outputs.train import train_yolo
 

@@ -13,8 +13,8 @@ from PIL import Image
 from tests.tools.synthetic_records import CLASSES, make_records
 from tools.contracts import Status
 from tools.errors import FacetoryError
+from tools.outputs.contracts import ExportInfo, class_slug
 from tools.outputs.export import export_dataset
-from tools.outputs.export_contract import ExportInfo, class_slug
 
 SPEC_TEXT = "18 faces, three classes:\nAfrican, Asian and White, balanced by gender"
 

@@ -10,6 +10,7 @@ import pytest
 from tests.tools.synthetic_records import CLASSES, SKIN, make_records
 from tools.contracts import ManifestRecord, Status
 from tools.outputs import report_charts as charts
+from tools.outputs.contracts import IdentityScores, ReportInputs
 from tools.outputs.detection_score import DetectionScore, Interval, RealFaceEvaluation
 from tools.outputs.report import _duration, build_view, render_report, write_report
 from tools.outputs.report_analysis import (
@@ -21,7 +22,6 @@ from tools.outputs.report_analysis import (
     group_stats,
     reason_matrix,
 )
-from tools.outputs.report_inputs import IdentityScores, ReportInputs
 
 
 def _rec(i: int, cls: str, status: Status, reasons=(), **attrs) -> ManifestRecord:

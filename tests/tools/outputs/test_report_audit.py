@@ -6,8 +6,8 @@ import pytest
 
 from tools.contracts import ManifestRecord, Status
 from tools.outputs import report_audit as audit
+from tools.outputs.contracts import ReportInputs
 from tools.outputs.report import build_view, render_report
-from tools.outputs.report_inputs import ReportInputs
 
 
 def record(i: int, *, status: Status = Status.accepted, identity: str | None = None,

@@ -21,8 +21,8 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.tools.synthetic_records import CLASSES, SKIN, make_records
+from tools.outputs.contracts import IdentityScores, ReportInputs
 from tools.outputs.report import write_report
-from tools.outputs.report_inputs import IdentityScores, ReportInputs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tools.contracts import ManifestRecord, Requirement, Status
+from tools.outputs.contracts import ReportInputs
 from tools.outputs.detection_score import DetectionScore, RealFaceEvaluation
 from tools.outputs.report import render_report
 from tools.outputs.report_headline import check_agreement, headline
-from tools.outputs.report_inputs import ReportInputs
 
 
 def _accepted(i: int, verified: dict[str, bool], **attrs: str) -> ManifestRecord:

@@ -18,8 +18,8 @@ import pytest
 from tests.tools.synthetic_records import CLASSES, make_records
 from tools.config import AugmentConfig
 from tools.errors import FacetoryError
+from tools.outputs.contracts import ExportInfo, class_slug
 from tools.outputs.export import export_dataset
-from tools.outputs.export_contract import ExportInfo, class_slug
 from tools.outputs.train import (
     augmentations,
     dataset_fingerprint,
