@@ -109,9 +109,7 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
     A build that will generate starts its worker pool first, then imports the graph: the
     workers load their models (about 1.5 CPU-s each) on the cores that importing LangGraph
     (about 1.3 s on one core) leaves idle, and the pool is kept across the review pause that
-    --yes answers. Measured on bench/bench_parallel.py's 600-image spec at 2 workers (with
-    the duplicate store opened while the pool draws): the first batch was recorded 4.0 s after
-    the command started instead of 6.5 s."""
+    --yes answers (bench/RESULTS.md: the first batch's time)."""
     from agent.planning.approval import is_approved
 
     stop = _StopFlag()

@@ -1,34 +1,18 @@
 """The compact item store of a large plan: items as columns in one binary file beside plan.yaml.
 
-A person reviews a plan's summary, not two million item lines: written as YAML, a
-2,000,000-image plan was two 966 MB files and took 6.9 GB to write, and approving a
-200,000-image one took 6 minutes and 4.1 GB (parsing and validating every line). Above
+A person reviews a plan's summary, not two million item lines, and a plan of millions of items
+written as YAML takes gigabytes to write and minutes to validate (bench/RESULTS.md). Above
 `INLINE_MAX` items, plan.yaml keeps the summary, the balance and the spec (what a person edits)
 and names this file and its sha256 instead of listing items; the file holds the plan's columns
-(`agent.planning.plan.PlanColumns`) as zlib-compressed arrays, so reading it back makes no PlanItem
-until
-one is asked for.
+(`agent.planning.plan.PlanColumns`) as zlib-compressed arrays, so reading it back makes no
+PlanItem until one is asked for.
 
 The file is named by its content (`plan_items-<sha256 prefix>.bin`), so a plan.yaml always
 names a file that exists, whatever moment a write was cut short at; the same plan gives the
 same bytes. Editing it by hand is refused (its hash no longer matches): edit `spec:` instead.
 
-Measured on the 2-core, 24 GB machine with the quickstart spec's factors and three classes of
-N/3 (`quota:` edited in a YAML spec), peak RSS from
-`/usr/bin/time -v python -m agent plan SPEC.yaml --out DIR --offline --json` and
-`/usr/bin/time -v python -m agent approve DIR`:
-
-    images       plan               approve            on disk
-    200,001      6.7 s / 178 MB     5.0 s / 178 MB     5.5 MB
-    2,000,001    23 s / 368 MB      8.4 s / 449 MB     25.6 MB
-    9,999,999    97 s / 1.26 GB     21 s / 1.59 GB     110 MB
-
-(Measured before plan ran through the graph's plan node; `run` and `status` still make every
-PlanItem: a 200,001-item run peaked at 808 MB, `status` of 2,000,001 took 80 s and 3.6 GB.)
-
-9,999,999 is the most a spec allows (`agent.language.spec.MAX_IMAGES`). Before: 2,000,000 images
-took
-6.9 GB to plan and 2 x 966 MB of YAML; 200,001 took 6 min 14 s and 4.1 GB to approve.
+9,999,999 is the most a spec allows (`agent.language.spec.MAX_IMAGES`); bench/RESULTS.md has
+the time and memory plan and approve take up to there.
 
 Format: the line `facetory-items/1`, one line of JSON (names, levels, the prompt table and
 each array's dtype and shape), then each array's compressed bytes, in the order the JSON lists.

@@ -4,8 +4,8 @@
 
 - a manifest that is missing or empty while `images/` holds pictures, or is not a readable
   database, is a one-line error that says how to recover (`workspace.open_manifest`, which
-  opens it for `BuildContext`). The start-up clean-up removes image files no record names,
-  and against a lost manifest it once deleted every image (136 -> 0);
+  opens it for `BuildContext`): the start-up clean-up removes image files no record names,
+  so against a lost manifest it would delete every image;
 - only files a stored work list planned (a batch cut short before its commit, which is drawn
   again identically) count as leftovers; any other file in `images/` is left where it is;
 - recorded images whose files were deleted are drawn again from their work unit (same seed,

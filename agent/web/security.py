@@ -87,7 +87,7 @@ class Guard:
 
 async def _bounded_body(request: Request) -> bytes | None:
     """The body, or None once it passes MAX_FORM: counted as it arrives, so a huge POST
-    costs one chunk of memory, not its size (read whole, 400 MB took the server to 1 GB)."""
+    costs one chunk of memory, not its size."""
     try:
         announced = int(request.headers.get("content-length") or 0)
     except ValueError:

