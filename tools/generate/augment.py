@@ -356,14 +356,22 @@ def classical_augment(
         lms = new_points.get(int(fid), [])
         attrs = dict(face.attributes)
         if flipped:
-            if len(lms) == 5:
-                lms = [lms[1], lms[0], lms[2], lms[4], lms[3]]
-            for factor in ("head_pose", "lighting"):
-                if factor in attrs:
-                    attrs[factor] = _SWAP_POSE.get(attrs[factor], attrs[factor])
+            lms, attrs = _mirrored(lms, attrs)
         new_faces.append(face.model_copy(update={
             "box": tuple(float(v) for v in box[:4]), "landmarks": lms, "attributes": attrs}))
     return out["image"], GroundTruth(faces=new_faces, faults=list(truth.faults)), names
+
+
+def _mirrored(landmarks: list[tuple[float, float]], attrs: dict[str, str]
+              ) -> tuple[list[tuple[float, float]], dict[str, str]]:
+    """A flipped face's landmarks in left/right order again, and its left/right levels of
+    head pose and lighting swapped."""
+    if len(landmarks) == 5:
+        landmarks = [landmarks[1], landmarks[0], landmarks[2], landmarks[4], landmarks[3]]
+    for factor in ("head_pose", "lighting"):
+        if factor in attrs:
+            attrs[factor] = _SWAP_POSE.get(attrs[factor], attrs[factor])
+    return landmarks, attrs
 
 
 _OP_NAMES = {
