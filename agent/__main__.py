@@ -1,8 +1,8 @@
 """`python -m agent` is the `facetory` command (the console script calls `main` here too).
 
-Importing the CLI takes a second or two (torch, langgraph, scipy): a Ctrl-C in that time
-used to end in a KeyboardInterrupt traceback. `main` catches it around the import as well,
-so an interrupted start is one line and exit code 2, like any other failure to start.
+Importing the CLI takes a second or two (torch, langgraph, scipy), and a Ctrl-C may come in
+that time: `main` catches it around the import as well, so an interrupted start is one line
+and exit code 2 (not a KeyboardInterrupt traceback), like any other failure to start.
 """
 
 from __future__ import annotations

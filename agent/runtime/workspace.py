@@ -3,8 +3,8 @@
 `plan` and `build` write into `--out`. A directory that does not exist, or is empty, becomes a
 build; one that already holds a facetory build is that build. Anything else (a folder of the
 user's own files, a file, a place without write permission) is refused with one line before
-anything is written: `facetory build --out ~/Pictures` once deleted the user's files under
-`~/Pictures/dataset/` and overwrote their `report.html`.
+anything is written: otherwise `facetory build --out ~/Pictures` would replace the user's
+`~/Pictures/dataset/` and `report.html` with its own.
 
 When writing a new build's first files fails (a full disk, a Ctrl-C while planning), what the
 command wrote is removed again, so no half-made build is left behind. A build's manifest is
@@ -107,7 +107,7 @@ def open_manifest(paths: BuildPaths) -> Manifest:
 @contextmanager
 def first_files(out: Path, replaced: Iterable[str] = ()) -> Iterator[None]:
     """Write a new build's first files holding its lock, undone on failure: two commands
-    planning into one new folder at once once left it broken (no spec.txt for good). The
+    planning into one new folder at once would leave it broken (no spec.txt for good). The
     second is refused with one line (`BuildLocked`) before it writes or removes anything."""
     with BuildLock(out) as lock, undone_on_failure(out, replaced, created=lock.created_dir):
         yield
