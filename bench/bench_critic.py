@@ -54,7 +54,7 @@ from tools.critic.attributes import MEASURABLE  # noqa: E402
 from tools.generate import get_generator  # noqa: E402
 from tools.stores.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
 from tools.stores.embed import image_embedding  # noqa: E402
-from tools.vocabulary import FACTORS  # noqa: E402
+from tools.vocabulary import FACTORS, age_group_at  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 JUDGED = ("skin_tone", "eyewear", "expression", "head_pose", "eyes")
@@ -95,7 +95,7 @@ def demographics(items: list[PlanItem], images: list, verdicts: list, clean: lis
         read += 1
         planned, age = truth["age_group"], est["age_years"]
         ages[planned].append(age)
-        got = demo.age_group(age)
+        got = age_group_at(age)
         exact += got == planned
         within += abs(order.index(got) - order.index(planned)) <= 1
         banded += bool(demo.verified("age_group", planned, demo.Reading(

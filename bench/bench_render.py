@@ -48,7 +48,7 @@ from tools.generate import aging, face_geometry  # noqa: E402
 from tools.generate.face import skin_rgb  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
 from tools.generate.scene import MONK_RGB  # noqa: E402
-from tools.vocabulary import FACTORS  # noqa: E402
+from tools.vocabulary import FACTORS, age_group_at  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -291,7 +291,7 @@ def _read(size: int, per_cell: int, hog: Hog) -> dict:
                 ages[group].append(reading.age)
                 in_band[group].append(bool(demo.verified("age_group", group, reading, config)))
                 gender_ok[gender].append(demo.verified("gender", gender, reading, config) is True)
-                within.append(abs(order.index(demo.age_group(reading.age)) - k) <= 1)
+                within.append(abs(order.index(age_group_at(reading.age)) - k) <= 1)
                 right.append(reading.gender == gender)
     medians = [float(np.median(ages[g])) for g in order]
     return {"medians": medians, "within": float(np.mean(within)), "right": float(np.mean(right)),

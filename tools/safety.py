@@ -41,6 +41,7 @@ import yaml
 
 from tools.errors import FacetoryError
 from tools.safety_text import normalise, stem, tokens, unleet
+from tools.vocabulary import MINOR_AGE_GROUPS
 
 VOCABULARY = Path(__file__).with_name("vocabulary") / "safety.yaml"
 SAFE_WORDS = Path(__file__).with_name("vocabulary") / "safe_words.yaml"
@@ -145,7 +146,7 @@ def vocabulary() -> Vocabulary:
             rf"\bage[sd]?\s*(?:of\s*|:\s*)?{number}\b",
         ),
         number_words=numbers,
-        young_age_groups=frozenset(data["young_age_groups"]),
+        young_age_groups=MINOR_AGE_GROUPS,
         adult_age=int(data["adult_age"]),
         reviewed=frozenset(stem(w) for w in prompt_words),
         reviewed_negative=frozenset(stem(w) for w in negative_words),

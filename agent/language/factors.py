@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from tools.vocabulary import AGE_GROUP_YEARS, FACTORS
+from tools.vocabulary import FACTORS, age_group_at
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FACTOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -44,14 +44,6 @@ def check_factor_name(name: str) -> str:
 
 
 FactorName = Annotated[str, AfterValidator(check_factor_name)]
-
-
-def age_group_of(years: float) -> str:
-    """The vocabulary age group that contains an age in years."""
-    for group, (low, high) in AGE_GROUP_YEARS.items():
-        if low <= years < high:
-            return group
-    return "old" if years >= 0 else "child"
 
 
 class SpecModel(BaseModel):
@@ -206,6 +198,6 @@ class Factor(SpecModel):
         if self.numeric is None or self.name != "age":
             return {}
         return {
-            name: {"age_group": age_group_of(mid)}
+            name: {"age_group": age_group_at(mid)}
             for name, mid in zip(self.level_names(), self.numeric.midpoints(), strict=True)
         }

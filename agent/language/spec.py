@@ -43,8 +43,6 @@ _SLUG_BAD = re.compile(r"[^a-z0-9]+")
 Quality = QualityConfig
 Generation = GenerationConfig
 Training = TrainingConfig
-#: Factors fixed per synthetic person by default in identity datasets.
-INTRINSIC_FACTORS = ("skin_tone", "gender", "ethnicity", "eye_color")
 
 
 class SpecError(FacetoryError):

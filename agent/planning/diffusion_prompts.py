@@ -11,16 +11,7 @@ from __future__ import annotations
 from agent.language.spec import ClassSpec
 from tools.vocabulary import VOCABULARY
 
-# (female, male, unspecified) nouns per age group.
-_NOUN = {
-    "child": ("girl", "boy", "child"),
-    "teenager": ("teenage girl", "teenage boy", "teenager"),
-    "young_adult": ("young woman", "young man", "young adult"),
-    "middle_aged": ("middle-aged woman", "middle-aged man", "middle-aged adult"),
-    "elderly": ("elderly woman", "elderly man", "elderly person"),
-    "old": ("very old woman", "very old man", "very old person"),
-    None: ("woman", "man", "person"),
-}
+#: Irregular English plurals of the last word of a subject noun.
 _PLURAL = {
     "child": "children",
     "person": "people",
@@ -60,9 +51,14 @@ def class_phrase(cls: ClassSpec) -> str:
 
 
 def _noun(attributes: dict[str, str]) -> str:
-    female, male, neutral = _NOUN.get(attributes.get("age_group"), _NOUN[None])
-    gender = attributes.get("gender")
-    return female if gender == "female" else male if gender == "male" else neutral
+    """The subject noun: the age group's noun for the gender ('girl'), else the age group's
+    prompt ('teenager'), else the gender's ('woman'), else the vocabulary's subject."""
+    gender = str(attributes.get("gender"))
+    age = VOCABULARY["age_group"].levels.get(str(attributes.get("age_group")))
+    if age is not None:
+        return (age.nouns or {}).get(gender) or age.prompt
+    level = VOCABULARY["gender"].levels.get(gender)
+    return level.prompt if level is not None else str(VOCABULARY["gender"].subject)
 
 
 def _plural(noun: str) -> str:
@@ -91,21 +87,9 @@ def subject_phrase(attributes: dict[str, str], faces: int = 1) -> str:
     return f"{_article(core)} {core}{aged}"
 
 
-def build_prompt(
-    attributes: dict[str, str],
-    *,
-    style: str = "photorealistic",
-    faces: int = 1,
-    description: str = "",
-) -> tuple[str, str]:
-    """(prompt, negative prompt) for one image with these attribute levels."""
+def _attribute_phrases(attributes: dict[str, str]) -> list[str]:
+    """The phrases of the levels the subject phrase does not already say, skin tone first."""
     parts = []
-    kind = "portrait photo" if faces == 1 else "photo"
-    lead = f"{style} {kind} of {subject_phrase(attributes, faces)}".strip()
-    expression = attributes.get("expression")
-    if expression:
-        lead += f" {_phrase('expression', expression) or f'with a {expression} expression'}"
-    parts.append(lead)
     tone = attributes.get("skin_tone")
     if tone:
         parts.append(_phrase("skin_tone", tone) or f"skin tone {tone.replace('_', ' ')}")
@@ -117,16 +101,35 @@ def build_prompt(
             phrase = f"{factor.replace('_', ' ')}: {level.replace('_', ' ')}"
         if phrase:
             parts.append(phrase)
-    if description:
-        parts.append(description.strip())
-    parts.append("sharp focus, natural detail")
+    return parts
+
+
+def _negative_prompt(attributes: dict[str, str], style: str, faces: int) -> str:
+    """What the model should avoid: the usual defects plus what each level rules out."""
     negative = [BASE_NEGATIVE]
-    for factor, level in attributes.items():
-        extra = _negative(factor, level)
-        if extra:
-            negative.append(extra)
+    negative += [extra for f, lv in attributes.items() if (extra := _negative(f, lv))]
     if faces == 1:
         negative.append("multiple people, extra faces")
     if style.startswith("photo"):
         negative.append("cartoon, illustration, painting")
-    return ", ".join(parts), ", ".join(negative)
+    return ", ".join(negative)
+
+
+def build_prompt(
+    attributes: dict[str, str],
+    *,
+    style: str = "photorealistic",
+    faces: int = 1,
+    description: str = "",
+) -> tuple[str, str]:
+    """(prompt, negative prompt) for one image with these attribute levels."""
+    kind = "portrait photo" if faces == 1 else "photo"
+    lead = f"{style} {kind} of {subject_phrase(attributes, faces)}".strip()
+    expression = attributes.get("expression")
+    if expression:
+        lead += f" {_phrase('expression', expression) or f'with a {expression} expression'}"
+    parts = [lead, *_attribute_phrases(attributes)]
+    if description:
+        parts.append(description.strip())
+    parts.append("sharp focus, natural detail")
+    return ", ".join(parts), _negative_prompt(attributes, style, faces)

@@ -23,14 +23,14 @@ from tools.critic.eye_region import dim_lenses, eyes, eyewear, iris_height, scle
 from tools.critic.faces import FaceObservation
 from tools.critic.skin_tone import MONK_ITA, cheek_skin, monk_level, skin_pixels_ita
 from tools.critic.thresholds import AttributeThresholds
+from tools.vocabulary import VOCABULARY
 
-#: Requested levels the critic can verify, per factor. Anything else is not judged.
+#: Requested levels the critic can verify, per factor (`check: attributes` in factors.yaml,
+#: less the levels marked `unmeasured`). Anything else is not judged.
 MEASURABLE: dict[str, frozenset[str]] = {
-    "skin_tone": frozenset(f"monk_{i}" for i in range(1, 11)),
-    "eyewear": frozenset({"none", "glasses", "sunglasses"}),
-    "eyes": frozenset({"open", "closed"}),
-    "head_pose": frozenset({"frontal", "left", "right", "tilted"}),
-    "expression": frozenset({"neutral", "smile", "surprise", "sad"}),
+    f: frozenset(lv for lv, body in v.levels.items() if not body.unmeasured)
+    for f, v in VOCABULARY.items()
+    if v.check == "attributes"
 }
 
 

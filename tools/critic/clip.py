@@ -16,19 +16,11 @@ import numpy as np
 from tools.config import ClipConfig
 from tools.contracts import CheckResult, PlanItem
 from tools.errors import FacetoryError
-from tools.vocabulary import FACTORS
+from tools.vocabulary import FACTORS, VOCABULARY
 
-#: Prompt templates of the zero-shot probes, per factor; `{}` is the level (underscores
-#: read as spaces).
-PROBES: dict[str, str] = {
-    "eyewear": "a photo of a person wearing {}",
-    "expression": "a photo of a person with a {} expression",
-    "age_group": "a photo of a {}",
-    "gender": "a photo of a {} person",
-    "hair_color": "a photo of a person with {} hair",
-    "eyes": "a photo of a person with eyes {}",
-    "hat": "a photo of a person with {}",
-}
+#: Prompt templates of the zero-shot probes, per factor (`probe:` in factors.yaml); `{}` is
+#: the level (underscores read as spaces).
+PROBES: dict[str, str] = {f: v.probe for f, v in VOCABULARY.items() if v.probe}
 
 
 def available() -> bool:

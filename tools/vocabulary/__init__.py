@@ -14,17 +14,31 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class LevelWords(BaseModel):
-    """One level of a factor: the words people use for it and what text prompts say."""
+    """One level of a factor: the words people use for it, what prompts say and what the
+    renderer and critic need to know about it (each key is documented in `factors.yaml`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     words: list[str] = Field(min_length=1)
     prompt: str = ""
     negative: str = ""
+    transform: str | None = None
+    prior: float | dict[str, float] | None = None
+    unmeasured: bool = False
+    years: tuple[int, int] | None = None
+    nouns: dict[str, str] | None = None
+    minor: bool = False
+    hair_grey: float = Field(default=0.0, ge=0.0, le=1.0)
+    skin_tones: tuple[int, int] | None = None
+    shade: Literal["light", "dark"] | None = None
+
+
+#: Level keys that, given for one level of a factor, must be given for all of its levels.
+_ALL_OR_NONE = ("transform", "prior", "years", "nouns", "skin_tones", "shade")
 
 
 class FactorWords(BaseModel):
@@ -39,12 +53,47 @@ class FactorWords(BaseModel):
     unasked: Literal["neutral", "varied"] = "varied"
     drawn: str
     checked: str | None = None
+    check: Literal["attributes", "demographics"] | None = None
+    worn: Literal["accessory", "covering"] | None = None
+    probe: str | None = None
+    prior_given: Literal["gender", "shade"] | None = None
+    subject: str | None = None
     levels: dict[str, LevelWords] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _complete(self) -> FactorWords:
+        """A fact given for some levels only would leave a table with a hole in it."""
+        for key in _ALL_OR_NONE:
+            given = [name for name, lv in self.levels.items() if getattr(lv, key) is not None]
+            if given and len(given) != len(self.levels):
+                missing = sorted(set(self.levels) - set(given))
+                raise ValueError(f"{key} is given for {given[0]} but not for {', '.join(missing)}")
+        if self.rest is not None and self.rest not in self.levels:
+            raise ValueError(f"rest level {self.rest!r} is not a level")
+        return self
+
+
+def _check_keys(vocabulary: dict[str, FactorWords]) -> None:
+    """Keyed priors name exactly the keys their `prior_given` offers."""
+    keys = {
+        "gender": set(vocabulary["gender"].levels),
+        "shade": {lv.shade for lv in vocabulary["skin_tone"].levels.values()},
+    }
+    for name, factor in vocabulary.items():
+        for level, body in factor.levels.items():
+            want = keys[factor.prior_given] if factor.prior_given else None
+            got = set(body.prior) if isinstance(body.prior, dict) else None
+            if got != want and body.prior is not None:
+                raise ValueError(
+                    f"{name}.{level}: prior keys {sorted(got or [])} should be {sorted(want or [])}"
+                )
 
 
 def _load() -> dict[str, FactorWords]:
     data = yaml.safe_load((Path(__file__).with_name("factors.yaml")).read_text(encoding="utf-8"))
-    return {name: FactorWords.model_validate(body) for name, body in data.items()}
+    vocabulary = {name: FactorWords.model_validate(body) for name, body in data.items()}
+    _check_keys(vocabulary)
+    return vocabulary
 
 
 #: The whole vocabulary, from `factors.yaml`, in display order.
@@ -61,6 +110,26 @@ NEUTRAL: dict[str, str] = {
 #: Factors the renderer varies per image or person when a request does not mention them; the
 #: plan declares each level it draws in the item's `variation`.
 VARIED: tuple[str, ...] = tuple(f for f in VOCABULARY if f not in NEUTRAL)
+#: Factors fixed per synthetic person in identity datasets (`scope: identity`).
+IDENTITY_SCOPE: tuple[str, ...] = tuple(f for f, v in VOCABULARY.items() if v.scope == "identity")
+#: Factors worn over the face or head (`worn:`): drawn only when asked, 'none' by default.
+WORN: tuple[str, ...] = tuple(f for f, v in VOCABULARY.items() if v.worn)
+#: The factors the word "accessories" names.
+ACCESSORIES: tuple[str, ...] = tuple(f for f, v in VOCABULARY.items() if v.worn == "accessory")
+
+
+def prior(factor: str, given: str | None = None) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """(levels, weights) the renderer draws a factor from when a request leaves it open;
+    `given` is the key of a factor with `prior_given` (a gender level, a skin shade). Levels
+    of weight zero are left out (a draw never lands on them)."""
+    pairs = []
+    for name, body in VOCABULARY[factor].levels.items():
+        weight = body.prior[str(given)] if isinstance(body.prior, dict) else body.prior
+        if weight is None:
+            raise KeyError(f"{factor} has no prior weights in factors.yaml")
+        if weight > 0:
+            pairs.append((name, float(weight)))
+    return tuple(n for n, _ in pairs), tuple(w for _, w in pairs)
 
 
 def _photo_words() -> tuple[str, ...]:
@@ -96,22 +165,30 @@ def inflections(phrase: str) -> list[str]:
 #: Age in years covered by each age group (inclusive low, exclusive high): the boundaries of
 #: the aging paper (arXiv 2307.08585), which the critic's age check reads estimates against.
 AGE_GROUP_YEARS: dict[str, tuple[int, int]] = {
-    "child": (0, 15),
-    "teenager": (15, 30),
-    "young_adult": (30, 40),
-    "middle_aged": (40, 50),
-    "elderly": (50, 65),
-    "old": (65, 120),
+    name: body.years for name, body in VOCABULARY["age_group"].levels.items() if body.years
 }
+#: Age groups of minors (`minor: true`).
+MINOR_AGE_GROUPS: frozenset[str] = frozenset(
+    name for name, body in VOCABULARY["age_group"].levels.items() if body.minor
+)
 
 #: Typical Monk skin-tone range for each ethnicity label (used only to render, never to judge).
 ETHNICITY_SKIN_TONES: dict[str, tuple[int, int]] = {
-    "african": (7, 10),
-    "asian": (2, 5),
-    "white": (1, 3),
-    "south_asian": (5, 8),
-    "hispanic": (3, 6),
+    name: body.skin_tones
+    for name, body in VOCABULARY["ethnicity"].levels.items()
+    if body.skin_tones
 }
+
+
+def age_group_at(years: float) -> str:
+    """The age group holding an age in years (beyond the last group: the last; below zero:
+    the first)."""
+    groups = tuple(AGE_GROUP_YEARS)
+    for group, (low, high) in AGE_GROUP_YEARS.items():
+        if low <= years < high:
+            return group
+    return groups[-1] if years >= 0 else groups[0]
+
 
 #: Reason codes of the critic and duplicate check, and the words a person reads for each
 #: (`reasons.yaml`); `attribute_mismatch:<factor>` is open-ended.

@@ -20,7 +20,7 @@ from agent.language.reader.words import (
     negated,
 )
 from agent.language.spec import SpecError
-from tools.vocabulary import FACTORS
+from tools.vocabulary import ACCESSORIES, FACTORS, WORN
 
 _NUM = r"\d+(?:\.\d+)?"
 
@@ -131,7 +131,7 @@ class ReaderBase:
             paren = re.match(r"\s*\(([^)]*)\)", self.low[e:end])
             if paren:
                 inner_s, inner_e = e + paren.start(1), e + paren.end(1)
-                if fs == ("eyewear", "hat"):
+                if fs == ACCESSORIES:
                     levels = self._accessory_levels(inner_s, inner_e)
                 else:
                     levels = {fs[0]: self._level_list(inner_s, inner_e, fs[0])}
@@ -161,7 +161,7 @@ class ReaderBase:
             if not part:
                 continue
             hit = self.level_of(part)
-            if hit is None or hit[0] not in ("eyewear", "hat", "mask"):
+            if hit is None or hit[0] not in WORN:
                 raise self.fail(
                     f"'{part}' is not an accessory facetory knows (glasses, "
                     "sunglasses, hats, masks)"

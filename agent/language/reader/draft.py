@@ -12,12 +12,12 @@ from typing import Any
 
 from agent.language.reader.words import ADULT, level_of, levels_of
 from agent.language.spec import DEFAULT_VAL_SHARE, MAX_IMAGES, SpecError
-from tools.vocabulary import AGE_GROUP_YEARS, FACTORS, VOCABULARY
+from tools.vocabulary import AGE_GROUP_YEARS, FACTORS, IDENTITY_SCOPE, VOCABULARY, WORN
 
 #: When percentages name only some levels, the rest goes to this level (else: spread equally).
 REST = {f: fw.rest for f, fw in VOCABULARY.items() if fw.rest}
-ACCESSORY_NONE = {"eyewear": "none", "hat": "none", "mask": "none"}
-INTRINSIC = ("skin_tone", "gender", "ethnicity", "eye_color", "age_group")
+#: What a worn factor (eyewear, headwear, mask) is when a list of its levels leaves it out.
+ACCESSORY_NONE = {f: "none" for f in WORN}
 
 
 @dataclass
@@ -134,7 +134,7 @@ def build(d: Draft) -> dict[str, Any]:
         factors["age_group"] = _adult_ages(d.children)
     if d.identities is not None:
         for f, body in factors.items():
-            if f in INTRINSIC and f not in d.image_scope:
+            if f in IDENTITY_SCOPE and f not in d.image_scope:
                 body["scope"] = "identity"
     # classes
     fixed_child = d.children and d.age is None and "age_group" not in factors

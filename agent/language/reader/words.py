@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tools.vocabulary import VOCABULARY, inflections
+from tools.vocabulary import ACCESSORIES, VOCABULARY, WORN, inflections
 
 B, E = r"(?<![\w-])", r"(?![\w-])"
 
@@ -44,7 +44,7 @@ ANY_LEVEL_RX = compile_words(ANY_LEVEL)
 #: Factor names (longest first). "accessories" names two factors at once.
 FACTOR_NAMES: list[tuple[str, tuple[str, ...]]] = sorted(
     [(_alternation(fw.names), (factor,)) for factor, fw in VOCABULARY.items()]
-    + [(_alternation(["accessories", "accessory"]), ("eyewear", "hat"))],
+    + [(_alternation(["accessories", "accessory"]), ACCESSORIES)],
     key=lambda t: -max(len(x) for x in t[0].split("|")),
 )
 FACTOR_RX = [(compile_words(rx), fs) for rx, fs in FACTOR_NAMES]
@@ -72,7 +72,7 @@ def level_of(phrase: str, factor: str | None = None) -> tuple[str, str] | None:
         for form, f, lv in PHRASES:
             if f == factor and key in (form, form.replace("-", " ")):
                 return f, lv
-        if factor in ("eyewear", "hat", "mask") and key in ("none", "no", "without"):
+        if factor in WORN and key in ("none", "no", "without"):
             return factor, "none"
         return None
     hit = _PHRASE_INDEX.get(key) or _PHRASE_INDEX.get(key.replace("-", " "))

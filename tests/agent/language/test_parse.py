@@ -76,6 +76,13 @@ def test_face_recognition_identities_follow_a_demographic_target():
     assert s.quality.duplicate_similarity == 0.9
 
 
+def test_an_identity_set_fixes_each_persons_hair_colour_as_factors_yaml_says():
+    s = parse("20 people with 5 images each, balanced across gender and hair colour; "
+              "expression varies")
+    scopes = {f.name: f.scope for f in s.factors}
+    assert scopes == {"gender": "identity", "hair_color": "identity", "expression": "image"}
+
+
 def test_audit_grid_is_every_combination_with_the_rest_held_fixed():
     s = example("audit_grid")
     assert s.total == 1000

@@ -16,10 +16,10 @@ from agent.planning.diffusion_prompts import build_prompt
 from agent.planning.planner import make_plan
 from agent.runtime.replan_policy import _RULES, rule_adjustment
 from tools.contracts import PlanItem
-from tools.generate.augment import TRANSFORM_PHRASES, transformation_prompt
+from tools.generate.augment import transformation_prompt
 from tools.generate.diffusers_backend import default_prompt
 from tools.safety import prompt_problems
-from tools.vocabulary import FACTORS
+from tools.vocabulary import FACTORS, VOCABULARY
 
 SPECS = Path(__file__).resolve().parents[3] / "specs"
 YOUNG = ({"age_group": "child"}, {"age_group": "teenager"}, {"age": "8"}, {"age": "15"})
@@ -70,8 +70,8 @@ def young_prompts(young: dict[str, str]) -> Iterator[tuple[str, str, dict[str, s
             attrs = {**young, factor: level}
             item = PlanItem(id="a-1", class_name=level, attributes=attrs, seed=1, prompt="")
             yield default_prompt(item), "", attrs
-    for factor, levels in TRANSFORM_PHRASES.items():
-        for level in levels:
+    for factor, words in VOCABULARY.items():
+        for level in [lv for lv, body in words.levels.items() if body.transform]:
             prompt, negative = build_prompt({**young})
             yield transformation_prompt(prompt, {factor: level}), negative, young
 

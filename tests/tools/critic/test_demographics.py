@@ -12,6 +12,7 @@ from tools.critic import Critic, CriticConfig
 from tools.critic import demographics as demo
 from tools.critic import faces as fx
 from tools.errors import FacetoryError
+from tools.vocabulary import age_group_at
 
 #: The portrait is Grace Hopper at 77; the model reads about 80.
 OLD_PORTRAIT = {"eyewear": "none", "age_group": "old"}
@@ -101,8 +102,8 @@ def test_gender_is_judged_only_when_the_model_is_confident():
 
 
 def test_the_estimated_age_maps_to_the_vocabularys_groups():
-    assert demo.age_group(8.0) == "child"
-    assert demo.age_group(90.0) == "old"
+    assert age_group_at(8.0) == "child"
+    assert age_group_at(90.0) == "old"
     assert demo.age_years("age", "20-29") == (20.0, 30.0)
     assert demo.age_years("age", "65+") == (65.0, 200.0)
     assert demo.age_years("hat", "hat") is None
