@@ -26,11 +26,10 @@ from tools.errors import FacetoryError
 from tools.generate.base import image_filename
 from tools.generate.provenance import provenance, write_png
 from tools.safety import check_items
-from tools.vocabulary import FACTORS, VOCABULARY
+from tools.vocabulary import FACTORS, MIRRORED, VOCABULARY
 
 #: Classical operations, in the order they are applied.
 CLASSICAL_OPS = ("flip", "color", "blur", "jpeg", "crop", "rotate")
-_SWAP_POSE = {"left": "right", "right": "left"}
 
 
 def transformation_prompt(prompt: str, changes: Mapping[str, str]) -> str:
@@ -329,13 +328,13 @@ def classical_augment(
 
 def _mirrored(landmarks: list[tuple[float, float]], attrs: dict[str, str]
               ) -> tuple[list[tuple[float, float]], dict[str, str]]:
-    """A flipped face's landmarks in left/right order again, and its left/right levels of
-    head pose and lighting swapped."""
+    """A flipped face's landmarks in left/right order again, and its left/right levels
+    swapped (the levels' `mirror` in factors.yaml: head pose, lighting)."""
     if len(landmarks) == 5:
         landmarks = [landmarks[1], landmarks[0], landmarks[2], landmarks[4], landmarks[3]]
-    for factor in ("head_pose", "lighting"):
+    for factor, mirror in MIRRORED.items():
         if factor in attrs:
-            attrs[factor] = _SWAP_POSE.get(attrs[factor], attrs[factor])
+            attrs[factor] = mirror.get(attrs[factor], attrs[factor])
     return landmarks, attrs
 
 

@@ -35,6 +35,7 @@ class LevelWords(BaseModel):
     hair_grey: float = Field(default=0.0, ge=0.0, le=1.0)
     skin_tones: tuple[int, int] | None = None
     shade: Literal["light", "dark"] | None = None
+    mirror: str | None = None
 
 
 #: Level keys that, given for one level of a factor, must be given for all of its levels.
@@ -70,6 +71,9 @@ class FactorWords(BaseModel):
                 raise ValueError(f"{key} is given for {given[0]} but not for {', '.join(missing)}")
         if self.rest is not None and self.rest not in self.levels:
             raise ValueError(f"rest level {self.rest!r} is not a level")
+        for name, lv in self.levels.items():
+            if lv.mirror is not None and lv.mirror not in self.levels:
+                raise ValueError(f"{name} mirrors to {lv.mirror!r}, which is not a level")
         return self
 
 
@@ -116,6 +120,14 @@ IDENTITY_SCOPE: tuple[str, ...] = tuple(f for f, v in VOCABULARY.items() if v.sc
 WORN: tuple[str, ...] = tuple(f for f, v in VOCABULARY.items() if v.worn)
 #: The factors the word "accessories" names.
 ACCESSORIES: tuple[str, ...] = tuple(f for f, v in VOCABULARY.items() if v.worn == "accessory")
+
+
+#: Per factor, the levels a horizontal flip turns into others ('left' -> 'right').
+MIRRORED: dict[str, dict[str, str]] = {
+    f: {name: lv.mirror for name, lv in v.levels.items() if lv.mirror}
+    for f, v in VOCABULARY.items()
+    if any(lv.mirror for lv in v.levels.values())
+}
 
 
 def prior(factor: str, given: str | None = None) -> tuple[tuple[str, ...], tuple[float, ...]]:

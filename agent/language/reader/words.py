@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from tools.vocabulary import ACCESSORIES, VOCABULARY, WORN, inflections
+from tools.vocabulary import ACCESSORIES, MINOR_AGE_GROUPS, VOCABULARY, WORN, inflections
 
 B, E = r"(?<![\w-])", r"(?![\w-])"
 
@@ -51,8 +51,8 @@ FACTOR_RX = [(compile_words(rx), fs) for rx, fs in FACTOR_NAMES]
 ANY_FACTOR = "|".join(rx for rx, _ in FACTOR_NAMES)
 ANY_FACTOR_RX = compile_words(ANY_FACTOR)
 
-#: Adult age groups ("adults", "grown-ups").
-ADULT = ("young_adult", "middle_aged", "elderly", "old")
+#: Adult age groups ("adults", "grown-ups"): those not marked `minor` in factors.yaml.
+ADULT = tuple(g for g in VOCABULARY["age_group"].levels if g not in MINOR_AGE_GROUPS)
 
 
 def levels_of(phrase: str) -> list[tuple[str, str]]:
@@ -66,15 +66,7 @@ def level_of(phrase: str, factor: str | None = None) -> tuple[str, str] | None:
     key = " ".join(phrase.lower().replace("_", " ").split()).strip(" .,:;()'\"")
     key = re.sub(r"\s*-\s*", "-", key)
     if factor is not None:
-        for lv in VOCABULARY[factor].levels if factor in VOCABULARY else ():
-            if key in (lv, lv.replace("_", " "), lv.replace("_", "-")):
-                return factor, lv
-        for form, f, lv in PHRASES:
-            if f == factor and key in (form, form.replace("-", " ")):
-                return f, lv
-        if factor in WORN and key in ("none", "no", "without"):
-            return factor, "none"
-        return None
+        return _level_of_factor(key, factor)
     hit = _PHRASE_INDEX.get(key) or _PHRASE_INDEX.get(key.replace("-", " "))
     if hit is None:  # 'indoor background', 'blue eye colour': a level, then its factor's name
         for rx, fs in FACTOR_RX:
@@ -84,6 +76,20 @@ def level_of(phrase: str, factor: str | None = None) -> tuple[str, str] | None:
                 if inner is not None and inner[0] in fs:
                     return inner
     return hit
+
+
+def _level_of_factor(key: str, factor: str) -> tuple[str, str] | None:
+    """The level of `factor` a normalised phrase names: its name, one of its words, or
+    'none'/'no'/'without' for something worn."""
+    for lv in VOCABULARY[factor].levels if factor in VOCABULARY else ():
+        if key in (lv, lv.replace("_", " "), lv.replace("_", "-")):
+            return factor, lv
+    for form, f, lv in PHRASES:
+        if f == factor and key in (form, form.replace("-", " ")):
+            return f, lv
+    if factor in WORN and key in ("none", "no", "without"):
+        return factor, "none"
+    return None
 
 
 # --- a negated accessory ('without sunglasses', 'nobody wears a hat') ----------------------
