@@ -47,7 +47,12 @@ def _factor_json(name: str, words: FactorWords) -> dict:
         "drawn_by_renderer": words.drawn,
         "checked_by": words.checked,
         "when_not_asked": _unasked(name),
-        "levels": {lv: {"words": w.words, "prompt": w.prompt} for lv, w in words.levels.items()},
+        **words.model_dump(include={"check", "worn", "probe", "prior_given"}, exclude_none=True),
+        "levels": {
+            lv: {"words": w.words, "prompt": w.prompt,
+                 **w.model_dump(exclude={"words", "prompt"}, exclude_defaults=True)}
+            for lv, w in words.levels.items()
+        },
     }
 
 

@@ -45,6 +45,15 @@ def test_vocabulary_json_is_the_yaml_data():
     assert factor["when_not_asked"] == "none in every image"
 
 
+def test_vocabulary_json_shows_every_fact_the_renderer_and_critic_use():
+    [age] = json.loads(facetory("vocabulary", "age group", "--json").stdout)
+    child = age["levels"]["child"]
+    assert child["years"] == [0, 15] and child["nouns"]["female"] == "girl"
+    assert child["minor"] is True and child["prior"] == 0.1 and age["check"] == "demographics"
+    [hair] = json.loads(facetory("vocabulary", "hair style", "--json").stdout)
+    assert hair["prior_given"] == "gender" and hair["levels"]["bald"]["prior"]["male"] == 0.12
+
+
 def test_an_unknown_factor_is_one_line_and_exit_2():
     result = facetory("vocabulary", "tattoos")
     assert result.exit_code == 2
