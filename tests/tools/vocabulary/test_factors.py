@@ -15,10 +15,13 @@ import yaml
 from pydantic import ValidationError
 
 from agent.planning.diffusion_prompts import build_prompt
+from tests.tools.face_photos import main_face
 from tools.contracts import PlanItem
+from tools.critic import attributes as at
 from tools.critic import clip
 from tools.critic.attributes import MEASURABLE
 from tools.critic.demographics import FACTORS_READ
+from tools.critic.pipeline import CriticConfig
 from tools.critic.skin_tone import MONK_HEX
 from tools.generate import aging, face_geometry, scene
 from tools.generate.augment import transformation_prompt
@@ -144,3 +147,25 @@ def test_the_renderer_draws_every_level_of_a_factor_differently(factor):
     same = [(a, b) for i, a in enumerate(levels) for b in levels[i + 1:]
             if np.array_equal(images[a], images[b])]
     assert same == []
+
+
+def _verified(factor: str, level: str, seed: int) -> tuple[str | None, bool]:
+    """(what the critic measured, whether it verified) on a clean 256 px render of a level."""
+    item = PlanItem(id="v", **{"class": "faces"}, seed=seed, identity=f"p{seed}",
+                    attributes={**SHOWN, factor: level})
+    rgb = ProceduralGenerator(image_size=256).render(item)[0]
+    judged = frozenset({factor})
+    measured, figures = at.measure(rgb, main_face(rgb), judged, at.AttributeThresholds())
+    _, failed, _ = at.verify({factor: level}, measured, at.AttributeThresholds(), judged, figures)
+    return measured.get(factor), not failed
+
+
+@pytest.mark.parametrize("factor", sorted(CriticConfig().attribute_checks))
+def test_every_level_a_default_check_claims_to_measure_is_read_right_on_a_clean_render(factor):
+    """A new level that a check cannot tell (it reads goggles as glasses) fails here until
+    the check learns it or the yaml marks it `unmeasured: true`."""
+    readings = {lv: [_verified(factor, lv, seed) for seed in (1, 2)]
+                for lv in sorted(MEASURABLE[factor])}
+    wrong = {lv: got for lv, got in readings.items() if not all(ok for _, ok in got)}
+    unread = [lv for lv, got in readings.items() if all(m is None for m, _ in got)]
+    assert (wrong, unread) == ({}, [])
