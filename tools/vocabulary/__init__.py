@@ -10,6 +10,7 @@ factor are data in `factors.yaml`, read here once.
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -78,7 +79,13 @@ class FactorWords(BaseModel):
 
 
 def _check_keys(vocabulary: dict[str, FactorWords]) -> None:
-    """Keyed priors name exactly the keys their `prior_given` offers."""
+    """Keyed priors name exactly the keys their `prior_given` offers; an ethnicity's skin
+    tones are Monk levels there are."""
+    tones = len(vocabulary["skin_tone"].levels)
+    for name, body in vocabulary["ethnicity"].levels.items():
+        low, high = body.skin_tones or (1, tones)
+        if not 1 <= low <= high <= tones:
+            raise ValueError(f"ethnicity.{name}: skin_tones {[low, high]} not within 1..{tones}")
     keys = {
         "gender": set(vocabulary["gender"].levels),
         "shade": {lv.shade for lv in vocabulary["skin_tone"].levels.values()},
@@ -130,6 +137,7 @@ MIRRORED: dict[str, dict[str, str]] = {
 }
 
 
+@cache
 def prior(factor: str, given: str | None = None) -> tuple[tuple[str, ...], tuple[float, ...]]:
     """(levels, weights) the renderer draws a factor from when a request leaves it open;
     `given` is the key of a factor with `prior_given` (a gender level, a skin shade). Levels
