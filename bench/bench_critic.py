@@ -1,6 +1,7 @@
 """Critic accuracy, fairness and speed against procedural ground truth with faults on.
 
     .venv/bin/python bench/bench_critic.py [--n 600] [--size 256] [--fault-rate 0.35] [--cnn]
+        [--worn]
 
 The procedural renderer records the defects it injects (`GroundTruth.faults`); the critic
 never sees them. Printed, for the critic and for a baseline measured in the same run (the
@@ -10,7 +11,9 @@ usual script: OpenCV Haar face count + variance of the Laplacian over the whole 
   comes from the duplicate check: accepted images go into a DuplicateStore);
 - per skin-tone level, the false-rejection rate of clean images and the reasons given; per
   check (reason code), its clean false-rejection rate at each Monk level, the gap between the
-  highest and the lowest, and the gap equal rates would reach by chance at this n;
+  highest and the lowest, the gap equal rates would reach by chance at this n, the counts per
+  level and the 95% Wilson intervals of the highest and lowest level (`--worn`: with hats and
+  face masks drawn at random, which by default nothing wears unless asked);
 - mean box IoU of the critic's faces against ground truth on clean images, with and without
   the fixed box correction, and the correction refitted on this run's data;
 - throughput of `Critic.judge` at the given size without the face descriptor, pinned to one
@@ -54,14 +57,17 @@ from tools.critic.attributes import MEASURABLE  # noqa: E402
 from tools.generate import get_generator  # noqa: E402
 from tools.stores.dedup import IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD, DuplicateStore  # noqa: E402
 from tools.stores.embed import image_embedding  # noqa: E402
-from tools.vocabulary import FACTORS, age_group_at  # noqa: E402
+from tools.vocabulary import FACTORS, NEUTRAL, age_group_at  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 JUDGED = ("skin_tone", "eyewear", "expression", "head_pose", "eyes")
+#: What is worn only when asked, beside the judged eyewear: hats and face masks.
+WORN = tuple(f for f in NEUTRAL if f not in JUDGED)
 
 
-def make_items(n: int, seed: int) -> list[PlanItem]:
-    """Items cycling through the skin tones, other factors drawn at random."""
+def make_items(n: int, seed: int, *, worn: bool = False) -> list[PlanItem]:
+    """Items cycling through the skin tones, other factors drawn at random; with `worn`,
+    hats and face masks too (drawn only when asked, so otherwise never on)."""
     rng = np.random.default_rng(seed)
     tones = FACTORS["skin_tone"]
     items = []
@@ -77,6 +83,10 @@ def make_items(n: int, seed: int) -> list[PlanItem]:
     genders = np.random.default_rng(seed + 1).choice(FACTORS["gender"], size=n)
     for item, gender in zip(items, genders, strict=True):
         item.attributes["gender"] = str(gender)
+    if worn:  # from a stream of their own too
+        rng = np.random.default_rng(seed + 2)
+        for item in items:
+            item.attributes.update({f: str(rng.choice(FACTORS[f])) for f in WORN})
     return items
 
 
@@ -254,6 +264,9 @@ def parse_args() -> argparse.Namespace:
                         help="also ask dlib's CNN detector when HOG finds too few faces")
     parser.add_argument("--enforce-demographics", action="store_true",
                         help="reject on age group and gender (a diffusion build's default)")
+    parser.add_argument("--worn", action="store_true",
+                        help="also draw what is worn only when asked (hats, face masks) at "
+                             "random, as a request that varies them does")
     return parser.parse_args()
 
 
@@ -444,7 +457,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
-    items = make_items(args.n, args.seed)
+    items = make_items(args.n, args.seed, worn=args.worn)
     work = Path(tempfile.mkdtemp(prefix="bench_critic_"))
     atexit.register(shutil.rmtree, work, True)  # the images and store are scratch
     gen = get_generator(ProceduralConfig(fault_rate=args.fault_rate), image_size=args.size)
@@ -452,7 +465,7 @@ def main() -> None:
     images = gen.generate(items, work / "images")
     gen_s = time.perf_counter() - t0
     print(f"generated {len(images)} images at {args.size}px in {gen_s:.1f}s "
-          f"(fault rate {args.fault_rate})")
+          f"(fault rate {args.fault_rate}{', hats and masks drawn' if args.worn else ''})")
 
     critic = Critic(CriticConfig(
         cnn_detector=args.cnn,
@@ -474,6 +487,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     result = {
         "n": args.n, "size": args.size, "fault_rate": args.fault_rate, "cnn": args.cnn,
+        "worn": args.worn,
         "critic": ours, "baseline": base, **rates,
         "per_skin_tone": per_tone, "per_check_skin_tone": per_check,
         **boxes, **speed, "demographics": demo_result,
