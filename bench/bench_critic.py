@@ -207,7 +207,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
         return 0.0, 1.0
     p, z2 = k / n, z * z
     centre, half = p + z2 / (2 * n), z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return (centre - half) / (1 + z2 / n), (centre + half) / (1 + z2 / n)
+    return max((centre - half) / (1 + z2 / n), 0.0), min((centre + half) / (1 + z2 / n), 1.0)
 
 
 def check_gaps(pred_codes: list[set[str]], tones: list[str], clean: list[int], seed: int) -> dict:
