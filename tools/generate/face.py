@@ -39,11 +39,6 @@ EXPOSURE_GAMMA = 0.65
 NOSE_DZ = np.array([0.12, 0.1, 0.2, 0.25, 0.25])
 #: Slant of the hollow under a cheekbone (radians; it runs down toward the mouth corner).
 CHEEK_SLOPE = -0.6
-#: How much light the eye sockets lose, eyes included: a photographed eye sits in shadow
-#: under the brow and reads as a dark patch, not as a white almond.
-SOCKET_SHADOW = 0.45
-#: Contrast of the skin's slow mottling (pores, blood and light unevenness).
-SKIN_MOTTLE = 0.06
 
 
 def skin_rgb(face: FaceSpec) -> tuple[float, float, float]:
@@ -110,7 +105,6 @@ class FaceDrawer:
         self._brows()
         self._nose()
         self._mouth()
-        self._relight()
         if not hat:
             draw_hair_cap(self, style)
         else:
@@ -180,35 +174,6 @@ class FaceDrawer:
             return
         rw, rh = x1 - x0, y1 - y0
         grid = CoarseGrid(x0, y0, rw, rh, max(1, int(pose.s / 18)))
-        shade, spec = self._skin_light(grid)
-        sigma = max(1.0, pose.s * 0.07) / grid.f
-        ao = cv2.GaussianBlur(self._skin_shadows(grid), (0, 0), sigma)
-        mottle = np.random.default_rng(identity_seed(self.face.identity.key) + 2)
-        mottle = cv2.GaussianBlur(mottle.standard_normal((grid.lh, grid.lw)).astype(np.float32),
-                                  (0, 0), 1.0)
-        k = (shade * (1.0 - ao) * (1.0 + SKIN_MOTTLE * mottle))[..., None]
-        # warm shadows (light scatters under skin): red falls off slower than blue
-        color = np.asarray(self.skin, np.float32) * k**WARM + (spec * 60.0)[..., None]
-        if self.face.beard != "none":
-            color = self._facial_hair(color, shade, grid, sigma)
-        if self.a["age_group"] == "child":
-            blush = np.zeros((grid.lh, grid.lw), np.float32)
-            for side in (-1, 1):
-                cx_, cy_ = ellipse(side * 0.55, lay.nose_y + 0.05, 0.2, 0.12, 12)
-                fill(blush, grid.low(pose.project(cx_, cy_)), 1.0)
-            blush = cv2.GaussianBlur(blush, (0, 0), sigma * 1.5)
-            color += blush[..., None] * np.array([22.0, -6.0, -4.0], np.float32)
-        self.skin_shade = (grid, shade)
-        color = cv2.resize(np.clip(color, 0, 255), (rw, rh), interpolation=cv2.INTER_LINEAR)
-        mask = np.zeros((rh, rw), np.uint8)
-        cv2.fillPoly(mask, [fixed_point(contour - (x0, y0))], 255, AA, SHIFT)
-        composite(img, x0, y0, color, mask)
-        self.head_mask = np.zeros((h, w), np.float32)
-        self.head_mask[y0:y1, x0:x1] = mask * (1.0 / 255.0)
-
-    def _skin_light(self, grid: CoarseGrid) -> tuple[np.ndarray, np.ndarray]:
-        """Diffuse light and specular sheen of each grid cell: the head's shape under light."""
-        pose, lay = self.pose, self.lay
         lw_, lh_ = grid.lw, grid.lh
         # surface normals on a sphere-like head: each cell's face-unit coordinates after roll
         xx = grid.x0 + (np.arange(lw_, dtype=np.float32) + 0.5) * grid.fx - 0.5
@@ -225,17 +190,11 @@ class FaceDrawer:
         lxr = lx * pose.cr + ly * pose.sr
         lyr = -lx * pose.sr + ly * pose.cr
         ndl = np.clip((u * 0.707 * lxr + vb * 0.707 * lyr + nz * lz) * inv, 0.0, None)
-        shade = (0.38 + 0.7 * ndl).astype(np.float32)
+        shade = (0.5 + 0.55 * ndl).astype(np.float32)
         # half-vector highlight: the sheen that shows shape on every skin tone
         hx, hy, hz = lxr, lyr, lz + 1.0
         hn = np.sqrt(hx * hx + hy * hy + hz * hz)
         spec = np.clip((u * 0.707 * hx + vb * 0.707 * hy + nz * hz) * inv / hn, 0.0, None) ** 20
-        return shade, spec
-
-    def _skin_shadows(self, grid: CoarseGrid) -> np.ndarray:
-        """Occlusion of each grid cell (unblurred): where the face's own relief hides light."""
-        pose, lay = self.pose, self.lay
-        lw_, lh_ = grid.lw, grid.lh
         # soft shadows: eye sockets, nose side and base, under the lower lip
         ao = np.zeros((lh_, lw_), np.float32)
         s_w, s_h = lay.eye_w * 1.55, lay.eye_h * 2.6
@@ -246,7 +205,7 @@ class FaceDrawer:
         fill(ao, grid.low(pose.project(nx, ny, 0.1)), 0.5)
         side = self.shadow_side or (1.0 if pose.sy < 0 else -1.0)
         for sgn in (-1.0, 1.0):
-            strength = 0.5 if sgn == side else 0.3
+            strength = 0.34 if sgn == side else 0.2
             bx = np.array([0.05, 0.09, lay.nose_w * 0.95, lay.nose_w * 0.6, 0.05]) * sgn
             by = np.array([lay.eye_y + 0.02, lay.eye_y + 0.06, lay.nose_y - 0.02,
                            lay.nose_y + 0.02, lay.nose_y - 0.12])
@@ -262,7 +221,27 @@ class FaceDrawer:
                 hx = sgn * (0.62 + ex * ca - ey * sa)
                 hy = lay.nose_y + 0.08 + ex * sa + ey * ca
                 fill(ao, grid.low(pose.project(hx, hy)), cheek)
-        return ao
+        sigma = max(1.0, pose.s * 0.07) / grid.f
+        ao = cv2.GaussianBlur(ao, (0, 0), sigma)
+        k = (shade * (1.0 - ao))[..., None]
+        # warm shadows (light scatters under skin): red falls off slower than blue
+        color = np.asarray(self.skin, np.float32) * k**WARM + (spec * 60.0)[..., None]
+        if self.face.beard != "none":
+            color = self._facial_hair(color, shade, grid, sigma)
+        if self.a["age_group"] == "child":
+            blush = np.zeros((lh_, lw_), np.float32)
+            for side in (-1, 1):
+                cx_, cy_ = ellipse(side * 0.55, lay.nose_y + 0.05, 0.2, 0.12, 12)
+                fill(blush, grid.low(pose.project(cx_, cy_)), 1.0)
+            blush = cv2.GaussianBlur(blush, (0, 0), sigma * 1.5)
+            color += blush[..., None] * np.array([22.0, -6.0, -4.0], np.float32)
+        self.skin_shade = (grid, shade)
+        color = cv2.resize(np.clip(color, 0, 255), (rw, rh), interpolation=cv2.INTER_LINEAR)
+        mask = np.zeros((rh, rw), np.uint8)
+        cv2.fillPoly(mask, [fixed_point(contour - (x0, y0))], 255, AA, SHIFT)
+        composite(img, x0, y0, color, mask)
+        self.head_mask = np.zeros((h, w), np.float32)
+        self.head_mask[y0:y1, x0:x1] = mask * (1.0 / 255.0)
 
     def _marks(self) -> None:
         pose, ident = self.pose, self.face.identity
@@ -321,24 +300,6 @@ class FaceDrawer:
                 mx = side * np.array([lay.mouth_w * 1.05, lay.mouth_w * 1.1])
                 my = np.array([lay.mouth_y + 0.05, lay.mouth_y + 0.3])
                 line(img, pose.project(mx, my), c, lw)
-
-    def _relight(self) -> None:
-        """Shade the drawn eyes as the skin around them is shaded: a detector trained on
-        bright, evenly lit eyes finds no face in a photograph."""
-        if self.skin_shade is None or self.head_mask is None:
-            return
-        grid, _ = self.skin_shade
-        lay, pose = self.lay, self.pose
-        ao = np.zeros((grid.lh, grid.lw), np.float32)
-        for side in (-1, 1):
-            ex, ey = ellipse(side * lay.eye_dx, lay.eye_y - 0.05, lay.eye_w * 1.35,
-                             lay.eye_h * 2.4, 16)
-            fill(ao, grid.low(pose.project(ex, ey)), 1.0)
-        ao = cv2.GaussianBlur(ao, (0, 0), max(1.0, pose.s * 0.05) / grid.f)
-        dim = grid.full(ao) * self.head_mask[grid.y0:grid.y0 + grid.rh,
-                                             grid.x0:grid.x0 + grid.rw] * SOCKET_SHADOW
-        roi = self.img[grid.y0:grid.y0 + grid.rh, grid.x0:grid.x0 + grid.rw]
-        roi[:] = np.clip(roi * (1.0 - dim)[..., None], 0, 255).astype(np.uint8)
 
     # ---------------------------------------------------------------- features
     def _eye_curves(self, side: int, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
