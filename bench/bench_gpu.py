@@ -23,7 +23,7 @@ What it prints, as it goes (flushed, so a run cut off by a time limit still show
 3. a small real build through the command line (`python -m agent build SPEC --yes --no-train
    --offline`, backend diffusers with the random-weight model, few steps, one critic worker
    per core), twice: as the product draws (the next batch on a thread while this one is judged,
-   `agent/runtime/draw_ahead.py`) and one batch at a time, the baseline of the same run. For each:
+   `tools/execution/draw_ahead.py`) and one batch at a time, the baseline of the same run. For each:
    the build's `timing` event per stage, the seconds spent inside the pipeline call (timed
    around `run_pipeline`), their share of the batch loop's span (GPU busy), and NVML's GPU
    utilisation when it can be read. Goal: GPU busy >= 90%. Noise images are rejected before
@@ -263,7 +263,7 @@ class Utilisation:
 
 
 #: How the build part runs: as the product draws (the next batch on a thread while this one is
-#: judged, `agent/runtime/draw_ahead.py`), and one batch at a time, the baseline of the same run.
+#: judged, `tools/execution/draw_ahead.py`), and one batch at a time, the baseline of the same run.
 DRAWING = {"draw-ahead": True, "one batch at a time": False}
 
 
@@ -337,7 +337,7 @@ def _share(timing: list[dict[str, Any]], calls: list[dict[str, Any]], *, after: 
            ) -> tuple[float, float, dict[str, float]]:
     """(GPU busy share, loop seconds, the loop's stage seconds) over the batch loop's timing
     events logged after `after` (a time.time()). The pipeline draws the next batch on a thread
-    while this one is judged (`agent.runtime.draw_ahead`), so its calls overlap the stages: the
+    while this one is judged (`tools.execution.draw_ahead`), so its calls overlap the stages: the
     share is the time inside pipeline calls within the loop's span over that span, and the
     stage seconds overlap it (they are not what the GPU waited for)."""
     loop_events = [e for e in timing if e["t"] > after and not set(e["stages"]) <= OUTSIDE_LOOP]

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_ray.py [--n 60] [--repeat 1]
 
-Ray's start-up: `tools.ray_executor.connect()` in a fresh process (import, then `ray.init`
+Ray's start-up: `tools.execution.ray_actors.connect()` in a fresh process (import, then `ray.init`
 of a Ray on this machine with one CPU per core), then the first call on two critic actors
 (each loading the critic's models once). Then a quickstart-like spec (`bench_parallel.py`'s,
 without training) built through the real command, alternately with `--workers N` (the local
@@ -34,12 +34,12 @@ from tools.stores.manifest import Manifest  # noqa: E402
 STARTUP = """
 import time
 t0 = time.perf_counter()
-from tools.ray_executor import RayPool, connect
+from tools.execution.ray_actors import RayPool, connect
 connect()
 t1 = time.perf_counter()
-from tools.workers import _start_worker
+from tools.execution.image_tasks import start_worker
 from tools.critic import CriticConfig
-pool = RayPool(2, initializer=_start_worker, initargs=(CriticConfig(),))
+pool = RayPool(2, initializer=start_worker, initargs=(CriticConfig(),))
 pool.map(abs, [0, 0], what="starting")
 t2 = time.perf_counter()
 print(f"{t1 - t0:.2f} {t2 - t1:.2f}")

@@ -38,7 +38,7 @@ PHOTO_BACKGROUNDS = 1.0
 MAX_FACES_PER_IMAGE = 16
 #: Memory a local worker process holds once its critic's models are loaded (its resident set,
 #: rounded up): `--workers` is capped at what the memory available at start-up fits
-#: (`tools.workers.worker_cap`), so a large number cannot run the machine out of memory.
+#: (`tools.execution.base.worker_cap`), so a large number cannot run the machine out of memory.
 WORKER_MEMORY_MB = 256
 #: Seconds a batch on the local worker pool may go without any of its tasks finishing before
 #: its workers count as stuck (a stopped or hung process): the batch runs again once in a

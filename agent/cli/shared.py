@@ -90,15 +90,15 @@ IMAGES_PER_WORKER = 100
 def default_workers(planned: int) -> int:
     """One worker per core this process may use (as many as the memory holds), at most one
     per `IMAGES_PER_WORKER`."""
-    from tools.workers import worker_cap
+    from tools.execution.base import worker_cap
 
     return max(1, min(worker_cap()[0], planned // IMAGES_PER_WORKER))
 
 
 def capped_workers(asked: int) -> int:
-    """`--workers` as this machine can hold it (`tools.workers.worker_cap`); one line on
+    """`--workers` as this machine can hold it (`tools.execution.base.worker_cap`); one line on
     stderr when it is fewer than asked."""
-    from tools.workers import worker_cap
+    from tools.execution.base import worker_cap
 
     cap, why = worker_cap()
     if asked <= cap:
@@ -119,7 +119,7 @@ def choose_executor(option: str | None, address: str | None, recorded: str) -> s
     if address and chosen != "ray":
         fail("--address names a Ray cluster: add --executor ray")
     if chosen == "ray":
-        from tools.ray_executor import connect
+        from tools.execution.ray_actors import connect
 
         connect(address)
     return chosen
@@ -134,7 +134,7 @@ def set_parallelism(ctx: Any, *, workers: int | None, executor: str, address: st
     if stall_timeout is not None:
         ctx.options.stall_seconds = stall_timeout
     if executor == "ray":
-        from tools.ray_executor import cluster_cpus
+        from tools.execution.ray_actors import cluster_cpus
 
         ctx.options.workers = workers or cluster_cpus()
     elif workers:

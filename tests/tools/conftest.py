@@ -27,7 +27,7 @@ def local_ray() -> Iterator[None]:
     shared by the Ray tests of this package."""
     import ray
 
-    from tools.ray_executor import connect
+    from tools.execution.ray_actors import connect
 
     connect()
     yield

@@ -366,7 +366,8 @@ def pipeline_batches(
     items: Sequence[PlanItem], size: int, default_guidance: float
 ) -> list[list[PlanItem]]:
     """Consecutive runs of items with the same guidance scale, at most `size` long: one
-    pipeline call each (`tools.ray_executor.RayGenerator` hands each to one GPU actor)."""
+    pipeline call each (`tools.execution.ray_generator.RayGenerator` hands each to one GPU
+    actor)."""
     batches: list[list[PlanItem]] = []
     for item in items:
         g = default_guidance if item.guidance_scale is None else item.guidance_scale

@@ -153,7 +153,7 @@ class ProceduralGenerator:
 
         Only a near-copy fault depends on another item (one drawn earlier in the same call);
         a recipe names that item, so each recipe is drawn on its own, in any process, in any
-        order (`tools.render_jobs` draws a batch's recipes on the worker pool).
+        order (`tools.execution.image_tasks` draws a batch's recipes on the worker pool).
         """
         self._history.clear()  # near-copies come from this batch only: deterministic on resume
         return [self._recipe(item) for item in items]

@@ -1,7 +1,9 @@
 """critique: the critic judges every image of the batch from its pixels alone.
 
-The verdicts come back in batch order (on the worker pool when there is one) and commit to
-the manifest in one transaction: a batch is judged whole or not at all.
+Its input is the batch (image ids) and what generate's executor already judged
+(`batch_result`, the procedural renderer on a pool); the rest is judged here, in batch order
+(on the worker pool when there is one), and commits to the manifest in one transaction: a
+batch is judged whole or not at all.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ def critique(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     records = ctx.manifest.get(state.get("batch", []))
     # already final: this node is re-running after a crash
     todo = [records[i] for i in state.get("batch", []) if records[i].status is Status.pending]
-    verdicts = ctx.judge_many([(ctx.paths.root / r.path, ctx.items[r.item_id]) for r in todo])
+    pairs = [(ctx.paths.root / r.path, ctx.items[r.item_id]) for r in todo]
+    drawn = state.get("batch_result")
+    known = [drawn.verdict(r.image_id, item) for r, (_, item) in zip(todo, pairs, strict=True)
+             ] if drawn is not None else []
+    verdicts = ctx.judge_many(pairs, known)
     judged = []
     for record, verdict in zip(todo, verdicts, strict=True):
         update = {

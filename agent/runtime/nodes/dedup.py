@@ -1,5 +1,8 @@
 """dedup: images that passed the critic are checked against everything accepted so far.
 
+Its input is the batch (image ids) and the embeddings and face descriptors generate's
+executor already computed (`batch_result`); the rest are computed here.
+
 The batch's final statuses commit to the manifest in one transaction, then accepted
 embeddings go to the chroma store (an upsert, so a re-run after a crash is harmless).
 In identity datasets each accepted face's descriptor is also checked
@@ -19,6 +22,7 @@ from agent.runtime.context import BuildContext
 from agent.runtime.state import BuildState
 from tools.atomic import file_sha256
 from tools.contracts import Status
+from tools.execution.batch import BatchResult
 from tools.stores.dedup import IdentityGate
 
 
@@ -32,14 +36,17 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         (records[i] for i in batch if records[i].status is Status.pending),
         key=lambda r: r.image_id,
     )
-    vectors = ctx.embed_many([ctx.paths.root / r.path for r in pending])
+    drawn = state.get("batch_result") or BatchResult()
+    vectors = ctx.embed_many([ctx.paths.root / r.path for r in pending],
+                             [drawn.embedding(r.image_id) for r in pending])
     matches = store.check_many(vectors) if vectors else []  # one store query per batch
 
     identities = identity_gate(ctx) if ctx.spec.identities is not None else None
     # every candidate's descriptor up front, so the pool computes them together; a duplicate's
     # is then computed for nothing (duplicates are a few percent of a batch)
     faced = [r for r in pending if identities is not None and r.identity and r.boxes]
-    described = ctx.describe_many([(ctx.paths.root / r.path, r.boxes[0]) for r in faced])
+    described = ctx.describe_many([(ctx.paths.root / r.path, r.boxes[0]) for r in faced],
+                                  [drawn.descriptor(r.image_id, r.boxes[0]) for r in faced])
     descriptors = {r.image_id: d for r, d in zip(faced, described, strict=True)}
     enforce = ctx.enforce_identity
     final, embeddings = [], {}
@@ -100,7 +107,8 @@ def dedup(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         images=units,
         accepted=len(embeddings),
     )
-    return {"cursor": state.get("cursor", 0) + units}  # the variants node clears the batch
+    # the variants node clears the batch; its result is not needed any more
+    return {"cursor": state.get("cursor", 0) + units, "batch_result": None}
 
 
 def identity_gate(ctx: BuildContext) -> IdentityGate:

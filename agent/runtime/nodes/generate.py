@@ -9,10 +9,13 @@ only on the work list and the manifest, so a batch re-run after a crash draws th
 
 With more than one worker the procedural renderer's batch is drawn and judged on the worker
 pool, and the next batch of the round is started there before this one is waited for
-(`agent.runtime.render_ahead`): its recipes are decided here, in the same order, so the files
-are the ones this process would have drawn. A diffusion model draws in this process, and
-starts the next batch on a thread before this one is recorded and judged
-(`agent.runtime.draw_ahead`).
+(`tools.execution.render_ahead`): its recipes are decided here, in the same order, so the
+files are the ones this process would have drawn. A diffusion model draws in this process,
+and starts the next batch on a thread before this one is recorded and judged
+(`tools.execution.draw_ahead`).
+
+What the executor produced goes to critique and dedup as the state's `batch_result`
+(`tools.execution.batch.BatchResult`: never checkpointed).
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from pathlib import Path
 from langgraph.runtime import Runtime
 
 from agent.runtime.context import BuildContext
-from agent.runtime.draw_ahead import DrawAhead
 from agent.runtime.state import BuildState
 from tools.contracts import GeneratedImage, ManifestRecord, PlanItem, Status
+from tools.execution.batch import BatchResult
+from tools.execution.draw_ahead import DrawAhead
+from tools.execution.image_tasks import RenderJob
 from tools.generate.base import Generator
 from tools.generate.procedural import ProceduralGenerator, unasked_variation
-from tools.render_jobs import RenderJob
 from tools.safety import UnsafePrompt, check_items
 from tools.stores.manifest_schema import WorkUnit
 
@@ -51,19 +55,20 @@ def generate(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
     decided = sorted(i for i, r in known.items() if r.status is not Status.pending)
     units = [u for u in units if u.image_id not in decided]
     if not units:
-        return {"batch": decided}
+        return {"batch": decided, "batch_result": None}
     following = ctx.manifest.work(round_, cursor + size, cursor + 2 * size)
     if ctx.renders_on_pool():
-        jobs, images, parents = _draw_on_pool(ctx, units, following)
+        jobs, result, parents = _draw_on_pool(ctx, units, following)
     else:
         jobs, images, parents = _draw(ctx, units, following)
+        result = BatchResult.drawn(images)
     records = [
-        _record(ctx, a, item, images[_image_id(a, item)],
+        _record(ctx, a, item, result.image(_image_id(a, item)),
                 parents[item.parent].image_id if item.parent else None)
         for a, item in jobs
     ]
     ctx.manifest.upsert(records, round_=round_)
-    return {"batch": [r.image_id for r in records] + decided}
+    return {"batch": [r.image_id for r in records] + decided, "batch_result": result}
 
 
 def draw(ctx: BuildContext, units: list[WorkUnit]) -> dict[str, GeneratedImage]:
@@ -101,14 +106,14 @@ def _pool_jobs(
 
 def _draw_on_pool(
     ctx: BuildContext, units: list[WorkUnit], following: list[WorkUnit] | None = None
-) -> tuple[list[Job], dict[str, GeneratedImage], dict[str, ManifestRecord]]:
-    """`_draw` on the worker pool, which also judges (`agent.runtime.render_ahead`); `following`:
+) -> tuple[list[Job], BatchResult, dict[str, ManifestRecord]]:
+    """`_draw` on the worker pool, which also judges (`tools.execution.render_ahead`); `following`:
     the next batch's units, started once this batch's are, so the pool draws and judges them
     while this process records this batch. An unsafe prompt among them is left for their own
     batch to stop on."""
     jobs, varied, parents = _split(ctx, units)
     work = _pool_jobs(ctx, jobs, varied, parents)
-    ahead = ctx.render_ahead()
+    ahead = ctx.execution.render_ahead()
     ahead.start(work)
     if following:
         with contextlib.suppress(UnsafePrompt):
@@ -116,8 +121,8 @@ def _draw_on_pool(
     ctx.store()  # the duplicate store opens (about 0.5 s, once) while the pool draws
     done = ahead.take(work)
     drawn = [*jobs, *_redrawn(varied, parents)]
-    images = {_image_id(a, item): p.image for (a, item), p in zip(drawn, done, strict=True)}
-    return [*jobs, *varied], images, parents
+    result = BatchResult({_image_id(*job): p for job, p in zip(drawn, done, strict=True)})
+    return [*jobs, *varied], result, parents
 
 
 def _split(
@@ -147,9 +152,10 @@ def _draw(
 ) -> tuple[list[Job], dict[str, GeneratedImage], dict[str, ManifestRecord]]:
     """(jobs in record order, image id -> image, parent item -> its accepted record);
     `following`: the next batch's units, which a diffusion model starts drawing on a thread
-    (`agent.runtime.draw_ahead`) while this batch is recorded and judged."""
+    (`tools.execution.draw_ahead`) while this batch is recorded and judged."""
     if ctx.renders_on_pool():
-        return _draw_on_pool(ctx, units)
+        jobs, result, parents = _draw_on_pool(ctx, units)
+        return jobs, {i: p.image for i, p in result.images.items()}, parents
     jobs, varied, parents = _split(ctx, units)
     ahead = _drawing_ahead(ctx)
     images: dict[str, GeneratedImage] = {}
@@ -173,13 +179,14 @@ def _drawing_ahead(ctx: BuildContext) -> DrawAhead | None:
     """The draw-ahead thread of a diffusion model that draws from the plan item alone; None
     for the procedural renderer (drawn here or on the pool) and identity-conditioned models
     (a new person is drawn from images not judged yet)."""
-    if ctx.drawing_ahead is None and ctx.spec.generation.backend != "procedural":
+    execution = ctx.execution
+    if execution.drawing_ahead is None and ctx.spec.generation.backend != "procedural":
         generator = ctx.generator()
         if "references" not in inspect.signature(generator.generate).parameters:
-            ctx.drawing_ahead = DrawAhead(
+            execution.drawing_ahead = DrawAhead(
                 lambda jobs: _render(generator, jobs, ctx.paths.images), ctx.paths.images
             )
-    return ctx.drawing_ahead
+    return execution.drawing_ahead
 
 
 def _vary(

@@ -566,7 +566,7 @@ def test_a_batch_whose_workers_are_stopped_runs_again_in_a_fresh_pool_and_the_bu
 
 
 def test_workers_beyond_what_the_machine_holds_are_capped_with_one_line(tmp_path: Path) -> None:
-    from tools.workers import cores, worker_cap
+    from tools.execution.base import cores, worker_cap
 
     out = planned(tmp_path)
     assert facetory("approve", str(out)).returncode == 0

@@ -35,7 +35,7 @@ def test_no_command_gets_more_local_workers_than_the_machine_holds(capsys) -> No
 
     from agent.cli.shared import set_parallelism
     from agent.runtime.context import Options
-    from tools.workers import worker_cap
+    from tools.execution.base import worker_cap
 
     cap, why = worker_cap()
     ctx = SimpleNamespace(options=Options(), spec=SimpleNamespace(total=10**6))

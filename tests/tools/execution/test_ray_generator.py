@@ -9,8 +9,8 @@ import numpy as np
 
 from tools.config import DiffusersConfig
 from tools.contracts import PlanItem
+from tools.execution.ray_generator import RayGenerator
 from tools.generate import get_generator
-from tools.ray_generator import RayGenerator
 
 
 def test_generator_actors_draw_each_item_as_one_process_draws_it_in_item_order(

@@ -1,4 +1,8 @@
-"""One image from recipe to verdict in one worker task: draw, judge, embed, describe.
+"""The per-image work a worker runs: judge, embed, describe, and one image from recipe to
+verdict in one task (draw, judge, embed, describe).
+
+A worker process builds its critic once, in its initializer (`start_worker`); every function
+here is module-level, so a process pool or a Ray actor can run it by name.
 
 The procedural renderer's images are pure functions of their recipes
 (`tools.generate.procedural.Recipe`), so a build hands the whole per-image chain of a batch
@@ -15,16 +19,26 @@ on the number of workers. Nothing here touches the manifest; the driver records 
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
 import tempfile
+import threading
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from tools.config import PHOTO_BACKGROUNDS
 from tools.contracts import Box, GeneratedImage, PlanItem, Verdict
+from tools.errors import FacetoryError
 from tools.generate.procedural import ProceduralGenerator, Recipe
+
+_critic: Any = None  # the critic of this worker process (see `start_worker`)
+_critic_error: FacetoryError | None = None  # why it could not be built
 
 
 @dataclass(frozen=True)
@@ -84,15 +98,13 @@ def _generator(image_size: int, photo_backgrounds: float) -> ProceduralGenerator
 
 
 def prepare(job: RenderJob, critic: object | None = None) -> Prepared:
-    """Run `job`; `critic` judges (None: this worker's own, `tools.workers.worker_critic`)."""
+    """Run `job`; `critic` judges (None: this worker's own, `worker_critic`)."""
     generator = _generator(job.image_size, job.photo_backgrounds)
     image = generator.draw(job.recipe, job.out_dir, job.attempt)
     done = Prepared(image)
     if job.judge is None:
         return done
     if critic is None:
-        from tools.workers import worker_critic
-
         critic = worker_critic()
     path = Path(image.path)
     verdict = critic.judge(path, job.judge)  # type: ignore[attr-defined]
@@ -129,3 +141,61 @@ def land(job: RenderJob, done: Prepared) -> None:
 
         write_bytes(job.path, done.png)
         done.png = None
+
+
+def start_worker(critic_config: Any) -> None:
+    """Per worker: one OpenCV thread (the pool is the parallelism), the critic's models, and
+    a watch on the driver: a driver killed with SIGKILL leaves no worker behind. Ctrl-C in a
+    terminal reaches the whole process group: the driver alone decides what it means (finish
+    the batch, then stop), so workers ignore it."""
+    global _critic, _critic_error
+    import cv2
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    cv2.setNumThreads(1)
+    if critic_config is not None:
+        from tools.critic import Critic
+
+        try:
+            _critic = Critic(critic_config)
+        except FacetoryError as exc:  # raised by the first judging, as one clear line:
+            _critic_error = exc  # a failing initializer would read as a dead worker
+
+
+def _exit_with_parent() -> None:
+    """Wait for the driver to end, then end this worker (its queues would wait forever)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+
+def worker_critic() -> Any:
+    """The critic of this worker process (built once, by its initializer)."""
+    if _critic_error is not None:
+        raise _critic_error
+    if _critic is None:
+        raise FacetoryError("this worker pool was started without a critic")
+    return _critic
+
+
+def judge(pair: tuple[Path, PlanItem]) -> Verdict:
+    """This worker's critic's verdict on (image path, plan item)."""
+    return worker_critic().judge(*pair)
+
+
+def embed(path: Path) -> np.ndarray:
+    """`tools.stores.embed.embed_file` of the image."""
+    from tools.stores.embed import embed_file
+
+    return embed_file(path)
+
+
+def describe(pair: tuple[Path, Box]) -> np.ndarray:
+    """`tools.stores.embed.describe_file` of (image path, face box)."""
+    from tools.stores.embed import describe_file
+
+    return describe_file(*pair)

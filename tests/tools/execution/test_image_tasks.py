@@ -10,8 +10,8 @@ import numpy as np
 
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
+from tools.execution.image_tasks import RenderJob, land, prepare, prepare_shipped
 from tools.generate.procedural import ProceduralGenerator
-from tools.render_jobs import RenderJob, land, prepare, prepare_shipped
 from tools.stores.embed import describe_file, embed_file
 
 

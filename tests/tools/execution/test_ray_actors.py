@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.pool_jobs import always_die, die_once, in_actor, square_later
+from tests.tools.execution.pool_jobs import always_die, die_once, in_actor, square_later
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.errors import FacetoryError
+from tools.execution.images import ImageWorkers
+from tools.execution.ray_actors import RayPool, _land, _refused_for_token, _ship, cluster_cpus
 from tools.generate.procedural import ProceduralGenerator
-from tools.ray_executor import RayPool, _land, _refused_for_token, _ship, cluster_cpus
-from tools.workers import ImageWorkers
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_the_critic_on_ray_judges_exactly_as_this_process_does(
     images = ProceduralGenerator(image_size=128).generate(items, tmp_path)
     pairs = [(Path(image.path), item) for image, item in zip(images, items, strict=True)]
     config = CriticConfig()
-    workers = ImageWorkers(2, config, executor="ray")
+    workers = ImageWorkers.pooled(2, config, executor="ray")
     try:
         verdicts = workers.judge_many(pairs)
     finally:
@@ -92,7 +92,7 @@ def test_an_error_raised_on_an_actor_is_its_own_one_line_error(
     local_ray: None, tmp_path: Path
 ) -> None:
     item = PlanItem(id="i0", **{"class": "face"}, seed=0, faces=1, attributes={})
-    workers = ImageWorkers(2, CriticConfig(landmark_points=7), executor="ray")
+    workers = ImageWorkers.pooled(2, CriticConfig(landmark_points=7), executor="ray")
     try:
         with pytest.raises(FacetoryError, match="landmark_points must be 5 or 68") as caught:
             workers.judge_many([(tmp_path / "a.png", item), (tmp_path / "b.png", item)])

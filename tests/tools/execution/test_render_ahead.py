@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.runtime.render_ahead import RenderAhead
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
+from tools.execution.image_tasks import RenderJob
+from tools.execution.images import ImageWorkers
+from tools.execution.render_ahead import RenderAhead
 from tools.generate.procedural import ProceduralGenerator
-from tools.render_jobs import RenderJob
-from tools.workers import ImageWorkers
 
 pytestmark = pytest.mark.slow  # a real pool: its workers load the critic's models
 
@@ -26,7 +26,7 @@ SIZE = 128
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[ImageWorkers]:
-    pool = ImageWorkers(2, CriticConfig())
+    pool = ImageWorkers.pooled(2, CriticConfig())
     yield pool
     pool.close()
 

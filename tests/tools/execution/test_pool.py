@@ -6,16 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.tools.pool_jobs import always_die, always_stop, die_once, square_later, stop_once
-from tools.contracts import PlanItem
-from tools.critic import Critic, CriticConfig
+from tests.tools.execution.pool_jobs import (
+    always_die,
+    always_stop,
+    die_once,
+    square_later,
+    stop_once,
+)
 from tools.errors import FacetoryError
-from tools.generate.procedural import ProceduralGenerator
-from tools.stores.embed import describe_file, embed_file
-from tools.workers import ImageWorkers, WorkerPool, cores, worker_cap
+from tools.execution.base import cores, worker_cap
+from tools.execution.pool import WorkerPool
 
 
 @pytest.fixture
@@ -98,53 +100,6 @@ def test_closing_a_pool_with_a_stopped_worker_ends_it_instead_of_waiting_forever
     assert pending.done()
     pool.map_async(always_stop, [2], what="stopping")
     pool.close()  # returns: the stopped worker is killed after the stall timeout
-
-
-@pytest.mark.slow
-def test_the_pool_judges_embeds_and_describes_exactly_as_this_process_does(
-    tmp_path: Path,
-) -> None:
-    items = [
-        PlanItem(id=f"i{n}", **{"class": "face"}, seed=n, faces=1,
-                 attributes={"eyewear": "glasses" if n % 2 else "none"})
-        for n in range(4)
-    ]
-    images = ProceduralGenerator(image_size=128).generate(items, tmp_path)
-    paths = [Path(image.path) for image in images]
-    boxes = [(16.0, 16.0, 112.0, 112.0)] * len(paths)
-    config = CriticConfig()
-    local = Critic(config)
-
-    workers = ImageWorkers(2, config)
-    try:
-        verdicts = workers.judge_many(list(zip(paths, items, strict=True)))
-        vectors = workers.embed_many(paths)
-        descriptors = workers.describe_many(list(zip(paths, boxes, strict=True)))
-    finally:
-        workers.close()
-
-    assert verdicts == [local.judge(p, i) for p, i in zip(paths, items, strict=True)]
-    for vector, path in zip(vectors, paths, strict=True):
-        np.testing.assert_array_equal(vector, embed_file(path))
-    for descriptor, path, box in zip(descriptors, paths, boxes, strict=True):
-        np.testing.assert_array_equal(descriptor, describe_file(path, box))
-
-
-def test_a_pool_started_without_a_critic_refuses_to_judge() -> None:
-    with pytest.raises(FacetoryError, match="without a critic"):
-        ImageWorkers(1).judge_many([])
-
-
-def test_a_critic_the_workers_cannot_build_is_one_clear_error_not_a_dead_worker(
-    tmp_path: Path,
-) -> None:
-    item = PlanItem(id="i0", **{"class": "face"}, seed=0, faces=1, attributes={})
-    workers = ImageWorkers(2, CriticConfig(landmark_points=7))
-    try:
-        with pytest.raises(FacetoryError, match="landmark_points must be 5 or 68"):
-            workers.judge_many([(tmp_path / "a.png", item), (tmp_path / "b.png", item)])
-    finally:
-        workers.close()
 
 
 def test_a_batch_started_in_the_background_comes_back_in_item_order(pool: WorkerPool) -> None:

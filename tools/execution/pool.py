@@ -1,102 +1,39 @@
-"""Drawing, critic verdicts, image embeddings and face descriptors on a pool of processes.
+"""The executor on a pool of local processes (the standard library's `ProcessPoolExecutor`).
 
-A build spends most of its CPU time here, one image at a time. Measured on one core of this
-2-core machine, per 256 px procedural image: drawing and writing it about 27 ms, the critic
-12-30 ms, the perceptual embedding 3 ms, and dlib's face descriptor about 105-120 ms (its
-network, built without BLAS, is all of it: the 5-point landmarks take under 1 ms and batching
-faces gains nothing). Each is a pure function of its input, so the standard library's
-`ProcessPoolExecutor` runs them on every core:
+A build spends most of its CPU time on per-image work, each a pure function of its input,
+so a pool runs it on every core:
 
 - workers are started with `spawn` (no fork of a process holding sqlite and chromadb
-  handles), and each loads the critic's models once, in its initializer (about 2 CPU-s);
-- `map` hands back results in the order of its inputs, never in completion order, so what
-  the caller commits does not depend on the number of workers or on their timing;
-  `map_async` starts the work and returns at once (`Pending.result()` is what `map` gives),
-  so a caller records one batch while the pool works on the next (`agent.runtime.render_ahead`
-  draws and judges the procedural renderer's batches that way, `tools.render_jobs`);
+  handles), and each runs the caller's initializer once (the critic's models: about 2 CPU-s);
+- results come back in the order of the inputs (`tools.execution.base`);
 - the caller commits a batch only after every result of it is in: a worker that dies
   (`BrokenProcessPool`) makes the whole batch run again in a fresh pool, once; a second
   death is a `FacetoryError`, and nothing of the batch was written. A batch none of whose
   tasks finishes for `stall_seconds` (a stopped or hung worker) is treated the same way:
   its workers are killed and it runs again in a fresh pool, once; a second stall is a
   `FacetoryError` naming the worker;
-- a pool never has more workers than the machine holds (`worker_cap`: the cores, and the
-  memory available at start-up at `tools.config.WORKER_MEMORY_MB` a worker).
-
-Nothing here writes the manifest: the driver process keeps it, the one record of truth.
-`make_pool` chooses the executor: this pool, or the same interface on Ray actors
-(`tools.ray_executor.RayPool`, `--executor ray`).
+- a pool never has more workers than the machine holds (`tools.execution.base.worker_cap`).
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing
-import multiprocessing.connection
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-import numpy as np
-
-from tools.config import STALL_SECONDS, WORKER_MEMORY_MB
-from tools.contracts import Box, PlanItem, Verdict
+from tools.config import STALL_SECONDS
 from tools.errors import FacetoryError
-
-if TYPE_CHECKING:
-    from tools.ray_executor import RayPool
-    from tools.render_jobs import Prepared, RenderJob
+from tools.execution.base import chunks, worker_cap
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: Tasks per worker a batch is cut into: small enough to balance uneven images, large
-#: enough that sending a task (about a millisecond) stays small against judging it.
-CHUNKS_PER_WORKER = 4
-
-_critic: Any = None  # the critic of this worker process (see `_start_worker`)
-_critic_error: FacetoryError | None = None  # why it could not be built
-
-
-def cores() -> int:
-    """The cores this process may use (its affinity, where the system says)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def available_mb() -> int | None:
-    """Memory available to new processes now, in MB (Linux's MemAvailable); None: unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def worker_cap(*, per_worker_mb: int = WORKER_MEMORY_MB) -> tuple[int, str]:
-    """The most local workers this machine holds, and why, in words: one per core, and no
-    more than the available memory fits (a worker holds about `per_worker_mb`). A request
-    over it once started 400 workers on 2 cores and ended in the kernel's OOM killer."""
-    n_cores, memory = cores(), available_mb()
-    if memory is None:
-        return n_cores, f"{n_cores} cores"
-    fits = max(1, memory // per_worker_mb)
-    why = f"{n_cores} cores, {memory / 1024:.1f} GB available at {per_worker_mb} MB a worker"
-    return min(n_cores, fits), why
 
 
 class WorkerPool:
@@ -131,7 +68,9 @@ class WorkerPool:
         """
         return self._map(fn, items, what=what, attempts=2)
 
-    def map_async(self, fn: Callable[[T], R], items: Sequence[T], *, what: str) -> Pending[R]:
+    def map_async(
+        self, fn: Callable[[T], R], items: Sequence[T], *, what: str
+    ) -> PoolPending[R]:
         """Start `fn` of every item now and return at once; `Pending.result()` is what `map`
         would have returned (a dead worker: the items run again in a fresh pool, once).
 
@@ -144,19 +83,18 @@ class WorkerPool:
                 futures = [pool.submit(fn, item) for item in items]
         except BrokenProcessPool:
             self._discard()
-        return Pending(self, fn, list(items), what, futures)
+        return PoolPending(self, fn, list(items), what, futures)
 
     def _map(self, fn: Callable[[T], R], items: Sequence[T], *, what: str, attempts: int
              ) -> list[R]:
         if not items:
             return []
-        size = max(1, math.ceil(len(items) / (self.workers * CHUNKS_PER_WORKER)))
-        chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
+        parts = chunks(items, self.workers)
         for attempt in range(attempts):
             try:
                 with _sigint_blocked():  # submitting may start workers
                     pool = self._pool()
-                    tasks = [pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
+                    tasks = [pool.submit(_run_chunk, fn, part) for part in parts]
                 return [r for done in self.collect(tasks, what=what, last=attempt == attempts - 1)
                         for r in done]
             except BrokenProcessPool:
@@ -251,28 +189,7 @@ class WorkerPool:
             self._executor = None
 
 
-def make_pool(
-    workers: int,
-    *,
-    initializer: Callable[..., None] | None = None,
-    initargs: tuple[Any, ...] = (),
-    executor: str = "local",
-    address: str | None = None,
-    stall_seconds: float = STALL_SECONDS,
-    notice: Callable[[str], None] | None = None,
-) -> WorkerPool | RayPool:
-    """A `WorkerPool` (`executor` local) or a `RayPool` of `workers` actors (ray): both have
-    `map`, `map_async`, `start` and `close` with the same guarantees (the stall timeout and
-    the machine's cap are the local pool's)."""
-    if executor == "ray":
-        from tools.ray_executor import RayPool
-
-        return RayPool(workers, initializer=initializer, initargs=initargs, address=address)
-    return WorkerPool(workers, initializer=initializer, initargs=initargs,
-                      stall_seconds=stall_seconds, notice=notice)
-
-
-class Pending(Generic[R]):
+class PoolPending(Generic[R]):
     """The results of a `WorkerPool.map_async`, collected in item order by `result`."""
 
     def __init__(self, pool: WorkerPool, fn: Callable[[Any], R], items: list[Any], what: str,
@@ -314,58 +231,6 @@ class Pending(Generic[R]):
                 return
 
 
-class ImageWorkers:
-    """The critic, the image embedding and the face descriptor on a `WorkerPool`.
-
-    `critic_config` (a `tools.critic.CriticConfig`) is what every worker's critic is built
-    from; None when this pool is not asked to judge. `executor` and `address`: `make_pool`.
-    """
-
-    def __init__(
-        self, workers: int, critic_config: Any = None, *, executor: str = "local",
-        address: str | None = None, stall_seconds: float = STALL_SECONDS,
-        notice: Callable[[str], None] | None = None,
-    ) -> None:
-        self.pool = make_pool(workers, initializer=_start_worker, initargs=(critic_config,),
-                              executor=executor, address=address,
-                              stall_seconds=stall_seconds, notice=notice)
-        self._judges = critic_config is not None
-        self._ships = executor == "ray"
-        """Ray's actors may run on nodes without the build's folder: what they draw comes
-        back as bytes (`tools.render_jobs.prepare_shipped`); local workers write it."""
-
-    def judge_many(self, pairs: Iterable[tuple[Path, PlanItem]]) -> list[Verdict]:
-        """The critic's verdicts on (image path, plan item) pairs, in order."""
-        if not self._judges:
-            raise FacetoryError("this worker pool was started without a critic")
-        return self.pool.map(_judge, list(pairs), what="judging a batch")
-
-    def embed_many(self, paths: Iterable[Path]) -> list[np.ndarray]:
-        """`tools.stores.embed.embed_file` of each path, in order."""
-        return self.pool.map(_embed, list(paths), what="embedding a batch")
-
-    def describe_many(self, pairs: Iterable[tuple[Path, Box]]) -> list[np.ndarray]:
-        """`tools.stores.embed.describe_file` of each (path, face box), in order."""
-        return self.pool.map(_describe, list(pairs), what="describing the faces of a batch")
-
-    def prepare_async(self, jobs: Sequence[RenderJob]) -> Pending[Prepared]:
-        """`tools.render_jobs.prepare` of each job (draw, judge, embed, describe), started
-        now; `Pending.result()` gives them in order, and `tools.render_jobs.land` writes
-        those drawn elsewhere (Ray) into the build."""
-        from tools.render_jobs import prepare, prepare_shipped
-
-        if not self._judges and any(job.judge is not None for job in jobs):
-            raise FacetoryError("this worker pool was started without a critic")
-        run = prepare_shipped if self._ships else prepare
-        return self.pool.map_async(run, list(jobs), what="drawing and judging a batch")
-
-    def start(self) -> None:
-        self.pool.start()
-
-    def close(self) -> None:
-        self.pool.close()
-
-
 @contextmanager
 def _sigint_blocked() -> Iterator[None]:
     """Block SIGINT in this thread while workers start: a started process inherits the mask,
@@ -378,36 +243,6 @@ def _sigint_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _start_worker(critic_config: Any) -> None:
-    """Per worker: one OpenCV thread (the pool is the parallelism), the critic's models, and
-    a watch on the driver: a driver killed with SIGKILL leaves no worker behind. Ctrl-C in a
-    terminal reaches the whole process group: the driver alone decides what it means (finish
-    the batch, then stop), so workers ignore it."""
-    global _critic, _critic_error
-    import cv2
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
-    cv2.setNumThreads(1)
-    if critic_config is not None:
-        from tools.critic import Critic
-
-        try:
-            _critic = Critic(critic_config)
-        except FacetoryError as exc:  # raised by the first judging, as one clear line:
-            _critic_error = exc  # a failing initializer would read as a dead worker
-
-
-def _exit_with_parent() -> None:
-    """Wait for the driver to end, then end this worker (its queues would wait forever)."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
 
 
 def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
@@ -438,28 +273,3 @@ def _process_ticks(pid: int) -> int:
 
 def _ready() -> None:
     """Nothing: a task that makes the pool start a worker."""
-
-
-def worker_critic() -> Any:
-    """The critic of this worker process (built once, by its initializer)."""
-    if _critic_error is not None:
-        raise _critic_error
-    if _critic is None:
-        raise FacetoryError("this worker pool was started without a critic")
-    return _critic
-
-
-def _judge(pair: tuple[Path, PlanItem]) -> Verdict:
-    return worker_critic().judge(*pair)
-
-
-def _embed(path: Path) -> np.ndarray:
-    from tools.stores.embed import embed_file
-
-    return embed_file(path)
-
-
-def _describe(pair: tuple[Path, Box]) -> np.ndarray:
-    from tools.stores.embed import describe_file
-
-    return describe_file(*pair)

@@ -17,7 +17,7 @@ from typing import Any
 from tools.atomic import write_bytes
 from tools.contracts import GeneratedImage, PlanItem
 from tools.errors import FacetoryError
-from tools.ray_executor import ActorSet, connect
+from tools.execution.ray_actors import ActorSet, connect
 
 
 class _Drawer:

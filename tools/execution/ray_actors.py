@@ -1,15 +1,16 @@
-"""The worker pool's interface on Ray actors, one per CPU (`--executor ray`).
+"""The executor on Ray actors, one per CPU (`--executor ray`).
 
 `facetory run DIR --executor ray [--address HOST:6379]` runs a build's parallel work on a Ray
 cluster (or on a Ray started here when no address is given) instead of a local process pool:
 
-- `RayPool` is `tools.workers.WorkerPool` on actors: `map(fn, items, what=...)` hands back
+- `RayPool` is `tools.execution.pool.WorkerPool` on actors: `map(fn, items, what=...)` hands back
   results in item order, `map_async` starts them and returns at once; an actor that dies
   mid-batch makes the whole batch run again on fresh actors, once; a second death is a
   `FacetoryError`. Each actor runs the pool's initializer once (the critic's models load
   once per actor, not once per image).
 - An image an actor must read travels with the task as bytes, and one it draws comes back
-  as bytes (`tools.render_jobs.prepare_shipped`; `tools.ray_generator` for diffusion), so no
+  as bytes (`tools.execution.image_tasks.prepare_shipped`; `tools.execution.ray_generator`
+  for diffusion), so no
   filesystem is shared with the driver.
 
 Nothing here writes to the build: the graph and the manifest stay in the driver.
@@ -19,7 +20,6 @@ Ray is an optional extra (`pip install 'facetory[ray]'`): it is imported only he
 from __future__ import annotations
 
 import logging
-import math
 import os
 import socket
 import tempfile
@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from tools.errors import FacetoryError
+from tools.execution.base import chunks, cores
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Tasks per actor a batch is cut into (as `tools.workers.CHUNKS_PER_WORKER`).
-CHUNKS_PER_ACTOR = 4
 #: Seconds to wait for a TCP answer at `--address` before saying nothing answers there
 #: (`ray.init` itself retries a dead address for minutes).
 PROBE_TIMEOUT_S = 5.0
@@ -76,7 +75,7 @@ def connect(address: str | None = None) -> None:
         "configure_logging": True,
     }
     if address is None:
-        ray.init(num_cpus=_local_cores(), **quiet)
+        ray.init(num_cpus=cores(), **quiet)
         return
     if address != "auto":
         _probe(address)
@@ -117,12 +116,6 @@ def cluster_cpus() -> int:
 def cluster_gpus() -> int:
     """GPUs of the connected cluster (one generator actor each)."""
     return int(ray_module().cluster_resources().get("GPU", 0))
-
-
-def _local_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _probe(address: str) -> None:
@@ -270,7 +263,7 @@ class ActorSet:
 
 
 class RayPool:
-    """`tools.workers.WorkerPool` on Ray: `workers` actors of one CPU each (None: one per CPU
+    """`tools.execution.pool.WorkerPool` on Ray: `workers` actors of one CPU each (None: one per CPU
     of the cluster), each running `initializer(*initargs)` once when it starts."""
 
     def __init__(
@@ -303,7 +296,7 @@ class RayPool:
     def map_async(self, fn: Callable[[T], R], items: Sequence[T], *, what: str) -> RayPending[R]:
         """Start `fn` of every item now, one task an item spread over the actors, and return
         at once; `RayPending.result()` is what `map` would have returned (as
-        `tools.workers.WorkerPool.map_async`)."""
+        `tools.execution.pool.WorkerPool.map_async`)."""
         actors = self._pool().start()
         refs = [actors[i % len(actors)].run.remote(fn, [_ship(item)])
                 for i, item in enumerate(items)]
@@ -314,9 +307,8 @@ class RayPool:
         if not items:
             return []
         pool = self._pool()
-        size = max(1, math.ceil(len(items) / (pool._count * CHUNKS_PER_ACTOR)))
-        chunks = [[_ship(x) for x in items[i:i + size]] for i in range(0, len(items), size)]
-        done = pool.map(lambda actor, chunk: actor.run.remote(fn, chunk), chunks, what=what,
+        parts = [[_ship(x) for x in part] for part in chunks(items, pool._count)]
+        done = pool.map(lambda actor, chunk: actor.run.remote(fn, chunk), parts, what=what,
                         attempts=attempts)
         return [result for chunk in done for result in chunk]
 
@@ -340,7 +332,7 @@ class RayPool:
 
 class RayPending(Generic[R]):
     """The results of a `RayPool.map_async`, collected in item order by `result`; the same
-    methods as `tools.workers.Pending`."""
+    methods as `tools.execution.base.Pending`."""
 
     def __init__(self, pool: RayPool, fn: Callable[[Any], R], items: list[Any], what: str,
                  refs: list[Any], actors: list[Any]) -> None:

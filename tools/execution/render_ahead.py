@@ -1,28 +1,27 @@
-"""The procedural renderer's batches drawn and judged on the worker pool, one batch ahead.
+"""The procedural renderer's batches drawn and judged on an executor, one batch ahead.
 
 At one worker a batch is drawn by the driver, then judged, then de-duplicated, one stage
-after the other. With a pool the whole per-image chain (`tools.render_jobs`) runs there, and
-while the driver records batch k (the manifest, the duplicate store, the graph's checkpoint)
-the pool already draws and judges batch k+1: `generate` starts the next batch's jobs before it
-waits for its own.
+after the other. With a pool the whole per-image chain (`tools.execution.image_tasks`) runs
+there, and while the driver records batch k (the manifest, the duplicate store, the graph's
+checkpoint) the pool already draws and judges batch k+1: `generate` starts the next batch's
+jobs before it waits for its own.
 
 What keeps the output exact:
-- a job is a pure function of its key (`RenderJob.key`: the recipe, the file it writes, what it
-  is judged against); a batch takes a started job only if its key is among the batch's own,
-  and starts the rest. A started job the batch does not take is waited out before anything
-  else may write its file, then dropped;
+- a job is a pure function of its key (`RenderJob.key`: the recipe, the file it writes, what
+  it is judged against); a batch takes a started job only if its key is among the batch's
+  own, and starts the rest. A started job the batch does not take is waited out before
+  anything else may write its file, then dropped;
 - results are taken in the batch's order and only the driver writes the manifest, after the
   whole batch is in: a worker death runs the batch's jobs again in a fresh pool, once
-  (`tools.workers.Pending`); a killed build redraws the batch on resume, where its files
-  were not recorded yet (`agent.runtime.integrity.leftover_images` removes what a killed run drew
-  ahead);
-- the driver draws nothing itself: it waits for the pool. Running the jobs no worker had
-  started yet in the driver too was tried (a third process on two cores): it loaded a third
-  critic on the first batch's critical path and made that batch about 0.8 s later once the
-  pool starts before the graph is imported (`agent.cli.run_commands._drive`);
+  (`tools.execution.pool.PoolPending`); a killed build redraws the batch on resume, where its
+  files were not recorded yet (`agent.runtime.integrity.leftover_images` removes what a
+  killed run drew ahead);
+- the driver draws nothing itself: it waits for the pool (a third process on two cores
+  would load a third critic on the first batch's critical path);
 - the verdicts, embeddings and descriptors come from the same functions the driver calls
-  at one worker, so the critique and dedup stages read them from `prepared` instead of
-  computing them again (and compute whatever is missing).
+  at one worker, so the critique and dedup stages take them as their input
+  (`tools.execution.batch.BatchResult`) instead of computing them again (and compute
+  whatever is missing).
 """
 
 from __future__ import annotations
@@ -31,12 +30,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tools.atomic import remove_temps_of
-from tools.render_jobs import Prepared, RenderJob, land
-from tools.workers import ImageWorkers, Pending
+from tools.execution.base import Pending
+from tools.execution.image_tasks import Prepared, RenderJob, land
+from tools.execution.images import ImageWorkers
 
 
 class RenderAhead:
-    """Render jobs on `workers`, started ahead of the batch that takes them."""
+    """Render jobs on `workers` (any executor), started ahead of the batch that takes them."""
 
     def __init__(self, workers: ImageWorkers) -> None:
         self._workers = workers
@@ -44,8 +44,6 @@ class RenderAhead:
         self._unclaimed: set[Path] = set()  # drawn, and not taken by the batch that took them
         self.reruns = 0
         """Groups of jobs run again because a worker died (each at most once)."""
-        self.prepared: dict[str, Prepared] = {}
-        """Image path -> what the pool computed for it, for the batch last taken."""
 
     def start(self, jobs: Sequence[RenderJob]) -> None:
         """Start the jobs not started yet (the next batch's, while this one is recorded).
@@ -89,9 +87,7 @@ class RenderAhead:
             else:
                 keep.append((group, pending))
         self._started = keep
-        taken = [results[job.key] for job in jobs]
-        self.prepared = {str(Path(p.image.path).resolve()): p for p in taken}
-        return taken
+        return [results[job.key] for job in jobs]
 
     def close(self, recorded: Callable[[Path], bool]) -> None:
         """Wait for whatever was started ahead and delete the files of it that no record
@@ -102,4 +98,4 @@ class RenderAhead:
         for path in sorted(self._unclaimed):
             if path.is_file() and not recorded(path):
                 path.unlink()
-        self._started, self._unclaimed, self.prepared = [], set(), {}
+        self._started, self._unclaimed = [], set()
