@@ -12,24 +12,24 @@ numbers that ask for nothing (model names, versions, years) are data:
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from agent.language.context import (
+    factors_named,
+    in_context,
+    rest_problems,
+    share_problem,
+    wording_problems,
+)
 from agent.language.reader.base import ReaderBase
 from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, COUNT_NOUNS
-from agent.language.reader.words import levels_of as _levels_of
+from agent.language.rules import RULES, Unexplained, levels_of
 from agent.language.spec import DatasetSpec, SpecError
 from tools.vocabulary import VOCABULARY
 
-RULES: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parents[2] / "tools" / "vocabulary" / "accounting.yaml").read_text("utf-8")
-)
 _NUM = r"\d+(?:\.\d+)?"
 _IGNORE = [re.compile(p) for p in RULES["not_requirements"]]
 _ADJ = rf"(?:(?!{COUNT_NOUNS}\b|{RULES['not_adjectives']}\b)[a-z-]+\s+){{0,2}}?"
@@ -41,8 +41,8 @@ _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
 _NOT_LEVEL = [re.compile(p) for p in RULES["not_levels"]]
 _REVISION = re.compile(RULES["revision"])
+_SPLIT_PART = re.compile(RULES["split_part_words"])
 _IN_FRAME = re.compile(RULES["in_one_frame"])
-_SHARE_WORD_START = re.compile(rf"^{RULES['share_words']}\s+")
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
 _TOKEN = re.compile(
     rf"(?P<times>\btwice|\b{_NUM}\s+times)\s+as\s+many\b"
@@ -53,34 +53,6 @@ _TOKEN = re.compile(
     rf"|(?<![\w.])(?P<pct>{_NUM})\s*%"
     rf"|(?<![\w.])(?P<num>{_NUM})(?:\s*px)?(?![\w%])"
 )
-
-
-@dataclass(frozen=True)
-class Unexplained:
-    """Words of the request no fact of the spec explains, why, and the readings that would."""
-
-    words: str
-    why: str
-    candidates: tuple[str, ...] = ()
-    kind: str = "share"
-    """'share': the candidates are shares to pick; 'reading': whole readings, listed only."""
-
-    def line(self) -> str:
-        return f"'{self.words}' - {self.why}"
-
-    def options(self) -> str:
-        """' 25% / 50% / other' for a share to pick, ' (1) ... (2) ...' for whole readings."""
-        if self.kind == "reading":
-            return "".join(f" ({i}) {c}" for i, c in enumerate(self.candidates, 1))
-        return f" {' / '.join(self.candidates)} / other" if self.candidates else ""
-
-    @property
-    def askable(self) -> bool:
-        return bool(self.candidates) and self.kind == "share"
-
-    def reading(self, choice: str) -> str:
-        """The words this phrase stands for with `choice` as the answer ('30%')."""
-        return _SHARE_WORD_START.sub(f"{choice} of ", self.words, count=1)
 
 
 @dataclass
@@ -106,12 +78,6 @@ class Question(SpecError):
             "not planned, so as not to guess: " + "; ".join(lines)
             + ". Say it another way (e.g. '25% wear hats', 'classes: a, b and c')"
         )
-
-
-@functools.lru_cache(maxsize=4096)
-def levels_of(phrase: str) -> tuple[tuple[str, str], ...]:
-    """The vocabulary's (factor, level) readings of a phrase (cached: the same words recur)."""
-    return tuple(_levels_of(phrase))
 
 
 # --- the facts of a spec --------------------------------------------------------------------
@@ -163,9 +129,6 @@ class Facts:
     """The splits, which explain a ratio only where split words are near it ('80/20 split')."""
     ranges: list[tuple[float, float, str]] = field(default_factory=list)
     words: str = ""
-    free_words: str = ""
-    """Names and descriptions of classes that fix no attribute: free words the prompts carry
-    (a level word in 'clean-shaven men' with facial_hair fixed is not read as gender)."""
 
     def count(self, value: float, what: str) -> None:
         self.counts.setdefault(float(value), what)
@@ -191,8 +154,6 @@ def facts(spec: DatasetSpec) -> Facts:
     named = {k: data[k] for k in ("classes", "factors", "augmentations")}
     texts = [str(v) for _, v in _leaves(named) if isinstance(v, str)]
     out.words = " ".join(texts).lower().replace("_", " ")
-    free = [f"{c.name} {c.description}" for c in spec.classes if not c.attributes]
-    out.free_words = " ".join(free).lower().replace("_", " ")
     return out
 
 
@@ -217,19 +178,7 @@ def _class_facts(spec: DatasetSpec, out: Facts) -> None:
 
 def _factor_facts(spec: DatasetSpec, out: Facts) -> None:
     for f in spec.factors:
-        targets = f.targets()
-        out.categories.setdefault(len(targets), f"{len(targets)} levels of {f.name}")
-        out.groups.append((list(targets.values()), f"the {f.name} shares"))
-        for lv, t in targets.items():
-            out.share(t, f"{f.name} {lv}")
-            for c in spec.classes:
-                if f.name not in c.attributes:
-                    for r in (round, int, lambda x: -int(-x // 1)):
-                        out.count(r(c.quota * t), f"'{c.name}' with {f.name} {lv}")
-                    out.count(round(spec.total * t), f"{f.name} {lv}")
-        if f.numeric is not None:
-            n = f.numeric
-            out.ranges.append((n.low, n.high, f"{f.name} {n.low:g}-{n.high:g}"))
+        _one_factor_facts(spec, f, out)
     for (factor, level), share in level_shares(spec).items():
         out.share(share, f"{factor} {level}")
         out.count(round(spec.total * share), f"{factor} {level}")
@@ -240,6 +189,23 @@ def _factor_facts(spec: DatasetSpec, out: Facts) -> None:
             by_factor.setdefault(k, set()).add(v)
     for k, vs in by_factor.items():
         out.categories.setdefault(len(vs), f"{len(vs)} {k} classes")
+
+
+def _one_factor_facts(spec: DatasetSpec, f: Any, out: Facts) -> None:
+    """A factor's level count, shares, images per level (in each class) and numeric range."""
+    targets = f.targets()
+    out.categories.setdefault(len(targets), f"{len(targets)} levels of {f.name}")
+    out.groups.append((list(targets.values()), f"the {f.name} shares"))
+    for lv, t in targets.items():
+        out.share(t, f"{f.name} {lv}")
+        for c in spec.classes:
+            if f.name not in c.attributes:
+                for r in (round, int, lambda x: -int(-x // 1)):
+                    out.count(r(c.quota * t), f"'{c.name}' with {f.name} {lv}")
+                out.count(round(spec.total * t), f"{f.name} {lv}")
+    if f.numeric is not None:
+        n = f.numeric
+        out.ranges.append((n.low, n.high, f"{f.name} {n.low:g}-{n.high:g}"))
 
 
 def _cell_facts(spec: DatasetSpec, out: Facts) -> None:
@@ -306,33 +272,48 @@ def _proportional(parts: list[float], groups: list[tuple[list[float], str]]) -> 
     return None
 
 
-def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
-    """What fact explains the number token `m`, or None."""
-    after = low[m.end() : m.end() + 40]
-    if m.group("size"):
-        sides = {int(x) for x in re.findall(r"\d+", m.group("size"))}
-        return _near(sides.pop(), f.counts.items()) if len(sides) == 1 else None
-    if m.group("ratio"):
-        parts = [float(x) for x in re.findall(_NUM, m.group("ratio"))]
-        near = low[max(0, m.start() - 40) : m.end() + 40]
-        split = re.search(rf"\b(?:split|{RULES['split_words']})", near)
-        return _proportional(parts, f.groups + (f.split_groups if split else []))
-    if m.group("product"):
-        a, b = (float(x) for x in re.findall(_NUM, m.group("product")))
-        return f.counts.get(a * b)
-    if m.group("times"):
-        times = re.findall(_NUM, m.group("times"))
-        return _proportional([float(times[0]) if times else 2.0, 1.0], f.groups)
-    if m.group("range"):
-        lo, hi = (float(x) for x in re.findall(_NUM, m.group("range")))
-        for a, b, what in f.ranges:
-            if a == lo and abs(b - hi) <= 1:
-                return what
-        ends = [_near(v, f.counts.items()) or _named(v, f) for v in (lo, hi)]
-        return " and ".join(ends) if all(ends) else None
-    if m.group("pct"):
-        return _near(float(m.group("pct")), f.shares, tol=0.5)
-    value = float(m.group("num"))
+def _size(m: re.Match[str], low: str, f: Facts) -> str | None:
+    sides = {int(x) for x in re.findall(r"\d+", m.group("size"))}
+    return _near(sides.pop(), f.counts.items()) if len(sides) == 1 else None
+
+
+def _ratio(m: re.Match[str], low: str, f: Facts) -> str | None:
+    """A ratio of classes or levels; of the splits only with split words near it, and a
+    two-part one only with the parts named ('a 60/40 split' may be the classes)."""
+    parts = [float(x) for x in re.findall(_NUM, m.group("ratio"))]
+    near = low[max(0, m.start() - 40) : m.end() + 40]
+    if len(parts) == 2 and re.search(r"\bsplit", near) and not _SPLIT_PART.search(near):
+        return None
+    split = re.search(rf"\b(?:split|{RULES['split_words']})", near)
+    return _proportional(parts, f.groups + (f.split_groups if split else []))
+
+
+def _product(m: re.Match[str], low: str, f: Facts) -> str | None:
+    a, b = (float(x) for x in re.findall(_NUM, m.group("product")))
+    return f.counts.get(a * b)
+
+
+def _times(m: re.Match[str], low: str, f: Facts) -> str | None:
+    times = re.findall(_NUM, m.group("times"))
+    return _proportional([float(times[0]) if times else 2.0, 1.0], f.groups)
+
+
+def _range(m: re.Match[str], low: str, f: Facts) -> str | None:
+    lo, hi = (float(x) for x in re.findall(_NUM, m.group("range")))
+    for a, b, what in f.ranges:
+        if a == lo and abs(b - hi) <= 1:
+            return what
+    ends = [_near(v, f.counts.items()) or _named(v, f) for v in (lo, hi)]
+    return " and ".join(ends) if all(ends) else None
+
+
+def _pct(m: re.Match[str], low: str, f: Facts) -> str | None:
+    return _near(float(m.group("pct")), f.shares, tol=0.5)
+
+
+def _plain(m: re.Match[str], low: str, f: Facts) -> str | None:
+    """A plain number: what it counts by the words after it (classes, people, a split)."""
+    value, after = float(m.group("num")), low[m.end() : m.end() + 40]
     if _PER_CLASS.match(after):
         return f.per_class.get(value)
     if _CATEGORY.match(after):
@@ -342,6 +323,15 @@ def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
     if _SPLIT.search(low[max(0, m.start() - 40) : m.start()]) or _SPLIT_AFTER.match(after):
         return _near(value, f.shares, tol=0.5) or f.counts.get(value)
     return f.counts.get(value)
+
+
+_EXPLAIN = {"size": _size, "ratio": _ratio, "product": _product, "times": _times,
+            "range": _range, "pct": _pct, "num": _plain}
+
+
+def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
+    """What fact explains the number token `m`, or None."""
+    return _EXPLAIN[m.lastgroup or "num"](m, low, f)
 
 
 def _named(value: float, f: Facts) -> str | None:
@@ -415,38 +405,38 @@ def _defaulted(factor: str, level: str, spec: DatasetSpec) -> bool:
 
 def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
     have, shares = _spec_levels(spec), level_shares(spec)
-    factors = {k for k, _ in have}
     for m in ANY_LEVEL_RX.finditer(low):
-        phrase = m.group(0)
         if any(rx.search(low, max(0, m.start() - 12), m.end()) for rx in _NOT_LEVEL):
             continue
-        options = levels_of(phrase)
-        hit = [o for o in options if o in have or _defaulted(*o, spec)]
-        if not hit and phrase not in f.free_words:
-            acc.unexplained.append(Unexplained(phrase, "the plan has no such level"))
+        options = levels_of(m.group(0))
+        hit = in_context(low, m, [o for o in options if o in have or _defaulted(*o, spec)])
+        if not hit:
+            acc.unexplained.append(Unexplained(m.group(0), "the plan has no such level"))
             continue
-        acc.explained.append((phrase, ", ".join(f"{k}={v}" for k, v in hit) or "a class name"))
-        clause = low[max(0, low.rfind(".", 0, m.start()) + 1, m.start() - 40) : m.start()]
-        quantified = _SHARE_WORD.search(clause)
-        in_frame = _IN_FRAME.match(low, m.end())  # 'several children in one frame': faces
-        if quantified and hit and not in_frame and all(shares.get(o, 0.0) >= 0.999 for o in hit):
-            said = low[m.start() - len(clause) + quantified.start() : m.end()]
-            acc.unexplained.append(
-                Unexplained(said, "what share?", tuple(f"{p}%" for p in RULES["share_candidates"]))
-            )
+        acc.explained.append((m.group(0), ", ".join(f"{k}={v}" for k, v in hit)))
+        for problem in (share_problem(low, m, hit, shares), _unquantified(low, m, hit, shares)):
+            if problem is not None:
+                acc.unexplained.append(problem)
+    factors = {k for k, _ in have}
     for m in ANY_FACTOR_RX.finditer(low):
-        varied = any(fac in factors for fac in _factor_names(m.group(0)))
+        varied = any(fac in factors for fac in factors_named(m.group(0)))
         if not varied and m.group(0) not in f.words:
             acc.unexplained.append(Unexplained(m.group(0), "the plan does not vary this"))
+    acc.unexplained += rest_problems(low, spec, shares)
+    acc.unexplained += wording_problems(low, spec, f.words, have)
 
 
-def _factor_names(phrase: str) -> tuple[str, ...]:
-    from agent.language.reader.words import FACTOR_RX
-
-    for rx, fs in FACTOR_RX:
-        if rx.fullmatch(phrase):
-            return fs
-    return ()
+def _unquantified(
+    low: str, m: re.Match[str], hit: list[tuple[str, str]], shares: dict[tuple[str, str], float]
+) -> Unexplained | None:
+    """'some people wearing hats' planned as a hat in every image: what share?"""
+    clause = low[max(0, low.rfind(".", 0, m.start()) + 1, m.start() - 40) : m.start()]
+    quantified = _SHARE_WORD.search(clause)
+    in_frame = _IN_FRAME.match(low, m.end())  # 'several children in one frame': faces
+    if not quantified or in_frame or not all(shares.get(o, 0.0) >= 0.999 for o in hit):
+        return None
+    said = low[m.start() - len(clause) + quantified.start() : m.end()]
+    return Unexplained(said, "what share?", tuple(f"{p}%" for p in RULES["share_candidates"]))
 
 
 def account(text: str, spec: DatasetSpec) -> Account:

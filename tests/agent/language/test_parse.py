@@ -126,7 +126,7 @@ def test_every_example_spec_parses():
             "300 faces, 60% female",
             lambda s: levels(s, "gender") == pytest.approx({"female": 0.6, "male": 0.4}),
         ),
-        ("100 faces in 2 classes: cats, dogs", lambda s: [c.quota for c in s.classes] == [50, 50]),
+        ("100 faces in 2 classes: alpha, beta", lambda s: [c.quota for c in s.classes] == [50, 50]),
         ("classes: a (30), b (70)", lambda s: [c.quota for c in s.classes] == [30, 70]),
         ("200 people, 10 images each", lambda s: (s.identities.count, s.total) == (200, 2000)),
         (
