@@ -35,7 +35,9 @@ _IGNORE = [re.compile(p) for p in RULES["not_requirements"]]
 _ADJ = rf"(?:(?!{COUNT_NOUNS}\b|{RULES['not_adjectives']}\b)[a-z-]+\s+){{0,2}}?"
 _PER_CLASS = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|each|for\s+each|in\s+each)\s+"
                         rf"{RULES['category_nouns']}\b")
+_CLASSES = re.compile(rf"\s*{_ADJ}(?:classes|class|categories|category)\b")
 _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
+_EACH = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:each|apiece|for\s+each|of\s+each)\b(?!\s+[a-z])")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
@@ -46,7 +48,7 @@ _IN_FRAME = re.compile(RULES["in_one_frame"])
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
 _TOKEN = re.compile(
     rf"(?P<times>\btwice|\b{_NUM}\s+times)\s+as\s+many\b"
-    rf"|(?<![\w.])(?P<product>{_NUM}\s+{COUNT_NOUNS}\s+(?:x|times)\s+{_NUM})\b"
+    rf"|(?<![\w.])(?P<product>{_NUM}\s+(?:{COUNT_NOUNS}|{RULES['category_nouns']})\s+(?:x|times)\s+{_NUM})\b"
     rf"|(?<![\w.])(?P<size>\d+\s*x\s*\d+)(?![\w])"
     rf"|(?<![\w.:/])(?P<ratio>{_NUM}(?:\s?[:/]\s?{_NUM})+)(?![\w:/])"
     rf"|(?<![\w.])(?P<range>{_NUM}\s*(?:-|to)\s*{_NUM})(?![\w%])"
@@ -121,8 +123,11 @@ class Facts:
 
     counts: dict[float, str] = field(default_factory=dict)
     categories: dict[int, str] = field(default_factory=dict)
+    class_count: int = 0
     per_class: dict[float, str] = field(default_factory=dict)
     people: dict[int, str] = field(default_factory=dict)
+    per_each: dict[float, str] = field(default_factory=dict)
+    """Counts 'N each' may mean besides a class quota: images per person or per combination."""
     shares: list[tuple[float, str]] = field(default_factory=list)
     groups: list[tuple[list[float], str]] = field(default_factory=list)
     split_groups: list[tuple[list[float], str]] = field(default_factory=list)
@@ -161,6 +166,7 @@ def _class_facts(spec: DatasetSpec, out: Facts) -> None:
     total, quotas = spec.total, [c.quota for c in spec.classes]
     out.count(total, "the total")
     out.categories[len(spec.classes)] = f"{len(spec.classes)} classes"
+    out.class_count = len(spec.classes)
     for c in spec.classes:
         out.share(c.quota / total, f"class '{c.name}'")
     out.groups.append(([float(q) for q in quotas], "the class quotas"))
@@ -172,6 +178,7 @@ def _class_facts(spec: DatasetSpec, out: Facts) -> None:
                 out.share(sum(c.quota for c in combo) / total, names)
     if len(set(quotas)) == 1:
         out.count(quotas[0], "images per class")
+        out.per_each.setdefault(float(quotas[0]), "images per class")
     if len(quotas) > 1:
         out.per_class.update({float(q): "a class quota" for q in quotas})
 
@@ -219,6 +226,7 @@ def _cell_facts(spec: DatasetSpec, out: Facts) -> None:
                     cells *= n
                 if c.quota % cells == 0:
                     out.count(c.quota // cells, f"'{c.name}' images per combination")
+                    out.per_each.setdefault(c.quota // cells, "images per combination")
 
 
 def _setting_facts(spec: DatasetSpec, out: Facts) -> None:
@@ -235,9 +243,12 @@ def _setting_facts(spec: DatasetSpec, out: Facts) -> None:
         ids = spec.identities
         out.people[ids.count] = f"{ids.count} people"
         out.count(ids.images_per_identity, "images per person")
+        out.per_each[float(ids.images_per_identity)] = "images per person"
     low, high = spec.faces_range()
     out.people.setdefault(low, "faces per image")
     out.people.setdefault(high, "faces per image")
+    out.per_each.setdefault(float(low), "faces per image")
+    out.per_each.setdefault(float(high), "faces per image")
     out.ranges.append((low, high, "faces per image"))
     out.count(spec.image_size, "the image size")
 
@@ -316,6 +327,10 @@ def _plain(m: re.Match[str], low: str, f: Facts) -> str | None:
     value, after = float(m.group("num")), low[m.end() : m.end() + 40]
     if _PER_CLASS.match(after):
         return f.per_class.get(value)
+    if _EACH.match(after):  # '400 images for each': per class, per person or per combination
+        return f.per_class.get(value) or f.per_each.get(value)
+    if _CLASSES.match(after):  # 'N classes' counts the classes, not some factor's levels
+        return "the classes" if value == f.class_count else None
     if _CATEGORY.match(after):
         return f.categories.get(int(value)) if value.is_integer() else None
     if _PEOPLE.match(after):

@@ -137,3 +137,32 @@ def test_a_two_part_split_without_its_parts_named_is_asked_about() -> None:
 def test_faces_facetory_does_not_draw_are_refused_naming_the_word() -> None:
     with pytest.raises(SpecError, match="'dog' - facetory draws human faces only"):
         parse_spec("800 dog faces, classes labrador and poodle", offline=True)
+
+
+def test_n_images_for_each_is_a_class_quota_not_the_total() -> None:
+    text = "classes: teenager and child; 400 images for each"
+
+    def ages(quota: int) -> DatasetSpec:
+        classes = [{"name": n, "quota": quota, "attributes": {"age_group": n}}
+                   for n in ("teenager", "child")]
+        return DatasetSpec.from_data({"classes": classes}, where="test")
+
+    assert [u.words for u in account(text, ages(200)).unexplained] == ["400"]
+    assert account(text, ages(400)).ok
+
+
+def test_n_classes_counts_the_classes_not_a_factors_levels() -> None:
+    text = "2 classes: masked, unmasked, partially masked; 300 each"
+    spec = DatasetSpec.from_data({"classes": [
+        {"name": "masked", "quota": 300, "attributes": {"mask": "mask"}},
+        {"name": "unmasked", "quota": 300, "attributes": {"mask": "none"}},
+        {"name": "partially masked", "quota": 300}]}, where="test")
+    assert "2" in [u.words for u in account(text, spec).unexplained]
+
+
+def test_a_count_of_classes_apart_from_their_list_is_read() -> None:
+    spec = parse_spec("Five classes, 100 images each: african, asian, white, south asian, "
+                      "hispanic.", offline=True)
+    assert [(c.name, c.quota) for c in spec.classes] == [
+        ("african", 100), ("asian", 100), ("white", 100), ("south asian", 100),
+        ("hispanic", 100)]
