@@ -112,6 +112,8 @@ class ClassListsMixin(ReaderBase):
             r"(?:\s+(?:in\s+favou?r\s+of|for)\s+(?P<fav>[\w' -]+?)(?=[,.;]|$))?"
         )
         names = [n for n, _ in self.d.classes]
+        if self._times_as_many(names):
+            return
         for m in self.matches(rx):
             values = [float(v) for v in m.groups()[:3] if v is not None]
             if len(values) != len(names):
@@ -134,6 +136,25 @@ class ClassListsMixin(ReaderBase):
             self.d.class_shares = {n: v / total for n, v in zip(order, values, strict=True)}
             self.take(m.start(), m.end())
             return
+
+    def _times_as_many(self, names: list[str]) -> bool:
+        """'twice as many unmasked as masked', '3 times as many A as B': two class shares."""
+        rx = (
+            r"\b(?:(?P<n>\d+(?:\.\d+)?)\s+times|twice)\s+as\s+many\s+(?P<a>[\w' -]+?)\s+as\s+"
+            rf"(?P<b>[\w' -]+?)(?:\s+{COUNT_NOUNS})?(?=[,.;\n]|$)"
+        )
+        lows = [n.lower() for n in names]
+        for m in self.matches(rx):
+            a, b = m.group("a").strip(), m.group("b").strip()
+            if len(names) != 2 or {a, b} != set(lows):
+                continue
+            times = float(m.group("n") or 2)
+            self.d.class_shares = {
+                names[lows.index(a)]: times / (times + 1), names[lows.index(b)]: 1 / (times + 1)
+            }
+            self.take(m.start(), m.end())
+            return True
+        return False
 
     def _counts_by_name(self) -> None:
         """'250 faces of elderly women and 250 faces of elderly men; the classes are women and

@@ -31,7 +31,7 @@ _NOT_ITEM = re.compile(
 _INNER_STOP = (
     r"\b(?:per|each|apiece|class|classes|images?|faces?|total|between|should|must|with|equal|"
     r"evenly|equally|we|i|you|need|want|make|please|could|would|give|create|generate|render|"
-    r"produce|build|like|love|is|are|x\d+)\b|\bin\s+(?:an?|the)\b"
+    r"produce|build|like|love|is|are|x\d+)\b|\bin\s+(?:an?|the)\b|\bat\s+(?:an?\s+)?\d"
 )
 _COUNT = r"\d+(?:\.\d+)?"
 _SHARE = rf"(?P<v>{_COUNT})\s*(?P<pct>%)?"

@@ -261,3 +261,14 @@ def test_the_llm_instructions_carry_every_level_and_its_synonyms():
     text = vocab_text()
     assert "eyewear (eyewear;" in text and "sunglasses: sunglasses, sun glasses, shades" in text
     assert "neutral: neutral, neutral expression" in text and "not smiling" in text
+
+
+def test_twice_as_many_of_one_class_as_the_other_sets_their_quotas() -> None:
+    spec = parse_spec("Twice as many unmasked as masked faces, 900 in total; classes masked and "
+                      "unmasked.", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"masked": 300, "unmasked": 600}
+
+
+def test_a_class_list_ends_before_its_ratio() -> None:
+    spec = parse_spec("1000 images, classes happy and sad at 3:1", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"happy": 750, "sad": 250}
