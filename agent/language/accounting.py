@@ -50,7 +50,7 @@ _TOKEN = re.compile(
     rf"(?P<times>\btwice|\b{_NUM}\s+times)\s+as\s+many\b"
     rf"|(?<![\w.])(?P<product>{_NUM}\s+(?:{COUNT_NOUNS}|{RULES['category_nouns']})\s+(?:x|times)\s+{_NUM})\b"
     rf"|(?<![\w.])(?P<size>\d+\s*x\s*\d+)(?![\w])"
-    rf"|(?<![\w.:/])(?P<ratio>{_NUM}(?:\s?[:/]\s?{_NUM})+)(?![\w:/])"
+    rf"|(?<![\w.:/-])(?P<ratio>{_NUM}(?:\s?[:/]\s?{_NUM})+|\d+-\d+-\d+)(?![\w:/-])"
     rf"|(?<![\w.])(?P<range>{_NUM}\s*(?:-|to)\s*{_NUM})(?![\w%])"
     rf"|(?<![\w.])(?P<pct>{_NUM})\s*%"
     rf"|(?<![\w.])(?P<num>{_NUM})(?:\s*px)?(?![\w%])"
