@@ -287,6 +287,7 @@ def digits(text: str) -> str:
         flags=re.IGNORECASE,
     )
     text = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), text)
+    text = re.sub(r"(?<![\d.,/:])\b(\d{1,2}) (\d{3})\b(?![\d.,/:%])", r"\1\2", text)  # '10 000'
     text = re.sub(
         rf"\b(\d+(?:\.\d+)?)\s*(k|{_BIG}|hundred)\b",
         lambda m: _plain(number(m.group(1) + m.group(2))),

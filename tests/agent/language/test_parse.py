@@ -272,3 +272,8 @@ def test_twice_as_many_of_one_class_as_the_other_sets_their_quotas() -> None:
 def test_a_class_list_ends_before_its_ratio() -> None:
     spec = parse_spec("1000 images, classes happy and sad at 3:1", offline=True)
     assert {c.name: c.quota for c in spec.classes} == {"happy": 750, "sad": 250}
+
+
+def test_thousands_grouped_with_a_space_are_one_number() -> None:
+    spec = parse_spec("A verification set of 12 000 images over 600 persons.", offline=True)
+    assert (spec.total, spec.identities.count) == (12000, 600)
