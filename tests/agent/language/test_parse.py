@@ -277,3 +277,11 @@ def test_a_class_list_ends_before_its_ratio() -> None:
 def test_thousands_grouped_with_a_space_are_one_number() -> None:
     spec = parse_spec("A verification set of 12 000 images over 600 persons.", offline=True)
     assert (spec.total, spec.identities.count) == (12000, 600)
+
+
+def test_everything_else_gives_the_rest_of_that_factor_to_one_level() -> None:
+    spec = parse_spec("3000 faces -- blue eyes 20%, green eyes 10%, everything else brown",
+                      offline=True)
+    assert spec.factor("eye_color").targets() == pytest.approx(
+        {"blue": 0.2, "green": 0.1, "brown": 0.7})
+    assert spec.factor("hair_color") is None
