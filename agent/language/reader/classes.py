@@ -58,6 +58,7 @@ def parse_item(piece: str) -> Item | None:
         return Item(quoted.group(1).strip())
     piece = piece.strip(" ()\"'-:").rstrip(".").strip()
     piece = _ARTICLE.sub("", _ARTICLE.sub("", piece)).strip()
+    piece = re.sub(r"\s+(?:(?:for|is|are|gets?)\s+)?the\s+(?:rest|remainder|others)$", "", piece)
     if not piece or _NOT_ITEM.match(piece) and not re.match(rf"^{_SHARE}\s+\D", piece):
         return None
     for form in _ITEM_FORMS:

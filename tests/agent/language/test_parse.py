@@ -285,3 +285,16 @@ def test_everything_else_gives_the_rest_of_that_factor_to_one_level() -> None:
     assert spec.factor("eye_color").targets() == pytest.approx(
         {"blue": 0.2, "green": 0.1, "brown": 0.7})
     assert spec.factor("hair_color") is None
+
+
+def test_a_fraction_before_a_level_is_its_share() -> None:
+    spec = parse_spec("let's say 3,000 faces, 1/3 child, 1/3 teenager, 1/3 elderly", offline=True)
+    counts: dict[str, int] = {}
+    for c in spec.classes:
+        counts[c.attributes.get("age_group", "?")] = c.quota
+    assert counts == {"child": 1000, "teenager": 1000, "elderly": 1000}
+
+
+def test_a_class_said_to_take_the_remainder_gets_what_the_others_leave() -> None:
+    spec = parse_spec("classes: masked 70%, unmasked the remainder; 2000 images", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"masked": 1400, "unmasked": 600}
