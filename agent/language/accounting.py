@@ -12,75 +12,49 @@ numbers that ask for nothing (model names, versions, years) are data:
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from agent.language.context import (
+    factors_named,
+    in_context,
+    rest_problems,
+    share_problem,
+    wording_problems,
+)
 from agent.language.reader.base import ReaderBase
 from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, COUNT_NOUNS
-from agent.language.reader.words import levels_of as _levels_of
+from agent.language.rules import RULES, Unexplained, levels_of
 from agent.language.spec import DatasetSpec, SpecError
 from tools.vocabulary import VOCABULARY
 
-RULES: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parents[2] / "tools" / "vocabulary" / "accounting.yaml").read_text("utf-8")
-)
 _NUM = r"\d+(?:\.\d+)?"
 _IGNORE = [re.compile(p) for p in RULES["not_requirements"]]
 _ADJ = rf"(?:(?!{COUNT_NOUNS}\b|{RULES['not_adjectives']}\b)[a-z-]+\s+){{0,2}}?"
 _PER_CLASS = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|each|for\s+each|in\s+each)\s+"
                         rf"{RULES['category_nouns']}\b")
+_CLASSES = re.compile(rf"\s*{_ADJ}(?:classes|class|categories|category)\b")
 _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
+_EACH = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:each|apiece|for\s+each|of\s+each)\b(?!\s+[a-z])")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
 _NOT_LEVEL = [re.compile(p) for p in RULES["not_levels"]]
 _REVISION = re.compile(RULES["revision"])
+_SPLIT_PART = re.compile(RULES["split_part_words"])
 _IN_FRAME = re.compile(RULES["in_one_frame"])
-_SHARE_WORD_START = re.compile(rf"^{RULES['share_words']}\s+")
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
 _TOKEN = re.compile(
     rf"(?P<times>\btwice|\b{_NUM}\s+times)\s+as\s+many\b"
-    rf"|(?<![\w.])(?P<product>{_NUM}\s+{COUNT_NOUNS}\s+(?:x|times)\s+{_NUM})\b"
+    rf"|(?<![\w.])(?P<product>{_NUM}\s+(?:{COUNT_NOUNS}|{RULES['category_nouns']})\s+(?:x|times)\s+{_NUM})\b"
     rf"|(?<![\w.])(?P<size>\d+\s*x\s*\d+)(?![\w])"
-    rf"|(?<![\w.:/])(?P<ratio>{_NUM}(?:\s?[:/]\s?{_NUM})+)(?![\w:/])"
+    rf"|(?<![\w.:/-])(?P<ratio>{_NUM}(?:\s?[:/]\s?{_NUM})+|\d+-\d+-\d+)(?![\w:/-])"
     rf"|(?<![\w.])(?P<range>{_NUM}\s*(?:-|to)\s*{_NUM})(?![\w%])"
     rf"|(?<![\w.])(?P<pct>{_NUM})\s*%"
     rf"|(?<![\w.])(?P<num>{_NUM})(?:\s*px)?(?![\w%])"
 )
-
-
-@dataclass(frozen=True)
-class Unexplained:
-    """Words of the request no fact of the spec explains, why, and the readings that would."""
-
-    words: str
-    why: str
-    candidates: tuple[str, ...] = ()
-    kind: str = "share"
-    """'share': the candidates are shares to pick; 'reading': whole readings, listed only."""
-
-    def line(self) -> str:
-        return f"'{self.words}' - {self.why}"
-
-    def options(self) -> str:
-        """' 25% / 50% / other' for a share to pick, ' (1) ... (2) ...' for whole readings."""
-        if self.kind == "reading":
-            return "".join(f" ({i}) {c}" for i, c in enumerate(self.candidates, 1))
-        return f" {' / '.join(self.candidates)} / other" if self.candidates else ""
-
-    @property
-    def askable(self) -> bool:
-        return bool(self.candidates) and self.kind == "share"
-
-    def reading(self, choice: str) -> str:
-        """The words this phrase stands for with `choice` as the answer ('30%')."""
-        return _SHARE_WORD_START.sub(f"{choice} of ", self.words, count=1)
 
 
 @dataclass
@@ -106,12 +80,6 @@ class Question(SpecError):
             "not planned, so as not to guess: " + "; ".join(lines)
             + ". Say it another way (e.g. '25% wear hats', 'classes: a, b and c')"
         )
-
-
-@functools.lru_cache(maxsize=4096)
-def levels_of(phrase: str) -> tuple[tuple[str, str], ...]:
-    """The vocabulary's (factor, level) readings of a phrase (cached: the same words recur)."""
-    return tuple(_levels_of(phrase))
 
 
 # --- the facts of a spec --------------------------------------------------------------------
@@ -155,17 +123,17 @@ class Facts:
 
     counts: dict[float, str] = field(default_factory=dict)
     categories: dict[int, str] = field(default_factory=dict)
+    class_count: int = 0
     per_class: dict[float, str] = field(default_factory=dict)
     people: dict[int, str] = field(default_factory=dict)
+    per_each: dict[float, str] = field(default_factory=dict)
+    """Counts 'N each' may mean besides a class quota: images per person or per combination."""
     shares: list[tuple[float, str]] = field(default_factory=list)
     groups: list[tuple[list[float], str]] = field(default_factory=list)
     split_groups: list[tuple[list[float], str]] = field(default_factory=list)
     """The splits, which explain a ratio only where split words are near it ('80/20 split')."""
     ranges: list[tuple[float, float, str]] = field(default_factory=list)
     words: str = ""
-    free_words: str = ""
-    """Names and descriptions of classes that fix no attribute: free words the prompts carry
-    (a level word in 'clean-shaven men' with facial_hair fixed is not read as gender)."""
 
     def count(self, value: float, what: str) -> None:
         self.counts.setdefault(float(value), what)
@@ -191,8 +159,6 @@ def facts(spec: DatasetSpec) -> Facts:
     named = {k: data[k] for k in ("classes", "factors", "augmentations")}
     texts = [str(v) for _, v in _leaves(named) if isinstance(v, str)]
     out.words = " ".join(texts).lower().replace("_", " ")
-    free = [f"{c.name} {c.description}" for c in spec.classes if not c.attributes]
-    out.free_words = " ".join(free).lower().replace("_", " ")
     return out
 
 
@@ -200,6 +166,7 @@ def _class_facts(spec: DatasetSpec, out: Facts) -> None:
     total, quotas = spec.total, [c.quota for c in spec.classes]
     out.count(total, "the total")
     out.categories[len(spec.classes)] = f"{len(spec.classes)} classes"
+    out.class_count = len(spec.classes)
     for c in spec.classes:
         out.share(c.quota / total, f"class '{c.name}'")
     out.groups.append(([float(q) for q in quotas], "the class quotas"))
@@ -211,25 +178,14 @@ def _class_facts(spec: DatasetSpec, out: Facts) -> None:
                 out.share(sum(c.quota for c in combo) / total, names)
     if len(set(quotas)) == 1:
         out.count(quotas[0], "images per class")
+        out.per_each.setdefault(float(quotas[0]), "images per class")
     if len(quotas) > 1:
         out.per_class.update({float(q): "a class quota" for q in quotas})
 
 
 def _factor_facts(spec: DatasetSpec, out: Facts) -> None:
     for f in spec.factors:
-        targets = f.targets()
-        out.categories.setdefault(len(targets), f"{len(targets)} levels of {f.name}")
-        out.groups.append((list(targets.values()), f"the {f.name} shares"))
-        for lv, t in targets.items():
-            out.share(t, f"{f.name} {lv}")
-            for c in spec.classes:
-                if f.name not in c.attributes:
-                    for r in (round, int, lambda x: -int(-x // 1)):
-                        out.count(r(c.quota * t), f"'{c.name}' with {f.name} {lv}")
-                    out.count(round(spec.total * t), f"{f.name} {lv}")
-        if f.numeric is not None:
-            n = f.numeric
-            out.ranges.append((n.low, n.high, f"{f.name} {n.low:g}-{n.high:g}"))
+        _one_factor_facts(spec, f, out)
     for (factor, level), share in level_shares(spec).items():
         out.share(share, f"{factor} {level}")
         out.count(round(spec.total * share), f"{factor} {level}")
@@ -240,6 +196,23 @@ def _factor_facts(spec: DatasetSpec, out: Facts) -> None:
             by_factor.setdefault(k, set()).add(v)
     for k, vs in by_factor.items():
         out.categories.setdefault(len(vs), f"{len(vs)} {k} classes")
+
+
+def _one_factor_facts(spec: DatasetSpec, f: Any, out: Facts) -> None:
+    """A factor's level count, shares, images per level (in each class) and numeric range."""
+    targets = f.targets()
+    out.categories.setdefault(len(targets), f"{len(targets)} levels of {f.name}")
+    out.groups.append((list(targets.values()), f"the {f.name} shares"))
+    for lv, t in targets.items():
+        out.share(t, f"{f.name} {lv}")
+        for c in spec.classes:
+            if f.name not in c.attributes:
+                for r in (round, int, lambda x: -int(-x // 1)):
+                    out.count(r(c.quota * t), f"'{c.name}' with {f.name} {lv}")
+                out.count(round(spec.total * t), f"{f.name} {lv}")
+    if f.numeric is not None:
+        n = f.numeric
+        out.ranges.append((n.low, n.high, f"{f.name} {n.low:g}-{n.high:g}"))
 
 
 def _cell_facts(spec: DatasetSpec, out: Facts) -> None:
@@ -253,6 +226,7 @@ def _cell_facts(spec: DatasetSpec, out: Facts) -> None:
                     cells *= n
                 if c.quota % cells == 0:
                     out.count(c.quota // cells, f"'{c.name}' images per combination")
+                    out.per_each.setdefault(c.quota // cells, "images per combination")
 
 
 def _setting_facts(spec: DatasetSpec, out: Facts) -> None:
@@ -269,9 +243,12 @@ def _setting_facts(spec: DatasetSpec, out: Facts) -> None:
         ids = spec.identities
         out.people[ids.count] = f"{ids.count} people"
         out.count(ids.images_per_identity, "images per person")
+        out.per_each[float(ids.images_per_identity)] = "images per person"
     low, high = spec.faces_range()
     out.people.setdefault(low, "faces per image")
     out.people.setdefault(high, "faces per image")
+    out.per_each.setdefault(float(low), "faces per image")
+    out.per_each.setdefault(float(high), "faces per image")
     out.ranges.append((low, high, "faces per image"))
     out.count(spec.image_size, "the image size")
 
@@ -306,35 +283,54 @@ def _proportional(parts: list[float], groups: list[tuple[list[float], str]]) -> 
     return None
 
 
-def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
-    """What fact explains the number token `m`, or None."""
-    after = low[m.end() : m.end() + 40]
-    if m.group("size"):
-        sides = {int(x) for x in re.findall(r"\d+", m.group("size"))}
-        return _near(sides.pop(), f.counts.items()) if len(sides) == 1 else None
-    if m.group("ratio"):
-        parts = [float(x) for x in re.findall(_NUM, m.group("ratio"))]
-        near = low[max(0, m.start() - 40) : m.end() + 40]
-        split = re.search(rf"\b(?:split|{RULES['split_words']})", near)
-        return _proportional(parts, f.groups + (f.split_groups if split else []))
-    if m.group("product"):
-        a, b = (float(x) for x in re.findall(_NUM, m.group("product")))
-        return f.counts.get(a * b)
-    if m.group("times"):
-        times = re.findall(_NUM, m.group("times"))
-        return _proportional([float(times[0]) if times else 2.0, 1.0], f.groups)
-    if m.group("range"):
-        lo, hi = (float(x) for x in re.findall(_NUM, m.group("range")))
-        for a, b, what in f.ranges:
-            if a == lo and abs(b - hi) <= 1:
-                return what
-        ends = [_near(v, f.counts.items()) or _named(v, f) for v in (lo, hi)]
-        return " and ".join(ends) if all(ends) else None
-    if m.group("pct"):
-        return _near(float(m.group("pct")), f.shares, tol=0.5)
-    value = float(m.group("num"))
+def _size(m: re.Match[str], low: str, f: Facts) -> str | None:
+    sides = {int(x) for x in re.findall(r"\d+", m.group("size"))}
+    return _near(sides.pop(), f.counts.items()) if len(sides) == 1 else None
+
+
+def _ratio(m: re.Match[str], low: str, f: Facts) -> str | None:
+    """A ratio of classes or levels; of the splits only with split words near it, and a
+    two-part one only with the parts named ('a 60/40 split' may be the classes)."""
+    parts = [float(x) for x in re.findall(_NUM, m.group("ratio"))]
+    near = low[max(0, m.start() - 40) : m.end() + 40]
+    if len(parts) == 2 and re.search(r"\bsplit", near) and not _SPLIT_PART.search(near):
+        return None
+    split = re.search(rf"\b(?:split|{RULES['split_words']})", near)
+    return _proportional(parts, f.groups + (f.split_groups if split else []))
+
+
+def _product(m: re.Match[str], low: str, f: Facts) -> str | None:
+    a, b = (float(x) for x in re.findall(_NUM, m.group("product")))
+    return f.counts.get(a * b)
+
+
+def _times(m: re.Match[str], low: str, f: Facts) -> str | None:
+    times = re.findall(_NUM, m.group("times"))
+    return _proportional([float(times[0]) if times else 2.0, 1.0], f.groups)
+
+
+def _range(m: re.Match[str], low: str, f: Facts) -> str | None:
+    lo, hi = (float(x) for x in re.findall(_NUM, m.group("range")))
+    for a, b, what in f.ranges:
+        if a == lo and abs(b - hi) <= 1:
+            return what
+    ends = [_near(v, f.counts.items()) or _named(v, f) for v in (lo, hi)]
+    return " and ".join(ends) if all(ends) else None
+
+
+def _pct(m: re.Match[str], low: str, f: Facts) -> str | None:
+    return _near(float(m.group("pct")), f.shares, tol=0.5)
+
+
+def _plain(m: re.Match[str], low: str, f: Facts) -> str | None:
+    """A plain number: what it counts by the words after it (classes, people, a split)."""
+    value, after = float(m.group("num")), low[m.end() : m.end() + 40]
     if _PER_CLASS.match(after):
         return f.per_class.get(value)
+    if _EACH.match(after):  # '400 images for each': per class, per person or per combination
+        return f.per_class.get(value) or f.per_each.get(value)
+    if _CLASSES.match(after):  # 'N classes' counts the classes, not some factor's levels
+        return "the classes" if value == f.class_count else None
     if _CATEGORY.match(after):
         return f.categories.get(int(value)) if value.is_integer() else None
     if _PEOPLE.match(after):
@@ -342,6 +338,15 @@ def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
     if _SPLIT.search(low[max(0, m.start() - 40) : m.start()]) or _SPLIT_AFTER.match(after):
         return _near(value, f.shares, tol=0.5) or f.counts.get(value)
     return f.counts.get(value)
+
+
+_EXPLAIN = {"size": _size, "ratio": _ratio, "product": _product, "times": _times,
+            "range": _range, "pct": _pct, "num": _plain}
+
+
+def _explain_number(m: re.Match[str], low: str, f: Facts) -> str | None:
+    """What fact explains the number token `m`, or None."""
+    return _EXPLAIN[m.lastgroup or "num"](m, low, f)
 
 
 def _named(value: float, f: Facts) -> str | None:
@@ -415,38 +420,38 @@ def _defaulted(factor: str, level: str, spec: DatasetSpec) -> bool:
 
 def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
     have, shares = _spec_levels(spec), level_shares(spec)
-    factors = {k for k, _ in have}
     for m in ANY_LEVEL_RX.finditer(low):
-        phrase = m.group(0)
         if any(rx.search(low, max(0, m.start() - 12), m.end()) for rx in _NOT_LEVEL):
             continue
-        options = levels_of(phrase)
-        hit = [o for o in options if o in have or _defaulted(*o, spec)]
-        if not hit and phrase not in f.free_words:
-            acc.unexplained.append(Unexplained(phrase, "the plan has no such level"))
+        options = levels_of(m.group(0))
+        hit = in_context(low, m, [o for o in options if o in have or _defaulted(*o, spec)])
+        if not hit:
+            acc.unexplained.append(Unexplained(m.group(0), "the plan has no such level"))
             continue
-        acc.explained.append((phrase, ", ".join(f"{k}={v}" for k, v in hit) or "a class name"))
-        clause = low[max(0, low.rfind(".", 0, m.start()) + 1, m.start() - 40) : m.start()]
-        quantified = _SHARE_WORD.search(clause)
-        in_frame = _IN_FRAME.match(low, m.end())  # 'several children in one frame': faces
-        if quantified and hit and not in_frame and all(shares.get(o, 0.0) >= 0.999 for o in hit):
-            said = low[m.start() - len(clause) + quantified.start() : m.end()]
-            acc.unexplained.append(
-                Unexplained(said, "what share?", tuple(f"{p}%" for p in RULES["share_candidates"]))
-            )
+        acc.explained.append((m.group(0), ", ".join(f"{k}={v}" for k, v in hit)))
+        for problem in (share_problem(low, m, hit, shares), _unquantified(low, m, hit, shares)):
+            if problem is not None:
+                acc.unexplained.append(problem)
+    factors = {k for k, _ in have}
     for m in ANY_FACTOR_RX.finditer(low):
-        varied = any(fac in factors for fac in _factor_names(m.group(0)))
+        varied = any(fac in factors for fac in factors_named(m.group(0)))
         if not varied and m.group(0) not in f.words:
             acc.unexplained.append(Unexplained(m.group(0), "the plan does not vary this"))
+    acc.unexplained += rest_problems(low, spec, shares)
+    acc.unexplained += wording_problems(low, spec, f.words, have)
 
 
-def _factor_names(phrase: str) -> tuple[str, ...]:
-    from agent.language.reader.words import FACTOR_RX
-
-    for rx, fs in FACTOR_RX:
-        if rx.fullmatch(phrase):
-            return fs
-    return ()
+def _unquantified(
+    low: str, m: re.Match[str], hit: list[tuple[str, str]], shares: dict[tuple[str, str], float]
+) -> Unexplained | None:
+    """'some people wearing hats' planned as a hat in every image: what share?"""
+    clause = low[max(0, low.rfind(".", 0, m.start()) + 1, m.start() - 40) : m.start()]
+    quantified = _SHARE_WORD.search(clause)
+    in_frame = _IN_FRAME.match(low, m.end())  # 'several children in one frame': faces
+    if not quantified or in_frame or not all(shares.get(o, 0.0) >= 0.999 for o in hit):
+        return None
+    said = low[m.start() - len(clause) + quantified.start() : m.end()]
+    return Unexplained(said, "what share?", tuple(f"{p}%" for p in RULES["share_candidates"]))
 
 
 def account(text: str, spec: DatasetSpec) -> Account:

@@ -16,7 +16,7 @@ from agent.language.safety import RefusedError
 from agent.language.spec import DatasetSpec, SpecError
 
 #: Readings tried at most, so a request nothing explains stays quick to refuse.
-MAX_CANDIDATES = 4
+MAX_CANDIDATES = 6
 _REWRITES = [
     (r["name"], re.compile(r["pattern"], re.IGNORECASE | re.MULTILINE), r["replace"])
     for r in RULES["rewrites"]

@@ -154,6 +154,11 @@ class Factor(SpecModel):
                     f"factor '{self.name}' has unknown level(s) {', '.join(unknown)}; "
                     f"known levels: {', '.join(known)}"
                 )
+        self._check_proportions()
+        return self
+
+    def _check_proportions(self) -> None:
+        """Given proportions stay within 100% and leave something for the open levels."""
         given = [lv for lv in self.levels if lv.proportion is not None]
         if self.balanced and given:
             raise ValueError(f"factor '{self.name}' is balanced but also gives proportions")
@@ -173,7 +178,6 @@ class Factor(SpecModel):
                     f"factor '{self.name}': the given proportions leave nothing for "
                     f"{', '.join(open_levels)}"
                 )
-        return self
 
     def level_names(self) -> list[str]:
         return [lv.name for lv in self.levels]

@@ -30,6 +30,8 @@ import yaml
 from agent.language.accounting import account, check_account
 from agent.language.answers import apply_answers
 from agent.language.candidates import read_offline
+from agent.language.context import check_subject
+from agent.language.reader.base import ReaderBase
 from agent.language.safety import check_request
 from agent.language.spec import DatasetSpec, SpecError, yaml_problem
 from tools.vocabulary import VOCABULARY
@@ -135,6 +137,7 @@ def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False)
         raise SpecError("the description is over 100,000 characters")
     check_request(text)
     text = apply_answers(text)
+    check_subject(ReaderBase(text).low)
     spec = _yaml_spec(text, is_yaml=is_yaml)
     if spec is None:
         from agent.llm import chat_model

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from agent.language.factors import Factor
-from agent.language.spec import DatasetSpec
+from agent.language.spec import ClassSpec, DatasetSpec
 from agent.planning.diffusion_prompts import _phrase, class_phrase
 from agent.runtime.context import MEASURED_ONLY_BACKENDS
 from tools.contracts import Requirement
@@ -110,60 +110,8 @@ class _Judge:
 def trace(spec: DatasetSpec) -> list[Requirement]:
     """One Requirement per class, factor and setting the spec asks for."""
     judge = _Judge(spec)
-    out: list[Requirement] = []
-    for c in spec.classes:
-        asked = f"class '{c.name}': {c.quota:,} images"
-        if c.attributes:
-            asked += " (" + ", ".join(f"{k}={v}" for k, v in c.attributes.items()) + ")"
-            drawn = "; ".join(judge.drawn(k, v) for k, v in c.attributes.items())
-            checks = [judge.checked(k, [v]) for k, v in c.attributes.items()]
-            checked = "; ".join(h for h, _ in checks)
-            flags = sorted({f for _, fl in checks for f in fl})
-        else:
-            phrase = class_phrase(c)
-            drawn = (
-                f"prompt: '{phrase}'"
-                if phrase and judge.backend != "procedural"
-                else ("nothing" if phrase else "a face (the class is the whole dataset)")
-            )
-            checked, flags = (
-                ("vision-language critic", [])
-                if judge.vlm
-                else (("CLIP zero-shot probe", []) if judge.clip else ("nothing", [NOT_CHECKED]))
-            )
-            if not phrase:
-                checked, flags = "critic: face count", []
-        if drawn == "nothing" or "nothing;" in drawn:
-            flags.append(NOT_DRAWN)
-        out.append(Requirement(asked=asked, drawn_by=drawn, checked_by=checked, flags=flags))
-    for f in spec.factors:
-        levels = f.level_names()
-        if f.numeric is not None:
-            groups = sorted({g["age_group"] for g in f.derived().values()}) if f.derived() else []
-            drawn = judge.drawn("age_group", groups[0] if groups else None)
-            checked, flags = judge.checked("age_group", groups)
-            asked = f"{f.name} {f.numeric.low:g}-{f.numeric.high:g} {f.numeric.unit}".strip()
-            asked += f" in {len(levels)} bands (age groups {', '.join(groups)})"
-        else:
-            draws = {judge.drawn(f.name, lv) for lv in levels}
-            drawn = (
-                "nothing"
-                if "nothing" in draws
-                else (
-                    sorted(draws)[0]
-                    if len(draws) == 1 or judge.backend == "procedural"
-                    else "prompt: "
-                    + ", ".join(
-                        f"'{_phrase(f.name, lv) or lv}'" for lv in levels if _phrase(f.name, lv)
-                    )
-                )
-            )
-            checked, flags = judge.checked(f.name, levels)
-            asked = _factor_words(f)
-            if f.scope == "identity" and spec.identities is not None:
-                asked += " (per person)"
-        flags = list(flags) + ([NOT_DRAWN] if drawn == "nothing" else [])
-        out.append(Requirement(asked=asked, drawn_by=drawn, checked_by=checked, flags=flags))
+    out = [_class_row(judge, c) for c in spec.classes]
+    out += [_factor_row(judge, spec, f) for f in spec.factors]
     for con in spec.constraints:
         out.append(
             Requirement(
@@ -173,38 +121,108 @@ def trace(spec: DatasetSpec) -> list[Requirement]:
             )
         )
     out += _style_rows(spec) + _unasked_rows(spec)
-    low, high = spec.faces_range()
-    if (low, high) != (1, 1):
-        faces = f"{low}" if low == high else f"{low} to {high}"
-        out.append(
-            Requirement(
-                asked=f"{faces} faces per image",
-                drawn_by="renderer: that many people"
-                if judge.backend == "procedural"
-                else f"prompt: '{faces} people'",
-                checked_by="critic: face count (dlib HOG)",
-            )
-        )
-    if spec.identities is not None:
-        ids = spec.identities
-        identity = {
-            "procedural": "renderer: each person's parameters held fixed",
-            "diffusers-identity": "IP-Adapter on the person's anchor image"
-            if spec.generation.identity.ip_adapter
-            else "img2img from the person's anchor image",
-        }.get(judge.backend, "nothing (text prompts cannot hold a person)")
-        enforced = judge.backend != "procedural"
-        out.append(
-            Requirement(
-                asked=f"{ids.count:,} people x {ids.images_per_identity} images each",
-                drawn_by=identity,
-                checked_by="face descriptor (dlib 128-D) against each person's anchor"
-                + ("" if enforced else ", measured and reported, not enforced"),
-                flags=([] if enforced else [MEASURED])
-                + ([NOT_DRAWN] if identity.startswith("nothing") else []),
-            )
-        )
+    out += _faces_rows(judge, spec) + _identity_rows(judge, spec)
     return out
+
+
+def _class_row(judge: _Judge, c: ClassSpec) -> Requirement:
+    """What a class asks for, what draws it and what checks it."""
+    asked = f"class '{c.name}': {c.quota:,} images"
+    if c.attributes:
+        asked += " (" + ", ".join(f"{k}={v}" for k, v in c.attributes.items()) + ")"
+        drawn = "; ".join(judge.drawn(k, v) for k, v in c.attributes.items())
+        checks = [judge.checked(k, [v]) for k, v in c.attributes.items()]
+        checked = "; ".join(h for h, _ in checks)
+        flags = sorted({f for _, fl in checks for f in fl})
+    else:
+        phrase = class_phrase(c)
+        drawn = (
+            f"prompt: '{phrase}'"
+            if phrase and judge.backend != "procedural"
+            else ("nothing" if phrase else "a face (the class is the whole dataset)")
+        )
+        checked, flags = (
+            ("vision-language critic", [])
+            if judge.vlm
+            else (("CLIP zero-shot probe", []) if judge.clip else ("nothing", [NOT_CHECKED]))
+        )
+        if not phrase:
+            checked, flags = "critic: face count", []
+    if drawn == "nothing" or "nothing;" in drawn:
+        flags.append(NOT_DRAWN)
+    return Requirement(asked=asked, drawn_by=drawn, checked_by=checked, flags=flags)
+
+
+def _factor_row(judge: _Judge, spec: DatasetSpec, f: Factor) -> Requirement:
+    """What a factor asks for (a numeric age range in bands, or levels), drawn and checked."""
+    levels = f.level_names()
+    if f.numeric is not None:
+        groups = sorted({g["age_group"] for g in f.derived().values()}) if f.derived() else []
+        drawn = judge.drawn("age_group", groups[0] if groups else None)
+        checked, flags = judge.checked("age_group", groups)
+        asked = f"{f.name} {f.numeric.low:g}-{f.numeric.high:g} {f.numeric.unit}".strip()
+        asked += f" in {len(levels)} bands (age groups {', '.join(groups)})"
+    else:
+        draws = {judge.drawn(f.name, lv) for lv in levels}
+        drawn = (
+            "nothing"
+            if "nothing" in draws
+            else (
+                sorted(draws)[0]
+                if len(draws) == 1 or judge.backend == "procedural"
+                else "prompt: "
+                + ", ".join(
+                    f"'{_phrase(f.name, lv) or lv}'" for lv in levels if _phrase(f.name, lv)
+                )
+            )
+        )
+        checked, flags = judge.checked(f.name, levels)
+        asked = _factor_words(f)
+        if f.scope == "identity" and spec.identities is not None:
+            asked += " (per person)"
+    flags = list(flags) + ([NOT_DRAWN] if drawn == "nothing" else [])
+    return Requirement(asked=asked, drawn_by=drawn, checked_by=checked, flags=flags)
+
+
+def _faces_rows(judge: _Judge, spec: DatasetSpec) -> list[Requirement]:
+    """Several faces per image, when asked."""
+    low, high = spec.faces_range()
+    if (low, high) == (1, 1):
+        return []
+    faces = f"{low}" if low == high else f"{low} to {high}"
+    return [
+        Requirement(
+            asked=f"{faces} faces per image",
+            drawn_by="renderer: that many people"
+            if judge.backend == "procedural"
+            else f"prompt: '{faces} people'",
+            checked_by="critic: face count (dlib HOG)",
+        )
+    ]
+
+
+def _identity_rows(judge: _Judge, spec: DatasetSpec) -> list[Requirement]:
+    """People x images each, and what holds a person across images."""
+    if spec.identities is None:
+        return []
+    ids = spec.identities
+    identity = {
+        "procedural": "renderer: each person's parameters held fixed",
+        "diffusers-identity": "IP-Adapter on the person's anchor image"
+        if spec.generation.identity.ip_adapter
+        else "img2img from the person's anchor image",
+    }.get(judge.backend, "nothing (text prompts cannot hold a person)")
+    enforced = judge.backend != "procedural"
+    return [
+        Requirement(
+            asked=f"{ids.count:,} people x {ids.images_per_identity} images each",
+            drawn_by=identity,
+            checked_by="face descriptor (dlib 128-D) against each person's anchor"
+            + ("" if enforced else ", measured and reported, not enforced"),
+            flags=([] if enforced else [MEASURED])
+            + ([NOT_DRAWN] if identity.startswith("nothing") else []),
+        )
+    ]
 
 
 def _style_rows(spec: DatasetSpec) -> list[Requirement]:

@@ -237,6 +237,20 @@ class DatasetSpec(SpecModel):
             raise ValueError(f"factor {', '.join(twice)} is listed twice")
         self._check_age()
         known = {f.name: set(f.level_names()) for f in self.factors}
+        self._check_class_levels(known)
+        self._check_constraint_levels(known)
+        for aug in self.augmentations:
+            for fac, lv in aug.attributes.items():
+                if fac in FACTORS and lv not in FACTORS[fac]:
+                    raise ValueError(
+                        f"augmentation '{aug.name}' asks for {fac}={lv}; known levels: "
+                        f"{', '.join(FACTORS[fac])}"
+                    )
+        self._check_identities()
+        return self
+
+    def _check_class_levels(self, known: dict[str, set[str]]) -> None:
+        """Each class fixes known levels, and none the age range contradicts."""
         derived = self.derived_levels()
         for c in self.classes:
             for fac, lv in c.attributes.items():
@@ -253,6 +267,8 @@ class DatasetSpec(SpecModel):
                         f"class '{c.name}' fixes {fac}={lv}, but the age range gives "
                         f"{', '.join(sorted(derived[fac]))}"
                     )
+
+    def _check_constraint_levels(self, known: dict[str, set[str]]) -> None:
         for con in self.constraints:
             for fac, lv in con.when.items():
                 if fac not in known or lv not in known[fac]:
@@ -263,15 +279,6 @@ class DatasetSpec(SpecModel):
                     raise ValueError(
                         f"constraint '{con.describe()}' names unknown {fac}={', '.join(bad)}"
                     )
-        for aug in self.augmentations:
-            for fac, lv in aug.attributes.items():
-                if fac in FACTORS and lv not in FACTORS[fac]:
-                    raise ValueError(
-                        f"augmentation '{aug.name}' asks for {fac}={lv}; known levels: "
-                        f"{', '.join(FACTORS[fac])}"
-                    )
-        self._check_identities()
-        return self
 
     def _check_age(self) -> None:
         age = self.factor("age")

@@ -190,105 +190,138 @@ class AttributesMixin(ReaderBase):
             for f in fs:
                 self.d.image_scope.add(f)
 
+    _BALANCE = (
+        r"\b(?:(?:an?\s+)?(?:even|equal|balanced|random|good|wide|broad)\s+(?:mix|spread|split|"
+        r"numbers?|shares?|distribution|range|variety)(?:\s+of)?|balanced|balance|evenly|"
+        r"equally(?:\s+represented)?|uniformly|spread(?: evenly)?|distributed|varied|"
+        r"var(?:y|ies|ying)|changes?|changing|different|various|diverse|assorted|mixed|even|equal|"
+        r"(?:a\s+)?(?:range|mix|variety)\s+of|all|every|each|(?:the\s+)?same\s+number\s+"
+        r"(?:of|in)|as\s+many)\b(?:\s*(?:across|over|by|between|in|among|for|of|from)\b)?"
+        r"(?:\s*(?:the|all|every|each|their)\b)?"
+    )
+    _WEAK = re.compile(
+        r"(?:all|every|each|different|various|diverse|assorted|mixed|as\s+many|even|equal)\b"
+    )
+    _PER_PERSON = re.compile(r"\b(?:each|every|per)\s*(?:person|identity|individual)\b")
+
     def balanced(self) -> None:
-        trig = (
-            r"\b(?:(?:an?\s+)?(?:even|equal|balanced|random|good|wide|broad)\s+(?:mix|spread|split|"
-            r"numbers?|shares?|distribution|range|variety)(?:\s+of)?|balanced|balance|evenly|"
-            r"equally(?:\s+represented)?|uniformly|spread(?: evenly)?|distributed|varied|"
-            r"var(?:y|ies|ying)|changes?|changing|different|various|diverse|assorted|mixed|even|equal|"
-            r"(?:a\s+)?(?:range|mix|variety)\s+of|all|every|each|(?:the\s+)?same\s+number\s+"
-            r"(?:of|in)|as\s+many)\b(?:\s*(?:across|over|by|between|in|among|for|of|from)\b)?"
-            r"(?:\s*(?:the|all|every|each|their)\b)?"
-        )
-        weak = re.compile(
-            r"(?:all|every|each|different|various|diverse|assorted|mixed|as\s+many|even|equal)\b"
-        )
-        for m in self.matches(trig):
-            clause_s = self._clause_start(m.start())
-            if re.match(r"\s*:\s", self.low[m.end() :]):  # 'Balance: gender, expression.'
-                clause_e = self._clause_end(self.low.index(":", m.end()) + 1)
-            else:
-                clause_e = self._clause_end(m.end())
-            if weak.match(self.low, m.start()):
-                near = self._factor_spans(m.end(), min(clause_e, m.end() + 25))
-                if not near and self._levels_balanced(m.end(), clause_e):
-                    self.take(m.start(), m.end())  # 'as many girls as boys'
-                    continue
-                if not near or not self.free(m.start(), m.end()):
-                    continue
-            head = self.low[clause_s : m.start()]
-            per_person = bool(
-                re.search(r"\b(?:each|every|per)\s*(?:person|identity|individual)\b", head)
-            )
+        """Balance words and the factors or levels they balance ('balanced across gender',
+        'gender balanced', 'an even mix of men and women')."""
+        for m in self.matches(self._BALANCE):
+            self._balanced_at(m)
+
+    def _balanced_at(self, m: re.Match[str]) -> None:
+        clause_s = self._clause_start(m.start())
+        if re.match(r"\s*:\s", self.low[m.end() :]):  # 'Balance: gender, expression.'
+            clause_e = self._clause_end(self.low.index(":", m.end()) + 1)
+        else:
+            clause_e = self._clause_end(m.end())
+        if self._WEAK.match(self.low, m.start()) and self._weak_skipped(m, clause_e):
+            return
+        pm = self._PER_PERSON.search(self.low[clause_s : m.start()])
+        if pm:
+            self.take(clause_s + pm.start(), clause_s + pm.end())
+        self.take(m.start(), m.end())
+        per_person = bool(pm)
+        if self._balanced_after(m, clause_e, per_person):
+            return
+        if self._balanced_before(m, clause_s, clause_e, per_person):
+            return
+        if self._levels_balanced(m.end(), clause_e) or self._levels_balanced(
+            clause_s, m.start(), last=True
+        ):
+            return
+        self._balanced_named_before(m, clause_s, clause_e, per_person)
+
+    def _weak_skipped(self, m: re.Match[str], clause_e: int) -> bool:
+        """'all', 'every', 'as many' balance only with a factor right after them."""
+        near = self._factor_spans(m.end(), min(clause_e, m.end() + 25))
+        if not near and self._levels_balanced(m.end(), clause_e):
+            self.take(m.start(), m.end())  # 'as many girls as boys'
+            return True
+        return not near or not self.free(m.start(), m.end())
+
+    def _balanced_after(self, m: re.Match[str], clause_e: int, per_person: bool) -> bool:
+        """'balanced across gender and age': the factors named after the trigger."""
+        after = self._factor_spans(m.end(), clause_e)
+        gap = self.low[m.end() : after[0][1]] if after else ""
+        if after and (
+            len(gap) <= 25
+            or len(gap) <= 60
+            and not ANY_LEVEL_RX.search(gap)
+            and re.search(r"\b(?:across|over|by|between|among)\s+(?:the\s+)?(?:\d+\s+)?$", gap)
+        ):
+            self._factors_in(m.end(), clause_e, scope_image=per_person)
+            return True
+        return False
+
+    def _balanced_before(
+        self, m: re.Match[str], clause_s: int, clause_e: int, per_person: bool
+    ) -> bool:
+        """'gender balanced', 'the lighting and the head angle change': the factors named
+        before the trigger, the last one right before it."""
+        adjacent = self._factor_spans(max(clause_s, m.start() - 30), m.start())
+        follows = [
+            self.level_of(x.group(0))
+            for x in ANY_LEVEL_RX.finditer(self._free_text(m.end(), clause_e))
+        ]
+        if (
+            adjacent
+            and not self.low[adjacent[-1][2] : m.start()].strip(" :")
+            and not any(hit and hit[0] in adjacent[-1][0] for hit in follows)
+        ):
+            self._factors_in(clause_s, adjacent[-1][2], scope_image=per_person)
+            return True
+        return False
+
+    def _balanced_named_before(
+        self, m: re.Match[str], clause_s: int, clause_e: int, per_person: bool
+    ) -> None:
+        """A factor named earlier in the clause, or a 'Factor:' heading; else the classes are
+        what is balanced, or the request fails asking across what."""
+        before = self._factor_spans(clause_s, m.start())
+        if not before:
+            self._balanced_nothing_before(m, clause_s, clause_e, per_person)
+            return
+        last = before[-1]
+        tail = self._free_text(m.end(), clause_e).strip(" ,")
+        if tail and not re.search(r"(?:across|over|between|among|in)\s*$", m.group(0)):
+            tail = ""  # 'gender balanced, split 70/20/10': nothing after is a level list
+        if tail and len(before) == 1 and len(last[0]) == 1:
+            # "age group balanced across young adult, middle-aged and elderly"
+            levels = self._level_list(m.end(), clause_e, last[0][0])
+            self.d.balanced[last[0][0]] = levels
+            self.take(last[1], last[2])
             if per_person:
-                pm = re.search(r"\b(?:each|every|per)\s*(?:person|identity|individual)\b", head)
-                self.take(clause_s + pm.start(), clause_s + pm.end())
-            self.take(m.start(), m.end())
-            after = self._factor_spans(m.end(), clause_e)
-            gap = self.low[m.end() : after[0][1]] if after else ""
-            if after and (
-                len(gap) <= 25
-                or len(gap) <= 60
-                and not ANY_LEVEL_RX.search(gap)
-                and re.search(r"\b(?:across|over|by|between|among)\s+(?:the\s+)?(?:\d+\s+)?$", gap)
-            ):
-                self._factors_in(m.end(), clause_e, scope_image=per_person)
-                continue
-            adjacent = self._factor_spans(max(clause_s, m.start() - 30), m.start())
-            follows = [
-                self.level_of(x.group(0))
-                for x in ANY_LEVEL_RX.finditer(self._free_text(m.end(), clause_e))
-            ]
-            if (
-                adjacent
-                and not self.low[adjacent[-1][2] : m.start()].strip(" :")
-                and not any(hit and hit[0] in adjacent[-1][0] for hit in follows)
-            ):
-                # 'gender balanced', 'the lighting and the head angle change': the factors
-                # named before the trigger, the last one right before it
-                self._factors_in(clause_s, adjacent[-1][2], scope_image=per_person)
-                continue
-            if self._levels_balanced(m.end(), clause_e) or self._levels_balanced(
-                clause_s, m.start(), last=True
-            ):
-                continue
-            before = self._factor_spans(clause_s, m.start())
-            colon = re.search(rf"(?<![\w-])({ANY_FACTOR})\s*:\s*$", self.low[: m.start()])
-            if not before and colon and self.free(colon.start(1), colon.end(1)):
-                self._factors_in(colon.start(1), colon.end(1), scope_image=per_person)
-                self.take(colon.start(), m.start())
-                continue
-            if not before and (
-                self.d.classes
-                or self.d.class_factor
-                or self._said_factor(clause_s, clause_e)
-                or any(self.used[clause_s : m.start()])
-            ):
-                continue  # 'equal split', 'evenly divided': the classes are equal already
-            if not before:
-                if re.fullmatch(
-                    r"\s*(?:all|every|each|different|various|as many|the same.*)\s*",
-                    self.low[m.start() : m.end()],
-                ):
-                    self.used[m.start() : m.end()] = b"\x00" * (m.end() - m.start())
-                    continue
-                raise self.fail(
-                    f"'{self.original(clause_s, clause_e).strip()}': balanced across what? "
-                    "name factors such as skin tone, age group or expression"
-                )
-            last = before[-1]
-            tail = self._free_text(m.end(), clause_e).strip(" ,")
-            if tail and not re.search(r"(?:across|over|between|among|in)\s*$", m.group(0)):
-                tail = ""  # 'gender balanced, split 70/20/10': nothing after is a level list
-            if tail and len(before) == 1 and len(last[0]) == 1:
-                # "age group balanced across young adult, middle-aged and elderly"
-                levels = self._level_list(m.end(), clause_e, last[0][0])
-                self.d.balanced[last[0][0]] = levels
-                self.take(last[1], last[2])
-                if per_person:
-                    self.d.image_scope.add(last[0][0])
-            else:
-                self._factors_in(clause_s, m.start(), scope_image=per_person)
+                self.d.image_scope.add(last[0][0])
+        else:
+            self._factors_in(clause_s, m.start(), scope_image=per_person)
+
+    def _balanced_nothing_before(
+        self, m: re.Match[str], clause_s: int, clause_e: int, per_person: bool
+    ) -> None:
+        colon = re.search(rf"(?<![\w-])({ANY_FACTOR})\s*:\s*$", self.low[: m.start()])
+        if colon and self.free(colon.start(1), colon.end(1)):
+            self._factors_in(colon.start(1), colon.end(1), scope_image=per_person)
+            self.take(colon.start(), m.start())
+            return
+        if (
+            self.d.classes
+            or self.d.class_factor
+            or self._said_factor(clause_s, clause_e)
+            or any(self.used[clause_s : m.start()])
+        ):
+            return  # 'equal split', 'evenly divided': the classes are equal already
+        if re.fullmatch(
+            r"\s*(?:all|every|each|different|various|as many|the same.*)\s*",
+            self.low[m.start() : m.end()],
+        ):
+            self.used[m.start() : m.end()] = b"\x00" * (m.end() - m.start())
+            return
+        raise self.fail(
+            f"'{self.original(clause_s, clause_e).strip()}': balanced across what? "
+            "name factors such as skin tone, age group or expression"
+        )
 
     def _levels_balanced(self, start: int, end: int, last: bool = False) -> bool:
         """'an even mix of men and women': the levels named next to a balance word."""
@@ -319,25 +352,9 @@ class AttributesMixin(ReaderBase):
         found: dict[str, list[str]] = {}
         for lm in self.matches(ANY_LEVEL_RX):
             hit = self.level_of(lm.group(0))
-            if hit is None or hit[0] == self.d.class_factor:
+            if hit is None or hit[0] == self.d.class_factor or not self._new_mention(lm, hit):
                 continue
             f, lv = hit
-            others = [
-                x
-                for x in ANY_LEVEL_RX.finditer(self.low)
-                if (self.level_of(x.group(0)) or ("", ""))[0] == "age_group"
-                and self.level_of(x.group(0)) != ("age_group", "child")
-                and self.free(x.start(), x.end())
-            ]
-            if hit == ("age_group", "child") and "age_group" not in self.d.balanced and not others:
-                self.d.children = True  # 'child faces', 'kids': the subject, read as today
-                self.take(lm.start(), lm.end())
-                continue
-            if f in self.d.shares or f in self.d.balanced or f in self.d.fixed:
-                continue
-            if any(self.level_of(n) == hit for n, _ in self.d.classes):
-                self.take(lm.start(), lm.end())  # the class, said again
-                continue
             found.setdefault(f, [])
             if lv not in found[f]:
                 found[f].append(lv)
@@ -351,6 +368,28 @@ class AttributesMixin(ReaderBase):
                 self.d.balanced[f] = levels
         for m in self.matches(r"\b(?:only|exclusively|solely|just)\b"):
             self.take(m.start(), m.end())
+
+    def _new_mention(self, lm: re.Match[str], hit: tuple[str, str]) -> bool:
+        """A level not said already: children as the subject, a factor already shared,
+        balanced or fixed, or a class said again are taken (or left) here."""
+        others = [
+            x
+            for x in ANY_LEVEL_RX.finditer(self.low)
+            if (self.level_of(x.group(0)) or ("", ""))[0] == "age_group"
+            and self.level_of(x.group(0)) != ("age_group", "child")
+            and self.free(x.start(), x.end())
+        ]
+        if hit == ("age_group", "child") and "age_group" not in self.d.balanced and not others:
+            self.d.children = True  # 'child faces', 'kids': the subject, read as today
+            self.take(lm.start(), lm.end())
+            return False
+        f = hit[0]
+        if f in self.d.shares or f in self.d.balanced or f in self.d.fixed:
+            return False
+        if any(self.level_of(n) == hit for n, _ in self.d.classes):
+            self.take(lm.start(), lm.end())  # the class, said again
+            return False
+        return True
 
     def level_ranges(self) -> None:
         """'from child to old', 'Monk skin tones 7 to 10', 'skin tones 7, 8, 9 and 10'."""

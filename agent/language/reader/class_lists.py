@@ -49,48 +49,47 @@ class ClassListsMixin(ReaderBase):
         """Lists introduced by 'classes', then lists of other shapes
         (`agent.language.reader.classes`)."""
         for m in self.matches(self._CLASS_INTRO):
-            factor = self._factor_named(m.group("f"))
-            close = self.low.find(")", m.end()) if m.group(0).rstrip().endswith("(") else -1
-            items, end = read_list(self.low, m.end(), close if close > 0 else len(self.low))
-            if not items:
-                continue
-            if close > 0:
-                end = close + 1
-            n = int(m.group("n")) if m.group("n") else None
-            if m.group("f") and factor is None:  # '30 faces in classes: ...': 30 is no count
-                n = None
-            if (m.group("one") or m.group("one2")) and len(items) > 1 and n in (None, 1):
-                items = items[:1]
-            items, end = self._respectively(items, end)
-            self._set_classes(items, factor, m.end())
-            if m.group("f") and factor is not None:
-                self.take(m.start("f"), m.end("f"))
-            if n is not None:
-                self.d.class_count = n
-            lead = (
-                m.start()
-                if n is not None or not m.group("f")
-                else m.start("kw")
-                if m.group("kw")
-                else m.start("one")
-                if m.group("one")
-                else m.start("one2")
-            )
-            if factor is not None:
-                lead = m.start()
-            self.take(lead, end)
+            self._introduced_list(m)
         if self.d.classes and all(n is None for _, n in self.d.classes):
             self._counts_by_name()
-        if not self.d.classes:
-            self._for_each_of()
-        if not self.d.classes:
-            self._class_phrases()
-        if not self.d.classes:
-            self._each_lists()
-        if not self.d.classes:
-            self._counted_lists()
-        if not self.d.classes:
-            self._factor_lists()
+        shapes = (self._for_each_of, self._class_phrases, self._each_lists,
+                  self._counted_lists, self._factor_lists)
+        for shape in shapes:
+            if self.d.classes:
+                break
+            shape()
+
+    def _introduced_list(self, m: re.Match[str]) -> None:
+        """The list after 'classes', 'N classes', 'one class', 'expression classes' ..."""
+        factor = self._factor_named(m.group("f"))
+        close = self.low.find(")", m.end()) if m.group(0).rstrip().endswith("(") else -1
+        items, end = read_list(self.low, m.end(), close if close > 0 else len(self.low))
+        if not items:
+            return
+        if close > 0:
+            end = close + 1
+        n = int(m.group("n")) if m.group("n") else None
+        if m.group("f") and factor is None:  # '30 faces in classes: ...': 30 is no count
+            n = None
+        if (m.group("one") or m.group("one2")) and len(items) > 1 and n in (None, 1):
+            items = items[:1]
+        items, end = self._respectively(items, end)
+        self._set_classes(items, factor, m.end())
+        if m.group("f") and factor is not None:
+            self.take(m.start("f"), m.end("f"))
+        if n is not None:
+            self.d.class_count = n
+        self.take(self._list_lead(m, n, factor), end)
+
+    @staticmethod
+    def _list_lead(m: re.Match[str], n: int | None, factor: str | None) -> int:
+        """Where the words introducing a class list start."""
+        if factor is not None or n is not None or not m.group("f"):
+            return m.start()
+        for group in ("kw", "one"):
+            if m.group(group):
+                return m.start(group)
+        return m.start("one2")
 
     def times_per_class(self) -> None:
         """'6 x 150 images' with six classes: 150 each."""
@@ -113,6 +112,8 @@ class ClassListsMixin(ReaderBase):
             r"(?:\s+(?:in\s+favou?r\s+of|for)\s+(?P<fav>[\w' -]+?)(?=[,.;]|$))?"
         )
         names = [n for n, _ in self.d.classes]
+        if self._times_as_many(names):
+            return
         for m in self.matches(rx):
             values = [float(v) for v in m.groups()[:3] if v is not None]
             if len(values) != len(names):
@@ -135,6 +136,25 @@ class ClassListsMixin(ReaderBase):
             self.d.class_shares = {n: v / total for n, v in zip(order, values, strict=True)}
             self.take(m.start(), m.end())
             return
+
+    def _times_as_many(self, names: list[str]) -> bool:
+        """'twice as many unmasked as masked', '3 times as many A as B': two class shares."""
+        rx = (
+            r"\b(?:(?P<n>\d+(?:\.\d+)?)\s+times|twice)\s+as\s+many\s+(?P<a>[\w' -]+?)\s+as\s+"
+            rf"(?P<b>[\w' -]+?)(?:\s+{COUNT_NOUNS})?(?=[,.;\n]|$)"
+        )
+        lows = [n.lower() for n in names]
+        for m in self.matches(rx):
+            a, b = m.group("a").strip(), m.group("b").strip()
+            if len(names) != 2 or {a, b} != set(lows):
+                continue
+            times = float(m.group("n") or 2)
+            self.d.class_shares = {
+                names[lows.index(a)]: times / (times + 1), names[lows.index(b)]: 1 / (times + 1)
+            }
+            self.take(m.start(), m.end())
+            return True
+        return False
 
     def _counts_by_name(self) -> None:
         """'250 faces of elderly women and 250 faces of elderly men; the classes are women and

@@ -31,7 +31,7 @@ _NOT_ITEM = re.compile(
 _INNER_STOP = (
     r"\b(?:per|each|apiece|class|classes|images?|faces?|total|between|should|must|with|equal|"
     r"evenly|equally|we|i|you|need|want|make|please|could|would|give|create|generate|render|"
-    r"produce|build|like|love|is|are|x\d+)\b|\bin\s+(?:an?|the)\b"
+    r"produce|build|like|love|is|are|x\d+)\b|\bin\s+(?:an?|the)\b|\bat\s+(?:an?\s+)?\d"
 )
 _COUNT = r"\d+(?:\.\d+)?"
 _SHARE = rf"(?P<v>{_COUNT})\s*(?P<pct>%)?"
@@ -58,6 +58,7 @@ def parse_item(piece: str) -> Item | None:
         return Item(quoted.group(1).strip())
     piece = piece.strip(" ()\"'-:").rstrip(".").strip()
     piece = _ARTICLE.sub("", _ARTICLE.sub("", piece)).strip()
+    piece = re.sub(r"\s+(?:(?:for|is|are|gets?)\s+)?the\s+(?:rest|remainder|others)$", "", piece)
     if not piece or _NOT_ITEM.match(piece) and not re.match(rf"^{_SHARE}\s+\D", piece):
         return None
     for form in _ITEM_FORMS:

@@ -88,40 +88,8 @@ class CountsMixin(ReaderBase):
             rf"it\s*|them\s*)?[:=]?\s*)?)\b{ratio}(?:\s*(?P<post>{names}))?(?:\s*splits?)?"
             r"(?:\s*by\s*(?:identity|person|people|identities))?"
         )
-        parts: dict[str, float] = {}
-        for m in self.matches(rx):
-            words = m.group("pre") or m.group("post")
-            values = [
-                float(x) for x in (m.group(i) for i in self._ratio_groups(m)) if x is not None
-            ]
-            if not words and not re.search(r"split", m.group(0)) and len(values) < 3:
-                continue  # '75/25' alone could be anything; '80/10/10' is a split
-            order = [self._part_name(w) for w in re.findall(self._PART, words or "")]
-            order = order or ["train", "val", "test"][: len(values)]
-            if len(order) != len(values):
-                continue
-            parts = dict(zip(order, values, strict=True))
-            self.take(m.start(), m.end())
-        named = (
-            rf"\b(\d+(?:\.\d+)?)\s*(%?)\s*(?:each\s+)?(?:of\s+them\s+)?(?:go(?:es)?\s+)?"
-            rf"(?:for|to|in|as)?\s*(?:the\s+)?"
-            rf"{self._PART}(?:\s+(?:and|&)\s+{self._PART})?(?:\s+sets?|\s+splits?)?\b"
-            rf"|\b{self._PART}(?:\s+sets?|\s+splits?)?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%?)"
-        )
-        for m in self.matches(named):
-            g = m.groups()
-            if g[0] is not None:
-                for w in (g[2], g[3]):
-                    if w:
-                        parts[self._part_name(w)] = float(g[0])
-            else:
-                parts[self._part_name(g[4])] = float(g[5])
-            self.take(m.start(), m.end())
-        for m in self.matches(
-            rf"\b(?:no|without\s+an?|nothing\s+(?:to|for))\s+{self._PART}(?:\s+(?:set|split))?"
-        ):
-            parts[self._part_name(m.group(1))] = 0.0
-            self.take(m.start(), m.end())
+        parts = self._split_ratio(rx)
+        parts.update(self._split_named())
         rest = None
         for m in self.matches(
             rf"\b(?:the\s+)?(?:rest|remainder)\s+(?:for\s+|to\s+|as\s+)?{self._PART}"
@@ -137,6 +105,47 @@ class CountsMixin(ReaderBase):
         for m in self.matches(r"\b(?:use|split\s+(?:it|them)?|splits?)\b"):
             if self.free(m.start(), m.end()):
                 self.take(m.start(), m.end())
+
+    def _split_ratio(self, rx: str) -> dict[str, float]:
+        """'80/10/10', 'train/val 85/15': parts in the order named (or train, val, test)."""
+        parts: dict[str, float] = {}
+        for m in self.matches(rx):
+            words = m.group("pre") or m.group("post")
+            values = [
+                float(x) for x in (m.group(i) for i in self._ratio_groups(m)) if x is not None
+            ]
+            if not words and not re.search(r"split", m.group(0)) and len(values) < 3:
+                continue  # '75/25' alone could be anything; '80/10/10' is a split
+            order = [self._part_name(w) for w in re.findall(self._PART, words or "")]
+            order = order or ["train", "val", "test"][: len(values)]
+            if len(order) != len(values):
+                continue
+            parts = dict(zip(order, values, strict=True))
+            self.take(m.start(), m.end())
+        return parts
+
+    def _split_named(self) -> dict[str, float]:
+        """'70% train', 'test 200', 'no test set': parts each named with its number."""
+        parts: dict[str, float] = {}
+        named = (
+            rf"\b(\d+(?:\.\d+)?)\s*(%?)\s*(?:each\s+)?(?:of\s+them\s+)?(?:go(?:es)?\s+)?"
+            rf"(?:for|to|in|as)?\s*(?:the\s+)?"
+            rf"{self._PART}(?:\s+(?:and|&)\s+{self._PART})?(?:\s+sets?|\s+splits?)?\b"
+            rf"|\b{self._PART}(?:\s+sets?|\s+splits?)?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%?)"
+        )
+        for m in self.matches(named):
+            g = m.groups()
+            if g[0] is not None:
+                parts.update({self._part_name(w): float(g[0]) for w in (g[2], g[3]) if w})
+            else:
+                parts[self._part_name(g[4])] = float(g[5])
+            self.take(m.start(), m.end())
+        for m in self.matches(
+            rf"\b(?:no|without\s+an?|nothing\s+(?:to|for))\s+{self._PART}(?:\s+(?:set|split))?"
+        ):
+            parts[self._part_name(m.group(1))] = 0.0
+            self.take(m.start(), m.end())
+        return parts
 
     @staticmethod
     def _ratio_groups(m: re.Match[str]) -> list[int]:
@@ -230,6 +239,34 @@ class CountsMixin(ReaderBase):
             self.d.top.setdefault("generation", {}).update(gen)
 
     def task(self) -> None:
+        """What the images are for: refused media and tasks, likenesses, identity and
+        detect/classify words."""
+        self._refused_media()
+        self._no_likeness()
+        for m in self.matches(
+            r"\b(?:face\s+)?(?:verification|recognition|re-?identification|re-?id|matching|"
+            r"identity|identities)\s*(?:set|dataset|data|benchmark|experiments?|research|"
+            r"study|task|training|model|system)?\b"
+        ):
+            self.d.identity_intent = True
+            self.take(m.start(), m.end())
+        found = []
+        for m in self.matches(
+            r"\b(?:(?:train|fine-?tune)\s*(?:an?\s*)?(?:yolo\s*)?(?:face\s*)?(?:model\s*)?"
+            r"(?:to\s*)?)?(detect(?:s|ion|or|ing)?|classif(?:y|ies|ication|ier|ying))"
+            r"(?:\s*model)?\b"
+        ):
+            found.append("detect" if m.group(1).startswith("detect") else "classify")
+            self.take(m.start(1), m.end())
+            if m.start(1) > m.start():
+                self.take(m.start(), m.start(1))
+        if found:
+            self.d.task = "detect" if "detect" in found else "classify"
+        for m in self.matches(r"\byolo(?:v?\d+\w*)?\b"):
+            self.take(m.start(), m.end())
+
+    def _refused_media(self) -> None:
+        """Videos, audio, 3D and tasks facetory does not make fail, naming the words."""
         media = (
             r"\b(videos?|video clips?|clips|footage|animations?|animated|gifs?|movies?|audio|"
             r"voices?|sound|speech|3d(?: face)?(?: meshes| models?| scans?| avatars?)?)\b"
@@ -252,6 +289,9 @@ class CountsMixin(ReaderBase):
                 "boxes and classes and trains YOLO to detect or classify them; say 'detect' or "
                 "'classify'"
             )
+
+    def _no_likeness(self) -> None:
+        """A real person's name or a look-alike request fails."""
         lookalike = (
             r"\b(?:look(?:s|ing)?\s+like|look-?alikes?|resembl\w+|in\s+the\s+style\s+of|"
             r"(?:photos?|pictures?|portraits?|images?|faces?)\s+of\s+(?:the\s+\w+\s+)?"
@@ -268,27 +308,6 @@ class CountsMixin(ReaderBase):
                 f"facetory makes synthetic people, never likenesses of a real person "
                 f"('{m.group(0).strip()}')"
             )
-        for m in self.matches(
-            r"\b(?:face\s+)?(?:verification|recognition|re-?identification|re-?id|matching|"
-            r"identity|identities)\s*(?:set|dataset|data|benchmark|experiments?|research|"
-            r"study|task|training|model|system)?\b"
-        ):
-            self.d.identity_intent = True
-            self.take(m.start(), m.end())
-        found = []
-        for m in self.matches(
-            r"\b(?:(?:train|fine-?tune)\s*(?:an?\s*)?(?:yolo\s*)?(?:face\s*)?(?:model\s*)?"
-            r"(?:to\s*)?)?(detect(?:s|ion|or|ing)?|classif(?:y|ies|ication|ier|ying))"
-            r"(?:\s*model)?\b"
-        ):
-            found.append("detect" if m.group(1).startswith("detect") else "classify")
-            self.take(m.start(1), m.end())
-            if m.start(1) > m.start():
-                self.take(m.start(), m.start(1))
-        if found:
-            self.d.task = "detect" if "detect" in found else "classify"
-        for m in self.matches(r"\byolo(?:v?\d+\w*)?\b"):
-            self.take(m.start(), m.end())
 
     _WHO = (
         r"(?:(?:synthetic|distinct|unique|different|fictional|fictitious|made-up|fake|virtual|"
@@ -321,25 +340,33 @@ class CountsMixin(ReaderBase):
         for m in self.matches(rf"\b(?:({_NUM})\s+{who}|{who}\s*[:=]?\s*({_NUM}))\b"):
             people = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
+        per = self._per_person(per_word, people)
+        self._settle_people(people, per)
+
+    def _per_person(self, per_word: str, people: int | None) -> int | None:
+        """Images per person: '8 photos per person', 'photographed 5 times', '10 each'."""
+        imgs, per = COUNT_NOUNS, None
         rx = (
             rf"\b({_NUM})\s*(?:{imgs}\s*)?(?:each\s+)?{per_word}\b|"
             rf"\b(?:{imgs})\s*{per_word}\s*[:=]?\s*({_NUM})"
         )
-        for m in self.matches(rx):
-            per = int(number(m.group(1) or m.group(2)))
-            self.take(m.start(), m.end())
         times = (
             rf"\b(?:each\s+)?(?:photographed|pictured|shot|captured|imaged|rendered|drawn|shown|"
             rf"seen|appearing)\s+({_NUM})\s+times\b|\b({_NUM})\s+times\s+each\b"
         )
-        for m in self.matches(times):
-            per = int(number(m.group(1) or m.group(2)))
-            self.take(m.start(), m.end())
+        for pattern in (rx, times):
+            for m in self.matches(pattern):
+                per = int(number(m.group(1) or m.group(2)))
+                self.take(m.start(), m.end())
         if people is not None and per is None and self.d.identities is None:
             m = next(self.matches(rf"\b({_NUM})\s*(?:{imgs})?\s*(?:each|apiece)\b"), None)
             if m is not None:
                 per = int(number(m.group(1)))
                 self.take(m.start(), m.end())
+        return per
+
+    def _settle_people(self, people: int | None, per: int | None) -> None:
+        """People and images each -> identities; people alone wait for the total."""
         if self.d.identities is not None:
             people = people if people is not None else self.d.identities[0]
             per = per if per is not None else self.d.identities[1]

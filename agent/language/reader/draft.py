@@ -94,38 +94,47 @@ def _adult_ages(children: bool) -> dict[str, Any]:
 
 
 def build(d: Draft) -> dict[str, Any]:
-    spec: dict[str, Any] = {"name": d.name or "dataset"}
-    spec.update(d.top)
+    """The spec data for a Draft: factors, then classes, quotas, splits and the rest."""
+    spec: dict[str, Any] = {"name": d.name or "dataset", **d.top}
     if d.task:
         spec["task"] = d.task
+    factors = _factors(d)
+    classes = _classes(d, factors, spec)
+    _quotas(d, classes, factors)
+    if d.split_parts:
+        spec["splits"] = _splits(d.split_parts, sum(c["quota"] for c in classes))
+    spec["classes"] = classes
+    spec["factors"] = list(factors.values())
+    if d.constraints:
+        _check_constraints(d.constraints, factors)
+        spec["constraints"] = d.constraints
+    if d.identities is not None:
+        spec["identities"] = {"count": d.identities[0], "images_per_identity": d.identities[1]}
+    if d.faces is not None:
+        spec["faces_per_image"] = d.faces
+    return spec
+
+
+def _factors(d: Draft) -> dict[str, dict[str, Any]]:
+    """Factors from balanced words, shares, fixed levels and ages, in that order."""
     factors: dict[str, dict[str, Any]] = {}
-    # grid / balanced / shares / fixed
     for f, levels in d.balanced.items():
         names = levels or list(FACTORS[f])
         if f == "age_group" and levels is None and d.adults:
             names = list(ADULT)
         factors[f] = {"name": f, "balanced": True, "levels": [{"name": n} for n in names]}
     for f, shares in d.shares.items():
-        total = sum(shares.values())
-        if total > 1 + 1e-6:
-            parts = ", ".join(f"{lv} {v * 100:g}%" for lv, v in shares.items())
-            raise SpecError(f"{f} shares add up to {total * 100:g}% ({parts}), over 100%")
-        levels = [{"name": lv, "proportion": v} for lv, v in shares.items()]
-        if total < 1 - 1e-6:
-            allowed = d.balanced.get(f) or list(FACTORS[f])
-            rest = (
-                [REST[f]]
-                if f in REST and REST[f] not in shares
-                else [lv for lv in allowed if lv not in shares]
-            )
-            if not rest:
-                raise SpecError(f"{f} shares add up to {total * 100:g}%, not 100%")
-            levels += [{"name": lv} for lv in rest]
-        factors[f] = {"name": f, "levels": levels}
+        factors[f] = {"name": f, "levels": _share_levels(d, f, shares)}
     for f, level in d.fixed.items():
         if f in factors:
             raise SpecError(f"{f} is both fixed to {level} and varied")
         factors[f] = {"name": f, "levels": [{"name": level}]}
+    _ages_and_scope(d, factors)
+    return factors
+
+
+def _ages_and_scope(d: Draft, factors: dict[str, dict[str, Any]]) -> None:
+    """An age range or 'adults' as a factor; a person's intrinsic factors kept per person."""
     if d.age is not None:
         if "age_group" in factors:
             raise SpecError("give either an age range or age groups, not both")
@@ -136,104 +145,131 @@ def build(d: Draft) -> dict[str, Any]:
         for f, body in factors.items():
             if f in IDENTITY_SCOPE and f not in d.image_scope:
                 body["scope"] = "identity"
-    # classes
-    fixed_child = d.children and d.age is None and "age_group" not in factors
-    if d.class_factor and d.class_factor in factors:
-        raise SpecError(f"{d.class_factor} is the class and also balanced; drop one of the two")
-    if not d.classes and d.hinted_shares:  # 'mask detection, 60% masked and 40% unmasked'
+
+
+def _share_levels(d: Draft, f: str, shares: dict[str, float]) -> list[dict[str, Any]]:
+    """A factor's levels from shares of some of them: the rest to its rest level ('none'),
+    else spread over the levels not named."""
+    total = sum(shares.values())
+    if total > 1 + 1e-6:
+        parts = ", ".join(f"{lv} {v * 100:g}%" for lv, v in shares.items())
+        raise SpecError(f"{f} shares add up to {total * 100:g}% ({parts}), over 100%")
+    levels = [{"name": lv, "proportion": v} for lv, v in shares.items()]
+    if total >= 1 - 1e-6:
+        return levels
+    allowed = d.balanced.get(f) or list(FACTORS[f])
+    if f in REST and REST[f] not in shares:
+        rest = [REST[f]]
+    else:
+        rest = [lv for lv in allowed if lv not in shares]
+    if not rest:
+        raise SpecError(f"{f} shares add up to {total * 100:g}%, not 100%")
+    return levels + [{"name": lv} for lv in rest]
+
+
+def _classes_from_shares(d: Draft) -> None:
+    """No class list: shares of every level of one factor are the classes ('mask detection,
+    60% masked and 40% unmasked')."""
+    if d.classes:
+        return
+    if d.hinted_shares:
         d.classes = [(name, None) for name, _ in d.hinted_shares]
         d.class_shares = dict(d.hinted_shares)
         d.class_factor = d.hint
-    if not d.classes and d.share_words:  # '60% masked and 40% unmasked': every level named
-        for f, words in d.share_words.items():
-            shares = d.shares.get(f, {})
-            if (
-                len(shares) >= 2
-                and abs(sum(shares.values()) - 1) < 1e-6
-                and len(words) == len(shares)
-            ):
-                d.classes = [(w, None) for w, _ in words]
-                d.class_shares = dict(words)
-                d.class_factor = f
-                del d.shares[f]
-                break
-    preferred = d.class_factor
-    if preferred is None and len(d.classes) > 1:  # 'black' beside 'blond': hair colour
-        votes: dict[str, int] = {}
-        for name, _ in d.classes:
-            for f in {f for f, _ in levels_of(name)}:
-                votes[f] = votes.get(f, 0) + 1
-        best = max(votes.items(), key=lambda kv: kv[1], default=(None, 0))
-        if best[1] >= 2 and list(votes.values()).count(best[1]) == 1:
-            preferred = best[0]
-    classes = []
-    for name, count in d.classes:
-        attrs: dict[str, str] = {}
-        hit = _class_name_level(name, d.class_factor)
-        if hit is None or preferred != d.class_factor:
-            hit = _class_name_level(name, preferred) or hit
-        if d.class_factor and hit is None:
-            raise SpecError(
-                f"class '{name}' is not a level of {d.class_factor} "
-                f"({', '.join(FACTORS[d.class_factor])})"
-            )
-        if hit is not None and (d.class_factor or hit[0] not in factors):
-            attrs[hit[0]] = hit[1]
-        if fixed_child:
-            attrs["age_group"] = "child"
-        classes.append({"name": name, "quota": count, "attributes": attrs})
+        return
+    for f, words in d.share_words.items():
+        shares = d.shares.get(f, {})
+        if len(shares) >= 2 and abs(sum(shares.values()) - 1) < 1e-6 and len(words) == len(shares):
+            d.classes = [(w, None) for w, _ in words]
+            d.class_shares = dict(words)
+            d.class_factor = f
+            del d.shares[f]
+            return
+
+
+def _preferred_factor(d: Draft) -> str | None:
+    """The factor the class names share ('black' beside 'blond': hair colour), if one wins."""
+    if d.class_factor is not None or len(d.classes) < 2:
+        return d.class_factor
+    votes: dict[str, int] = {}
+    for name, _ in d.classes:
+        for f in {f for f, _ in levels_of(name)}:
+            votes[f] = votes.get(f, 0) + 1
+    best = max(votes.items(), key=lambda kv: kv[1], default=(None, 0))
+    if best[1] >= 2 and list(votes.values()).count(best[1]) == 1:
+        return best[0]
+    return None
+
+
+def _class_attributes(d: Draft, name: str, preferred: str | None, factors: dict) -> dict:
+    """The levels a class's name fixes (its class factor's, or the preferred factor's)."""
+    hit = _class_name_level(name, d.class_factor)
+    if hit is None or preferred != d.class_factor:
+        hit = _class_name_level(name, preferred) or hit
+    if d.class_factor and hit is None:
+        raise SpecError(
+            f"class '{name}' is not a level of {d.class_factor} "
+            f"({', '.join(FACTORS[d.class_factor])})"
+        )
+    if hit is not None and (d.class_factor or hit[0] not in factors):
+        return {hit[0]: hit[1]}
+    return {}
+
+
+def _classes(d: Draft, factors: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The class entries (quotas still open where the words gave none)."""
+    fixed_child = d.children and d.age is None and "age_group" not in factors
+    if d.class_factor and d.class_factor in factors:
+        raise SpecError(f"{d.class_factor} is the class and also balanced; drop one of the two")
+    _classes_from_shares(d)
+    preferred = _preferred_factor(d)
+    child = {"age_group": "child"} if fixed_child else {}
+    classes = [
+        {"name": name, "quota": count,
+         "attributes": {**_class_attributes(d, name, preferred, factors), **child}}
+        for name, count in d.classes
+    ]
     if d.class_count is not None and d.classes and d.class_count != len(d.classes):
         raise SpecError(f"{d.class_count} classes announced but {len(d.classes)} listed")
-    if not classes:
-        n = d.class_count or 1
-        if n != 1:
-            raise SpecError(f"{n} classes announced but none named; list them after 'classes:'")
-        classes = [
-            {
-                "name": "face",
-                "quota": None,
-                "attributes": ({"age_group": "child"} if fixed_child else {}),
-            }
-        ]
-        if d.children:
-            spec["subject"] = "children"
-    elif d.children:
+    if d.children:
         spec["subject"] = "children"
-    _quotas(d, classes, factors)
-    if d.split_parts:
-        spec["splits"] = _splits(d.split_parts, sum(c["quota"] for c in classes))
-    spec["classes"] = classes
-    spec["factors"] = list(factors.values())
-    if d.constraints:
-        for con in d.constraints:
-            for f in [*con["when"], *con["forbid"]]:
-                if f not in factors:
-                    raise SpecError(
-                        f"a constraint names {f}, which the request does not plan; "
-                        f"add it (e.g. '20% {f.replace('_', ' ')} ...') or drop the constraint"
-                    )
-        spec["constraints"] = d.constraints
-    if d.identities is not None:
-        spec["identities"] = {"count": d.identities[0], "images_per_identity": d.identities[1]}
-    if d.faces is not None:
-        spec["faces_per_image"] = d.faces
-    return spec
+    if classes:
+        return classes
+    n = d.class_count or 1
+    if n != 1:
+        raise SpecError(f"{n} classes announced but none named; list them after 'classes:'")
+    return [{"name": "face", "quota": None, "attributes": dict(child)}]
 
 
-def _quotas(d: Draft, classes: list[dict[str, Any]], factors: dict[str, Any]) -> None:
-    total = d.total
-    if d.per_cell is not None:
-        cells = 1
-        for body in factors.values():
-            if body.get("balanced"):
-                cells *= len(body["levels"])
-        grid_total = d.per_cell * cells * len(classes)
-        if total is not None and total != grid_total:
-            raise SpecError(
-                f"{d.per_cell} per combination x {cells} combinations = {grid_total}, "
-                f"but the request says {total} images"
-            )
-        total = grid_total
+def _check_constraints(constraints: list[dict[str, Any]], factors: dict[str, Any]) -> None:
+    for con in constraints:
+        for f in [*con["when"], *con["forbid"]]:
+            if f not in factors:
+                raise SpecError(
+                    f"a constraint names {f}, which the request does not plan; "
+                    f"add it (e.g. '20% {f.replace('_', ' ')} ...') or drop the constraint"
+                )
+
+
+def _grid_total(d: Draft, n_classes: int, factors: dict[str, Any]) -> int | None:
+    """'25 per combination': the total is the grid of balanced levels times the classes."""
+    if d.per_cell is None:
+        return d.total
+    cells = 1
+    for body in factors.values():
+        if body.get("balanced"):
+            cells *= len(body["levels"])
+    grid_total = d.per_cell * cells * n_classes
+    if d.total is not None and d.total != grid_total:
+        raise SpecError(
+            f"{d.per_cell} per combination x {cells} combinations = {grid_total}, "
+            f"but the request says {d.total} images"
+        )
+    return grid_total
+
+
+def _people_total(d: Draft, total: int | None) -> int | None:
+    """People x images per person; a people count alone takes the images each from the total."""
     if d.identities is None and d.people is not None and total is None and d.per_person_levels:
         d.identities = (d.people, d.per_person_levels)
     if d.identities is None and d.people is not None:
@@ -243,38 +279,54 @@ def _quotas(d: Draft, classes: list[dict[str, Any]], factors: dict[str, Any]) ->
                 "images each'"
             )
         d.identities = (d.people, total // d.people)
-    if d.identities is not None:
-        people_total = d.identities[0] * d.identities[1]
-        if total is not None and total != people_total:
-            raise SpecError(
-                f"{d.identities[0]} people x {d.identities[1]} images = {people_total}, "
-                f"but the request says {total} images"
-            )
-        total = people_total
+    if d.identities is None:
+        return total
+    people_total = d.identities[0] * d.identities[1]
+    if total is not None and total != people_total:
+        raise SpecError(
+            f"{d.identities[0]} people x {d.identities[1]} images = {people_total}, "
+            f"but the request says {total} images"
+        )
+    return people_total
+
+
+def _share_quotas(d: Draft, classes: list[dict[str, Any]], total: int | None) -> None:
     shares = d.class_shares
-    if shares:
-        if sum(shares.values()) > 1 + 1e-6:
-            parts = ", ".join(f"{n} {v * 100:g}%" for n, v in shares.items())
-            raise SpecError(f"class shares add up to {sum(shares.values()) * 100:g}% ({parts})")
-        if total is None:
-            raise SpecError("how many images? class shares need a total, e.g. '500 faces'")
-        for c in classes:
-            if c["name"] in shares and c["quota"] is None:
-                c["quota"] = round(shares[c["name"]] * total)
+    if not shares:
+        return
+    if sum(shares.values()) > 1 + 1e-6:
+        parts = ", ".join(f"{n} {v * 100:g}%" for n, v in shares.items())
+        raise SpecError(f"class shares add up to {sum(shares.values()) * 100:g}% ({parts})")
+    if total is None:
+        raise SpecError("how many images? class shares need a total, e.g. '500 faces'")
+    for c in classes:
+        if c["name"] in shares and c["quota"] is None:
+            c["quota"] = round(shares[c["name"]] * total)
+
+
+def _fill_quotas(d: Draft, classes: list[dict[str, Any]], total: int | None) -> None:
+    """Per-class counts, then the rest of the total spread over the classes still open."""
     given = [c["quota"] for c in classes if c["quota"] is not None]
     for c in classes:
         if c["quota"] is None and d.per_class is not None:
             c["quota"] = d.per_class
     missing = [c for c in classes if c["quota"] is None]
-    if missing:
-        if total is None:
-            raise SpecError("how many images? say e.g. '300 faces' or '100 per class'")
-        rest = total - sum(given)
-        if rest < len(missing):
-            raise SpecError(f"{total} images cannot cover {len(classes)} classes")
-        base, extra = divmod(rest, len(missing))
-        for i, c in enumerate(missing):
-            c["quota"] = base + (1 if i < extra else 0)
+    if not missing:
+        return
+    if total is None:
+        raise SpecError("how many images? say e.g. '300 faces' or '100 per class'")
+    rest = total - sum(given)
+    if rest < len(missing):
+        raise SpecError(f"{total} images cannot cover {len(classes)} classes")
+    base, extra = divmod(rest, len(missing))
+    for i, c in enumerate(missing):
+        c["quota"] = base + (1 if i < extra else 0)
+
+
+def _quotas(d: Draft, classes: list[dict[str, Any]], factors: dict[str, Any]) -> None:
+    total = _people_total(d, _grid_total(d, len(classes), factors))
+    _share_quotas(d, classes, total)
+    _fill_quotas(d, classes, total)
     quota_total = sum(c["quota"] for c in classes)
     if total is not None and quota_total != total:
         raise SpecError(

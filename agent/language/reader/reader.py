@@ -20,6 +20,7 @@ from agent.language.reader.words import (
     ANY_LEVEL_RX,
     FILLER,
     UNREPRESENTABLE_RX,
+    levels_of,
 )
 from agent.language.spec import SpecError
 from tools.vocabulary import VOCABULARY
@@ -76,6 +77,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.class_ratio,
             self.constraints,
             self.percentages,
+            self.rest_level,
             self.per_identity,
             self.level_ranges,
             self.balanced,
@@ -90,6 +92,28 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             step()
         self.leftovers()
         return self.d
+
+    _REST = re.compile(
+        r"\b(?:the\s+rest|the\s+remainder|everything\s+else|all\s+the\s+others|the\s+others)"
+        r"\s+(?:(?:is|are|goes|go|to|as|get|gets|with|have|has)\s+)*"
+    )
+
+    def rest_level(self) -> None:
+        """'blue eyes 20%, green eyes 10%, everything else brown', 'the remainder white': the
+        level after a rest word takes what the shares of its factor leave."""
+        for m in self.matches(self._REST):
+            lm = ANY_LEVEL_RX.match(self.low, m.end())
+            if lm is None or not self.free(lm.start(), lm.end()):
+                continue
+            shared = [o for o in levels_of(lm.group(0)) if o[0] in self.d.shares]
+            if len(shared) != 1 or shared[0][1] in self.d.shares[shared[0][0]]:
+                continue
+            f, lv = shared[0]
+            left = 1 - sum(self.d.shares[f].values())
+            if left <= 1e-9:
+                continue
+            self.d.shares[f][lv] = left
+            self.take(m.start(), lm.end())
 
     def leftovers(self) -> None:
         """Fail on leftover words that look like a requirement; let the rest go.

@@ -287,6 +287,8 @@ def digits(text: str) -> str:
         flags=re.IGNORECASE,
     )
     text = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), text)
+    text = re.sub(r"(?<![\d.,/:])\b(\d{1,2}) (\d{3})\b(?![\d.,/:%])", r"\1\2", text)  # '10 000'
+    text = re.sub(r"(?<![\d.,/:])\b([1-9])/([2-9]|10)\b(?=\s+(?:of\s+)?[a-z])", _fraction, text)
     text = re.sub(
         rf"\b(\d+(?:\.\d+)?)\s*(k|{_BIG}|hundred)\b",
         lambda m: _plain(number(m.group(1) + m.group(2))),
@@ -301,6 +303,12 @@ def digits(text: str) -> str:
     text = re.sub(r"\b(\d{1,3}(?:,\d{3})+)\b", lambda m: m.group(1).replace(",", ""), text)
     text = re.sub(r"\b(\d+(?:\.\d+)?)\s*(?:percent|per\s*cent|pct)\b", r"\1%", text, flags=re.I)
     return text
+
+
+def _fraction(m: re.Match[str]) -> str:
+    """'1/3 child' -> '33.3333333333% child' (a share, when the part is under the whole)."""
+    part, whole = int(m.group(1)), int(m.group(2))
+    return f"{100 * part / whole:.10g}%" if part < whole else m.group(0)
 
 
 def _as_int(word: str) -> int:

@@ -8,12 +8,20 @@ import pytest
 from agent.language.accounting import Question, account
 from agent.language.parse import parse_spec
 from agent.language.reader import parse_offline
-from agent.language.spec import DatasetSpec
+from agent.language.spec import DatasetSpec, SpecError
 
 
 def _spec(classes: dict[str, int], **extra: object) -> DatasetSpec:
     data = {"classes": [{"name": n, "quota": q} for n, q in classes.items()], **extra}
     return DatasetSpec.from_data(data, where="test")
+
+
+def _expressions(quotas: dict[str, int]) -> DatasetSpec:
+    """Classes that fix the expression their name says ('smiling' -> smile)."""
+    level = {"smiling": "smile", "neutral": "neutral", "happy": "smile", "sad": "sad"}
+    classes = [{"name": n, "quota": q, "attributes": {"expression": level[n]}}
+               for n, q in quotas.items()]
+    return DatasetSpec.from_data({"classes": classes}, where="test")
 
 
 def test_a_right_reading_explains_every_number_and_word() -> None:
@@ -39,8 +47,8 @@ def test_a_share_must_be_a_share_of_the_plan() -> None:
 
 def test_a_ratio_is_explained_by_quotas_in_that_proportion() -> None:
     text = "1000 faces, smiling to neutral 4:1"
-    assert account(text, _spec({"smiling": 800, "neutral": 200})).ok
-    assert not account(text, _spec({"smiling": 500, "neutral": 500})).ok
+    assert account(text, _expressions({"smiling": 800, "neutral": 200})).ok
+    assert not account(text, _expressions({"smiling": 500, "neutral": 500})).ok
 
 
 def test_model_names_versions_and_years_ask_for_nothing() -> None:
@@ -75,3 +83,86 @@ def test_kids_and_adults_keeps_both() -> None:
 def test_a_hyphenated_split_order_is_read_in_that_order() -> None:
     spec = parse_spec("500 faces with a 60/20/20 train-val-test split", offline=True)
     assert (spec.splits.train, spec.splits.val, spec.splits.test) == (0.6, 0.2, 0.2)
+
+
+def test_a_level_word_in_a_class_name_that_does_not_fix_it_is_unexplained() -> None:
+    # 'bearded vs clean-shaven men' read as a class 'clean-shaven men' drew women too
+    text = "bearded vs clean-shaven men, 300 of each"
+    acc = account(text, _spec({"bearded": 300, "clean-shaven men": 300}))
+    assert [u.words for u in acc.unexplained] == ["men"]
+
+
+def test_a_level_word_is_read_as_the_factor_its_sentence_names() -> None:
+    text = "3000 faces -- eye colour: blue 20%, green 10%, brown 70%"
+    acc = account(text, parse_offline(text))  # read as hair colour brown 70%
+    assert [u.words for u in acc.unexplained] == ["brown 70%"]
+
+
+def test_the_rest_goes_to_one_level_or_the_person_is_asked() -> None:
+    text = "3000 faces -- blue eyes 20%, green eyes 10%, everything else brown"
+    spread = {"factors": [{"name": "eye_color", "levels": [
+        {"name": "blue", "proportion": 0.2}, {"name": "green", "proportion": 0.1},
+        {"name": "brown"}, {"name": "hazel"}, {"name": "grey"}]}]}
+    acc = account(text, _spec({"face": 3000}, **spread))
+    assert [u.words for u in acc.unexplained] == ["everything else brown"]
+    spread["factors"][0]["levels"] = spread["factors"][0]["levels"][:3]
+    assert account(text, _spec({"face": 3000}, **spread)).ok
+
+
+def test_a_quoted_name_must_be_a_name_of_the_plan() -> None:
+    text = "Could I get a single-class dataset called 'person' with 750 pictures?"
+    assert [u.words for u in account(text, _spec({"face": 750})).unexplained] == ["person"]
+    assert account(text, _spec({"person": 750})).ok
+
+
+def test_a_class_name_with_a_counting_word_is_a_misreading() -> None:
+    text = "classes: masked 70%, unmasked the remainder; 2000 images"
+    spec = _spec({"masked": 1400, "unmasked the remainder": 600})
+    assert "unmasked the remainder" in [u.words for u in account(text, spec).unexplained]
+
+
+def test_a_hedge_leaves_the_request_open() -> None:
+    text = "600 faces split across happy and sad and maybe angry"
+    acc = account(text, _expressions({"happy": 300, "sad": 300}))
+    assert "maybe angry" in [u.words for u in acc.unexplained]
+
+
+def test_a_two_part_split_without_its_parts_named_is_asked_about() -> None:
+    spec = _spec({"face": 1000}, splits={"train": 0.6, "val": 0.0, "test": 0.4})
+    assert [u.words for u in account("1000 faces with a 60/40 split", spec).unexplained] == [
+        "60/40"]
+    assert account("1000 faces with a 60/40 train/test split", spec).ok
+
+
+def test_faces_facetory_does_not_draw_are_refused_naming_the_word() -> None:
+    with pytest.raises(SpecError, match="'dog' - facetory draws human faces only"):
+        parse_spec("800 dog faces, classes labrador and poodle", offline=True)
+
+
+def test_n_images_for_each_is_a_class_quota_not_the_total() -> None:
+    text = "classes: teenager and child; 400 images for each"
+
+    def ages(quota: int) -> DatasetSpec:
+        classes = [{"name": n, "quota": quota, "attributes": {"age_group": n}}
+                   for n in ("teenager", "child")]
+        return DatasetSpec.from_data({"classes": classes}, where="test")
+
+    assert [u.words for u in account(text, ages(200)).unexplained] == ["400"]
+    assert account(text, ages(400)).ok
+
+
+def test_n_classes_counts_the_classes_not_a_factors_levels() -> None:
+    text = "2 classes: masked, unmasked, partially masked; 300 each"
+    spec = DatasetSpec.from_data({"classes": [
+        {"name": "masked", "quota": 300, "attributes": {"mask": "mask"}},
+        {"name": "unmasked", "quota": 300, "attributes": {"mask": "none"}},
+        {"name": "partially masked", "quota": 300}]}, where="test")
+    assert "2" in [u.words for u in account(text, spec).unexplained]
+
+
+def test_a_count_of_classes_apart_from_their_list_is_read() -> None:
+    spec = parse_spec("Five classes, 100 images each: african, asian, white, south asian, "
+                      "hispanic.", offline=True)
+    assert [(c.name, c.quota) for c in spec.classes] == [
+        ("african", 100), ("asian", 100), ("white", 100), ("south asian", 100),
+        ("hispanic", 100)]

@@ -126,7 +126,7 @@ def test_every_example_spec_parses():
             "300 faces, 60% female",
             lambda s: levels(s, "gender") == pytest.approx({"female": 0.6, "male": 0.4}),
         ),
-        ("100 faces in 2 classes: cats, dogs", lambda s: [c.quota for c in s.classes] == [50, 50]),
+        ("100 faces in 2 classes: alpha, beta", lambda s: [c.quota for c in s.classes] == [50, 50]),
         ("classes: a (30), b (70)", lambda s: [c.quota for c in s.classes] == [30, 70]),
         ("200 people, 10 images each", lambda s: (s.identities.count, s.total) == (200, 2000)),
         (
@@ -261,3 +261,40 @@ def test_the_llm_instructions_carry_every_level_and_its_synonyms():
     text = vocab_text()
     assert "eyewear (eyewear;" in text and "sunglasses: sunglasses, sun glasses, shades" in text
     assert "neutral: neutral, neutral expression" in text and "not smiling" in text
+
+
+def test_twice_as_many_of_one_class_as_the_other_sets_their_quotas() -> None:
+    spec = parse_spec("Twice as many unmasked as masked faces, 900 in total; classes masked and "
+                      "unmasked.", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"masked": 300, "unmasked": 600}
+
+
+def test_a_class_list_ends_before_its_ratio() -> None:
+    spec = parse_spec("1000 images, classes happy and sad at 3:1", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"happy": 750, "sad": 250}
+
+
+def test_thousands_grouped_with_a_space_are_one_number() -> None:
+    spec = parse_spec("A verification set of 12 000 images over 600 persons.", offline=True)
+    assert (spec.total, spec.identities.count) == (12000, 600)
+
+
+def test_everything_else_gives_the_rest_of_that_factor_to_one_level() -> None:
+    spec = parse_spec("3000 faces -- blue eyes 20%, green eyes 10%, everything else brown",
+                      offline=True)
+    assert spec.factor("eye_color").targets() == pytest.approx(
+        {"blue": 0.2, "green": 0.1, "brown": 0.7})
+    assert spec.factor("hair_color") is None
+
+
+def test_a_fraction_before_a_level_is_its_share() -> None:
+    spec = parse_spec("let's say 3,000 faces, 1/3 child, 1/3 teenager, 1/3 elderly", offline=True)
+    counts: dict[str, int] = {}
+    for c in spec.classes:
+        counts[c.attributes.get("age_group", "?")] = c.quota
+    assert counts == {"child": 1000, "teenager": 1000, "elderly": 1000}
+
+
+def test_a_class_said_to_take_the_remainder_gets_what_the_others_leave() -> None:
+    spec = parse_spec("classes: masked 70%, unmasked the remainder; 2000 images", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"masked": 1400, "unmasked": 600}
