@@ -57,60 +57,11 @@ def print_plan_summary(plan: Plan, summary: dict[str, Any] | None = None) -> Non
     summary = summary or plan.summary()
     spec = plan.spec
     classes = list(summary["classes"])
-    table = Table(
-        title=f"{escape(summary['name'])}: {summary['total']:,} images, seed {summary['seed']}"
-    )
-    for col in ("class", "images", "train", "val", "test"):
-        table.add_column(col, justify="left" if col == "class" else "right")
-    if "identities" in summary:
-        table.add_column("people", justify="right")
-    table.add_column("fixed")
-    for cname in classes:
-        cspec = spec.class_spec(cname)
-        split = summary["splits"][cname]
-        row = [escape(cname), f"{summary['classes'][cname]:,}", *(f"{split[s]:,}" for s in split)]
-        if "identities" in summary:
-            row.append(f"{summary['identities'][cname]:,}")
-        fixed = ", ".join(f"{k}={v}" for k, v in (cspec.attributes if cspec else {}).items())
-        table.add_row(*row, escape(fixed))
-    console.print(table)
-    factors = []
-    for cname in classes:
-        for factor in summary["per_class"][cname]:
-            if factor not in factors:
-                factors.append(factor)
-    for factor in factors:
-        f = spec.factor(factor)
-        varied = any(
-            len([v for v in summary["per_class"][c].get(factor, {}).values() if v]) > 1
-            for c in classes
-        )
-        if not varied:
-            continue
-        scope = " (per person)" if f is not None and f.scope == "identity" else ""
-        if f is not None and f.numeric is not None and f.numeric.unit:
-            scope += f", {f.numeric.unit}"
-        t = Table(title=f"{factor}{scope}")
-        t.add_column("level")
-        for cname in classes:
-            t.add_column(escape(cname), justify="right")
-        if f is not None:
-            t.add_column("target", justify="right")
-        levels: list[str] = []
-        for cname in classes:
-            for lv in summary["per_class"][cname].get(factor, {}):
-                if lv not in levels:
-                    levels.append(lv)
-        targets = f.targets() if f is not None else {}
-        for lv in levels:
-            row = [escape(lv)] + [
-                str(summary["per_class"][c].get(factor, {}).get(lv, "")) for c in classes
-            ]
-            if f is not None:
-                share = targets.get(lv)
-                row.append(f"{share * 100:.3g}%" if share is not None else "")
-            t.add_row(*row)
-        console.print(t)
+    console.print(_class_table(spec, summary, classes))
+    for factor in _in_order(summary["per_class"][c] for c in classes):
+        table = _factor_table(spec, summary, classes, factor)
+        if table is not None:
+            console.print(table)
     if "faces" in summary:
         t = Table(title="faces per image")
         t.add_column("faces")
@@ -128,6 +79,61 @@ def print_plan_summary(plan: Plan, summary: dict[str, Any] | None = None) -> Non
     print_variant_rows(plan)
     for line in settings_lines(spec):
         console.print(escape(line), highlight=False, soft_wrap=True)
+
+
+def _in_order(mappings: Any) -> list[str]:
+    """The keys of several mappings, each once, in the order they first appear."""
+    keys: list[str] = []
+    for mapping in mappings:
+        keys += [k for k in mapping if k not in keys]
+    return keys
+
+
+def _class_table(spec: DatasetSpec, summary: dict[str, Any], classes: list[str]) -> Table:
+    """One row a class: images, split, people, fixed attributes."""
+    table = Table(
+        title=f"{escape(summary['name'])}: {summary['total']:,} images, seed {summary['seed']}"
+    )
+    for col in ("class", "images", "train", "val", "test"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    if "identities" in summary:
+        table.add_column("people", justify="right")
+    table.add_column("fixed")
+    for cname in classes:
+        cspec = spec.class_spec(cname)
+        split = summary["splits"][cname]
+        row = [escape(cname), f"{summary['classes'][cname]:,}", *(f"{split[s]:,}" for s in split)]
+        if "identities" in summary:
+            row.append(f"{summary['identities'][cname]:,}")
+        fixed = ", ".join(f"{k}={v}" for k, v in (cspec.attributes if cspec else {}).items())
+        table.add_row(*row, escape(fixed))
+    return table
+
+
+def _factor_table(spec: DatasetSpec, summary: dict[str, Any], classes: list[str],
+                  factor: str) -> Table | None:
+    """Levels x classes of one factor with its targets; None when no class varies it."""
+    counts = {c: summary["per_class"][c].get(factor, {}) for c in classes}
+    if not any(len([v for v in counts[c].values() if v]) > 1 for c in classes):
+        return None
+    f = spec.factor(factor)
+    scope = " (per person)" if f is not None and f.scope == "identity" else ""
+    if f is not None and f.numeric is not None and f.numeric.unit:
+        scope += f", {f.numeric.unit}"
+    t = Table(title=f"{factor}{scope}")
+    t.add_column("level")
+    for cname in classes:
+        t.add_column(escape(cname), justify="right")
+    if f is not None:
+        t.add_column("target", justify="right")
+    targets = f.targets() if f is not None else {}
+    for lv in _in_order(counts[c] for c in classes):
+        row = [escape(lv)] + [str(counts[c].get(lv, "")) for c in classes]
+        if f is not None:
+            share = targets.get(lv)
+            row.append(f"{share * 100:.3g}%" if share is not None else "")
+        t.add_row(*row)
+    return t
 
 
 def print_requirements(spec: DatasetSpec) -> None:

@@ -280,9 +280,30 @@ def _phi(d: np.ndarray) -> np.ndarray:
 def _repair_column(table: Table, k: int, ctx: ClassContext, max_moves: int) -> tuple[Table, int]:
     """Swap column k's levels between cells to bring every (k, other) pair within one image."""
     others = [j for j in range(len(table.names)) if j != k]
-    fam = others
-    if not fam:
+    if not others:
         return table, 0
+    g_table, x, target, allowed = _grouped(table, k, ctx, others)
+    sizes_l = [table.sizes_l[j] for j in others]
+    offsets = np.concatenate([[0], np.cumsum(sizes_l)])[:-1].astype(np.int64)
+    rows_of = g_table.codes + offsets[None, :]
+    dev = np.zeros((int(sum(sizes_l)), table.sizes_l[k]))
+    for j in range(len(others)):
+        np.add.at(dev, rows_of[:, j], x - target)
+    ok = allowed if allowed is not None else np.ones_like(x, dtype=bool)
+    moves = _swap_until_balanced(x, ok, dev, rows_of, offsets, max_moves)
+    if not moves:
+        return table, 0
+    g, lv = np.nonzero(x)
+    codes = np.empty((len(g), len(table.names)), dtype=np.int64)
+    codes[:, others] = g_table.codes[g]
+    codes[:, k] = lv
+    return Table(table.names, table.sizes_l, codes, x[g, lv]), moves
+
+
+def _grouped(table: Table, k: int, ctx: ClassContext, others: list[int]
+             ) -> tuple[Table, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The cells grouped by every column but k: (the groups as a table, images per group and
+    level of k, the target of each, which are allowed (None: all))."""
     levels = table.sizes_l[k]
     ocodes = table.codes[:, others]
     key = np.zeros(len(table.sizes), dtype=np.int64)
@@ -301,16 +322,13 @@ def _repair_column(table: Table, k: int, ctx: ClassContext, max_moves: int) -> t
     )
     column = Column(table.names[k], [str(i) for i in range(levels)], counts / max(1, table.n))
     allowed, _ = ctx.mask(g_table, column) if table.names[k] in ctx.level_index else (None, [])
-    target = _ipf(g_table.sizes, counts, allowed)
-    fam_pos = [others.index(j) for j in fam]
-    sizes_l = [table.sizes_l[j] for j in fam]
-    offsets = np.concatenate([[0], np.cumsum(sizes_l)])[:-1].astype(np.int64)
-    rows_of = g_table.codes[:, fam_pos] + offsets[None, :]
-    n_rows = int(sum(sizes_l))
-    dev = np.zeros((n_rows, levels))
-    for j in range(len(fam)):
-        np.add.at(dev, rows_of[:, j], x - target)
-    ok = allowed if allowed is not None else np.ones_like(x, dtype=bool)
+    return g_table, x, _ipf(g_table.sizes, counts, allowed), allowed
+
+
+def _swap_until_balanced(x: np.ndarray, ok: np.ndarray, dev: np.ndarray, rows_of: np.ndarray,
+                         offsets: np.ndarray, max_moves: int) -> int:
+    """Swap levels between groups (x and dev changed in place) while a pair is off by more
+    than rounding; the number of swaps."""
     moves = nudges = 0
     while moves < max_moves:
         viol = np.argwhere(np.abs(dev) > _ROUNDED)
@@ -320,34 +338,30 @@ def _repair_column(table: Table, k: int, ctx: ClassContext, max_moves: int) -> t
             nudges += 1
             if nudges > _NUDGE_MOVES:
                 break
-        order = np.argsort(-np.abs(dev[viol[:, 0], viol[:, 1]]), kind="stable")
-        best = None
-        for row, lv in viol[order][:8]:
-            s = 1 if dev[row, lv] > 0 else -1
-            j = int(np.searchsorted(offsets, row, side="right") - 1)
-            in_g = rows_of[:, j] == row
-            best = _best_swap(x, ok, dev, rows_of, in_g, int(lv), s)
-            if best is not None:
-                break
+        best = _first_swap(x, ok, dev, rows_of, offsets, viol)
         if best is None:
             break
         g1, g2, l1, l2, s = best
-        x[g1, l1] -= s
-        x[g1, l2] += s
-        x[g2, l1] += s
-        x[g2, l2] -= s
-        dev[rows_of[g1], l1] -= s
-        dev[rows_of[g1], l2] += s
-        dev[rows_of[g2], l1] += s
-        dev[rows_of[g2], l2] -= s
+        for g, a, b in ((g1, l1, l2), (g2, l2, l1)):
+            x[g, a] -= s
+            x[g, b] += s
+            dev[rows_of[g], a] -= s
+            dev[rows_of[g], b] += s
         moves += 1
-    if not moves:
-        return table, 0
-    g, lv = np.nonzero(x)
-    codes = np.empty((len(g), len(table.names)), dtype=np.int64)
-    codes[:, others] = g_table.codes[g]
-    codes[:, k] = lv
-    return Table(table.names, table.sizes_l, codes, x[g, lv]), moves
+    return moves
+
+
+def _first_swap(x: np.ndarray, ok: np.ndarray, dev: np.ndarray, rows_of: np.ndarray,
+                offsets: np.ndarray, viol: np.ndarray) -> tuple[int, int, int, int, int] | None:
+    """The best swap for the first of the eight worst deviations that has one."""
+    order = np.argsort(-np.abs(dev[viol[:, 0], viol[:, 1]]), kind="stable")
+    for row, lv in viol[order][:8]:
+        s = 1 if dev[row, lv] > 0 else -1
+        j = int(np.searchsorted(offsets, row, side="right") - 1)
+        best = _best_swap(x, ok, dev, rows_of, rows_of[:, j] == row, int(lv), s)
+        if best is not None:
+            return best
+    return None
 
 
 def _best_swap(

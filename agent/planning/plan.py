@@ -251,20 +251,26 @@ class Plan(BaseModel):
         return balance_report(self.spec, self.columns())
 
 
-def columns_from_items(spec: DatasetSpec, items: list[PlanItem]) -> PlanColumns:
-    """Columns for items that came from a file or an edit (explicit ids, any prompts)."""
-    class_names = [c.name for c in spec.classes]
-    class_pos = {n: i for i, n in enumerate(class_names)}
+def _attribute_levels(spec: DatasetSpec, items: list[PlanItem]
+                      ) -> tuple[list[str], list[dict[str, int]]]:
+    """The attributes of the spec and the items (the spec's first), and per attribute its
+    levels' codes (the factor's levels first; the items add others as they meet them)."""
     attr_names = spec.attribute_names()
     for item in items:
-        for attr in item.attributes:
-            if attr not in attr_names:
-                attr_names.append(attr)
+        attr_names += [attr for attr in item.attributes if attr not in attr_names]
     level_maps: list[dict[str, int]] = [{} for _ in attr_names]
     for a, name in enumerate(attr_names):
         f = spec.factor(name)
         if f is not None:
             level_maps[a] = {lv: i for i, lv in enumerate(f.level_names())}
+    return attr_names, level_maps
+
+
+def columns_from_items(spec: DatasetSpec, items: list[PlanItem]) -> PlanColumns:
+    """Columns for items that came from a file or an edit (explicit ids, any prompts)."""
+    class_names = [c.name for c in spec.classes]
+    class_pos = {n: i for i, n in enumerate(class_names)}
+    attr_names, level_maps = _attribute_levels(spec, items)
     attr_pos = {n: i for i, n in enumerate(attr_names)}
     n = len(items)
     codes = np.full((n, len(attr_names)), -1, dtype=np.int32)

@@ -321,57 +321,59 @@ class ItemChecker:
         return item
 
     def _check(self, index: int, item: PlanItem) -> None:
+        """The first thing wrong with the item, in the order a person fixes them, raised."""
+        for check in (self._basics, self._levels, self._rules):
+            problem = check(item)
+            if problem is not None:
+                raise self.fail(index, problem)
+
+    def _basics(self, item: PlanItem) -> str | None:
+        """Its id, class, seed and faces."""
         if not _ID.match(item.id):
-            raise self.fail(index, f"id '{item.id}' must be letters, digits, '.', '_' or '-'")
-        cspec = self.classes.get(item.class_name)
-        if cspec is None:
-            raise self.fail(
-                index, f"class '{item.class_name}' is not in the spec ({', '.join(self.classes)})"
-            )
+            return f"id '{item.id}' must be letters, digits, '.', '_' or '-'"
+        if item.class_name not in self.classes:
+            return f"class '{item.class_name}' is not in the spec ({', '.join(self.classes)})"
         if item.seed < 0:
-            raise self.fail(index, f"seed must not be negative, got {item.seed}")
+            return f"seed must not be negative, got {item.seed}"
         if not self.lo <= item.faces <= self.hi:
-            raise self.fail(index, f"faces {item.faces} is outside {self.lo}..{self.hi}")
-        attrs = item.attributes
-        for name, level in attrs.items():
+            return f"faces {item.faces} is outside {self.lo}..{self.hi}"
+        return None
+
+    def _levels(self, item: PlanItem) -> str | None:
+        """Each attribute a factor of the spec, at a level of it or the class's fixed one."""
+        cspec = self.classes[item.class_name]
+        for name, level in item.attributes.items():
             if name not in self.allowed_attrs:
-                raise self.fail(index, f"attribute '{name}' is not a factor of the spec")
+                return f"attribute '{name}' is not a factor of the spec"
             fixed = cspec.attributes.get(name)
             if fixed is not None and level != fixed:
-                raise self.fail(
-                    index, f"class '{cspec.name}' fixes {name}={fixed}, but the item has {level}"
-                )
+                return f"class '{cspec.name}' fixes {name}={fixed}, but the item has {level}"
             f = self.factors.get(name)
             if f is not None and fixed is None and level not in f.level_names():
-                raise self.fail(
-                    index,
-                    f"{name}={level} is not a level of {name} ({', '.join(f.level_names())})",
-                )
-        for f in self.spec.factors:
-            if f.name not in attrs:
-                raise self.fail(index, f"attributes is missing {f.name}")
+                return f"{name}={level} is not a level of {name} ({', '.join(f.level_names())})"
+        missing = [f.name for f in self.spec.factors if f.name not in item.attributes]
+        return f"attributes is missing {missing[0]}" if missing else None
+
+    def _rules(self, item: PlanItem) -> str | None:
+        """Derived levels, variation, constraints and identity as the spec says."""
+        attrs = item.attributes
         for fname, implied in self.derived.items():
             for dattr, dlevel in implied.get(attrs.get(fname, ""), {}).items():
                 if attrs.get(dattr) != dlevel:
-                    raise self.fail(
-                        index,
-                        f"{fname}={attrs.get(fname)} means {dattr}={dlevel}, not "
-                        f"{attrs.get(dattr)}",
-                    )
+                    return (f"{fname}={attrs.get(fname)} means {dattr}={dlevel}, not "
+                            f"{attrs.get(dattr)}")
         for name, level in item.variation.items():
             if name not in VARIED or level not in FACTORS[name] or name in attrs:
-                raise self.fail(
-                    index,
-                    f"variation {name}={level}: a level of a factor the renderer varies and the "
-                    f"item does not ask for ({', '.join(VARIED)})",
-                )
-        for con in self.spec.constraints:
-            if not con.allows(attrs):
-                raise self.fail(index, f"breaks constraint '{con.describe()}'")
+                return (f"variation {name}={level}: a level of a factor the renderer varies and "
+                        f"the item does not ask for ({', '.join(VARIED)})")
+        broken = next((con for con in self.spec.constraints if not con.allows(attrs)), None)
+        if broken is not None:
+            return f"breaks constraint '{broken.describe()}'"
         if self.spec.identities is None and item.identity is not None:
-            raise self.fail(index, "identity must be null: the spec has no identities")
+            return "identity must be null: the spec has no identities"
         if self.spec.identities is not None and not item.identity:
-            raise self.fail(index, "identity is missing (this is an identity dataset)")
+            return "identity is missing (this is an identity dataset)"
+        return None
 
     def identities(self, items: list[PlanItem]) -> None:
         """One person: one class, one split and the same identity-level attributes."""

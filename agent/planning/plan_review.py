@@ -85,8 +85,19 @@ def diff_plans(old: Plan | None, new: Plan, limit: int = 40) -> list[str]:
     """What changed between two plans: class totals, level counts, then items."""
     if old is None:
         return [f"new plan: {len(new.items)} images"]
+    lines = _count_changes(old.summary(), new.summary())
+    if max(len(old.items), len(new.items)) > INLINE_MAX:  # reviewed by summary, not by line
+        lines.append(f"items: {len(old.items):,} -> {len(new.items):,}, every one replanned")
+    else:
+        lines += _item_changes(old, new)
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"... and {len(lines) - limit} more"]
+    return lines
+
+
+def _count_changes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Class totals and level counts that differ between two plan summaries."""
     lines: list[str] = []
-    a, b = old.summary(), new.summary()
     for cname in list(a["classes"]) + [c for c in b["classes"] if c not in a["classes"]]:
         x, y = a["classes"].get(cname, 0), b["classes"].get(cname, 0)
         if x != y:
@@ -98,26 +109,20 @@ def diff_plans(old: Plan | None, new: Plan, limit: int = 40) -> list[str]:
                 was = before.get(factor, {}).get(level, 0)
                 if was != count:
                     lines.append(f"{cname} / {factor}={level}: {was} -> {count}")
-    if max(len(old.items), len(new.items)) > INLINE_MAX:  # reviewed by summary, not by line
-        lines.append(f"items: {len(old.items):,} -> {len(new.items):,}, every one replanned")
-        more = [f"... and {len(lines) - limit} more"] if len(lines) > limit else []
-        return lines[:limit] + more
+    return lines
+
+
+def _item_changes(old: Plan, new: Plan) -> list[str]:
+    """Items added, removed and changed, by id (one line, or none)."""
     old_items = {it.id: it for it in old.items}
-    new_ids = set()
-    added = changed = 0
-    for item in new.items:
-        new_ids.add(item.id)
-        prev = old_items.get(item.id)
-        if prev is None:
-            added += 1
-        elif item_record(prev) != item_record(item):
-            changed += 1
+    new_ids = {item.id for item in new.items}
+    added = sum(1 for item in new.items if item.id not in old_items)
+    changed = sum(1 for item in new.items if item.id in old_items
+                  and item_record(old_items[item.id]) != item_record(item))
     removed = sum(1 for i in old_items if i not in new_ids)
     if added or removed or changed:
-        lines.append(f"items: {added} added, {removed} removed, {changed} changed")
-    if len(lines) > limit:
-        lines = lines[:limit] + [f"... and {len(lines) - limit} more"]
-    return lines
+        return [f"items: {added} added, {removed} removed, {changed} changed"]
+    return []
 
 
 def _prompted(spec: DatasetSpec, item: PlanItem, base: PlanItem | None) -> PlanItem:
@@ -196,13 +201,7 @@ def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None 
     where = str(path)
     data = load_yaml(text, where)
     spec = spec_of(data, text, where)
-    base_path = root / BASE
-    base_text = read_text(base_path) if base_path.exists() else None
-    base = (  # an unedited plan is its base: its YAML (half of a review's time) is read once
-        parse_plan(base_text, str(base_path), root, data=data if base_text == text else None)
-        if base_text is not None
-        else None
-    )
+    base = _base(root, text, data)
     spec, edited = _edited_spec(root, spec, base, where)
     if base is not None:
         known_spec = base.spec
@@ -252,6 +251,22 @@ def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None 
         if stored is not None
         else Plan(spec=spec, seed=spec.seed, items=items)
     )
+    _check_computed(plan, data, text, where)
+    return Review(plan, False, "none")
+
+
+def _base(root: Path, text: str, data: Any) -> Plan | None:
+    """The plan as facetory last wrote it (.plan_base.yaml), or None."""
+    base_path = root / BASE
+    if not base_path.exists():
+        return None
+    base_text = read_text(base_path)
+    # an unedited plan is its base: its YAML (half of a review's time) is read once
+    return parse_plan(base_text, str(base_path), root, data=data if base_text == text else None)
+
+
+def _check_computed(plan: Plan, data: Any, text: str, where: str) -> None:
+    """The summary and balance sections are the plan's own: an edit to them is refused."""
     balance = plan.balance()
     computed = {
         "summary": json.loads(json.dumps(plan.summary())),
@@ -264,7 +279,6 @@ def review_plan(build_dir: str | Path, *, commit: bool = True, text: str | None 
                 f"{where} line {line_of(text, key.split('.'))}: {key} was edited, but {section} "
                 "is computed from the items; change quotas and proportions under spec: instead"
             )
-    return Review(plan, False, "none")
 
 
 def _edited_spec(
