@@ -165,3 +165,15 @@ def test_every_test_folder_is_collected(pytestconfig: pytest.Config) -> None:
                for pattern in skipped)
     )
     assert unreached == []
+
+
+@pytest.mark.parametrize("package", ["agent.planning", "agent.language"])
+def test_planning_and_language_never_import_the_run_time(package: str) -> None:
+    """What a build runs on (`agent.runtime`) may use planning and language, never the other
+    way round: imports inside functions and under TYPE_CHECKING count too."""
+    offenders = {
+        name: sorted(m for m in targets if m == "agent.runtime" or m.startswith("agent.runtime."))
+        for name, targets in import_graph().items()
+        if name == package or name.startswith(package + ".")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

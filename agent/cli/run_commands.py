@@ -21,22 +21,13 @@ from agent.cli.progress_display import BuildDisplay
 from agent.cli.shared import (
     AddressOpt,
     AllowUndrawnOpt,
-    BackendOpt,
-    ClipOpt,
     DirArg,
     EpochsOpt,
     ExecutorOpt,
-    ImgszOpt,
-    IpAdapterOpt,
-    ModelOpt,
     OfflineOpt,
     RealFacesOpt,
     SeedOpt,
     StallOpt,
-    TrainModelOpt,
-    VlmModelOpt,
-    VlmUrlOpt,
-    WeightsOpt,
     WorkersOpt,
     build_context,
     choose_executor,
@@ -44,7 +35,7 @@ from agent.cli.shared import (
     err_console,
     fail,
     set_parallelism,
-    settings,
+    with_settings,
 )
 from agent.language.requirements import trace
 from agent.runtime.context import BuildContext
@@ -124,15 +115,15 @@ def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:
     try:
         if (ctx.options.yes or is_approved(ctx.paths.root)) and not ctx.paths.report.exists():
             ctx.start_workers()  # a finished build (its report written) needs no pool
-        from agent.runtime.runner import run_graph
+        from agent.runtime.review_answer import answer_review
 
         answer: dict[str, Any] | None = None
         with display:
             while True:
-                result = run_graph(
-                    ctx, resume=answer, on_update=on_update,
+                result = answer_review(
+                    ctx, answer, go_on=True, on_update=on_update,
                     stop_requested=lambda: stop.requested, keep_pool=True,
-                )
+                ).run
                 if result.outcome != "review":
                     return result
                 error = result.review.get("error")
@@ -204,28 +195,19 @@ def _recovered(ctx: BuildContext, result: RunResult) -> list[str]:
     return lines
 
 
+@with_settings
 def run_command(
     build_dir: DirArg,
     yes: YesOpt = False,
     offline: OfflineOpt = False,
     no_train: NoTrainOpt = False,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    ip_adapter: IpAdapterOpt = None,
-    vlm_url: VlmUrlOpt = None,
-    vlm_model: VlmModelOpt = None,
-    clip_checkpoint: ClipOpt = None,
-    epochs: EpochsOpt = None,
-    imgsz: ImgszOpt = None,
-    weights: WeightsOpt = None,
-    train_model: TrainModelOpt = None,
-    real_faces: RealFacesOpt = None,
     allow_undrawn: AllowUndrawnOpt = False,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
     verbose: VerboseOpt = False,
     stall_timeout: StallOpt = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Generate, critique, deduplicate and iterate until the plan is met; resumes if stopped.
 
@@ -235,11 +217,7 @@ def run_command(
     paths = BuildPaths(build_dir)
     if not paths.plan_yaml.exists():
         fail(f"{build_dir} has no plan.yaml: start with `facetory plan SPEC --out {build_dir}`")
-    options = settings(
-        backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
-        vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
-        weights=weights, train_model=train_model, real_faces=real_faces,
-    )
+    options = settings or {}
     chosen = choose_executor(executor, address, _recorded_executor(paths))
     opening(_spec_with(paths, options), allow_undrawn=allow_undrawn)  # refuses before writing
     _record_and_approve(paths, options, yes=yes)
@@ -317,6 +295,7 @@ def _record_and_approve(paths: BuildPaths, options: dict[str, Any], *, yes: bool
             approve(paths.root)
 
 
+@with_settings
 def build_command(
     spec: Annotated[
         str, typer.Argument(metavar="SPEC", help="Plain-language text, a .txt file or a YAML spec.")
@@ -326,66 +305,71 @@ def build_command(
     offline: OfflineOpt = False,
     no_train: NoTrainOpt = False,
     seed: SeedOpt = None,
-    backend: BackendOpt = None,
-    model: ModelOpt = None,
-    ip_adapter: IpAdapterOpt = None,
-    vlm_url: VlmUrlOpt = None,
-    vlm_model: VlmModelOpt = None,
-    clip_checkpoint: ClipOpt = None,
-    epochs: EpochsOpt = None,
-    imgsz: ImgszOpt = None,
-    weights: WeightsOpt = None,
-    train_model: TrainModelOpt = None,
-    real_faces: RealFacesOpt = None,
     allow_undrawn: AllowUndrawnOpt = False,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
     address: AddressOpt = None,
     verbose: VerboseOpt = False,
     stall_timeout: StallOpt = None,
+    settings: dict[str, Any] | None = None,
 ) -> None:
     """Plan, review (or --yes), run, export, train and report in one go."""
-    from agent.cli.plan_commands import prepare_build, write_build_start
+    from agent.runtime.workspace import check_out_dir, is_build
 
-    options = settings(
-        backend=backend, model=model, ip_adapter=ip_adapter, vlm_url=vlm_url,
-        vlm_model=vlm_model, clip_checkpoint=clip_checkpoint, epochs=epochs, imgsz=imgsz,
-        weights=weights, train_model=train_model, real_faces=real_faces,
-    )
-    from agent.runtime.workspace import check_out_dir, first_files, is_build
-
+    options = settings or {}
     check_out_dir(out)  # a file, under a file, unwritable, or a folder of other files: refused
     paths = BuildPaths(out)
+    run = {"offline": offline or None, "no_train": no_train, "yes": yes, "verbose": verbose}
     if paths.spec_txt.exists():  # continue this build: the same words, settings recorded
-        from agent.language.parse import load_spec_source
-
-        text, _ = load_spec_source(spec, offline=offline or None)
-        if paths.read_spec_text() != as_saved(text):
-            fail(f"{out} already holds a different build; choose another --out")
-        chosen = choose_executor(executor, address, _recorded_executor(paths))
-        if paths.spec_yaml.exists():
-            opening(_spec_with(paths, options), allow_undrawn=allow_undrawn)
-        if paths.plan_yaml.exists():
-            from agent.runtime.overrides import record_options
-
-            with BuildLock(paths.root):
-                record_options(paths.root, options)
+        chosen = _continued(spec, paths, options, offline=offline, executor=executor,
+                            address=address, allow_undrawn=allow_undrawn)
+        ctx = build_context(out, **run)
     elif is_build(paths.root):
         fail(f"{out} already holds a different build (planned from other words); "
              "choose another --out")
-    else:
-        text, dataset_spec = prepare_build(
-            spec, out, offline=offline or None, seed=seed, options=options
-        )
-        chosen = choose_executor(executor, address, dataset_spec.executor)
-        opening(dataset_spec, allow_undrawn=allow_undrawn)
-        with first_files(out):
-            write_build_start(out, text, dataset_spec)
-    ctx = build_context(out, offline=offline or None, no_train=no_train, yes=yes,
-                        verbose=verbose)
+    else:  # the context that planned it goes on with the plan it holds
+        chosen, ctx = _started(spec, out, options, seed=seed, executor=executor,
+                               address=address, allow_undrawn=allow_undrawn, run=run)
     set_parallelism(ctx, workers=workers, executor=chosen, address=address,
                     stall_timeout=stall_timeout)
     _finish(ctx, _drive(ctx, interactive=True))
+
+
+def _continued(spec: str, paths: BuildPaths, options: dict[str, Any], *, offline: bool,
+               executor: str | None, address: str | None, allow_undrawn: bool) -> str:
+    """`build` into its own folder again: the same words, the options recorded; the executor."""
+    from agent.language.parse import read_source
+
+    text, _ = read_source(spec)
+    if paths.read_spec_text() != as_saved(text):
+        fail(f"{paths.root} already holds a different build; choose another --out")
+    chosen = choose_executor(executor, address, _recorded_executor(paths))
+    if paths.spec_yaml.exists():
+        opening(_spec_with(paths, options), allow_undrawn=allow_undrawn)
+    if paths.plan_yaml.exists():
+        from agent.runtime.overrides import record_options
+
+        with BuildLock(paths.root):
+            record_options(paths.root, options)
+    return chosen
+
+
+def _started(spec: str, out: Path, options: dict[str, Any], *, seed: int | None,
+             executor: str | None, address: str | None, allow_undrawn: bool,
+             run: dict[str, Any]) -> tuple[str, BuildContext]:
+    """A new build: its words planned by the graph up to the review pause, then the opening
+    (what was understood, what cannot be drawn: refused, with nothing left behind). The
+    executor, and the context it was planned with (`run`: its options)."""
+    from agent.cli.plan_commands import start_build
+
+    chosen: list[str] = []
+
+    def check(ctx: Any) -> None:
+        chosen.append(choose_executor(executor, address, ctx.spec.executor))
+        opening(ctx.spec, allow_undrawn=allow_undrawn)
+
+    ctx = start_build(spec, out, ask=False, seed=seed, settings=options, check=check, **run)
+    return chosen[0], ctx
 
 
 def status_command(

@@ -7,6 +7,8 @@ The command modules import this one, and `agent.cli.app` imports them: no module
 from __future__ import annotations
 
 import functools
+import inspect
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -180,45 +182,50 @@ RealFacesOpt = Annotated[
 ]
 
 
-def settings(
-    *,
-    backend: str | None = None,
-    model: str | None = None,
-    ip_adapter: str | None = None,
-    vlm_url: str | None = None,
-    vlm_model: str | None = None,
-    clip_checkpoint: Path | None = None,
-    epochs: int | None = None,
-    imgsz: int | None = None,
-    weights: str | None = None,
-    train_model: str | None = None,
-    real_faces: str | None = None,
-) -> dict[str, Any]:
-    """The recorded-setting options as `agent.runtime.overrides.OPTION_FIELDS` names them."""
-    return {
-        "backend": backend,
-        "model": model,
-        "ip-adapter": ip_adapter,
-        "vlm-url": vlm_url,
-        "vlm-model": vlm_model,
-        "clip-checkpoint": clip_checkpoint,
-        "epochs": epochs,
-        "imgsz": imgsz,
-        "weights": weights,
-        "train-model": train_model,
-        "real-faces": real_faces,
-    }
+#: The options that change what a build produces, declared once: `with_settings` adds them
+#: to `plan`, `run` and `build`. Parameter -> (its `agent.runtime.overrides.OPTION_FIELDS`
+#: name, its declaration).
+RECORDED_OPTIONS: dict[str, tuple[str, Any]] = {
+    "backend": ("backend", BackendOpt),
+    "model": ("model", ModelOpt),
+    "ip_adapter": ("ip-adapter", IpAdapterOpt),
+    "vlm_url": ("vlm-url", VlmUrlOpt),
+    "vlm_model": ("vlm-model", VlmModelOpt),
+    "clip_checkpoint": ("clip-checkpoint", ClipOpt),
+    "epochs": ("epochs", EpochsOpt),
+    "imgsz": ("imgsz", ImgszOpt),
+    "weights": ("weights", WeightsOpt),
+    "train_model": ("train-model", TrainModelOpt),
+    "real_faces": ("real-faces", RealFacesOpt),
+}
+
+
+def with_settings(command: F) -> F:
+    """The command with the recorded options (`RECORDED_OPTIONS`) added to its signature, after
+    its own parameters; it receives them as one `settings` dict, keyed as OPTION_FIELDS names
+    them (None: not given), which it must declare as its last parameter."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation))
+           for p in inspect.signature(command).parameters.values() if p.name != "settings"]
+    added = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                               annotation=declared)
+             for name, (_, declared) in RECORDED_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        given = {RECORDED_OPTIONS[name][0]: kwargs.pop(name, None) for name in RECORDED_OPTIONS}
+        return command(*args, settings=given, **kwargs)
+
+    run.__signature__ = inspect.Signature([*own, *added])  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in [*own, *added]}
+    return run  # type: ignore[return-value]
 
 
 def build_context(build_dir: Path, **options: Any):
     """The context a command runs the graph with (an LLM client when one is configured)."""
-    from agent.llm import chat_model
-    from agent.runtime.context import BuildContext, Options
-    from tools.build_dir import BuildPaths
+    from agent.runtime.session import open_build
 
-    ctx = BuildContext(paths=BuildPaths(build_dir), options=Options(**options))
-    ctx.services.llm = chat_model(offline=ctx.options.offline)
-    return ctx
+    return open_build(build_dir, **options)
 
 
 AllowUndrawnOpt = Annotated[

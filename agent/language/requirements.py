@@ -14,7 +14,7 @@ import re
 from agent.language.factors import Factor
 from agent.language.spec import ClassSpec, DatasetSpec
 from agent.planning.diffusion_prompts import _phrase, class_phrase
-from agent.runtime.context import MEASURED_ONLY_BACKENDS
+from tools.config import MEASURED_ONLY_BACKENDS
 from tools.contracts import Requirement
 from tools.critic.attributes import MEASURABLE
 from tools.critic.demographics import FACTORS_READ

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.language.spec import SpecError
-from agent.planning.plan_file import APPROVAL
+from agent.planning.plan import Plan
+from agent.planning.plan_file import APPROVAL, BASE, read_spec
 from agent.planning.plan_review import review_plan
 from tools.atomic import write_text
 
@@ -26,19 +27,35 @@ def plan_digest(build_dir: str | Path) -> str:
     return _sha256(Path(build_dir) / "plan.yaml")
 
 
-def approve(build_dir: str | Path) -> dict[str, Any]:
-    """Record that a person accepted plan.yaml as it is now (it must be reviewed and valid)."""
+def approve(build_dir: str | Path, *, plan: Plan | None = None) -> dict[str, Any]:
+    """Record that a person accepted plan.yaml as it is now (it must be reviewed and valid).
+    `plan`: the plan the caller holds; when plan.yaml is the one facetory last wrote, byte for
+    byte, and spec.yaml holds its spec, it is not read and validated again."""
     root = Path(build_dir)
-    result = review_plan(root, commit=False)
-    if result.changed:
-        raise SpecError(
-            f"{root / result.edited} was edited since it was last reviewed: run "
-            f"`facetory review {root}` to check and rebalance it, then approve"
-        )
+    if plan is None or not as_written(root, plan):
+        result = review_plan(root, commit=False)
+        if result.changed:
+            raise SpecError(
+                f"{root / result.edited} was edited since it was last reviewed: run "
+                f"`facetory review {root}` to check and rebalance it, then approve"
+            )
+        plan = result.plan
     record = approval_record(root)
-    record["items"] = len(result.plan.items)
+    record["items"] = len(plan.items)
     write_text(root / APPROVAL, json.dumps(record, indent=2) + "\n")
     return record
+
+
+def as_written(build_dir: str | Path, plan: Plan) -> bool:
+    """True when plan.yaml is the plan facetory last wrote (its base copy, byte for byte) and
+    spec.yaml holds `plan`'s spec: nobody edited either since."""
+    root = Path(build_dir)
+    try:
+        if (root / "plan.yaml").read_bytes() != (root / BASE).read_bytes():
+            return False
+        return read_spec(root / "spec.yaml") == plan.spec
+    except (OSError, SpecError):
+        return False
 
 
 #: The files approval covers: everything that changes what a run makes.

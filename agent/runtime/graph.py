@@ -1,10 +1,10 @@
 """The build graph. It reads like the diagram in the design:
 
 parse -> plan -> review --approve--> generate -> critique -> dedup -> variants -> assess
-           ^       |--feedback--> plan                                              |
-           |                 more work in this round -> generate  <-----|
-           |                 short, budget left      -> replan -> generate
-           |                 done or budget spent    -> export -> train -> report
+  (feedback or an edit: replanned by review, reviewed again)                      |
+                             more work in this round -> generate  <-----|
+                             short, budget left      -> replan -> generate
+                             done or budget spent    -> export -> train -> report
                                                    (--no-train: export -> report)
 """
 

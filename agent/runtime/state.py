@@ -6,7 +6,7 @@ Per-image records are in `manifest.sqlite`, pixels on disk, embeddings in the ch
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.channels import UntrackedValue
 
@@ -17,6 +17,10 @@ NextStep = Literal["generate", "replan", "export"]
 
 
 class BuildState(TypedDict, total=False):
+    request: dict[str, Any] | None
+    """How the parse node reads a new build's words: `is_yaml` (they are a YAML spec file),
+    `newline_added` (spec.txt ends in a newline the person did not type), `seed` (--seed) and
+    `settings` (the recorded command-line options)."""
     approved: bool
     feedback: str | None
     """Words from the reviewer that the plan node turns into a revised plan."""

@@ -2,11 +2,9 @@
 
 Only the head of plan.yaml (everything above `items:`: summary, balance, spec, and the
 requirement trace when present) is read to draw the page: 12 ms for a 10,000-image plan, where
-validating every item takes about 4 s (bench/bench_web.py). Edits become a new `spec:` section
-and go through `agent.planning.feedback.apply_edit`, the same validation, rebalancing (by the
-graph's
-review and plan nodes) and approval withdrawal as `facetory review` after a hand edit, so the
-two never disagree.
+validating every item takes about 4 s (bench/bench_web.py). Edits become a new `spec:` section;
+edits, feedback and approval answer the review through `agent.runtime.review_answer`, the one
+function every command answers it with, so the page and the commands never disagree.
 """
 
 from __future__ import annotations
@@ -116,42 +114,11 @@ def edited_spec(spec: DatasetSpec, form: dict[str, str]) -> DatasetSpec:
     errors: dict[str, str] = {}
     data = spec.model_dump(mode="json")
     for c in data["classes"]:
-        key = f"quota:{c['name']}"
-        if key in form:
-            try:
-                c["quota"] = int(form[key].strip().replace(",", ""))
-            except ValueError:
-                errors[key] = f"'{form[key]}' is not a whole number"
-        key = f"description:{c['name']}"
-        if key in form:
-            c["description"] = " ".join(form[key].split())
+        _edit_class(c, form, errors)
     for f in data["factors"]:
-        if f.get("numeric") or not any(f"share:{f['name']}:{lv['name']}" in form
-                                       for lv in f["levels"]):
-            continue
-        shares: list[float | None] = []
-        for lv in f["levels"]:
-            raw = form.get(f"share:{f['name']}:{lv['name']}", "").strip().rstrip("%")
-            try:
-                shares.append(float(raw) / 100 if raw else None)
-            except ValueError:
-                errors[f"share:{f['name']}:{lv['name']}"] = f"'{raw}' is not a percentage"
-                shares.append(None)
-        old = spec.factor(f["name"])
-        unchanged = old is not None and all(
-            s is None or abs(s - old.targets()[lv["name"]]) < 5e-4
-            for s, lv in zip(shares, f["levels"], strict=True)
-        )
-        if unchanged:
-            continue
-        bad = [lv["name"] for s, lv in zip(shares, f["levels"], strict=True)
-               if s is not None and not 0 <= s <= 1]
-        if bad:
-            errors[f"factor:{f['name']}"] = f"{bad[0]}: a share is between 0% and 100%"
-            continue
-        f["balanced"] = False
-        for s, lv in zip(shares, f["levels"], strict=True):
-            lv["proportion"] = s
+        if not f.get("numeric") and any(f"share:{f['name']}:{lv['name']}" in form
+                                         for lv in f["levels"]):
+            _edit_shares(f, spec, form, errors)
     if errors:
         raise EditErrors(errors)
     try:
@@ -170,6 +137,45 @@ def edited_spec(spec: DatasetSpec, form: dict[str, str]) -> DatasetSpec:
             except FacetoryError as exc:
                 raise EditErrors({f"description:{c.name}": str(exc)}) from None
     return new
+
+
+def _edit_class(c: dict[str, Any], form: dict[str, str], errors: dict[str, str]) -> None:
+    """A class's quota and description from the form (spec data, changed in place)."""
+    key = f"quota:{c['name']}"
+    if key in form:
+        try:
+            c["quota"] = int(form[key].strip().replace(",", ""))
+        except ValueError:
+            errors[key] = f"'{form[key]}' is not a whole number"
+    key = f"description:{c['name']}"
+    if key in form:
+        c["description"] = " ".join(form[key].split())
+
+
+def _edit_shares(f: dict[str, Any], spec: DatasetSpec, form: dict[str, str],
+                 errors: dict[str, str]) -> None:
+    """A factor's level shares from the form (spec data, changed in place): set, it is no
+    longer balanced evenly; unchanged shares leave it as it was."""
+    shares: list[float | None] = []
+    for lv in f["levels"]:
+        raw = form.get(f"share:{f['name']}:{lv['name']}", "").strip().rstrip("%")
+        try:
+            shares.append(float(raw) / 100 if raw else None)
+        except ValueError:
+            errors[f"share:{f['name']}:{lv['name']}"] = f"'{raw}' is not a percentage"
+            shares.append(None)
+    old = spec.factor(f["name"])
+    pairs = list(zip(shares, f["levels"], strict=True))
+    if old is not None and all(s is None or abs(s - old.targets()[lv["name"]]) < 5e-4
+                               for s, lv in pairs):
+        return
+    bad = [lv["name"] for s, lv in pairs if s is not None and not 0 <= s <= 1]
+    if bad:
+        errors[f"factor:{f['name']}"] = f"{bad[0]}: a share is between 0% and 100%"
+        return
+    f["balanced"] = False
+    for s, lv in pairs:
+        lv["proportion"] = s
 
 
 def _field_of(where: tuple, data: dict[str, Any]) -> str:
@@ -196,13 +202,12 @@ def plan_text_with_spec(text: str, spec: DatasetSpec) -> str:
 
 
 def apply_edit(root: Path, form: dict[str, str]) -> Review:
-    """Validate the form's edit in memory, then apply it exactly as `facetory review` applies a
-    hand edit (`agent.planning.feedback.apply_edit`: the graph's review step, a changed spec
-    replanned
-    by its plan node). Raises EditErrors and writes nothing when invalid; the caller must not
-    hold the build lock (the graph takes it)."""
-    from agent.planning.feedback import apply_edit as review_through_graph
+    """Validate the form's edit in memory, then answer the review with it as `facetory review`
+    answers a hand edit (`agent.runtime.review_answer.answer_review`). Raises EditErrors and
+    writes nothing when invalid; the caller must not hold the build lock (the graph takes it)."""
     from agent.runtime.lock import BuildLock
+    from agent.runtime.review_answer import answer_review
+    from agent.runtime.session import open_build
     from tools.atomic import write_text
 
     path = root / "plan.yaml"
@@ -217,5 +222,20 @@ def apply_edit(root: Path, form: dict[str, str]) -> Review:
         raise EditErrors({"form": str(exc)}) from None
     with BuildLock(root):  # a build that started since the page was drawn refuses the write
         write_text(path, text)
-    result, _ = review_through_graph(root, offline=None)
-    return result
+    return answer_review(open_build(root), {"action": "edit"}).review
+
+
+def feedback(root: Path, text: str) -> list[str]:
+    """The web review's feedback form: answered as `facetory review --feedback` answers it."""
+    from agent.runtime.review_answer import answer_review
+    from agent.runtime.session import open_build
+
+    return answer_review(open_build(root), {"action": "feedback", "text": text}).changes
+
+
+def approve(root: Path) -> int:
+    """The web review's approve button, as `facetory approve`: how many items were approved."""
+    from agent.runtime.review_answer import answer_review
+    from agent.runtime.session import open_build
+
+    return answer_review(open_build(root, offline=True), {"action": "approve"}).items

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from agent.runtime.lock import BuildLock
 from agent.web import plan_view
 from agent.web.estimate import Estimate, estimate
 from agent.web.samples import sample_cells
@@ -83,7 +82,6 @@ async def edit(request: Request) -> Response:
 
 
 async def feedback(request: Request) -> Response:
-    from agent.planning.feedback import apply_feedback
     from agent.web.questions import answered, open_question
 
     build = web(request)
@@ -95,7 +93,7 @@ async def feedback(request: Request) -> Response:
         return await review(request, errors={"feedback": busy}, status_code=409)
     try:
         text = answered(form)
-        changes = await asyncio.to_thread(apply_feedback, build.root, text, offline=None)
+        changes = await asyncio.to_thread(plan_view.feedback, build.root, text)
     except FacetoryError as exc:
         asked = await asyncio.to_thread(open_question, build.root, form.get("feedback", ""))
         return await review(request, errors={"feedback": str(exc)}, form=form,
@@ -105,8 +103,6 @@ async def feedback(request: Request) -> Response:
 
 
 async def approve(request: Request) -> Response:
-    from agent.planning.approval import approve as approve_plan
-
     build = web(request)
     form = await checked_form(request, build.token)
     if isinstance(form, Response):
@@ -114,11 +110,10 @@ async def approve(request: Request) -> Response:
     if build.locked():
         return await review(request, errors={"approve": "a build is running"}, status_code=409)
     try:
-        with BuildLock(build.root):
-            record = await asyncio.to_thread(approve_plan, build.root)
+        items = await asyncio.to_thread(plan_view.approve, build.root)
     except FacetoryError as exc:
         return await review(request, errors={"approve": str(exc)}, status_code=422)
-    key = build.put_flash(title="Approved", lines=[f"{record['items']:,} items approved"])
+    key = build.put_flash(title="Approved", lines=[f"{items:,} items approved"])
     return RedirectResponse(f"/review?msg={key}", status_code=303)
 
 

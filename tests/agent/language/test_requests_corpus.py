@@ -56,7 +56,7 @@ def outcome(case: dict[str, Any]) -> tuple[str, str]:
     as `facetory plan TEXT --offline --json` does."""
     try:
         _, spec = load_spec_source(case["text"], offline=True)
-        make_plan(spec, reuse=True)
+        make_plan(spec)
     except SpecError as exc:
         said = str(exc).strip()
         return ("asked" if "expect" in case else "right"), said
