@@ -64,10 +64,11 @@ def request_of(source: str, *, seed: int | None, settings: dict[str, Any]
 
 
 def start_build(source: str, out: Path, *, ask: bool, seed: int | None,
-                settings: dict[str, Any], check: Callable[[Any], None] | None = None,
+                settings: dict[str, Any], parsed: Callable[[Any], None] | None = None,
                 **options: Any) -> Any:
     """Write a new build's words and run its graph to the review pause (parse, plan); undone
-    when that fails, or when `check` (given the context) refuses the spec. In a terminal each
+    when that fails, or when `parsed` (given the context once the parse node wrote the spec,
+    before planning) refuses it; a pool it starts is kept for the build. In a terminal each
     question the reading leaves is asked and the answer joins the words (so spec.txt re-plans
     the same); elsewhere the question is the error."""
     from agent.language.accounting import Question
@@ -88,9 +89,12 @@ def start_build(source: str, out: Path, *, ask: bool, seed: int | None,
                 check_out_dir(out)  # again, holding the lock
                 write_build_start(out, text)
                 ctx = open_build(out, **options)
-                answer_review(ctx, None, request=request)  # parse -> plan -> review pause
-                if check is not None:
-                    check(ctx)
+                try:  # parse -> plan -> review pause
+                    answer_review(ctx, None, request=request, keep_pool=parsed is not None,
+                                  on_update=_after_parse(ctx, parsed))
+                except BaseException:
+                    ctx.close()
+                    raise
             return ctx
         except Question as question:
             if not ask or not all(u.askable for u in question.items):
@@ -98,6 +102,19 @@ def start_build(source: str, out: Path, *, ask: bool, seed: int | None,
             text = text.rstrip() + "\n" + "\n".join(_ask(u) for u in question.items) + "\n"
             request["newline_added"] = False
     raise FacetoryError("the request still leaves questions after five rounds of answers")
+
+
+def _after_parse(ctx: Any, parsed: Callable[[Any], None] | None
+                 ) -> Callable[[dict[str, Any]], None] | None:
+    """The graph's update hook that hands the context to `parsed` once the spec is parsed."""
+    if parsed is None:
+        return None
+
+    def on_update(update: dict[str, Any]) -> None:
+        if "parse" in update:
+            parsed(ctx)
+
+    return on_update
 
 
 def _ask(item: Any) -> str:

@@ -327,9 +327,12 @@ def build_command(
     elif is_build(paths.root):
         fail(f"{out} already holds a different build (planned from other words); "
              "choose another --out")
-    else:  # the context that planned it goes on with the plan it holds
-        chosen, ctx = _started(spec, out, options, seed=seed, executor=executor,
-                               address=address, allow_undrawn=allow_undrawn, run=run)
+    else:  # the context that planned it goes on with the plan it holds and its pool
+        ctx = _started(spec, out, options, seed=seed, executor=executor, address=address,
+                       allow_undrawn=allow_undrawn, run=run,
+                       parallel={"workers": workers, "stall_timeout": stall_timeout})
+        _finish(ctx, _drive(ctx, interactive=True))
+        return
     set_parallelism(ctx, workers=workers, executor=chosen, address=address,
                     stall_timeout=stall_timeout)
     _finish(ctx, _drive(ctx, interactive=True))
@@ -356,20 +359,21 @@ def _continued(spec: str, paths: BuildPaths, options: dict[str, Any], *, offline
 
 def _started(spec: str, out: Path, options: dict[str, Any], *, seed: int | None,
              executor: str | None, address: str | None, allow_undrawn: bool,
-             run: dict[str, Any]) -> tuple[str, BuildContext]:
-    """A new build: its words planned by the graph up to the review pause, then the opening
-    (what was understood, what cannot be drawn: refused, with nothing left behind). The
-    executor, and the context it was planned with (`run`: its options)."""
+             parallel: dict[str, Any], run: dict[str, Any]) -> BuildContext:
+    """A new build: its words parsed by the graph, then the opening (what was understood, what
+    cannot be drawn: refused, with nothing left behind) and, with --yes, the pool started, so
+    its models load while the graph plans up to the review pause. The context that planned
+    it (`run`: its options; `parallel`: set_parallelism's, but the executor)."""
     from agent.cli.plan_commands import start_build
 
-    chosen: list[str] = []
-
-    def check(ctx: Any) -> None:
-        chosen.append(choose_executor(executor, address, ctx.spec.executor))
+    def parsed(ctx: BuildContext) -> None:
+        chosen = choose_executor(executor, address, ctx.spec.executor)
         opening(ctx.spec, allow_undrawn=allow_undrawn)
+        set_parallelism(ctx, executor=chosen, address=address, **parallel)
+        if ctx.options.yes:
+            ctx.start_workers()
 
-    ctx = start_build(spec, out, ask=False, seed=seed, settings=options, check=check, **run)
-    return chosen[0], ctx
+    return start_build(spec, out, ask=False, seed=seed, settings=options, parsed=parsed, **run)
 
 
 def status_command(
