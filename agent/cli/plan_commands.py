@@ -83,7 +83,7 @@ def start_build(source: str, out: Path, *, ask: bool, seed: int | None,
         if not is_locked(out):
             raise  # else a command planning into it now: its lock refuses this one below
     text, request = request_of(source, seed=seed, settings=settings)
-    for _ in range(6):
+    for round_ in range(6):  # five rounds of answers at most, then the question is the error
         try:
             with first_files(out, PLAN_FILES):  # failing (bad words, Ctrl-C): no half a build
                 check_out_dir(out)  # again, holding the lock
@@ -97,11 +97,11 @@ def start_build(source: str, out: Path, *, ask: bool, seed: int | None,
                     raise
             return ctx
         except Question as question:
-            if not ask or not all(u.askable for u in question.items):
+            if not ask or round_ == 5 or not all(u.askable for u in question.items):
                 raise
             text = text.rstrip() + "\n" + "\n".join(_ask(u) for u in question.items) + "\n"
             request["newline_added"] = False
-    raise FacetoryError("the request still leaves questions after five rounds of answers")
+    raise AssertionError("unreachable: the last round raises")
 
 
 def _after_parse(ctx: Any, parsed: Callable[[Any], None] | None
