@@ -61,7 +61,7 @@ def test_plan_review_feedback_and_approve_on_the_command_line_answer_through_one
     write_spec(spec.model_copy(update={"classes": [bigger, *spec.classes[1:]]}),
                Path(out) / "spec.yaml")
     facetory("review", out, "--offline")
-    facetory("review", out, "--feedback", "20% wear glasses", "--offline")
+    facetory("review", out, "--feedback", "also 30% wear hats", "--offline")
     facetory("approve", out)
     assert answers == [None, "edit", "feedback", "approve"]
     assert is_approved(out)
@@ -73,7 +73,7 @@ def test_every_form_of_the_web_review_answers_through_the_same_function(
     root = planned(tmp_path / "b")
     c = web(root)
     post(c, "/review/edit", {"quota:none": "8"})
-    post(c, "/review/feedback", {"feedback": "30% wear hats"})
+    post(c, "/review/feedback", {"feedback": "also 30% wear hats"})
     post(c, "/review/approve", {})
     assert answers == ["edit", "feedback", "approve"]
     assert is_approved(root)
@@ -83,8 +83,8 @@ def test_feedback_from_the_command_line_and_from_the_web_revise_the_plan_byte_fo
     tmp_path: Path,
 ) -> None:
     by_cli, by_web = planned(tmp_path / "cli"), planned(tmp_path / "web")
-    facetory("review", str(by_cli), "--feedback", "30% wear hats", "--offline")
-    post(web(by_web), "/review/feedback", {"feedback": "30% wear hats"})
+    facetory("review", str(by_cli), "--feedback", "also 30% wear hats", "--offline")
+    post(web(by_web), "/review/feedback", {"feedback": "also 30% wear hats"})
     for name in ("spec.txt", "spec.yaml", "plan.yaml"):
         assert (by_cli / name).read_bytes() == (by_web / name).read_bytes(), name
     assert "hat" in (by_cli / "plan.yaml").read_text()
