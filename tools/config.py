@@ -193,7 +193,7 @@ class GenerationConfig(_Config):
         """The chosen backend's settings, as `get_generator` takes them."""
         if self.backend == IdentityConditionedConfig.backend:
             return IdentityConditionedConfig(diffusers=self.diffusers, identity=self.identity)
-        return getattr(self, self.backend)  # the block named after its backend
+        return self.diffusers if self.backend == DiffusersConfig.backend else self.procedural
 
     def img2img_config(self) -> DiffusersConfig:
         """The diffusion settings augmentation variants are drawn with: `img2img`'s model and

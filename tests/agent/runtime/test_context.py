@@ -28,7 +28,7 @@ def test_the_critic_follows_the_specs_quality_settings(tmp_path: Path) -> None:
         tmp_path / "b", cnn_detector=True, min_critic_score=0.7, min_faithfulness=0.9
     ).critic().config
     assert careful.cnn_detector is True
-    assert (careful.min_score, careful.min_faithfulness) == (0.7, 0.9)
+    assert (careful.min_critic_score, careful.min_faithfulness) == (0.7, 0.9)
 
 
 class _Diffusion:
