@@ -2,11 +2,12 @@
 
 These blocks are part of the build's `spec.yaml` (`generation:`, `quality:`, `training:`) and
 reach the tools as they are, typed: `tools.generate.get_generator(config)` chooses a backend by
-the type of its config, `tools.critic.make_critic(quality)` builds the critic from `quality:`,
-and `tools.outputs.train.train_yolo` takes `training:`'s values. Each setting is documented once,
-here,
-where it is defined (the docstring under a field is its documentation, as in ultralytics'
-`cfg/default.yaml`); `specs/schema.json` carries the same text.
+the type of its config and hands it that block whole (a backend's name is its block's
+`backend`; what it can do, `tools.generate.capabilities(name)`),
+`tools.critic.CriticConfig.from_quality(quality)` builds the critic's settings from
+`quality:`, and `tools.outputs.train.train_yolo` takes `training:`'s values. Each setting is
+documented once, here, where it is defined (the docstring under a field is its documentation,
+as in ultralytics' `cfg/default.yaml`); `specs/schema.json` carries the same text.
 
 Pure pydantic: importing this module loads no model and no heavy library.
 """

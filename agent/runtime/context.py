@@ -34,7 +34,6 @@ from tools.stores.manifest import Manifest
 class Generator(Protocol):
     name: str
     model: str
-    capabilities: Capabilities
 
     def generate(
         self, items: list[PlanItem], out_dir: Path, *, attempt: int = 0
@@ -172,6 +171,12 @@ class BuildContext:
     def backend_capabilities(self) -> Capabilities:
         """What the spec's backend can do (a test's stand-in generator declares its own)."""
         return capabilities(self.spec.generation.backend)
+
+    def generator_capabilities(self) -> Capabilities:
+        """What the generator in use can do: its own declaration, else (a wrapper that
+        declares none) the spec's backend's."""
+        declared = getattr(self.generator(), "capabilities", None)
+        return declared if isinstance(declared, Capabilities) else self.backend_capabilities
 
     # The tools, created on first use from the spec unless a test supplied them.
     def generator(self) -> Generator:
@@ -315,7 +320,7 @@ class BuildContext:
         """
         mode = self.spec.quality.demographic_checks
         if mode == "auto":
-            return self.generator().capabilities.reads_age_gender
+            return self.generator_capabilities().reads_age_gender
         return mode == "enforce"
 
     def store(self) -> Store:
@@ -348,7 +353,7 @@ class BuildContext:
         are measured and reported but never reject (dlib's descriptor cannot tell its
         cartoon people apart reliably; see bench/bench_identity.py).
         """
-        fixed = self.generator().capabilities.identity == "fixed"
+        fixed = self.generator_capabilities().identity == "fixed"
         return self.spec.identities is not None and not fixed
 
     def describe(self, path: Path, box: tuple[float, float, float, float]) -> np.ndarray:
