@@ -13,7 +13,7 @@ importing torch (their modules import torch only when they draw).
 
 from __future__ import annotations
 
-from importlib import import_module
+from collections.abc import Callable
 
 from tools.config import (
     BACKEND_CONFIGS,
@@ -30,12 +30,32 @@ from tools.generate.base import Capabilities, Generator, image_filename
 
 DEFAULT_BACKEND: str = GenerationConfig.model_fields["backend"].default
 
-#: Where each backend's generator class lives, by the type of its config (imported on first
-#: use); the backend's name is its config's `backend`.
-_CLASSES: dict[type[GeneratorConfig], str] = {
-    ProceduralConfig: "tools.generate.procedural:ProceduralGenerator",
-    DiffusersConfig: "tools.generate.diffusers_backend:DiffusersGenerator",
-    IdentityConditionedConfig: "tools.generate.diffusers_identity:IdentityConditionedGenerator",
+
+def _procedural() -> type:
+    from tools.generate.procedural import ProceduralGenerator
+
+    return ProceduralGenerator
+
+
+def _diffusers() -> type:
+    from tools.generate.diffusers_backend import DiffusersGenerator
+
+    return DiffusersGenerator
+
+
+def _identity() -> type:
+    from tools.generate.diffusers_identity import IdentityConditionedGenerator
+
+    return IdentityConditionedGenerator
+
+
+#: Each backend's generator class, by the type of its config, imported on first use (plain
+#: imports inside functions, so the import-circle test sees them); the backend's name is
+#: its config's `backend`.
+_CLASSES: dict[type, Callable[[], type]] = {
+    ProceduralConfig: _procedural,
+    DiffusersConfig: _diffusers,
+    IdentityConditionedConfig: _identity,
 }
 _BY_NAME = {config.backend: config for config in BACKEND_CONFIGS}
 
@@ -45,14 +65,13 @@ __all__ = ["BACKENDS", "DEFAULT_BACKEND", "Capabilities", "Generator", "capabili
 
 def _class(config_type: type) -> type:
     """The generator class for a backend's config type; an unknown one is a one-line error."""
-    where = _CLASSES.get(config_type)
-    if where is None:
+    load = _CLASSES.get(config_type)
+    if load is None:
         raise FacetoryError(
             f"no generation backend for {config_type.__name__}: choose one of "
             f"{', '.join(BACKENDS)}"
         )
-    module, name = where.split(":")
-    return getattr(import_module(module), name)
+    return load()
 
 
 def capabilities(backend: str) -> Capabilities:
