@@ -1,23 +1,18 @@
 """LLM configuration and structured calls with pydantic-validated repair rounds.
 
-Any OpenAI-compatible endpoint works (OpenAI, vLLM, llama.cpp, Ollama, LM Studio ...):
+Any OpenAI-compatible endpoint works (OpenAI, vLLM, llama.cpp, Ollama, LM Studio ...), named
+by the environment (`tools.settings.Settings`: OPENAI_BASE_URL, OPENAI_API_KEY,
+FACETORY_LLM_MODEL, FACETORY_LLM_TIMEOUT). With neither an endpoint nor a key set, facetory
+runs offline (rules instead of a model); `--offline` forces that.
 
-    OPENAI_BASE_URL     the endpoint, e.g. http://localhost:8000/v1 (unset: api.openai.com)
-    OPENAI_API_KEY      its key (local servers usually accept anything)
-    FACETORY_LLM_MODEL  the model name (default gpt-4o-mini)
-    FACETORY_LLM_TIMEOUT  seconds to wait for an answer (default 120)
-
-With neither OPENAI_BASE_URL nor OPENAI_API_KEY set, facetory runs offline (rules instead of a
-model); `--offline` forces that. `structured_call` asks for JSON matching a pydantic schema,
-validates the answer and, when it does not validate, sends the validation errors back for
-up to `repair_rounds` corrections: it works with servers that have no JSON mode.
+`structured_call` asks for JSON matching a pydantic schema, validates the answer and, when
+it does not validate, sends the validation errors back for up to `repair_rounds`
+corrections: it works with servers that have no JSON mode.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import os
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -25,8 +20,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tools.errors import FacetoryError
+from tools.settings import Settings
 
-DEFAULT_MODEL = "gpt-4o-mini"
 T = TypeVar("T", bound=BaseModel)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
@@ -39,56 +34,27 @@ class LLMUnreachable(LLMError):
     """Nothing answered at the endpoint (refused, unknown host, timed out)."""
 
 
-def _failed(exc: Exception) -> LLMError:
+def _failed(exc: Exception, model: Any) -> LLMError:
     """One line for an endpoint failure; an unreachable endpoint says so, with its address."""
     detail = " ".join(str(exc).split())[:300]
     name = type(exc).__name__
     if "Connection" in name or "Timeout" in name:
-        where = llm_settings()["base_url"] or "api.openai.com"
+        where = getattr(model, "openai_api_base", None) or "api.openai.com"
         return LLMUnreachable(f"the LLM endpoint {where} is unreachable ({name}: {detail})")
     return LLMError(f"the LLM endpoint failed: {name}: {detail}")
 
 
-def llm_settings() -> dict[str, str | None]:
-    """The endpoint configuration from the environment (None where unset)."""
-    return {
-        "base_url": os.environ.get("OPENAI_BASE_URL") or None,
-        "api_key": os.environ.get("OPENAI_API_KEY") or None,
-        "model": os.environ.get("FACETORY_LLM_MODEL") or DEFAULT_MODEL,
-    }
-
-
-def llm_timeout() -> float:
-    """FACETORY_LLM_TIMEOUT in seconds (default 120): a positive number, else an LLMError."""
-    raw = os.environ.get("FACETORY_LLM_TIMEOUT")
-    if raw is None:
-        return 120.0
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise LLMError(
-            f"FACETORY_LLM_TIMEOUT={raw!r} is not a number of seconds above 0 "
-            "(e.g. FACETORY_LLM_TIMEOUT=60, or unset it for the default 120)"
-        )
-    return seconds
-
-
-def is_configured() -> bool:
-    s = llm_settings()
-    return bool(s["base_url"] or s["api_key"])
-
-
-def chat_model(offline: bool | None = None) -> Any:
+def chat_model(offline: bool | None = None, settings: Settings | None = None) -> Any:
     """A langchain `ChatOpenAI` for the configured endpoint, or None when running offline.
 
     offline=True: always None. offline=None: None unless an endpoint is configured.
-    offline=False: LLM mode required; an error when nothing is configured.
+    offline=False: LLM mode required; an error when nothing is configured. `settings`:
+    what the command read from the environment (None: read it now).
     """
     if offline:
         return None
-    if not is_configured():
+    settings = settings or Settings.from_environment()
+    if not settings.llm_configured:
         if offline is False:
             raise LLMError(
                 "LLM mode needs OPENAI_BASE_URL (an OpenAI-compatible endpoint) or "
@@ -97,14 +63,13 @@ def chat_model(offline: bool | None = None) -> Any:
         return None
     from langchain_openai import ChatOpenAI
 
-    s = llm_settings()
     return ChatOpenAI(
-        model=s["model"],
-        base_url=s["base_url"],
-        api_key=s["api_key"] or "not-needed",
+        model=settings.llm_model,
+        base_url=settings.base_url,
+        api_key=settings.api_key or "not-needed",
         temperature=0,
         max_retries=1,
-        timeout=llm_timeout(),
+        timeout=settings.llm_timeout,
     )
 
 
@@ -181,7 +146,7 @@ def structured_call(
         try:
             reply = model.invoke(convo)
         except Exception as exc:  # network, auth, server errors: one line for the user
-            raise _failed(exc) from None
+            raise _failed(exc, model) from None
         text = _text(reply.content)
         try:
             answer = schema.model_validate(extract_json(text))

@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agent.language.reader import parse_offline  # noqa: E402
 from agent.planning.planner import make_plan  # noqa: E402
 from tools.atomic import write_text  # noqa: E402
+from tools.config import ProceduralConfig  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic.pipeline import Critic, CriticConfig  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
@@ -87,7 +88,7 @@ def true_identity(image) -> str | None:
 
 def run_build(items: list[PlanItem], args: argparse.Namespace, work: Path) -> dict:
     """Render, critique and identity-check like a build; returns records and counters."""
-    gen = ProceduralGenerator(image_size=args.size, fault_rate=args.fault_rate)
+    gen = ProceduralGenerator(ProceduralConfig(fault_rate=args.fault_rate), image_size=args.size)
     critic = Critic(CriticConfig(use_descriptor=True))
     store = DuplicateStore(work / "chroma", threshold=args.threshold, collection="identities")
     gate = IdentityGate(store, threshold=args.threshold)

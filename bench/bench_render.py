@@ -41,6 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tools.config import ProceduralConfig  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import demographics as demo  # noqa: E402
 from tools.critic.faces import analyse  # noqa: E402
@@ -123,7 +124,7 @@ def plain_ellipse(item: PlanItem, size: int) -> np.ndarray:
 
 def detection(size: int, per_level: int, hog: Hog) -> None:
     clean = ProceduralGenerator(image_size=size)
-    faulty = ProceduralGenerator(image_size=size, fault_rate=0.3)
+    faulty = ProceduralGenerator(ProceduralConfig(fault_rate=0.3), image_size=size)
     rows = []
     ious = []
     for level in range(1, 11):
@@ -201,8 +202,8 @@ def hard_cases(size: int, n: int, hog: Hog) -> None:
 
 
 def contact_sheet(path: Path, size: int = 256) -> None:
-    gen = ProceduralGenerator(image_size=size, fault_rate=0.0)
-    faulty = ProceduralGenerator(image_size=size, fault_rate=1.0)
+    gen = ProceduralGenerator(ProceduralConfig(fault_rate=0.0), image_size=size)
+    faulty = ProceduralGenerator(ProceduralConfig(fault_rate=1.0), image_size=size)
     looks = [
         {"age_group": "child", "expression": "smile"},
         {"age_group": "teenager", "hair_style": "ponytail"},

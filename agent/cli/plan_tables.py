@@ -12,17 +12,19 @@ from agent.cli.shared import console
 from agent.language.spec import DatasetSpec
 from agent.planning.plan import Plan
 from agent.wording import within
+from tools.config import IdentityConditionedConfig, ProceduralConfig
 
 
 def settings_lines(spec: DatasetSpec) -> list[str]:
     """spec.yaml's build settings in a few words (command-line options land here too)."""
     g, q, t = spec.generation, spec.quality, spec.training
     gen = f"generation: {g.backend}"
-    if g.backend == "procedural":
-        gen += f", fault rate {g.procedural.fault_rate:g}"
+    config = g.backend_config()
+    if isinstance(config, ProceduralConfig):
+        gen += f", fault rate {config.fault_rate:g}"
     else:
         gen += f", model {g.diffusers.model}, {g.diffusers.steps} steps"
-    if g.backend == "diffusers-identity":
+    if isinstance(config, IdentityConditionedConfig):
         gen += f", IP-Adapter {g.identity.ip_adapter or 'none (img2img from the anchor)'}"
     critics = ["built-in checks"] + (["CNN detector"] if q.cnn_detector else [])
     if q.vlm is not None and q.vlm.enabled:

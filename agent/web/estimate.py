@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.language.spec import DatasetSpec
+from tools.generate import capabilities
 from tools.stores.manifest import Manifest
 
 MIN_MEASURED = 20
 """Attempts finished before the build's own acceptance rate replaces the default."""
-DEFAULT_ACCEPTANCE = {"procedural": 0.95, "diffusers": 0.6, "diffusers-identity": 0.5}
 CHECK_SECONDS = (13.0 + 2.0) / 300
 """Critique and duplicate check per attempt on this project's 2-core machines."""
-DIFFUSION_GENERATE_SECONDS = 4.0
-"""Guess per image for a diffusion backend before any sample has been drawn."""
 _STAGES = ("generate", "critique", "dedup")
 
 
@@ -55,6 +53,7 @@ def estimate(
 ) -> Estimate:
     images = spec.total
     backend = spec.generation.backend
+    can = capabilities(backend)
     budget = math.ceil(spec.budget.max_attempts_factor * images)
     counts = manifest.status_counts() if manifest is not None else {}
     finished = sum(counts.get(s, 0) for s in ("accepted", "rejected", "duplicate"))
@@ -62,10 +61,8 @@ def estimate(
         acceptance = max(counts.get("accepted", 0) / finished, 1 / spec.budget.max_attempts_factor)
         acceptance_source = f"measured on this build's {finished:,} attempts"
     else:
-        base = DEFAULT_ACCEPTANCE.get(backend, 0.6)
-        if backend == "procedural":
-            base *= 1 - spec.generation.fault_rate
-        acceptance = base
+        config = spec.generation.backend_config()
+        acceptance = can.acceptance * (1 - getattr(config, "fault_rate", 0.0))
         acceptance_source = f"default for the {backend} backend"
     attempts = min(budget, math.ceil(images / acceptance))
 
@@ -78,8 +75,7 @@ def estimate(
         per_attempt = sum(sample_seconds) / len(sample_seconds) + CHECK_SECONDS
         seconds_source = f"{len(sample_seconds)} sample render(s) on this machine + critic"
     else:
-        per_attempt = (DIFFUSION_GENERATE_SECONDS if backend != "procedural" else 0.03)
-        per_attempt += CHECK_SECONDS
+        per_attempt = can.seconds_per_image + CHECK_SECONDS
         seconds_source = "defaults (no sample rendered yet)"
     sizes = [p.stat().st_size for p in image_files[:200] if p.exists()]
     if sizes:
@@ -98,5 +94,5 @@ def estimate(
         seconds_source=seconds_source,
         disk_bytes=int(attempts * mean),
         disk_source=disk_source,
-        gpu=backend != "procedural",
+        gpu=can.needs_gpu,
     )

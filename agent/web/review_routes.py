@@ -16,6 +16,7 @@ from agent.web.samples import sample_cells
 from agent.web.security import checked_form
 from agent.web.site import WebBuild, inside, web
 from tools.errors import FacetoryError
+from tools.generate import capabilities
 
 _KEY = re.compile(r"^[0-9a-f]{20}$")
 
@@ -38,7 +39,7 @@ async def review(request: Request, errors: dict[str, str] | None = None,
     return build.page(request, "review.html", status_code, head=head, spec=head.spec,
                       tables=plan_view.factor_tables(head), samples=groups,
                       sample_count=len(cells), estimate=_estimate(build, cells),
-                      instant=head.spec.generation.backend == "procedural",
+                      instant=not capabilities(head.spec.generation.backend).needs_gpu,
                       errors=errors or {}, form=form or {},
                       flash=build.flash.get(request.query_params.get("msg", ""), {}),
                       question=question or [])

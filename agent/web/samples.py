@@ -19,6 +19,7 @@ from pathlib import Path
 from agent.language.spec import DatasetSpec
 from agent.planning.diffusion_prompts import build_prompt
 from tools.atomic import write_text
+from tools.config import IdentityConditionedConfig, ProceduralConfig
 from tools.contracts import PlanItem
 
 SAMPLES = "samples"
@@ -140,8 +141,11 @@ class SampleRenderer:
         gen = spec.generation
         # Samples show the look, so no imitated faults; an identity build's samples are drawn
         # text-to-image (there is no person's first image to condition on yet).
-        config = (gen.procedural.model_copy(update={"fault_rate": 0.0})
-                  if gen.backend == "procedural" else gen.diffusers)
+        config = gen.backend_config()
+        if isinstance(config, IdentityConditionedConfig):
+            config = config.diffusers
+        if isinstance(config, ProceduralConfig):
+            config = config.model_copy(update={"fault_rate": 0.0})
         wanted = (gen.backend, config.model_dump_json(), spec.image_size)
         if self._generator is None or self._backend != wanted:
             self._generator = get_generator(config, image_size=spec.image_size)

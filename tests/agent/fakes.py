@@ -15,6 +15,14 @@ from PIL import Image
 
 from tools.atomic import write_bytes
 from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem, Verdict
+from tools.generate import Capabilities
+
+#: A stand-in for a diffusion model: drawn in this process, its people read well enough to
+#: reject on, holding no person by construction.
+DIFFUSION_LIKE = Capabilities(
+    draws_levels=False, stylised=False, reads_age_gender=True, pure_recipes=False,
+    identity="none", needs_gpu=False, acceptance=0.6, seconds_per_image=0.01,
+)
 
 
 def _png(seed: int, side: int = 64) -> bytes:
@@ -35,6 +43,7 @@ class FakeGenerator:
 
     name = "fake"
     model = "fake-v1"
+    capabilities = DIFFUSION_LIKE
 
     def __init__(self, twin_every: int = 0) -> None:
         self.twin_every = twin_every
@@ -68,6 +77,7 @@ class FakeReferenceGenerator:
 
     name = "fake-identity"
     model = "fake-identity-v1"
+    capabilities = DIFFUSION_LIKE.model_copy(update={"identity": "anchor"})
 
     def __init__(self) -> None:
         self.people: dict[str, np.ndarray] = {}  # file name -> the person drawn in it

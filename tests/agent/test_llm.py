@@ -9,22 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from agent.llm import LLMError, chat_model, llm_timeout
+from agent.llm import chat_model
+from tools.errors import FacetoryError
+from tools.settings import Settings
 
 
 @pytest.mark.parametrize("value", ["abc", "", "0", "-5", "nan", "inf"])
 def test_a_timeout_that_is_not_a_positive_number_is_refused(monkeypatch, value):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("FACETORY_LLM_TIMEOUT", value)
-    with pytest.raises(LLMError, match="FACETORY_LLM_TIMEOUT=.* is not a number of seconds"):
+    with pytest.raises(FacetoryError, match="FACETORY_LLM_TIMEOUT=.* is not a number of seconds"):
         chat_model()
 
 
-def test_the_timeout_defaults_to_two_minutes_and_takes_seconds(monkeypatch):
-    monkeypatch.delenv("FACETORY_LLM_TIMEOUT", raising=False)
-    assert llm_timeout() == 120.0
-    monkeypatch.setenv("FACETORY_LLM_TIMEOUT", "7.5")
-    assert llm_timeout() == 7.5
+def test_the_timeout_defaults_to_two_minutes_and_takes_seconds():
+    assert Settings.from_environment({}).llm_timeout == 120.0
+    assert Settings.from_environment({"FACETORY_LLM_TIMEOUT": "7.5"}).llm_timeout == 7.5
 
 
 @pytest.mark.parametrize("value", ["abc", ""])

@@ -174,13 +174,7 @@ def measure(
     # may be behind lenses too
     covered = wear in ("sunglasses", "glasses") or (wear is None and dim_lenses(figures, limits))
     if "eyes" in factors and not covered and cheeks.any():
-        iris = iris_height(gray, face)
-        sclera = sclera_height(gray, face, limits.sclera_margin, cheeks)
-        for name, value in (("iris", iris), ("sclera", sclera)):
-            if value is not None:
-                figures[name] = value
-        if (level := eyes(face, limits, iris, sclera)) is not None:
-            measured["eyes"] = level
+        _read_eyes(gray, face, limits, cheeks, measured, figures)
     if "expression" in factors:
         curve = mouth_curve(gray, face)
         if curve is not None:
@@ -188,6 +182,21 @@ def measure(
         if (level := expression(face, limits, curve)) is not None:
             measured["expression"] = level
     return measured, figures
+
+
+def _read_eyes(
+    gray: np.ndarray, face: FaceObservation, limits: AttributeThresholds, cheeks: np.ndarray,
+    measured: dict[str, str], figures: dict[str, float],
+) -> None:
+    """Open or closed from the iris and the white seen between the lids (into `measured`),
+    their heights into `figures`: kept apart so `measure` reads as its list of factors."""
+    iris = iris_height(gray, face)
+    sclera = sclera_height(gray, face, limits.sclera_margin, cheeks)
+    for name, value in (("iris", iris), ("sclera", sclera)):
+        if value is not None:
+            figures[name] = value
+    if (level := eyes(face, limits, iris, sclera)) is not None:
+        measured["eyes"] = level
 
 
 def _level_matches(

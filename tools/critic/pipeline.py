@@ -36,7 +36,9 @@ class CriticConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_score: float = Field(default=MIN_CRITIC_SCORE, ge=0, le=1)
+    # The settings a build's `quality:` block shares with the critic carry the same names
+    # and defaults there (`tools.config.QualityConfig`), so `from_quality` copies by name.
+    min_critic_score: float = Field(default=MIN_CRITIC_SCORE, ge=0, le=1)
     """Mean check score below which an otherwise clean image is rejected as `low_score`."""
     min_faithfulness: float = Field(default=MIN_FAITHFULNESS, ge=0, le=1)
     """Fraction of requested, measurable attributes that must be verified."""
@@ -77,24 +79,21 @@ class CriticConfig(BaseModel):
 
     @classmethod
     def from_quality(cls, quality: QualityConfig, **extra: object) -> CriticConfig:
-        """The critic a build's `quality:` block asks for (`extra`: settings of the caller)."""
-        if quality.attribute_checks is not None:
-            extra.setdefault("attribute_checks", quality.attribute_checks)
+        """The critic a build's `quality:` block asks for: every setting the two share, by
+        name, where the block sets it (`extra`: settings of the caller)."""
+        shared = {name: getattr(quality, name) for name in _SHARED
+                  if getattr(quality, name) is not None}
         if "demographics" not in extra:  # `auto` needs the backend: the build passes its own
             mode = quality.demographic_checks
             extra["demographics"] = demo.DemographicsConfig(
                 factors=frozenset() if mode == "off" else demo.FACTORS_READ,
                 enforce=mode != "measure",
             )
-        return cls(
-            min_score=quality.min_critic_score,
-            min_faithfulness=quality.min_faithfulness,
-            cnn_detector=quality.cnn_detector,
-            landmark_points=quality.landmark_points,
-            vlm=quality.vlm,
-            clip=quality.clip,
-            **extra,
-        )
+        return cls(**{**shared, **extra})
+
+
+#: The settings `quality:` hands the critic: those both define, under the same names.
+_SHARED = sorted(set(QualityConfig.model_fields) & set(CriticConfig.model_fields))
 
 
 @dataclass
@@ -242,53 +241,11 @@ class Critic:
         cfg = self.config
         rgb = loaded.rgb
         assert rgb is not None
-        expected = max(item.faces, 0)
-        faces = fx.analyse(
-            rgb, expected=max(expected, 1), threshold=cfg.detector_threshold,
-            points=cfg.landmark_points, correction=cfg.box_correction, cnn=cfg.cnn_detector,
-        )
-        checks: list[CheckResult] = [_count_check(len(faces), expected)]
+        faces, checks, figures = self._face_checks(rgb, item)
         whole = [f for f in faces if not f.partial]
-        main = whole[0] if whole else None
-        looked_at = main or (faces[0] if faces else None)  # a cut face is still a face
-        quality_checks, figures = qual.assess(
-            rgb, _clip(looked_at.box, rgb.shape) if looked_at else None, cfg.quality
+        measured, faithfulness, failed, outcome = self._attribute_checks(
+            rgb, whole[0] if whole else None, item, checks, figures
         )
-        checks += quality_checks
-        if faces:
-            checks.append(self._size_check(faces[:expected or None], rgb.shape))
-            checks.append(self._cut_off_check(faces[:expected or None], rgb.shape))
-        measured: dict[str, str] = {}
-        faithfulness, failed = 1.0, []
-        wanted = attrs.judgeable(item.attributes, cfg.attribute_checks)
-        if main is not None:
-            measured, attribute_figures = attrs.measure(rgb, main, wanted, cfg.attribute)
-            figures.update(attribute_figures)
-            faithfulness, failed, attribute_checks = attrs.verify(
-                item.attributes, measured, cfg.attribute, cfg.attribute_checks, figures
-            )
-            checks += attribute_checks
-        seen: dict[str, str] = {}
-        outcome: dict[str, bool] = {}
-        if main is not None and demo.judgeable(item.attributes, cfg.demographics):
-            seen, outcome = self._read_demographics(rgb, main, item, checks, figures)
-            if cfg.demographics.enforce:
-                measured.update(seen)
-                judged = [c for c in checks if c.name.startswith("attribute:")]
-                failed = sorted({c.name.split(":", 1)[1] for c in judged if not c.passed})
-                faithfulness = (len(judged) - len(failed)) / len(judged) if judged else 1.0
-        if self._vlm is not None and main is not None:
-            extra, observed = self._vlm.check(rgb, item, skip=set(measured))
-            checks += extra
-            measured.update(observed)
-        for factor, level in seen.items():
-            measured.setdefault(factor, level)
-        if self._clip is not None:
-            checks += self._clip.check(rgb, item)
-        if self._vlm is not None or self._clip is not None:
-            judged = [c for c in checks if c.name.startswith("attribute:")]
-            failed = sorted({c.name.split(":", 1)[1] for c in judged if not c.passed})
-            faithfulness = (len(judged) - len(failed)) / len(judged) if judged else 1.0
         verdict = _verdict(item, checks, faces, loaded.scale, measured, faithfulness, failed, cfg)
         # every requested factor the critic could tell, enforced or only measured
         verified = {c.name.split(":", 1)[1]: c.passed for c in checks
@@ -305,6 +262,66 @@ class Critic:
         if cfg.use_descriptor:
             descriptors = [fx.descriptor(rgb, f.hog_box) for f in whole]
         return Assessment(verdict, embedding, descriptors, figures)
+
+    def _face_checks(
+        self, rgb: np.ndarray, item: PlanItem
+    ) -> tuple[list[fx.FaceObservation], list[CheckResult], dict[str, float]]:
+        """The faces found, the checks that need no attribute (count, image quality, size,
+        in frame) and the quality figures."""
+        cfg = self.config
+        expected = max(item.faces, 0)
+        faces = fx.analyse(
+            rgb, expected=max(expected, 1), threshold=cfg.detector_threshold,
+            points=cfg.landmark_points, correction=cfg.box_correction, cnn=cfg.cnn_detector,
+        )
+        checks: list[CheckResult] = [_count_check(len(faces), expected)]
+        whole = [f for f in faces if not f.partial]
+        looked_at = whole[0] if whole else (faces[0] if faces else None)  # a cut face counts
+        quality_checks, figures = qual.assess(
+            rgb, _clip(looked_at.box, rgb.shape) if looked_at else None, cfg.quality
+        )
+        checks += quality_checks
+        if faces:
+            checks.append(self._size_check(faces[:expected or None], rgb.shape))
+            checks.append(self._cut_off_check(faces[:expected or None], rgb.shape))
+        return faces, checks, figures
+
+    def _attribute_checks(
+        self, rgb: np.ndarray, main: fx.FaceObservation | None, item: PlanItem,
+        checks: list[CheckResult], figures: dict[str, float],
+    ) -> tuple[dict[str, str], float, list[str], dict[str, bool]]:
+        """Levels measured, faithfulness, failed factors and the age and gender outcome; the
+        attribute checks of the local measurements, age and gender (when enforced), the
+        vision-language model and CLIP join `checks` in that order."""
+        cfg = self.config
+        measured: dict[str, str] = {}
+        faithfulness, failed = 1.0, []
+        wanted = attrs.judgeable(item.attributes, cfg.attribute_checks)
+        if main is not None:
+            measured, attribute_figures = attrs.measure(rgb, main, wanted, cfg.attribute)
+            figures.update(attribute_figures)
+            faithfulness, failed, attribute_checks = attrs.verify(
+                item.attributes, measured, cfg.attribute, cfg.attribute_checks, figures
+            )
+            checks += attribute_checks
+        seen: dict[str, str] = {}
+        outcome: dict[str, bool] = {}
+        if main is not None and demo.judgeable(item.attributes, cfg.demographics):
+            seen, outcome = self._read_demographics(rgb, main, item, checks, figures)
+            if cfg.demographics.enforce:
+                measured.update(seen)
+                faithfulness, failed = _faithfulness(checks)
+        if self._vlm is not None and main is not None:
+            extra, observed = self._vlm.check(rgb, item, skip=set(measured))
+            checks += extra
+            measured.update(observed)
+        for factor, level in seen.items():
+            measured.setdefault(factor, level)
+        if self._clip is not None:
+            checks += self._clip.check(rgb, item)
+        if self._vlm is not None or self._clip is not None:
+            faithfulness, failed = _faithfulness(checks)
+        return measured, faithfulness, failed, outcome
 
     def _read_demographics(
         self, rgb: np.ndarray, face: fx.FaceObservation, item: PlanItem,
@@ -367,6 +384,13 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
+def _faithfulness(checks: list[CheckResult]) -> tuple[float, list[str]]:
+    """Share of the judged attributes verified, and the factors that failed."""
+    judged = [c for c in checks if c.name.startswith("attribute:")]
+    failed = sorted({c.name.split(":", 1)[1] for c in judged if not c.passed})
+    return ((len(judged) - len(failed)) / len(judged) if judged else 1.0), failed
+
+
 def _count_check(found: int, expected: int) -> CheckResult:
     if found == expected:
         return CheckResult(
@@ -410,7 +434,7 @@ def _verdict(
             continue
         reasons.append(check.reason)
     passed = not reasons
-    if passed and score < cfg.min_score:
+    if passed and score < cfg.min_critic_score:
         reasons.append("low_score")
         passed = False
     detected = [

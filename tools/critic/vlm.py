@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 
 import numpy as np
@@ -24,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from tools.config import VlmConfig
 from tools.contracts import CheckResult, PlanItem
 from tools.errors import FacetoryError
+from tools.settings import Settings
 from tools.vocabulary import FACTORS
 
 
@@ -87,9 +87,10 @@ def parse_answer(text: str, factors: set[str]) -> VlmAnswer:
 class VlmCritic:
     """Asks the configured vision chat model about one image at a time."""
 
-    def __init__(self, config: VlmConfig) -> None:
+    def __init__(self, config: VlmConfig, settings: Settings | None = None) -> None:
         self.config = config
-        key = config.api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        settings = settings or Settings.from_environment()
+        key = config.api_key or settings.api_key or "not-needed"
         self._client = openai.OpenAI(
             base_url=config.base_url, api_key=key, timeout=config.timeout_s, max_retries=1
         )

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.config import PHOTO_BACKGROUNDS
+from tools.config import PHOTO_BACKGROUNDS, ProceduralConfig
 from tools.contracts import Box, GeneratedImage, PlanItem, Verdict
 from tools.errors import FacetoryError
 from tools.generate.procedural import ProceduralGenerator, Recipe
@@ -94,7 +94,8 @@ class Prepared:
 @lru_cache(maxsize=4)
 def _generator(image_size: int, photo_backgrounds: float) -> ProceduralGenerator:
     # the fault is in the recipe
-    return ProceduralGenerator(image_size=image_size, photo_backgrounds=photo_backgrounds)
+    config = ProceduralConfig(photo_backgrounds=photo_backgrounds)
+    return ProceduralGenerator(config, image_size=image_size)
 
 
 def prepare(job: RenderJob, critic: object | None = None) -> Prepared:

@@ -62,6 +62,7 @@ class RayGenerator:
             raise FacetoryError(f"the {self._local.name} backend does not run on Ray actors")
         self.name: str = self._local.name
         self.model: str = self._local.model
+        self.capabilities = self._local.capabilities
         connect(address)
         # num_cpus=0: the critic actors take one CPU each, all of them by default, and a
         # generator that asked for one more would wait behind them for ever (seen on a

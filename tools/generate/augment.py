@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from tools.config import DiffusersConfig
 from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.base import image_filename
@@ -109,24 +110,16 @@ class Img2ImgAugmenter:
 
     name = "diffusers-img2img"
 
-    def __init__(
-        self,
-        model: str | None,
-        *,
-        steps: int = 30,
-        guidance_scale: float = 7.5,
-        device: str | None = None,
-        scheduler: str | None = None,
-        dtype: str | None = None,
-    ) -> None:
+    def __init__(self, config: DiffusersConfig) -> None:
         from tools.generate.diffusers_backend import resolve_model
 
-        self.model = resolve_model(model)
-        self.steps = steps
-        self.guidance_scale = guidance_scale
-        self.device = device
-        self.scheduler = scheduler
-        self.dtype = dtype
+        self.config = config
+        self.model = resolve_model(config.model)
+        self.steps = config.steps
+        self.guidance_scale = config.guidance_scale
+        self.device = config.device
+        self.scheduler = config.scheduler
+        self.dtype = config.dtype
 
     @property
     def pipeline(self):

@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tools.config import IMAGE_SIZE, DiffusersConfig
 from tools.contracts import GeneratedImage, PlanItem
 from tools.errors import FacetoryError
-from tools.generate.base import image_filename
+from tools.generate.base import Capabilities, image_filename
 from tools.generate.provenance import provenance, write_png
 from tools.safety import check_items
 
@@ -256,33 +257,25 @@ def check_settings(image_size: int, steps: int) -> None:
 class DiffusersGenerator:
     """Text-to-image generation with any diffusers pipeline, batched and seeded per item."""
 
-    name = "diffusers"
+    name = DiffusersConfig.backend
+    capabilities = Capabilities(
+        draws_levels=False, stylised=False, reads_age_gender=True, pure_recipes=False,
+        identity="none", needs_gpu=True, acceptance=0.6, seconds_per_image=4.0,
+    )
 
-    def __init__(
-        self,
-        model: str | None,
-        *,
-        image_size: int = 512,
-        steps: int = 30,
-        guidance_scale: float = 7.5,
-        device: str | None = None,
-        scheduler: str | None = None,
-        batch_size: int = 4,
-        dtype: str | None = None,
-        channels_last: bool | None = None,
-        torch_compile: bool = False,
-    ) -> None:
-        check_settings(image_size, steps)
-        self.model = resolve_model(model)
+    def __init__(self, config: DiffusersConfig, *, image_size: int = IMAGE_SIZE) -> None:
+        check_settings(image_size, config.steps)
+        self.config = config
+        self.model = resolve_model(config.model)
         self.image_size = image_size
-        self.steps = steps
-        self.guidance_scale = guidance_scale
-        self.device = device
-        self.scheduler = scheduler
-        self.batch_size = max(1, batch_size)
-        self.dtype = dtype
-        self.channels_last = channels_last
-        self.torch_compile = torch_compile
+        self.steps = config.steps
+        self.guidance_scale = config.guidance_scale
+        self.device = config.device
+        self.scheduler = config.scheduler
+        self.batch_size = config.batch_size
+        self.dtype = config.dtype
+        self.channels_last = config.channels_last
+        self.torch_compile = config.torch_compile
 
     @property
     def pipeline(self) -> Any:

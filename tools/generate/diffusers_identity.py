@@ -39,9 +39,10 @@ from typing import Any
 
 import numpy as np
 
+from tools.config import IMAGE_SIZE, IdentityConditionedConfig
 from tools.contracts import GeneratedImage, PlanItem
 from tools.errors import FacetoryError
-from tools.generate.base import image_filename
+from tools.generate.base import Capabilities, image_filename
 from tools.generate.diffusers_backend import (
     check_settings,
     default_device,
@@ -56,7 +57,6 @@ from tools.safety import check_items
 
 log = logging.getLogger(__name__)
 
-NAME = "diffusers-identity"
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 IdEmbedder = Callable[[np.ndarray], Any]
 """RGB uint8 image (H x W x 3) -> 1-D identity embedding (e.g. ArcFace's 512 numbers)."""
@@ -209,47 +209,38 @@ def _load_image_encoder(path: Path, pipe: Any) -> Any:
 class IdentityConditionedGenerator:
     """Several images per synthetic person, each conditioned on that person's reference image."""
 
-    name = NAME
+    name = IdentityConditionedConfig.backend
+    capabilities = Capabilities(
+        draws_levels=False, stylised=False, reads_age_gender=True, pure_recipes=False,
+        identity="anchor", needs_gpu=True, acceptance=0.5, seconds_per_image=4.0,
+    )
 
     def __init__(
         self,
-        model: str | None,
+        config: IdentityConditionedConfig,
         *,
-        ip_adapter: str | Path | None = None,
-        weight_name: str | None = None,
-        image_encoder: str | Path | None = None,
-        scale: float = 0.7,
-        image_size: int = 512,
-        steps: int = 30,
-        guidance_scale: float = 7.5,
-        device: str | None = None,
-        strength: float = 0.6,
-        batch_size: int = 4,
-        scheduler: str | None = None,
-        dtype: str | None = None,
+        image_size: int = IMAGE_SIZE,
         id_embedder: IdEmbedder | None = None,
     ) -> None:
-        check_settings(image_size, steps)
-        if not 0.0 <= scale <= 2.0:
-            raise FacetoryError(f"IP-Adapter scale must be between 0 and 2, got {scale}")
-        if not 0.0 < strength <= 1.0:
-            raise FacetoryError(f"img2img strength must be in (0, 1], got {strength}")
-        self.model = resolve_model(model)
-        self.weights = resolve_adapter(ip_adapter, weight_name) if ip_adapter else None
-        if weight_name and not ip_adapter:
+        d, ip = config.diffusers, config.identity
+        check_settings(image_size, d.steps)
+        self.config = config
+        self.model = resolve_model(d.model)
+        self.weights = resolve_adapter(ip.ip_adapter, ip.weight_name) if ip.ip_adapter else None
+        if ip.weight_name and not ip.ip_adapter:
             raise FacetoryError("weight_name given without ip_adapter (the adapter directory)")
-        self.image_encoder = Path(image_encoder).expanduser() if image_encoder else None
+        self.image_encoder = Path(ip.image_encoder).expanduser() if ip.image_encoder else None
         if self.image_encoder is not None and not self.image_encoder.is_dir():
             raise FacetoryError(f"image encoder directory {self.image_encoder} does not exist")
-        self.scale = float(scale)
+        self.scale = ip.scale
         self.image_size = image_size
-        self.steps = steps
-        self.guidance_scale = guidance_scale
-        self.device = device or default_device()
-        self.strength = float(strength)
-        self.batch_size = max(1, batch_size)
-        self.scheduler = scheduler
-        self.dtype = dtype
+        self.steps = d.steps
+        self.guidance_scale = d.guidance_scale
+        self.device = d.device or default_device()
+        self.strength = ip.strength
+        self.batch_size = d.batch_size
+        self.scheduler = d.scheduler
+        self.dtype = d.dtype
         self.id_embedder = id_embedder
         self._blank_embeds: dict[int, tuple[Any, Any]] = {}
 

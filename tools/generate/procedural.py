@@ -29,11 +29,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tools.config import MAX_FACES_PER_IMAGE, PHOTO_BACKGROUNDS
+from tools.config import IMAGE_SIZE, MAX_FACES_PER_IMAGE, ProceduralConfig
 from tools.contracts import FaceTruth, GeneratedImage, GroundTruth, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.background import draw_background, finish
-from tools.generate.base import image_filename
+from tools.generate.base import Capabilities, image_filename
 from tools.generate.face import FaceDrawer, skin_rgb
 from tools.generate.face_geometry import Pose, face_box, landmarks, make_layout
 from tools.generate.people import Identity, make_identity
@@ -122,21 +122,22 @@ def layout(n: int, size: int, rng: np.random.Generator) -> list[_Slot]:
 class ProceduralGenerator:
     """CPU face renderer implementing the `Generator` protocol."""
 
-    name = "procedural"
+    name = ProceduralConfig.backend
+    capabilities = Capabilities(
+        draws_levels=True, stylised=True, reads_age_gender=False, pure_recipes=True,
+        identity="fixed", needs_gpu=False, acceptance=0.95, seconds_per_image=0.03,
+    )
 
-    def __init__(self, *, image_size: int = 256, fault_rate: float = 0.0, history: int = 512,
-                 photo_backgrounds: float = PHOTO_BACKGROUNDS):
+    def __init__(self, config: ProceduralConfig | None = None, *,
+                 image_size: int = IMAGE_SIZE, history: int = 512):
+        config = config or ProceduralConfig()
         if not 32 <= image_size <= 4096:
             raise FacetoryError(f"image_size must be between 32 and 4096 pixels, got {image_size}")
-        if not 0.0 <= fault_rate <= 1.0:
-            raise FacetoryError(f"fault_rate must be between 0 and 1, got {fault_rate}")
-        if not 0.0 <= photo_backgrounds <= 1.0:
-            raise FacetoryError(f"photo_backgrounds must be between 0 and 1, got "
-                                f"{photo_backgrounds}")
+        self.config = config
         self.model = MODEL
         self.image_size = int(image_size)
-        self.fault_rate = float(fault_rate)
-        self.photo_backgrounds = float(photo_backgrounds)
+        self.fault_rate = config.fault_rate
+        self.photo_backgrounds = config.photo_backgrounds
         # what was drawn lately, as (item, fault): a near-copy re-draws one of them exactly
         self._history: deque[tuple[PlanItem, str | None]] = deque(maxlen=history)
 

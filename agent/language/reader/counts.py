@@ -15,7 +15,7 @@ from agent.language.reader.words import (
     COUNT_NOUNS,
     number,
 )
-from tools.config import MAX_FACES_PER_IMAGE
+from tools.config import MAX_FACES_PER_IMAGE, DiffusersConfig, ProceduralConfig
 
 
 class CountsMixin(ReaderBase):
@@ -211,7 +211,7 @@ class CountsMixin(ReaderBase):
             r"(?:\s*(?:and|with)?\s*(?:the\s*)?(?:model|checkpoint)\s*([\w./:\\~-]+))?"
         )
         for m in self.matches(rx):
-            gen["backend"] = "diffusers"
+            gen["backend"] = DiffusersConfig.backend
             if m.group(1):
                 gen["model"] = self.original(m.start(1), m.end(1)).rstrip(".,")
             self.take(m.start(), m.end())
@@ -219,7 +219,7 @@ class CountsMixin(ReaderBase):
             r"\b(?:(?:using|with)\s*(?:the\s*)?)?procedural\s*(?:renderer|"
             r"backend|generator)?"
         ):
-            gen["backend"] = "procedural"
+            gen["backend"] = ProceduralConfig.backend
             self.take(m.start(), m.end())
         for m in self.matches(r"\b(?:procedural\s*)?fault rate\s*(?:of\s*)?(\d*\.\d+|\d+\s*%)"):
             gen["fault_rate"] = self._fraction(m.group(1))

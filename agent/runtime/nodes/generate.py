@@ -180,7 +180,7 @@ def _drawing_ahead(ctx: BuildContext) -> DrawAhead | None:
     for the procedural renderer (drawn here or on the pool) and identity-conditioned models
     (a new person is drawn from images not judged yet)."""
     execution = ctx.execution
-    if execution.drawing_ahead is None and ctx.spec.generation.backend != "procedural":
+    if execution.drawing_ahead is None and not ctx.backend_capabilities.pure_recipes:
         generator = ctx.generator()
         if "references" not in inspect.signature(generator.generate).parameters:
             execution.drawing_ahead = DrawAhead(
@@ -194,7 +194,7 @@ def _vary(
 ) -> dict[str, GeneratedImage]:
     """Variants from their base's accepted image: the procedural renderer draws the same person
     again with the changed attributes (exact labels); diffusion backends run img2img on it."""
-    if ctx.spec.generation.backend == "procedural":
+    if ctx.backend_capabilities.draws_levels:
         return _render(ctx.generator(), _redrawn(jobs, parents), ctx.paths.images)
     augmenter = ctx.augmenter()
     images = {}

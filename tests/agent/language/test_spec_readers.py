@@ -1,5 +1,7 @@
 """Every field of the spec is read by something: a table names each field's reader, and this
-test fails when a field has no entry, a reader does not exist, or its code never reads it."""
+test fails when a field has no entry, a reader does not exist, or its code never reads it.
+(`quality:` settings the critic shares reach it by name through `CriticConfig.from_quality`;
+their readers are where the critic uses them.)"""
 
 from __future__ import annotations
 
@@ -44,16 +46,16 @@ READERS: dict[str, str] = {
     "faces_per_image": "agent.language.spec:DatasetSpec.faces_range",
     "image_size": "agent.runtime.context:BuildContext.generator",
     "quality": "agent.runtime.context:BuildContext.critic_config",
-    "quality.min_critic_score": "tools.critic.pipeline:CriticConfig.from_quality",
-    "quality.min_faithfulness": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.min_critic_score": "tools.critic.pipeline:_verdict",
+    "quality.min_faithfulness": "tools.critic.pipeline:_verdict",
     "quality.duplicate_similarity": "agent.runtime.context:BuildContext.store",
     "quality.duplicate_runner_up_weight": "agent.runtime.context:BuildContext.store",
     "quality.identity_similarity": "agent.runtime.nodes.dedup:identity_gate",
-    "quality.cnn_detector": "tools.critic.pipeline:CriticConfig.from_quality",
-    "quality.attribute_checks": "tools.critic.pipeline:CriticConfig.from_quality",
-    "quality.landmark_points": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.cnn_detector": "tools.critic.pipeline:Critic.__init__",
+    "quality.attribute_checks": "tools.critic.pipeline:Critic.__init__",
+    "quality.landmark_points": "tools.critic.pipeline:Critic.__init__",
     "quality.demographic_checks": "agent.runtime.context:BuildContext.enforce_demographics",
-    "quality.vlm": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.vlm": "tools.critic.pipeline:Critic.__init__",
     "quality.vlm.enabled": "tools.critic.pipeline:Critic.__init__",
     "quality.vlm.base_url": "tools.critic.vlm:VlmCritic.__init__",
     "quality.vlm.model": "tools.critic.vlm:VlmCritic",
@@ -63,7 +65,7 @@ READERS: dict[str, str] = {
     "quality.vlm.min_confidence": "tools.critic.vlm:VlmCritic",
     "quality.vlm.image_side": "tools.critic.vlm:VlmCritic",
     "quality.vlm.json_mode": "tools.critic.vlm:VlmCritic",
-    "quality.clip": "tools.critic.pipeline:CriticConfig.from_quality",
+    "quality.clip": "tools.critic.pipeline:Critic.__init__",
     "quality.clip.model": "tools.critic.clip:ClipCritic.__init__",
     "quality.clip.checkpoint": "tools.critic.clip:ClipCritic.__init__",
     "quality.clip.device": "tools.critic.clip:ClipCritic.__init__",
@@ -81,27 +83,42 @@ READERS: dict[str, str] = {
     "generation.backend": "tools.config:GenerationConfig.backend_config",
     "generation.style": "agent.planning.planner:_make_plan",
     "generation.procedural": "tools.config:GenerationConfig.backend_config",
-    "generation.procedural.fault_rate": "tools.generate:get_generator",
-    "generation.procedural.photo_backgrounds": "tools.generate:get_generator",
+    "generation.procedural.fault_rate": "tools.generate.procedural:ProceduralGenerator.__init__",
+    "generation.procedural.photo_backgrounds":
+        "tools.generate.procedural:ProceduralGenerator.__init__",
     "generation.diffusers": "tools.config:GenerationConfig.backend_config",
-    "generation.diffusers.model": "tools.generate:get_generator",
-    "generation.diffusers.scheduler": "tools.generate:get_generator",
-    "generation.diffusers.steps": "tools.generate:get_generator",
-    "generation.diffusers.guidance_scale": "tools.generate:get_generator",
-    "generation.diffusers.dtype": "tools.generate:get_generator",
-    "generation.diffusers.device": "tools.generate:get_generator",
-    "generation.diffusers.batch_size": "tools.generate:get_generator",
-    "generation.diffusers.channels_last": "tools.generate:get_generator",
-    "generation.diffusers.torch_compile": "tools.generate:get_generator",
+    "generation.diffusers.model":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
+    "generation.diffusers.scheduler":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
+    "generation.diffusers.steps":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
+    "generation.diffusers.guidance_scale":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
+    "generation.diffusers.dtype":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
+    "generation.diffusers.device":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
+    "generation.diffusers.batch_size":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
+    "generation.diffusers.channels_last":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
+    "generation.diffusers.torch_compile":
+        "tools.generate.diffusers_backend:DiffusersGenerator.__init__",
     "generation.identity": "tools.config:GenerationConfig.backend_config",
-    "generation.identity.ip_adapter": "tools.generate:get_generator",
-    "generation.identity.weight_name": "tools.generate:get_generator",
-    "generation.identity.image_encoder": "tools.generate:get_generator",
-    "generation.identity.scale": "tools.generate:get_generator",
-    "generation.identity.strength": "tools.generate:get_generator",
-    "generation.img2img": "agent.runtime.context:BuildContext.augmenter",
-    "generation.img2img.model": "agent.runtime.context:BuildContext.augmenter",
-    "generation.img2img.steps": "agent.runtime.context:BuildContext.augmenter",
+    "generation.identity.ip_adapter":
+        "tools.generate.diffusers_identity:IdentityConditionedGenerator.__init__",
+    "generation.identity.weight_name":
+        "tools.generate.diffusers_identity:IdentityConditionedGenerator.__init__",
+    "generation.identity.image_encoder":
+        "tools.generate.diffusers_identity:IdentityConditionedGenerator.__init__",
+    "generation.identity.scale":
+        "tools.generate.diffusers_identity:IdentityConditionedGenerator.__init__",
+    "generation.identity.strength":
+        "tools.generate.diffusers_identity:IdentityConditionedGenerator.__init__",
+    "generation.img2img": "tools.config:GenerationConfig.img2img_config",
+    "generation.img2img.model": "tools.config:GenerationConfig.img2img_config",
+    "generation.img2img.steps": "tools.config:GenerationConfig.img2img_config",
     "augmentations": "agent.planning.variants:plan_variants",
     "augmentations.name": "agent.planning.variants:variants_of",
     "augmentations.variants": "agent.planning.variants:variants_of",

@@ -8,6 +8,7 @@ from agent.language.spec import DatasetSpec
 from agent.planning.plan_file import write_spec
 from agent.runtime.context import BuildContext
 from tools.build_dir import BuildPaths
+from tools.generate.diffusers_backend import DiffusersGenerator
 
 
 def build_with(root: Path, **quality: object) -> BuildContext:
@@ -27,13 +28,14 @@ def test_the_critic_follows_the_specs_quality_settings(tmp_path: Path) -> None:
         tmp_path / "b", cnn_detector=True, min_critic_score=0.7, min_faithfulness=0.9
     ).critic().config
     assert careful.cnn_detector is True
-    assert (careful.min_score, careful.min_faithfulness) == (0.7, 0.9)
+    assert (careful.min_critic_score, careful.min_faithfulness) == (0.7, 0.9)
 
 
 class _Diffusion:
-    """Stands in for a diffusion backend: only its name matters here."""
+    """Stands in for a diffusion backend: only what it declares it can do matters here."""
 
     name = "diffusers"
+    capabilities = DiffusersGenerator.capabilities
 
 
 def test_age_and_gender_reject_on_diffusion_but_are_only_measured_on_procedural(

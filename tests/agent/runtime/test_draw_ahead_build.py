@@ -42,6 +42,7 @@ class Threads:
     def __init__(self, generator) -> None:
         self.generator, self.names = generator, []
         self.name, self.image_size = generator.name, generator.image_size
+        self.capabilities = generator.capabilities
 
     def generate(self, items, out_dir, *, attempt=0):
         self.names.append(threading.current_thread().name)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.language.spec import DatasetSpec
-from agent.web.estimate import DEFAULT_ACCEPTANCE, estimate
+from agent.web.estimate import estimate
 from tests.agent.web.builds import SPEC
 from tools.contracts import ManifestRecord, Status
+from tools.generate import capabilities
 from tools.stores.manifest import Manifest
 
 
@@ -15,7 +16,7 @@ def test_before_a_build_the_backend_default_and_the_sample_renders_are_used() ->
     spec = DatasetSpec.from_data(SPEC)  # 12 images, procedural, fault rate 0.2
     est = estimate(spec, manifest=None, events=[], sample_seconds=[0.01, 0.03],
                    image_files=[])
-    assert est.acceptance == DEFAULT_ACCEPTANCE["procedural"] * 0.8
+    assert est.acceptance == capabilities(spec.generation.backend).acceptance * 0.8
     assert est.attempts == 16  # ceil(12 / 0.76)
     assert "2 sample render(s)" in est.seconds_source and not est.gpu
 

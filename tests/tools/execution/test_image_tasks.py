@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.config import ProceduralConfig
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.execution.image_tasks import RenderJob, land, prepare, prepare_shipped
@@ -26,7 +27,7 @@ def items(n: int) -> list[PlanItem]:
 def test_a_job_draws_judges_embeds_and_describes_as_the_steps_do_one_by_one(
     tmp_path: Path,
 ) -> None:
-    generator = ProceduralGenerator(image_size=128, fault_rate=0.5)
+    generator = ProceduralGenerator(ProceduralConfig(fault_rate=0.5), image_size=128)
     batch = items(6)
     drawn = generator.generate(batch, tmp_path / "steps", attempt=1)
     critic = Critic(CriticConfig())
@@ -62,7 +63,7 @@ def test_a_job_drawn_where_the_build_is_not_comes_back_as_bytes_that_land_as_pre
     tmp_path: Path,
 ) -> None:
     """A Ray actor on another node has no build folder: what it draws travels back."""
-    generator = ProceduralGenerator(image_size=128, fault_rate=0.5)
+    generator = ProceduralGenerator(ProceduralConfig(fault_rate=0.5), image_size=128)
     critic = Critic(CriticConfig())
     for recipe in generator.recipes(items(4)):
         job = RenderJob(recipe=recipe, image_size=128, out_dir=tmp_path / "build", attempt=1,
@@ -83,7 +84,7 @@ def test_a_job_drawn_where_the_build_is_not_comes_back_as_bytes_that_land_as_pre
 def test_a_job_draws_the_backgrounds_its_build_asked_for(tmp_path: Path) -> None:
     batch = items(2)
     for share in (0.0, 1.0):
-        generator = ProceduralGenerator(image_size=96, photo_backgrounds=share)
+        generator = ProceduralGenerator(ProceduralConfig(photo_backgrounds=share), image_size=96)
         drawn = generator.generate(batch, tmp_path / f"steps{share}")
         for recipe, image in zip(generator.recipes(batch), drawn, strict=True):
             job = RenderJob(recipe=recipe, image_size=96, out_dir=tmp_path / f"job{share}",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tools.config import ProceduralConfig
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.execution.image_tasks import RenderJob
@@ -37,14 +38,15 @@ def items(seeds: list[int]) -> list[PlanItem]:
 
 
 def jobs(batch: list[PlanItem], out: Path) -> list[RenderJob]:
-    recipes = ProceduralGenerator(image_size=SIZE, fault_rate=0.3).recipes(batch)
+    recipes = ProceduralGenerator(ProceduralConfig(fault_rate=0.3), image_size=SIZE).recipes(batch)
     return [RenderJob(recipe=r, image_size=SIZE, out_dir=out, attempt=0, judge=r.item)
             for r in recipes]
 
 
 def drawn_here(batch: list[PlanItem], out: Path) -> dict[str, tuple[bytes, object]]:
     """file name -> (bytes, verdict) drawn and judged in this process, one by one."""
-    images = ProceduralGenerator(image_size=SIZE, fault_rate=0.3).generate(batch, out)
+    generator = ProceduralGenerator(ProceduralConfig(fault_rate=0.3), image_size=SIZE)
+    images = generator.generate(batch, out)
     critic = Critic(CriticConfig())
     return {Path(i.path).name: (Path(i.path).read_bytes(), critic.judge(Path(i.path), item))
             for i, item in zip(images, batch, strict=True)}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tools.config import DiffusersConfig
 from tools.contracts import FaceTruth, GroundTruth, PlanItem
 from tools.errors import FacetoryError
 from tools.generate.augment import (
@@ -124,7 +125,7 @@ def test_augment_file_writes_a_labelled_variant(tmp_path: Path) -> None:
 def test_img2img_variants_through_the_user_loader(tiny_sd: Path, tmp_path: Path) -> None:
     source = ProceduralGenerator(image_size=64).render(KID)[0]
     items = variant_items(KID, {"expression": "smile"}, 2, name="smile")
-    aug = Img2ImgAugmenter(str(tiny_sd), steps=2, device="cpu")
+    aug = Img2ImgAugmenter(DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu"))
     out = aug.augment(source, items, tmp_path, strength=0.5)
     assert [o.item_id for o in out] == ["kid7-smile0", "kid7-smile1"]
     a, b = (np.asarray(Image.open(o.path), dtype=np.int16) for o in out)
@@ -142,7 +143,7 @@ def test_an_unsafe_augmentation_prompt_is_refused_before_anything_is_drawn(
     source = ProceduralGenerator(image_size=64).render(KID)[0]
     items = variant_items(KID, {"expression": "smile"}, 2, name="smile",
                           prompt="a child with a split lip and bruises")
-    aug = Img2ImgAugmenter(str(tiny_sd), steps=2, device="cpu")
+    aug = Img2ImgAugmenter(DiffusersConfig(model=str(tiny_sd), steps=2, device="cpu"))
     with pytest.raises(UnsafePrompt, match="refused: item kid7-smile0: .*split lip"):
         aug.augment(source, items, tmp_path / "out", strength=0.5)
     assert not (tmp_path / "out").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from tools.config import DiffusersConfig, IdentityConditionedConfig, IpAdapterConfig
 from tools.contracts import PlanItem
@@ -24,6 +25,19 @@ from tools.generate.provenance import read_provenance
 
 IMAGE_EMBED_DIM = 16
 ID_EMBED_DIM = 12
+
+
+def conditioned(model: Path, *, image_size: int = 64, id_embedder=None, **settings):
+    """An identity-conditioned generator over `model`: each setting goes to the block that
+    defines it (`diffusers:` or `identity:`), as in spec.yaml."""
+    diffusion = {k: v for k, v in settings.items() if k in DiffusersConfig.model_fields}
+    identity = {k: str(v) if isinstance(v, Path) else v for k, v in settings.items()
+                if k not in diffusion}
+    config = IdentityConditionedConfig(
+        diffusers=DiffusersConfig(model=str(model), **diffusion),
+        identity=IpAdapterConfig(**identity),
+    )
+    return IdentityConditionedGenerator(config, image_size=image_size, id_embedder=id_embedder)
 
 
 def ip_adapter_layers(unet, seed: int) -> dict:
@@ -152,7 +166,7 @@ def test_ip_adapter_conditions_on_the_reference(tiny_sd: Path, adapter: Path, tm
 
 def test_batches_keep_each_person_to_their_own_reference(tiny_sd: Path, adapter: Path,
                                                         tmp_path: Path):
-    gen = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=adapter, scale=1.0,
+    gen = conditioned(tiny_sd, ip_adapter=adapter, scale=1.0,
                                        image_size=64, steps=2, device="cpu", batch_size=3)
     refs = {"id-0001": reference(tmp_path / "r1.png", (200, 40, 40), 0),
             "id-0002": reference(tmp_path / "r2.png", (40, 200, 40), 1)}
@@ -166,7 +180,7 @@ def test_batches_keep_each_person_to_their_own_reference(tiny_sd: Path, adapter:
 
 
 def test_img2img_fallback_without_an_adapter(tiny_sd: Path, tmp_path: Path):
-    gen = IdentityConditionedGenerator(str(tiny_sd), image_size=64, steps=4, device="cpu",
+    gen = conditioned(tiny_sd, image_size=64, steps=4, device="cpu",
                                        strength=0.5)
     assert gen.mode == "img2img"
     # a reference of another size is resized to the image size
@@ -194,7 +208,7 @@ def test_faceid_adapter_takes_an_identity_embedding(tiny_sd: Path, tmp_path: Pat
         seen.append(rgb.shape)
         return np.resize(rgb.reshape(-1, 3).mean(axis=0) / 255.0, ID_EMBED_DIM)
 
-    gen = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=root, scale=1.0, image_size=64,
+    gen = conditioned(tiny_sd, ip_adapter=root, scale=1.0, image_size=64,
                                        steps=2, device="cpu", id_embedder=embed)
     a = gen.generate([item(0, 4)], tmp_path / "a", references={"id-0001": ref_a})
     b = gen.generate([item(0, 4)], tmp_path / "b", references={"id-0001": ref_b})
@@ -202,11 +216,11 @@ def test_faceid_adapter_takes_an_identity_embedding(tiny_sd: Path, tmp_path: Pat
     assert read_provenance(a[0].path)["conditioning"] == "faceid"
     assert np.abs(pixels(a[0].path) - pixels(b[0].path)).mean() > 1.0
 
-    no_embedder = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=root, image_size=64,
+    no_embedder = conditioned(tiny_sd, ip_adapter=root, image_size=64,
                                                steps=2, device="cpu")
     with pytest.raises(FacetoryError, match="FaceID adapter: it needs an identity embedding"):
         no_embedder.generate([item(0, 4)], tmp_path / "c", references={"id-0001": ref_a})
-    wrong = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=root, image_size=64, steps=2,
+    wrong = conditioned(tiny_sd, ip_adapter=root, image_size=64, steps=2,
                                          device="cpu", id_embedder=lambda rgb: np.ones(5))
     with pytest.raises(FacetoryError, match="returned 5 numbers; the adapter wants 12"):
         wrong.generate([item(0, 4)], tmp_path / "d", references={"id-0001": ref_a})
@@ -216,7 +230,7 @@ def test_missing_or_unusable_adapters_are_one_line_errors(tiny_sd: Path, adapter
                                                           tmp_path: Path):
     missing = tmp_path / "no-such-adapter"
     with pytest.raises(FacetoryError, match=f"IP-Adapter not found at {missing}.*local path"):
-        IdentityConditionedGenerator(str(tiny_sd), ip_adapter=missing)
+        conditioned(tiny_sd, ip_adapter=missing)
     with pytest.raises(FacetoryError, match="weights not found: .*nope.bin"):
         resolve_adapter(adapter, "nope.bin")
     assert resolve_adapter(adapter) == adapter / "ip-adapter.safetensors"
@@ -234,13 +248,13 @@ def test_missing_or_unusable_adapters_are_one_line_errors(tiny_sd: Path, adapter
     lonely = tmp_path / "lonely"
     lonely.mkdir()
     (lonely / "ip.safetensors").write_bytes((adapter / "ip-adapter.safetensors").read_bytes())
-    gen = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=lonely / "ip.safetensors",
+    gen = conditioned(tiny_sd, ip_adapter=lonely / "ip.safetensors",
                                        image_size=64, steps=1, device="cpu")
     ref = {"id-0001": reference(tmp_path / "r.png", (90, 90, 90), 0)}
     with pytest.raises(FacetoryError, match=f"needs its CLIP image encoder: none at {lonely}"):
         gen.generate([item(0, 1)], tmp_path / "out", references=ref)
     # ... which can be named explicitly
-    named = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=lonely / "ip.safetensors",
+    named = conditioned(tiny_sd, ip_adapter=lonely / "ip.safetensors",
                                          image_encoder=adapter / "image_encoder",
                                          image_size=64, steps=1, device="cpu")
     assert named.generate([item(0, 1)], tmp_path / "out", references=ref)[0].path
@@ -255,20 +269,20 @@ def test_missing_or_unusable_adapters_are_one_line_errors(tiny_sd: Path, adapter
     tensors = {k: torch.zeros(v.shape[0], v.shape[1] + 8) if "to_k_ip" in k else v
                for k, v in tensors.items()}
     save_file(tensors, wrong / "ip.safetensors")
-    gen = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=wrong / "ip.safetensors",
+    gen = conditioned(tiny_sd, ip_adapter=wrong / "ip.safetensors",
                                        image_encoder=adapter / "image_encoder",
                                        image_size=64, steps=1, device="cpu")
     with pytest.raises(FacetoryError, match="cannot load IP-Adapter .*ip.safetensors"):
         gen.generate([item(0, 1)], tmp_path / "out", references=ref)
 
-    gen = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=adapter, image_size=64,
+    gen = conditioned(tiny_sd, ip_adapter=adapter, image_size=64,
                                        steps=1, device="cpu")
     with pytest.raises(FacetoryError, match="reference image for identity 'id-0001' not found"):
         gen.generate([item(0, 1)], tmp_path / "out", references={"id-0001": tmp_path / "x.png"})
     with pytest.raises(FacetoryError, match="weight_name given without ip_adapter"):
-        IdentityConditionedGenerator(str(tiny_sd), weight_name="ip-adapter.safetensors")
-    with pytest.raises(FacetoryError, match="strength"):
-        IdentityConditionedGenerator(str(tiny_sd), strength=0.0)
+        conditioned(tiny_sd, weight_name="ip-adapter.safetensors")
+    with pytest.raises(ValidationError, match="strength"):
+        conditioned(tiny_sd, strength=0.0)
 
 
 def test_faceid_plus_is_refused_with_a_reason(tiny_sd: Path, tmp_path: Path):
@@ -282,7 +296,7 @@ def test_faceid_plus_is_refused_with_a_reason(tiny_sd: Path, tmp_path: Path):
                "ip_adapter.1.to_k_ip.weight": torch.zeros(4, 4)},
               root / "ip-adapter-faceid-plus.safetensors")
     assert adapter_kind(root / "ip-adapter-faceid-plus.safetensors") == "faceid-plus"
-    gen = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=root, image_size=64, steps=1,
+    gen = conditioned(tiny_sd, ip_adapter=root, image_size=64, steps=1,
                                        device="cpu")
     with pytest.raises(FacetoryError, match="FaceID-Plus adapter"):
         gen.generate([item(0, 1, identity=None)], tmp_path / "out")
@@ -300,7 +314,7 @@ def test_faceid_lora_without_peft_is_said_not_swallowed(tiny_sd: Path, tmp_path:
         for end in ("down", "up"):
             tensors[f"ip_adapter.0.{part}_lora.{end}.weight"] = torch.zeros(4, 4)
     save_file(tensors, root / "ip-adapter.safetensors")
-    gen = IdentityConditionedGenerator(str(tiny_sd), ip_adapter=root, image_size=64, steps=1,
+    gen = conditioned(tiny_sd, ip_adapter=root, image_size=64, steps=1,
                                        device="cpu", id_embedder=lambda rgb: np.ones(ID_EMBED_DIM))
     with caplog.at_level("WARNING", logger="tools.generate.diffusers_identity"):
         out = gen.generate([item(0, 1)], tmp_path / "out",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from tools.config import ProceduralConfig
 from tools.contracts import PlanItem
-from tools.errors import FacetoryError
 from tools.generate import get_generator
 from tools.generate.photos import PHOTOS, crop, library
 from tools.generate.procedural import ProceduralGenerator
@@ -29,11 +29,17 @@ def detail(img: np.ndarray) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var())
 
 
+def draw(it: PlanItem, photo_backgrounds: float):
+    """The picture and labels of `it` at 128 px with that share of photo backgrounds."""
+    config = ProceduralConfig(photo_backgrounds=photo_backgrounds)
+    return ProceduralGenerator(config, image_size=128).render(it)
+
+
 @pytest.mark.parametrize("background", ["plain", "gradient", "indoor", "outdoor"])
 def test_a_photo_background_has_real_texture_where_the_flat_one_has_none(background: str):
     it = item(11, background=background)
-    flat, flat_truth = ProceduralGenerator(image_size=128, photo_backgrounds=0.0).render(it)
-    photo, photo_truth = ProceduralGenerator(image_size=128, photo_backgrounds=1.0).render(it)
+    flat, flat_truth = draw(it, photo_backgrounds=0.0)
+    photo, photo_truth = draw(it, photo_backgrounds=1.0)
     assert photo_truth == flat_truth  # the same faces, boxes and labels, exactly
     for bare, textured in zip(corners(flat), corners(photo), strict=True):
         assert np.abs(textured.astype(int) - bare).mean() > 3
@@ -41,15 +47,15 @@ def test_a_photo_background_has_real_texture_where_the_flat_one_has_none(backgro
 
 
 def test_the_same_seed_draws_the_same_photograph_and_another_seed_another() -> None:
-    gen = ProceduralGenerator(image_size=96, photo_backgrounds=1.0)
+    gen = ProceduralGenerator(ProceduralConfig(photo_backgrounds=1.0), image_size=96)
     a, b, c = (gen.render(item(s, faces=2))[0] for s in (3, 3, 4))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_the_share_of_photo_backgrounds_is_what_is_asked() -> None:
-    half = ProceduralGenerator(image_size=64, photo_backgrounds=0.5)
-    flat = ProceduralGenerator(image_size=64, photo_backgrounds=0.0)
+    half = ProceduralGenerator(ProceduralConfig(photo_backgrounds=0.5), image_size=64)
+    flat = ProceduralGenerator(ProceduralConfig(photo_backgrounds=0.0), image_size=64)
     textured = sum(not np.array_equal(half.render(item(s))[0], flat.render(item(s))[0])
                    for s in range(60))
     assert 18 <= textured <= 42
@@ -60,8 +66,8 @@ def test_photo_backgrounds_are_the_default_and_a_setting() -> None:
     assert get_generator(ProceduralConfig(), image_size=64).photo_backgrounds == 1.0
     assert get_generator(ProceduralConfig(photo_backgrounds=0.25),
                          image_size=64).photo_backgrounds == 0.25
-    with pytest.raises(FacetoryError, match="photo_backgrounds must be between 0 and 1"):
-        ProceduralGenerator(photo_backgrounds=1.5)
+    with pytest.raises(ValidationError, match="photo_backgrounds"):
+        ProceduralConfig(photo_backgrounds=1.5)
 
 
 def test_no_photograph_shows_a_person() -> None:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from tools.config import ProceduralConfig
 from tools.contracts import PlanItem
@@ -188,7 +189,7 @@ def test_dlib_hog_finds_the_faces_where_the_truth_says() -> None:
 
 def test_faults_at_the_requested_rate_and_recorded() -> None:
     clean_gen = ProceduralGenerator(image_size=64)
-    gen = ProceduralGenerator(image_size=64, fault_rate=0.3)
+    gen = ProceduralGenerator(ProceduralConfig(fault_rate=0.3), image_size=64)
     n = 360
     kinds: Counter[str] = Counter()
     faulty = 0
@@ -222,7 +223,7 @@ def test_faults_at_the_requested_rate_and_recorded() -> None:
 
 
 def test_blur_and_near_copy_faults_look_like_their_names() -> None:
-    gen = ProceduralGenerator(image_size=128, fault_rate=1.0)
+    gen = ProceduralGenerator(ProceduralConfig(fault_rate=1.0), image_size=128)
     seen: dict[str, tuple[np.ndarray, PlanItem]] = {}
     history: list[np.ndarray] = []
 
@@ -253,8 +254,8 @@ def test_bad_input_is_a_one_line_error() -> None:
         ProceduralGenerator().render(item(1, faces=40))
     with pytest.raises(FacetoryError, match="image_size"):
         ProceduralGenerator(image_size=8)
-    with pytest.raises(FacetoryError, match="fault_rate"):
-        ProceduralGenerator(fault_rate=1.5)
+    with pytest.raises(ValidationError, match="fault_rate"):
+        ProceduralConfig(fault_rate=1.5)
     with pytest.raises(FacetoryError, match="no generation backend for str"):
         get_generator("dall-e")  # type: ignore[arg-type]
 
@@ -282,7 +283,7 @@ def test_a_declared_variation_is_drawn_as_written():
 
 
 def test_a_wrong_attribute_fault_changes_an_asked_factor_and_records_it():
-    gen = ProceduralGenerator(image_size=96, fault_rate=1.0)
+    gen = ProceduralGenerator(ProceduralConfig(fault_rate=1.0), image_size=96)
     seen = 0
     for seed in range(60):
         asked = item(seed, gender="female", eyewear="none")
