@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, FACTOR_RX
+from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, FACTOR_RX, GAP
 from agent.language.rules import RULES, Unexplained, levels_of
 from agent.language.spec import DatasetSpec, SpecError
 
@@ -22,8 +22,8 @@ _NOT_NAME = re.compile(RULES["not_in_class_names"])
 _NOT_PEOPLE = re.compile(RULES["not_people"])
 _UNFOUNDED = re.compile(RULES["unfounded_traits"])
 _QUOTED = re.compile(r"(?<![\w])['\"‘“]([^'\"’”\n]{1,40})['\"’”](?![\w])")
-_PCT_AFTER = re.compile(r"\s*:?\s*(\d+(?:\.\d+)?)\s*%")
-_PCT_BEFORE = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*(?:of\s+them\s+)?$")
+_PCT_AFTER = re.compile(rf"{GAP}*:?{GAP}*(\d+(?:\.\d+)?){GAP}*%")
+_PCT_BEFORE = re.compile(rf"(\d+(?:\.\d+)?){GAP}*%{GAP}*(?:of{GAP}+them{GAP}+)?$")
 _SENTENCE = re.compile(r"[.;\n]")
 
 

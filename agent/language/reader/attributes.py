@@ -11,6 +11,7 @@ from agent.language.reader.words import (
     ANY_LEVEL,
     ANY_LEVEL_RX,
     FACTOR_RX,
+    GAP,
     number,
 )
 from tools.vocabulary import FACTORS
@@ -114,8 +115,8 @@ class AttributesMixin(ReaderBase):
             if self._share_of(m.span(m.lastindex), float(m.group(1)) / 100, m) and m.group("tot"):
                 self.d.total = int(m.group("tot"))
         rx2 = (
-            rf"(?<![\w-])({ANY_LEVEL}|[a-z][\w-]*)\s*(?:share|on|in)?\s*(?::\s*|at\s*|=\s*)?"
-            rf"\(?\s*(\d+(?:\.\d+)?)\s*%\s*\)?(?:\s*{self._OF_WHOM})?"
+            rf"(?<![\w-])({ANY_LEVEL}|[a-z][\w-]*){GAP}*(?:share|on|in)?{GAP}*(?::\s*|at{GAP}*|"
+            rf"={GAP}*)?\(?{GAP}*(\d+(?:\.\d+)?)\s*%\s*\)?(?:\s*{self._OF_WHOM})?"
         )
         for m in self.matches(rx2):
             if self._share_of(m.span(1), float(m.group(2)) / 100, m) and m.group("tot"):

@@ -13,6 +13,9 @@ import re
 from tools.vocabulary import ACCESSORIES, MINOR_AGE_GROUPS, VOCABULARY, WORN, inflections
 
 B, E = r"(?<![\w-])", r"(?![\w-])"
+# a space that stays on its line: a line break ends a phrase as a sentence end does, so feedback
+# joined to a request by a newline ("...half with sunglasses\n30% wear hats") starts afresh
+GAP = r"[^\S\n]"
 
 
 def _alternation(phrases: list[str]) -> str:

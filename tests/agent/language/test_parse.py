@@ -298,3 +298,25 @@ def test_a_fraction_before_a_level_is_its_share() -> None:
 def test_a_class_said_to_take_the_remainder_gets_what_the_others_leave() -> None:
     spec = parse_spec("classes: masked 70%, unmasked the remainder; 2000 images", offline=True)
     assert {c.name: c.quota for c in spec.classes} == {"masked": 1400, "unmasked": 600}
+
+
+
+@pytest.mark.parametrize(
+    ("text", "shares"),
+    [
+        ("twelve faces, half with sunglasses\n30% wear hats",
+         {"eyewear": {"sunglasses": 0.5}, "hat": {"hat": 0.3}}),
+        ("forty faces, a quarter smiling\n50% wear glasses",
+         {"expression": {"smile": 0.25}, "eyewear": {"glasses": 0.5}}),
+        ("twenty faces, 20% with hats\n\n  40% wear glasses",
+         {"hat": {"hat": 0.2}, "eyewear": {"glasses": 0.4}}),
+    ],
+)
+def test_a_line_that_starts_with_a_share_is_not_the_share_of_the_line_before(
+    text: str, shares: dict[str, dict[str, float]]
+) -> None:
+    # feedback is joined to the request with a newline ('review --feedback', the web form)
+    spec = parse(text)
+    for name, wanted in shares.items():
+        got = levels(spec, name)
+        assert {k: got[k] for k in wanted} == pytest.approx(wanted), (name, got)
