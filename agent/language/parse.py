@@ -128,9 +128,15 @@ def _yaml_spec(text: str, *, is_yaml: bool = False) -> DatasetSpec | None:
     return DatasetSpec.from_data(data, where="YAML spec")
 
 
-def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False) -> DatasetSpec:
+#: `parse_spec(llm=...)` left out: open the chat model here (the environment read now).
+_OPEN_HERE: Any = object()
+
+
+def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False,
+               llm: Any = _OPEN_HERE) -> DatasetSpec:
     """Words (or YAML spec text) -> a validated DatasetSpec; refused or bad input raises a
-    SpecError with one line for the person."""
+    SpecError with one line for the person. `llm`: the chat model the command opened (None:
+    the offline reader), so that a build reads its LLM settings once."""
     if text is None or not text.strip():
         raise SpecError("the description is empty: say what faces you want, e.g. '300 faces'")
     if len(text) > 100_000:
@@ -142,7 +148,7 @@ def parse_spec(text: str, *, offline: bool | None = None, is_yaml: bool = False)
     if spec is None:
         from agent.llm import chat_model
 
-        model = chat_model(offline=offline)
+        model = chat_model(offline=offline) if llm is _OPEN_HERE else llm
         spec = read_offline(text) if model is None else _llm_or_offline(text, model)
     check_request(text, spec)
     return spec

@@ -25,7 +25,7 @@ def parse(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         text = ctx.paths.read_spec_text()
         if request.get("newline_added"):  # parsed as typed: a quote in an error stays one line
             text = text.removesuffix("\n")
-        spec = parse_spec(text, offline=ctx.options.offline,
+        spec = parse_spec(text, offline=ctx.options.offline, llm=ctx.services.llm,
                           is_yaml=bool(request.get("is_yaml")))
         spec = requested(spec, request)
         write_spec(spec, ctx.paths.spec_yaml)

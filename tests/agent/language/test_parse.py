@@ -320,3 +320,11 @@ def test_a_line_that_starts_with_a_share_is_not_the_share_of_the_line_before(
     for name, wanted in shares.items():
         got = levels(spec, name)
         assert {k: got[k] for k in wanted} == pytest.approx(wanted), (name, got)
+
+
+def test_words_are_read_with_the_chat_model_the_command_opened(monkeypatch):
+    """A build opens its chat model once (from the environment) and the parse node passes it
+    on: with none opened, the offline reader reads, whatever the environment says now."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    spec = parse_spec("40 faces in two classes: glasses and none", llm=None)
+    assert spec.total == 40 and [c.name for c in spec.classes] == ["glasses", "none"]
