@@ -94,6 +94,86 @@ def mottled(amplitude: float, sigma: float):
     return setting(aging, "draw_age", draw)
 
 
+#: How much of the crease field each adult group past young shows.
+CREASE_WEAR = {"middle_aged": 0.4, "elderly": 0.7, "old": 1.0}
+
+
+def _forehead(lay, rng: np.random.Generator, wear: float) -> list[tuple[np.ndarray, ...]]:
+    t, lines = np.linspace(-1, 1, 12), []
+    for i in range(int(3 + 5 * wear)):
+        y = lay.eye_y - 0.36 - 0.075 * i + rng.normal(0, 0.01)
+        if y < lay.hairline + 0.04:
+            break
+        w = 0.55 - 0.03 * i + rng.normal(0, 0.05)
+        lines.append((w * t + rng.normal(0, 0.03),
+                      y - 0.03 * (1 - t * t) + 0.01 * np.sin(t * 5 + i)))
+    return lines
+
+
+def _around_eyes(lay, side: int, wear: float) -> list[tuple[np.ndarray, ...]]:
+    lines, ox = [], side * (lay.eye_dx + lay.eye_w * 1.1)
+    for a in np.linspace(-0.5, 0.6, int(3 + 3 * wear)):  # crow's feet
+        r = np.linspace(0, 0.12 + 0.06 * wear, 5)
+        lines.append((ox + side * r * np.cos(a), lay.eye_y + r * np.sin(a)))
+    u = np.linspace(-1, 1, 9)
+    for j in range(int(1 + 2 * wear)):  # under the eye
+        lines.append((side * lay.eye_dx + lay.eye_w * (0.9 + 0.1 * j) * u,
+                      lay.eye_y + lay.eye_h * 1.2 + 0.05 + 0.035 * j + 0.04 * (1 - u * u)))
+    return lines
+
+
+def _lower_face(lay, rng: np.random.Generator, side: int, wear: float) -> list:
+    lines = []
+    for j in range(int(2 + 3 * wear)):  # cheeks, down and out
+        ys = np.linspace(lay.nose_y - 0.05, lay.mouth_y + 0.25, 6)
+        lines.append((side * (0.55 + 0.08 * j + rng.normal(0, 0.02) + 0.05 * (ys - ys[0])), ys))
+    lines.append((side * lay.mouth_w * np.array([1.05, 1.15, 1.2]),  # marionette lines
+                  lay.mouth_y + np.array([0.03, 0.18, 0.32])))
+    return lines
+
+
+def crease_lines(lay, rng: np.random.Generator, wear: float) -> list[tuple[np.ndarray, ...]]:
+    """Face-unit polylines of a wrinkled face: forehead, crow's feet, under the eyes, cheeks,
+    marionette lines, lines over the upper lip."""
+    lines = _forehead(lay, rng, wear)
+    for side in (-1, 1):
+        lines += _around_eyes(lay, side, wear) + _lower_face(lay, rng, side, wear)
+    n = int(2 + 4 * wear)
+    for j in range(n):
+        x = (j / max(1, n - 1) - 0.5) * lay.mouth_w * 1.4
+        lines.append((np.array([x, x * 1.05]), np.array([lay.mouth_y - 0.1, lay.mouth_y - 0.04])))
+    return lines
+
+
+def creased(depth: float = 0.5, width: float = 1.5, lift: float = 0.2, mottle: float = 0.0):
+    """Wrinkles a person reads as age (a dark groove, a lit ridge under it), over the adults
+    past young; `mottle`: with uneven skin too (smooth noise of that amplitude at the old,
+    half of it on women)."""
+    drawn = aging.draw_age
+
+    def draw(drawer) -> None:
+        drawn(drawer)
+        wear = CREASE_WEAR.get(drawer.a["age_group"])
+        if wear is None or drawer.head_mask is None:
+            return
+        rng = np.random.default_rng(identity_seed(drawer.face.identity.key) + 5)
+        groove, ridge = (np.zeros(drawer.img.shape[:2], np.float32) for _ in range(2))
+        lw = max(1, int(round(drawer.pose.s * 0.012 * width)))
+        for xs, ys in crease_lines(drawer.lay, rng, wear):
+            p = drawer.pose.project(np.asarray(xs), np.asarray(ys))
+            for mask, off in ((groove, 0.0), (ridge, lw + 0.8)):
+                cv2.polylines(mask, [np.round((p + (0, off)) * 16).astype(np.int32)], False,
+                              1.0, lw, cv2.LINE_AA, 4)
+        k = 1 - depth * (0.5 + 0.5 * wear) * groove + lift * ridge * (1 - groove)
+        amp = mottle * wear * (0.5 if drawer.a["gender"] == "female" else 1.0)
+        if amp:
+            noise = cv2.GaussianBlur(rng.normal(0, 1, k.shape).astype(np.float32), (0, 0), 1.5)
+            k = k + amp * noise / (noise.std() + 1e-6)
+        k = 1 + (k - 1) * drawer.head_mask
+        drawer.img[:] = np.clip(drawer.img * k[..., None], 0, 255).astype(np.uint8)
+    return setting(aging, "draw_age", draw)
+
+
 def _shade(**k: float):
     return setting(aging, "SHADE", {**aging.SHADE, **{n: aging.SHADE[n] * v for n, v in k.items()}})
 
@@ -128,6 +208,8 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "man's lip shadow x1.7": ({}, lambda: _shade(lip=1.7)),
     "mottled skin 0.06": ({}, lambda: mottled(0.06, 1.5)),
     "mottled skin 0.2": ({}, lambda: mottled(0.2, 2.0)),
+    "creases": ({}, creased),
+    "creases + mottled 0.135": ({}, lambda: creased(mottle=0.135)),
 }
 
 
