@@ -17,6 +17,7 @@ age or gender is a way of fooling the model, not a cue.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -33,7 +34,7 @@ from bench_render import OUT, one_thread, reading_item  # noqa: E402
 
 from tools.critic import demographics as demo  # noqa: E402
 from tools.critic.faces import analyse  # noqa: E402
-from tools.generate import aging, face, face_geometry  # noqa: E402
+from tools.generate import aging, face, face_geometry, procedural  # noqa: E402
 from tools.generate.people import identity_seed  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
@@ -174,6 +175,20 @@ def creased(depth: float = 0.5, width: float = 1.5, lift: float = 0.2, mottle: f
     return setting(aging, "draw_age", draw)
 
 
+def facial_hair(kind: str):
+    """Every adult man drawn with this facial hair (`none`, `stubble`, `moustache`, `beard`;
+    the renderer draws one of them at random, 55/20/10/15)."""
+    resolve = procedural.resolve_face
+
+    def resolved(*args, **kwargs):
+        spec = resolve(*args, **kwargs)
+        a = spec.attributes
+        if a["gender"] == "male" and a["age_group"] not in ("child", "teenager"):
+            spec = dataclasses.replace(spec, beard=kind)
+        return spec
+    return setting(procedural, "resolve_face", resolved)
+
+
 def _shade(**k: float):
     return setting(aging, "SHADE", {**aging.SHADE, **{n: aging.SHADE[n] * v for n, v in k.items()}})
 
@@ -208,6 +223,10 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "man's lip shadow x1.7": ({}, lambda: _shade(lip=1.7)),
     "mottled skin 0.06": ({}, lambda: mottled(0.06, 1.5)),
     "mottled skin 0.2": ({}, lambda: mottled(0.2, 2.0)),
+    "men without facial hair": ({}, lambda: facial_hair("none")),
+    "men with stubble": ({}, lambda: facial_hair("stubble")),
+    "men with a moustache": ({}, lambda: facial_hair("moustache")),
+    "men with a beard": ({}, lambda: facial_hair("beard")),
     "creases": ({}, creased),
     "creases + mottled 0.135": ({}, lambda: creased(mottle=0.135)),
 }
