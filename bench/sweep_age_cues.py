@@ -175,6 +175,27 @@ def creased(depth: float = 0.5, width: float = 1.5, lift: float = 0.2, mottle: f
     return setting(aging, "draw_age", draw)
 
 
+def child_proportions(shift: float, k: float, forehead: bool = False):
+    """Children drawn with a person's child cues at once: eyes `shift` lower on the head,
+    features `k` of the adult size, a rounder head, bigger eyes, round cheeks and a broad
+    chin, a small nose and mouth; `forehead`: the hairline stays where it was (a big
+    cranium) instead of moving down with the eyes."""
+    shape = {**face_geometry.AGE_SHAPE, "child": (shift, k, 0.92, 1.15 + 0.05 * (k < 0.8))}
+    made = face_geometry.make_layout
+
+    def make(spec):
+        with setting(face_geometry, "AGE_SHAPE", shape):
+            lay = made(spec)
+        if spec.attributes["age_group"] == "child":
+            for name, f in (("jaw", 1.12), ("chin", 1.35), ("nose_w", 0.8), ("mouth_w", 0.85),
+                            ("chin_h", 1.3)):
+                setattr(lay, name, getattr(lay, name) * f)
+            if forehead:
+                lay.hairline = spec.identity.eye_y - spec.identity.hairline - 0.04
+        return lay
+    return setting(face, "make_layout", make)
+
+
 def facial_hair(kind: str):
     """Every adult man drawn with this facial hair (`none`, `stubble`, `moustache`, `beard`;
     the renderer draws one of them at random, 55/20/10/15)."""
@@ -204,6 +225,8 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "child eyes lower (0.15)": ({}, lambda: _child_shape(0.15, 0.88, 0.95, 1.1)),
     "child features smaller (0.75)": ({}, lambda: _child_shape(0.08, 0.75, 0.95, 1.1)),
     "child eyes bigger (1.3)": ({}, lambda: _child_shape(0.08, 0.88, 0.95, 1.3)),
+    "child proportions": ({}, lambda: child_proportions(0.22, 0.8)),
+    "child proportions, big cranium": ({}, lambda: child_proportions(0.35, 0.7, True)),
     "eyes x1.3": ({}, lambda: reshaped(_scaled(eye_w=1.3, eye_h=1.3))),
     "short lower face": ({}, lambda: reshaped(_short_lower_face)),
     "round jaw": ({}, lambda: reshaped(_scaled(jaw=1.15, chin=1.3))),
