@@ -196,6 +196,18 @@ def child_proportions(shift: float, k: float, forehead: bool = False):
     return setting(face, "make_layout", make)
 
 
+def child_traits(**traits: float):
+    """Children drawn with these identity traits (`tools.generate.people.Identity`)."""
+    resolve = procedural.resolve_face
+
+    def resolved(*args, **kwargs):
+        spec = resolve(*args, **kwargs)
+        if spec.attributes["age_group"] == "child":
+            spec = dataclasses.replace(spec, identity=dataclasses.replace(spec.identity, **traits))
+        return spec
+    return setting(procedural, "resolve_face", resolved)
+
+
 def facial_hair(kind: str):
     """Every adult man drawn with this facial hair (`none`, `stubble`, `moustache`, `beard`;
     the renderer draws one of them at random, 55/20/10/15)."""
@@ -227,6 +239,9 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "child eyes bigger (1.3)": ({}, lambda: _child_shape(0.08, 0.88, 0.95, 1.3)),
     "child proportions": ({}, lambda: child_proportions(0.22, 0.8)),
     "child proportions, big cranium": ({}, lambda: child_proportions(0.35, 0.7, True)),
+    "child: soft face": ({}, lambda: child_traits(
+        iris=1.45, brow_thick=0.03, brow_tone=0.3, lip_upper=0.03, lip_lower=0.05,
+        lip_tint=-1.0, cheek=0.0, lid_crease=0.0)),
     "eyes x1.3": ({}, lambda: reshaped(_scaled(eye_w=1.3, eye_h=1.3))),
     "short lower face": ({}, lambda: reshaped(_short_lower_face)),
     "round jaw": ({}, lambda: reshaped(_scaled(jaw=1.15, chin=1.3))),
