@@ -97,15 +97,16 @@ def default_workers(planned: int) -> int:
     return max(1, min(worker_cap()[0], planned // IMAGES_PER_WORKER))
 
 
-def capped_workers(asked: int) -> int:
-    """`--workers` as this machine can hold it (`tools.execution.base.worker_cap`); one line on
-    stderr when it is fewer than asked."""
+def capped_workers(asked: int, held: tuple[int, str] | None = None,
+                   where: str = "this machine") -> int:
+    """`--workers` as this machine (or the Ray cluster: `held` and `where`) can hold it
+    (`tools.execution.base.worker_cap`); one line on stderr when it is fewer than asked."""
     from tools.execution.base import worker_cap
 
-    cap, why = worker_cap()
+    cap, why = held or worker_cap()
     if asked <= cap:
         return asked
-    err_console.print(f"--workers {asked} is more than this machine holds ({why}): using {cap}",
+    err_console.print(f"--workers {asked} is more than {where} holds ({why}): using {cap}",
                       highlight=False, markup=False, soft_wrap=True)
     return cap
 
@@ -131,14 +132,16 @@ def set_parallelism(ctx: Any, *, workers: int | None, executor: str, address: st
                     stall_timeout: float | None = None) -> None:
     """Workers (processes, or Ray's critic actors) and the executor, on the run's options:
     by default one worker per core here (fewer for a small build), one actor per cluster CPU;
-    never more local workers than the machine holds."""
+    never more workers than the machine (or the Ray cluster) holds."""
     ctx.options.executor, ctx.options.address = executor, address
     if stall_timeout is not None:
         ctx.options.stall_seconds = stall_timeout
     if executor == "ray":
-        from tools.execution.ray_actors import cluster_cpus
+        from tools.execution.ray_actors import cluster_cap
 
-        ctx.options.workers = workers or cluster_cpus()
+        held = cluster_cap()
+        ctx.options.workers = (capped_workers(workers, held, "the Ray cluster") if workers
+                               else held[0])
     elif workers:
         ctx.options.workers = capped_workers(workers)
     else:

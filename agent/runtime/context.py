@@ -203,8 +203,11 @@ class BuildContext:
         if not gpus:
             return None
         self.events.emit("generator_actors", gpus=gpus)
+        from tools.execution.base import StallPolicy
+
         return RayGenerator(
-            config, image_size=self.spec.image_size, actors=gpus, address=self.options.address
+            config, image_size=self.spec.image_size, actors=gpus, address=self.options.address,
+            stall=StallPolicy(self.options.stall_seconds, self._stalled),
         )
 
     def augmenter(self) -> Any:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from tools.config import WORKER_MEMORY_MB
+from tools.config import STALL_SECONDS, WORKER_MEMORY_MB
+from tools.errors import FacetoryError
 
 T = TypeVar("T")
+K = TypeVar("K")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
@@ -94,13 +97,101 @@ def available_mb() -> int | None:
         return None
 
 
-def worker_cap(*, per_worker_mb: int = WORKER_MEMORY_MB) -> tuple[int, str]:
-    """The most local workers this machine holds, and why, in words: one per core, and no
-    more than the available memory fits (a worker holds about `per_worker_mb`). A request
-    over it once started 400 workers on 2 cores and ended in the kernel's OOM killer."""
-    n_cores, memory = cores(), available_mb()
-    if memory is None:
-        return n_cores, f"{n_cores} cores"
-    fits = max(1, memory // per_worker_mb)
-    why = f"{n_cores} cores, {memory / 1024:.1f} GB available at {per_worker_mb} MB a worker"
-    return min(n_cores, fits), why
+def worker_cap(
+    *, cpus: int | None = None, memory_mb: int | None = None,
+    per_worker_mb: int = WORKER_MEMORY_MB,
+) -> tuple[int, str]:
+    """The most workers a machine holds, and why, in words: one per core, and no more than
+    the available memory fits (a worker holds about `per_worker_mb`). `cpus` and `memory_mb`
+    (None: unknown) are a Ray cluster's; without `cpus`, this machine's, measured now. A
+    request over it once started 400 workers on 2 cores and ended in the kernel's OOM killer."""
+    if cpus is None:
+        cpus, memory_mb = cores(), available_mb()
+    if memory_mb is None:
+        return cpus, f"{cpus} cores"
+    fits = max(1, memory_mb // per_worker_mb)
+    why = f"{cpus} cores, {memory_mb / 1024:.1f} GB available at {per_worker_mb} MB a worker"
+    return min(cpus, fits), why
+
+
+def workers_within(asked: int, cap: tuple[int, str] | None) -> int:
+    """`asked` workers as `cap` (`worker_cap`; None: not known yet) holds them; 0 or negative
+    is refused."""
+    if asked < 1:
+        raise FacetoryError(f"workers must be 1 or more, not {asked}")
+    return asked if cap is None else min(asked, cap[0])
+
+
+class Stalled(Exception):
+    """A batch made no progress for the stall timeout; its workers were ended: run it again."""
+
+
+def _silent(line: str) -> None:
+    """Says nothing (a `StallPolicy` nobody listens to)."""
+
+
+@dataclass(frozen=True)
+class StallPolicy:
+    """How long a batch may make no progress, and what then happens: its workers are killed,
+    it runs again once on fresh ones (said through `notice`), and a second stall is one line.
+    The one policy of the process pool and of Ray's actors (a stopped or hung worker would
+    otherwise hang the build with no message)."""
+
+    seconds: float = STALL_SECONDS
+    notice: Callable[[str], None] = _silent
+
+    def __post_init__(self) -> None:
+        if self.seconds <= 0:
+            raise FacetoryError(f"the stall timeout must be above 0 seconds, not {self.seconds}")
+
+    def watch(
+        self, waiting: set[K], *, wait: Callable[[set[K], float], tuple[set[K], set[K]]],
+        busy: Callable[[set[K]], object],
+    ) -> set[K]:
+        """Wait until every task of `waiting` has ended (then nothing is returned); the tasks
+        still waiting when for `seconds` none ended and no worker ran. `wait(tasks, timeout)`
+        gives (ended, still waiting), `busy(tasks)` a snapshot of the CPU time used by the
+        workers of those still waiting (a worker loading its models or judging a slow image
+        uses some, a stopped or blocked one none)."""
+        before = busy(waiting)
+        while waiting:
+            ended, waiting = wait(waiting, self.seconds)
+            was, before = before, busy(waiting)
+            if not ended and before == was:
+                return waiting
+        return set()
+
+    def stalled(self, stuck: str, *, what: str, last: bool, again: str) -> Exception:
+        """What to raise for a stalled batch whose workers (`stuck` names them) were killed:
+        on the `last` attempt a FacetoryError, else `Stalled` (said through `notice`, with
+        `again` saying where the batch runs again)."""
+        line = f"{stuck} made no progress for {self.seconds:g} s while {what}"
+        if last:
+            return FacetoryError(
+                f"{line}, twice; nothing of the batch was recorded. Check the machine "
+                "(a stopped or swapping process), then run again to resume")
+        self.notice(f"{line}: running the batch again {again}")
+        return Stalled(line)
+
+
+def _stat_fields(path: str) -> list[str]:
+    """A /proc stat file's fields after the command name (state first); empty: unreadable."""
+    try:
+        with open(path, encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def process_state(pid: int) -> str:
+    """The process's state letter (T: stopped); empty when it cannot be read."""
+    return (_stat_fields(f"/proc/{pid}/stat") or [""])[0]
+
+
+def cpu_ticks(pid: int, *, main_thread: bool = False) -> int:
+    """User and system CPU time of a process in clock ticks, or of its `main_thread` only
+    (where a Ray actor runs its tasks: its other threads tick even while it waits for work);
+    -1 when it cannot be read (then only finished tasks count as progress)."""
+    path = f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat"
+    fields = _stat_fields(path)
+    return int(fields[11]) + int(fields[12]) if len(fields) > 12 else -1

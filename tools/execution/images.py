@@ -29,11 +29,12 @@ def make_executor(
     notice: Callable[[str], None] | None = None,
 ) -> BatchExecutor:
     """A `WorkerPool` (`executor` local) or a `RayPool` of `workers` actors (ray): the same
-    guarantees (the stall timeout and the machine's cap are the local pool's)."""
+    guarantees (one stall policy, and no more workers than the machine or cluster holds)."""
     if executor == "ray":
         from tools.execution.ray_actors import RayPool
 
-        return RayPool(workers, initializer=initializer, initargs=initargs, address=address)
+        return RayPool(workers, initializer=initializer, initargs=initargs, address=address,
+                       stall_seconds=stall_seconds, notice=notice)
     from tools.execution.pool import WorkerPool
 
     return WorkerPool(workers, initializer=initializer, initargs=initargs,

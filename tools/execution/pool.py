@@ -9,9 +9,9 @@ so a pool runs it on every core:
 - the caller commits a batch only after every result of it is in: a worker that dies
   (`BrokenProcessPool`) makes the whole batch run again in a fresh pool, once; a second
   death is a `FacetoryError`, and nothing of the batch was written. A batch none of whose
-  tasks finishes for `stall_seconds` (a stopped or hung worker) is treated the same way:
-  its workers are killed and it runs again in a fresh pool, once; a second stall is a
-  `FacetoryError` naming the worker;
+  tasks finishes for `stall_seconds` (a stopped or hung worker) is treated the same way
+  (`tools.execution.base.StallPolicy`, Ray's too): its workers are killed and it runs again
+  in a fresh pool, once; a second stall is a `FacetoryError` naming the worker;
 - a pool never has more workers than the machine holds (`tools.execution.base.worker_cap`).
 """
 
@@ -30,7 +30,15 @@ from typing import Any, Generic, TypeVar
 
 from tools.config import STALL_SECONDS
 from tools.errors import FacetoryError
-from tools.execution.base import chunks, worker_cap
+from tools.execution.base import (
+    Stalled,
+    StallPolicy,
+    chunks,
+    cpu_ticks,
+    process_state,
+    worker_cap,
+    workers_within,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,7 +46,8 @@ R = TypeVar("R")
 
 class WorkerPool:
     """`map` over a pool of `workers` processes, retried once in a fresh pool if one dies or
-    makes no progress for `stall_seconds`; `workers` is capped at `worker_cap`."""
+    makes no progress for `stall_seconds` (`StallPolicy`); `workers` is capped at
+    `worker_cap`."""
 
     def __init__(
         self,
@@ -49,14 +58,8 @@ class WorkerPool:
         stall_seconds: float = STALL_SECONDS,
         notice: Callable[[str], None] | None = None,
     ) -> None:
-        if workers < 1:
-            raise FacetoryError(f"workers must be 1 or more, not {workers}")
-        if stall_seconds <= 0:
-            raise FacetoryError(f"the stall timeout must be above 0 seconds, not {stall_seconds}")
-        self.workers = min(workers, worker_cap()[0])
-        self.stall_seconds = stall_seconds
-        self._notice = notice or (lambda line: None)
-        """Told, in one line, when a stalled batch runs again."""
+        self.workers = workers_within(workers, worker_cap())
+        self.stall = StallPolicy(stall_seconds, *([notice] if notice else []))
         self._initializer = initializer
         self._initargs = initargs
         self._executor: ProcessPoolExecutor | None = None
@@ -97,7 +100,7 @@ class WorkerPool:
                     tasks = [pool.submit(_run_chunk, fn, part) for part in parts]
                 return [r for done in self.collect(tasks, what=what, last=attempt == attempts - 1)
                         for r in done]
-            except BrokenProcessPool:
+            except (BrokenProcessPool, Stalled):
                 self._discard()
         raise FacetoryError(
             f"a worker process died twice while {what}; nothing of the batch was recorded. "
@@ -105,39 +108,25 @@ class WorkerPool:
         )
 
     def collect(self, tasks: list[Future[R]], *, what: str, last: bool) -> list[R]:
-        """The tasks' results in order. None finishing for `stall_seconds`: the pool's
-        workers are killed, and a BrokenProcessPool (run it again) or, on the `last`
-        attempt, a FacetoryError naming the stuck worker."""
-        waiting: set[Future[R]] = set(tasks)
-        busy = self._cpu_ticks()
-        while waiting:
-            done, waiting = futures.wait(waiting, timeout=self.stall_seconds,
-                                         return_when=futures.FIRST_COMPLETED)
-            for task in done:
-                task.result()  # a dead worker raises BrokenProcessPool now, not at the end
-            was, busy = busy, self._cpu_ticks()
-            if not done and busy == was:  # no task ended, no worker ran (loading is running)
-                stuck = self._kill_stuck()
-                line = (f"{stuck} made no progress for {self.stall_seconds:g} s while {what}")
-                if last:
-                    raise FacetoryError(
-                        f"{line}, twice; nothing of the batch was recorded. Check the machine "
-                        "(a stopped or swapping process), then run again to resume")
-                self._notice(f"{line}: running the batch again in a fresh pool")
-                raise BrokenProcessPool(line)
+        """The tasks' results in order. A stall (`StallPolicy`): the pool's workers are
+        killed, and `Stalled` (run it again) or, on the `last` attempt, a FacetoryError
+        naming the stuck worker."""
+        if self.stall.watch(set(tasks), wait=_wait_raising, busy=self._cpu_ticks):
+            raise self.stall.stalled(self._kill_stuck(), what=what, last=last,
+                                     again="in a fresh pool")
         return [task.result() for task in tasks]
 
-    def _cpu_ticks(self) -> dict[int, int]:
+    def _cpu_ticks(self, waiting: object = None) -> dict[int, int]:
         """CPU time each worker has used so far (clock ticks): a worker that loads its
         models or judges a slow image uses some, a stopped or blocked one none."""
         pids = getattr(self._executor, "_processes", None) or {}
-        return {pid: _process_ticks(pid) for pid in pids}
+        return {pid: cpu_ticks(pid) for pid in pids}
 
     def _kill_stuck(self) -> str:
         """Kill this pool's workers and discard it; name the stuck ones (stopped, if any)."""
         executor, self._executor = self._executor, None
         pids = sorted(getattr(executor, "_processes", None) or {})
-        stopped = [pid for pid in pids if _process_state(pid) in {"T", "t"}]
+        stopped = [pid for pid in pids if process_state(pid) in {"T", "t"}]
         for pid in pids:
             with suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
@@ -167,7 +156,7 @@ class WorkerPool:
             ended = threading.Thread(target=executor.shutdown,
                                      kwargs={"wait": True, "cancel_futures": True}, daemon=True)
             ended.start()
-            ended.join(self.stall_seconds)
+            ended.join(self.stall.seconds)
             if ended.is_alive():
                 self._kill_stuck()
                 ended.join()
@@ -210,7 +199,7 @@ class PoolPending(Generic[R]):
         if self._futures is not None:
             try:
                 return self._pool.collect(self._futures, what=self._what, last=False)
-            except BrokenProcessPool:
+            except (BrokenProcessPool, Stalled):
                 if self._pool._executor is self._executor:  # not a fresh one since
                     self._pool._discard()
         self.retried = True
@@ -220,15 +209,10 @@ class PoolPending(Generic[R]):
         """Wait until nothing of it runs any more, whatever its outcome (a stall kills the
         pool's workers, as in `result`)."""
         waiting = set(self._futures or ())
-        busy = self._pool._cpu_ticks()
-        while waiting:
-            done, waiting = futures.wait(waiting, timeout=self._pool.stall_seconds,
-                                         return_when=futures.FIRST_COMPLETED)
-            was, busy = busy, self._pool._cpu_ticks()
-            if not done and busy == was and self._pool._executor is self._executor:
-                self._pool._kill_stuck()
-                futures.wait(waiting)  # the killed pool fails them at once
-                return
+        if (self._pool.stall.watch(waiting, wait=_wait, busy=self._pool._cpu_ticks)
+                and self._pool._executor is self._executor):
+            self._pool._kill_stuck()
+            futures.wait(waiting)  # the killed pool fails them at once
 
 
 @contextmanager
@@ -245,30 +229,25 @@ def _sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _wait(waiting: set[Future[R]], timeout: float) -> tuple[set[Future[R]], set[Future[R]]]:
+    """(ended, still waiting) after the first of `waiting` ends or `timeout` seconds."""
+    done, pending = futures.wait(waiting, timeout=timeout, return_when=futures.FIRST_COMPLETED)
+    return done, pending
+
+
+def _wait_raising(waiting: set[Future[R]], timeout: float
+                  ) -> tuple[set[Future[R]], set[Future[R]]]:
+    """`_wait`, raising what an ended task raised: a dead worker's BrokenProcessPool now, not
+    at the end."""
+    done, pending = _wait(waiting, timeout)
+    for task in done:
+        task.result()
+    return done, pending
+
+
 def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
     """`fn` of each item of a chunk (one task: sending a task costs about a millisecond)."""
     return [fn(item) for item in chunk]
-
-
-def _stat_fields(pid: int) -> list[str]:
-    """/proc/PID/stat's fields after the command name (state first); empty: unreadable."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return []
-
-
-def _process_state(pid: int) -> str:
-    """The process's state letter (T: stopped); empty when it cannot be read."""
-    return (_stat_fields(pid) or [""])[0]
-
-
-def _process_ticks(pid: int) -> int:
-    """User and system CPU time of a process in clock ticks; -1 when it cannot be read
-    (then only finished tasks count as progress)."""
-    fields = _stat_fields(pid)
-    return int(fields[11]) + int(fields[12]) if len(fields) > 12 else -1
 
 
 def _ready() -> None:

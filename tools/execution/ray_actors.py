@@ -7,14 +7,17 @@ cluster (or on a Ray started here when no address is given) instead of a local p
   results in item order, `map_async` starts them and returns at once; an actor that dies
   mid-batch makes the whole batch run again on fresh actors, once; a second death is a
   `FacetoryError`. Each actor runs the pool's initializer once (the critic's models load
-  once per actor, not once per image).
+  once per actor, not once per image). A stalled batch, and the most actors a command
+  gets, follow the pool's code (`tools.execution.base.StallPolicy` and `worker_cap`, through
+  `tools.execution.actor_set` and `cluster_cap`).
 - An image an actor must read travels with the task as bytes, and one it draws comes back
   as bytes (`tools.execution.image_tasks.prepare_shipped`; `tools.execution.ray_generator`
   for diffusion), so no
   filesystem is shared with the driver.
 
 Nothing here writes to the build: the graph and the manifest stay in the driver.
-Ray is an optional extra (`pip install 'facetory[ray]'`): it is imported only here, lazily.
+Ray is an optional extra (`pip install 'facetory[ray]'`): it is imported only here and in
+`tools.execution.actor_set`, lazily.
 """
 
 from __future__ import annotations
@@ -28,8 +31,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from tools.config import STALL_SECONDS
 from tools.errors import FacetoryError
-from tools.execution.base import chunks, cores
+from tools.execution.actor_set import (
+    Actor,
+    ActorSet,
+    Sent,
+    died_errors,
+    ray_module,
+)
+from tools.execution.base import Stalled, StallPolicy, chunks, cores, worker_cap, workers_within
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,19 +48,6 @@ R = TypeVar("R")
 #: Seconds to wait for a TCP answer at `--address` before saying nothing answers there
 #: (`ray.init` itself retries a dead address for minutes).
 PROBE_TIMEOUT_S = 5.0
-INSTALL_HINT = "pip install 'facetory[ray]'"
-
-
-def ray_module() -> Any:
-    """Ray, imported on first use; not installed is one line saying how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise FacetoryError(
-            f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}, "
-            "or run without --executor ray"
-        ) from None
-    return ray
 
 
 def connect(address: str | None = None) -> None:
@@ -111,6 +109,15 @@ def _refused_for_token(exc: BaseException | None) -> bool:
 def cluster_cpus() -> int:
     """CPUs of the connected cluster (one critic actor each by default)."""
     return max(1, int(ray_module().cluster_resources().get("CPU", 1)))
+
+
+def cluster_cap() -> tuple[int, str]:
+    """The most critic actors the connected cluster holds, and why (`worker_cap` of its CPUs
+    and the memory Ray may give its tasks): more would wait for a CPU for ever."""
+    resources = ray_module().cluster_resources()
+    memory = resources.get("memory")
+    return worker_cap(cpus=max(1, int(resources.get("CPU", 1))),
+                      memory_mb=int(memory) // 2**20 if memory else None)
 
 
 def cluster_gpus() -> int:
@@ -176,7 +183,7 @@ def _land(value: Any, scratch: Path) -> Any:
 # --- actors ---------------------------------------------------------------------------------
 
 
-class _Worker:
+class _Worker(Actor):
     """A critic actor's body: the pool's initializer once, then chunks of `fn` calls."""
 
     def __init__(self, initializer: Callable[..., None] | None, initargs: tuple) -> None:
@@ -200,71 +207,11 @@ def _forget(value: Any, scratch: Path) -> None:
             v.unlink(missing_ok=True)
 
 
-def _died(ray: Any) -> tuple[type[BaseException], ...]:
-    """Ray's errors for an actor (or its process) that went away."""
-    errors = ray.exceptions
-    return tuple(
-        getattr(errors, name)
-        for name in ("RayActorError", "WorkerCrashedError", "ActorUnavailableError",
-                     "LocalRayletDiedError", "NodeDiedError")
-        if hasattr(errors, name)
-    )
-
-
-def _unwrapped(exc: BaseException) -> BaseException:
-    """The exception a task raised, without Ray's wrapper (whose text is a traceback)."""
-    cause = getattr(exc, "cause", None)
-    return cause if isinstance(cause, Exception) else exc
-
-
-class ActorSet:
-    """`count` actors of one kind (`body` made a Ray actor with `options`, started with
-    `args`), mapped over in order, replaced when one dies; started on first use."""
-
-    def __init__(self, body: type, count: int, options: dict[str, Any], args: tuple) -> None:
-        self._body, self._count, self._options, self._args = body, count, options, args
-        self._actors: list[Any] = []
-
-    def start(self) -> list[Any]:
-        if not self._actors:
-            ray = ray_module()
-            cls = ray.remote(**self._options)(self._body)
-            self._actors = [cls.remote(*self._args) for _ in range(self._count)]
-        return self._actors
-
-    def map(
-        self, call: Callable[[Any, Any], Any], tasks: list[Any], *, what: str, attempts: int = 2
-    ) -> list[Any]:
-        """`call(actor, task)` (an actor method's `.remote(...)`) for every task, results in
-        task order; a death makes every task run again on fresh actors (`attempts` in all)."""
-        ray = ray_module()
-        from ray.util import ActorPool
-
-        died = _died(ray)
-        for _attempt in range(attempts):
-            try:
-                return list(ActorPool(self.start()).map(call, tasks))
-            except died:
-                self.close()
-            except ray.exceptions.RayTaskError as exc:
-                self.close()  # an actor pool whose task failed cannot take new work
-                raise _unwrapped(exc) from None
-        raise FacetoryError(
-            f"a Ray actor died twice while {what}; nothing of the batch was recorded. "
-            "Check the cluster's memory (`ray status`), then run again to resume"
-        )
-
-    def close(self) -> None:
-        if self._actors:
-            ray = ray_module()
-            for actor in self._actors:
-                ray.kill(actor)
-            self._actors = []
-
-
 class RayPool:
     """`tools.execution.pool.WorkerPool` on Ray: `workers` actors of one CPU each (None: one per CPU
-    of the cluster), each running `initializer(*initargs)` once when it starts."""
+    of the cluster), never more than the cluster holds (`cluster_cap`), each running
+    `initializer(*initargs)` once when it starts; a stalled batch as the pool's
+    (`StallPolicy` of `stall_seconds`, said through `notice`)."""
 
     def __init__(
         self,
@@ -273,18 +220,19 @@ class RayPool:
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
         address: str | None = None,
+        stall_seconds: float = STALL_SECONDS,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
-        if workers is not None and workers < 1:
-            raise FacetoryError(f"workers must be 1 or more, not {workers}")
-        self._requested = workers
+        self._requested = None if workers is None else workers_within(workers, None)
         self._address = address
         self._init = (initializer, initargs)
+        self.stall = StallPolicy(stall_seconds, *([notice] if notice else []))
         self._actors: ActorSet | None = None
 
     @property
     def workers(self) -> int:
         """Actors in the pool (connects to the cluster to count its CPUs when not given)."""
-        return self._pool()._count
+        return self._pool().count
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], *, what: str) -> list[R]:
         """`fn` of every item, in the items' order; `what` names the work in an error.
@@ -297,17 +245,16 @@ class RayPool:
         """Start `fn` of every item now, one task an item spread over the actors, and return
         at once; `RayPending.result()` is what `map` would have returned (as
         `tools.execution.pool.WorkerPool.map_async`)."""
-        actors = self._pool().start()
-        refs = [actors[i % len(actors)].run.remote(fn, [_ship(item)])
-                for i, item in enumerate(items)]
-        return RayPending(self, fn, list(items), what, refs, actors)
+        sent = self._pool().send(lambda actor, item: actor.run.remote(fn, [_ship(item)]),
+                                 list(items))
+        return RayPending(self, fn, list(items), what, sent)
 
     def _map(self, fn: Callable[[T], R], items: Sequence[T], *, what: str, attempts: int
              ) -> list[R]:
         if not items:
             return []
         pool = self._pool()
-        parts = [[_ship(x) for x in part] for part in chunks(items, pool._count)]
+        parts = [[_ship(x) for x in part] for part in chunks(items, pool.count)]
         done = pool.map(lambda actor, chunk: actor.run.remote(fn, chunk), parts, what=what,
                         attempts=attempts)
         return [result for chunk in done for result in chunk]
@@ -325,8 +272,9 @@ class RayPool:
     def _pool(self) -> ActorSet:
         if self._actors is None:
             connect(self._address)
-            count = self._requested or cluster_cpus()
-            self._actors = ActorSet(_Worker, count, {"num_cpus": 1}, self._init)
+            cap = cluster_cap()
+            count = cap[0] if self._requested is None else workers_within(self._requested, cap)
+            self._actors = ActorSet(_Worker, count, {"num_cpus": 1}, self._init, self.stall)
         return self._actors
 
 
@@ -335,34 +283,33 @@ class RayPending(Generic[R]):
     methods as `tools.execution.base.Pending`."""
 
     def __init__(self, pool: RayPool, fn: Callable[[Any], R], items: list[Any], what: str,
-                 refs: list[Any], actors: list[Any]) -> None:
+                 sent: Sent) -> None:
         self._pool, self._fn, self._items, self._what = pool, fn, items, what
-        self._refs, self._actors = refs, actors  # the actors these tasks went to
+        self._sent = sent
         self.retried = False
-        """Whether an actor died and the items ran again."""
+        """Whether an actor died or stalled and the items ran again."""
 
     def done(self) -> bool:
         """Whether every task has ended (so nothing of it still runs)."""
-        if not self._refs:
+        refs = self._sent.refs
+        if not refs:
             return True
-        ready, _ = ray_module().wait(self._refs, num_returns=len(self._refs), timeout=0)
-        return len(ready) == len(self._refs)
+        ready, _ = ray_module().wait(refs, num_returns=len(refs), timeout=0)
+        return len(ready) == len(refs)
 
     def result(self) -> list[R]:
-        """The results in item order; an actor death runs the items again on fresh actors,
-        once (the death already spent the first attempt)."""
-        ray = ray_module()
+        """The results in item order; an actor death or a stall runs the items again on
+        fresh actors, once (the first attempt is spent)."""
+        actors = self._pool._pool()
         try:
-            return [result for chunk in ray.get(self._refs) for result in chunk]
-        except _died(ray):
-            if self._pool._actors is not None and self._pool._actors._actors is self._actors:
-                self._pool._actors.close()  # not fresh ones since
-        except ray.exceptions.RayTaskError as exc:
-            raise _unwrapped(exc) from None
+            return [r for chunk in actors.collect(self._sent, what=self._what, last=False)
+                    for r in chunk]
+        except (*died_errors(ray_module()), Stalled):
+            actors.close_if_current(self._sent.actors)
         self.retried = True
         return self._pool._map(self._fn, self._items, what=self._what, attempts=1)
 
     def wait(self) -> None:
         """Wait until nothing of it runs any more, whatever its outcome."""
-        if self._refs:
-            ray_module().wait(self._refs, num_returns=len(self._refs))
+        if self._sent.refs:
+            self._pool._pool().settle(self._sent)

@@ -17,10 +17,12 @@ from typing import Any
 from tools.atomic import write_bytes
 from tools.contracts import GeneratedImage, PlanItem
 from tools.errors import FacetoryError
-from tools.execution.ray_actors import ActorSet, connect
+from tools.execution.actor_set import Actor, ActorSet
+from tools.execution.base import StallPolicy
+from tools.execution.ray_actors import connect
 
 
-class _Drawer:
+class _Drawer(Actor):
     """A generator actor's body: one generator (its pipeline loaded once), batches drawn into
     a scratch folder and handed back as bytes for the driver to write."""
 
@@ -44,7 +46,8 @@ class _Drawer:
 
 class RayGenerator:
     """A diffusion generator (the `Generator` protocol) drawn by `actors` Ray actors of
-    `num_gpus` GPUs each; images written here, atomically."""
+    `num_gpus` GPUs each, a stalled batch as the worker pool's (`stall`); images written
+    here, atomically."""
 
     def __init__(
         self,
@@ -54,6 +57,7 @@ class RayGenerator:
         actors: int,
         num_gpus: float = 1.0,
         address: str | None = None,
+        stall: StallPolicy | None = None,
     ) -> None:
         from tools.generate import get_generator
 
@@ -68,7 +72,7 @@ class RayGenerator:
         # generator that asked for one more would wait behind them for ever (seen on a
         # 2-CPU, 1-GPU test cluster); its CPU work is feeding its GPU
         self._actors = ActorSet(
-            _Drawer, actors, {"num_gpus": num_gpus, "num_cpus": 0}, (config, image_size)
+            _Drawer, actors, {"num_gpus": num_gpus, "num_cpus": 0}, (config, image_size), stall
         )
 
     def start(self) -> None:

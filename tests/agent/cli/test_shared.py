@@ -46,3 +46,21 @@ def test_no_command_gets_more_local_workers_than_the_machine_holds(capsys) -> No
     assert err.endswith(f"): using {cap}\n") and err.count("\n") == 1
     set_parallelism(ctx, workers=None, executor="local", address=None)  # the default
     assert ctx.options.workers == cap and capsys.readouterr().err == ""
+
+
+def test_no_command_gets_more_ray_actors_than_the_cluster_holds(capsys, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    import tools.execution.ray_actors as ray_actors
+    from agent.cli.shared import set_parallelism
+    from agent.runtime.context import Options
+
+    why = "2 cores, 15.1 GB available at 256 MB a worker"
+    monkeypatch.setattr(ray_actors, "cluster_cap", lambda: (2, why))  # as a 2-CPU cluster
+    ctx = SimpleNamespace(options=Options(), spec=SimpleNamespace(total=10**6))
+    set_parallelism(ctx, workers=999, executor="ray", address=None)
+    assert ctx.options.workers == 2
+    assert capsys.readouterr().err == (
+        f"--workers 999 is more than the Ray cluster holds ({why}): using 2\n")
+    set_parallelism(ctx, workers=None, executor="ray", address=None)  # one actor a CPU
+    assert ctx.options.workers == 2 and capsys.readouterr().err == ""

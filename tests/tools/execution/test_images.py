@@ -13,34 +13,27 @@ from tools.critic import Critic, CriticConfig
 from tools.errors import FacetoryError
 from tools.execution.images import ImageWorkers
 from tools.execution.inprocess import InProcess
-from tools.generate.procedural import ProceduralGenerator
 from tools.stores.embed import describe_file, embed_file
 
 
 @pytest.mark.slow
 def test_the_pool_judges_embeds_and_describes_exactly_as_this_process_does(
-    tmp_path: Path,
+    drawn: list[tuple[Path, PlanItem]],
 ) -> None:
-    items = [
-        PlanItem(id=f"i{n}", **{"class": "face"}, seed=n, faces=1,
-                 attributes={"eyewear": "glasses" if n % 2 else "none"})
-        for n in range(4)
-    ]
-    images = ProceduralGenerator(image_size=128).generate(items, tmp_path)
-    paths = [Path(image.path) for image in images]
+    paths = [path for path, _ in drawn]
     boxes = [(16.0, 16.0, 112.0, 112.0)] * len(paths)
     config = CriticConfig()
     local = Critic(config)
 
     workers = ImageWorkers.pooled(2, config)
     try:
-        verdicts = workers.judge_many(list(zip(paths, items, strict=True)))
+        verdicts = workers.judge_many(drawn)
         vectors = workers.embed_many(paths)
         descriptors = workers.describe_many(list(zip(paths, boxes, strict=True)))
     finally:
         workers.close()
 
-    assert verdicts == [local.judge(p, i) for p, i in zip(paths, items, strict=True)]
+    assert verdicts == [local.judge(p, i) for p, i in drawn]
     for vector, path in zip(vectors, paths, strict=True):
         np.testing.assert_array_equal(vector, embed_file(path))
     for descriptor, path, box in zip(descriptors, paths, boxes, strict=True):

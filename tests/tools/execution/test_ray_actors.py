@@ -9,13 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.execution.pool_jobs import always_die, die_once, in_actor, square_later
+from tests.tools.execution.pool_jobs import (
+    always_die,
+    always_stop,
+    die_once,
+    in_actor,
+    square_later,
+    stop_once,
+)
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.errors import FacetoryError
 from tools.execution.images import ImageWorkers
-from tools.execution.ray_actors import RayPool, _land, _refused_for_token, _ship, cluster_cpus
-from tools.generate.procedural import ProceduralGenerator
+from tools.execution.ray_actors import (
+    RayPool,
+    _land,
+    _refused_for_token,
+    _ship,
+    cluster_cap,
+    cluster_cpus,
+)
 
 
 @pytest.fixture
@@ -35,6 +48,45 @@ def test_results_come_back_in_item_order_from_ray_actors(pool: RayPool) -> None:
 
 def test_a_pool_without_a_size_has_one_actor_per_cpu_of_the_cluster(local_ray: None) -> None:
     assert RayPool().workers == cluster_cpus() >= 1
+
+
+def test_a_pool_never_has_more_actors_than_the_cluster_holds(local_ray: None) -> None:
+    # more than the cluster's CPUs would wait for one for ever: the batch would never end
+    assert RayPool(999).workers == cluster_cap()[0] <= cluster_cpus()
+    assert "cores" in cluster_cap()[1]
+    with pytest.raises(FacetoryError, match="1 or more"):
+        RayPool(0)
+
+
+def test_a_stopped_actor_is_killed_and_its_batch_runs_again_on_fresh_actors(
+    local_ray: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    pool = RayPool(2, stall_seconds=5, notice=print)
+    marker = str(tmp_path / "stopped")
+    try:
+        assert pool.map(stop_once, [(marker, n) for n in range(8)], what="adding") == [
+            n + 100 for n in range(8)
+        ]
+    finally:
+        pool.close()
+    assert Path(marker).exists()
+    said = capsys.readouterr().out
+    assert "stopped Ray actor (pid " in said
+    assert "made no progress for 5 s while adding: running the batch again on fresh actors" \
+        in said
+
+
+def test_actors_that_stall_again_fail_the_batch_with_one_line_naming_them(
+    local_ray: None,
+) -> None:
+    pool = RayPool(2, stall_seconds=5)
+    pending = pool.map_async(always_stop, [1, 2], what="stopping on purpose")
+    with pytest.raises(FacetoryError) as failed:
+        pending.result()
+    pool.close()
+    message = str(failed.value)
+    assert "\n" not in message and "stopped Ray actors (pid " in message
+    assert "made no progress for 5 s while stopping on purpose, twice" in message
 
 
 def test_an_actor_that_dies_mid_batch_is_replaced_and_the_whole_batch_runs_again(
@@ -69,23 +121,16 @@ def test_an_actor_that_dies_under_work_started_ahead_runs_the_items_again_once(
 
 
 def test_the_critic_on_ray_judges_exactly_as_this_process_does(
-    local_ray: None, tmp_path: Path
+    local_ray: None, drawn: list[tuple[Path, PlanItem]]
 ) -> None:
-    items = [
-        PlanItem(id=f"i{n}", **{"class": "face"}, seed=n, faces=1,
-                 attributes={"eyewear": "glasses" if n % 2 else "none"})
-        for n in range(4)
-    ]
-    images = ProceduralGenerator(image_size=128).generate(items, tmp_path)
-    pairs = [(Path(image.path), item) for image, item in zip(images, items, strict=True)]
     config = CriticConfig()
     workers = ImageWorkers.pooled(2, config, executor="ray")
     try:
-        verdicts = workers.judge_many(pairs)
+        verdicts = workers.judge_many(drawn)
     finally:
         workers.close()
     local = Critic(config)
-    assert verdicts == [local.judge(path, item) for path, item in pairs]
+    assert verdicts == [local.judge(path, item) for path, item in drawn]
 
 
 def test_an_error_raised_on_an_actor_is_its_own_one_line_error(
