@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -63,14 +64,31 @@ def _refuse_if_busy(build: WebBuild) -> str | None:
     return None
 
 
-async def edit(request: Request) -> Response:
+def _refuse_if_running(build: WebBuild) -> str | None:
+    return "a build is running" if build.locked() else None
+
+
+async def _posted(
+    request: Request, field: str, busy: Callable[[WebBuild], str | None] = _refuse_if_busy,
+) -> tuple[WebBuild, dict[str, str]] | Response:
+    """The build and the form of a review form's POST, or the answer refusing it: a form
+    without the page's token (403), or a plan `busy` says may not change now (409, shown on
+    the review page at `field`)."""
     build = web(request)
     form = await checked_form(request, build.token)
     if isinstance(form, Response):
         return form
-    busy = _refuse_if_busy(build)
-    if busy:
-        return await review(request, errors={"form": busy}, status_code=409)
+    refused = busy(build)
+    if refused:
+        return await review(request, errors={field: refused}, status_code=409)
+    return build, form
+
+
+async def edit(request: Request) -> Response:
+    posted = await _posted(request, "form")
+    if isinstance(posted, Response):
+        return posted
+    build, form = posted
     try:
         result = await asyncio.to_thread(plan_view.apply_edit, build.root, form)
     except plan_view.EditErrors as exc:
@@ -85,13 +103,10 @@ async def edit(request: Request) -> Response:
 async def feedback(request: Request) -> Response:
     from agent.web.questions import answered, open_question
 
-    build = web(request)
-    form = await checked_form(request, build.token)
-    if isinstance(form, Response):
-        return form
-    busy = _refuse_if_busy(build)
-    if busy:
-        return await review(request, errors={"feedback": busy}, status_code=409)
+    posted = await _posted(request, "feedback")
+    if isinstance(posted, Response):
+        return posted
+    build, form = posted
     try:
         text = answered(form)
         changes = await asyncio.to_thread(plan_view.feedback, build.root, text)
@@ -104,12 +119,10 @@ async def feedback(request: Request) -> Response:
 
 
 async def approve(request: Request) -> Response:
-    build = web(request)
-    form = await checked_form(request, build.token)
-    if isinstance(form, Response):
-        return form
-    if build.locked():
-        return await review(request, errors={"approve": "a build is running"}, status_code=409)
+    posted = await _posted(request, "approve", _refuse_if_running)
+    if isinstance(posted, Response):
+        return posted
+    build, _ = posted
     try:
         items = await asyncio.to_thread(plan_view.approve, build.root)
     except FacetoryError as exc:

@@ -19,19 +19,26 @@ import pytest
 from tools.contracts import Status
 from tools.stores.manifest import Manifest
 
-SPEC = """\
-name: durability
+
+def eyewear_spec(name: str, *, quota: int, batch_size: int, seed: int) -> str:
+    """Two eyewear classes of `quota` with balanced genders, a fault rate and a smile
+    augmentation: small, yet every node has work (rejections, variants, several batches)."""
+    return f"""\
+name: {name}
 classes:
-  - {name: none, quota: 14, attributes: {eyewear: none}}
-  - {name: glasses, quota: 14, attributes: {eyewear: glasses}}
+  - {{name: none, quota: {quota}, attributes: {{eyewear: none}}}}
+  - {{name: glasses, quota: {quota}, attributes: {{eyewear: glasses}}}}
 factors:
-  - {name: gender, balanced: true, levels: [{name: female}, {name: male}]}
-generation: {fault_rate: 0.25}
-augmentations: [{name: smile, attributes: {expression: smile}, fraction: 0.25}]
-budget: {batch_size: 3}
+  - {{name: gender, balanced: true, levels: [{{name: female}}, {{name: male}}]}}
+generation: {{fault_rate: 0.25}}
+augmentations: [{{name: smile, attributes: {{expression: smile}}, fraction: 0.25}}]
+budget: {{batch_size: {batch_size}}}
 image_size: 128
-seed: 11
+seed: {seed}
 """
+
+
+SPEC = eyewear_spec("durability", quota=14, batch_size=3, seed=11)
 FACETORY = [sys.executable, "-m", "agent"]
 
 

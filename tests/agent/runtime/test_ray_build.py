@@ -20,21 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.runtime.test_durability import assert_clean, fingerprint
+from tests.agent.runtime.test_durability import assert_clean, eyewear_spec, fingerprint
 
-SPEC = """\
-name: on-ray
-classes:
-  - {name: none, quota: 12, attributes: {eyewear: none}}
-  - {name: glasses, quota: 12, attributes: {eyewear: glasses}}
-factors:
-  - {name: gender, balanced: true, levels: [{name: female}, {name: male}]}
-generation: {fault_rate: 0.25}
-augmentations: [{name: smile, attributes: {expression: smile}, fraction: 0.25}]
-budget: {batch_size: 4}
-image_size: 128
-seed: 7
-"""
+SPEC = eyewear_spec("on-ray", quota=12, batch_size=4, seed=7)
 FACETORY = [sys.executable, "-m", "agent"]
 #: Seconds after which a wait counts as a hang: generous, since a busy machine is slow, not stuck.
 HANG = 600

@@ -119,6 +119,7 @@ def test_while_a_build_holds_the_lock_the_plan_is_read_only(tmp_path: Path) -> N
         page = c.get("/review").text
         assert "a build is running: read-only" in page
         assert post(c, "/review/edit", {"quota:none": "8"}).status_code == 409
+        assert post(c, "/review/feedback", {"feedback": "more glasses"}).status_code == 409
         assert post(c, "/review/approve", {}).status_code == 409
     assert (root / "plan.yaml").read_bytes() == before and not is_approved(root)
 

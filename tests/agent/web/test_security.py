@@ -43,7 +43,11 @@ def test_a_change_needs_the_token_or_the_same_origin(tmp_path: Path) -> None:
     foreign = {"origin": "http://attacker.example"}
     assert c.post("/review/approve", data={}, headers=foreign).status_code == 403
     assert c.post("/review/approve", data={"token": "nope"}).status_code == 403
-    assert not is_approved(root)
+    plan = (root / "plan.yaml").read_bytes()
+    for path, form in [("/review/edit", {"quota:none": "8"}),
+                       ("/review/feedback", {"feedback": "more glasses"})]:
+        assert c.post(path, data=form, headers=foreign).status_code == 403
+    assert not is_approved(root) and (root / "plan.yaml").read_bytes() == plan
     same = {"origin": "http://127.0.0.1:8000"}
     assert c.post("/review/approve", data={}, headers=same, follow_redirects=False
                   ).status_code == 303

@@ -12,8 +12,9 @@ from tests.tools.execution.pool_jobs import (
     always_die,
     always_stop,
     die_once,
+    map_past_one_stop,
     square_later,
-    stop_once,
+    stalled_twice,
 )
 from tools.errors import FacetoryError
 from tools.execution.base import cores, worker_cap
@@ -68,28 +69,15 @@ def stalling_pool() -> WorkerPool:
 def test_a_stopped_worker_is_killed_and_its_batch_runs_again_in_a_fresh_pool(
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    pool = stalling_pool()
-    marker = str(tmp_path / "stopped")
-    try:
-        assert pool.map(stop_once, [(marker, n) for n in range(8)], what="adding") == [
-            n + 100 for n in range(8)
-        ]
-    finally:
-        pool.close()
-    assert Path(marker).exists()
+    map_past_one_stop(stalling_pool(), tmp_path)
     said = capsys.readouterr().out
     assert "made no progress for 10 s while adding: running the batch again" in said
     assert "stopped worker process (pid " in said
 
 
 def test_a_batch_that_stalls_again_fails_with_one_line_naming_the_stopped_worker() -> None:
-    pool = stalling_pool()
-    pending = pool.map_async(always_stop, [1, 2], what="stopping on purpose")
-    with pytest.raises(FacetoryError) as failed:
-        pending.result()
-    pool.close()
-    message = str(failed.value)
-    assert "\n" not in message and "stopped worker process" in message
+    message = stalled_twice(stalling_pool())
+    assert "stopped worker process" in message
     assert "made no progress for 10 s while stopping on purpose, twice" in message
 
 

@@ -11,11 +11,11 @@ import pytest
 
 from tests.tools.execution.pool_jobs import (
     always_die,
-    always_stop,
     die_once,
     in_actor,
+    map_past_one_stop,
     square_later,
-    stop_once,
+    stalled_twice,
 )
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
@@ -61,15 +61,7 @@ def test_a_pool_never_has_more_actors_than_the_cluster_holds(local_ray: None) ->
 def test_a_stopped_actor_is_killed_and_its_batch_runs_again_on_fresh_actors(
     local_ray: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    pool = RayPool(2, stall_seconds=5, notice=print)
-    marker = str(tmp_path / "stopped")
-    try:
-        assert pool.map(stop_once, [(marker, n) for n in range(8)], what="adding") == [
-            n + 100 for n in range(8)
-        ]
-    finally:
-        pool.close()
-    assert Path(marker).exists()
+    map_past_one_stop(RayPool(2, stall_seconds=5, notice=print), tmp_path)
     said = capsys.readouterr().out
     assert "stopped Ray actor (pid " in said
     assert "made no progress for 5 s while adding: running the batch again on fresh actors" \
@@ -79,13 +71,8 @@ def test_a_stopped_actor_is_killed_and_its_batch_runs_again_on_fresh_actors(
 def test_actors_that_stall_again_fail_the_batch_with_one_line_naming_them(
     local_ray: None,
 ) -> None:
-    pool = RayPool(2, stall_seconds=5)
-    pending = pool.map_async(always_stop, [1, 2], what="stopping on purpose")
-    with pytest.raises(FacetoryError) as failed:
-        pending.result()
-    pool.close()
-    message = str(failed.value)
-    assert "\n" not in message and "stopped Ray actors (pid " in message
+    message = stalled_twice(RayPool(2, stall_seconds=5))
+    assert "stopped Ray actors (pid " in message
     assert "made no progress for 5 s while stopping on purpose, twice" in message
 
 
