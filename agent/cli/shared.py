@@ -54,7 +54,8 @@ WorkersOpt = Annotated[
         min=1,
         help="Processes that judge and embed images (default: one per core, fewer for a small "
         "build; never more than the cores and the free memory hold; with --executor ray, "
-        "critic actors, default one per CPU of the cluster). The dataset is the same for any "
+        "critic actors, default one per CPU of the cluster, never more than it holds). The "
+        "dataset is the same for any "
         "number; a resume may use another.",
     ),
 ]
@@ -62,8 +63,8 @@ StallOpt = Annotated[
     float | None,
     typer.Option(
         "--stall-timeout", min=0.001, metavar="SECONDS",
-        help="Seconds a batch on the worker pool may make no progress before it is run again "
-        "once in a fresh pool (default: tools.config.STALL_SECONDS).",
+        help="Seconds a batch on the worker pool (or Ray's actors) may make no progress "
+        "before it is run again once on fresh workers (default: tools.config.STALL_SECONDS).",
     ),
 ]
 

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tools.contracts import ManifestRecord, PlanItem
@@ -334,10 +335,13 @@ def test_a_full_disk_while_generating_or_exporting_is_one_line_and_the_run_conti
     assert status["complete"] is True and (out / "dataset" / "export.json").is_file()
 
 
-def test_run_with_no_workers_is_refused_before_anything_runs(tmp_path: Path) -> None:
-    result = facetory("run", str(tmp_path / "nowhere"), "--workers", "0")
+@pytest.mark.parametrize("option", [("--workers", "0"), ("--workers", "-3"),
+                                    ("--stall-timeout", "0"), ("--stall-timeout", "-1")])
+def test_run_with_no_workers_is_refused_before_anything_runs(
+        tmp_path: Path, option: tuple[str, str]) -> None:
+    result = facetory("run", str(tmp_path / "nowhere"), *option)
     assert result.returncode == 2
-    assert "--workers" in result.stderr and "Traceback" not in result.stderr
+    assert option[0] in result.stderr and "Traceback" not in result.stderr
 
 
 def event_names(out: Path) -> list[str]:
