@@ -300,3 +300,19 @@ def test_feedback_that_leaves_a_question_is_asked_on_the_page_and_answered(tmp_p
     hat = next(f for f in spec["factors"] if f["name"] == "hat")
     assert {lv["name"]: lv.get("proportion") for lv in hat["levels"]}["hat"] == 0.5
     assert "answer: 'some people wearing hats'" in (root / "spec.txt").read_text()
+
+
+def test_feedback_on_the_web_for_a_plan_from_a_yaml_spec_changes_the_fields_it_names(
+        tmp_path: Path) -> None:
+    from tests.agent.cli.test_plan_commands import YAML_SPEC
+    from tests.agent.web.builds import facetory
+
+    spec, root = tmp_path / "spec.yaml", tmp_path / "b"
+    spec.write_text(YAML_SPEC)
+    assert facetory("plan", str(spec), "--out", str(root), "--offline").returncode == 0
+    c = client(root)
+    assert post(c, "/review/feedback", {"feedback": "seed: 11"}).status_code == 200
+    assert "seed: 11" in (root / "spec.yaml").read_text()
+    words = post(c, "/review/feedback", {"feedback": "make it 20 faces"})
+    assert words.status_code == 422 and "YAML" in words.text
+    assert "not valid YAML" not in words.text and "seed: 11" in (root / "spec.yaml").read_text()
