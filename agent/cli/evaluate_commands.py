@@ -20,20 +20,24 @@ if TYPE_CHECKING:
 
 RealOpt = Annotated[
     str | None,
-    typer.Option("--real", metavar="PATH",
+    typer.Option("--real", metavar="DIR",
                  help="Real faces to score on: a folder in YOLO layout (images/, labels/) or "
-                 "COCO layout (annotations.json); default: the build's training.real_faces, "
-                 "else the embedded set."),
+                 "COCO layout (annotations.json), or embedded; default: the build's "
+                 "training.real_faces, the embedded set where that says none."),
 ]
 ConfOpt = Annotated[
-    float, typer.Option(min=0.0, max=1.0, help="Confidence at which recall and precision count.")
+    float,
+    typer.Option(min=0.0, max=1.0, metavar="SCORE",
+                 help="Confidence at which recall and precision count."),
 ]
 
 
 def evaluate_command(build_dir: DirArg, real: RealOpt = None, conf: ConfOpt = 0.25,
                      as_json: JsonOpt = False) -> None:
-    """Score the build's trained model on real faces (recall, precision, mAP50 at IoU 0.5)
-    beside OpenCV's Haar cascade; saved beside the run's metrics.json and in the dataset card."""
+    """Score the build's trained model on real faces beside OpenCV's Haar cascade.
+
+    Recall, precision and mAP50 at IoU 0.5, saved beside the run's metrics.json and in the
+    dataset card."""
     from tools.outputs.dataset_card import add_model_scores
     from tools.outputs.real_faces import evaluate_run
     from tools.outputs.train import latest_metrics
@@ -45,12 +49,14 @@ def evaluate_command(build_dir: DirArg, real: RealOpt = None, conf: ConfOpt = 0.
     if metrics is None:
         fail(f"{build_dir} has no model trained on its current export: run "
              f"`facetory train {build_dir}` first")
-    if real is not None and real not in ("embedded", "none") and not Path(real).is_dir():
+    if real == "none":
+        fail("--real none measures nothing: give a YOLO or COCO folder, or embedded")
+    if real is not None and real != "embedded" and not Path(real).is_dir():
         fail(f"--real {real}: no such folder (give a YOLO or COCO layout folder, or embedded)")
     recorded, seed = _recorded(paths)
     setting = real or recorded
     if setting == "none":
-        setting = "embedded"  # the spec skips it after training; asked for, it is measured
+        setting = "embedded"  # the spec skips it after training; `evaluate` asks for it
     with BuildLock(paths.root):
         result = evaluate_run(Path(metrics["weights"]).parent.parent / "metrics.json", setting,
                               conf=conf, seed=seed)

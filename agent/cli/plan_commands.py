@@ -39,9 +39,13 @@ OutOpt = Annotated[
 ]
 NoBrowserOpt = Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")]
 HostOpt = Annotated[
-    str, typer.Option(help="Address to listen on; other than loopback needs the printed token.")
+    str,
+    typer.Option(metavar="HOST",
+                 help="Address to listen on; other than loopback needs the printed token."),
 ]
-PortOpt = Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")]
+PortOpt = Annotated[
+    int, typer.Option(min=0, max=65535, metavar="PORT", help="Port (0: a free one).")
+]
 #: What `plan` writes into a directory that has not started building (replaced on re-plan).
 PLAN_FILES = ("spec.txt", "spec.yaml", "plan.yaml", ".plan_base.yaml", "approval.json",
               "state.sqlite", "state.sqlite-wal", "state.sqlite-shm")
@@ -206,7 +210,8 @@ def review_command(
     as_json: JsonOpt = False,
     feedback: Annotated[
         str | None,
-        typer.Option("--feedback", "-f", help="Change the plan by saying how, in words."),
+        typer.Option("--feedback", "-f", metavar="WORDS",
+                     help="Change the plan by saying how, in words."),
     ] = None,
     offline: OfflineOpt = False,
     web: Annotated[

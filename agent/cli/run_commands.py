@@ -401,14 +401,21 @@ def status_command(
 def train_command(
     build_dir: DirArg,
     epochs: EpochsOpt = None,
-    imgsz: Annotated[int | None, typer.Option(help="Training image size (pixels).")] = None,
-    model: Annotated[str | None, typer.Option(help="Model YAML, e.g. yolo11s.yaml.")] = None,
-    weights: Annotated[Path | None, typer.Option(help="Local .pt weights to start from.")] = None,
+    imgsz: Annotated[
+        int | None, typer.Option(metavar="PIXELS", help="Training image size (pixels).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(metavar="YAML", help="Model YAML, e.g. yolo11s.yaml.")
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Local .pt weights to start from.")
+    ] = None,
     real_faces: RealFacesOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Train YOLO on the exported dataset and measure it on the held-out test split (and on
-    real faces beside the Haar cascade, as training.real_faces says)."""
+    """Train YOLO on the exported dataset and score it on its test split and on real faces.
+
+    The real faces (beside the Haar cascade) are those training.real_faces names."""
     from agent.cli.evaluate_commands import print_evaluation
     from agent.runtime.nodes.finish import evaluate_real, train_build
 

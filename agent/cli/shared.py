@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from tools.config import STALL_SECONDS
 from tools.errors import FacetoryError
 
 console = Console()
@@ -47,11 +48,11 @@ def one_line_errors(command: F) -> F:
 DirArg = Annotated[Path, typer.Argument(metavar="DIR", help="The build directory.")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never call an LLM endpoint.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-SeedOpt = Annotated[int | None, typer.Option(min=0, help="Override the spec's seed.")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, metavar="N", help="Override the spec's seed.")]
 WorkersOpt = Annotated[
     int | None,
     typer.Option(
-        min=1,
+        min=1, metavar="N",
         help="Processes that judge and embed images (default: one per core, fewer for a small "
         "build; never more than the cores and the free memory hold; with --executor ray, "
         "critic actors, default one per CPU of the cluster, never more than it holds). The "
@@ -59,18 +60,28 @@ WorkersOpt = Annotated[
         "number; a resume may use another.",
     ),
 ]
+
+
+def _positive(value: float | None) -> float | None:
+    """Checked here, not with `min=`, whose range would widen every help table's type column."""
+    if value is not None and value <= 0:
+        raise typer.BadParameter("must be more than 0 seconds")
+    return value
+
+
 StallOpt = Annotated[
     float | None,
     typer.Option(
-        "--stall-timeout", min=0.001, metavar="SECONDS",
+        "--stall-timeout", metavar="SECONDS", callback=_positive,
         help="Seconds a batch on the worker pool (or Ray's actors) may make no progress "
-        "before it is run again once on fresh workers (default: tools.config.STALL_SECONDS).",
+        f"before it is run again once on fresh workers (default: {STALL_SECONDS:g}).",
     ),
 ]
 
 ExecutorOpt = Annotated[
     str | None,
     typer.Option(
+        metavar="local|ray",
         help="Where judging (and diffusion generation on GPUs) runs: local (processes here) "
         "or ray (Ray actors; pip install 'facetory\\[ray]'). Default: the spec's executor. "
         "The dataset is the same either way; a resume may use another.",
@@ -79,6 +90,7 @@ ExecutorOpt = Annotated[
 AddressOpt = Annotated[
     str | None,
     typer.Option(
+        metavar="HOST:PORT",
         help="With --executor ray: the head node's HOST:PORT (as `ray start --head` prints "
         "it). Default: RAY_ADDRESS, else a Ray started on this machine.",
     ),
@@ -152,37 +164,51 @@ def set_parallelism(ctx: Any, *, workers: int | None, executor: str, address: st
 # Options that change what a build produces: recorded in spec.yaml (see agent.runtime.overrides).
 BackendOpt = Annotated[
     str | None,
-    typer.Option(help="generation.backend: procedural, diffusers or diffusers-identity."),
+    typer.Option(metavar="NAME", help="procedural, diffusers or diffusers-identity "
+                 "(spec: generation.backend)."),
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option(help="generation.diffusers.model: a local diffusion model.")
+    str | None, typer.Option(metavar="MODEL", help="A local diffusion model folder or cached id "
+                 "(spec: generation.diffusers.model).")
 ]
 IpAdapterOpt = Annotated[
     str | None,
-    typer.Option("--ip-adapter", help="generation.identity.ip_adapter: a local IP-Adapter."),
+    typer.Option("--ip-adapter", metavar="DIR", help="A local IP-Adapter "
+                 "(spec: generation.identity.ip_adapter)."),
 ]
 VlmUrlOpt = Annotated[
-    str | None, typer.Option("--vlm-url", help="quality.vlm.base_url: a vision chat endpoint.")
+    str | None, typer.Option("--vlm-url", metavar="URL",
+                 help="A vision chat endpoint (spec: quality.vlm.base_url).")
 ]
 VlmModelOpt = Annotated[
-    str | None, typer.Option("--vlm-model", help="quality.vlm.model: its model name.")
+    str | None,
+    typer.Option("--vlm-model", metavar="NAME", help="Its model (spec: quality.vlm.model)."),
 ]
 ClipOpt = Annotated[
     Path | None,
-    typer.Option("--clip-checkpoint", help="quality.clip.checkpoint: local CLIP weights."),
+    typer.Option("--clip-checkpoint", metavar="FILE",
+                 help="Local CLIP weights (spec: quality.clip.checkpoint)."),
 ]
-EpochsOpt = Annotated[int | None, typer.Option(help="training.epochs: YOLO training epochs.")]
-ImgszOpt = Annotated[int | None, typer.Option(help="training.imgsz: training image size.")]
+EpochsOpt = Annotated[
+    int | None, typer.Option(metavar="N", help="YOLO training epochs (spec: training.epochs).")
+]
+ImgszOpt = Annotated[
+    int | None,
+    typer.Option(metavar="PIXELS", help="Training image size (spec: training.imgsz)."),
+]
 WeightsOpt = Annotated[
-    str | None, typer.Option(help="training.weights: local .pt weights to start from.")
+    str | None, typer.Option(metavar="FILE",
+                 help="Local .pt weights to start from (spec: training.weights).")
 ]
 TrainModelOpt = Annotated[
-    str | None, typer.Option("--train-model", help="training.model: a YOLO model YAML.")
+    str | None, typer.Option("--train-model", metavar="YAML",
+                 help="A YOLO model YAML (spec: training.model).")
 ]
 RealFacesOpt = Annotated[
     str | None,
-    typer.Option("--real-faces", help="training.real_faces: real faces the trained model is "
-                 "scored on: embedded, none, or a YOLO or COCO folder."),
+    typer.Option("--real-faces", metavar="SOURCE",
+                 help="Real faces the trained model is scored on: embedded, none, or a YOLO "
+                 "or COCO folder (spec: training.real_faces)."),
 ]
 
 

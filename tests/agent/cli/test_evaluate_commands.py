@@ -92,6 +92,10 @@ def test_evaluate_json_scores_a_coco_folder_given_with_real(trained: Path, cache
 def test_evaluate_refuses_bad_input_in_one_line(trained: Path, tmp_path: Path) -> None:
     assert "no such folder" in one_line_error(facetory("evaluate", trained, "--real",
                                                        tmp_path / "nowhere"))
+    before = sorted(p.name for p in trained.rglob("*"))
+    assert "--real none measures nothing" in one_line_error(
+        facetory("evaluate", trained, "--real", "none"))
+    assert sorted(p.name for p in trained.rglob("*")) == before  # nothing measured or written
     (tmp_path / "flat").mkdir()
     assert "neither YOLO layout" in one_line_error(facetory("evaluate", trained, "--real",
                                                             tmp_path / "flat"))

@@ -70,3 +70,39 @@ def test_help_shows_plain_flags_and_argument_names_that_read():
     assert "Usage: root build [OPTIONS] SPEC" in build or "build [OPTIONS] SPEC" in build
     assert re.search(r"--out\s+-o\s+DIR", build)
     assert "[OPTIONS] DIR" in facetory("run", "--help").stdout
+
+
+CLICK_TYPES = {"TEXT", "INTEGER", "FLOAT", "PATH", "BOOLEAN"}
+
+
+def test_every_option_that_takes_a_value_names_what_it_takes():
+    import typer.main
+
+    from agent.cli.app import COMMANDS
+
+    group = typer.main.get_command(app)
+    for name in COMMANDS:
+        command = group.commands[name]
+        ctx = command.make_context(name, ["--help"], resilient_parsing=True)
+        for param in command.params:
+            if getattr(param, "is_flag", False) or param.param_type_name != "option":
+                continue
+            metavar = param.make_metavar(ctx).split()[0]
+            assert metavar not in CLICK_TYPES, f"facetory {name} {param.opts[0]} shows {metavar}"
+
+
+def test_help_at_80_columns_cuts_no_word():
+    from agent.cli.app import COMMANDS
+
+    for name in ["", *COMMANDS]:
+        text = runner.invoke(app, [*name.split(), "--help"], env={"COLUMNS": "80"}).stdout
+        assert "\u2026" not in text, f"facetory {name} --help cuts: " + next(
+            line for line in text.splitlines() if "\u2026" in line)
+
+
+def test_every_command_is_summed_up_in_one_line_in_the_command_list():
+    from agent.cli.app import COMMANDS
+
+    for name, command in COMMANDS.items():
+        summary = (command.__doc__ or "").strip().split("\n\n")[0]
+        assert summary and "\n" not in summary, f"facetory {name}: {summary!r}"
