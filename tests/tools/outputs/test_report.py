@@ -212,9 +212,23 @@ def test_the_report_shows_real_face_scores_beside_the_synthetic_one_near_the_top
     section = html[html.index('<section id="real-faces">'):]
     section = section[:section.index("</section>")]
     text = " ".join(re.sub(r"<[^>]+>", " ", section).split())
-    assert "synthetic test split 30 33 0.939 0.969 0.932 (95% CI 0.881–0.964)" in text
+    assert "synthetic test split, classes merged 30 33 0.939 0.969 0.932 (95% CI 0.881–0.964)" \
+        in text
     assert "real faces: embedded-v1 32 57 0.035 0.250 0.012" in text
     assert "OpenCV Haar cascade real faces: embedded-v1 32 57 0.877 0.962 0.875" in text
     assert "real_faces_sources.yaml" in text
     assert html.index('id="real-faces"') < html.index('id="plan"')  # right after the summary
     assert 'id="real-faces"' not in render_report(inputs)
+
+
+def test_the_two_test_split_map50_figures_say_which_is_which(inputs):
+    trained = inputs.model_copy(update={
+        "training": {"task": "detect", "overall": {"mAP50": 0.91},
+                     "face_detection": {"mAP50": 0.995}},
+        "real_faces": evaluation()})
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_report(trained)).split())
+    assert "test mAP50, classes told apart 0.910" in text
+    assert "synthetic test split, classes merged 30 33 0.939" in text
+    assert "test mAP50 0.910" not in text  # never a bare label beside another figure
+    single = inputs.model_copy(update={"training": {"task": "detect", "overall": {"mAP50": 0.9}}})
+    assert "test mAP50 0.900" in " ".join(re.sub(r"<[^>]+>", " ", render_report(single)).split())
