@@ -188,7 +188,8 @@ def _classes_from_shares(d: Draft) -> None:
 
 
 def _preferred_factor(d: Draft) -> str | None:
-    """The factor the class names share ('black' beside 'blond': hair colour), if one wins."""
+    """The factor the class names share ('black' beside 'blond': hair colour), if one wins,
+    else the one factor every name is a level of ('none' beside 'glasses': eyewear)."""
     if d.class_factor is not None or len(d.classes) < 2:
         return d.class_factor
     votes: dict[str, int] = {}
@@ -198,7 +199,8 @@ def _preferred_factor(d: Draft) -> str | None:
     best = max(votes.items(), key=lambda kv: kv[1], default=(None, 0))
     if best[1] >= 2 and list(votes.values()).count(best[1]) == 1:
         return best[0]
-    return None
+    covering = [f for f in votes if all(_class_name_level(n, f) for n, _ in d.classes)]
+    return covering[0] if len(covering) == 1 else None  # 'glasses and none': eyewear none
 
 
 def _class_attributes(d: Draft, name: str, preferred: str | None, factors: dict) -> dict:

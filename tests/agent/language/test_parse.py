@@ -328,3 +328,11 @@ def test_words_are_read_with_the_chat_model_the_command_opened(monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     spec = parse_spec("40 faces in two classes: glasses and none", llm=None)
     assert spec.total == 40 and [c.name for c in spec.classes] == ["glasses", "none"]
+
+
+@pytest.mark.parametrize("text", ["200 faces in two classes: glasses and none",
+                                  "classes: none, glasses and sunglasses, 300 faces"])
+def test_a_class_called_none_beside_worn_levels_is_that_factor_left_off(text):
+    spec = parse(text)
+    assert spec.class_spec("none").attributes == {"eyewear": "none"}
+    assert spec.class_spec("glasses").attributes == {"eyewear": "glasses"}
