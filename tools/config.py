@@ -46,6 +46,8 @@ WORKER_MEMORY_MB = 256
 STALL_SECONDS = 300.0
 #: Side of a square image in pixels when the spec does not say (`image_size:`).
 IMAGE_SIZE = 256
+#: The look prompts ask for when the request names none (generation.style empty).
+DEFAULT_STYLE = "photorealistic"
 #: YOLO training defaults (7 s for 3 epochs of 60 images at 128 px on 2 CPU cores).
 DEFAULT_EPOCHS = 30
 DEFAULT_IMGSZ = 160
@@ -166,8 +168,10 @@ class GenerationConfig(_Config):
     backend: Backend = "procedural"
     """`procedural` (CPU, embedded), `diffusers` (text-to-image) or `diffusers-identity`
     (several images per synthetic person, conditioned on the person's first image)."""
-    style: str = Field(default="photorealistic", max_length=200)
-    """Words put in every prompt for the look of the images (e.g. photorealistic, cartoon)."""
+    style: str = Field(default="", max_length=200)
+    """Words put in every prompt for the look of the images (e.g. photorealistic, cartoon);
+    empty when the request said none: prompts then use `DEFAULT_STYLE`, and the requirement
+    trace lists no look as asked."""
     procedural: ProceduralConfig = Field(default_factory=ProceduralConfig)
     diffusers: DiffusersConfig = Field(default_factory=DiffusersConfig)
     identity: IpAdapterConfig = Field(default_factory=IpAdapterConfig)

@@ -9,6 +9,7 @@ LLM enrichment (issue: prompt guidance) appends to these; it never replaces them
 from __future__ import annotations
 
 from agent.language.spec import ClassSpec
+from tools.config import DEFAULT_STYLE
 from tools.vocabulary import VOCABULARY
 
 #: Irregular English plurals of the last word of a subject noun.
@@ -118,11 +119,13 @@ def _negative_prompt(attributes: dict[str, str], style: str, faces: int) -> str:
 def build_prompt(
     attributes: dict[str, str],
     *,
-    style: str = "photorealistic",
+    style: str = DEFAULT_STYLE,
     faces: int = 1,
     description: str = "",
 ) -> tuple[str, str]:
-    """(prompt, negative prompt) for one image with these attribute levels."""
+    """(prompt, negative prompt) for one image with these attribute levels (an empty style:
+    the default look, which the request did not ask for but a prompt still needs)."""
+    style = style or DEFAULT_STYLE
     kind = "portrait photo" if faces == 1 else "photo"
     lead = f"{style} {kind} of {subject_phrase(attributes, faces)}".strip()
     expression = attributes.get("expression")

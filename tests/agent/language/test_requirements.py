@@ -133,6 +133,18 @@ def test_a_photographic_look_is_flagged_on_the_procedural_renderer_and_not_on_di
     assert not any(STYLISED in r["flags"] for r in diffusion)
 
 
+def test_a_look_the_request_never_said_is_not_listed_as_asked_though_prompts_keep_it():
+    spec = parse_spec("200 faces in two classes: glasses and none", offline=True)
+    assert not [r for r in trace(spec) if r.asked.startswith("look:")]
+    assert spec.generation.style == ""  # not said
+    from agent.planning.diffusion_prompts import build_prompt
+
+    assert build_prompt({}, style=spec.generation.style)[0].startswith("photorealistic portrait")
+    said = parse_spec("200 photorealistic faces in two classes: glasses and none", offline=True)
+    assert [r.asked for r in trace(said) if r.asked.startswith("look:")] == [
+        "look: photorealistic"]
+
+
 def test_style_words_are_read_from_the_vocabulary_and_a_cartoon_look_is_not_flagged():
     by_asked = rows("40 faces", style="cinematic DSLR portrait, real-life skin")
     assert by_asked["look: cinematic, dslr, real life"].flags == [STYLISED]
