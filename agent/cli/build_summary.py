@@ -53,10 +53,10 @@ def score_lines(metrics: dict[str, Any] | None) -> list[str]:
     return [f"model on the synthetic test split ({images} images): {figures}"]
 
 
-def print_scores(runs: Path, dataset: Path) -> None:
+def print_scores(runs: Path, dataset: Path) -> bool:
     """The newest model trained on this export, if any (an older export's model is not shown):
     its real-face check beside the Haar cascade's when the build made one (with the synthetic
-    test split's mAP50 and interval), else its synthetic test figures."""
+    test split's mAP50 and interval), else its synthetic test figures. False: no model."""
     from agent.cli.evaluate_commands import print_evaluation
     from tools.outputs.real_faces import read_evaluation
     from tools.outputs.train import latest_metrics
@@ -65,9 +65,10 @@ def print_scores(runs: Path, dataset: Path) -> None:
     evaluation = read_evaluation(metrics)
     if evaluation is not None:
         print_evaluation(evaluation)
-        return
+        return True
     for line in score_lines(metrics):
         console.print(line, highlight=False, markup=False)
+    return bool(metrics)
 
 
 def print_paths(paths: dict[str, Path]) -> None:

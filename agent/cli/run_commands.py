@@ -173,7 +173,9 @@ def _finish(ctx: BuildContext, result: RunResult, as_json: bool = False) -> None
         console.print(f"[yellow]short:[/] {escape(line)}", highlight=False)
     for line in _recovered(ctx, result):
         console.print(f"[yellow]recovered:[/] {escape(line)}", highlight=False)
-    print_scores(ctx.paths.runs, ctx.paths.dataset)
+    if not print_scores(ctx.paths.runs, ctx.paths.dataset) and ctx.options.no_train:
+        console.print(f"model: not trained (--no-train); `facetory train {ctx.paths.root}` "
+                      "trains one", highlight=False, markup=False)
     print_paths({"dataset": ctx.paths.dataset, "runs": ctx.paths.runs,
                  "log": ctx.paths.train_log, "report": ctx.paths.report})
 

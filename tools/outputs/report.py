@@ -287,6 +287,8 @@ def build_view(inputs: ReportInputs) -> dict[str, Any]:
         "gallery": gallery(inputs, classes),
         "every_image": every_image(inputs),
         "training": training_view(inputs.training),
+        "train_skipped": inputs.training is None and any(
+            e.get("event") == "train_skipped" for e in inputs.events),
         "real_faces": inputs.real_faces,
         "headline_metric": headline_metric(inputs.training),
         "identity": identity,

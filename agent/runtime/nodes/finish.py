@@ -39,6 +39,8 @@ def export(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         human_verdicts=judged,
         seconds=round(time.perf_counter() - start, 3),
     )
+    if ctx.options.no_train:  # recorded, so the report and a later reader know why
+        ctx.events.emit("train_skipped", option="--no-train")
     return {"exported": True, "skip_train": ctx.options.no_train}
 
 

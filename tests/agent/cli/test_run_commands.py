@@ -581,3 +581,17 @@ def test_workers_beyond_what_the_machine_holds_are_capped_with_one_line(tmp_path
     assert f"using {cap}" in result.stderr and result.stderr.count("\n") == 1
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert [e["workers"] for e in events if e["event"] == "workers"] == [cap]
+
+
+def test_a_build_without_training_records_why_in_its_events_report_and_summary(
+    tmp_path: Path,
+) -> None:
+    out = planned(tmp_path)
+    done = facetory("run", str(out), "--yes", "--no-train", "--offline")
+    assert done.returncode == 0, done.stderr
+    skipped = [e for e in map(json.loads, (out / "events.jsonl").read_text().splitlines())
+               if e["event"] == "train_skipped"]
+    assert [e["option"] for e in skipped] == ["--no-train"]
+    assert "model: not trained (--no-train)" in done.stdout
+    report = (out / "report.html").read_text()
+    assert "No model was trained: the build ran with <code>--no-train</code>" in report
