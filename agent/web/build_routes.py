@@ -42,6 +42,7 @@ async def start(request: Request) -> Response:
     log = (build.root / RUN_LOG).open("ab")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
+    build.run = proc
     log.close()
     threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends
     for _ in range(100):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ class WebBuild:
         self.templates = _templates(token)
         self._head: tuple[tuple[int, int], plan_view.PlanHead] | None = None
         self._manifest: Manifest | None = None
+        self.run: subprocess.Popen | None = None
+        """The `facetory run` this app started, while it starts up and runs."""
 
     def head(self) -> plan_view.PlanHead:
         st = self.paths.plan_yaml.stat()
@@ -58,7 +61,9 @@ class WebBuild:
         return manifest is not None and manifest.attempts() > 0
 
     def locked(self) -> bool:
-        return is_locked(self.root)
+        """A build holds the directory, or the run this app started is still starting (it
+        takes the lock once its imports are done, seconds later on a busy machine)."""
+        return is_locked(self.root) or (self.run is not None and self.run.poll() is None)
 
     def approved(self) -> bool:
         from agent.planning.approval import is_approved

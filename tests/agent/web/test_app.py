@@ -316,3 +316,33 @@ def test_feedback_on_the_web_for_a_plan_from_a_yaml_spec_changes_the_fields_it_n
     words = post(c, "/review/feedback", {"feedback": "make it 20 faces"})
     assert words.status_code == 422 and "YAML" in words.text
     assert "not valid YAML" not in words.text and "seed: 11" in (root / "spec.yaml").read_text()
+
+
+def test_a_build_still_starting_counts_as_running_so_start_is_not_offered_twice(
+        tmp_path: Path, monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    root = planned(tmp_path / "b")
+    c = client(root)
+    assert post(c, "/review/approve", {}).status_code == 200
+    started: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def slow_start(args, **kwargs):  # a run still importing: alive, not yet holding the lock
+        started.append(real_popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                  **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr("agent.web.build_routes.subprocess.Popen", slow_start)
+    try:
+        assert post(c, "/build/start", {}).status_code == 200
+        assert c.get("/status.json").json()["running"] is True
+        assert 'id="start-form"' not in c.get("/build").text
+        assert post(c, "/build/start", {}).status_code == 409
+        assert len(started) == 1
+    finally:
+        for proc in started:
+            proc.kill()
+            proc.wait()
+    assert c.get("/status.json").json()["running"] is False
