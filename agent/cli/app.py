@@ -33,6 +33,11 @@ from agent.cli.run_commands import (
 from agent.cli.shared import err_console, one_line_errors
 from agent.wording import INTERRUPTED
 
+try:  # typer 0.26 carries its own copy of click; its usage errors are that copy's
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - a typer that uses click itself
+    from click import exceptions as click_errors
+
 app = typer.Typer(
     name="facetory",
     help="Describe a synthetic face dataset in plain language; plan, review, build and check it.",
@@ -92,7 +97,18 @@ def main() -> None:
     if previous is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, _interrupt)
     try:
-        app()
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click_errors.NoArgsIsHelpError as exc:  # bare `facetory`: the help, as before
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click_errors.UsageError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(usage_line(exc))}", highlight=False,
+                          soft_wrap=True)
+        sys.exit(2)
+    except click_errors.Abort:  # Ctrl-C or end of input at a prompt
+        err_console.print(f"[bold red]error:[/] {INTERRUPTED}", highlight=False, soft_wrap=True)
+        sys.exit(2)
     except Interrupted:
         err_console.print(f"[bold red]error:[/] {INTERRUPTED}", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -103,6 +119,12 @@ def main() -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def usage_line(exc: click_errors.UsageError) -> str:
+    """A usage error as one line naming the help to read (typer would draw a boxed panel)."""
+    where = exc.ctx.command_path if exc.ctx is not None else "facetory"
+    return f"{exc.format_message().rstrip('.')} ({where} --help)"
 
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)

@@ -135,6 +135,24 @@ def test_the_console_script_exits_2_with_one_line(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize(("args", "start", "end"), [
+    (["build", "x", "-o", "OUT", "--seed", "-1"],
+     "error: Invalid value for '--seed': -1 is not in the range x>=0", "(facetory build --help)"),
+    (["plan", "12 faces", "-o", "OUT", "--colour"],
+     "error: No such option: --colour", "(facetory plan --help)"),
+    (["run"], "error: Missing argument 'DIR'", "(facetory run --help)"),
+    (["bild"], "error: No such command 'bild'. Did you mean 'build'?", "(facetory --help)"),
+])
+def test_a_usage_error_is_one_line_naming_the_help_to_read(tmp_path, args, start, end):
+    exe = Path(sys.executable).with_name("facetory")
+    args = [str(tmp_path / "x") if a == "OUT" else a for a in args]
+    done = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(start) and line.endswith(end), line
+    assert not (tmp_path / "x").exists()
+
+
 def _planned(tmp_path: Path) -> Path:
     out = tmp_path / "b"
     assert facetory("plan", "12 faces", "-o", str(out), "--offline").exit_code == 0
