@@ -79,6 +79,8 @@ def test_review_edit_approve_build_and_curate(served, page, tmp_path: Path) -> N
     assert page.locator("#classes tr").count() == 3  # header + two classes
     assert page.locator("#factor-gender tr").count() == 3
     assert "nothing verifies this" in page.inner_text("#requirements")
+    words = page.inner_text("body")
+    assert "in 2 classes" in words and "(s)" not in words and "within 0.0" not in words
     all_images_loaded(page)
     assert page.locator(".samples img").count() == 6
     page.screenshot(path=tmp_path / "1-review.png", full_page=True)
@@ -96,6 +98,7 @@ def test_review_edit_approve_build_and_curate(served, page, tmp_path: Path) -> N
 
     page.click("#start")
     assert page.url.endswith("/build")
+    assert not page.locator("#start-form").is_visible()  # not offered twice while it starts
     page.wait_for_function("document.body.dataset.progress !== undefined")
     first = page.evaluate("document.body.dataset.progress")
     page.wait_for_function("document.body.dataset.progress === '14/14'")
