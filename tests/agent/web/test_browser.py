@@ -72,6 +72,11 @@ def all_images_loaded(page) -> None:
         "[...document.querySelectorAll('img[src]')].every(i => i.complete && i.naturalWidth > 0)")
 
 
+def says_counts_as_words(text: str) -> None:
+    """Counts in plain English (agent/wording.py): no '1 classes', '(s)' or 'within 0.0'."""
+    assert "in 2 classes" in text and "(s)" not in text and "within 0.0" not in text
+
+
 def test_review_edit_approve_build_and_curate(served, page, tmp_path: Path) -> None:
     url, root = served
     page.goto(url + "/")
@@ -79,8 +84,7 @@ def test_review_edit_approve_build_and_curate(served, page, tmp_path: Path) -> N
     assert page.locator("#classes tr").count() == 3  # header + two classes
     assert page.locator("#factor-gender tr").count() == 3
     assert "nothing verifies this" in page.inner_text("#requirements")
-    words = page.inner_text("body")
-    assert "in 2 classes" in words and "(s)" not in words and "within 0.0" not in words
+    says_counts_as_words(page.inner_text("body"))
     all_images_loaded(page)
     assert page.locator(".samples img").count() == 6
     page.screenshot(path=tmp_path / "1-review.png", full_page=True)
