@@ -39,6 +39,17 @@ EXPOSURE_GAMMA = 0.65
 NOSE_DZ = np.array([0.12, 0.1, 0.2, 0.25, 0.25])
 #: Slant of the hollow under a cheekbone (radians; it runs down toward the mouth corner).
 CHEEK_SLOPE = -0.6
+#: Skin light from the unlit side to the lit one (a stronger side light reads the eyewear
+#: and eye checks wrong on the darkest skin: its shadow falls below a dark lens).
+SHADE_FLOOR, SHADE_GAIN = 0.5, 0.6
+#: Darkening of the eye sockets (under the brow ridge and around the eye).
+SOCKET_SHADOW = 0.5
+#: Standard deviation of the skin's tone texture (a share of its light).
+SKIN_MOTTLE = 0.035
+#: Share of the skin's colour in the white of the eye: a real eye's white is shaded, not paper.
+SCLERA_SKIN = 0.3
+#: Brows thicker than a line drawing's: at 25 px a brow is a dark bar or nothing.
+BROW_GAIN = 1.3
 
 
 def skin_rgb(face: FaceSpec) -> tuple[float, float, float]:
@@ -190,7 +201,7 @@ class FaceDrawer:
         lxr = lx * pose.cr + ly * pose.sr
         lyr = -lx * pose.sr + ly * pose.cr
         ndl = np.clip((u * 0.707 * lxr + vb * 0.707 * lyr + nz * lz) * inv, 0.0, None)
-        shade = (0.5 + 0.55 * ndl).astype(np.float32)
+        shade = (SHADE_FLOOR + SHADE_GAIN * ndl).astype(np.float32)
         # half-vector highlight: the sheen that shows shape on every skin tone
         hx, hy, hz = lxr, lyr, lz + 1.0
         hn = np.sqrt(hx * hx + hy * hy + hz * hz)
@@ -200,7 +211,10 @@ class FaceDrawer:
         s_w, s_h = lay.eye_w * 1.55, lay.eye_h * 2.6
         for side in (-1, 1):
             ex, ey = ellipse(side * lay.eye_dx, lay.eye_y - 0.03, s_w, s_h, 16)
-            fill(ao, grid.low(pose.project(ex, ey)), 0.5)
+            fill(ao, grid.low(pose.project(ex, ey)), SOCKET_SHADOW)
+            # the brow ridge shades the upper lid
+            bx, by = ellipse(side * lay.eye_dx, lay.eye_y - lay.eye_h * 1.4, s_w, lay.eye_h, 12)
+            fill(ao, grid.low(pose.project(bx, by)), SOCKET_SHADOW * 0.6)
         nx, ny = ellipse(0.0, lay.nose_y + 0.07, lay.nose_w * 1.0, 0.06, 12)
         fill(ao, grid.low(pose.project(nx, ny, 0.1)), 0.5)
         side = self.shadow_side or (1.0 if pose.sy < 0 else -1.0)
@@ -211,7 +225,7 @@ class FaceDrawer:
                            lay.nose_y + 0.02, lay.nose_y - 0.12])
             fill(ao, grid.low(pose.project(bx, by, NOSE_DZ)), strength)
         mx, my = ellipse(0.0, lay.mouth_y + 0.16, lay.mouth_w * 0.55, 0.05, 12)
-        fill(ao, grid.low(pose.project(mx, my)), 0.3)
+        fill(ao, grid.low(pose.project(mx, my)), 0.42)
         cheek = self.face.identity.cheek
         if cheek > 0.0:
             # the hollow under each cheekbone, an identity trait that light shows
@@ -223,7 +237,7 @@ class FaceDrawer:
                 fill(ao, grid.low(pose.project(hx, hy)), cheek)
         sigma = max(1.0, pose.s * 0.07) / grid.f
         ao = cv2.GaussianBlur(ao, (0, 0), sigma)
-        k = (shade * (1.0 - ao))[..., None]
+        k = (shade * (1.0 - ao) * self._mottle(ao.shape))[..., None]
         # warm shadows (light scatters under skin): red falls off slower than blue
         color = np.asarray(self.skin, np.float32) * k**WARM + (spec * 60.0)[..., None]
         if self.face.beard != "none":
@@ -239,9 +253,19 @@ class FaceDrawer:
         color = cv2.resize(np.clip(color, 0, 255), (rw, rh), interpolation=cv2.INTER_LINEAR)
         mask = np.zeros((rh, rw), np.uint8)
         cv2.fillPoly(mask, [fixed_point(contour - (x0, y0))], 255, AA, SHIFT)
+        # a soft contour: a photographed cheek turns away from the light, it has no outline
+        mask = cv2.GaussianBlur(mask, (0, 0), max(0.5, pose.s * 0.015))
         composite(img, x0, y0, color, mask)
         self.head_mask = np.zeros((h, w), np.float32)
         self.head_mask[y0:y1, x0:x1] = mask * (1.0 / 255.0)
+
+    def _mottle(self, shape: tuple[int, int]) -> np.ndarray:
+        """Skin texture: uneven tone at a few cells' scale (pores and blotches at the size a
+        detector sees), the person's own (seeded by the identity), so renders stay exact."""
+        rng = np.random.default_rng(identity_seed(self.face.identity.key) + 2)
+        noise = rng.standard_normal(shape).astype(np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), 0.8)
+        return 1.0 + SKIN_MOTTLE * noise / max(float(noise.std()), 1e-6)
 
     def _marks(self) -> None:
         pose, ident = self.pose, self.face.identity
@@ -330,10 +354,10 @@ class FaceDrawer:
                 line(img, pose.project(x, lid_y), lash, lw * 1.2)
                 continue
             shape = np.vstack([pose.project(x, upper), pose.project(x[::-1], lower[::-1])])
-            fill(img, shape, rgb_scaled((236, 232, 226), sclera_k))
-            # iris clipped by the lids
-            r = lay.eye_h * 1.05 * min(lay.open, 1.1) / max(lay.open, 1e-6) * 0.95
-            r = min(r * self.face.identity.iris, lay.eye_w * 0.55)
+            fill(img, shape, rgb_mix(rgb_scaled((236, 232, 226), sclera_k), self.skin, SCLERA_SKIN))
+            # iris clipped by the lids: a real eye shows mostly iris, little white
+            r = lay.eye_h * 1.25 * min(lay.open, 1.1) / max(lay.open, 1e-6) * 0.95
+            r = min(r * self.face.identity.iris, lay.eye_w * 0.62)
             icx = side * lay.eye_dx + self.face.gaze * lay.eye_w * 0.3
             ia = np.linspace(0, 2 * np.pi, 20, endpoint=False)
             ix = icx + r * np.cos(ia)
@@ -348,8 +372,11 @@ class FaceDrawer:
             fill(img, pose.project(px, py), (12, 10, 10))
             hx, hy = ellipse(icx - r * 0.3, lay.eye_y - r * 0.25, pr * 0.45, pr * 0.45, 8)
             fill(img, pose.project(hx, hy), (245, 245, 245))
-            # upper lid with lashes, lower lid, crease
-            line(img, pose.project(x, upper), lash, lw * 1.3)
+            # upper lid with lashes and the lash line's shadow, lower lid, crease
+            lid = upper - lay.eye_h * 0.3 * (1 - t * t) ** 0.5
+            fill(img, np.vstack([pose.project(x, lid), pose.project(x[::-1], upper[::-1])]),
+                 rgb_scaled(self.skin, 0.55))
+            line(img, pose.project(x, upper), lash, lw * 1.7)
             line(img, pose.project(x, lower), rgb_scaled(self.skin, 0.55), lw * 0.6)
             fold = self.face.identity.lid_crease
             crease = upper - lay.eye_h * (0.35 + 0.6 * fold) - 0.01
@@ -361,7 +388,7 @@ class FaceDrawer:
         t = frozen_linspace(0, 1, 11)  # 0 inner, 1 outer
         raise_in, raise_out = lay.brow_raise
         male = self.a["gender"] == "male" and self.a["age_group"] != "child"
-        thick = ident.brow_thick * (1.0 if male else 0.75)
+        thick = ident.brow_thick * (1.0 if male else 0.75) * BROW_GAIN
         if self.a["age_group"] == "child":
             thick *= 0.8
         hair_dark = np.minimum(np.array(self.hair) * ident.brow_tone,
