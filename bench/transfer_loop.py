@@ -9,6 +9,7 @@ of box conventions, at IoU 0.3. `bench/bench_transfer.py` measures the real buil
     python -m agent plan specs/quickstart.txt --out /tmp/plan --offline
     python bench/transfer_loop.py /tmp/plan --out /tmp/loop [--n 300] [--epochs 30]
         [--imgsz 160] [--set hsv_v=0.6 --set mosaic=0.5] [--augment grey=0.5]
+        [--augment collage=0]   # training.augment's defaults otherwise (collage 0.5)
     python bench/transfer_loop.py /tmp/plan --out /tmp/loop --weights W.pt   # score only
 """
 

@@ -323,6 +323,9 @@ class AugmentConfig(_Config):
     The shares are per training image (albumentations inside ultralytics); the dataset
     itself is unchanged."""
 
+    downscale: float = Field(default=0.3, ge=0.0, le=1.0)
+    """Share shown shrunk to 25-50% and enlarged back: a face's detail is that of a face
+    15-40 px wide (most faces in real photographs are small and soft)."""
     grey: float = Field(default=0.3, ge=0.0, le=1.0)
     """Share shown in grey (many real photographs are)."""
     blur: float = Field(default=0.3, ge=0.0, le=1.0)
@@ -333,6 +336,10 @@ class AugmentConfig(_Config):
     """Share shown JPEG-compressed at quality 30-90."""
     contrast: float = Field(default=0.3, ge=0.0, le=1.0)
     """Share shown with brightness and contrast changed by up to 30%."""
+    collage: float = Field(default=0.5, ge=0.0, le=2.0)
+    """Extra training images, as a share of the training split: the training faces cut out
+    tightly, shrunk and pasted on real textures beside as many non-face crops
+    (`tools.outputs.collage`), so the model learns a face's content, not its scene."""
     scale: float = Field(default=0.75, ge=0.0, le=0.95)
     """ultralytics' `scale` gain: each image is zoomed by 1 +- this, so faces appear small
     as well as large (ultralytics' own default is 0.5)."""

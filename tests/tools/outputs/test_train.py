@@ -101,7 +101,8 @@ def test_training_output_goes_to_the_log_and_each_epoch_is_reported_once(dataset
 def test_the_augment_block_becomes_ultralytics_scale_and_albumentations_transforms():
     import albumentations as A
 
-    greys = AugmentConfig(grey=1.0, blur=0.0, noise=0.0, jpeg=0.0, contrast=0.0, scale=0.6)
+    greys = AugmentConfig(downscale=0.0, grey=1.0, blur=0.0, noise=0.0, jpeg=0.0, contrast=0.0,
+                          scale=0.6)
     args = augmentations(greys, "detect")
     assert args["scale"] == 0.6
     [grey] = args["augmentations"]  # transforms asked for with share 0 are left out
@@ -114,8 +115,19 @@ def test_the_augment_block_becomes_ultralytics_scale_and_albumentations_transfor
                                                                            shown[..., 2])
     everything = augmentations(AugmentConfig(), "detect")["augmentations"]
     assert [type(t).__name__ for t in everything] == [
-        "ToGray", "Blur", "GaussNoise", "ImageCompression", "RandomBrightnessContrast"]
+        "Downscale", "ToGray", "Blur", "GaussNoise", "ImageCompression",
+        "RandomBrightnessContrast"]
     assert augmentations(AugmentConfig(), "classify") == {}  # its own pipeline
+
+
+def test_a_downscaled_training_image_keeps_its_size_and_loses_the_detail_of_a_small_face():
+    only = AugmentConfig(downscale=1.0, grey=0.0, blur=0.0, noise=0.0, jpeg=0.0, contrast=0.0)
+    [shrink] = augmentations(only, "detect")["augmentations"]
+    stripes = np.zeros((160, 160, 3), np.uint8)
+    stripes[::2] = 255  # one-pixel detail: gone once the picture is 40-80 px across
+    shown = shrink(image=stripes)["image"]
+    assert shown.shape == stripes.shape
+    assert np.abs(shown.astype(int) - stripes).mean() > 60
 
 
 def test_classify_trains_on_face_crops(dataset):
