@@ -38,6 +38,14 @@ class CoarseGrid:
         return cv2.resize(a, (self.rw, self.rh), interpolation=cv2.INTER_LINEAR)
 
 
+def mottle(shape: tuple[int, int], seed: int, amount: float) -> np.ndarray:
+    """A light factor around 1 (standard deviation `amount`) that varies over a few cells:
+    uneven skin tone at the size a detector sees, the same for the same seed."""
+    noise = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    noise = cv2.GaussianBlur(noise, (0, 0), 0.8)
+    return 1.0 + amount * noise / max(float(noise.std()), 1e-6)
+
+
 def composite(img: np.ndarray, x0: int, y0: int, color: np.ndarray, mask: np.ndarray) -> None:
     """Blend a float colour patch into `img` at (x0, y0) through an 8-bit coverage mask."""
     rh, rw = mask.shape

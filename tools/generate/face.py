@@ -26,6 +26,7 @@ from tools.generate.drawing import (
     fixed_point,
     frozen_linspace,
     line,
+    mottle,
     rgb_mix,
     rgb_scaled,
 )
@@ -39,17 +40,12 @@ EXPOSURE_GAMMA = 0.65
 NOSE_DZ = np.array([0.12, 0.1, 0.2, 0.25, 0.25])
 #: Slant of the hollow under a cheekbone (radians; it runs down toward the mouth corner).
 CHEEK_SLOPE = -0.6
-#: Skin light from the unlit side to the lit one (a stronger side light reads the eyewear
-#: and eye checks wrong on the darkest skin: its shadow falls below a dark lens).
-SHADE_FLOOR, SHADE_GAIN = 0.5, 0.6
-#: Darkening of the eye sockets (under the brow ridge and around the eye).
-SOCKET_SHADOW = 0.5
-#: Standard deviation of the skin's tone texture (a share of its light).
-SKIN_MOTTLE = 0.035
-#: Share of the skin's colour in the white of the eye: a real eye's white is shaded, not paper.
-SCLERA_SKIN = 0.3
-#: Brows thicker than a line drawing's: at 25 px a brow is a dark bar or nothing.
-BROW_GAIN = 1.3
+#: The skin's light, unlit to lit side (a stronger side light puts monk_10's shadow below a
+#: dark lens), the eye sockets' shadow (60% of it under the brow ridge), skin texture (a share
+#: of its light), the skin's share in the white of the eye (a real one is shaded), brows
+#: thicker than a drawing's (at 25 px a brow is a dark bar or nothing).
+SHADE_FLOOR, SHADE_GAIN, SOCKET_SHADOW, SKIN_MOTTLE = 0.5, 0.6, 0.5, 0.035
+SCLERA_SKIN, BROW_GAIN = 0.3, 1.3
 
 
 def skin_rgb(face: FaceSpec) -> tuple[float, float, float]:
@@ -212,7 +208,6 @@ class FaceDrawer:
         for side in (-1, 1):
             ex, ey = ellipse(side * lay.eye_dx, lay.eye_y - 0.03, s_w, s_h, 16)
             fill(ao, grid.low(pose.project(ex, ey)), SOCKET_SHADOW)
-            # the brow ridge shades the upper lid
             bx, by = ellipse(side * lay.eye_dx, lay.eye_y - lay.eye_h * 1.4, s_w, lay.eye_h, 12)
             fill(ao, grid.low(pose.project(bx, by)), SOCKET_SHADOW * 0.6)
         nx, ny = ellipse(0.0, lay.nose_y + 0.07, lay.nose_w * 1.0, 0.06, 12)
@@ -237,7 +232,8 @@ class FaceDrawer:
                 fill(ao, grid.low(pose.project(hx, hy)), cheek)
         sigma = max(1.0, pose.s * 0.07) / grid.f
         ao = cv2.GaussianBlur(ao, (0, 0), sigma)
-        k = (shade * (1.0 - ao) * self._mottle(ao.shape))[..., None]
+        texture = mottle(ao.shape, identity_seed(self.face.identity.key) + 2, SKIN_MOTTLE)
+        k = (shade * (1.0 - ao) * texture)[..., None]
         # warm shadows (light scatters under skin): red falls off slower than blue
         color = np.asarray(self.skin, np.float32) * k**WARM + (spec * 60.0)[..., None]
         if self.face.beard != "none":
@@ -258,14 +254,6 @@ class FaceDrawer:
         composite(img, x0, y0, color, mask)
         self.head_mask = np.zeros((h, w), np.float32)
         self.head_mask[y0:y1, x0:x1] = mask * (1.0 / 255.0)
-
-    def _mottle(self, shape: tuple[int, int]) -> np.ndarray:
-        """Skin texture: uneven tone at a few cells' scale (pores and blotches at the size a
-        detector sees), the person's own (seeded by the identity), so renders stay exact."""
-        rng = np.random.default_rng(identity_seed(self.face.identity.key) + 2)
-        noise = rng.standard_normal(shape).astype(np.float32)
-        noise = cv2.GaussianBlur(noise, (0, 0), 0.8)
-        return 1.0 + SKIN_MOTTLE * noise / max(float(noise.std()), 1e-6)
 
     def _marks(self) -> None:
         pose, ident = self.pose, self.face.identity
