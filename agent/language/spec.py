@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from agent.language.adults import adult_rules, minors_problem
 from agent.language.factors import Factor, Label, SpecModel, check_factor_name
 from tools.config import (
     IMAGE_SIZE,
@@ -240,6 +241,8 @@ class DatasetSpec(SpecModel):
         known = {f.name: set(f.level_names()) for f in self.factors}
         self._check_class_levels(known)
         self._check_constraint_levels(known)
+        if problem := minors_problem(self):
+            raise ValueError(problem)
         for aug in self.augmentations:
             for fac, lv in aug.attributes.items():
                 if fac in FACTORS and lv not in FACTORS[fac]:
@@ -314,6 +317,12 @@ class DatasetSpec(SpecModel):
     @property
     def total(self) -> int:
         return sum(c.quota for c in self.classes)
+
+    def rules(self) -> list[Constraint]:
+        """The constraints the plan honours: the person's, then the vocabulary's (levels drawn
+        on adults only stay off minor age groups, `agent.language.adults`)."""
+        built_in = [Constraint(when=w, forbid=f) for w, f in adult_rules(self)]
+        return [*self.constraints, *(c for c in built_in if c not in self.constraints)]
 
     def factor(self, name: str) -> Factor | None:
         return next((f for f in self.factors if f.name == name), None)

@@ -71,7 +71,7 @@ class ClassContext:
             f.name: {lv: i for i, lv in enumerate(f.level_names())} for f in spec.factors
         }
         self.conjunctions: list[tuple[dict[str, str], str]] = []
-        for con in spec.constraints:
+        for con in spec.rules():
             for combo in con.conjunctions():
                 if any(f in fixed and fixed[f] != lv for f, lv in combo.items()):
                     continue  # the class's fixed levels already rule it out

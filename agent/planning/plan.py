@@ -447,7 +447,7 @@ def balance_report(spec: DatasetSpec, cols: PlanColumns) -> dict[str, Any]:
     each person's own images (the `identity` column).
     """
     tied: set[frozenset[str]] = set()
-    for con in spec.constraints:
+    for con in spec.rules():
         names = set(con.when) | set(con.forbid)
         tied |= {frozenset((a, b)) for a in names for b in names if a != b}
     per_class: dict[str, dict[str, float]] = {}

@@ -366,7 +366,7 @@ class ItemChecker:
             if name not in VARIED or level not in FACTORS[name] or name in attrs:
                 return (f"variation {name}={level}: a level of a factor the renderer varies and "
                         f"the item does not ask for ({', '.join(VARIED)})")
-        broken = next((con for con in self.spec.constraints if not con.allows(attrs)), None)
+        broken = next((con for con in self.spec.rules() if not con.allows(attrs)), None)
         if broken is not None:
             return f"breaks constraint '{broken.describe()}'"
         if self.spec.identities is None and item.identity is not None:

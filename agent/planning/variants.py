@@ -54,7 +54,7 @@ def variants_of(spec: DatasetSpec, base: PlanItem, aug: Augmentation) -> list[Pl
     if aug.attributes and not changes:
         return []
     attributes = {**base.attributes, **aug.attributes}
-    if not all(con.allows(attributes) for con in spec.constraints):
+    if not all(con.allows(attributes) for con in spec.rules()):
         return []
     target = _target_class(spec, base, attributes)
     if target is None:

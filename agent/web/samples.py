@@ -50,13 +50,13 @@ def _item(spec: DatasetSpec, class_name: str, want: dict[str, str], seed: int) -
         targets = f.targets()
         for level in sorted(f.level_names(), key=lambda lv: -targets.get(lv, 0.0)):
             trial = {**attrs, f.name: level}
-            if all(c.allows(trial) for c in spec.constraints):
+            if all(c.allows(trial) for c in spec.rules()):
                 attrs[f.name] = level
                 break
     for f in spec.factors:
         for dattr, dlevel in f.derived().get(attrs.get(f.name, ""), {}).items():
             attrs[dattr] = dlevel
-    if not all(c.allows(attrs) for c in spec.constraints):
+    if not all(c.allows(attrs) for c in spec.rules()):
         return None
     faces = spec.faces_range()[0]
     prompt, negative = build_prompt(

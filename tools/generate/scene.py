@@ -3,8 +3,8 @@
 Every canonical factor gets a level: the one the plan asked for; else, for what a person wears
 or a defect-like state (eyewear, hat, mask, closed eyes), its neutral level (`unasked: neutral`
 in factors.yaml: nothing is drawn that the plan does not say); else a level drawn from the
-identity (skin tone, gender, hair, eye colour, age) or from the image seed (expression, pose,
-background, lighting), which the plan item declares in its `variation`. Random draws happen in
+identity (skin tone, gender, hair, eye colour, facial hair, age) or from the image seed (expression,
+pose, background, lighting), which the plan item declares in its `variation`. Random draws happen in
 a fixed order whatever the attributes are, so changing one attribute of an item changes only
 that attribute in the picture.
 """
@@ -19,6 +19,7 @@ import numpy as np
 
 from tools.generate.people import Identity
 from tools.vocabulary import (
+    ADULT_ONLY,
     ETHNICITY_SKIN_TONES,
     FACTORS,
     NEUTRAL,
@@ -82,7 +83,7 @@ class FaceSpec:
     yaw: float  # degrees, positive turns the face toward the image right
     roll: float  # degrees, positive rotates clockwise in the image
     hair_grey: float  # 0..1 blend toward grey/white
-    beard: str  # none | stubble | moustache | beard
+    beard: str  # the facial_hair level: none | stubble | moustache | beard
     hat_style: int
     hat_rgb: tuple[int, int, int]
     mask_rgb: tuple[int, int, int]
@@ -169,8 +170,8 @@ def _looks(req: Mapping[str, str], ident: Identity) -> tuple[dict[str, str], flo
         attrs["skin_tone"] = f"monk_{lo + min(int(ident.skin_u * (hi - lo + 1)), hi - lo)}"
     if "ethnicity" in req:
         attrs["ethnicity"] = req["ethnicity"]
-    attrs["gender"] = _level(req, "gender", ident.gender_u)
-    attrs["age_group"] = _level(req, "age_group", ident.age_u)
+    attrs["gender"] = _person_level(req, "gender", ident.gender_u)
+    attrs["age_group"] = _person_level(req, "age_group", ident.age_u)
     age = VOCABULARY["age_group"].levels[attrs["age_group"]]
     style = _level(req, "hair_style", ident.hair_style_u, attrs["gender"])
     young_bald = style == "bald" and age.minor and "hair_style" not in req
@@ -186,7 +187,39 @@ def _looks(req: Mapping[str, str], ident: Identity) -> tuple[dict[str, str], flo
     if attrs["hair_color"] != own:
         grey = 0.0
     attrs["eye_color"] = _level(req, "eye_color", ident.eye_color_u, shade)
+    attrs["facial_hair"] = _level(req, "facial_hair", ident.beard_u, attrs["gender"])
+    if age.minor:  # levels drawn on adults only are never drawn on minors, asked or not
+        for factor, adult in ADULT_ONLY.items():
+            if attrs.get(factor) in adult:
+                attrs[factor] = str(VOCABULARY[factor].rest)
     return attrs, grey
+
+
+def _person_level(req: Mapping[str, str], factor: str, u: float) -> str:
+    """A gender or age group: the one asked, else one drawn from the prior narrowed to the
+    levels that can carry every asked level (a beard asks for an adult man), so what is asked
+    is drawn as asked; when none can, the whole prior."""
+    if factor in req:
+        return req[factor]
+    levels, weights = prior(factor)
+    keep = [i for i, level in enumerate(levels) if _carries(req, factor, level)]
+    if keep and len(keep) < len(levels):
+        levels, weights = tuple(levels[i] for i in keep), tuple(weights[i] for i in keep)
+    return _pick(u, levels, weights)
+
+
+def _carries(req: Mapping[str, str], factor: str, level: str) -> bool:
+    """Whether a person of `level` (a gender, an age group) can carry the asked levels: no
+    level of weight zero in their gender's prior, no adults-only level on a minor."""
+    if factor == "age_group" and VOCABULARY["age_group"].levels[level].minor:
+        return not any(lv in ADULT_ONLY.get(f, ()) for f, lv in req.items())
+    if factor != "gender":
+        return True
+    for f, lv in req.items():
+        weight = VOCABULARY[f].levels[lv].prior if VOCABULARY[f].prior_given == "gender" else None
+        if isinstance(weight, dict) and not weight.get(level, 1.0):
+            return False
+    return True
 
 
 def _pose(pose: str, v: np.ndarray) -> tuple[float, float]:
@@ -217,17 +250,13 @@ def resolve_face(
     for k, factor in enumerate(_FACE_DRAWS):
         attrs[factor] = _level(req, factor, v[k])
     yaw, roll = _pose(attrs["head_pose"], v)
-    beard = "none"
-    minor = VOCABULARY["age_group"].levels[attrs["age_group"]].minor
-    if attrs["gender"] != "female" and not minor:
-        beard = _pick(ident.beard_u, ("none", "stubble", "moustache", "beard"), (55, 20, 10, 15))
     return FaceSpec(
         identity=ident,
         attributes=attrs,
         yaw=yaw,
         roll=roll,
         hair_grey=grey,
-        beard=beard,
+        beard=attrs["facial_hair"],
         hat_style=int(v[9] * 3),
         hat_rgb=_rgb(_HAT_PALETTE[int(v[10] * len(_HAT_PALETTE))]),
         mask_rgb=_rgb(_MASK_PALETTE[int(v[11] * len(_MASK_PALETTE))]),

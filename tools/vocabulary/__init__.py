@@ -33,6 +33,7 @@ class LevelWords(BaseModel):
     years: tuple[int, int] | None = None
     nouns: dict[str, str] | None = None
     minor: bool = False
+    adult: bool = False
     hair_grey: float = Field(default=0.0, ge=0.0, le=1.0)
     skin_tones: tuple[int, int] | None = None
     shade: Literal["light", "dark"] | None = None
@@ -191,6 +192,12 @@ AGE_GROUP_YEARS: dict[str, tuple[int, int]] = {
 MINOR_AGE_GROUPS: frozenset[str] = frozenset(
     name for name, body in VOCABULARY["age_group"].levels.items() if body.minor
 )
+#: Per factor, its levels drawn on adults only (`adult: true`): never with a minor age group.
+ADULT_ONLY: dict[str, frozenset[str]] = {
+    f: frozenset(name for name, lv in v.levels.items() if lv.adult)
+    for f, v in VOCABULARY.items()
+    if any(lv.adult for lv in v.levels.values())
+}
 
 #: Typical Monk skin-tone range for each ethnicity label (used only to render, never to judge).
 ETHNICITY_SKIN_TONES: dict[str, tuple[int, int]] = {

@@ -199,7 +199,7 @@ FILLER = set(
 #: Visual attributes people ask for that facetory can neither draw nor check as a factor.
 UNREPRESENTABLE_RX = re.compile(
     r"(?:tattoo|piercing|earring|nose ?ring|freckle|scar|mole|birthmark|makeup|make-up|"
-    r"lipstick|eyeliner|mascara|beard|moustache|mustache|stubble|goatee|sideburn|dimple|"
+    r"lipstick|eyeliner|mascara|goatee|sideburn|dimple|"
     r"wrinkle|acne|pimple|blemish|headphone|earphone|headset|necklace|jewel(?:le)?ry|"
     r"hijab|headscarf|turban|veil|niqab|helmet|bandana|scarf|tie|bowtie|collar|hoodie|"
     r"uniform|braces|piercing|celebrit(?:y|ies)|famous|actor|actress)(?:s|es|ed)?",

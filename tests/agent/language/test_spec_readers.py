@@ -37,7 +37,7 @@ READERS: dict[str, str] = {
     "factors.numeric.unit": "agent.cli.plan_tables:_factor_table",
     "factors.balanced": "agent.language.factors:Factor.targets",
     "factors.scope": "agent.cli.plan_tables:_factor_table",
-    "constraints": "agent.planning.variants:variants_of",
+    "constraints": "agent.language.spec:DatasetSpec.rules",
     "constraints.when": "agent.language.spec:Constraint.allows",
     "constraints.forbid": "agent.language.spec:Constraint.allows",
     "identities": "agent.runtime.nodes.dedup:dedup",

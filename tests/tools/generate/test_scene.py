@@ -41,3 +41,37 @@ def test_declaring_the_hair_colour_a_person_has_anyway_draws_the_same_hair():
     other = resolve_face({"age_group": "elderly", "hair_color": "red"}, ident,
                          np.random.default_rng(3))
     assert other.hair_grey == 0.0
+
+
+def test_facial_hair_left_open_grows_on_adult_men_only_as_the_gender_prior_says():
+    drawn = faces({}, 400)
+    minors = {"child", "teenager"}
+    women = Counter(a["facial_hair"] for a in drawn if a["gender"] == "female")
+    young = Counter(a["facial_hair"] for a in drawn if a["age_group"] in minors)
+    men = Counter(a["facial_hair"] for a in drawn
+                  if a["gender"] == "male" and a["age_group"] not in minors)
+    assert set(women) == {"none"} and set(young) == {"none"}
+    assert set(men) == {"none", "stubble", "moustache", "beard"}
+    assert 0.4 < men["none"] / sum(men.values()) < 0.7
+
+
+def test_an_asked_beard_is_drawn_and_the_open_person_is_an_adult_man_to_carry_it():
+    drawn = faces({"facial_hair": "beard"}, 200)
+    assert {a["facial_hair"] for a in drawn} == {"beard"}
+    assert {a["gender"] for a in drawn} == {"male"}
+    assert not {a["age_group"] for a in drawn} & {"child", "teenager"}
+    assert len({a["age_group"] for a in drawn}) == 4
+
+
+def test_asked_women_with_beards_get_them_but_a_minor_never_does():
+    assert {a["facial_hair"] for a in faces({"gender": "female", "facial_hair": "beard"}, 20)} \
+        == {"beard"}
+    for age in ("child", "teenager"):
+        asked = faces({"age_group": age, "gender": "male", "facial_hair": "moustache"}, 20)
+        assert {a["facial_hair"] for a in asked} == {"none"}
+
+
+def test_the_drawn_facial_hair_is_what_the_face_spec_draws():
+    face = resolve_face({"facial_hair": "stubble"}, make_identity("anon:x"),
+                        np.random.default_rng(1))
+    assert face.beard == face.attributes["facial_hair"] == "stubble"
