@@ -9,6 +9,9 @@ without asking for anything, and how people write numbers and shares ("1.5k", "t
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import yaml
 
 from tools.vocabulary import ACCESSORIES, MINOR_AGE_GROUPS, VOCABULARY, WORN, inflections
 
@@ -100,7 +103,7 @@ def _level_of_factor(key: str, factor: str) -> tuple[str, str] | None:
 #: Words that negate the accessory after them.
 _NEGATION = (
     r"(?:no|without|not\s+(?:wearing|with)|never\s+(?:wears?|wearing)|"
-    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)\s+(?:wears?|wearing|with|has|have))"
+    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)(?:\s+(?:wears?|wearing|with|has|have))?)"
     r"(?:\s+(?:an?|any))?"
 )
 #: Per factor whose rest is 'none' (eyewear, headwear, mask): its other levels' words, and the
@@ -343,7 +346,13 @@ _KNOWN: set[str] = {
     for phrase in [*fw.names, *(x for lv in fw.levels.values() for x in lv.words)]
     for form in inflections(phrase)
     for w in re.findall(r"[a-z]+", form)
-} | set(_GRAMMAR)
+} | set(_GRAMMAR) | {
+    w
+    for group in yaml.safe_load(
+        (Path(__file__).parents[3] / "tools/vocabulary/accounting.yaml").read_text("utf-8")
+    )["safe_words"].values()
+    for w in group.split()
+}  # the words a request may use around the vocabulary (agent/language/content.py)
 
 
 def _one_edit(word: str) -> set[str]:
@@ -362,7 +371,8 @@ def correct_spelling(text: str) -> str:
     """'balanced accross gendre and expresions' -> 'balanced across gender and expressions'.
 
     Only words of five letters or more that are not vocabulary words, one slip (a letter
-    missing, doubled or two swapped) from exactly one vocabulary or request word.
+    missing, doubled or two swapped, the first letter kept: 'lasses' is no 'glasses') from
+    exactly one vocabulary or request word.
     """
 
     def fix(m: re.Match[str]) -> str:
@@ -370,9 +380,10 @@ def correct_spelling(text: str) -> str:
         low = word.lower()
         if len(low) < 5 or low in _KNOWN:
             return word
-        near = {
-            w for w in _one_edit(low) & _KNOWN if w.rstrip("s") != low.rstrip("s")
-        }  # a plural is not a slip
+        near = {  # a plural is not a slip, and a slip seldom hits the first letter
+            w for w in _one_edit(low) & _KNOWN
+            if w.rstrip("s") != low.rstrip("s") and w[0] == low[0]
+        }
         stems = {w.removesuffix("es").rstrip("s") for w in near}
         if len(stems) != 1:
             return word
