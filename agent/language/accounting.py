@@ -39,6 +39,8 @@ _PER_CLASS = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|each|for\s+each|in\s+e
 _CLASSES = re.compile(rf"\s*{_ADJ}(?:classes|class|categories|category)\b")
 _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
 _EACH = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:each|apiece|for\s+each|of\s+each)\b(?!\s+[a-z])")
+_PER_FACTOR = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|for\s+each|for\s+every|in\s+each|each)"
+                         rf"\s+(?:(?:of\s+)?the\s+)?(?:{ANY_FACTOR_RX.pattern})")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
@@ -129,6 +131,8 @@ class Facts:
     people: dict[int, str] = field(default_factory=dict)
     per_each: dict[float, str] = field(default_factory=dict)
     """Counts 'N each' may mean besides a class quota: images per person or per combination."""
+    cells: dict[float, str] = field(default_factory=dict)
+    """Images per combination of factor levels ('50 for each gender and age group')."""
     shares: list[tuple[float, str]] = field(default_factory=list)
     groups: list[tuple[list[float], str]] = field(default_factory=list)
     split_groups: list[tuple[list[float], str]] = field(default_factory=list)
@@ -228,6 +232,7 @@ def _cell_facts(spec: DatasetSpec, out: Facts) -> None:
                 if c.quota % cells == 0:
                     out.count(c.quota // cells, f"'{c.name}' images per combination")
                     out.per_each.setdefault(c.quota // cells, "images per combination")
+                    out.cells.setdefault(c.quota // cells, "images per combination")
 
 
 def _setting_facts(spec: DatasetSpec, out: Facts) -> None:
@@ -328,6 +333,10 @@ def _plain(m: re.Match[str], low: str, f: Facts) -> str | None:
     value, after = float(m.group("num")), low[m.end() : m.end() + 40]
     if _PER_CLASS.match(after):
         return f.per_class.get(value)
+    if _PER_FACTOR.match(after):  # '50 for each gender and age group': per combination
+        each = f.per_each.get(value)  # or per person; a single class's quota is no cell
+        return f.cells.get(value) or f.per_class.get(value) or (
+            each if each != "images per class" else None)
     if _EACH.match(after):  # '400 images for each': per class, per person or per combination
         return f.per_class.get(value) or f.per_each.get(value)
     if _CLASSES.match(after):  # 'N classes' counts the classes, not some factor's levels
