@@ -10,7 +10,6 @@ from agent.language.reader.words import (
     ANY_FACTOR,
     ANY_LEVEL,
     ANY_LEVEL_RX,
-    COUNT_NOUNS,
     FACTOR_RX,
     GAP,
     number,
@@ -83,22 +82,6 @@ class AttributesMixin(ReaderBase):
         for m in self.matches(rx):
             self.d.per_cell = int(number(m.group(1)))
             self.take(m.start(), m.end())
-        self._per_factor_cell()
-
-    def _per_factor_cell(self) -> None:
-        """'50 images for each gender and age group', '100 per age group': a count per
-        combination of the factors named, which are balanced."""
-        rx = (rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:per|for\s+each|for\s+every|in\s+each|"
-              rf"each)\s+(?:(?:of\s+)?the\s+)?(?=(?:{ANY_FACTOR})\b)")
-        for m in self.matches(rx):
-            end = self._grid_end(m.end())
-            if "(" in self.low[m.end() : end]:  # '250 per ethnicity (a, b, c)': a class list
-                continue
-            if self.d.identities or self.d.people or self.d.identity_intent:
-                return  # 'one photo per age group' of each person: images per person
-            if self.d.per_cell is None and self._factors_in(m.end(), end):
-                self.d.per_cell = int(number(m.group(1)))
-                self.take(m.start(), m.end())
 
     def constraints(self) -> None:
         rx = (

@@ -12,15 +12,20 @@ from __future__ import annotations
 import re
 
 from agent.language.reader.attributes import AttributesMixin
+from agent.language.reader.base import _NUM
 from agent.language.reader.class_lists import ClassListsMixin
 from agent.language.reader.counts import CountsMixin
 from agent.language.reader.draft import Draft
 from agent.language.reader.words import (
+    ANY_FACTOR,
     ANY_FACTOR_RX,
+    ANY_LEVEL,
     ANY_LEVEL_RX,
+    COUNT_NOUNS,
     FILLER,
     UNREPRESENTABLE_RX,
     levels_of,
+    number,
 )
 from agent.language.spec import SpecError
 from tools.vocabulary import VOCABULARY
@@ -68,6 +73,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.identities,
             self.age_range,
             self.grid,
+            self.per_factor_cell,
             self.hint,
             self.class_lists,
             self.classify,
@@ -77,6 +83,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.class_ratio,
             self.constraints,
             self.percentages,
+            self.level_counts,
             self.rest_level,
             self.per_identity,
             self.level_ranges,
@@ -92,6 +99,49 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             step()
         self.leftovers()
         return self.d
+
+    def per_factor_cell(self) -> None:
+        """'50 images for each gender and age group', '100 per age group': a count per
+        combination of the factors named, which are balanced."""
+        rx = (rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:per|for\s+each|for\s+every|in\s+each|"
+              rf"each)\s+(?:(?:of\s+)?the\s+)?(?=(?:{ANY_FACTOR})\b)")
+        for m in self.matches(rx):
+            end = self._grid_end(m.end())
+            if "(" in self.low[m.end() : end]:  # '250 per ethnicity (a, b, c)': a class list
+                continue
+            if self.d.identities or self.d.people or self.d.identity_intent:
+                return  # 'one photo per age group' of each person: images per person
+            if self.d.per_cell is None and self._factors_in(m.end(), end):
+                self.d.per_cell = int(number(m.group(1)))
+                self.take(m.start(), m.end())
+
+    _LEVEL_COUNT = re.compile(
+        rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:with|wearing|in|having|showing|who\s+have|"
+        rf"that\s+have)?\s*(?:(?:a|an|the|their)\s+)?({ANY_LEVEL})(?![\w-])"
+    )
+    _COUNT = re.compile(rf"\b(\d+)\s*{COUNT_NOUNS}\b")
+
+    def level_counts(self) -> None:
+        """'1000 faces, 250 with sunglasses', '700 with blue eyes and 300 with brown eyes':
+        counts of a level's images are its share of the total said apart, or of their sum."""
+        if self.d.classes:
+            return
+        found = [m for m in self.matches(self._LEVEL_COUNT)
+                 if len({f for f, _ in levels_of(m.group(2))}) == 1]
+        if not found:
+            return
+        said = [c for c in self.matches(self._COUNT)
+                if not any(c.start() == m.start() for m in found)]
+        if self.d.total is None and len(said) == 1:
+            total = int(said[0].group(1))
+        elif self.d.total is None and len(said) == 0 and len(found) > 1:
+            total = sum(int(m.group(1)) for m in found)
+            self.d.total = total
+        else:
+            return
+        for m in found:
+            if self._share_of(m.span(2), int(m.group(1)) / total, m):
+                self.take(m.start(), m.span(2)[0])
 
     _REST = re.compile(
         r"\b(?:the\s+rest|the\s+remainder|everything\s+else|all\s+the\s+others|the\s+others)"

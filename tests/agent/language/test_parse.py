@@ -336,3 +336,14 @@ def test_a_class_called_none_beside_worn_levels_is_that_factor_left_off(text):
     spec = parse(text)
     assert spec.class_spec("none").attributes == {"eyewear": "none"}
     assert spec.class_spec("glasses").attributes == {"eyewear": "glasses"}
+
+
+def test_a_count_of_images_with_a_level_is_that_levels_share_of_the_total() -> None:
+    from tests.agent.language.test_reader_corpus import factor_problems
+
+    spec = parse_spec("1000 faces, 250 with sunglasses", offline=True)
+    assert spec.total == 1000
+    assert factor_problems(spec, "eyewear", {"sunglasses": 0.25, "none": 0.75}) == []
+    spec = parse_spec("Give me 700 faces with blue eyes and 300 with brown eyes.", offline=True)
+    assert spec.total == 1000
+    assert factor_problems(spec, "eye_color", {"blue": 0.7, "brown": 0.3}) == []
