@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.language.content import content_problems
 from agent.language.context import (
     factors_named,
     in_context,
@@ -464,18 +463,13 @@ def _unquantified(
     return Unexplained(said, "what share?", tuple(f"{p}%" for p in RULES["share_candidates"]))
 
 
-def account(text: str, spec: DatasetSpec, *, every_word: bool = False) -> Account:
-    """Explain every number and vocabulary word of `text` by a fact of `spec`; with
-    `every_word` (the offline reader) every other word too, by `content.content_problems`."""
+def account(text: str, spec: DatasetSpec) -> Account:
+    """Explain every number and vocabulary word of `text` by a fact of `spec`."""
     low = ReaderBase(text).low
     f = facts(spec)
     acc = Account()
     account_numbers(low, f, acc)
     account_words(low, spec, f, acc)
-    if every_word:
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(low)]
-        spans += [(m.start(), m.end()) for rx in _IGNORE for m in rx.finditer(low)]
-        acc.unexplained += content_problems(low, f.words, spans)
     return acc
 
 

@@ -48,7 +48,7 @@ def _survivors(text: str) -> list[DatasetSpec]:
             spec = parse_offline(candidate)
         except SpecError:
             continue
-        if account(text, spec, every_word=True).ok and account(candidate, spec).ok:
+        if account(text, spec).ok and account(candidate, spec).ok:
             found.setdefault(spec.model_dump_json(), spec)
     return list(found.values())
 
@@ -57,7 +57,7 @@ def read_offline(text: str) -> DatasetSpec:
     """The reader, then its accounting; candidate readings where the first one fails."""
     try:
         spec = parse_offline(text)
-        first: SpecError = Question(account(text, spec, every_word=True).unexplained)
+        first: SpecError = Question(account(text, spec).unexplained)
         if not first.items:  # type: ignore[attr-defined]
             return spec
     except RefusedError:

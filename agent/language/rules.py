@@ -9,16 +9,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from agent.language.reader.words import ACCOUNTING
 from agent.language.reader.words import levels_of as _levels_of
 
-RULES: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parents[2] / "tools" / "vocabulary" / "accounting.yaml").read_text("utf-8")
-)
+RULES: dict[str, Any] = ACCOUNTING
 _SHARE_WORD_START = re.compile(rf"^{RULES['share_words']}\s+")
 
 

@@ -14,6 +14,7 @@ import re
 from agent.language.reader.attributes import AttributesMixin
 from agent.language.reader.base import _NUM
 from agent.language.reader.class_lists import ClassListsMixin
+from agent.language.reader.content import unexplained_words
 from agent.language.reader.counts import CountsMixin
 from agent.language.reader.draft import Draft
 from agent.language.reader.words import (
@@ -187,6 +188,12 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             else:
                 runs.append((s, e))
         if not runs:
+            if words := unexplained_words(self.low, self.used):
+                raise SpecError(
+                    "not planned, so as not to guess: "
+                    + "; ".join(f"'{w}' - {why}" for w, why in words[:5])
+                    + ". Say it another way (e.g. '25% wear hats', 'classes: a, b and c')"
+                )
             return
         quoted = "; ".join(f"'{self.original(s, e).strip(' .,')}'" for s, e in runs[:5])
         unknown = [self.original(s, e) for s, e in runs if self._unrepresentable(s, e)]

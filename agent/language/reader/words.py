@@ -15,6 +15,11 @@ import yaml
 
 from tools.vocabulary import ACCESSORIES, MINOR_AGE_GROUPS, VOCABULARY, WORN, inflections
 
+#: The accounting's rules as data (`agent.language.rules.RULES` is this mapping).
+ACCOUNTING: dict = yaml.safe_load(
+    (Path(__file__).parents[3] / "tools" / "vocabulary" / "accounting.yaml").read_text("utf-8")
+)
+
 B, E = r"(?<![\w-])", r"(?![\w-])"
 # a space that stays on its line: a line break ends a phrase as a sentence end does, so feedback
 # joined to a request by a newline ("...half with sunglasses\n30% wear hats") starts afresh
@@ -347,12 +352,8 @@ _KNOWN: set[str] = {
     for form in inflections(phrase)
     for w in re.findall(r"[a-z]+", form)
 } | set(_GRAMMAR) | {
-    w
-    for group in yaml.safe_load(
-        (Path(__file__).parents[3] / "tools/vocabulary/accounting.yaml").read_text("utf-8")
-    )["safe_words"].values()
-    for w in group.split()
-}  # the words a request may use around the vocabulary (agent/language/content.py)
+    w for group in ACCOUNTING["safe_words"].values() for w in group.split()
+}  # the words a request may use around the vocabulary (reader/content.py)
 
 
 def _one_edit(word: str) -> set[str]:
