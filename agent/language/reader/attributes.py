@@ -104,8 +104,8 @@ class AttributesMixin(ReaderBase):
 
     _VERBS = (
         r"(?:(?:should|will|must|shall|to|would|need\s+to)\s+)?(?:(?:be|are|is)\s+)?"
-        r"(?:wear(?:ing|s)?|with|have|having|has|in|show(?:ing|s)?|look(?:ing|s)?|get|gets|"
-        r"on|put\s+on|sporting|being|are|is|be)?\s*(?:a\s+|an\s+|their\s+|the\s+)?"
+        r"(?:(?:wear(?:ing|s)?|with|have|having|has|in|show(?:ing|s)?|look(?:ing|s)?|get|gets|"
+        r"on|put\s+on|sporting|being|are|is|be)\b)?\s*(?:a\s+|an\s+|their\s+|the\s+)?"
     )
 
     def percentages(self) -> None:

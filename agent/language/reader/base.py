@@ -18,6 +18,7 @@ from agent.language.reader.words import (
     digits,
     level_of,
     negated,
+    normalised,
 )
 from agent.language.spec import SpecError
 from tools.vocabulary import ACCESSORIES, FACTORS, WORN
@@ -43,7 +44,7 @@ class ReaderBase:
     def __init__(self, text: str) -> None:
         text = text.replace("\u2013", "-").replace("\u2014", ",").replace("\u00d7", "x")
         text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\r", "\n")
-        self.text = digits(negated(correct_spelling(text)))
+        self.text = digits(negated(correct_spelling(normalised(text))))
         self.low = "".join((c.lower() or c)[0] for c in self.text)
         self.used = bytearray(len(self.text))
         self.d = Draft()

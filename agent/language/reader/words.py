@@ -20,6 +20,25 @@ ACCOUNTING: dict = yaml.safe_load(
     (Path(__file__).parents[3] / "tools" / "vocabulary" / "accounting.yaml").read_text("utf-8")
 )
 
+_SHORTHAND = [(re.compile(p, re.IGNORECASE), r) for p, r in ACCOUNTING["shorthand"]]
+_BULLETS = re.compile(rf"(?:{ACCOUNTING['bullet']}[^\n]*(?:\n|$)){{2,}}", re.MULTILINE)
+_BULLET = re.compile(ACCOUNTING["bullet"], re.MULTILINE)
+
+
+def normalised(text: str) -> str:
+    """Shorthand as words ('300 ea' -> '300 each', 'w/ hats' -> 'with hats'), and a bulleted
+    or numbered list on its own lines as one comma-separated line."""
+    for rx, rep in _SHORTHAND:
+        text = rx.sub(rep, text)
+
+    def one_line(m: re.Match[str]) -> str:
+        items = [_BULLET.sub("", x).strip(" ,;.") for x in m.group(0).splitlines()]
+        return ", ".join(x for x in items if x) + ("\n" if m.group(0).endswith("\n") else "")
+
+    text = _BULLETS.sub(one_line, text)
+    return re.sub(r":[^\S\n]*\n(?=[^\n]*,)", ": ", text)  # 'Classes:\n a, b' -> 'Classes: a, b'
+
+
 B, E = r"(?<![\w-])", r"(?![\w-])"
 # a space that stays on its line: a line break ends a phrase as a sentence end does, so feedback
 # joined to a request by a newline ("...half with sunglasses\n30% wear hats") starts afresh

@@ -1,0 +1,28 @@
+"""How the reader's words module writes a request before reading it (issue 24)."""
+
+from __future__ import annotations
+
+from agent.language.parse import parse_spec
+from agent.language.reader.words import normalised
+from tests.agent.language.test_reader_corpus import factor_problems
+
+
+def test_a_bulleted_list_on_its_own_lines_is_one_comma_separated_list() -> None:
+    assert normalised("Classes:\n- happy\n- sad\n- surprised\n200 each") == (
+        "Classes: happy, sad, surprised\n200 each")
+    assert normalised("Expressions:\n1. calm\n2. angry\n") == "Expressions: calm, angry\n"
+
+
+def test_shorthand_is_read_as_the_words_it_stands_for() -> None:
+    assert normalised("300 ea, guys w/ hats") == "300 each, guys with hats"
+    assert normalised("Classes -> a, b") == "Classes: a, b"
+
+
+def test_a_bulleted_class_list_plans_its_classes() -> None:
+    spec = parse_spec("Classes:\n- happy\n- sad\n- surprised\n200 each", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"happy": 200, "sad": 200, "surprised": 200}
+
+
+def test_a_share_of_a_level_starting_with_in_is_that_level() -> None:
+    spec = parse_spec("1000 faces, 40% indoor, 60% outdoor", offline=True)
+    assert factor_problems(spec, "background", {"indoor": 0.4, "outdoor": 0.6}) == []
