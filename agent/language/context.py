@@ -17,6 +17,7 @@ from agent.language.rules import RULES, Unexplained, levels_of
 from agent.language.spec import DatasetSpec, SpecError
 
 _HEDGE = re.compile(RULES["hedges"])
+_CLASSES = re.compile(RULES["several_classes"])
 _REST = re.compile(RULES["rest_words"] + r"\s+(?:(?:is|are|goes|go|to|as|in|with|get|gets)\s+)*")
 _NOT_NAME = re.compile(RULES["not_in_class_names"])
 _NOT_PEOPLE = re.compile(RULES["not_people"])
@@ -125,6 +126,8 @@ def wording_problems(
         quoted = m.group(1).strip().lower()
         if quoted and quoted not in words and not set(levels_of(quoted)) & have:
             yield Unexplained(quoted, "the plan has nothing by this name")
+    if len(spec.classes) < 2 and (m := _CLASSES.search(low)):
+        yield Unexplained(m.group(0), "the plan has a single class")
     for c in spec.classes:
         if _NOT_NAME.search(c.name.lower()):
             yield Unexplained(c.name, "a class name with a counting word in it")

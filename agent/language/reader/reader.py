@@ -83,6 +83,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.times_per_class,
             self.class_ratio,
             self.constraints,
+            self.level_ratio,
             self.percentages,
             self.level_counts,
             self.rest_level,
@@ -117,8 +118,9 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
                 self.take(m.start(), m.end())
 
     _LEVEL_COUNT = re.compile(
-        rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:with|wearing|in|having|showing|who\s+have|"
-        rf"that\s+have)?\s*(?:(?:a|an|the|their)\s+)?({ANY_LEVEL})(?![\w-])"
+        rf"\b(\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:of\s+them\s+)?(?:(?:should|will|must|to|shall)\s+)?"
+        rf"(?:(?:be|are)\s+)?(?:(?:with|wearing|wear|in|having|have|has|showing|show|who\s+have|"
+        rf"that\s+have)\s+)?(?:(?:a|an|the|their)\s+)?({ANY_LEVEL})(?![\w-])"
     )
     _COUNT = re.compile(rf"\b(\d+)\s*{COUNT_NOUNS}\b")
 
@@ -143,6 +145,37 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
         for m in found:
             if self._share_of(m.span(2), int(m.group(1)) / total, m):
                 self.take(m.start(), m.span(2)[0])
+
+    _RATIO = r"(\d+(?:\.\d+)?(?:\s*:\s*\d+(?:\.\d+)?)+)"
+    _LEVELS = rf"({ANY_LEVEL})((?:\s*(?:,|/|\bto\b|\band\b|\bvs\.?)\s*(?:{ANY_LEVEL}))+)"
+    _LEVEL_RATIOS = (
+        re.compile(rf"(?<![\w-]){_LEVELS}\s*(?:(?:in|at|of)\s+)?(?:an?\s+)?(?:ratio\s+(?:of\s+)?)?"
+                   rf"{_RATIO}(?![\d:])"),
+        re.compile(rf"(?<![\d:]){_RATIO}\s*(?:ratio\s+)?(?:(?:of|for|between)\s+)?{_LEVELS}"),
+    )
+
+    def level_ratio(self) -> None:
+        """'men and women 2:1', 'a 4:1 ratio of smiling to neutral': shares of one factor's
+        levels in proportion (with no classes; a ratio of classes is `class_ratio`)."""
+        if self.d.classes:
+            return
+        for rx in self._LEVEL_RATIOS:
+            for m in self.matches(rx):
+                texts = m.groups()
+                ratio = texts[0] if rx is self._LEVEL_RATIOS[1] else texts[-1]
+                names = [texts[1 if ratio == texts[0] else 0]]
+                names += [x.group(0) for x in ANY_LEVEL_RX.finditer(texts[-1 if ratio == texts[0]
+                                                                          else 1])]
+                self._ratio_shares(m, names, [float(x) for x in re.findall(_NUM, ratio)])
+
+    def _ratio_shares(self, m: re.Match[str], names: list[str], parts: list[float]) -> None:
+        hits = [self.level_of(n) for n in names]
+        if len(hits) != len(parts) or None in hits or len({h[0] for h in hits}) != 1 \
+                or len(set(hits)) != len(hits) or not sum(parts):
+            return
+        for (factor, level), part in zip(hits, parts, strict=True):
+            self.d.shares.setdefault(factor, {})[level] = part / sum(parts)
+        self.take(m.start(), m.end())
 
     _REST = re.compile(
         r"\b(?:the\s+rest|the\s+remainder|everything\s+else|all\s+the\s+others|the\s+others)"

@@ -33,7 +33,8 @@ def normalised(text: str) -> str:
 
     def one_line(m: re.Match[str]) -> str:
         items = [_BULLET.sub("", x).strip(" ,;.") for x in m.group(0).splitlines()]
-        return ", ".join(x for x in items if x) + ("\n" if m.group(0).endswith("\n") else "")
+        sep = "; " if any(":" in x for x in items) else ", "  # 'happy: 500; sad: 500'
+        return sep.join(x for x in items if x) + ("\n" if m.group(0).endswith("\n") else "")
 
     text = _BULLETS.sub(one_line, text)
     return re.sub(r":[^\S\n]*\n(?=[^\n]*,)", ": ", text)  # 'Classes:\n a, b' -> 'Classes: a, b'

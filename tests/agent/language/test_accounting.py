@@ -167,3 +167,12 @@ def test_a_count_of_classes_apart_from_their_list_is_read() -> None:
     assert [(c.name, c.quota) for c in spec.classes] == [
         ("african", 100), ("asian", 100), ("white", 100), ("south asian", 100),
         ("hispanic", 100)]
+
+
+def test_classes_asked_for_but_planned_as_one_class_are_unexplained() -> None:
+    from agent.language.accounting import account
+    from agent.language.reader import parse_offline
+
+    spec = parse_offline("800 faces, 25% old and 75% young")
+    said = [u.words for u in account("classes old/young at 1:3 with 800 imgs", spec).unexplained]
+    assert "classes" in said

@@ -347,3 +347,19 @@ def test_a_count_of_images_with_a_level_is_that_levels_share_of_the_total() -> N
     spec = parse_spec("Give me 700 faces with blue eyes and 300 with brown eyes.", offline=True)
     assert spec.total == 1000
     assert factor_problems(spec, "eye_color", {"blue": 0.7, "brown": 0.3}) == []
+
+
+def test_a_ratio_of_levels_gives_their_shares() -> None:
+    from tests.agent.language.test_reader_corpus import factor_problems
+
+    spec = parse_spec("Make 1200 faces. Men and women 2:1.", offline=True)
+    assert factor_problems(spec, "gender", {"male": 2 / 3, "female": 1 / 3}) == []
+    spec = parse_spec("smiling to neutral 4:1, 1000 faces", offline=True)
+    assert factor_problems(spec, "expression", {"smile": 0.8, "neutral": 0.2}) == []
+
+
+def test_a_count_that_should_have_a_level_is_its_share() -> None:
+    from tests.agent.language.test_reader_corpus import factor_problems
+
+    spec = parse_spec("Of 600 faces, 120 should have their eyes closed.", offline=True)
+    assert factor_problems(spec, "eyes", {"closed": 0.2, "open": 0.8}) == []
