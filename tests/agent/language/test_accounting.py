@@ -173,6 +173,6 @@ def test_classes_asked_for_but_planned_as_one_class_are_unexplained() -> None:
     from agent.language.accounting import account
     from agent.language.reader import parse_offline
 
-    spec = parse_offline("800 faces, 25% old and 75% young")
+    spec = parse_offline("old and young 1:3 with 800 imgs")  # one class, age shares
     said = [u.words for u in account("classes old/young at 1:3 with 800 imgs", spec).unexplained]
     assert "classes" in said
