@@ -109,8 +109,8 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
               rf"each)\s+(?:(?:of\s+)?the\s+)?(?=(?:{ANY_FACTOR})\b)")
         for m in self.matches(rx):
             end = self._grid_end(m.end())
-            if "(" in self.low[m.end() : end]:  # '250 per ethnicity (a, b, c)': a class list
-                continue
+            if "(" in self.low[m.end() : end] or ANY_LEVEL_RX.search(self.low, m.end(), end):
+                continue  # '250 per ethnicity (a, b, c)', 'per expression for a, b': classes
             if self.d.identities or self.d.people or self.d.identity_intent:
                 return  # 'one photo per age group' of each person: images per person
             if self.d.per_cell is None and self._factors_in(m.end(), end):
