@@ -96,6 +96,9 @@ def _adult_ages(children: bool) -> dict[str, Any]:
 def build(d: Draft) -> dict[str, Any]:
     """The spec data for a Draft: factors, then classes, quotas, splits and the rest."""
     spec: dict[str, Any] = {"name": d.name or "dataset", **d.top}
+    written = sum(d.split_parts.values())
+    if d.total is None and d.per_class is None and len(d.split_parts) == 3 and written > 100:
+        d.total = int(written)  # 'train 800 / val 100 / test 100': the images, counted
     if d.task:
         spec["task"] = d.task
     factors = _factors(d)
@@ -355,13 +358,13 @@ def _splits(parts: dict[str, float], total: int) -> dict[str, Any]:
     written = sum(parts.values())
     for scale in (1.0, 100.0, float(total)):
         if abs(written - scale) < 1e-6 * max(1.0, scale) or (
-            len(parts) < 3 and written < scale and scale != total
-        ):
+            len(parts) < 3 and written < scale and (scale != total or written > 100)
+        ):  # 'hold out 500 (of 2000) for testing': images; 'test 20' is a percentage
             shares = {k: v / scale for k, v in parts.items()}
             missing = [k for k in ("train", "val", "test") if k not in shares]
             left = 1 - sum(shares.values())
-            for k in missing:
-                shares[k] = left / len(missing) if left > 1e-9 else 0.0
+            for k in missing:  # train takes the rest ('hold out 20% to test')
+                shares[k] = max(left, 0.0) if k == "train" or len(missing) == 1 else 0.0
             if abs(sum(shares.values()) - 1) < 1e-6:
                 return _with_val({k: shares[k] for k in ("train", "val", "test")}, parts)
     said = ", ".join(f"{k} {v:g}" for k, v in parts.items())

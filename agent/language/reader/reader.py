@@ -18,6 +18,7 @@ from agent.language.reader.content import unexplained_words
 from agent.language.reader.counts import CountsMixin
 from agent.language.reader.draft import Draft
 from agent.language.reader.words import (
+    ACCOUNTING,
     ANY_FACTOR,
     ANY_FACTOR_RX,
     ANY_LEVEL,
@@ -178,8 +179,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
         self.take(m.start(), m.end())
 
     _REST = re.compile(
-        r"\b(?:the\s+rest|the\s+remainder|everything\s+else|all\s+the\s+others|the\s+others)"
-        r"\s+(?:(?:is|are|goes|go|to|as|get|gets|with|have|has)\s+)*"
+        ACCOUNTING["rest_words"] + r"\s+(?:(?:is|are|goes|go|to|as|get|gets|with|have|has)\s+)*"
     )
 
     def rest_level(self) -> None:

@@ -363,3 +363,22 @@ def test_a_count_that_should_have_a_level_is_its_share() -> None:
 
     spec = parse_spec("Of 600 faces, 120 should have their eyes closed.", offline=True)
     assert factor_problems(spec, "eyes", {"closed": 0.2, "open": 0.8}) == []
+
+
+def test_split_counts_said_without_a_total_add_up_to_it() -> None:
+    spec = parse_spec("train 800 / val 100 / test 100, faces with hats", offline=True)
+    assert spec.total == 1000
+    assert (spec.splits.train, spec.splits.val, spec.splits.test) == (0.8, 0.1, 0.1)
+
+
+def test_a_test_count_held_out_of_a_total_leaves_the_rest_to_train() -> None:
+    spec = parse_spec("make 2000 images, hold out 500 for testing", offline=True)
+    assert spec.splits.test == 0.25
+    assert spec.splits.train + spec.splits.val == 0.75 and spec.splits.val <= 0.1
+
+
+def test_the_rest_without_the_takes_the_factors_remainder() -> None:
+    from tests.agent.language.test_reader_corpus import factor_problems
+
+    spec = parse_spec("1000 faces; redheads 10%, blondes 30%, rest brown hair", offline=True)
+    assert factor_problems(spec, "hair_color", {"red": 0.1, "blond": 0.3, "brown": 0.6}) == []
