@@ -45,6 +45,7 @@ _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
 _NOT_LEVEL = [re.compile(p) for p in RULES["not_levels"]]
 _REVISION = re.compile(RULES["revision"])
+_NEGATED = re.compile(RULES["negations"])
 _SPLIT_PART = re.compile(RULES["split_part_words"])
 _IN_FRAME = re.compile(RULES["in_one_frame"])
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
@@ -433,6 +434,13 @@ def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
         if any(rx.search(low, max(0, m.start() - 12), m.end()) for rx in _NOT_LEVEL):
             continue
         options = levels_of(m.group(0))
+        if neg := _NEGATED.search(low, max(0, m.start() - 30), m.start()):
+            said = low[neg.start() : m.end()]
+            if any(shares.get(o, 0.0) > 0 for o in options):
+                acc.unexplained.append(Unexplained(said, "said without it, but the plan has it"))
+            else:
+                acc.explained.append((said, "not in the plan"))
+            continue
         hit = in_context(low, m, [o for o in options if o in have or _defaulted(*o, spec)])
         if not hit:
             acc.unexplained.append(Unexplained(m.group(0), "the plan has no such level"))

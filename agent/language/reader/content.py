@@ -24,6 +24,7 @@ SAFE: frozenset[str] = frozenset(
 _WORD = re.compile(r"\b[a-z]+(?:['.-][a-z]+)*\b(?!\d)")  # 'q3', 'n95': codes, not words
 _CONTEXT = [re.compile(p) for p in RULES["context_phrases"]]
 _VAGUE = re.compile(RULES["vague_counts"])
+_AGES = re.compile(r"\b\d+(?:'?s|yo|y/o|yrs?)\b")
 _SUFFIX_WORDS = frozenset(RULES["hyphen_suffixes"])
 _SUFFIXES = ("'s", "s'", "s", "es", "ies", "ed", "d", "ing", "ly", "'")
 
@@ -63,6 +64,9 @@ def unexplained_words(low: str, used: bytearray) -> list[tuple[str, str]]:
         for m in rx.finditer(low):
             mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     runs: list[list[int]] = []
+    for m in _AGES.finditer(low):  # 'in their 30s', '25yo': an age the reading left out
+        if not any(mask[m.start() : m.end()]):
+            found.append((m.group(0), "an age the plan does not have: say e.g. 'ages 30 to 39'"))
     for m in _WORD.finditer(low):
         if any(mask[m.start() : m.end()]) or safe(m.group(0)):
             continue

@@ -84,6 +84,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.times_per_class,
             self.class_ratio,
             self.constraints,
+            self.negated_levels,
             self.level_ratio,
             self.percentages,
             self.level_counts,
@@ -146,6 +147,23 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
         for m in found:
             if self._share_of(m.span(2), int(m.group(1)) / total, m):
                 self.take(m.start(), m.span(2)[0])
+
+    _NEGATED_LEVEL = re.compile(
+        ACCOUNTING["negations"].removesuffix("$") + rf"({ANY_LEVEL})(?![\w-])"
+    )
+
+    def negated_levels(self) -> None:
+        """'no men', 'nobody with eyes closed': of a factor with two levels, the other one in
+        every image (a factor with more levels is left to the accounting, which asks)."""
+        for m in self.matches(self._NEGATED_LEVEL):
+            hits = {(f, lv) for f, lv in levels_of(m.group(1))}
+            if len(hits) != 1 or ANY_LEVEL_RX.match(self.low, m.start()):
+                continue  # 'no hat' is a level itself
+            factor, level = hits.pop()
+            others = [lv for lv in VOCABULARY[factor].levels if lv != level]
+            if len(others) == 1 and self.d.fixed.get(factor, others[0]) == others[0]:
+                self.d.fixed[factor] = others[0]
+                self.take(m.start(), m.end())
 
     _RATIO = r"(\d+(?:\.\d+)?(?:\s*:\s*\d+(?:\.\d+)?)+)"
     _LEVELS = rf"({ANY_LEVEL})((?:\s*(?:,|/|\bto\b|\band\b|\bvs\.?)\s*(?:{ANY_LEVEL}))+)"

@@ -176,3 +176,13 @@ def test_classes_asked_for_but_planned_as_one_class_are_unexplained() -> None:
     spec = parse_offline("old and young 1:3 with 800 imgs")  # one class, age shares
     said = [u.words for u in account("classes old/young at 1:3 with 800 imgs", spec).unexplained]
     assert "classes" in said
+
+
+def test_a_level_said_with_a_negation_is_unexplained_in_a_plan_that_has_it() -> None:
+    from agent.language.accounting import account
+    from agent.language.reader import parse_offline
+
+    spec = parse_offline("500 portraits, everyone smiling")
+    said = [(u.words, u.why) for u in account("500 portraits, nobody smiling", spec).unexplained]
+    assert said == [("nobody smiling", "said without it, but the plan has it")]
+    assert account("500 portraits, nobody smiling", parse_offline("500 portraits")).ok

@@ -382,3 +382,17 @@ def test_the_rest_without_the_takes_the_factors_remainder() -> None:
 
     spec = parse_spec("1000 faces; redheads 10%, blondes 30%, rest brown hair", offline=True)
     assert factor_problems(spec, "hair_color", {"red": 0.1, "blond": 0.3, "brown": 0.6}) == []
+
+
+def test_no_men_is_women_and_nobody_with_eyes_closed_is_eyes_open() -> None:
+    from tests.agent.language.test_reader_corpus import factor_problems
+
+    assert factor_problems(parse_spec("600 faces, no men", offline=True), "gender",
+                           ["female"]) == []
+    spec = parse_spec("500 faces, nobody with their eyes closed", offline=True)
+    assert factor_problems(spec, "eyes", ["open"]) == []
+
+
+def test_a_negated_level_of_a_factor_with_many_levels_is_asked_about() -> None:
+    with pytest.raises(SpecError, match="'no kids' - said without it"):
+        parse_spec("900 images - no kids please", offline=True)

@@ -84,3 +84,8 @@ def test_the_accounting_never_takes_a_count_per_combination_for_the_total() -> N
     words = [u.words for u in account("50 images for each gender", parse_offline("50 images")
                                       ).unexplained]
     assert "50" in words
+
+
+def test_a_decade_of_age_the_reading_left_out_is_asked_about() -> None:
+    with pytest.raises(SpecError, match="'30s' - an age"):
+        read("300 faces of people in their 30s")
