@@ -46,6 +46,9 @@ _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_
 _NOT_LEVEL = [re.compile(p) for p in RULES["not_levels"]]
 _REVISION = re.compile(RULES["revision"])
 _NEGATED = re.compile(RULES["negations"])
+_PAIRED = re.compile(
+    rf"\s+(?:with|when|while|and|for|on|if)\s+(?:the\s+|their\s+)*(?:{ANY_LEVEL_RX.pattern})"
+)
 _SPLIT_PART = re.compile(RULES["split_part_words"])
 _IN_FRAME = re.compile(RULES["in_one_frame"])
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
@@ -434,7 +437,8 @@ def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
         if any(rx.search(low, max(0, m.start() - 12), m.end()) for rx in _NOT_LEVEL):
             continue
         options = levels_of(m.group(0))
-        if neg := _NEGATED.search(low, max(0, m.start() - 30), m.start()):
+        neg = _NEGATED.search(low, max(0, m.start() - 30), m.start())
+        if neg and not _PAIRED.match(low, m.end()):  # 'no sunglasses with eyes closed': a pair
             said = low[neg.start() : m.end()]
             if any(shares.get(o, 0.0) > 0 for o in options):
                 acc.unexplained.append(Unexplained(said, "said without it, but the plan has it"))
