@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 
 from agent.language.reader.words import ACCOUNTING as RULES
-from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, FILLER
+from agent.language.reader.words import ANY_FACTOR_RX, ANY_LEVEL_RX, FILLER, near_words
 
 SAFE: frozenset[str] = frozenset(
     w for group in RULES["safe_words"].values() for w in group.split()
@@ -75,4 +75,12 @@ def unexplained_words(low: str, used: bytearray) -> list[tuple[str, str]]:
             runs[-1][1] = m.end()
         else:
             runs.append([m.start(), m.end()])
-    return found + [(low[s:e], "not in the plan: what should it change?") for s, e in runs]
+    return found + [(low[s:e], _why(low[s:e])) for s, e in runs]
+
+
+def _why(words: str) -> str:
+    """'not in the plan', with the known words a slip away ('did you mean ...?')."""
+    near = sorted({w for word in words.split() for w in near_words(word)})
+    if near:
+        return f"not in the plan: did you mean {' or '.join(repr(w) for w in near[:3])}?"
+    return "not in the plan: what should it change?"

@@ -388,6 +388,11 @@ def _one_edit(word: str) -> set[str]:
     return deletes | swaps | inserts
 
 
+def near_words(word: str) -> list[str]:
+    """Known words one slip from `word` (any first letter): what a question offers."""
+    return sorted(w for w in _one_edit(word.lower()) & _KNOWN if w.rstrip("s") != word.rstrip("s"))
+
+
 def correct_spelling(text: str) -> str:
     """'balanced accross gendre and expresions' -> 'balanced across gender and expressions'.
 
