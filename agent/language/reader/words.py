@@ -128,7 +128,7 @@ def _level_of_factor(key: str, factor: str) -> tuple[str, str] | None:
 #: Words that negate the accessory after them.
 _NEGATION = (
     r"(?:no|without|not\s+(?:wearing|with)|never\s+(?:wears?|wearing)|"
-    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)(?:\s+(?:wears?|wearing|with|has|have))?)"
+    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)(?:\s+(?:wears?|wearing|with|has|have|in|on))?)"
     r"(?:\s+(?:an?|any))?"
 )
 #: Per factor whose rest is 'none' (eyewear, headwear, mask): its other levels' words, and the

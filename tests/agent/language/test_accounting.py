@@ -186,3 +186,11 @@ def test_a_level_said_with_a_negation_is_unexplained_in_a_plan_that_has_it() -> 
     said = [(u.words, u.why) for u in account("500 portraits, nobody smiling", spec).unexplained]
     assert said == [("nobody smiling", "said without it, but the plan has it")]
     assert account("500 portraits, nobody smiling", parse_offline("500 portraits")).ok
+
+
+def test_none_before_a_worn_level_says_without_it() -> None:
+    from agent.language.parse import parse_spec
+    from tests.agent.language.test_reader_corpus import factor_problems
+
+    spec = parse_spec("800 pics of women, none in sunglasses", offline=True)
+    assert factor_problems(spec, "eyewear", ["none"]) == []
