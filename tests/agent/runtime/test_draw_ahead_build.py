@@ -62,10 +62,14 @@ def built(tmp_path: Path, model: Path, name: str) -> tuple[dict[str, str], list[
                         embedder=fake_embedder)
     ctx = BuildContext(paths=paths, options=Options(no_train=True, yes=True), services=services)
     assert run_graph(ctx, resume={"action": "approve"}).outcome == "done"
+    records = BuildContext(paths=paths).manifest.records()
     accepted = {
         r.image_id: hashlib.sha256((paths.root / r.path).read_bytes()).hexdigest()
-        for r in BuildContext(paths=paths).manifest.records(Status.accepted)
+        for r in records if r.status == Status.accepted
     }
+    # what became of every attempt, for the failure message (seen once under heavy load: 3 of 6)
+    assert len(accepted) == 6, [(r.image_id, r.status.value, r.reasons, r.duplicate_of)
+                                for r in records]
     return accepted, generator.names
 
 
@@ -73,7 +77,6 @@ def built(tmp_path: Path, model: Path, name: str) -> tuple[dict[str, str], list[
 def test_a_diffusion_build_draws_ahead_and_makes_the_same_dataset(
         tmp_path: Path, tiny_sd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ahead, threads = built(tmp_path, tiny_sd, "ahead")
-    assert len(ahead) == 6
     assert sum(name.startswith("draw-ahead") for name in threads) >= 2  # batches 2 and 3
     assert not list((tmp_path / "ahead" / "images").glob("*.tmp"))
 
