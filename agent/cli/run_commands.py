@@ -86,12 +86,31 @@ class _StopFlag:
 
 
 def _kill_children() -> None:
-    """SIGKILL every process this one started through multiprocessing (the worker pool)."""
+    """SIGKILL every process this one started, and theirs: the worker pool, and a Ray started
+    on this machine (its raylet's agents outlive a killed driver by a minute or more)."""
     mp_process = sys.modules.get("multiprocessing.process")
-    for child in list(getattr(mp_process, "_children", ())):
-        if child.pid:
-            with contextlib.suppress(OSError):
-                os.kill(child.pid, signal.SIGKILL)
+    pids = {child.pid for child in getattr(mp_process, "_children", ()) if child.pid}
+    for pid in pids | _descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(root: int) -> set[int]:
+    """Every process below `root`, read from /proc (empty where there is none); no imports,
+    since a signal handler calls it."""
+    parents: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError), \
+                        open(f"/proc/{name}/stat", "rb") as stat:
+                    parents[int(name)] = int(stat.read().rsplit(b")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
+        found |= frontier
+    return found
 
 
 def _drive(ctx: BuildContext, *, interactive: bool) -> RunResult:

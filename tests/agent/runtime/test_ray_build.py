@@ -224,3 +224,31 @@ def test_a_diffusion_build_on_a_cluster_draws_on_a_generator_actor_per_gpu(
     assert [e["gpus"] for e in events if e["event"] == "generator_actors"] == [1]
     assert len(list((out / "images").rglob("*.png"))) == 4  # drawn there, written here
     assert_clean(out)
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_on_a_ray_started_here_leaves_none_of_its_processes_running(
+    tmp_path: Path
+) -> None:
+    import psutil
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(eyewear_spec("long", quota=400, batch_size=4, seed=7))
+    driver = subprocess.Popen(
+        [*FACETORY, "build", str(spec), "--out", str(tmp_path / "build"), "--yes",
+         "--no-train", "--offline", "--executor", "ray"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV,
+    )
+    events, deadline = tmp_path / "build" / "events.jsonl", time.monotonic() + HANG
+    while not (events.exists() and '"event": "batch"' in events.read_text()):
+        assert driver.poll() is None and time.monotonic() < deadline, "no batch recorded"
+        time.sleep(0.1)
+    started = psutil.Process(driver.pid).children(recursive=True)  # Ray's and its actors
+    assert any("raylet" in p.name() for p in started)
+    driver.send_signal(signal.SIGINT)
+    assert driver.stderr is not None and "stopping after" in driver.stderr.readline()
+    driver.send_signal(signal.SIGINT)
+    assert driver.wait(timeout=60) == 130
+    _, alive = psutil.wait_procs(started, timeout=10)  # Ray's agents outlived the driver by ~1 min
+    alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"left running: {[p.name() for p in alive]}"
