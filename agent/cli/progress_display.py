@@ -42,6 +42,8 @@ def duration(seconds: float) -> str:
 
 def row_seconds(task: Task, now: float | None = None) -> float:
     """Seconds the row has run: frozen at its end once it has one."""
+    if task.fields["began"] is None:  # a class still waiting for its first attempt
+        return 0.0
     end = task.fields.get("ended") or (now if now is not None else time.monotonic())
     return max(0.0, end - task.fields["began"])
 
@@ -108,7 +110,7 @@ class BuildDisplay:
     def _task(self, task_id: Any) -> Task:
         return next(t for t in self.progress.tasks if t.id == task_id)
 
-    def _row(self, name: str, total: int, began: float) -> Any:
+    def _row(self, name: str, total: int, began: float | None) -> Any:
         if name not in self.rows:
             self.rows[name] = self.progress.add_task(
                 escape(name), total=total, info="", began=began, ended=None
@@ -120,10 +122,15 @@ class BuildDisplay:
         now = time.monotonic()
         began = self.last_update  # a row first seen now began with the batch that ended now
         self.last_update = now
-        for name, row in status["classes"].items():
+        for name, row in status["classes"].items():  # every class, so `all classes` stays last
+            task_id = self._row(name, row["target"], None)
             if row["attempts"]:
-                self._set(self._row(name, row["target"], began), row["accepted"], row["target"],
-                          f"{row['attempts']} tried", now)
+                if self._task(task_id).fields["began"] is None:
+                    self.progress.update(task_id, began=began)
+                self._set(task_id, row["accepted"], row["target"], f"{row['attempts']} tried",
+                          now)
+            else:
+                self.progress.update(task_id, info="waiting")
         total = status["total"]
         if len(status["classes"]) > 1 and total["attempts"]:
             self._set(self._row(ALL, total["target"], self._first_began()), total["accepted"],
@@ -131,8 +138,8 @@ class BuildDisplay:
         self.progress.refresh()  # every batch is drawn, however fast the next one follows
 
     def _first_began(self) -> float:
-        return min((self._task(t).fields["began"] for t in self.rows.values()),
-                   default=self.last_update)
+        started = [self._task(t).fields["began"] for t in self.rows.values()]
+        return min((b for b in started if b is not None), default=self.last_update)
 
     def _set(self, task_id: Any, done: int, target: int, info: str, now: float) -> None:
         ended = now if done >= target else None

@@ -63,6 +63,25 @@ def test_the_eta_is_what_is_left_at_the_rate_so_far(clock: Clock) -> None:
     assert duration(30) == "30 s" and duration(180) == "3 min" and duration(5400) == "1.5 h"
 
 
+def test_a_class_not_yet_begun_waits_above_all_classes_and_its_clock_starts_with_it(
+        clock: Clock) -> None:
+    shown = display()
+    first = status(a=4, b=0)
+    first["classes"]["b"]["attempts"] = 0
+    clock.now += 10
+    shown.show_status(first)
+    assert [t.description for t in shown.progress.tasks] == ["a", "b", ALL]
+    assert task(shown, "b").fields["info"] == "waiting"
+    clock.now += 30
+    assert progress_display.row_seconds(task(shown, "b")) == 0
+
+    shown.show_status(status(a=8, b=2))  # b's first batch ends now: its clock starts with it
+    clock.now += 5
+    assert [t.description for t in shown.progress.tasks] == ["a", "b", ALL]
+    assert progress_display.row_seconds(task(shown, "b")) == 35
+    assert progress_display.row_seconds(task(shown, ALL)) == 45
+
+
 def test_drawing_that_ends_short_stops_every_clock(clock: Clock) -> None:
     shown = display()
     clock.now += 5
