@@ -1,7 +1,8 @@
 """A local OpenAI-compatible chat server for tests: http.server on 127.0.0.1 in a thread.
 
 `answer(model, messages) -> str` decides each reply, so a test can script a model that first
-answers badly and then repairs its answer. Every request body is kept in `requests`.
+answers badly and then repairs its answer; raising `StubError(status, message)` answers with
+that HTTP error instead. Every request body is kept in `requests`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Answer = Callable[[str, list[dict[str, Any]]], str]
+
+
+class StubError(Exception):
+    """Raised by an answer: the server replies with this HTTP status and an OpenAI error body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -40,6 +49,10 @@ class OpenAIStub:
                     return
                 try:
                     content = stub.answer(body.get("model", ""), body.get("messages", []))
+                except StubError as exc:
+                    self._send(exc.status, {"error": {"message": str(exc),
+                                                      "type": "invalid_request_error"}})
+                    return
                 except Exception as exc:  # surfaces as an HTTP 500 to the client
                     self._send(500, {"error": {"message": str(exc)}})
                     return

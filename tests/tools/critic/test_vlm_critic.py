@@ -1,20 +1,19 @@
 """The optional vision-language critic, against a fake OpenAI-compatible server.
 
-The server is the standard library's http.server on 127.0.0.1 in a thread; it answers
-chat completions from a script of replies and records what it was sent.
+The server is the tests' OpenAI stub (http.server on 127.0.0.1 in a thread); it answers chat
+completions from a script of replies and records what it was sent.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.agent.openai_stub import OpenAIStub, StubError
 from tests.tools.face_photos import portrait, save
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
@@ -22,55 +21,29 @@ from tools.critic.vlm import VlmConfig, VlmCritic, parse_answer
 from tools.errors import FacetoryError
 
 
-class FakeServer:
-    """Replies with the scripted contents in order (the last one repeats)."""
+class ScriptedModel:
+    """Replies with the scripted contents in order (the last one repeats); a (status, text)
+    reply is that HTTP error."""
 
     def __init__(self) -> None:
         self.replies: list[str | tuple[int, str]] = []
-        self.requests: list[dict] = []
-        server = self
+        self.stub = OpenAIStub(self._reply)
+        self.requests = self.stub.requests
+        self.url = self.stub.base_url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "body": body})
-                reply = server.replies[min(len(server.requests), len(server.replies)) - 1]
-                status, content = reply if isinstance(reply, tuple) else (200, reply)
-                if status == 200:
-                    payload = {
-                        "id": "cmpl-1", "object": "chat.completion", "created": 0,
-                        "model": body["model"],
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": content}}],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                    }
-                else:
-                    payload = {"error": {"message": content, "type": "invalid_request_error"}}
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _reply(self, model: str, messages: list) -> str:
+        reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        status, content = reply if isinstance(reply, tuple) else (200, reply)
+        if status != 200:
+            raise StubError(status, content)
+        return content
 
 
 @pytest.fixture
-def server() -> Iterator[FakeServer]:
-    fake = FakeServer()
-    yield fake
-    fake.close()
+def server() -> Iterator[ScriptedModel]:
+    scripted = ScriptedModel()
+    with scripted.stub:
+        yield scripted
 
 
 def answer(*entries: tuple[str, str, bool, float], faces: int = 1) -> str:
@@ -78,7 +51,7 @@ def answer(*entries: tuple[str, str, bool, float], faces: int = 1) -> str:
         {"factor": f, "observed": o, "matches": m, "confidence": c} for f, o, m, c in entries]})
 
 
-def config(server: FakeServer, **extra) -> VlmConfig:
+def config(server: ScriptedModel, **extra) -> VlmConfig:
     return VlmConfig(base_url=server.url, model="fake-vision", api_key="k", timeout_s=10, **extra)
 
 
@@ -96,9 +69,9 @@ def test_structured_verdict_per_attribute(server):
     assert observed == {"age_group": "old", "gender": "female"}
     sent = server.requests[0]
     assert sent["path"] == "/v1/chat/completions"
-    assert sent["body"]["model"] == "fake-vision"
-    assert sent["body"]["response_format"] == {"type": "json_object"}
-    user = sent["body"]["messages"][1]["content"]
+    assert sent["model"] == "fake-vision"
+    assert sent["response_format"] == {"type": "json_object"}
+    user = sent["messages"][1]["content"]
     assert user[1]["image_url"]["url"].startswith("data:image/png;base64,")
     assert "age_group: child" in user[0]["text"] and "eyewear" not in user[0]["text"]
 
@@ -109,7 +82,7 @@ def test_a_malformed_answer_is_sent_back_once(server):
     checks, _ = VlmCritic(config(server)).check(IMAGE, ITEM, skip={"eyewear"})
     assert all(c.passed for c in checks) and len(checks) == 2
     assert len(server.requests) == 2
-    retry = server.requests[1]["body"]["messages"]
+    retry = server.requests[1]["messages"]
     assert retry[-2] == {"role": "assistant", "content": "The person looks about eight."}
     assert "not valid" in retry[-1]["content"]
 
@@ -150,7 +123,7 @@ def test_the_critic_asks_only_about_what_it_cannot_measure(server, tmp_path):
     assert verdict.measured["hair_color"] == "grey" and verdict.measured["eyewear"] == "none"
     assert verdict.measured["age_group"] == "old"
     assert verdict.faithfulness == pytest.approx(1 / 3)
-    text = server.requests[0]["body"]["messages"][1]["content"][0]["text"]
+    text = server.requests[0]["messages"][1]["content"][0]["text"]
     assert "hair_color" in text and "eyewear" not in text and "age_group" not in text
 
 
