@@ -27,11 +27,13 @@ from typing import Any
 
 import yaml
 
-from agent.language.accounting import account, check_account
+from agent.language.accounting import Question, account
 from agent.language.answers import apply_answers
 from agent.language.candidates import read_offline
 from agent.language.context import check_subject
+from agent.language.llm_words import unexplained_content
 from agent.language.reader.base import ReaderBase
+from agent.language.rules import Unexplained
 from agent.language.safety import check_request
 from agent.language.spec import DatasetSpec, SpecError, yaml_problem
 from tools.vocabulary import VOCABULARY
@@ -78,7 +80,8 @@ def parse_llm(text: str, model: Any) -> DatasetSpec:
 
 def _llm_or_offline(text: str, model: Any) -> DatasetSpec:
     """LLM mode; an endpoint nothing answers at is said in one line, and the offline reader
-    reads the request instead."""
+    reads the request instead. Words the spec still leaves unexplained after the repair
+    rounds are the offline reader's question (`Question`), never a silent plan."""
     from agent.llm import LLMUnreachable
 
     try:
@@ -86,20 +89,40 @@ def _llm_or_offline(text: str, model: Any) -> DatasetSpec:
     except LLMUnreachable as exc:
         sys.stderr.write(f"notice: {exc}; reading the request offline instead\n")
         return read_offline(text)
-    check_account(text, spec)
+    if problems := llm_problems(text, spec):
+        raise Question(problems)
     return spec
 
 
+def llm_problems(text: str, spec: DatasetSpec) -> list[Unexplained]:
+    """The numbers and vocabulary words (the accounting) and the other content words
+    (`llm_words`) of `text` that an LLM's `spec` does not explain."""
+    found = account(text, spec).unexplained
+    said = " ".join(u.words for u in found)
+    return found + [u for u in unexplained_content(text, spec) if u.words not in said]
+
+
+#: Unexplained words named in one repair round at most: the prompt stays short.
+_REPAIR_ITEMS = 8
+
+
 def _unexplained(text: str, spec: DatasetSpec) -> str | None:
-    """What the accounting finds unexplained in an LLM's spec, worded for a repair round."""
-    acc = account(text, spec)
-    if acc.ok:
+    """What an LLM's spec leaves unexplained, worded for a repair round."""
+    found = llm_problems(text, spec)
+    if not found:
         return None
-    lines = "\n".join(f"- {u.line()}" for u in acc.unexplained)
+    lines = "\n".join(f"- '{u.words}'" + (f": {u.why}" if _for_model(u) else "")
+                      for u in found[:_REPAIR_ITEMS])
     return (
-        "That DatasetSpec leaves words of the request unexplained; every number and named "
-        f"class or attribute must be in the spec:\n{lines}"
+        "That DatasetSpec leaves words of the request unexplained; every number and every word "
+        "that asks for something must be in the spec (a class name or description, a factor "
+        f"level, a share, a setting):\n{lines}"
     )
+
+
+def _for_model(u: Unexplained) -> bool:
+    """The reason is worth the model's reading (the accounting's), not a question for a person."""
+    return not u.why.startswith("not in the plan")
 
 
 # --- entry points ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from agent.language.parse import parse_spec
 from agent.language.safety import RefusedError
-from agent.language.spec import DatasetSpec
+from agent.language.spec import DatasetSpec, SpecError
 from agent.llm import LLMError, chat_model, structured_call
 from tests.agent.openai_stub import OpenAIStub
 
@@ -152,3 +152,83 @@ def test_an_unreachable_endpoint_says_so_and_reads_offline(monkeypatch, capsys):
     assert spec.total == 300
     err = capsys.readouterr().err
     assert "http://127.0.0.1:9/v1 is unreachable" in err and "offline instead" in err
+
+
+# --- content words the LLM's spec drops (issue 24, part 3) ------------------------------------
+
+CREW = "300 faces in three classes: astronaut, chef and pilot"
+CREW_SPEC = {"classes": [{"name": n, "quota": 100} for n in ("astronaut", "chef", "pilot")]}
+CREW_DROPPED = {"classes": [{"name": n, "quota": 150} for n in ("astronaut", "chef")]}
+SMILES = "200 faces, half of them smiling, balanced across gender"
+SMILES_DROPPED = {"classes": [{"name": "face", "quota": 200}], "factors": GOOD["factors"]}
+
+
+def repair_messages(requests) -> list[str]:
+    """What facetory told the model in its repair rounds."""
+    return [str(m["content"]) for req in requests[1:] for m in req["messages"][-1:]]
+
+
+def _drops(model: str, messages) -> str:
+    """'drops-class' leaves out the pilot class until told which words its spec leaves
+    unexplained; 'drops-class-stubborn' never listens; 'drops-smile' never plans the smile;
+    'kiosk' answers the kiosk request well at once."""
+    told = any("unexplained" in str(m.get("content")) for m in messages)
+    if model == "drops-class":
+        return json.dumps(CREW_SPEC if told else CREW_DROPPED)
+    if model == "drops-smile":
+        return json.dumps(SMILES_DROPPED)
+    if model == "kiosk":
+        return json.dumps(GOOD)
+    return json.dumps(CREW_DROPPED)
+
+
+@pytest.fixture()
+def drops(monkeypatch):
+    with OpenAIStub(_drops) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        yield stub
+
+
+def test_a_dropped_class_goes_back_to_the_model_named(drops, monkeypatch):
+    use_model(monkeypatch, "drops-class")
+    spec = parse_spec(CREW)
+    assert [c.name for c in spec.classes] == ["astronaut", "chef", "pilot"]
+    (told,) = repair_messages(drops.requests)
+    assert "- 'pilot'" in told and "astronaut" not in told
+
+
+def test_a_class_still_dropped_after_the_repair_rounds_is_asked_about(drops, monkeypatch):
+    from agent.language.accounting import Question
+
+    use_model(monkeypatch, "drops-class-stubborn")
+    with pytest.raises(Question, match="'pilot' - not in the plan: what should it change?"):
+        parse_spec(CREW)
+    assert len(drops.requests) == 4  # the question and three repair rounds
+
+
+def test_a_dropped_level_word_is_asked_about_not_planned(drops, monkeypatch):
+    from agent.language.accounting import Question
+
+    use_model(monkeypatch, "drops-smile")
+    with pytest.raises(Question, match="'smiling' - the plan has no such level"):
+        parse_spec(SMILES)
+
+
+def test_a_good_spec_of_a_request_with_harmless_context_is_planned_at_once(drops, monkeypatch):
+    use_model(monkeypatch, "kiosk")
+    text = ("Hi! Could you please make twelve children's faces, half with glasses, balanced by "
+            "gender, for a kiosk demo? Thanks!")
+    assert parse_spec(text).total == 12
+    assert len(drops.requests) == 1
+
+
+def test_the_repair_prompt_names_a_few_words_and_nothing_else(drops, monkeypatch):
+    use_model(monkeypatch, "drops-class-stubborn")
+    many = (f"{CREW}, blurry, grainy, tilted, sunlit, rainy, foggy, snowy, windy, dusty, "
+            "smoky, muddy, sandy")
+    with pytest.raises(SpecError):
+        parse_spec(many)
+    told = repair_messages(drops.requests)[0]
+    assert told.count("\n- ") == 8  # the first eight words
+    assert len(told) < 500
