@@ -53,6 +53,7 @@ Rules:
 - "balanced" factors spread images equally; otherwise give each level a proportion (0..1).
 - Identity datasets set "identities" (count x images_per_identity = total); factors fixed per
   person get "scope": "identity".
+- A title before a colon at the start ("Crowd detection: ...") is the dataset's "name".
 - Never drop a requirement; if something cannot be expressed, put it in a class description.
 """
 

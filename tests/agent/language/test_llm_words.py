@@ -82,3 +82,21 @@ def test_a_vague_count_asks_for_the_number_as_offline():
     assert left("a few hundred children's faces, half with glasses, balanced by gender") == [
         "'a few 100' - how many exactly? give the number"
     ]
+
+
+def test_a_setting_is_said_by_the_number_the_request_gives_even_at_its_default():
+    """'threshold' names the kind of a fact (tools/vocabulary/llm_words.yaml): explained when
+    the spec has that setting at the number asked, asked about when it does not."""
+    text = f"{REQUEST}, identity similarity threshold 0.6"
+    assert left(text, spec(quality={"identity_similarity": 0.6})) == []
+    assert left(f"{REQUEST}, identity similarity threshold 0.9") == []  # 0.9 is the default
+    assert left(text) == ["'similarity threshold' - not in the plan: what should it change?"]
+
+
+def test_a_title_is_explained_by_the_spec_name_only_where_the_request_opens_with_it():
+    titled = spec(name="Crowd detection")
+    assert left(f"Crowd detection: {REQUEST}", titled) == []
+    assert left(f"Crowd detection: {REQUEST}") == [
+        "'crowd' - not in the plan: what should it change?"]
+    assert left(f"{REQUEST}, crowd scenes", titled) == [
+        "'crowd scenes' - not in the plan: what should it change?"]
