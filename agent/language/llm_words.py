@@ -5,7 +5,8 @@ the spec's own strings stand in for it. A word of the request is explained when 
 form: 'masks' -> 'mask') is a word of a class name or description, an attribute or level value
 with the vocabulary's words for it, a factor name, an augmentation, a setting the spec moves off
 its default or the request gives the number of ('40 epochs' -> `training.epochs`), the spec's
-name where the request opens with a title ('Crowd detection: ...'), or a word of
+name where the request opens with a title ('Crowd detection: ...'), any word asking for photographs
+where the spec's style is photographic (`styles.yaml`), or a word of
 `tools/vocabulary/llm_words.yaml` whose kind of fact the spec has ('threshold' with a setting).
 The rest goes through the offline reader's content check (`agent.language.reader.content`), so
 safe words, context phrases and vague counts are judged exactly as offline, and the person sees
@@ -25,7 +26,7 @@ from agent.language.reader.content import unexplained_words
 from agent.language.rules import Unexplained
 from agent.language.spec import DatasetSpec
 from tools import vocabulary
-from tools.vocabulary import VOCABULARY
+from tools.vocabulary import PHOTO_WORDS, VOCABULARY, photo_words
 
 _WORD = re.compile(r"[a-z]+(?:['-][a-z]+)*")
 #: Spec sections whose strings are the model's own words for the images.
@@ -107,6 +108,8 @@ def spec_words(spec: DatasetSpec, low: str = "") -> frozenset[str]:
     settings = _settings_said(spec, low)
     texts = _strings(named) + keys + _vocabulary_words(spec) + settings
     texts += _kind_words(spec, settings)
+    if photo_words(spec.generation.style):  # a photographic look: any word that asks for one
+        texts += PHOTO_WORDS
     return _plain(texts)
 
 

@@ -100,3 +100,10 @@ def test_a_title_is_explained_by_the_spec_name_only_where_the_request_opens_with
         "'crowd' - not in the plan: what should it change?"]
     assert left(f"{REQUEST}, crowd scenes", titled) == [
         "'crowd scenes' - not in the plan: what should it change?"]
+
+
+def test_a_photographic_style_explains_every_word_that_asks_for_photographs():
+    text = f"{REQUEST}, realistic and lifelike"
+    assert left(text, spec(generation={"style": "photorealistic"})) == []
+    (asked,) = left(text)
+    assert asked.startswith("'realistic and lifelike' - not in the plan")
