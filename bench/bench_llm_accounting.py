@@ -3,7 +3,8 @@ faithful one alone?
 
 No model is run: for every request the offline reader plans, its spec stands in for a faithful
 LLM spec, and three unfaithful ones are made from it by dropping a class (its quota goes to the
-first class), a factor, or the attributes a class fixes. Each spec is checked as LLM mode checks
+first class), a factor, or the attributes a class fixes, or by naming the classes 'class 1',
+'class 2', ... (what they fix kept). Each spec is checked as LLM mode checks
 it (`agent.language.parse.llm_problems`); the baseline is the accounting alone (numbers and
 vocabulary words, the check before the content words were accounted for). Requests: the reader
 corpus (tests/agent/language/reader_corpus.yaml) and specs/*.txt, or the YAML files given (a
@@ -51,6 +52,11 @@ def _drop_class(data: dict) -> None:
     data["classes"][0]["quota"] += gone["quota"]
 
 
+def _rename_classes(data: dict) -> None:
+    for i, c in enumerate(data["classes"], 1):
+        c["name"] = f"class {i}"
+
+
 def _drop_attributes(data: dict) -> None:
     fixed = [c for c in data["classes"] if c["attributes"]]
     fixed[-1]["attributes"] = {}
@@ -61,6 +67,8 @@ MUTATIONS: dict[str, tuple[Callable[[DatasetSpec], bool], Callable[[dict], None]
     "a factor dropped": (lambda s: bool(s.factors), lambda d: d["factors"].pop()),
     "a class's attributes dropped": (lambda s: any(c.attributes for c in s.classes),
                                      _drop_attributes),
+    "the classes renamed 'class 1', 'class 2', ... (attributes kept)": (
+        lambda s: len(s.classes) > 1, _rename_classes),
 }
 
 
