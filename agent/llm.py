@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,13 +35,32 @@ class LLMUnreachable(LLMError):
     """Nothing answered at the endpoint (refused, unknown host, timed out)."""
 
 
+#: Endpoints nothing answered at lately in this process, with when and what was said: not
+#: asked again for `RETRY_AFTER_S` (each try waits for the timeout, and the person has been
+#: told once); a long-running web review tries again after that.
+_UNREACHABLE: dict[str, tuple[float, LLMUnreachable]] = {}
+RETRY_AFTER_S = 300.0
+
+
+def _endpoint(model: Any) -> str:
+    return getattr(model, "openai_api_base", None) or "api.openai.com"
+
+
+def known_unreachable(model: Any) -> bool:
+    """Whether a call to this model's endpoint already found nothing answering there."""
+    seen = _UNREACHABLE.get(_endpoint(model)) if model is not None else None
+    return seen is not None and time.monotonic() - seen[0] < RETRY_AFTER_S
+
+
 def _failed(exc: Exception, model: Any) -> LLMError:
     """One line for an endpoint failure; an unreachable endpoint says so, with its address."""
     detail = " ".join(str(exc).split())[:300]
     name = type(exc).__name__
     if "Connection" in name or "Timeout" in name:
-        where = getattr(model, "openai_api_base", None) or "api.openai.com"
-        return LLMUnreachable(f"the LLM endpoint {where} is unreachable ({name}: {detail})")
+        where = _endpoint(model)
+        failure = LLMUnreachable(f"the LLM endpoint {where} is unreachable ({name}: {detail})")
+        _UNREACHABLE[where] = (time.monotonic(), failure)
+        return failure
     return LLMError(f"the LLM endpoint failed: {name}: {detail}")
 
 
@@ -134,6 +154,8 @@ def structured_call(
     returned: the caller shows the person what is wrong with it."""
     if model is None:
         raise LLMError("no LLM is configured (set OPENAI_BASE_URL or OPENAI_API_KEY)")
+    if known_unreachable(model):
+        raise _UNREACHABLE[_endpoint(model)][1]
     convo = _messages(messages)
     instruction = (
         f"Answer with one JSON object (no prose, no code fence) that validates against this "

@@ -27,9 +27,10 @@ class PromptGuidance(BaseModel):
 
 def enrich_prompts(plan: Plan, *, llm=None, events: Events | None = None) -> Plan:
     """Append the LLM's per-class guidance to every item's prompt and negative prompt."""
-    if llm is None:
+    from agent.llm import known_unreachable, structured_call
+
+    if llm is None or known_unreachable(llm):  # the person was told when the spec was read
         return plan
-    from agent.llm import structured_call
 
     guidance: dict[str, PromptGuidance] = {}
     for class_name in sorted({item.class_name for item in plan.items}):
