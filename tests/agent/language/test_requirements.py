@@ -19,6 +19,8 @@ from agent.language.requirements import (
     trace,
     understood,
 )
+from tools.critic import readability
+from tools.critic.readability import Readability, ReadabilityTable
 
 runner = CliRunner()
 
@@ -53,11 +55,30 @@ def test_a_vocabulary_class_names_the_renderer_control_and_the_critic_check():
     )
 
 
-def test_age_and_gender_are_measured_on_the_renderer_and_enforced_on_diffusion():
+def test_age_and_gender_are_measured_on_an_unmeasured_renderer_and_enforced_on_diffusion(
+    monkeypatch,
+):
+    never = ReadabilityTable(command="bench", bar={"age_group": 0.7, "gender": 0.9}, backends={})
+    monkeypatch.setattr(readability, "table", lambda: never)
     text = "200 faces balanced across gender"
     assert MEASURED in rows(text)["gender presentation balanced over female, male"].flags
     enforced = rows(text, backend="diffusers")["gender presentation balanced over female, male"]
     assert enforced.flags == [] and "age-and-gender" in enforced.checked_by
+
+
+def test_on_the_renderer_age_and_gender_are_enforced_where_the_model_reads_its_people(
+    monkeypatch,
+):
+    measured = ReadabilityTable(command="bench", bar={"age_group": 0.7, "gender": 0.9}, backends={
+        "procedural": Readability(renders=30, age_group={"teenager": 0.9, "old": 0.1},
+                                  gender={"teenager": 0.95, "old": 0.95})})
+    monkeypatch.setattr(readability, "table", lambda: measured)
+    trace_rows = rows("200 faces of teenagers and old people, balanced across gender")
+    age = next(r for asked, r in trace_rows.items() if asked.startswith("age group"))
+    assert MEASURED in age.flags
+    assert "enforced on teenager; measured and reported, not enforced, on old" in age.checked_by
+    gender = trace_rows["gender presentation balanced over female, male"]
+    assert gender.flags == [] and gender.checked_by == "critic: age-and-gender model"
 
 
 def test_understood_says_the_counts_classes_factors_and_split_in_one_line():

@@ -8,6 +8,7 @@ from agent.language.spec import DatasetSpec
 from agent.planning.plan_file import write_spec
 from agent.runtime.context import BuildContext
 from tools.build_dir import BuildPaths
+from tools.critic.readability import enforced_groups
 from tools.generate.diffusers_backend import DiffusersGenerator
 
 
@@ -38,14 +39,18 @@ class _Diffusion:
     capabilities = DiffusersGenerator.capabilities
 
 
-def test_age_and_gender_reject_on_diffusion_but_are_only_measured_on_procedural(
+def test_age_and_gender_reject_on_diffusion_and_on_procedural_where_the_model_reads_it(
     tmp_path: Path,
 ) -> None:
     procedural = build_with(tmp_path / "a").critic().config.demographics
-    assert procedural.factors == {"age_group", "gender"} and procedural.enforce is False
+    readable = enforced_groups("procedural")
+    assert procedural.factors == {"age_group", "gender"}
+    assert procedural.enforce_groups == readable
+    assert procedural.enforce is any(readable.values())
     diffusion = build_with(tmp_path / "b")
     diffusion.services.generator = _Diffusion()  # type: ignore[assignment]
     assert diffusion.critic().config.demographics.enforce is True
+    assert diffusion.critic().config.demographics.enforce_groups is None
 
 
 def test_the_spec_can_force_or_switch_off_the_age_and_gender_checks(tmp_path: Path) -> None:

@@ -66,6 +66,35 @@ def test_measured_only_the_mismatch_is_recorded_but_does_not_reject(photo_path):
     assert "attribute:age_group" not in {c.name for c in verdict.checks}
 
 
+def test_enforced_on_some_age_groups_a_mismatch_rejects_only_on_those(photo_path):
+    # the portrait reads about 80: asked as a child, the age check fails wherever it runs
+    asked = item(eyewear="none", age_group="child")
+    elsewhere = demo.DemographicsConfig(enforce_groups={"age_group": frozenset({"old"})})
+    verdict = Critic(CriticConfig(demographics=elsewhere)).judge(photo_path, asked)
+    assert verdict.passed, verdict.reasons
+    assert verdict.verified["age_group"] is False
+    assert "attribute:age_group" not in {c.name for c in verdict.checks}
+    on_children = demo.DemographicsConfig(enforce_groups={"age_group": frozenset({"child"})})
+    verdict = Critic(CriticConfig(demographics=on_children)).judge(photo_path, asked)
+    assert verdict.reasons == ["attribute_mismatch:age_group"]
+
+
+def test_each_check_is_enforced_by_the_planned_age_group_of_the_item():
+    config = demo.DemographicsConfig(enforce_groups={
+        "age_group": frozenset({"teenager", "young_adult"}), "gender": frozenset({"old"})})
+    assert demo.enforced("age_group", {"age_group": "teenager"}, config)
+    assert not demo.enforced("age_group", {"age_group": "child"}, config)
+    assert demo.enforced("gender", {"gender": "male", "age_group": "old"}, config)
+    assert not demo.enforced("gender", {"gender": "male", "age_group": "teenager"}, config)
+    # a numeric age counts in the group of its first year; no age at all: only where every
+    # group is enforced
+    assert demo.enforced("age", {"age": "20-29"}, config)
+    assert not demo.enforced("gender", {"gender": "male"}, config)
+    assert not demo.enforced("age_group", {"age_group": "teenager"},
+                             config.model_copy(update={"enforce": False}))
+    assert demo.enforced("gender", {"gender": "male"}, demo.DemographicsConfig())
+
+
 def test_a_numeric_age_range_from_the_spec_is_judged_like_a_group(photo_path):
     critic = Critic(CriticConfig())
     assert critic.judge(photo_path, item(age="70-90")).verified == {"age": True}

@@ -325,3 +325,9 @@ def test_the_renderer_claims_people_the_age_model_reads_only_when_every_group_re
         assert min(shares.values()) >= 0.7, shares
     else:
         assert min(shares.values()) < 0.5, shares
+    # where the measured table (tools/critic/readability.yaml) enforces the age group, the
+    # renderer's people still read their age: a drawing change that broke it must re-measure
+    from tools.critic.readability import enforced_groups
+
+    stale = {g: shares[g] for g in enforced_groups("procedural")["age_group"] if shares[g] < 0.5}
+    assert not stale, f"re-run bench/bench_render.py --only readability --write-table: {stale}"
