@@ -265,9 +265,100 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "men with stubble": ({}, lambda: facial_hair("stubble")),
     "men with a moustache": ({}, lambda: facial_hair("moustache")),
     "men with a beard": ({}, lambda: facial_hair("beard")),
+    "smooth young skin, blotchy old": ({}, lambda: skin_wear(
+        child=0.0, teenager=0.5, young_adult=1.0, middle_aged=1.6, elderly=2.2,
+        old=2.8)),
+    "blotchy old x4": ({}, lambda: skin_wear(
+        child=0.0, teenager=0.5, young_adult=1.0, middle_aged=2.0, elderly=3.0,
+        old=4.0)),
+    "grain 0.04 past young": ({}, lambda: grain(
+        middle_aged=0.02, elderly=0.03, old=0.04)),
+    "grain 0.08 past young": ({}, lambda: grain(
+        middle_aged=0.04, elderly=0.06, old=0.08)),
+    "man's nose 1.35": ({}, lambda: _two(face_geometry, MALE_NOSE=1.35)),
+    "man's brows darker, lower": ({}, lambda: _two(aging, MALE_BROW_TONE=0.35,
+                                                    MALE_BROW_DROP=0.05)),
+    "man's lashes thinner": ({}, lambda: _two(aging, MALE_LASH=0.4)),
+    "man's lashes 0.25": ({}, lambda: _two(aging, MALE_LASH=0.25)),
+    "man's lashes 0.25, brows darker": ({}, lambda: _two(aging, MALE_LASH=0.25,
+                                                          MALE_BROW_TONE=0.35)),
+    "facial hair darker 0.5": ({}, lambda: darker_facial_hair(0.5)),
+    "facial hair darker 0.8": ({}, lambda: darker_facial_hair(0.8)),
+    "stubble grain 0.3": ({}, lambda: stubble_grain(0.3)),
+    "stubble grain 0.3, shadow 0.1": ({}, lambda: stubble_grain(0.3, 0.1)),
     "creases": ({}, creased),
     "creases + mottled 0.135": ({}, lambda: creased(mottle=0.135)),
 }
+
+
+def darker_facial_hair(mix: float):
+    """Facial hair drawn in the hair's colour mixed this much toward a dark brown-grey (the
+    shadow of hair roots in the skin), as a person sees stubble whatever the hair's colour."""
+    drawn = face.FaceDrawer._facial_hair
+
+    def draw(self, *args):
+        own = self.hair
+        self.hair = tuple(float(c) * (1 - mix) + d * mix for c, d in zip(own, (52, 44, 38),
+                                                                         strict=True))
+        try:
+            return drawn(self, *args)
+        finally:
+            self.hair = own
+    return setting(face.FaceDrawer, "_facial_hair", draw)
+
+
+def stubble_grain(amount: float, dark: float = 0.0):
+    """Stubble and beards textured at the pixel scale: dark dots of hair roots over the beard
+    area (`amount`: their darkening), plus an even shadow (`dark`)."""
+    drawn = aging.draw_gender
+
+    def draw(drawer) -> None:
+        drawn(drawer)
+        if drawer.face.beard not in ("stubble", "beard") or drawer.head_mask is None:
+            return
+        lay, pose = drawer.lay, drawer.pose
+        xs, ys = face_geometry.outline(lay)
+        keep = ys > lay.nose_y + 0.1
+        t = np.linspace(-1, 1, 11)
+        inner = pose.project(t * lay.mouth_w * 1.25, np.full_like(t, lay.mouth_y - 0.08))
+        region = np.vstack([pose.project(xs[keep] * 0.97, ys[keep]), inner])
+        mask = np.zeros(drawer.img.shape[:2], np.float32)
+        cv2.fillPoly(mask, [np.round(region * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, pose.s * 0.02)) * drawer.head_mask
+        rng = np.random.default_rng(identity_seed(drawer.face.identity.key) + 11)
+        dots = (rng.random(mask.shape) < 0.35).astype(np.float32)
+        dots = cv2.GaussianBlur(dots, (0, 0), 0.5)
+        k = 1.0 - mask * (dark + amount * dots)
+        drawer.img[:] = np.clip(drawer.img * k[..., None], 0, 255).astype(np.uint8)
+    return setting(aging, "draw_gender", draw)
+
+
+def skin_wear(**groups: float):
+    """The skin's unevenness (`face.SKIN_MOTTLE`) times this per age group (1 elsewhere)."""
+    drawn = face.FaceDrawer._skin
+
+    def draw(self) -> None:
+        with setting(face, "SKIN_MOTTLE", face.SKIN_MOTTLE * groups.get(self.a["age_group"], 1)):
+            drawn(self)
+    return setting(face.FaceDrawer, "_skin", draw)
+
+
+def grain(**groups: float):
+    """Pixel-scale grain (pores, fine lines) over the skin of these age groups, as a share of
+    the skin's light."""
+    drawn = aging.draw_age
+
+    def draw(drawer) -> None:
+        drawn(drawer)
+        amount = groups.get(drawer.a["age_group"], 0.0)
+        if amount <= 0.0 or drawer.head_mask is None:
+            return
+        rng = np.random.default_rng(identity_seed(drawer.face.identity.key) + 7)
+        noise = cv2.GaussianBlur(rng.standard_normal(drawer.img.shape[:2]).astype(np.float32),
+                                 (0, 0), 0.7)
+        k = 1.0 + amount * noise / max(float(noise.std()), 1e-6) * drawer.head_mask
+        drawer.img[:] = np.clip(drawer.img * k[..., None], 0, 255).astype(np.uint8)
+    return setting(aging, "draw_age", draw)
 
 
 def _two(module: object, **values: float) -> ExitStack:

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 MALE_BROW_DROP = 0.03
 MALE_BROW_ARCH = 0.5
 MALE_BROW_TONE = 0.6
-#: A man's lash line, as a fraction of the line width (a bare woman's eye is 1).
-MALE_LASH = 0.65
+#: A man's lash line, as a fraction of the line width (a bare woman's eye is 1): a heavy
+#: line reads as eyeliner, and boys and men read female (bench/sweep_age_cues.py).
+MALE_LASH = 0.25
 
 #: A woman's lip colour (from the teens on) and how much of it covers the lips' own.
 LIPSTICK = (176, 40, 62)
