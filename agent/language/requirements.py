@@ -16,11 +16,16 @@ from agent.language.spec import ClassSpec, DatasetSpec
 from agent.planning.diffusion_prompts import _phrase, class_phrase
 from tools.contracts import Requirement
 from tools.critic.attributes import MEASURABLE
-from tools.critic.demographics import FACTORS_READ, planned_group
+from tools.critic.demographics import (
+    FACTORS_READ,
+    DemographicsConfig,
+    enforced,
+    planned_group,
+)
 from tools.critic.pipeline import CriticConfig
 from tools.critic.readability import enforced_groups
 from tools.generate import capabilities
-from tools.vocabulary import AGE_GROUP_YEARS, NEUTRAL, VARIED, VOCABULARY, photo_words
+from tools.vocabulary import NEUTRAL, VARIED, VOCABULARY, photo_words
 
 NOT_DRAWN = "not drawn"
 NOT_CHECKED = "not checked"
@@ -100,7 +105,6 @@ class _Judge:
             return "CLIP zero-shot probe", []
         return "nothing", [NOT_CHECKED]
 
-
     def _demographic_check(self, factor: str, levels: list[str]) -> tuple[str, list[str]]:
         """Age or gender: enforced, measured only, or (`auto` on a backend the model reads
         in part) enforced on the age groups whose measured readability meets the bar."""
@@ -117,18 +121,24 @@ class _Judge:
                 [MEASURED])
 
     def _readable_groups(self, factor: str, levels: list[str]) -> tuple[list[str], list[str]]:
-        """The planned age groups a check of `factor` rejects on, and those it only measures."""
-        asked = next((f.level_names() for f in self.spec.factors if f.name == "age_group"),
-                     list(AGE_GROUP_YEARS))
-        groups = asked if factor == "gender" else [
-            planned_group({factor: lv}) or lv for lv in levels]
+        """The planned age groups a check of `factor` rejects on, and those it only measures
+        (decided as the critic decides, `demographics.enforced`)."""
+        if factor == "gender":
+            ages = next((f.level_names() for f in self.spec.factors if f.name == "age_group"),
+                        None)
+            cases = {g: {"gender": "female", "age_group": g} for g in ages} if ages else {
+                "every age": {"gender": "female"}}
+        else:
+            cases = {planned_group({factor: lv}) or lv: {factor: lv} for lv in levels}
         if self.demographics == "measure":
-            return [], [g.replace("_", " ") for g in groups]
-        if self.demographics == "enforce" or self.can.reads_age_gender:
-            return [g.replace("_", " ") for g in groups], []
-        readable = enforced_groups(self.backend)["gender" if factor == "gender" else "age_group"]
-        return ([g.replace("_", " ") for g in groups if g in readable],
-                [g.replace("_", " ") for g in groups if g not in readable])
+            config = DemographicsConfig(enforce=False)
+        elif self.demographics == "enforce" or self.can.reads_age_gender:
+            config = DemographicsConfig()
+        else:
+            config = DemographicsConfig(enforce_groups=enforced_groups(self.backend))
+        on = [g for g, asked in cases.items() if enforced(factor, asked, config)]
+        return ([g.replace("_", " ") for g in on],
+                [g.replace("_", " ") for g in cases if g not in on])
 
 
 def trace(spec: DatasetSpec) -> list[Requirement]:

@@ -79,6 +79,11 @@ def test_on_the_renderer_age_and_gender_are_enforced_where_the_model_reads_its_p
     assert "enforced on teenager; measured and reported, not enforced, on old" in age.checked_by
     gender = trace_rows["gender presentation balanced over female, male"]
     assert gender.flags == [] and gender.checked_by == "critic: age-and-gender model"
+    # without a planned age, the critic cannot tell which group a person belongs to: gender
+    # is enforced only where every group reads (here the table measured two)
+    ageless = rows("200 faces balanced across gender")
+    ageless = ageless["gender presentation balanced over female, male"]
+    assert MEASURED in ageless.flags and "not enforced" in ageless.checked_by
 
 
 def test_understood_says_the_counts_classes_factors_and_split_in_one_line():
