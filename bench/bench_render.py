@@ -345,6 +345,11 @@ def readability(size: int, per_cell: int, hog: Hog, write_table: bool = False) -
     print(f" gender right and confident (>= {demo.DemographicsConfig().gender_confidence:.0%}): "
           f"{both:.1%} (female {ok['female']:.0%}, male {ok['male']:.0%}; goal >= 90%); "
           f"right at any confidence {ours['right']:.1%} (cues off {base['right']:.1%})")
+    if write_table:
+        groups = readable.enforced_groups("procedural", readable.load())
+        print(f" written to {readable.TABLE}; `demographic_checks: auto` now rejects on age for "
+              f"{sorted(groups['age_group']) or 'no group'}, on gender for "
+              f"{sorted(groups['gender']) or 'no group'}")
     tones = sorted(ours["hog"], key=lambda t: int(t.split("_")[1]))
     print(" HOG found, per Monk level: " + ", ".join(
         f"{t.split('_')[1]} {ours['hog'][t]:.0%}/{base['hog'][t]:.0%}" for t in tones)
