@@ -284,6 +284,8 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
                                                           MALE_BROW_TONE=0.35)),
     "facial hair darker 0.5": ({}, lambda: darker_facial_hair(0.5)),
     "facial hair darker 0.8": ({}, lambda: darker_facial_hair(0.8)),
+    "lipstick 0.75": ({}, lambda: _two(aging, LIPSTICK_MIX=0.75)),
+    "eye shadow x1.5": ({}, lambda: _shade(eyeshadow=1.5)),
     "stubble grain 0.3": ({}, lambda: stubble_grain(0.3)),
     "stubble grain 0.3, shadow 0.1": ({}, lambda: stubble_grain(0.3, 0.1)),
     "creases": ({}, creased),
