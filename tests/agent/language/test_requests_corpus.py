@@ -35,7 +35,7 @@ DEV = Path(__file__).with_name("requests_dev.yaml")
 BASELINE_RIGHT = 95
 BASELINE_PLANNED = 72
 BASELINE_WRONG = 0
-EXPECT_KEYS = {"total", "classes", "splits", "identities", "factors", "fixed"}
+EXPECT_KEYS = {"total", "classes", "splits", "identities", "factors", "fixed", "class_attributes"}
 
 
 def load(path: Path = DEV) -> list[dict[str, Any]]:
