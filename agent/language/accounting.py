@@ -39,7 +39,7 @@ _CLASSES = re.compile(rf"\s*{_ADJ}(?:classes|class|categories|category)\b")
 _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
 _EACH = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:each|apiece|for\s+each|of\s+each)\b(?!\s+[a-z])")
 _PER_FACTOR = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|for\s+each|for\s+every|in\s+each|each)"
-                         rf"\s+(?:(?:of\s+)?the\s+)?(?:{ANY_FACTOR_RX.pattern})")
+                         rf"\s+(?:(?:of\s+)?the\s+)?{RULES['cell_words']}?(?:{ANY_FACTOR_RX.pattern})")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
@@ -50,6 +50,11 @@ _PAIRED = re.compile(
     rf"\s+(?:with|when|while|and|for|on|if)\s+(?:the\s+|their\s+)*(?:{ANY_LEVEL_RX.pattern})"
 )
 _SPLIT_PART = re.compile(RULES["split_part_words"])
+_BOUND_BEFORE = re.compile(RULES["bounds_before"])
+_BOUND_AFTER = re.compile(RULES["bounds_after"])
+_PER_ANY = re.compile(
+    rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|for\s+each|for\s+every|in\s+each|each)\s+[a-z]"
+)
 _IN_FRAME = re.compile(RULES["in_one_frame"])
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
 _TOKEN = re.compile(
@@ -342,6 +347,9 @@ def _plain(m: re.Match[str], low: str, f: Facts) -> str | None:
             each if each != "images per class" else None)
     if _EACH.match(after):  # '400 images for each': per class, per person or per combination
         return f.per_class.get(value) or f.per_each.get(value)
+    if _PER_ANY.match(after):  # '100 faces for every combination of ...': never the total
+        each = f.per_each.get(value)
+        return f.per_class.get(value) or (each if each != "images per class" else None)
     if _CLASSES.match(after):  # 'N classes' counts the classes, not some factor's levels
         return "the classes" if value == f.class_count else None
     if _CATEGORY.match(after):
@@ -399,6 +407,22 @@ def _revised(m: re.Match[str], low: str, later: list[re.Match[str]]) -> bool:
     )
 
 
+def _bound(m: re.Match[str], low: str, what: str | None) -> Unexplained | None:
+    """'at least 40%', '1000 at minimum': a bound the plan would make exact; a threshold or
+    a number of faces per image may be a bound."""
+    if what is not None and (what.startswith(_SETTINGS) or "faces per image" in what):
+        return None
+    before = _BOUND_BEFORE.search(low, max(0, m.start() - 24), m.start())
+    after = _BOUND_AFTER.match(low[m.end() : m.end() + 30])
+    if not before and not after:
+        return None
+    start = before.start() if before else m.start()
+    said = low[start : m.end() + (after.end() if after else 0)].strip()
+    exact = m.group(0).strip()
+    return Unexplained(said, "a bound or an estimate, not an exact number",
+                       (f"exactly {exact}",), kind="reading")
+
+
 def account_numbers(low: str, f: Facts, acc: Account) -> None:
     ignored = _ignored(low)
     tokens = [m for m in _TOKEN.finditer(low) if not any(ignored[m.start() : m.end()])]
@@ -407,7 +431,10 @@ def account_numbers(low: str, f: Facts, acc: Account) -> None:
         what = _explain_number(m, low, f)
         if what is None and _revised(m, low, tokens[i + 1 :]):
             what = "said again later"
-        if what is not None:
+        bound = _bound(m, low, what)
+        if bound is not None:
+            acc.unexplained.append(bound)
+        elif what is not None:
             acc.explained.append((words, what))
         elif not re.search(rf"\b{re.escape(words)}\b", f.words):  # named in a class
             acc.unexplained.append(Unexplained(words, _why(m, low)))

@@ -10,6 +10,7 @@ from agent.language.reader.words import (
     ANY_FACTOR,
     ANY_LEVEL,
     ANY_LEVEL_RX,
+    COUNT_NOUNS,
     FACTOR_RX,
     GAP,
     number,
@@ -75,6 +76,7 @@ class AttributesMixin(ReaderBase):
             names = self._factors_in(m.end(), end)
             if not names:
                 raise self.fail("'every combination of' needs factors, e.g. gender and age group")
+            self._count_before_grid(m.start())
         rx = (
             rf"\b({_NUM})\s*(?:images?|faces?|photos?)?\s*(?:per|for each|in each|each)\s*"
             r"(?:combination|cell|group|combo)\b"
@@ -82,6 +84,15 @@ class AttributesMixin(ReaderBase):
         for m in self.matches(rx):
             self.d.per_cell = int(number(m.group(1)))
             self.take(m.start(), m.end())
+
+    def _count_before_grid(self, start: int) -> None:
+        """'100 faces for every combination of ...': the count is per combination, not the
+        total."""
+        before = re.search(rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:for|in|per)?\s*$",
+                           self.low[max(0, start - 30) : start])
+        if before and self.d.per_cell is None:
+            self.d.per_cell = int(number(before.group(1)))
+            self.take(start - len(self.low[max(0, start - 30) : start]) + before.start(), start)
 
     def constraints(self) -> None:
         rx = (

@@ -108,7 +108,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
         """'50 images for each gender and age group', '100 per age group': a count per
         combination of the factors named, which are balanced."""
         rx = (rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:per|for\s+each|for\s+every|in\s+each|"
-              rf"each)\s+(?:(?:of\s+)?the\s+)?(?=(?:{ANY_FACTOR})\b)")
+              rf"each)\s+(?:(?:of\s+)?the\s+)?{ACCOUNTING['cell_words']}?(?=(?:{ANY_FACTOR})\b)")
         for m in self.matches(rx):
             end = self._grid_end(m.end())
             if "(" in self.low[m.end() : end] or ANY_LEVEL_RX.search(self.low, m.end(), end):

@@ -194,3 +194,31 @@ def test_none_before_a_worn_level_says_without_it() -> None:
 
     spec = parse_spec("800 pics of women, none in sunglasses", offline=True)
     assert factor_problems(spec, "eyewear", ["none"]) == []
+
+
+@pytest.mark.parametrize(("text", "bound"), [
+    ("1000 faces, at least 40% women", "'at least 40%' - a bound"),
+    ("1000 faces, no more than 20% with hats", "'no more than 20%' - a bound"),
+    ("1000 faces at minimum, half of them women", "'minimum'"),
+])
+def test_a_bound_is_asked_about_not_planned_as_an_exact_share(text: str, bound: str) -> None:
+    with pytest.raises(SpecError) as err:
+        parse_spec(text, offline=True)
+    assert bound in str(err.value)
+
+
+def test_a_bound_on_faces_per_image_is_no_question() -> None:
+    text = "500 images with up to 3 faces per image"
+    assert account(text, parse_offline(text)).ok
+
+
+def test_a_count_per_combination_is_never_the_total() -> None:
+    gender = {"name": "gender", "levels": [{"name": "female"}, {"name": "male"}]}
+    spec = _spec({"face": 100}, factors=[gender])
+    acc = account("100 faces for every combination of gender", spec)
+    assert [u.words for u in acc.unexplained] == ["100"]
+
+
+def test_a_count_for_every_combination_of_factors_plans_each_combination() -> None:
+    spec = parse_offline("100 faces for every combination of gender and ethnicity")
+    assert spec.total == 1000
