@@ -128,7 +128,8 @@ class CountsMixin(ReaderBase):
         """'70% train', 'test 200', 'no test set': parts each named with its number."""
         parts: dict[str, float] = {}
         named = (
-            rf"\b(\d+(?:\.\d+)?)\s*(%?)\s*(?:each\s+)?(?:of\s+them\s+)?(?:go(?:es)?\s+)?"
+            rf"\b(\d+(?:\.\d+)?)\s*(%?)\s*(?P<unit>{COUNT_NOUNS}\s+)?(?:each\s+)?"
+            rf"(?:of\s+them\s+)?(?:go(?:es)?\s+)?"
             rf"(?:for|to|in|as)?\s*(?:the\s+)?"
             rf"{self._PART}(?:\s+(?:and|&)\s+{self._PART})?(?:\s+sets?|\s+splits?)?\b"
             rf"|\b{self._PART}(?:\s+sets?|\s+splits?)?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%?)"
@@ -136,9 +137,11 @@ class CountsMixin(ReaderBase):
         for m in self.matches(named):
             g = m.groups()
             if g[0] is not None:
-                parts.update({self._part_name(w): float(g[0]) for w in (g[2], g[3]) if w})
+                parts.update({self._part_name(w): float(g[0]) for w in (g[3], g[4]) if w})
             else:
-                parts[self._part_name(g[4])] = float(g[5])
+                parts[self._part_name(g[5])] = float(g[6])
+            if "%" in (g[1], g[7]) or m.group("unit"):  # said as a share or as images
+                self.d.split_unit = "%" if "%" in (g[1], g[7]) else "images"
             self.take(m.start(), m.end())
         for m in self.matches(
             rf"\b(?:no|without\s+an?|nothing\s+(?:to|for))\s+{self._PART}(?:\s+(?:set|split))?"

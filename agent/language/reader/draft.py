@@ -34,6 +34,8 @@ class Draft:
     class_count: int | None = None
     class_shares: dict[str, float] = field(default_factory=dict)
     split_parts: dict[str, float] = field(default_factory=dict)
+    split_unit: str | None = None
+    """'%' or 'images' where a split part said which ('test 20%', 'hold out 50 images')."""
     """Split parts as written: shares summing to 1 or 100, or image counts summing to the total."""
     people: int | None = None
     """A number of people said without images per person ('600 faces of 60 people')."""
@@ -105,7 +107,7 @@ def build(d: Draft) -> dict[str, Any]:
     classes = _classes(d, factors, spec)
     _quotas(d, classes, factors)
     if d.split_parts:
-        spec["splits"] = _splits(d.split_parts, sum(c["quota"] for c in classes))
+        spec["splits"] = _splits(d.split_parts, sum(c["quota"] for c in classes), d.split_unit)
     spec["classes"] = classes
     spec["factors"] = list(factors.values())
     if d.constraints:
@@ -353,13 +355,20 @@ def _with_val(shares: dict[str, Any], parts: dict[str, float]) -> dict[str, Any]
     return {**shares, "train": train, "val": DEFAULT_VAL_SHARE, "val_from_train": True}
 
 
-def _splits(parts: dict[str, float], total: int) -> dict[str, Any]:
+def _splits(parts: dict[str, float], total: int, unit: str | None = None) -> dict[str, Any]:
     """Split parts as written -> train/val/test shares (missing parts are 0, or the rest)."""
     written = sum(parts.values())
-    for scale in (1.0, 100.0, float(total)):
+    if unit is None and written < 100 and len(parts) < 3 and total > 100 and written > 1:
+        said = " and ".join(f"{k} {v:g}" for k, v in parts.items())
+        raise SpecError(f"not planned, so as not to guess: '{said}' - images or percent? say "
+                        f"e.g. '{next(iter(parts))} {next(iter(parts.values())):g} images' or "
+                        f"'{next(iter(parts))} {next(iter(parts.values())):g}%'")
+    scales = (float(total),) if unit == "images" else (1.0, 100.0, float(total))
+    for scale in scales:
         if abs(written - scale) < 1e-6 * max(1.0, scale) or (
-            len(parts) < 3 and written < scale and (scale != total or written > 100)
-        ):  # 'hold out 500 (of 2000) for testing': images; 'test 20' is a percentage
+            len(parts) < 3 and written < scale
+            and (scale != total or written > 100 or unit == "images")
+        ):  # 'hold out 500 (of 2000) for testing': images; 'test 20 and val 80': percentages
             shares = {k: v / scale for k, v in parts.items()}
             missing = [k for k in ("train", "val", "test") if k not in shares]
             left = 1 - sum(shares.values())
