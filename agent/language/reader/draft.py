@@ -7,12 +7,22 @@ shares, and errors that name both sides of a contradiction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent.language.reader.words import ADULT, level_of, levels_of
 from agent.language.spec import DEFAULT_VAL_SHARE, MAX_IMAGES, SpecError
-from tools.vocabulary import AGE_GROUP_YEARS, FACTORS, IDENTITY_SCOPE, VOCABULARY, WORN
+from tools.vocabulary import (
+    AGE_GROUP_YEARS,
+    FACTORS,
+    IDENTITY_SCOPE,
+    MINOR_AGE_GROUPS,
+    VOCABULARY,
+    WORN,
+)
+
+_ADULT_NAME = re.compile(r"(?:the\s+)?(?:adults?|grown[- ]?ups?)")
 
 #: When percentages name only some levels, the rest goes to this level (else: spread equally).
 REST = {f: fw.rest for f, fw in VOCABULARY.items() if fw.rest}
@@ -146,10 +156,42 @@ def _ages_and_scope(d: Draft, factors: dict[str, dict[str, Any]]) -> None:
         factors["age"] = _age_factor(*d.age)
     elif d.adults and "age_group" not in factors:
         factors["age_group"] = _adult_ages(d.children)
+    elif d.adults and _minor_levels(factors["age_group"]):
+        minors = " and ".join(_minor_levels(factors["age_group"]))
+        raise SpecError(
+            f"not planned, so as not to guess: 'adults' beside {minors} - which age groups are "
+            "the adults, and what share? say e.g. 'a third children, a third young adults, "
+            "a third elderly'"
+        )
     if d.identities is not None:
         for f, body in factors.items():
             if f in IDENTITY_SCOPE and f not in d.image_scope:
                 body["scope"] = "identity"
+
+
+def _minor_levels(factor: dict[str, Any]) -> list[str]:
+    """The minors' age groups a factor draws ('adults' said beside them leaves the adults open)."""
+    return [lv["name"] for lv in factor["levels"]
+            if lv["name"] in MINOR_AGE_GROUPS and lv.get("proportion", 1) > 0]
+
+
+def _adult_classes(classes: list[dict[str, Any]], factors: dict[str, Any]) -> None:
+    """A class named 'adults' fixes no one age group: the classes without one draw the adult
+    age groups, equally (a class fixes one level per factor; the levels other classes fix
+    stay in the factor at no share)."""
+    loose = [c["name"] for c in classes if "age_group" not in c["attributes"]]
+    adults = [n for n in loose if _ADULT_NAME.fullmatch(n.strip().lower())]
+    if not adults or "age_group" in factors or "age" in factors:
+        return
+    if len(loose) > len(adults):
+        raise SpecError(
+            f"not planned, so as not to guess: class '{adults[0]}' draws adults, class "
+            f"'{(set(loose) - set(adults)).pop()}' no age group: give it one, or say the ages"
+        )
+    fixed = {c["attributes"]["age_group"] for c in classes if "age_group" in c["attributes"]}
+    levels = [{"name": n, "proportion": 1 / len(ADULT)} for n in ADULT]
+    levels += [{"name": n, "proportion": 0.0} for n in sorted(fixed - set(ADULT))]
+    factors["age_group"] = {"name": "age_group", "levels": levels}
 
 
 def _share_levels(d: Draft, f: str, shares: dict[str, float]) -> list[dict[str, Any]]:
@@ -241,6 +283,7 @@ def _classes(d: Draft, factors: dict[str, Any], spec: dict[str, Any]) -> list[di
     if d.children:
         spec["subject"] = "children"
     if classes:
+        _adult_classes(classes, factors)
         return classes
     n = d.class_count or 1
     if n != 1:

@@ -22,3 +22,17 @@ def test_a_held_out_count_said_without_a_unit_is_asked_about_not_read_as_a_perce
 ])
 def test_a_held_out_part_with_its_unit_or_above_100_is_planned(text: str, test_share: float):
     assert parse_offline(text).splits.test == pytest.approx(test_share)
+
+
+def test_a_class_named_adults_draws_only_adult_age_groups() -> None:
+    spec = parse_offline("two classes, adults and kids, 300 each")
+    kids = next(c for c in spec.classes if c.name == "kids")
+    assert kids.attributes == {"age_group": "child"}
+    ages = spec.factor("age_group").targets()
+    assert ages["child"] == 0 and ages.get("teenager", 0) == 0
+    assert sum(ages.values()) == pytest.approx(1)
+
+
+def test_adults_said_in_a_list_of_age_groups_with_children_is_asked_about() -> None:
+    with pytest.raises(SpecError, match="'adults' beside child"):
+        parse_offline("1200 faces of children, adults and seniors")
