@@ -132,6 +132,7 @@ class AttributesMixin(ReaderBase):
         for m in self.matches(rx2):
             if self._share_of(m.span(1), float(m.group(2)) / 100, m) and m.group("tot"):
                 self.d.total = int(m.group("tot"))
+        self._decimal_shares()
         rx3 = (
             r"\b(?:mostly|mainly|largely|predominantly|primarily)\s+(?:in\s+|with\s+|wearing\s+)?"
             rf"({ANY_LEVEL})\b"
@@ -143,6 +144,17 @@ class AttributesMixin(ReaderBase):
                 f"cannot tell what '{self.original(m.start(), min(len(self.text), m.end() + 30))}"
                 "...' applies to; write e.g. '20% wear glasses'"
             )
+
+    def _decimal_shares(self) -> None:
+        """'sunglasses 0.3', 'glasses: .25', '0.1 sunglasses': a fraction beside a level is
+        its share (a level only: a fraction beside other words may be a threshold)."""
+        frac = r"(0?\.\d+)(?![\d%.])"
+        after = rf"(?<![\w-])({ANY_LEVEL})(?![\w-])\s*(?::|=|at)?\s*{frac}"
+        for m in self.matches(after):
+            self._share_of(m.span(1), float(m.group(2)), m)
+        before = rf"(?<![\w.]){frac}\s+(?:(?:with|wearing|in)\s+)?({ANY_LEVEL})(?![\w-])"
+        for m in self.matches(before):
+            self._share_of(m.span(2), float(m.group(1)), m)
 
     def _share_of(self, span: tuple[int, int], value: float, m: re.Match[str]) -> bool:
         """A share of a class (by name or level) or of a factor level; False if neither."""

@@ -204,10 +204,12 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
         """'blue eyes 20%, green eyes 10%, everything else brown', 'the remainder white': the
         level after a rest word takes what the shares of its factor leave."""
         for m in self.matches(self._REST):
-            lm = ANY_LEVEL_RX.match(self.low, m.end())
+            lm = ANY_LEVEL_RX.match(self.low, m.end()) or re.compile(r"none\b").match(
+                self.low, m.end())  # 'the others with none': the rest level of the factor
             if lm is None or not self.free(lm.start(), lm.end()):
                 continue
-            shared = [o for o in levels_of(lm.group(0)) if o[0] in self.d.shares]
+            shared = [o for o in levels_of(lm.group(0)) if o[0] in self.d.shares] or [
+                (f, "none") for f in self.d.shares if VOCABULARY[f].rest == "none"]
             if len(shared) != 1 or shared[0][1] in self.d.shares[shared[0][0]]:
                 continue
             f, lv = shared[0]

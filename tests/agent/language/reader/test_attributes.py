@@ -1,0 +1,28 @@
+"""How the offline reader reads levels and their shares (agent.language.reader.attributes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.language.reader import parse_offline
+
+
+@pytest.mark.parametrize("text", [
+    "1000 faces, sunglasses 0.3, glasses 0.2",
+    "faces w/ sunglasses: 0.3, w/ glasses: 0.2 -- 1000 total",
+    "make 1000 faces with 0.3 sunglasses and 0.2 glasses",
+])
+def test_a_fraction_beside_a_level_is_its_share(text: str) -> None:
+    eyewear = parse_offline(text).factor("eyewear").targets()
+    assert eyewear == pytest.approx({"sunglasses": 0.3, "glasses": 0.2, "none": 0.5})
+
+
+def test_the_others_with_none_is_the_rest_level_of_the_factor_shared() -> None:
+    spec = parse_offline("Need 800 faces w/ sunglasses 0.3 and the others with none")
+    assert spec.factor("eyewear").targets() == pytest.approx({"sunglasses": 0.3, "none": 0.7})
+
+
+def test_a_fraction_beside_a_threshold_is_no_share() -> None:
+    spec = parse_offline("500 faces, min critic score 0.8, glasses 0.5")
+    assert spec.quality.min_critic_score == pytest.approx(0.8)
+    assert spec.factor("eyewear").targets()["glasses"] == pytest.approx(0.5)
