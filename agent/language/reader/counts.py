@@ -35,7 +35,7 @@ class CountsMixin(ReaderBase):
         head = m.group(1)
         if len(head.split()) == 1 and not self.text[m.start(1)].isupper() or "," in head:
             return
-        if ANY_LEVEL_RX.search(head) and re.match(r"\s*\.?\d", self.low[m.end() :]):
+        if ANY_LEVEL_RX.search(head) and re.match(r"\s*0?\.\d", self.low[m.end() :]):
             return  # 'faces with glasses: 0.25': a level and its number, not a name
         if (
             len(head.split()) <= 8
