@@ -13,6 +13,7 @@ from agent.language.reader.words import (
     COUNT_NOUNS,
     FACTOR_RX,
     GAP,
+    levels_of,
     number,
 )
 from tools.vocabulary import FACTORS
@@ -100,6 +101,8 @@ class AttributesMixin(ReaderBase):
             rf"and|for|on|if)\s+(?:the\s*)?(?:their\s*)?({ANY_LEVEL})\b"
         )
         for m in self.matches(rx):
+            if re.match(r"(?:no|not|without|never)\b", m.group(2)):
+                continue  # 'no hats and no masks': two exclusions, not a pair
             a = self.level_of(m.group(1))
             b = self.level_of(m.group(2))
             if a is None or b is None or a[0] == b[0]:
@@ -375,7 +378,7 @@ class AttributesMixin(ReaderBase):
         middle-aged')."""
         found: dict[str, list[str]] = {}
         for lm in self.matches(ANY_LEVEL_RX):
-            hit = self.level_of(lm.group(0))
+            hit = self._level_in_context(lm)
             if hit is None or hit[0] == self.d.class_factor or not self._new_mention(lm, hit):
                 continue
             f, lv = hit
@@ -392,6 +395,18 @@ class AttributesMixin(ReaderBase):
                 self.d.balanced[f] = levels
         for m in self.matches(r"\b(?:only|exclusively|solely|just)\b"):
             self.take(m.start(), m.end())
+
+    def _level_in_context(self, lm: re.Match[str]) -> tuple[str, str] | None:
+        """A word several factors share is read by the factor its clause names ('lighting from
+        the left' is the light, not the head turned left); else its first reading."""
+        hits = levels_of(lm.group(0))
+        if len({f for f, _ in hits}) < 2:
+            return self.level_of(lm.group(0))
+        lo = max([0] + [s.end() for s in re.finditer(r"[,;.\n]", self.low[: lm.start()])])
+        hi = re.compile(r"[,;.\n]|$").search(self.low, lm.end()).start()
+        named = {f for rx, fs in FACTOR_RX for _ in rx.finditer(self.low, lo, hi) for f in fs}
+        near = [h for h in hits if h[0] in named]
+        return near[0] if len(near) == 1 else self.level_of(lm.group(0))
 
     def _new_mention(self, lm: re.Match[str], hit: tuple[str, str]) -> bool:
         """A level not said already: children as the subject, a factor already shared,

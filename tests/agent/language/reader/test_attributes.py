@@ -26,3 +26,17 @@ def test_a_fraction_beside_a_threshold_is_no_share() -> None:
     spec = parse_offline("500 faces, min critic score 0.8, glasses 0.5")
     assert spec.quality.min_critic_score == pytest.approx(0.8)
     assert spec.factor("eyewear").targets()["glasses"] == pytest.approx(0.5)
+
+
+def test_a_level_word_two_factors_share_is_read_by_the_factor_its_clause_names() -> None:
+    lit = parse_offline("1000 imgs, lighting from the left only")
+    assert lit.factor("lighting").targets() == {"left": 1.0} and lit.factor("head_pose") is None
+    turned = parse_offline("1000 faces, heads turned to the left")
+    assert turned.factor("head_pose").targets() == {"left": 1.0}
+
+
+def test_two_exclusions_joined_by_and_are_no_constraint() -> None:
+    spec = parse_offline("1k faces, no hats and no masks")
+    assert spec.factor("hat").targets() == {"none": 1.0}
+    assert spec.factor("mask").targets() == {"none": 1.0}
+    assert not spec.constraints
