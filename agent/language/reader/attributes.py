@@ -111,8 +111,9 @@ class AttributesMixin(ReaderBase):
             self.take(m.start(), m.end())
 
     _OF_WHOM = (
-        r"(?:of\s+(?:the\s+|all\s+|these\s+)?(?:(?P<tot>\d+)\s+)?(?:[a-z-]+\s+)?"
-        r"(?:images?|faces?|people|persons|photos?|pictures?|portraits?|them|subjects|children|"
+        r"(?:(?:of\s+(?:the\s+|all\s+|these\s+)?|(?:the|these)\s+)(?:(?P<tot>\d+)\s+)?"
+        r"(?:[a-z-]+\s+)?(?:images?|faces?|people|persons|photos?|pictures?|portraits?|them|"
+        r"subjects|identities|individuals|children|"
         r"kids|the\s+people|the\s+faces|the\s+images)\s*)?"
     )
 

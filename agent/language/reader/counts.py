@@ -459,10 +459,18 @@ class CountsMixin(ReaderBase):
         ):
             self.d.total = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
+        self._times_at_end()
         for m in self.matches(rf"(?<![\w.])-({_NUM})\b"):
             raise self.fail(f"counts must be positive, got '{m.group(0).strip()}'")
         if self.d.total is not None and self.d.total < 1:
             raise self.fail(f"the number of images must be at least 1, got {self.d.total}")
+
+    def _times_at_end(self) -> None:
+        """'... women with long hair x 350': that many images of what was described."""
+        for m in self.matches(rf"(?<![\w.])[x\u00d7]\s*({_NUM})\s*[.!]?\s*$"):
+            if self.d.total is None:
+                self.d.total = int(number(m.group(1)))
+                self.take(m.start(), m.end())
 
     def hint(self) -> None:
         """'a glasses detector', 'mask detection', 'an emotion classifier': what the model

@@ -40,3 +40,9 @@ def test_two_exclusions_joined_by_and_are_no_constraint() -> None:
     assert spec.factor("hat").targets() == {"none": 1.0}
     assert spec.factor("mask").targets() == {"none": 1.0}
     assert not spec.constraints
+
+
+def test_a_share_of_the_people_said_without_of_is_a_share_of_the_people() -> None:
+    spec = parse_offline("20 people, 30 shots per person, half the people male")
+    assert spec.identities.count == 20 and spec.total == 600
+    assert spec.factor("gender").targets() == pytest.approx({"male": 0.5, "female": 0.5})
