@@ -56,7 +56,8 @@ class AttributesMixin(ReaderBase):
         for m in self.matches(
             r"\b(?:aged\s+)?(over|above|older than|past|under|below|younger than|less than)\s+"
             r"(?:the\s+age\s+of\s+)?(\d{1,3})(?:\s*(?:years?(?:\s*old)?|yrs?|y/?o))?\b"
-            r"(?!\s*(?:%|images?|faces?|photos?|pictures?|people|persons|classes))"
+            r"(?!\s*(?:[a-z-]+\s+){0,2}?(?:%|images?|faces?|photos?|pictures?|people|persons|"
+            r"classes|categories|groups|identities|levels|kinds|types|emotions|expressions)\b)"
         ):
             n = int(m.group(2))
             older = m.group(1) in ("over", "above", "older than", "past")

@@ -46,3 +46,20 @@ def test_a_share_of_the_people_said_without_of_is_a_share_of_the_people() -> Non
     spec = parse_offline("20 people, 30 shots per person, half the people male")
     assert spec.identities.count == 20 and spec.total == 600
     assert spec.factor("gender").targets() == pytest.approx({"male": 0.5, "female": 0.5})
+
+
+@pytest.mark.parametrize("text", [
+    "A classifier over three ethnicity classes: African, Asian, White; 200 each",
+    "a set of over 3 facial expression categories: happy, sad and calm, 100 each",
+])
+def test_over_a_count_of_named_things_is_no_age(text: str) -> None:
+    assert parse_offline(text).factor("age") is None
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("200 faces of people over 65", (65, 90)),
+    ("300 faces, everyone under 12 years old", (3, 12)),
+])
+def test_over_or_under_an_age_is_an_age_range(text: str, years: tuple[int, int]) -> None:
+    numeric = parse_offline(text).factor("age").numeric
+    assert (numeric.low, numeric.high) == years
