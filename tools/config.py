@@ -340,6 +340,11 @@ class AugmentConfig(_Config):
     """Extra training images, as a share of the training split: the training faces cut out
     tightly, shrunk and pasted on real textures beside as many non-face crops
     (`tools.outputs.collage`), so the model learns a face's content, not its scene."""
+    collage_classes: list[str] | None = Field(default=None, min_length=1)
+    """The classes whose faces the collages paste; None: the classes that show nothing worn
+    (eyewear's `none`, ...) when the export has one, else every class. A collage face keeps a
+    small face's detail, in which thin frames vanish: pasted as `glasses`, it teaches the
+    model to split every small face's score between `glasses` and `none`."""
     scale: float = Field(default=0.75, ge=0.0, le=0.95)
     """ultralytics' `scale` gain: each image is zoomed by 1 +- this, so faces appear small
     as well as large (ultralytics' own default is 0.5)."""

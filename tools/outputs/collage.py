@@ -20,7 +20,9 @@ import numpy as np
 import yaml
 
 from tools.atomic import write_bytes, write_text
+from tools.errors import FacetoryError
 from tools.generate import photos
+from tools.vocabulary import VOCABULARY, WORN
 
 #: Side of a pasted crop in pixels at a 256 px collage (scaled with the collage's size).
 PASTE_PX = (28, 128)
@@ -111,11 +113,32 @@ def collage(faces: list[tuple[int, np.ndarray]], size: int, rng: np.random.Gener
     return canvas, boxes
 
 
-def write_collages(data: Path, out: Path, share: float, seed: int) -> Path | None:
+def pasted_classes(names: dict[int, str], asked: list[str] | None) -> set[int]:
+    """The class ids whose faces the collages paste: those `asked`, else the classes that
+    show nothing worn (a worn factor's `rest` level, such as eyewear's `none`) when the export
+    has one, else every class. Shrunk to a small face's detail, thin frames vanish: a face
+    labelled glasses that shows none would teach the model to doubt every small face."""
+    if asked is not None:
+        unknown = sorted(set(asked) - set(names.values()))
+        if unknown:
+            raise FacetoryError(f"training.augment.collage_classes names {', '.join(unknown)}, "
+                                f"not a class of the export ({', '.join(names.values())})")
+        return {i for i, n in names.items() if n in asked}
+    plain = {str(VOCABULARY[f].rest) for f in WORN}
+    return {i for i, n in names.items() if n in plain} or set(names)
+
+
+def write_collages(data: Path, out: Path, share: float, seed: int,
+                   classes: list[str] | None = None) -> Path | None:
     """Collages for `share` of the training split's image count under `out`, and a data.yaml
-    that trains on both (validation and test unchanged); None when there is nothing to write."""
+    that trains on both (validation and test unchanged); None when there is nothing to write.
+    `classes`: the classes whose faces are pasted (see `pasted_classes`)."""
     dirs = split_dirs(data)
+    names = yaml.safe_load(data.read_text(encoding="utf-8")).get("names") or {}
+    names = dict(enumerate(names)) if isinstance(names, list) else names
+    keep = pasted_classes({int(k): str(v) for k, v in names.items()}, classes)
     faces = training_faces(dirs["train"]) if share > 0 and "train" in dirs else []
+    faces = [(cls, crop) for cls, crop in faces if cls in keep]
     n_train = sum(1 for p in dirs.get("train", Path()).iterdir()
                   if p.suffix.lower() in _SUFFIXES) if faces else 0
     count = round(share * n_train)

@@ -151,7 +151,7 @@ def train_yolo(
         from tools.outputs.collage import write_collages
 
         train_data = write_collages(data, out_dir / f"{run_name}-collage", augment.collage,
-                                    seed) or data
+                                    seed, augment.collage_classes) or data
     with _offline_ultralytics(), ultralytics_output(log_path):
         from ultralytics import YOLO
 

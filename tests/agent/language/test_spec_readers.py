@@ -141,6 +141,7 @@ READERS: dict[str, str] = {
     "training.augment.contrast": "tools.outputs.train:augmentations",
     "training.augment.scale": "tools.outputs.train:augmentations",
     "training.augment.collage": "tools.outputs.train:train_yolo",
+    "training.augment.collage_classes": "tools.outputs.train:train_yolo",
     "seed": "agent.planning.planner:_make_plan",
     "executor": "agent.cli.run_commands:_recorded_executor",
 }

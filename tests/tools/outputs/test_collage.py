@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-from tools.outputs.collage import collage, training_faces, write_collages
+from tools.errors import FacetoryError
+from tools.outputs.collage import FACES, collage, training_faces, write_collages
 
 
-def _export(root: Path, n_train: int = 4) -> Path:
-    """A YOLO export whose training faces are white squares on black, class 1."""
+def _export(root: Path, n_train: int = 4, cls: int = 1) -> Path:
+    """A YOLO export whose training faces are white squares on black, class `cls` (1: none)."""
     for split, count in (("train", n_train), ("val", 1), ("test", 1)):
         (root / "images" / split).mkdir(parents=True)
         (root / "labels" / split).mkdir(parents=True)
@@ -22,7 +23,8 @@ def _export(root: Path, n_train: int = 4) -> Path:
             img = np.zeros((128, 128, 3), np.uint8)
             img[40:80, 50:90] = 255
             cv2.imwrite(str(root / "images" / split / f"{i}.png"), img)
-            (root / "labels" / split / f"{i}.txt").write_text("1 0.546875 0.46875 0.3125 0.3125\n")
+            (root / "labels" / split / f"{i}.txt").write_text(
+                f"{cls} 0.546875 0.46875 0.3125 0.3125\n")
     data = root / "data.yaml"
     data.write_text(yaml.safe_dump({"path": str(root), "train": "images/train",
                                     "val": "images/val", "test": "images/test",
@@ -42,7 +44,7 @@ def test_a_collage_labels_each_pasted_face_and_pastes_as_many_crops_that_are_not
     face = np.full((40, 40, 3), 255, np.uint8)
     for seed in range(5):
         img, boxes = collage([(1, face)], 256, np.random.default_rng(seed))
-        assert img.shape == (256, 256, 3) and 1 <= len(boxes) <= 4
+        assert img.shape == (256, 256, 3) and 1 <= len(boxes) <= FACES[1]
         mask = np.zeros((256, 256), bool)
         for cls, (x0, y0, x1, y1) in boxes:
             assert cls == 1 and x1 - x0 == y1 - y0 >= 28
@@ -76,3 +78,14 @@ def test_no_collage_is_written_when_the_share_rounds_to_none(tmp_path, share):
     data = _export(tmp_path / "export")
     assert write_collages(data, tmp_path / "run-collage", share=share, seed=7) is None
     assert not (tmp_path / "run-collage").exists()
+
+
+def test_faces_that_wear_something_are_left_out_of_the_collages_unless_asked(tmp_path):
+    glasses = _export(tmp_path / "glasses", cls=0)  # every training face wears glasses
+    assert write_collages(glasses, tmp_path / "run-collage", share=0.5, seed=7) is None
+    asked = write_collages(glasses, tmp_path / "run-collage", share=0.5, seed=7,
+                           classes=["glasses"])
+    labels = (tmp_path / "run-collage" / "labels" / "train").glob("*.txt")
+    assert asked and {r.split()[0] for f in labels for r in f.read_text().splitlines()} == {"0"}
+    with pytest.raises(FacetoryError, match="hats, not a class"):
+        write_collages(glasses, tmp_path / "run-collage", share=0.5, seed=7, classes=["hats"])

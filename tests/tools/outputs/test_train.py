@@ -130,6 +130,29 @@ def test_a_downscaled_training_image_keeps_its_size_and_loses_the_detail_of_a_sm
     assert np.abs(shown.astype(int) - stripes).mean() > 60
 
 
+def test_the_collages_paste_the_faces_of_the_classes_the_spec_names(dataset):
+    asked = AugmentConfig(collage=1.0, collage_classes=["Asian"])
+    train_yolo(dataset / "dataset", "detect", dataset / "runs", name="asian", epochs=1,
+               imgsz=64, batch=8, device="cpu", augment=asked)
+    labels = sorted((dataset / "runs" / "asian-collage" / "labels" / "train").glob("*.txt"))
+    pasted = {row.split()[0] for label in labels for row in label.read_text().splitlines()}
+    assert labels and pasted == {str(CLASSES.index("Asian"))}
+    # no class shows nothing worn here, so by default every class is pasted
+    everyone = AugmentConfig(collage=1.0)
+    train_yolo(dataset / "dataset", "detect", dataset / "runs", name="all", epochs=1,
+               imgsz=64, batch=8, device="cpu", augment=everyone)
+    labels = sorted((dataset / "runs" / "all-collage" / "labels" / "train").glob("*.txt"))
+    pasted = {row.split()[0] for label in labels for row in label.read_text().splitlines()}
+    assert pasted == {"0", "1", "2"}
+
+
+def test_collages_of_a_class_the_export_lacks_are_refused_by_name(dataset):
+    wrong = AugmentConfig(collage=1.0, collage_classes=["glasses"])
+    with pytest.raises(FacetoryError, match="collage_classes names glasses"):
+        train_yolo(dataset / "dataset", "detect", dataset / "runs", name="wrong", epochs=1,
+                   imgsz=64, batch=8, device="cpu", augment=wrong)
+
+
 def test_classify_trains_on_face_crops(dataset):
     result = train_yolo(dataset / "dataset", "classify", dataset / "runs", epochs=1, imgsz=64,
                         batch=8, device="cpu")
