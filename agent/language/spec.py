@@ -251,7 +251,18 @@ class DatasetSpec(SpecModel):
                         f"{', '.join(FACTORS[fac])}"
                     )
         self._check_identities()
+        self._check_collage_classes()
         return self
+
+    def _check_collage_classes(self) -> None:
+        """Refused when the spec is read, not an hour later when training starts."""
+        asked = self.training.augment.collage_classes or []
+        unknown = sorted(set(asked) - {c.name for c in self.classes})
+        if unknown:
+            raise ValueError(
+                f"training.augment.collage_classes names {', '.join(unknown)}, not a class of "
+                f"the spec ({', '.join(c.name for c in self.classes)})"
+            )
 
     def _check_class_levels(self, known: dict[str, set[str]]) -> None:
         """Each class fixes known levels, and none the age range contradicts."""

@@ -63,6 +63,8 @@ def test_the_same_seed_gives_the_same_plan_and_seed_overrides_it(tmp_path):
         ("300 faces with purple unicorns", "'purple unicorns'"),
         ("sexy kids, 300 faces", "refused"),
         ("specs/does_not_exist.txt", "no such file"),
+        ("classes: [{name: plain, quota: 5}]\ntraining: {augment: {collage_classes: [glases]}}",
+         "collage_classes names glases, not a class of the spec (plain)"),
         (
             "100 faces, 80% eyes closed, 50% wear sunglasses, no sunglasses with eyes closed",
             "constraint 'when eyes=closed, not eyewear=sunglasses'",
