@@ -234,7 +234,7 @@ def review_command(
         return
     ctx = open_build(build_dir, offline=offline or None)
     if feedback is not None:
-        answered = answer_review(ctx, {"action": "feedback", "text": feedback})
+        answered = _feedback_asked(ctx, feedback, ask=not as_json and sys.stdin.isatty())
         _print_feedback(build_dir, answered.plan, answered.changes)
         return
     answered = answer_review(ctx, {"action": "edit"})
@@ -242,6 +242,23 @@ def review_command(
         _json(_review_json(answered.review, answered.plan))
         return
     _print_review(build_dir, answered.review, answered.plan)
+
+
+def _feedback_asked(ctx: Any, feedback: str, *, ask: bool) -> Any:
+    """Feedback answered as `plan` answers its words: in a terminal each share question the
+    reading leaves (offline or LLM) is asked and the answer joins the feedback; elsewhere the
+    question is the error."""
+    from agent.language.accounting import Question
+    from agent.runtime.review_answer import answer_review
+
+    for round_ in range(6):
+        try:
+            return answer_review(ctx, {"action": "feedback", "text": feedback})
+        except Question as question:
+            if not ask or round_ == 5 or not all(u.askable for u in question.items):
+                raise
+            feedback = feedback.rstrip() + "\n" + "\n".join(_ask(u) for u in question.items)
+    raise AssertionError("unreachable: the last round raises")
 
 
 def _review_json(result: Any, plan: Plan) -> dict[str, Any]:

@@ -32,12 +32,10 @@ _WORD = re.compile(r"[a-z]+(?:['-][a-z]+)*")
 #: Spec sections whose strings are the model's own words for the images.
 _NAMED = ("classes", "factors", "constraints", "augmentations")
 #: Words that name a kind of fact, explained when the spec has one (`llm_words.yaml`).
-KINDS: dict[str, list[str]] = {
-    kind: words.split()
-    for kind, words in yaml.safe_load(
-        Path(vocabulary.__file__).with_name("llm_words.yaml").read_text("utf-8")
-    )["explained_by"].items()
-}
+_WORDS = yaml.safe_load(Path(vocabulary.__file__).with_name("llm_words.yaml").read_text("utf-8"))
+KINDS: dict[str, list[str]] = {kind: w.split() for kind, w in _WORDS["explained_by"].items()}
+#: Words of feedback that ask for a change, explained when the revision made one (`changed_words`).
+CHANGES: dict[str, list[str]] = {kind: w.split() for kind, w in _WORDS["changes"].items()}
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 #: A title before a colon at the start of a request ('Crowd detection: ...').
 _TITLE = re.compile(r"\s*([^\n:.;,]{1,80}?)\s*:\s")
@@ -113,18 +111,34 @@ def spec_words(spec: DatasetSpec, low: str = "") -> frozenset[str]:
     return _plain(texts)
 
 
+def plain_words(text: str) -> frozenset[str]:
+    """The plain forms of the words of `text` ('pilots' -> 'pilot')."""
+    return _plain([text])
+
+
 def _plain(texts: list[str]) -> frozenset[str]:
     """The plain forms of the words of `texts`."""
     words = _WORD.findall(" ".join(texts).lower().replace("_", " ").replace(".", " "))
     return frozenset(s for w in words for s in stems(w))
 
 
-def unexplained_content(text: str, spec: DatasetSpec) -> list[Unexplained]:
-    """Content words of `text` that no string of `spec` explains, worded as the offline
-    reader's question ('blurry' - not in the plan: what should it change?)."""
+def changed_words(before: DatasetSpec, after: DatasetSpec) -> frozenset[str]:
+    """The plain forms of what `after` no longer says that `before` did (feedback such as
+    'drop the pilot class' is explained by the absence of what it names), with the words that
+    ask for the kinds of change the revision made ('drop', 'add', 'make')."""
+    was, now = spec_words(before), spec_words(after)
+    made = {"removed_by": was - now, "added_by": now - was, "changed_by": before != after}
+    return (was - now) | _plain([w for kind, words in CHANGES.items() if made[kind] for w in words])
+
+
+def unexplained_content(text: str, spec: DatasetSpec,
+                        also: frozenset[str] = frozenset()) -> list[Unexplained]:
+    """Content words of `text` that no string of `spec` (nor a plain form in `also`) explains,
+    worded as the offline reader's question ('blurry' - not in the plan: what should it
+    change?)."""
     low = ReaderBase(text).low
     used = bytearray(len(low))
-    _mark(low, 0, len(low), spec_words(spec, low), used)
+    _mark(low, 0, len(low), spec_words(spec, low) | also, used)
     title = _TITLE.match(low)
     if title is not None:  # the dataset's name, as the offline reader takes it
         _mark(low, title.start(1), title.end(1), _plain([spec.name]), used)

@@ -95,12 +95,21 @@ def _llm_or_offline(text: str, model: Any) -> DatasetSpec:
     return spec
 
 
-def llm_problems(text: str, spec: DatasetSpec) -> list[Unexplained]:
+def llm_problems(text: str, spec: DatasetSpec,
+                 also: frozenset[str] = frozenset()) -> list[Unexplained]:
     """The numbers and vocabulary words (the accounting) and the other content words
-    (`llm_words`) of `text` that an LLM's `spec` does not explain."""
-    found = account(text, spec).unexplained
+    (`llm_words`) of `text` that an LLM's `spec` does not explain; `also`: plain forms of
+    words explained otherwise (what a revision removed)."""
+    found = [u for u in account(text, spec).unexplained if not _named_in(u.words, also)]
     said = " ".join(u.words for u in found)
-    return found + [u for u in unexplained_content(text, spec) if u.words not in said]
+    return found + [u for u in unexplained_content(text, spec, also) if u.words not in said]
+
+
+def _named_in(words: str, also: frozenset[str]) -> bool:
+    """Every word of `words` has a plain form in `also` ('no hats' where hats went)."""
+    from agent.language.llm_words import plain_words
+
+    return bool(also) and plain_words(words) <= also
 
 
 #: Unexplained words named in one repair round at most: the prompt stays short.
@@ -109,7 +118,11 @@ _REPAIR_ITEMS = 8
 
 def _unexplained(text: str, spec: DatasetSpec) -> str | None:
     """What an LLM's spec leaves unexplained, worded for a repair round."""
-    found = llm_problems(text, spec)
+    return repair_request(llm_problems(text, spec))
+
+
+def repair_request(found: list[Unexplained]) -> str | None:
+    """Unexplained words worded for the model's repair round (None: nothing to repair)."""
     if not found:
         return None
     lines = "\n".join(f"- '{u.words}'" + (f": {u.why}" if _for_model(u) else "")

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from agent.language.parse import looks_like_yaml_spec, parse_spec
+from agent.language.parse import llm_problems, looks_like_yaml_spec, parse_spec, repair_request
 from agent.language.spec import DatasetSpec, SpecError
 
 
@@ -75,17 +75,49 @@ def revise_spec(spec: DatasetSpec, text: str, feedback: str, *, llm=None) -> Dat
         revised = parse_spec(f"{text.rstrip()}\n{feedback}", offline=True).model_dump(mode="json")
         edited = spec.model_dump(mode="json")
         return DatasetSpec.from_data(merge(words, edited, revised), where="the revised spec")
+    return _revise_llm(spec, feedback, llm)
+
+
+_EDIT = (
+    "You edit a synthetic face dataset specification. Apply the reviewer's feedback to the "
+    "current spec and return the complete revised spec. Keep everything the feedback does "
+    "not mention."
+)
+
+
+def _revise_llm(spec: DatasetSpec, feedback: str, llm: Any) -> DatasetSpec:
+    """The model edits the spec; the words of the feedback must be explained by the revised
+    spec or by the absence of what they name (a removal). What is not goes back to the model
+    once, by name; still unexplained, it is the offline reader's `Question` for the person."""
+    from agent.language.accounting import Question
+    from agent.language.answers import apply_answers
+    from agent.language.safety import check_request
     from agent.llm import structured_call
 
+    feedback = apply_answers(feedback)
     messages = [
-        (
-            "system",
-            "You edit a synthetic face dataset specification. Apply the reviewer's feedback to the "
-            "current spec and return the complete revised spec. Keep everything the feedback does "
-            "not mention.",
-        ),
+        ("system", _EDIT),
         ("user", f"Current spec (JSON): {spec.model_dump_json()}\n\nFeedback: {feedback}"),
     ]
-    revised = structured_call(llm, DatasetSpec, messages)
+    rounds = []
+
+    def check(revised: DatasetSpec) -> str | None:
+        rounds.append(revised)  # one repair round for the accounting, then the person
+        if len(rounds) > 1:
+            return None
+        return repair_request(feedback_problems(spec, feedback, revised))
+
+    revised = structured_call(llm, DatasetSpec, messages, check=check)
+    if problems := feedback_problems(spec, feedback, revised):
+        raise Question(problems)
     check_request(feedback, revised)
     return revised
+
+
+def feedback_problems(before: DatasetSpec, feedback: str, after: DatasetSpec) -> list:
+    """The words of `feedback` that the revision `before` -> `after` leaves unexplained: as a
+    request's words are checked against an LLM's spec (`llm_problems`), with the words naming
+    what the revision removed explained by its absence."""
+    from agent.language.llm_words import changed_words
+
+    return llm_problems(feedback, after, changed_words(before, after))

@@ -109,6 +109,13 @@ def _edit(ctx: BuildContext, answer: dict[str, Any], **run: Any) -> Answered:
     return Answered(plan=ctx.plan, run=outcome, review=result, changes=result.changes)
 
 
+def _question(items: list[dict]) -> FacetoryError:
+    """The `Question` the review node kept: its words asked again (web, terminal)."""
+    from agent.language.accounting import Question, Unexplained
+
+    return Question([Unexplained(**{**u, "candidates": tuple(u["candidates"])}) for u in items])
+
+
 def _feedback(ctx: BuildContext, answer: dict[str, Any], **run: Any) -> Answered:
     """Feedback goes to the graph's review node, which revises the spec and replans; the pause
     comes back with the new plan. Refused or failed: one FacetoryError line, nothing changed,
@@ -139,5 +146,7 @@ def _feedback(ctx: BuildContext, answer: dict[str, Any], **run: Any) -> Answered
     if error:  # nothing changed: the approval stands
         if kept is not None:
             write_bytes(approval, kept)
+        if revised.outcome == "review" and revised.review.get("question"):
+            raise _question(revised.review["question"])
         raise FacetoryError(error)
     return Answered(plan=ctx.plan, run=revised, changes=diff_plans(old, ctx.plan) or ["nothing"])

@@ -41,6 +41,9 @@ class BuildState(TypedDict, total=False):
     it all again (the same functions, so the same values)."""
     review_error: str | None
     """Why the last answer to the review pause failed (shown with the next pause)."""
+    review_question: list[dict] | None
+    """The words that failure left unexplained, when it was a `Question` (the same question
+    box asks them on the web as offline)."""
     plan_sha256: str | None
     """sha256 of the plan.yaml this build runs (recorded at approval): a different approved
     plan at the next `run` is a revision (`agent.planning.revision`)."""

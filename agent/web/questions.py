@@ -1,25 +1,17 @@
-"""The web review asks the question the reading of feedback leaves, as the terminal does: a form
-with the candidate readings, whose answer joins the feedback as an answer line."""
+"""The web review asks the question the reading of feedback leaves (offline or LLM, the one
+`Question` the graph's review node kept), as the terminal does: a form with the candidate
+readings, whose answer joins the feedback as an answer line."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from agent.language.accounting import Question, Unexplained
 from agent.language.answers import answer
-from agent.language.parse import parse_spec
-from tools.errors import FacetoryError
 
 
-def open_question(root: Path, feedback: str) -> list[Unexplained]:
-    """The first question with candidates that the request plus `feedback` leaves, if any."""
-    text = (root / "spec.txt").read_text(encoding="utf-8")
-    try:
-        parse_spec(f"{text.rstrip()}\n{feedback}", offline=True)
-    except Question as question:
-        return [u for u in question.items if u.askable][:1]
-    except FacetoryError:
-        return []
+def asked(error: Exception) -> list[Unexplained]:
+    """The first question with candidates that a failed feedback leaves, if any."""
+    if isinstance(error, Question):
+        return [u for u in error.items if u.askable][:1]
     return []
 
 

@@ -101,7 +101,7 @@ async def edit(request: Request) -> Response:
 
 
 async def feedback(request: Request) -> Response:
-    from agent.web.questions import answered, open_question
+    from agent.web.questions import answered, asked
 
     posted = await _posted(request, "feedback")
     if isinstance(posted, Response):
@@ -111,9 +111,8 @@ async def feedback(request: Request) -> Response:
         text = answered(form)
         changes = await asyncio.to_thread(plan_view.feedback, build.root, text)
     except FacetoryError as exc:
-        asked = await asyncio.to_thread(open_question, build.root, form.get("feedback", ""))
         return await review(request, errors={"feedback": str(exc)}, form=form,
-                            status_code=422, question=asked)
+                            status_code=422, question=asked(exc))
     key = build.put_flash(title=f"Your feedback “{text.strip()}” changed", lines=changes)
     return RedirectResponse(f"/review?msg={key}", status_code=303)
 

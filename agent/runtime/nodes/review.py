@@ -40,6 +40,7 @@ def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
             "plan": str(ctx.paths.plan_yaml),
             "summary": plan_summary(ctx.plan),
             "error": state.get("review_error"),
+            "question": state.get("review_question"),
         })
         action = answer.get("action") if isinstance(answer, dict) else None
         # an answer that fails (refused or failed feedback, a bad edit) must still end this
@@ -52,11 +53,12 @@ def review(state: BuildState, runtime: Runtime[BuildContext]) -> BuildState:
         except FacetoryError as exc:
             ctx.events.emit("review_failed", action=action, error=str(exc))
             ctx.reload()
-            return {"approved": False, "feedback": None, "review_error": str(exc)}
+            return {"approved": False, "feedback": None, "review_error": str(exc),
+                    "review_question": question_items(exc)}
     schedule_first_round(ctx)
     ctx.events.emit("approved", items=len(ctx.plan.items))
     return {"approved": True, "round": 0, "cursor": 0, "review_error": None,
-            "plan_sha256": plan_digest(ctx.paths.root)}
+            "review_question": None, "plan_sha256": plan_digest(ctx.paths.root)}
 
 
 def _revised(ctx: BuildContext, state: BuildState, action: str | None, answer: Any) -> BuildState:
@@ -69,7 +71,7 @@ def _revised(ctx: BuildContext, state: BuildState, action: str | None, answer: A
         ctx.reload(result.plan)
         if result.kind == "spec":
             publish(ctx, result.plan, written=True)
-    return {"approved": False, "feedback": None, "review_error": None,
+    return {"approved": False, "feedback": None, "review_error": None, "review_question": None,
             "replan_requested": False, "plan_version": state.get("plan_version", 0) + 1}
 
 
@@ -87,6 +89,15 @@ def revise_from_feedback(ctx: BuildContext, feedback: str) -> Plan:
     ctx.reload()
     ctx.events.emit("revised", feedback=feedback, total=spec.total)
     return plan
+
+
+def question_items(exc: Exception) -> list[dict] | None:
+    """The unexplained words of a `Question`, kept in the checkpoint (None for other errors)."""
+    from dataclasses import asdict
+
+    from agent.language.accounting import Question
+
+    return [asdict(u) for u in exc.items] if isinstance(exc, Question) else None
 
 
 def route_after_review(state: BuildState) -> Literal["generate", "plan", "review"]:
