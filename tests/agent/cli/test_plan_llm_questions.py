@@ -97,11 +97,33 @@ def test_an_unreachable_endpoint_is_one_line_and_the_offline_reader_plans(monkey
     assert (tmp_path / "b" / "plan.yaml").exists()
 
 
+def test_feedback_the_model_left_vague_is_asked_in_a_terminal_as_plan_asks(llm, monkeypatch,
+                                                                           tmp_path):
+    monkeypatch.setenv("FACETORY_LLM_MODEL", "hats")
+    out = tmp_path / "build"
+    assert facetory("plan", "2000 faces", "--out", out, "--offline").exit_code == 0
+    shown = _in_a_terminal("review", out, "--feedback", "some people wearing hats", answer="30%")
+    assert "'some people wearing hats' - what share? 25% / 50% / other" in shown
+    spec = yaml.safe_load((out / "spec.yaml").read_text())
+    (hat,) = spec["factors"]
+    assert {lv["name"]: lv.get("proportion") for lv in hat["levels"]}["hat"] == 0.3
+    assert "answer: 'some people wearing hats'" in (out / "spec.txt").read_text()
+    before = (out / "spec.yaml").read_bytes()
+    without = facetory("review", out, "--feedback", "some people wearing glasses")
+    assert without.exit_code == 2  # no terminal: the question is the error, nothing changed
+    assert "'glasses' - the plan has no such level" in without.output
+    assert (out / "spec.yaml").read_bytes() == before
+
+
 def _plan_in_a_terminal(request: str, out: Path, answer: str) -> str:
-    """Run `facetory plan` in LLM mode with a pseudo-terminal as its stdin and stdout; type
+    return _in_a_terminal("plan", request, "--out", out, answer=answer)
+
+
+def _in_a_terminal(*args: object, answer: str) -> str:
+    """Run `facetory ARGS` in LLM mode with a pseudo-terminal as its stdin and stdout; type
     `answer` at the question. Returns what the terminal showed."""
     main, child = pty.openpty()
-    cmd = [sys.executable, "-m", "agent", "plan", request, "--out", str(out)]
+    cmd = [sys.executable, "-m", "agent", *map(str, args)]
     proc = subprocess.Popen(cmd, stdin=child, stdout=child, stderr=child, env=os.environ.copy())
     os.close(child)
     shown, sent = b"", False
