@@ -1,6 +1,9 @@
 """Reviewer feedback in words -> a revised DatasetSpec, and the revised plan written out.
 
-With an LLM, the model edits the current spec (validated by pydantic, with repair rounds).
+With an LLM, the model edits the current spec (validated by pydantic, with repair rounds), and
+the words of the feedback are accounted for as a request's are: each must be explained by the
+revised spec, or by the absence of what it names ('drop the pilot class'); what is not goes
+back to the model once by name, then is the offline reader's `Question` for the person.
 Offline, the feedback is read as more of the request: the rule-based parser re-reads the
 original words followed by the feedback, later statements winning (for a spec written in YAML
 the feedback is YAML too: the fields to change).
