@@ -121,14 +121,15 @@ def _unexplained(text: str, spec: DatasetSpec) -> str | None:
     return repair_request(llm_problems(text, spec))
 
 
-def repair_request(found: list[Unexplained]) -> str | None:
-    """Unexplained words worded for the model's repair round (None: nothing to repair)."""
+def repair_request(found: list[Unexplained], of: str = "the request") -> str | None:
+    """Unexplained words of `of` worded for the model's repair round (None: nothing to
+    repair)."""
     if not found:
         return None
     lines = "\n".join(f"- '{u.words}'" + (f": {u.why}" if _for_model(u) else "")
                       for u in found[:_REPAIR_ITEMS])
     return (
-        "That DatasetSpec leaves words of the request unexplained; every number and every word "
+        f"That DatasetSpec leaves words of {of} unexplained; every number and every word "
         "that asks for something must be in the spec (a class name or description, a factor "
         f"level, a share, a setting):\n{lines}"
     )

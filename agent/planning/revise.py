@@ -108,7 +108,8 @@ def _revise_llm(spec: DatasetSpec, feedback: str, llm: Any) -> DatasetSpec:
         rounds.append(revised)  # one repair round for the accounting, then the person
         if len(rounds) > 1:
             return None
-        return repair_request(feedback_problems(spec, feedback, revised))
+        return repair_request(feedback_problems(spec, feedback, revised), of="the feedback "
+                              "(or the absence of what it says to remove)")
 
     revised = structured_call(llm, DatasetSpec, messages, check=check)
     if problems := feedback_problems(spec, feedback, revised):

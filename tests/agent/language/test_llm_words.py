@@ -107,3 +107,16 @@ def test_a_photographic_style_explains_every_word_that_asks_for_photographs():
     assert left(text, spec(generation={"style": "photorealistic"})) == []
     (asked,) = left(text)
     assert asked.startswith("'realistic and lifelike' - not in the plan")
+
+
+def test_what_a_revision_removed_explains_feedback_that_asks_for_its_removal() -> None:
+    from agent.language.llm_words import changed_words
+
+    crew = DatasetSpec.from_data({"classes": [{"name": n, "quota": 100}
+                                              for n in ("astronaut", "chef", "pilot")]})
+    two = DatasetSpec.from_data({"classes": [{"name": n, "quota": 150}
+                                             for n in ("astronaut", "chef")]})
+    assert {"pilot", "drop", "remove"} <= changed_words(crew, two)
+    assert "add" not in changed_words(crew, two)  # nothing was added
+    assert "add" in changed_words(two, crew) and "pilot" not in changed_words(two, crew)
+    assert changed_words(crew, crew) == frozenset()  # no change explains no change-word
