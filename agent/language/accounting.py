@@ -22,6 +22,7 @@ from agent.language.context import (
     in_context,
     rest_problems,
     share_problem,
+    spread_problems,
     wording_problems,
 )
 from agent.language.reader.base import ReaderBase
@@ -486,6 +487,7 @@ def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
         if not varied and m.group(0) not in f.words:
             acc.unexplained.append(Unexplained(m.group(0), "the plan does not vary this"))
     acc.unexplained += rest_problems(low, spec, shares)
+    acc.unexplained += spread_problems(spec)
     acc.unexplained += wording_problems(low, spec, f.words, have)
 
 

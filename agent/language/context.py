@@ -26,6 +26,7 @@ _QUOTED = re.compile(r"(?<![\w])['\"‘“]([^'\"’”\n]{1,40})['\"’”](?![
 _PCT_AFTER = re.compile(rf"{GAP}*:?{GAP}*(\d+(?:\.\d+)?){GAP}*%")
 _PCT_BEFORE = re.compile(rf"(\d+(?:\.\d+)?){GAP}*%{GAP}*(?:of{GAP}+them{GAP}+)?$")
 _SENTENCE = re.compile(r"[.;\n]")
+_ASK_SPREAD = frozenset(RULES["ask_spread_factors"])
 
 
 def check_subject(low: str) -> None:
@@ -131,3 +132,18 @@ def wording_problems(
     for c in spec.classes:
         if _NOT_NAME.search(c.name.lower()):
             yield Unexplained(c.name, "a class name with a counting word in it")
+
+
+def spread_problems(spec: DatasetSpec) -> Iterator[Unexplained]:
+    """'a third are kids': an age share whose unnamed remainder would be spread over several
+    groups (teenagers too, or adults only?) is asked about, not guessed."""
+    for f in spec.factors:
+        said = [lv for lv in f.levels if lv.proportion is not None]
+        left = [lv.name for lv in f.levels if lv.proportion is None]
+        if said and len(left) > 1 and f.name in _ASK_SPREAD:
+            rest = 1 - sum(lv.proportion or 0.0 for lv in said)
+            yield Unexplained(
+                ", ".join(lv.name.replace("_", " ") for lv in said),
+                f"the other {rest:.0%} of {f.name.replace('_', ' ')}: spread over "
+                f"{', '.join(left)}, or which of them? name the shares",
+            )

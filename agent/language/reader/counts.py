@@ -47,7 +47,10 @@ class CountsMixin(ReaderBase):
             and not re.fullmatch(self._WHO + r"|" + COUNT_NOUNS + r"(?:\s+per\s+\w+)?", head)
         ):
             self.d.name = " ".join(self.original(m.start(1), m.end(1)).split())
-            self.take(m.start(), m.end())
+            if re.search(rf"\b(?:{COUNT_NOUNS}|{self._WHO})$", head):  # 'Blurry faces:' says
+                self.take(m.end(1), m.end())  # what the faces are: its words are checked
+            else:
+                self.take(m.start(), m.end())
 
     def seed(self) -> None:
         for m in self.matches(r"\b(?:random )?seed(?:\s*(?:=|:|of|is))?\s*(\d+)\b"):
@@ -288,11 +291,12 @@ class CountsMixin(ReaderBase):
             r"pose estimation|caption\w*|depth (?:estimation|maps?)|super-?resolution|inpainting|"
             r"3d (?:models?|meshes|scans?)|meshes)\b"
         )
-        for m in self.matches(unknown):
+        tasks = [m.group(1) for m in self.matches(unknown)]
+        if tasks:
             raise self.fail(
-                f"unknown task '{m.group(1)}': facetory makes still face images labelled with "
-                "boxes and classes and trains YOLO to detect or classify them; say 'detect' or "
-                "'classify'"
+                f"unknown task {', '.join(repr(w) for w in tasks)}: facetory makes still face "
+                "images labelled with boxes and classes and trains YOLO to detect or classify "
+                "them; say 'detect' or 'classify'"
             )
 
     def _no_likeness(self) -> None:
