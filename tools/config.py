@@ -350,9 +350,9 @@ class AugmentConfig(_Config):
     (eyewear's `none`, ...) when the export has one, else every class. A collage face keeps a
     small face's detail, in which thin frames vanish: pasted as `glasses`, it teaches the
     model to split every small face's score between `glasses` and `none`."""
-    scale: float = Field(default=0.75, ge=0.0, le=0.95)
+    scale: float = Field(default=0.5, ge=0.0, le=0.95)
     """ultralytics' `scale` gain: each image is zoomed by 1 +- this, so faces appear small
-    as well as large (ultralytics' own default is 0.5)."""
+    as well as large; zoomed out further, glasses faces lose their frames but keep their label."""
 
 
 class TrainingConfig(_Config):
