@@ -326,11 +326,6 @@ class AugmentConfig(_Config):
     downscale: float = Field(default=0.3, ge=0.0, le=1.0)
     """Share shown shrunk to 25-50% and enlarged back: a face's detail is that of a face
     15-40 px wide (most faces in real photographs are small and soft)."""
-    downscale_plain_only: bool = False
-    """Downscale only the images whose faces are all of the classes the collages paste
-    (`collage_classes`' rule: by default those that wear nothing), as each image is loaded,
-    before mosaic; False: every image, after mosaic. A glasses face shrunk so loses its frames
-    but keeps its label."""
     grey: float = Field(default=0.3, ge=0.0, le=1.0)
     """Share shown in grey (many real photographs are)."""
     blur: float = Field(default=0.3, ge=0.0, le=1.0)

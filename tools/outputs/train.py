@@ -155,10 +155,7 @@ def train_yolo(
     with _offline_ultralytics(), ultralytics_output(log_path):
         from ultralytics import YOLO
 
-        from tools.outputs.class_downscale import plain_only_trainer
-
         yolo = YOLO(str(source), task=task)
-        trainer = plain_only_trainer(augment, task, data)
         if on_epoch is not None:
             yolo.add_callback("on_fit_epoch_end", _each_epoch_once(on_epoch))
         try:
@@ -179,7 +176,6 @@ def train_yolo(
                 patience=patience,
                 verbose=verbose,
                 val=True,
-                **({"trainer": trainer} if trainer else {}),
                 **{**augmentations(augment, task), **extra},
             )
         except (FileNotFoundError, RuntimeError, ValueError, SyntaxError) as exc:
@@ -229,11 +225,11 @@ def augmentations(augment: AugmentConfig, task: Task) -> dict[str, Any]:
     if task != "detect":
         return {}
     import albumentations as A
-
-    from tools.outputs.class_downscale import downscale
+    import cv2
 
     transforms = [
-        *([] if augment.downscale_plain_only else [downscale(augment)]),
+        A.Downscale(scale_range=(0.25, 0.5), p=augment.downscale,
+                    interpolation_pair={"downscale": cv2.INTER_AREA, "upscale": cv2.INTER_LINEAR}),
         A.ToGray(p=augment.grey),
         A.Blur(blur_limit=(3, 7), p=augment.blur),
         A.GaussNoise(std_range=(0.02, 0.08), p=augment.noise),

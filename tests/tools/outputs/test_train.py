@@ -18,7 +18,6 @@ import pytest
 from tests.tools.synthetic_records import CLASSES, make_records
 from tools.config import AugmentConfig
 from tools.errors import FacetoryError
-from tools.outputs import class_downscale
 from tools.outputs.contracts import ExportInfo, class_slug
 from tools.outputs.export import export_dataset
 from tools.outputs.train import (
@@ -118,9 +117,6 @@ def test_the_augment_block_becomes_ultralytics_scale_and_albumentations_transfor
     assert [type(t).__name__ for t in everything] == [
         "Downscale", "ToGray", "Blur", "GaussNoise", "ImageCompression",
         "RandomBrightnessContrast"]
-    # limited to the plain classes' images, the downscale is applied per image as it is loaded
-    plain = augmentations(AugmentConfig(downscale_plain_only=True), "detect")["augmentations"]
-    assert "Downscale" not in [type(t).__name__ for t in plain]
     assert augmentations(AugmentConfig(), "classify") == {}  # its own pipeline
 
 
@@ -148,38 +144,6 @@ def test_the_collages_paste_the_faces_of_the_classes_the_spec_names(dataset):
     labels = sorted((dataset / "runs" / "all-collage" / "labels" / "train").glob("*.txt"))
     pasted = {row.split()[0] for label in labels for row in label.read_text().splitlines()}
     assert pasted == {"0", "1", "2"}
-
-
-def _shown_in_training(dataset, monkeypatch, name: str, augment: AugmentConfig):
-    """(classes, blacked out) of each training image the downscale's loader shows."""
-    shown = []
-    load = class_downscale.PlainOnly.__call__
-
-    def record(self, index):
-        label = load(self, index)
-        shown.append((set(label["cls"].reshape(-1).astype(int).tolist()), not label["img"].any()))
-        return label
-
-    monkeypatch.setattr(class_downscale.PlainOnly, "__call__", record)
-    train_yolo(dataset / "dataset", "detect", dataset / "runs", name=name, epochs=1, imgsz=64,
-               batch=8, device="cpu", augment=augment)
-    return shown
-
-
-def test_only_the_images_of_the_classes_the_collages_paste_are_downscaled(dataset, monkeypatch):
-    asian = CLASSES.index("Asian")
-    # a downscale that paints the image black, so that the test sees where it was applied
-    monkeypatch.setattr(class_downscale, "downscale",
-                        lambda augment: lambda image: {"image": np.zeros_like(image)})
-    shown = _shown_in_training(dataset, monkeypatch, "plain", AugmentConfig(
-        downscale=1.0, downscale_plain_only=True, collage=0.0, collage_classes=["Asian"]))
-    assert any(c == {asian} for c, _ in shown) and any(c - {asian} for c, _ in shown)
-    assert all(black for classes, black in shown if classes == {asian})
-    assert not any(black for classes, black in shown if classes - {asian})
-    # asked to downscale every image, the trainer is ultralytics' own: nothing is loaded so
-    monkeypatch.undo()
-    assert _shown_in_training(dataset, monkeypatch, "every", AugmentConfig(
-        downscale=1.0, collage=0.0)) == []
 
 
 def test_collages_of_a_class_the_export_lacks_are_refused_by_name(dataset):
