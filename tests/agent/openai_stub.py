@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -101,3 +102,12 @@ class OpenAIStub:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+@contextmanager
+def serving(answer: Answer, monkeypatch: Any) -> Iterator[OpenAIStub]:
+    """The stub started, and the environment naming it as facetory's LLM endpoint."""
+    with OpenAIStub(answer) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        yield stub

@@ -6,11 +6,6 @@ nothing answers at is one line, and the offline reader plans instead."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from agent.cli.app import app
-from tests.agent.openai_stub import OpenAIStub
+from tests.agent.cli.test_plan_questions import in_a_terminal
+from tests.agent.openai_stub import serving
 
 CREW = "300 faces in three classes: astronaut, chef and pilot"
 HATS = "2000 faces, some people wearing hats"
@@ -38,9 +34,7 @@ def _model(model: str, messages) -> str:
 
 @pytest.fixture()
 def llm(monkeypatch):
-    with OpenAIStub(_model) as stub:
-        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with serving(_model, monkeypatch) as stub:
         yield stub
 
 
@@ -102,7 +96,7 @@ def test_feedback_the_model_left_vague_is_asked_in_a_terminal_as_plan_asks(llm, 
     monkeypatch.setenv("FACETORY_LLM_MODEL", "hats")
     out = tmp_path / "build"
     assert facetory("plan", "2000 faces", "--out", out, "--offline").exit_code == 0
-    shown = _in_a_terminal("review", out, "--feedback", "some people wearing hats", answer="30%")
+    shown = in_a_terminal("review", out, "--feedback", "some people wearing hats", answer="30%")
     assert "'some people wearing hats' - what share? 25% / 50% / other" in shown
     spec = yaml.safe_load((out / "spec.yaml").read_text())
     (hat,) = spec["factors"]
@@ -116,27 +110,4 @@ def test_feedback_the_model_left_vague_is_asked_in_a_terminal_as_plan_asks(llm, 
 
 
 def _plan_in_a_terminal(request: str, out: Path, answer: str) -> str:
-    return _in_a_terminal("plan", request, "--out", out, answer=answer)
-
-
-def _in_a_terminal(*args: object, answer: str) -> str:
-    """Run `facetory ARGS` in LLM mode with a pseudo-terminal as its stdin and stdout; type
-    `answer` at the question. Returns what the terminal showed."""
-    main, child = pty.openpty()
-    cmd = [sys.executable, "-m", "agent", *map(str, args)]
-    proc = subprocess.Popen(cmd, stdin=child, stdout=child, stderr=child, env=os.environ.copy())
-    os.close(child)
-    shown, sent = b"", False
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:  # the child closed the terminal
-            break
-        shown += chunk
-        if not sent and b"other" in shown:
-            os.write(main, answer.encode() + b"\r")
-            sent = True
-    proc.wait(timeout=60)
-    os.close(main)
-    return shown.decode(errors="replace")
+    return in_a_terminal("plan", request, "--out", out, answer=answer)

@@ -18,11 +18,11 @@ from agent.cli.app import app
 REQUEST = "2000 faces, some people wearing hats"
 
 
-def _plan_in_a_terminal(out: Path, answer: str) -> str:
-    """Run `facetory plan` with a pseudo-terminal as its stdin and stdout; type `answer` at the
+def in_a_terminal(*args: object, answer: str) -> str:
+    """Run `facetory ARGS` with a pseudo-terminal as its stdin and stdout; type `answer` at the
     question. Returns what the terminal showed."""
     main, child = pty.openpty()
-    cmd = [sys.executable, "-m", "agent", "plan", REQUEST, "--out", str(out), "--offline"]
+    cmd = [sys.executable, "-m", "agent", *map(str, args)]
     proc = subprocess.Popen(cmd, stdin=child, stdout=child, stderr=child, env=os.environ.copy())
     os.close(child)
     shown, sent = b"", False
@@ -39,6 +39,10 @@ def _plan_in_a_terminal(out: Path, answer: str) -> str:
     proc.wait(timeout=60)
     os.close(main)
     return shown.decode(errors="replace")
+
+
+def _plan_in_a_terminal(out: Path, answer: str) -> str:
+    return in_a_terminal("plan", REQUEST, "--out", out, "--offline", answer=answer)
 
 
 def test_a_terminal_plan_asks_what_share_and_records_the_answer(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from agent.language.parse import parse_spec
 from agent.language.safety import RefusedError
 from agent.language.spec import DatasetSpec, SpecError
 from agent.llm import LLMError, chat_model, structured_call
-from tests.agent.openai_stub import OpenAIStub
+from tests.agent.openai_stub import serving
 
 GOOD = {
     "name": "kids with glasses",
@@ -45,9 +45,7 @@ def answer(model: str, messages) -> str:
 
 @pytest.fixture()
 def server(monkeypatch):
-    with OpenAIStub(answer) as stub:
-        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with serving(answer, monkeypatch) as stub:
         yield stub
 
 
@@ -122,9 +120,7 @@ def _forgetful(model: str, messages) -> str:
 
 
 def test_an_llm_spec_that_leaves_words_unexplained_goes_back_for_repair(monkeypatch):
-    with OpenAIStub(_forgetful) as stub:
-        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with serving(_forgetful, monkeypatch) as stub:
         use_model(monkeypatch, "forgetful")
         spec = parse_spec("twelve children's faces, half with glasses, balanced by gender")
         told = [m for req in stub.requests for m in req["messages"] if "unexplained" in
@@ -136,9 +132,7 @@ def test_an_llm_spec_that_leaves_words_unexplained_goes_back_for_repair(monkeypa
 def test_an_llm_spec_still_unexplained_after_repair_is_asked_about(monkeypatch):
     from agent.language.accounting import Question
 
-    with OpenAIStub(_forgetful) as stub:
-        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with serving(_forgetful, monkeypatch):
         use_model(monkeypatch, "forgetful-stubborn")
         with pytest.raises(Question, match="'50%' - no share of the plan is this"):
             parse_spec("twelve children's faces, half with glasses, balanced by gender")
@@ -184,9 +178,7 @@ def _drops(model: str, messages) -> str:
 
 @pytest.fixture()
 def drops(monkeypatch):
-    with OpenAIStub(_drops) as stub:
-        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with serving(_drops, monkeypatch) as stub:
         yield stub
 
 

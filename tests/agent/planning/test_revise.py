@@ -71,11 +71,9 @@ def _editor(model: str, messages) -> str:
 
 def _llm_feedback(monkeypatch, model: str, out: Path, *feedback: str):
     """`review --feedback` in LLM mode (a local OpenAI-compatible stub) on an offline plan."""
-    from tests.agent.openai_stub import OpenAIStub
+    from tests.agent.openai_stub import serving
 
-    with OpenAIStub(_editor) as stub:
-        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with serving(_editor, monkeypatch) as stub:
         monkeypatch.setenv("FACETORY_LLM_MODEL", model)
         results = [facetory("review", str(out), "--feedback", f) for f in feedback]
     edits = [r for r in stub.requests if "You edit" in str(r["messages"][0]["content"])]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.agent.openai_stub import OpenAIStub
+from tests.agent.openai_stub import serving
 from tests.agent.web.builds import facetory
 from tests.agent.web.test_app import client, post
 
@@ -38,9 +38,7 @@ def planned_llm(monkeypatch, tmp_path: Path):
     """A build planned offline, reviewed with an LLM configured (model chosen per test)."""
     root = tmp_path / "b"
     assert facetory("plan", WORDS, "--out", str(root), "--offline").returncode == 0
-    with OpenAIStub(_editor) as stub:
-        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with serving(_editor, monkeypatch):
         yield root
 
 
