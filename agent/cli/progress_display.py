@@ -24,6 +24,13 @@ ALL = "all classes"
 TRAINING = "training"
 
 
+def _training_images(event: dict[str, Any]) -> str:
+    """What training learns from: the export's training split and the collages beside it."""
+    images = f"{event['images']:,} images"
+    collages = event.get("collages") or 0
+    return f"{images} + {collages:,} collages" if collages else images
+
+
 def clock(seconds: float) -> str:
     """'1:05' or '1:02:05': elapsed time as a stopwatch shows it."""
     minutes, secs = divmod(int(seconds), 60)
@@ -164,7 +171,7 @@ class BuildDisplay:
             epochs = event.get("epochs") or 0
             log = f"; its output is in {event['log']}" if event.get("log") else ""
             self.progress.console.print(
-                f"training YOLO {event['task']} on {event['images']:,} images, {epochs} epochs "
+                f"training YOLO {event['task']} on {_training_images(event)}, {epochs} epochs "
                 f"({event['model']}){log}",
                 highlight=False, markup=False, soft_wrap=False,
             )

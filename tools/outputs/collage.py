@@ -113,6 +113,12 @@ def collage(faces: list[tuple[int, np.ndarray]], size: int, rng: np.random.Gener
     return canvas, boxes
 
 
+def collage_count(data: Path) -> int:
+    """The collage images a data.yaml written by `write_collages` trains on."""
+    return sum(1 for p in (data.parent / "images" / "train").iterdir()
+               if p.suffix.lower() in _SUFFIXES)
+
+
 def pasted_classes(names: dict[int, str], asked: list[str] | None) -> set[int]:
     """The class ids whose faces the collages paste: those `asked`, else the classes that
     show nothing worn (a worn factor's `rest` level, such as eyewear's `none`) when the export

@@ -187,6 +187,7 @@ def training_view(training: dict[str, Any] | None) -> dict[str, Any] | None:
         "meta": {k: training.get(k) for k in ("task", "model", "device", "epochs", "imgsz",
                                               "train_seconds", "split")},
         "images": training.get("images") or {},
+        "collages": training.get("collage_images") or 0,
     }
 
 

@@ -108,6 +108,7 @@ def train_yolo(
     augment: AugmentConfig | None = None,
     overrides: dict[str, Any] | None = None,
     on_epoch: Callable[[int, int], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
     log_path: str | Path | None = None,
 ) -> TrainResult:
     """Train on `dataset_dir`, evaluate the best model on the test split, write metrics.json.
@@ -118,8 +119,10 @@ def train_yolo(
     `augment` (default: `AugmentConfig()`) is what training varies in each image;
     `overrides` passes further ultralytics training arguments (e.g. `{"hsv_v": 0.1}`).
     `on_epoch(done, epochs)` is called after each epoch (training and validation) so a caller
-    can show progress; `log_path` takes everything ultralytics prints (its argument dump, layer
-    table and per-epoch bars, about 1,000 lines for 30 epochs) instead of the terminal.
+    can show progress; `on_start(images, collages)` once before the first epoch, with the
+    training split's images and the collages made beside them; `log_path` takes everything
+    ultralytics prints (its argument dump, layer table and per-epoch bars, about 1,000 lines
+    for 30 epochs) instead of the terminal.
     """
     if task not in DEFAULT_MODEL:
         raise FacetoryError(f"unknown task '{task}': choose detect or classify")
@@ -146,12 +149,10 @@ def train_yolo(
         shutil.rmtree(run_dir)
 
     started = time.perf_counter()
-    train_data = data
-    if task == "detect" and augment.collage > 0:
-        from tools.outputs.collage import write_collages
-
-        train_data = write_collages(data, out_dir / f"{run_name}-collage", augment.collage,
-                                    seed, augment.collage_classes) or data
+    train_data, collages = _with_collages(data, task, augment, out_dir / f"{run_name}-collage",
+                                          seed)
+    if on_start is not None:
+        on_start(counts["train"], collages)
     with _offline_ultralytics(), ultralytics_output(log_path):
         from ultralytics import YOLO
 
@@ -199,6 +200,7 @@ def train_yolo(
         "epochs": epochs,
         "imgsz": imgsz,
         "images": counts,
+        "collage_images": collages,
         "dataset_sha256": fingerprint,
         "train_seconds": round(trained_seconds, 2),
         "augment": augment.model_dump(),
@@ -216,6 +218,17 @@ def train_yolo(
         device=device,
         seconds=round(time.perf_counter() - started, 2),
     )
+
+
+def _with_collages(data: Path, task: Task, augment: AugmentConfig, out: Path, seed: int
+                   ) -> tuple[Path, int]:
+    """The data.yaml training reads and how many collages it adds to the export's images."""
+    if task != "detect" or augment.collage <= 0:
+        return data, 0
+    from tools.outputs.collage import collage_count, write_collages
+
+    written = write_collages(data, out, augment.collage, seed, augment.collage_classes)
+    return (written, collage_count(written)) if written else (data, 0)
 
 
 def augmentations(augment: AugmentConfig, task: Task) -> dict[str, Any]:

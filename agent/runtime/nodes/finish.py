@@ -120,23 +120,24 @@ def train_build(ctx: BuildContext, **options: Any) -> TrainResult:
 
     Each finished epoch is an event (`train_epoch`) the terminal's progress line follows;
     ultralytics' own output goes to train.log unless the person asked to see it (--verbose)."""
-    from tools.outputs.train import resolve_dataset, split_counts, train_yolo
+    from tools.outputs.train import train_yolo
 
     given = {k: v for k, v in options.items() if v is not None}
     log = None if ctx.options.verbose else ctx.paths.train_log
     task = ctx.spec.task
-    counts = split_counts(resolve_dataset(ctx.paths.dataset, task), task)
-    ctx.events.emit(
-        "training", task=task, images=counts["train"], epochs=given.get("epochs"),
-        model=Path(str(given.get("weights") or given.get("model") or "yolo11n")).name,
-        log=log,
-    )
+    model = Path(str(given.get("weights") or given.get("model") or "yolo11n")).name
+
+    def started(images: int, collages: int) -> None:
+        ctx.events.emit("training", task=task, images=images, collages=collages,
+                        epochs=given.get("epochs"), model=model, log=log)
+
     result = train_yolo(
         ctx.paths.dataset,
         task,
         ctx.paths.runs,
         seed=ctx.spec.seed,
         on_epoch=lambda done, total: ctx.events.emit("train_epoch", epoch=done, epochs=total),
+        on_start=started,
         log_path=log,
         **given,
     )

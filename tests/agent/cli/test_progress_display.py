@@ -93,6 +93,16 @@ def test_drawing_that_ends_short_stops_every_clock(clock: Clock) -> None:
     assert eta_seconds(task(shown, "a")) is None
 
 
+def test_the_training_line_counts_the_collages_beside_the_exported_images(clock: Clock) -> None:
+    shown = display()
+    shown.on_event({"event": "training", "task": "detect", "images": 240, "collages": 120,
+                    "epochs": 30, "model": "yolo11n", "log": None})
+    with shown.progress:
+        pass
+    out = " ".join(shown.console.file.getvalue().split())
+    assert "training YOLO detect on 240 images + 120 collages, 30 epochs (yolo11n)" in out
+
+
 def test_training_is_one_row_with_seconds_per_epoch_times_epochs_left(clock: Clock) -> None:
     shown = display()
     shown.on_event({"event": "training", "task": "detect", "images": 240, "epochs": 30,

@@ -232,3 +232,15 @@ def test_the_two_test_split_map50_figures_say_which_is_which(inputs):
     assert "test mAP50 0.910" not in text  # never a bare label beside another figure
     single = inputs.model_copy(update={"training": {"task": "detect", "overall": {"mAP50": 0.9}}})
     assert "test mAP50 0.900" in " ".join(re.sub(r"<[^>]+>", " ", render_report(single)).split())
+
+
+def test_the_training_note_counts_the_collages_beside_the_exported_images(inputs):
+    trained = inputs.model_copy(update={
+        "training": {"task": "detect", "overall": {"mAP50": 0.91},
+                     "images": {"train": 240, "val": 30, "test": 30}, "collage_images": 120}})
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_report(trained)).split())
+    assert "images train 240, val 30, test 30, and 120 collages of training faces" in text
+    plain = inputs.model_copy(update={
+        "training": {"task": "detect", "overall": {"mAP50": 0.91},
+                     "images": {"train": 240, "val": 30, "test": 30}}})
+    assert "collages" not in " ".join(re.sub(r"<[^>]+>", " ", render_report(plain)).split())

@@ -132,11 +132,17 @@ def test_a_downscaled_training_image_keeps_its_size_and_loses_the_detail_of_a_sm
 
 def test_the_collages_paste_the_faces_of_the_classes_the_spec_names(dataset):
     asked = AugmentConfig(collage=1.0, collage_classes=["Asian"])
-    train_yolo(dataset / "dataset", "detect", dataset / "runs", name="asian", epochs=1,
-               imgsz=64, batch=8, device="cpu", augment=asked)
+    started = []
+    result = train_yolo(dataset / "dataset", "detect", dataset / "runs", name="asian", epochs=1,
+                        imgsz=64, batch=8, device="cpu", augment=asked,
+                        on_start=lambda images, collages: started.append((images, collages)))
     labels = sorted((dataset / "runs" / "asian-collage" / "labels" / "train").glob("*.txt"))
     pasted = {row.split()[0] for label in labels for row in label.read_text().splitlines()}
     assert labels and pasted == {str(CLASSES.index("Asian"))}
+    # what training learned from is told before it starts and kept in its metrics
+    train_images = result.metrics["images"]["train"]
+    assert started == [(train_images, len(labels))] and len(labels) == train_images
+    assert result.metrics["collage_images"] == len(labels)
     # no class shows nothing worn here, so by default every class is pasted
     everyone = AugmentConfig(collage=1.0)
     train_yolo(dataset / "dataset", "detect", dataset / "runs", name="all", epochs=1,
