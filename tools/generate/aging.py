@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from tools.generate.people import identity_seed
+
 if TYPE_CHECKING:
     from tools.generate.face_geometry import FaceCanvas
 
@@ -112,6 +114,7 @@ def draw_age(drawer: FaceCanvas) -> None:
         jy = np.array([lay.mouth_y + 0.04, lay.mouth_y + 0.2, lay.mouth_y + 0.36])
         jowls.append(_band(drawer, jx, jy, 0.012 + 0.02 * wear))
     _soft(drawer, jowls, SHADE["jowls"] * (0.5 + wear), blur)
+    draw_skin_age(drawer)
 
 
 def made_up(attributes: dict[str, str]) -> bool:
@@ -145,3 +148,90 @@ def draw_gender(drawer: FaceCanvas) -> None:
     )
     young = 0.7 if a["age_group"] == "teenager" else 1.0
     _soft(drawer, [lip], SHADE["lip"] * young, max(1.0, pose.s * 0.025))
+
+
+#: Fine creases of aged skin as a share of the skin's light, per age group (none where
+#: absent): dark grooves and lit ridges of the skin's own colour, so the hue stays.
+SKIN_AGE: dict[str, float] = {"middle_aged": 0.035, "elderly": 0.055, "old": 0.07}
+#: The creases' width and length (face units: the blur across and along them). At 0.015 a
+#: crease is about one pixel of the age model's 64 px chip.
+SKIN_AGE_GRAIN, SKIN_AGE_STREAK = 0.015, 1.0
+#: How much of the texture the face below the nose gets (texture on a woman's chin and
+#: cheeks reads as stubble to the model).
+SKIN_AGE_LOWER = 0.5
+#: Cells per face unit of the texture's grid, and the creases' directions on it (radians
+#: from horizontal, image y down).
+_TEXTURE_CELLS = 120
+_ANGLES = (0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4)
+
+
+def _face_units(drawer: FaceCanvas, x0: int, y0: int, x1: int, y1: int):
+    """Face-unit (x, y) of every pixel in a box (roll undone; yaw ignored)."""
+    pose = drawer.pose
+    dx = ((np.arange(x0, x1, dtype=np.float32) + 0.5 - pose.cx) / pose.s)[None, :]
+    dy = ((np.arange(y0, y1, dtype=np.float32) + 0.5 - pose.cy) / pose.s)[:, None]
+    u, v = dx * pose.cr + dy * pose.sr, -dx * pose.sr + dy * pose.cr
+    return np.broadcast_arrays(u, v)
+
+
+def _streaks(noise: np.ndarray, angle: float) -> np.ndarray:
+    """White noise blurred into short parallel streaks at `angle`, unit variance."""
+    across = SKIN_AGE_GRAIN * _TEXTURE_CELLS
+    along = across * SKIN_AGE_STREAK
+    r = int(3 * along) + 1
+    gy, gx = np.mgrid[-r:r + 1, -r:r + 1].astype(np.float32)
+    a = gx * np.cos(angle) + gy * np.sin(angle)
+    b = -gx * np.sin(angle) + gy * np.cos(angle)
+    kernel = np.exp(-0.5 * ((a / along) ** 2 + (b / across) ** 2))
+    f = cv2.filter2D(noise, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+    return f / max(float(f.std()), 1e-6)
+
+
+def _crease_angle(lay, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Which way skin creases run where: across the forehead and round the eyes, down and
+    out over the cheeks and jowls, up and down over the upper lip."""
+    cheek = np.clip((v - lay.nose_y + 0.1) / 0.1, 0, 1) * np.clip(
+        (np.abs(u) - lay.nose_w * 1.3) / 0.1, 0, 1)
+    lip = np.clip((v - lay.nose_y - 0.06) / 0.04, 0, 1) * np.clip(
+        (lay.mouth_y - v) / 0.03, 0, 1) * np.clip((lay.mouth_w - np.abs(u)) / 0.05, 0, 1)
+    theta = np.where(u > 0, 1.2, np.pi - 1.2)
+    # blend orientations as doubled-angle vectors
+    c = (1 - cheek) + cheek * np.cos(2 * theta)
+    s = cheek * np.sin(2 * theta)
+    c, s = c * (1 - lip) - lip, s * (1 - lip)
+    return 0.5 * np.arctan2(s, c)
+
+
+def _crease_texture(drawer: FaceCanvas, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The crease texture at face-unit points: oriented streaks that turn with the head."""
+    n = 3 * _TEXTURE_CELLS
+    noise = np.random.default_rng(identity_seed(drawer.face.identity.key) + 13)
+    white = noise.standard_normal((n, n)).astype(np.float32)
+    mx = ((u + 1.5) * _TEXTURE_CELLS).astype(np.float32)
+    my = ((v + 1.5) * _TEXTURE_CELLS).astype(np.float32)
+    angle = _crease_angle(drawer.lay, u, v)
+    out = np.zeros(u.shape, np.float32)
+    for a in _ANGLES:
+        w = np.clip(np.cos(2 * (angle - a)), 0, None) ** 2
+        f = cv2.remap(_streaks(white, a), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        out += w * f
+    return out
+
+
+def draw_skin_age(drawer: FaceCanvas) -> None:
+    """Skin that has aged as photographs show it: fine creases over the face, across the
+    forehead, down the cheeks, up and down the upper lip."""
+    amount = SKIN_AGE.get(drawer.a["age_group"], 0.0)
+    if amount <= 0.0 or drawer.head_mask is None:
+        return
+    ys, xs = np.nonzero(drawer.head_mask > 0.0)
+    if xs.size == 0:
+        return
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    u, v = _face_units(drawer, x0, y0, x1, y1)
+    tex = _crease_texture(drawer, u, v)
+    below = np.clip((v - drawer.lay.nose_y + 0.1) / 0.25, 0.0, 1.0)  # 1 below the nose
+    weight = (1 - below) + SKIN_AGE_LOWER * below
+    k = 1.0 + amount * tex * weight * drawer.head_mask[y0:y1, x0:x1]
+    patch = drawer.img[y0:y1, x0:x1].astype(np.float32) * k[..., None]
+    drawer.img[y0:y1, x0:x1] = np.clip(patch, 0, 255).astype(np.uint8)
