@@ -290,20 +290,15 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "stubble grain 0.3, shadow 0.1": ({}, lambda: stubble_grain(0.3, 0.1)),
     "creases": ({}, creased),
     "creases + mottled 0.135": ({}, lambda: creased(mottle=0.135)),
-    **{f"creased skin {a} lower {low}": ({}, lambda a=a, low=low: aged_skin(a, low))
-       for a in (0.08, 0.12, 0.18) for low in (0.0, 0.5, 1.0)},
-    **{f"creased skin 0.12 width {g}": ({}, lambda g=g: aged_skin(0.12, 1.0, grain=g))
-       for g in (0.01, 0.02)},
-    **{f"creased skin 0.12 length {n}": ({}, lambda n=n: aged_skin(0.12, 1.0, streak=n))
-       for n in (2.0, 7.0)},
+    "no aged skin": ({}, lambda: _two(aging, SKIN_AGE={})),
     "old: hollow cheeks": ({}, lambda: aged_traits(cheek=0.26)),
     "old: thin lips": ({}, lambda: aged_traits(lip_upper=0.032, lip_lower=0.04)),
     "old: hooded lids": ({}, lambda: aged_traits(lid_crease=0.2)),
     "old: pale brows": ({}, lambda: aged_traits(brow_tone=1.0)),
     "old: all traits": ({}, lambda: aged_traits(cheek=0.26, lip_upper=0.032, lip_lower=0.04,
                                                  lid_crease=0.2, brow_tone=1.0)),
-    **{f"pores {a} lower {low} width {g}": ({}, lambda a=a, low=low, g=g: aged_skin(
-        a, low, grain=g, streak=1.0)) for a in (0.1, 0.14) for low in (0.0, 0.5)
+    **{f"aged skin {a} lower {low} grain {g}": ({}, lambda a=a, low=low, g=g: aged_skin(
+        a, low, grain=g)) for a in (0.1, 0.14) for low in (0.0, 0.5)
        for g in (0.015, 0.02)},
 }
 
@@ -320,13 +315,11 @@ def aged_traits(**traits: float):
     return setting(procedural, "resolve_face", resolved)
 
 
-def aged_skin(old: float, lower: float, grain: float = aging.SKIN_AGE_GRAIN,
-              streak: float = aging.SKIN_AGE_STREAK) -> ExitStack:
-    """`aging.draw_skin_age` at `old` for the old (0.45 and 0.75 of it for the middle-aged
-    and elderly), `lower` of it below the nose, creases `grain` face units wide and `streak`
-    times as long."""
-    return _two(aging, SKIN_AGE={"middle_aged": old * 0.45, "elderly": old * 0.75, "old": old},
-                SKIN_AGE_LOWER=lower, SKIN_AGE_GRAIN=grain, SKIN_AGE_STREAK=streak)
+def aged_skin(old: float, lower: float, grain: float = aging.SKIN_AGE_GRAIN) -> ExitStack:
+    """`aging.draw_skin_age` at `old` for the old (0.5 and 0.8 of it for the middle-aged
+    and elderly), `lower` of it below the nose, grain `grain` face units."""
+    return _two(aging, SKIN_AGE={"middle_aged": old * 0.5, "elderly": old * 0.8, "old": old},
+                SKIN_AGE_LOWER=lower, SKIN_AGE_GRAIN=grain)
 
 
 def darker_facial_hair(mix: float):

@@ -2,7 +2,8 @@
 
 Proportions alone do not make a face read its age or gender to an independent model
 (bench/bench_critic.py prints how they read; bench/RESULTS.md keeps the figures). The cues
-drawn here are shading under the skin's features: folds, bags and jowls that deepen with age;
+drawn here are shading under the skin's features: folds, bags and jowls that deepen with age,
+and past young a fine texture of the skin's own colour (what moves the age model most);
 a shaved man's shadow on the upper lip, lower and darker brows and a longer, squarer head (the
 head's shape is in `face_geometry`); a woman's eye shadow and lip colour.
 
@@ -150,19 +151,21 @@ def draw_gender(drawer: FaceCanvas) -> None:
     _soft(drawer, [lip], SHADE["lip"] * young, max(1.0, pose.s * 0.025))
 
 
-#: Fine creases of aged skin as a share of the skin's light, per age group (none where
-#: absent): dark grooves and lit ridges of the skin's own colour, so the hue stays.
+#: Fine texture of aged skin (pores, crepe) as a share of the skin's light, per age group
+#: (none where absent): it darkens and lightens the skin's own colour, so the hue stays.
+#: Stronger texture moves the age model further but reads as cork to a person and turns
+#: women male; creases drawn out into streaks turn them male sooner (bench/RESULTS.md).
 SKIN_AGE: dict[str, float] = {"middle_aged": 0.035, "elderly": 0.055, "old": 0.07}
-#: The creases' width and length (face units: the blur across and along them). At 0.015 a
-#: crease is about one pixel of the age model's 64 px chip.
-SKIN_AGE_GRAIN, SKIN_AGE_STREAK = 0.015, 1.0
+#: The texture's grain (face units, the blur of its noise): about one pixel of the age
+#: model's 64 px chip.
+SKIN_AGE_GRAIN = 0.015
 #: How much of the texture the face below the nose gets (texture on a woman's chin and
 #: cheeks reads as stubble to the model).
 SKIN_AGE_LOWER = 0.5
-#: Cells per face unit of the texture's grid, and the creases' directions on it (radians
-#: from horizontal, image y down).
+#: The smooth ellipse round each eye (half width in eye widths, half height in face units).
+SOCKET = (1.7, 0.2)
+#: Cells per face unit of the texture's grid (the grid spans -1.5..1.5 face units).
 _TEXTURE_CELLS = 120
-_ANGLES = (0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4)
 
 
 def _face_units(drawer: FaceCanvas, x0: int, y0: int, x1: int, y1: int):
@@ -174,53 +177,21 @@ def _face_units(drawer: FaceCanvas, x0: int, y0: int, x1: int, y1: int):
     return np.broadcast_arrays(u, v)
 
 
-def _streaks(noise: np.ndarray, angle: float) -> np.ndarray:
-    """White noise blurred into short parallel streaks at `angle`, unit variance."""
-    across = SKIN_AGE_GRAIN * _TEXTURE_CELLS
-    along = across * SKIN_AGE_STREAK
-    r = int(3 * along) + 1
-    gy, gx = np.mgrid[-r:r + 1, -r:r + 1].astype(np.float32)
-    a = gx * np.cos(angle) + gy * np.sin(angle)
-    b = -gx * np.sin(angle) + gy * np.cos(angle)
-    kernel = np.exp(-0.5 * ((a / along) ** 2 + (b / across) ** 2))
-    f = cv2.filter2D(noise, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
-    return f / max(float(f.std()), 1e-6)
-
-
-def _crease_angle(lay, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Which way skin creases run where: across the forehead and round the eyes, down and
-    out over the cheeks and jowls, up and down over the upper lip."""
-    cheek = np.clip((v - lay.nose_y + 0.1) / 0.1, 0, 1) * np.clip(
-        (np.abs(u) - lay.nose_w * 1.3) / 0.1, 0, 1)
-    lip = np.clip((v - lay.nose_y - 0.06) / 0.04, 0, 1) * np.clip(
-        (lay.mouth_y - v) / 0.03, 0, 1) * np.clip((lay.mouth_w - np.abs(u)) / 0.05, 0, 1)
-    theta = np.where(u > 0, 1.2, np.pi - 1.2)
-    # blend orientations as doubled-angle vectors
-    c = (1 - cheek) + cheek * np.cos(2 * theta)
-    s = cheek * np.sin(2 * theta)
-    c, s = c * (1 - lip) - lip, s * (1 - lip)
-    return 0.5 * np.arctan2(s, c)
-
-
-def _crease_texture(drawer: FaceCanvas, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The crease texture at face-unit points: oriented streaks that turn with the head."""
+def _skin_texture(seed: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Unit-variance noise of the texture's grain at face-unit points: laid on the face's
+    own grid, it turns and scales with the head and an identity keeps its pores."""
     n = 3 * _TEXTURE_CELLS
-    noise = np.random.default_rng(identity_seed(drawer.face.identity.key) + 13)
-    white = noise.standard_normal((n, n)).astype(np.float32)
+    white = np.random.default_rng(seed).standard_normal((n, n)).astype(np.float32)
+    field = cv2.GaussianBlur(white, (0, 0), SKIN_AGE_GRAIN * _TEXTURE_CELLS)
+    field /= max(float(field.std()), 1e-6)
     mx = ((u + 1.5) * _TEXTURE_CELLS).astype(np.float32)
     my = ((v + 1.5) * _TEXTURE_CELLS).astype(np.float32)
-    angle = _crease_angle(drawer.lay, u, v)
-    out = np.zeros(u.shape, np.float32)
-    for a in _ANGLES:
-        w = np.clip(np.cos(2 * (angle - a)), 0, None) ** 2
-        f = cv2.remap(_streaks(white, a), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        out += w * f
-    return out
+    return cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 def draw_skin_age(drawer: FaceCanvas) -> None:
-    """Skin that has aged as photographs show it: fine creases over the face, across the
-    forehead, down the cheeks, up and down the upper lip."""
+    """Skin that has aged as photographs show it at a few pixels a feature: fine, uneven
+    texture of its own colour, fainter below the nose."""
     amount = SKIN_AGE.get(drawer.a["age_group"], 0.0)
     if amount <= 0.0 or drawer.head_mask is None:
         return
@@ -229,9 +200,14 @@ def draw_skin_age(drawer: FaceCanvas) -> None:
         return
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
     u, v = _face_units(drawer, x0, y0, x1, y1)
-    tex = _crease_texture(drawer, u, v)
-    below = np.clip((v - drawer.lay.nose_y + 0.1) / 0.25, 0.0, 1.0)  # 1 below the nose
-    weight = (1 - below) + SKIN_AGE_LOWER * below
+    tex = _skin_texture(identity_seed(drawer.face.identity.key) + 13, u, v)
+    lay = drawer.lay
+    below = np.clip((v - lay.nose_y + 0.1) / 0.25, 0.0, 1.0)  # 1 below the nose
+    # the eye sockets stay smooth: through a dark lens on the darkest skin the texture
+    # made sunglasses read as clear glasses (tests/tools/critic/test_attributes.py)
+    d = ((np.abs(u) - lay.eye_dx) / (lay.eye_w * SOCKET[0])) ** 2 + (
+        (v - lay.eye_y) / SOCKET[1]) ** 2
+    weight = ((1 - below) + SKIN_AGE_LOWER * below) * np.clip(d - 1.0, 0.0, 1.0)
     k = 1.0 + amount * tex * weight * drawer.head_mask[y0:y1, x0:x1]
     patch = drawer.img[y0:y1, x0:x1].astype(np.float32) * k[..., None]
     drawer.img[y0:y1, x0:x1] = np.clip(patch, 0, 255).astype(np.uint8)
