@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from age_skin_probes import SKIN_PROBES  # noqa: E402
 from bench_render import OUT, one_thread, reading_item  # noqa: E402
 
 from tools.critic import demographics as demo  # noqa: E402
@@ -290,36 +291,8 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "stubble grain 0.3, shadow 0.1": ({}, lambda: stubble_grain(0.3, 0.1)),
     "creases": ({}, creased),
     "creases + mottled 0.135": ({}, lambda: creased(mottle=0.135)),
-    "no aged skin": ({}, lambda: _two(aging, SKIN_AGE={})),
-    "old: hollow cheeks": ({}, lambda: aged_traits(cheek=0.26)),
-    "old: thin lips": ({}, lambda: aged_traits(lip_upper=0.032, lip_lower=0.04)),
-    "old: hooded lids": ({}, lambda: aged_traits(lid_crease=0.2)),
-    "old: pale brows": ({}, lambda: aged_traits(brow_tone=1.0)),
-    "old: all traits": ({}, lambda: aged_traits(cheek=0.26, lip_upper=0.032, lip_lower=0.04,
-                                                 lid_crease=0.2, brow_tone=1.0)),
-    **{f"aged skin {a} lower {low} grain {g}": ({}, lambda a=a, low=low, g=g: aged_skin(
-        a, low, grain=g)) for a in (0.1, 0.14) for low in (0.0, 0.5)
-       for g in (0.015, 0.02)},
+    **SKIN_PROBES,  # bench/age_skin_probes.py
 }
-
-
-def aged_traits(**traits: float):
-    """The adults past young drawn with these identity traits (`people.Identity`)."""
-    resolve = procedural.resolve_face
-
-    def resolved(*args, **kwargs):
-        spec = resolve(*args, **kwargs)
-        if spec.attributes["age_group"] in CREASE_WEAR:
-            spec = dataclasses.replace(spec, identity=dataclasses.replace(spec.identity, **traits))
-        return spec
-    return setting(procedural, "resolve_face", resolved)
-
-
-def aged_skin(old: float, lower: float, grain: float = aging.SKIN_AGE_GRAIN) -> ExitStack:
-    """`aging.draw_skin_age` at `old` for the old (0.5 and 0.8 of it for the middle-aged
-    and elderly), `lower` of it below the nose, grain `grain` face units."""
-    return _two(aging, SKIN_AGE={"middle_aged": old * 0.5, "elderly": old * 0.8, "old": old},
-                SKIN_AGE_LOWER=lower, SKIN_AGE_GRAIN=grain)
 
 
 def darker_facial_hair(mix: float):
