@@ -255,7 +255,7 @@ CUES_OFF = {
     aging: {"MALE_BROW_DROP": 0.0, "MALE_BROW_ARCH": 1.0, "MALE_BROW_TONE": 1.0,
             "MALE_LASH": 0.8, "LIPSTICK_MIX": 0.0,
             "WRINKLE_DEPTH": {"middle_aged": 0.85, "elderly": 0.75, "old": 0.66},
-            "SHADE": dict.fromkeys(aging.SHADE, 0.0), "SKIN_AGE": {}},
+            "SHADE": dict.fromkeys(aging.SHADE, 0.0)},
     face_geometry: {"MALE_LENGTH": 1.0, "MALE_JAW": 1.0, "MALE_CHIN": 1.0, "MALE_NOSE": 1.0},
 }
 

@@ -30,7 +30,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from age_skin_probes import SKIN_PROBES  # noqa: E402
 from bench_render import OUT, one_thread, reading_item  # noqa: E402
 
 from tools.critic import demographics as demo  # noqa: E402
@@ -291,7 +290,6 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "stubble grain 0.3, shadow 0.1": ({}, lambda: stubble_grain(0.3, 0.1)),
     "creases": ({}, creased),
     "creases + mottled 0.135": ({}, lambda: creased(mottle=0.135)),
-    **SKIN_PROBES,  # bench/age_skin_probes.py
 }
 
 

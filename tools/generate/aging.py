@@ -2,8 +2,7 @@
 
 Proportions alone do not make a face read its age or gender to an independent model
 (bench/bench_critic.py prints how they read; bench/RESULTS.md keeps the figures). The cues
-drawn here are shading under the skin's features: folds, bags and jowls that deepen with age,
-and past young a fine texture of the skin's own colour (what moves the age model most);
+drawn here are shading under the skin's features: folds, bags and jowls that deepen with age;
 a shaved man's shadow on the upper lip, lower and darker brows and a longer, squarer head (the
 head's shape is in `face_geometry`); a woman's eye shadow and lip colour.
 
@@ -19,8 +18,6 @@ from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-
-from tools.generate.people import identity_seed
 
 if TYPE_CHECKING:
     from tools.generate.face_geometry import FaceCanvas
@@ -115,7 +112,6 @@ def draw_age(drawer: FaceCanvas) -> None:
         jy = np.array([lay.mouth_y + 0.04, lay.mouth_y + 0.2, lay.mouth_y + 0.36])
         jowls.append(_band(drawer, jx, jy, 0.012 + 0.02 * wear))
     _soft(drawer, jowls, SHADE["jowls"] * (0.5 + wear), blur)
-    draw_skin_age(drawer)
 
 
 def made_up(attributes: dict[str, str]) -> bool:
@@ -149,65 +145,3 @@ def draw_gender(drawer: FaceCanvas) -> None:
     )
     young = 0.7 if a["age_group"] == "teenager" else 1.0
     _soft(drawer, [lip], SHADE["lip"] * young, max(1.0, pose.s * 0.025))
-
-
-#: Fine texture of aged skin (pores, crepe) as a share of the skin's light, per age group
-#: (none where absent): it darkens and lightens the skin's own colour, so the hue stays.
-#: Stronger texture moves the age model further but reads as cork to a person and turns
-#: women male; creases drawn out into streaks turn them male sooner (bench/RESULTS.md).
-SKIN_AGE: dict[str, float] = {"middle_aged": 0.035, "elderly": 0.055, "old": 0.07}
-#: The texture's grain (face units, the blur of its noise): about one pixel of the age
-#: model's 64 px chip.
-SKIN_AGE_GRAIN = 0.015
-#: How much of the texture the face below the nose gets (texture on a woman's chin and
-#: cheeks reads as stubble to the model).
-SKIN_AGE_LOWER = 0.5
-#: The smooth ellipse round each eye (half width in eye widths, half height in face units).
-SOCKET = (1.7, 0.2)
-#: Cells per face unit of the texture's grid (the grid spans -1.5..1.5 face units).
-_TEXTURE_CELLS = 120
-
-
-def _face_units(drawer: FaceCanvas, x0: int, y0: int, x1: int, y1: int):
-    """Face-unit (x, y) of every pixel in a box (roll undone; yaw ignored)."""
-    pose = drawer.pose
-    dx = ((np.arange(x0, x1, dtype=np.float32) + 0.5 - pose.cx) / pose.s)[None, :]
-    dy = ((np.arange(y0, y1, dtype=np.float32) + 0.5 - pose.cy) / pose.s)[:, None]
-    u, v = dx * pose.cr + dy * pose.sr, -dx * pose.sr + dy * pose.cr
-    return np.broadcast_arrays(u, v)
-
-
-def _skin_texture(seed: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Unit-variance noise of the texture's grain at face-unit points: laid on the face's
-    own grid, it turns and scales with the head and an identity keeps its pores."""
-    n = 3 * _TEXTURE_CELLS
-    white = np.random.default_rng(seed).standard_normal((n, n)).astype(np.float32)
-    field = cv2.GaussianBlur(white, (0, 0), SKIN_AGE_GRAIN * _TEXTURE_CELLS)
-    field /= max(float(field.std()), 1e-6)
-    mx = ((u + 1.5) * _TEXTURE_CELLS).astype(np.float32)
-    my = ((v + 1.5) * _TEXTURE_CELLS).astype(np.float32)
-    return cv2.remap(field, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-
-
-def draw_skin_age(drawer: FaceCanvas) -> None:
-    """Skin that has aged as photographs show it at a few pixels a feature: fine, uneven
-    texture of its own colour, fainter below the nose."""
-    amount = SKIN_AGE.get(drawer.a["age_group"], 0.0)
-    if amount <= 0.0 or drawer.head_mask is None:
-        return
-    ys, xs = np.nonzero(drawer.head_mask > 0.0)
-    if xs.size == 0:
-        return
-    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-    u, v = _face_units(drawer, x0, y0, x1, y1)
-    tex = _skin_texture(identity_seed(drawer.face.identity.key) + 13, u, v)
-    lay = drawer.lay
-    below = np.clip((v - lay.nose_y + 0.1) / 0.25, 0.0, 1.0)  # 1 below the nose
-    # the eye sockets stay smooth: through a dark lens on the darkest skin the texture
-    # made sunglasses read as clear glasses (tests/tools/critic/test_attributes.py)
-    d = ((np.abs(u) - lay.eye_dx) / (lay.eye_w * SOCKET[0])) ** 2 + (
-        (v - lay.eye_y) / SOCKET[1]) ** 2
-    weight = ((1 - below) + SKIN_AGE_LOWER * below) * np.clip(d - 1.0, 0.0, 1.0)
-    k = 1.0 + amount * tex * weight * drawer.head_mask[y0:y1, x0:x1]
-    patch = drawer.img[y0:y1, x0:x1].astype(np.float32) * k[..., None]
-    drawer.img[y0:y1, x0:x1] = np.clip(patch, 0, 255).astype(np.uint8)
