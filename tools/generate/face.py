@@ -140,7 +140,7 @@ class FaceDrawer:
     def _neck(self) -> None:
         lay, pose = self.lay, self.pose
         b = lay.head_b
-        xs = np.array([-0.46, 0.46, 0.52, -0.52])
+        xs = np.array([-lay.neck, lay.neck, lay.neck + 0.06, -lay.neck - 0.06])
         ys = np.array([lay.mouth_y, lay.mouth_y, b + 0.5, b + 0.5])
         fill(self.img, pose.flat(xs, ys), rgb_scaled(self.skin, 0.62))
         # shadow under the jaw
@@ -477,15 +477,15 @@ class FaceDrawer:
     def _facial_hair(
         self, color: np.ndarray, shade: np.ndarray, grid: CoarseGrid, sigma: float
     ) -> np.ndarray:
-        """Stubble, moustache or beard blended into the lit skin, so the jaw keeps its shape."""
+        """Stubble, moustache or beard blended into the lit skin (the jaw keeps its shape),
+        from the mouth line down: white hair up the cheeks framed a face as a hood does."""
         pose, lay = self.pose, self.lay
         density = np.zeros(shade.shape, np.float32)
-        t = T11
+        t, kind = T11, self.face.beard
         _, upper, *_ = self._mouth_curves(t)
-        kind = self.face.beard
         if kind in ("stubble", "beard"):
             xs, ys = outline(lay)
-            keep = ys > lay.nose_y + 0.1
+            keep = ys > lay.mouth_y - 0.05
             edge = pose.project(xs[keep] * 0.97, ys[keep])
             inner = pose.project(t * lay.mouth_w * 1.25, upper - 0.05)
             fill(density, grid.low(np.vstack([edge, inner])), 0.3 if kind == "stubble" else 0.62)

@@ -24,6 +24,9 @@ MALE_LENGTH = 1.05
 MALE_JAW = 1.08
 MALE_CHIN = 1.25
 MALE_NOSE = 1.15
+#: Neck half-width (face units) of a woman or child, and a man's neck as a factor of it.
+NECK = 0.46
+MALE_NECK = 1.0
 
 
 @dataclass
@@ -88,6 +91,7 @@ class Layout:
     mouth_wf: float
     brow_raise: tuple[float, float]  # inner, outer (positive is up)
     box_top: float
+    neck: float = NECK  # neck half-width
 
 
 EXPRESSION = {
@@ -139,6 +143,7 @@ def make_layout(face: FaceSpec) -> Layout:
         mouth_wf=wf,
         brow_raise=(b_in, b_out),
         box_top=eye_y - 0.55,
+        neck=NECK * (MALE_NECK if man else 1.0),
     )
 
 
