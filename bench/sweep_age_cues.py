@@ -300,6 +300,11 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "man's neck x1.2": ({}, lambda: _two(face_geometry, MALE_NECK=1.2)),
     "facial hair up the cheeks (before)": ({}, lambda: beard_region(0.1)),
     "facial hair from the mouth, narrow": ({}, lambda: beard_region(0.25, 0.9)),
+    "woman's brows arched +0.05": ({}, lambda: _two(aging, FEMALE_BROW_ARCH=0.05)),
+    "woman's brows arched +0.1": ({}, lambda: _two(aging, FEMALE_BROW_ARCH=0.1)),
+    "woman's brows thinner (0.55)": ({}, lambda: _two(aging, FEMALE_BROW_THICK=0.55)),
+    "woman's brows arched +0.05, thinner": ({}, lambda: _two(
+        aging, FEMALE_BROW_ARCH=0.05, FEMALE_BROW_THICK=0.55)),
 }
 
 

@@ -376,7 +376,7 @@ class FaceDrawer:
         t = frozen_linspace(0, 1, 11)  # 0 inner, 1 outer
         raise_in, raise_out = lay.brow_raise
         male = self.a["gender"] == "male" and self.a["age_group"] != "child"
-        thick = ident.brow_thick * (1.0 if male else 0.75) * BROW_GAIN
+        thick = ident.brow_thick * (1.0 if male else aging.FEMALE_BROW_THICK) * BROW_GAIN
         if self.a["age_group"] == "child":
             thick *= 0.8
         hair_dark = np.minimum(np.array(self.hair) * ident.brow_tone,
@@ -385,7 +385,8 @@ class FaceDrawer:
         length = lay.eye_w * 2.35 * ident.brow_len
         for side in (-1, 1):
             x = side * (lay.eye_dx - lay.eye_w * 1.05 + t * length)
-            arch = ident.brow_arch * np.sin(np.pi * np.clip(t * 1.2, 0, 1))
+            groomed = aging.FEMALE_BROW_ARCH if aging.made_up(self.a) else 0.0
+            arch = (ident.brow_arch + groomed) * np.sin(np.pi * np.clip(t * 1.2, 0, 1))
             if male:  # a man's brows sit lower over the eyes and arch less
                 arch = arch * aging.MALE_BROW_ARCH - aging.MALE_BROW_DROP
             base = (lay.eye_y - ident.brow_gap - arch - (raise_in * (1 - t) + raise_out * t)
@@ -477,8 +478,7 @@ class FaceDrawer:
     def _facial_hair(
         self, color: np.ndarray, shade: np.ndarray, grid: CoarseGrid, sigma: float
     ) -> np.ndarray:
-        """Stubble, moustache or beard blended into the lit skin (the jaw keeps its shape),
-        from the mouth line down: white hair up the cheeks framed a face as a hood does."""
+        """Stubble, moustache or beard in the lit skin, from the mouth line down (not a hood)."""
         pose, lay = self.pose, self.lay
         density = np.zeros(shade.shape, np.float32)
         t, kind = T11, self.face.beard
