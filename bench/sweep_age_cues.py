@@ -300,12 +300,31 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "man's neck x1.2": ({}, lambda: _two(face_geometry, MALE_NECK=1.2)),
     "facial hair up the cheeks (before)": ({}, lambda: beard_region(0.1)),
     "facial hair from the mouth, narrow": ({}, lambda: beard_region(0.25, 0.9)),
+    "light facial hair x0.5": ({}, lambda: light_facial_hair(0.5)),
+    "light facial hair x0.25": ({}, lambda: light_facial_hair(0.25)),
+    "woman's jaw 0.86": ({}, lambda: _two(face_geometry, FEMALE_JAW=0.86)),
+    "woman's jaw 0.86, chin 0.85": ({}, lambda: _two(face_geometry, FEMALE_JAW=0.86,
+                                                      FEMALE_CHIN=0.85)),
+    "woman's chin 0.8": ({}, lambda: _two(face_geometry, FEMALE_CHIN=0.8)),
     "woman's brows arched +0.05": ({}, lambda: _two(aging, FEMALE_BROW_ARCH=0.05)),
     "woman's brows arched +0.1": ({}, lambda: _two(aging, FEMALE_BROW_ARCH=0.1)),
     "woman's brows thinner (0.55)": ({}, lambda: _two(aging, FEMALE_BROW_THICK=0.55)),
     "woman's brows arched +0.05, thinner": ({}, lambda: _two(
         aging, FEMALE_BROW_ARCH=0.05, FEMALE_BROW_THICK=0.55)),
 }
+
+
+def light_facial_hair(k: float):
+    """Grey and white facial hair (the hair's mean over 140) drawn at `k` of its density:
+    light stubble on skin shows less than dark stubble does."""
+    drawn = face.FaceDrawer._facial_hair
+
+    def draw(self, color, *args):
+        out = drawn(self, color, *args)
+        if float(np.mean(self.hair)) <= 140:
+            return out
+        return color + k * (out - color)
+    return setting(face.FaceDrawer, "_facial_hair", draw)
 
 
 def darker_facial_hair(mix: float):
