@@ -302,6 +302,8 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "facial hair from the mouth, narrow": ({}, lambda: beard_region(0.25, 0.9)),
     "light facial hair x0.5": ({}, lambda: light_facial_hair(0.5)),
     "light facial hair x0.25": ({}, lambda: light_facial_hair(0.25)),
+    "white stubble as specks 0.6": ({}, lambda: light_stubble_specks(0.6)),
+    "white stubble as specks 0.9, no flat": ({}, lambda: light_stubble_specks(0.9, 0.0)),
     "woman's jaw 0.86": ({}, lambda: _two(face_geometry, FEMALE_JAW=0.86)),
     "woman's jaw 0.86, chin 0.85": ({}, lambda: _two(face_geometry, FEMALE_JAW=0.86,
                                                       FEMALE_CHIN=0.85)),
@@ -325,6 +327,37 @@ def light_facial_hair(k: float):
             return out
         return color + k * (out - color)
     return setting(face.FaceDrawer, "_facial_hair", draw)
+
+
+def light_stubble_specks(amount: float, flat: float = 0.5):
+    """Grey and white stubble and beards drawn as specks of the hair's colour at the pixel
+    scale over `flat` of the renderer's even blend: white stubble as a person sees it."""
+    drawn = aging.draw_gender
+
+    def draw(drawer) -> None:
+        drawn(drawer)
+        if (drawer.face.beard not in ("stubble", "beard") or drawer.head_mask is None
+                or float(np.mean(drawer.hair)) <= 140):
+            return
+        lay, pose = drawer.lay, drawer.pose
+        xs, ys = face_geometry.outline(lay)
+        keep = ys > lay.mouth_y - 0.05
+        t = np.linspace(-1, 1, 11)
+        inner = pose.project(t * lay.mouth_w * 1.25, np.full_like(t, lay.mouth_y - 0.1))
+        region = np.vstack([pose.project(xs[keep] * 0.97, ys[keep]), inner])
+        mask = np.zeros(drawer.img.shape[:2], np.float32)
+        cv2.fillPoly(mask, [np.round(region * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, pose.s * 0.02)) * drawer.head_mask
+        rng = np.random.default_rng(identity_seed(drawer.face.identity.key) + 13)
+        dots = cv2.GaussianBlur((rng.random(mask.shape) < 0.3).astype(np.float32), (0, 0), 0.5)
+        k = (mask * amount * dots / max(float(dots.max()), 1e-6))[..., None]
+        hair_rgb = np.asarray(drawer.hair, np.float32)
+        drawer.img[:] = np.clip(drawer.img * (1 - k) + hair_rgb * k, 0, 255).astype(np.uint8)
+
+    stack = ExitStack()
+    stack.enter_context(light_facial_hair(flat))
+    stack.enter_context(setting(aging, "draw_gender", draw))
+    return stack
 
 
 def darker_facial_hair(mix: float):
