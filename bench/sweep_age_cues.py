@@ -34,7 +34,7 @@ from bench_render import OUT, one_thread, reading_item  # noqa: E402
 
 from tools.critic import demographics as demo  # noqa: E402
 from tools.critic.faces import analyse  # noqa: E402
-from tools.generate import aging, face, face_geometry, procedural  # noqa: E402
+from tools.generate import aging, face, face_geometry, hair, procedural  # noqa: E402
 from tools.generate.people import identity_seed  # noqa: E402
 from tools.generate.procedural import ProceduralGenerator  # noqa: E402
 from tools.vocabulary import FACTORS  # noqa: E402
@@ -290,7 +290,74 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "stubble grain 0.3, shadow 0.1": ({}, lambda: stubble_grain(0.3, 0.1)),
     "creases": ({}, creased),
     "creases + mottled 0.135": ({}, lambda: creased(mottle=0.135)),
+    # gender cues (issue 22 part 3, gender); the renderer now draws a man's short hair
+    # cropped above the ears, temples receding with age, facial hair from the mouth line down
+    "man's hair as before (over the ears)": ({}, lambda: _two(
+        hair, MALE_SIDE_DROP=0.12, MALE_VOLUME=1.0, MALE_RECEDE={})),
+    "man's temples not receding": ({}, lambda: setting(hair, "MALE_RECEDE", {})),
+    "man's cut lower (sides -0.06, volume 0.5)": ({}, lambda: _two(
+        hair, MALE_SIDE_DROP=-0.06, MALE_VOLUME=0.5)),
+    "man's neck x1.2": ({}, lambda: _two(face_geometry, MALE_NECK=1.2)),
+    "facial hair up the cheeks (before)": ({}, lambda: beard_region(0.1)),
+    "facial hair from the mouth, narrow": ({}, lambda: beard_region(0.25, 0.9)),
+    "light facial hair x0.5": ({}, lambda: light_facial_hair(0.5)),
+    "light facial hair x0.25": ({}, lambda: light_facial_hair(0.25)),
+    "white stubble as specks 0.6": ({}, lambda: light_stubble_specks(0.6)),
+    "white stubble as specks 0.9, no flat": ({}, lambda: light_stubble_specks(0.9, 0.0)),
+    "woman's jaw 0.86": ({}, lambda: _two(face_geometry, FEMALE_JAW=0.86)),
+    "woman's jaw 0.86, chin 0.85": ({}, lambda: _two(face_geometry, FEMALE_JAW=0.86,
+                                                      FEMALE_CHIN=0.85)),
+    "woman's chin 0.8": ({}, lambda: _two(face_geometry, FEMALE_CHIN=0.8)),
+    "woman's brows arched +0.05": ({}, lambda: _two(aging, FEMALE_BROW_ARCH=0.05)),
+    "woman's brows arched +0.1": ({}, lambda: _two(aging, FEMALE_BROW_ARCH=0.1)),
+    "woman's brows thinner (0.55)": ({}, lambda: _two(aging, FEMALE_BROW_THICK=0.55)),
+    "woman's brows arched +0.05, thinner": ({}, lambda: _two(
+        aging, FEMALE_BROW_ARCH=0.05, FEMALE_BROW_THICK=0.55)),
 }
+
+
+def light_facial_hair(k: float):
+    """Grey and white facial hair (the hair's mean over 140) drawn at `k` of its density:
+    light stubble on skin shows less than dark stubble does."""
+    drawn = face.FaceDrawer._facial_hair
+
+    def draw(self, color, *args):
+        out = drawn(self, color, *args)
+        if float(np.mean(self.hair)) <= 140:
+            return out
+        return color + k * (out - color)
+    return setting(face.FaceDrawer, "_facial_hair", draw)
+
+
+def light_stubble_specks(amount: float, flat: float = 0.5):
+    """Grey and white stubble and beards drawn as specks of the hair's colour at the pixel
+    scale over `flat` of the renderer's even blend: white stubble as a person sees it."""
+    drawn = aging.draw_gender
+
+    def draw(drawer) -> None:
+        drawn(drawer)
+        if (drawer.face.beard not in ("stubble", "beard") or drawer.head_mask is None
+                or float(np.mean(drawer.hair)) <= 140):
+            return
+        lay, pose = drawer.lay, drawer.pose
+        xs, ys = face_geometry.outline(lay)
+        keep = ys > lay.mouth_y - 0.05
+        t = np.linspace(-1, 1, 11)
+        inner = pose.project(t * lay.mouth_w * 1.25, np.full_like(t, lay.mouth_y - 0.1))
+        region = np.vstack([pose.project(xs[keep] * 0.97, ys[keep]), inner])
+        mask = np.zeros(drawer.img.shape[:2], np.float32)
+        cv2.fillPoly(mask, [np.round(region * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, pose.s * 0.02)) * drawer.head_mask
+        rng = np.random.default_rng(identity_seed(drawer.face.identity.key) + 13)
+        dots = cv2.GaussianBlur((rng.random(mask.shape) < 0.3).astype(np.float32), (0, 0), 0.5)
+        k = (mask * amount * dots / max(float(dots.max()), 1e-6))[..., None]
+        hair_rgb = np.asarray(drawer.hair, np.float32)
+        drawer.img[:] = np.clip(drawer.img * (1 - k) + hair_rgb * k, 0, 255).astype(np.uint8)
+
+    stack = ExitStack()
+    stack.enter_context(light_facial_hair(flat))
+    stack.enter_context(setting(aging, "draw_gender", draw))
+    return stack
 
 
 def darker_facial_hair(mix: float):
@@ -363,7 +430,34 @@ def grain(**groups: float):
     return setting(aging, "draw_age", draw)
 
 
-def _two(module: object, **values: float) -> ExitStack:
+def beard_region(top: float, cheek: float = 0.97):
+    """Stubble and beards drawn over the jaw from `top` below the nose tip down (the
+    renderer draws them from the mouth line down), out to `cheek` of the head's outline."""
+    def draw(self, color, shade, grid, sigma):
+        pose, lay, kind = self.pose, self.lay, self.face.beard
+        density = np.zeros(shade.shape, np.float32)
+        t = face.T11
+        _, upper, *_ = self._mouth_curves(t)
+        if kind in ("stubble", "beard"):
+            xs, ys = face_geometry.outline(lay)
+            keep = ys > lay.nose_y + top
+            edge = pose.project(xs[keep] * cheek, ys[keep])
+            inner = pose.project(t * lay.mouth_w * 1.25,
+                                 np.maximum(upper - 0.05, lay.nose_y + top))
+            face.fill(density, grid.low(np.vstack([edge, inner])),
+                      0.3 if kind == "stubble" else 0.62)
+        if kind in ("moustache", "beard"):
+            x = lay.mouth_w * 1.1 * t
+            poly = np.vstack([pose.project(x, upper - 0.1 + 0.04 * t * t),
+                              pose.project(x[::-1], (upper - 0.005 + 0.05 * t * t)[::-1])])
+            face.fill(density, grid.low(poly), 0.7)
+        density = cv2.GaussianBlur(density, (0, 0), max(0.5, sigma * 0.5))[..., None]
+        hair_rgb = np.asarray(self.hair, np.float32) * shade[..., None]
+        return color * (1 - density) + hair_rgb * density
+    return setting(face.FaceDrawer, "_facial_hair", draw)
+
+
+def _two(module: object, **values: object) -> ExitStack:
     stack = ExitStack()
     for name, value in values.items():
         stack.enter_context(setting(module, name, value))

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 MALE_BROW_DROP = 0.03
 MALE_BROW_ARCH = 0.5
 MALE_BROW_TONE = 0.6
+#: A woman's or a child's brows: thinner than a man's; a woman's (from the teens on, as her
+#: make-up) arched this much more (face units).
+FEMALE_BROW_THICK = 0.75
+FEMALE_BROW_ARCH = 0.08
 #: A man's lash line, as a fraction of the line width (a bare woman's eye is 1): a heavy
 #: line reads as eyeliner, and boys and men read female (bench/sweep_age_cues.py).
 MALE_LASH = 0.25

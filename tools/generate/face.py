@@ -140,7 +140,7 @@ class FaceDrawer:
     def _neck(self) -> None:
         lay, pose = self.lay, self.pose
         b = lay.head_b
-        xs = np.array([-0.46, 0.46, 0.52, -0.52])
+        xs = np.array([-lay.neck, lay.neck, lay.neck + 0.06, -lay.neck - 0.06])
         ys = np.array([lay.mouth_y, lay.mouth_y, b + 0.5, b + 0.5])
         fill(self.img, pose.flat(xs, ys), rgb_scaled(self.skin, 0.62))
         # shadow under the jaw
@@ -376,7 +376,7 @@ class FaceDrawer:
         t = frozen_linspace(0, 1, 11)  # 0 inner, 1 outer
         raise_in, raise_out = lay.brow_raise
         male = self.a["gender"] == "male" and self.a["age_group"] != "child"
-        thick = ident.brow_thick * (1.0 if male else 0.75) * BROW_GAIN
+        thick = ident.brow_thick * (1.0 if male else aging.FEMALE_BROW_THICK) * BROW_GAIN
         if self.a["age_group"] == "child":
             thick *= 0.8
         hair_dark = np.minimum(np.array(self.hair) * ident.brow_tone,
@@ -385,7 +385,8 @@ class FaceDrawer:
         length = lay.eye_w * 2.35 * ident.brow_len
         for side in (-1, 1):
             x = side * (lay.eye_dx - lay.eye_w * 1.05 + t * length)
-            arch = ident.brow_arch * np.sin(np.pi * np.clip(t * 1.2, 0, 1))
+            groomed = aging.FEMALE_BROW_ARCH if aging.made_up(self.a) else 0.0
+            arch = (ident.brow_arch + groomed) * np.sin(np.pi * np.clip(t * 1.2, 0, 1))
             if male:  # a man's brows sit lower over the eyes and arch less
                 arch = arch * aging.MALE_BROW_ARCH - aging.MALE_BROW_DROP
             base = (lay.eye_y - ident.brow_gap - arch - (raise_in * (1 - t) + raise_out * t)
@@ -477,15 +478,14 @@ class FaceDrawer:
     def _facial_hair(
         self, color: np.ndarray, shade: np.ndarray, grid: CoarseGrid, sigma: float
     ) -> np.ndarray:
-        """Stubble, moustache or beard blended into the lit skin, so the jaw keeps its shape."""
+        """Stubble, moustache or beard in the lit skin, from the mouth line down (not a hood)."""
         pose, lay = self.pose, self.lay
         density = np.zeros(shade.shape, np.float32)
-        t = T11
+        t, kind = T11, self.face.beard
         _, upper, *_ = self._mouth_curves(t)
-        kind = self.face.beard
         if kind in ("stubble", "beard"):
             xs, ys = outline(lay)
-            keep = ys > lay.nose_y + 0.1
+            keep = ys > lay.mouth_y - 0.05
             edge = pose.project(xs[keep] * 0.97, ys[keep])
             inner = pose.project(t * lay.mouth_w * 1.25, upper - 0.05)
             fill(density, grid.low(np.vstack([edge, inner])), 0.3 if kind == "stubble" else 0.62)

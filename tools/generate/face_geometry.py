@@ -24,6 +24,12 @@ MALE_LENGTH = 1.05
 MALE_JAW = 1.08
 MALE_CHIN = 1.25
 MALE_NOSE = 1.15
+#: A woman's jaw and chin, as factors of the person's own (a child's too).
+FEMALE_JAW = 0.92
+FEMALE_CHIN = 1.0
+#: Neck half-width (face units) of a woman or child, and a man's neck as a factor of it.
+NECK = 0.46
+MALE_NECK = 1.0
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Layout:
     mouth_wf: float
     brow_raise: tuple[float, float]  # inner, outer (positive is up)
     box_top: float
+    neck: float = NECK  # neck half-width
 
 
 EXPRESSION = {
@@ -129,8 +136,8 @@ def make_layout(face: FaceSpec) -> Layout:
         mouth_y=eye_y + ident.mouth_y * k,
         mouth_w=ident.mouth_w * (0.85 + 0.15 * k),
         head_b=head_b,
-        jaw=ident.jaw * (MALE_JAW if man else 0.92),
-        chin=ident.chin * (MALE_CHIN if man else 1.0),
+        jaw=ident.jaw * (MALE_JAW if man else FEMALE_JAW),
+        chin=ident.chin * (MALE_CHIN if man else FEMALE_CHIN),
         chin_h=ident.chin_h,
         hairline=eye_y - ident.hairline - (0.08 if a["age_group"] == "child" else 0.0),
         open=0.0 if a["eyes"] == "closed" else op,
@@ -139,6 +146,7 @@ def make_layout(face: FaceSpec) -> Layout:
         mouth_wf=wf,
         brow_raise=(b_in, b_out),
         box_top=eye_y - 0.55,
+        neck=NECK * (MALE_NECK if man else 1.0),
     )
 
 

@@ -16,9 +16,18 @@ from tools.generate.drawing import AA, ONE, SHIFT, fill, frozen_linspace, line, 
 if TYPE_CHECKING:
     from tools.generate.face_geometry import FaceCanvas
 
+#: A man's short cut: its sides end this far below the eye line (face units; other hair
+#: comes down over the ear tops, 0.12) and it lies this much flatter on the skull.
+MALE_SIDE_DROP = -0.25
+MALE_VOLUME = 0.4
+#: How far a man's hairline recedes at the temples (face units up), per age group.
+MALE_RECEDE: dict[str, float] = {"middle_aged": 0.1, "elderly": 0.16, "old": 0.22}
 
-def _cap_polygon(drawer: FaceCanvas, volume: float, side_drop: float) -> np.ndarray:
-    """Hair over the skull: outer contour over the top, back along the hairline."""
+
+def _cap_polygon(drawer: FaceCanvas, volume: float, side_drop: float,
+                 recede: float = 0.0) -> np.ndarray:
+    """Hair over the skull: outer contour over the top, back along the hairline (raised
+    `recede` at the temples)."""
     lay, ident = drawer.lay, drawer.face.identity
     b = lay.head_b
     y_side = lay.eye_y + side_drop
@@ -33,6 +42,7 @@ def _cap_polygon(drawer: FaceCanvas, volume: float, side_drop: float) -> np.ndar
     part = ident.hair_part * 0.3
     rise = (lay.eye_y - 0.22) - lay.hairline
     hy = lay.hairline + rise * (np.abs(hx - part) / (0.93 + abs(part))) ** 2.2
+    hy = hy - recede * np.exp(-(((np.abs(hx) - 0.62) / 0.2) ** 2))
     ix = np.concatenate([[-0.96, -0.93], hx, [0.93, 0.96]])
     iy = np.concatenate([[y_side, y_temple], hy, [y_temple, y_side]])
     xs = np.concatenate([ox, ix])
@@ -50,9 +60,13 @@ def draw_hair_cap(drawer: FaceCanvas, style: str, under_hat: bool = False) -> No
                 fy = drawer.lay.eye_y + np.array([-0.45, -0.4, 0.12, 0.08])
                 fill(drawer.img, drawer.pose.flat(fx, fy), rgb_scaled(drawer.hair, 0.9))
         return
-    vol = drawer.face.identity.hair_volume * (2.6 if style == "curly" else 1.0)
-    drop = 0.12 if style != "ponytail" else 0.0
-    poly = _cap_polygon(drawer, vol, drop)
+    man = drawer.a["gender"] == "male"
+    cut = man and style == "short"
+    vol = drawer.face.identity.hair_volume * (
+        2.6 if style == "curly" else MALE_VOLUME if cut else 1.0)
+    drop = 0.0 if style == "ponytail" else MALE_SIDE_DROP if cut else 0.12
+    recede = MALE_RECEDE.get(drawer.a["age_group"], 0.0) if man else 0.0
+    poly = _cap_polygon(drawer, vol, drop, recede)
     fill(drawer.img, poly, rgb_scaled(drawer.hair))
     if style == "curly" and not under_hat:
         _curls(drawer, poly)
