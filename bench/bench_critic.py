@@ -375,14 +375,21 @@ def skin_tone_table(items: list[PlanItem], pred_codes: list[set[str]],
     return per_tone
 
 
+def analysed(image) -> tuple[np.ndarray, list]:
+    """The image as the critic analyses it (small ones enlarged, `faces.magnify`) and its
+    truth boxes in that copy's pixels (IoU and the box correction do not change with scale)."""
+    rgb = cv2.cvtColor(cv2.imread(image.path), cv2.COLOR_BGR2RGB)
+    rgb, factor = fx.magnify(rgb, CriticConfig().min_analysis_side)
+    return rgb, [tuple(v * factor for v in f.box) for f in image.truth.faces]
+
+
 def box_fit(images: list, items: list[PlanItem], clean: list[int]) -> dict:
     """The critic's face boxes on clean images against the truth, and the box correction
     refitted on this run."""
     ious, raw_ious, hog_ious, offsets, found, total = [], [], [], [], 0, 0
     for i in clean:
-        img = cv2.cvtColor(cv2.imread(images[i].path), cv2.COLOR_BGR2RGB)
+        img, tboxes = analysed(images[i])
         obs = fx.analyse(img, expected=items[i].faces)
-        tboxes = [f.box for f in images[i].truth.faces]
         total += len(tboxes)
         for p, t, iou in match_boxes([o.box for o in obs], tboxes):
             if iou < 0.3:
@@ -413,9 +420,9 @@ def refit_ious(images: list, items: list[PlanItem], clean: list[int],
                fitted: tuple[float, ...]) -> list[float]:
     refit = []
     for i in clean:
-        img = cv2.cvtColor(cv2.imread(images[i].path), cv2.COLOR_BGR2RGB)
+        img, tboxes = analysed(images[i])
         obs = fx.analyse(img, expected=items[i].faces, correction=fitted)
-        for _, _, iou in match_boxes([o.box for o in obs], [f.box for f in images[i].truth.faces]):
+        for _, _, iou in match_boxes([o.box for o in obs], tboxes):
             if iou >= 0.3:
                 refit.append(iou)
     return refit

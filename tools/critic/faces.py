@@ -313,6 +313,26 @@ def _observe(
     )
 
 
+#: Short side, in pixels, an image is enlarged to before faces are looked for: dlib's HOG
+#: window is 80 px (about 50 px with `closer_look`), so the face in a 64 px render (about
+#: 27 px) is found only on an enlarged copy; the critic's checks were set on 256 px renders.
+MIN_ANALYSIS_SIDE = 256
+
+
+def magnify(rgb: np.ndarray, min_side: int = MIN_ANALYSIS_SIDE) -> tuple[np.ndarray, float]:
+    """`rgb` enlarged (bicubic) so that its short side is `min_side`, and the factor used.
+
+    Images at least that big come back as they are (factor 1). Divide what is measured on
+    the copy by the factor to get the image's own pixels.
+    """
+    short = min(rgb.shape[:2])
+    if short >= min_side or short == 0:
+        return rgb, 1.0
+    factor = min_side / short
+    size = (round(rgb.shape[1] * factor), round(rgb.shape[0] * factor))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC), factor
+
+
 #: Magnification and threshold slack of the second look for faces the first one missed.
 CLOSER_SCALE = 1.5
 CLOSER_SLACK = 0.3
