@@ -376,20 +376,23 @@ def skin_tone_table(items: list[PlanItem], pred_codes: list[set[str]],
 
 
 def analysed(image) -> tuple[np.ndarray, list]:
-    """The image as the critic analyses it (small ones enlarged, `faces.magnify`) and its
-    truth boxes in that copy's pixels (IoU and the box correction do not change with scale)."""
+    """The image as the critic analyses it (small ones enlarged, `faces.magnify`), its truth
+    boxes in that copy's pixels (IoU and the box correction do not change with scale) and
+    the magnification."""
     rgb = cv2.cvtColor(cv2.imread(image.path), cv2.COLOR_BGR2RGB)
     rgb, factor = fx.magnify(rgb, CriticConfig().min_analysis_side)
-    return rgb, [tuple(v * factor for v in f.box) for f in image.truth.faces]
+    return rgb, [tuple(v * factor for v in f.box) for f in image.truth.faces], factor
 
 
 def box_fit(images: list, items: list[PlanItem], clean: list[int]) -> dict:
     """The critic's face boxes on clean images against the truth, and the box correction
     refitted on this run."""
     ious, raw_ious, hog_ious, offsets, found, total = [], [], [], [], 0, 0
+    built_in = fx.LANDMARK_BOX_CORRECTION
     for i in clean:
-        img, tboxes = analysed(images[i])
-        obs = fx.analyse(img, expected=items[i].faces)
+        img, tboxes, factor = analysed(images[i])
+        built_in = fx.landmark_correction(factor) or fx.LANDMARK_BOX_CORRECTION
+        obs = fx.analyse(img, expected=items[i].faces, correction=built_in)
         total += len(tboxes)
         for p, t, iou in match_boxes([o.box for o in obs], tboxes):
             if iou < 0.3:
@@ -409,7 +412,7 @@ def box_fit(images: list, items: list[PlanItem], clean: list[int]) -> dict:
     print(f"mean IoU: corrected {np.mean(ious):.3f}  (landmark extent uncorrected "
           f"{np.mean(raw_ious):.3f}, dlib HOG box {np.mean(hog_ious):.3f})")
     print(f"correction refitted on this run {fitted}: mean IoU {np.mean(refit):.3f} "
-          f"(built in: {fx.LANDMARK_BOX_CORRECTION})")
+          f"(built in at this size: {tuple(round(v, 3) for v in built_in)})")
     return {"box_iou": float(np.mean(ious)),
             "box_iou_uncorrected": float(np.mean(raw_ious)),
             "box_iou_hog": float(np.mean(hog_ious)),
@@ -420,7 +423,7 @@ def refit_ious(images: list, items: list[PlanItem], clean: list[int],
                fitted: tuple[float, ...]) -> list[float]:
     refit = []
     for i in clean:
-        img, tboxes = analysed(images[i])
+        img, tboxes, _ = analysed(images[i])
         obs = fx.analyse(img, expected=items[i].faces, correction=fitted)
         for _, _, iou in match_boxes([o.box for o in obs], tboxes):
             if iou >= 0.3:

@@ -317,9 +317,11 @@ class Critic:
         rgb = loaded.rgb
         assert rgb is not None
         expected = max(item.faces, 0)
+        correction = cfg.box_correction or fx.landmark_correction(
+            1.0 / loaded.scale if loaded.native is not None else 1.0, cfg.landmark_points)
         faces = fx.analyse(
             rgb, expected=max(expected, 1), threshold=cfg.detector_threshold,
-            points=cfg.landmark_points, correction=cfg.box_correction, cnn=cfg.cnn_detector,
+            points=cfg.landmark_points, correction=correction, cnn=cfg.cnn_detector,
         )
         checks: list[CheckResult] = [_count_check(len(faces), expected)]
         whole = [f for f in faces if not f.partial]

@@ -186,3 +186,14 @@ def test_a_small_image_is_magnified_to_the_working_side_and_a_big_one_left_alone
     assert 15 < x1 - x0 < 40 and x0 >= 0 and x1 <= 64
     same, one = fx.magnify(photo)
     assert same is photo and one == 1.0
+
+
+def test_faces_found_on_an_enlarged_copy_get_the_box_correction_fitted_at_their_size():
+    assert fx.landmark_correction(1.0) is None  # 256 px and up: the built-in choice
+    assert fx.landmark_correction(4.0, points=5) is None  # no landmark extent to correct
+    assert fx.landmark_correction(fx.SMALL_MAGNIFICATION) == pytest.approx(
+        fx.SMALL_LANDMARK_BOX_CORRECTION)
+    halfway = fx.landmark_correction(2.0)
+    assert halfway == pytest.approx(tuple(
+        (a + b) / 2 for a, b in zip(fx.LANDMARK_BOX_CORRECTION,
+                                    fx.SMALL_LANDMARK_BOX_CORRECTION, strict=True)))
