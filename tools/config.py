@@ -48,9 +48,10 @@ STALL_SECONDS = 300.0
 IMAGE_SIZE = 256
 #: Smallest image side a spec may ask for, and the smallest image the critic judges. It
 #: finds faces on an enlarged copy (`tools.critic.faces.magnify`), but in a 32 px render the
-#: face is about 13 px: a quarter of the faces are not found and landmarks misread the head
-#: pose of one clean render in six (bench/bench_critic.py --size 32); at 48 px the critic
-#: accepts clean renders as it does at 256 (eyewear aside: `MIN_EYEWEAR_IOD`).
+#: face is about 13 px: judged anyway (100 clean renders, the critic's `min_image_side`
+#: lowered), a quarter of the faces were not found and landmarks misread the head pose of one
+#: in six; at 48 px the critic accepts clean renders about as it does at 256 (eyewear aside:
+#: `tools.critic.small.MIN_EYEWEAR_IOD`; bench/bench_critic.py --size 48).
 MIN_IMAGE_SIZE = 48
 #: The look prompts ask for when the request names none (generation.style empty).
 DEFAULT_STYLE = "photorealistic"

@@ -22,8 +22,9 @@ from tools.critic.demographics import (
     enforced,
     planned_group,
 )
-from tools.critic.pipeline import CriticConfig, eyewear_unread
+from tools.critic.pipeline import CriticConfig
 from tools.critic.readability import enforced_groups
+from tools.critic.small import eyewear_unread
 from tools.generate import capabilities
 from tools.vocabulary import NEUTRAL, VARIED, VOCABULARY, photo_words
 

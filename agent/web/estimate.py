@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.language.spec import DatasetSpec
-from tools.critic.pipeline import eyewear_unread
+from tools.critic.small import eyewear_unread
 from tools.generate import capabilities
 from tools.stores.manifest import Manifest
 

@@ -28,11 +28,6 @@ from tools.errors import FacetoryError
 #: prints the mean IoU against ground truth with and without them.
 LANDMARK_BOX_CORRECTION: tuple[float, float, float, float] = (-0.012, -0.183, 0.017, 0.024)
 HOG_BOX_CORRECTION: tuple[float, float, float, float] = (-0.01, -0.01, 0.0, 0.03)
-#: The landmark correction refitted on 64 px renders, whose faces are found on a copy
-#: enlarged `SMALL_MAGNIFICATION` times (`magnify`): landmarks placed on a soft enlarged face
-#: reach higher up the brow and less far to the right (bench/bench_critic.py --size 64).
-SMALL_LANDMARK_BOX_CORRECTION: tuple[float, float, float, float] = (0.002, -0.14, -0.029, -0.015)
-SMALL_MAGNIFICATION = 4.0
 
 _MODEL_FILES = {
     "cnn": "mmod_human_face_detector.dat",
@@ -129,21 +124,6 @@ def source_box(hog_box: Box, marks: np.ndarray) -> Box:
     x0, y0 = marks.min(axis=0)
     x1, y1 = marks.max(axis=0)
     return (float(x0), float(y0), float(x1), float(y1))
-
-
-def landmark_correction(
-    magnification: float, points: int = 68
-) -> tuple[float, float, float, float] | None:
-    """The box correction for 68-landmark faces found on a copy enlarged `magnification`
-    times: between the 256 px fit and the 64 px one, by the magnification's logarithm (None:
-    the built-in choice of `face_box`)."""
-    if magnification <= 1.0 or points != 68:
-        return None
-    t = min(math.log(magnification) / math.log(SMALL_MAGNIFICATION), 1.25)
-    return tuple(  # type: ignore[return-value]
-        a + t * (b - a)
-        for a, b in zip(LANDMARK_BOX_CORRECTION, SMALL_LANDMARK_BOX_CORRECTION, strict=True)
-    )
 
 
 def face_box(
@@ -331,26 +311,6 @@ def _observe(
         geometry=geometry(marks),
         partial=offset > 0,
     )
-
-
-#: Short side, in pixels, an image is enlarged to before faces are looked for: dlib's HOG
-#: window is 80 px (about 50 px with `closer_look`), so the face in a 64 px render (about
-#: 27 px) is found only on an enlarged copy; the critic's checks were set on 256 px renders.
-MIN_ANALYSIS_SIDE = 256
-
-
-def magnify(rgb: np.ndarray, min_side: int = MIN_ANALYSIS_SIDE) -> tuple[np.ndarray, float]:
-    """`rgb` enlarged (bicubic) so that its short side is `min_side`, and the factor used.
-
-    Images at least that big come back as they are (factor 1). Divide what is measured on
-    the copy by the factor to get the image's own pixels.
-    """
-    short = min(rgb.shape[:2])
-    if short >= min_side or short == 0:
-        return rgb, 1.0
-    factor = min_side / short
-    size = (round(rgb.shape[1] * factor), round(rgb.shape[0] * factor))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC), factor
 
 
 #: Magnification and threshold slack of the second look for faces the first one missed.

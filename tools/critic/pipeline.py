@@ -30,33 +30,13 @@ from tools.critic import attributes as attrs
 from tools.critic import demographics as demo
 from tools.critic import faces as fx
 from tools.critic import quality as qual
+from tools.critic import small
 from tools.errors import FacetoryError
 
 log = logging.getLogger(__name__)
 
 #: Reason codes this critic emits beyond `tools.vocabulary.REASONS`.
 EXTRA_REASONS: tuple[str, ...] = ("too_large_image", "prompt_mismatch")
-
-
-#: Fewest pixels between the eye centres (the image's own, not an enlarged copy's) at which
-#: eyewear is read: frames and lenses are a pixel or two wide below it. Clean renders with
-#: 8-12 px read wrong 47-57% of the time, 14-16 px 15%, 20-24 px 3% and 30 px or more
-#: never (bench/bench_critic.py --size 64 to 256). A one-face render's eyes are about 0.175
-#: of its side apart, so a 64 px image's are 11 px and eyewear is not judged there.
-MIN_EYEWEAR_IOD = 20.0
-#: Eye distance over the image side of a one-face render, and of the faces of a render with
-#: several (medians, bench/bench_critic.py at 64 to 256 px).
-EYE_SHARE_ONE, EYE_SHARE_MANY = 0.175, 0.12
-
-
-def eyewear_unread(image_size: int, faces: int = 1) -> str:
-    """Why the critic does not judge eyewear on the typical face of a render `image_size` px
-    square with up to `faces` faces ('' when it does): what a plan must say before it runs."""
-    apart = image_size * (EYE_SHARE_ONE if faces <= 1 else EYE_SHARE_MANY)
-    if apart >= MIN_EYEWEAR_IOD:
-        return ""
-    return (f"the critic reads eyewear on faces at least {MIN_EYEWEAR_IOD:.0f} px between the "
-            f"eyes, about {apart:.0f} at {image_size} px")
 
 
 class CriticConfig(BaseModel):
@@ -90,10 +70,10 @@ class CriticConfig(BaseModel):
     """Images with more pixels are not decoded (`too_large_image`)."""
     max_analysis_side: int = Field(default=1024, ge=64)
     """Larger images are measured downscaled to this side; boxes are reported full size."""
-    min_analysis_side: int = Field(default=fx.MIN_ANALYSIS_SIDE, ge=1)
+    min_analysis_side: int = Field(default=small.MIN_ANALYSIS_SIDE, ge=1)
     """Smaller images have their faces found and measured on a copy enlarged to this short
     side (`faces.magnify`); quality is judged on their own pixels, boxes reported in them."""
-    min_eyewear_iod: float = Field(default=MIN_EYEWEAR_IOD, ge=0)
+    min_eyewear_iod: float = Field(default=small.MIN_EYEWEAR_IOD, ge=0)
     """Eyewear is read only on a face with at least this many of the image's own pixels
     between the eye centres (see `MIN_EYEWEAR_IOD`); on smaller ones it is not judged."""
     min_face_fraction: float = Field(default=0.1, ge=0, le=1)
@@ -273,7 +253,7 @@ class Critic:
         native = None
         if min(rgb.shape[:2]) < cfg.min_analysis_side:
             native = np.ascontiguousarray(rgb)
-            rgb, _ = fx.magnify(rgb, cfg.min_analysis_side)
+            rgb, _ = small.magnify(rgb, cfg.min_analysis_side)
             scale = width / rgb.shape[1]
         return _Loaded(np.ascontiguousarray(rgb), width, height, scale, native)
 
@@ -317,7 +297,7 @@ class Critic:
         rgb = loaded.rgb
         assert rgb is not None
         expected = max(item.faces, 0)
-        correction = cfg.box_correction or fx.landmark_correction(
+        correction = cfg.box_correction or small.landmark_correction(
             1.0 / loaded.scale if loaded.native is not None else 1.0, cfg.landmark_points)
         faces = fx.analyse(
             rgb, expected=max(expected, 1), threshold=cfg.detector_threshold,

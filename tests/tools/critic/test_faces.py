@@ -175,25 +175,3 @@ def test_a_masked_face_with_a_faint_outline_is_found_as_on_the_lightest_skin():
     darkest, lightest = found("monk_10"), found("monk_1")
     assert darkest >= lightest - 1, (darkest, lightest)
 
-
-def test_a_small_image_is_magnified_to_the_working_side_and_a_big_one_left_alone(photo):
-    small = cv2.resize(photo, (64, 75), interpolation=cv2.INTER_AREA)
-    big, factor = fx.magnify(small)
-    assert factor == 4.0 and big.shape[:2] == (300, 256)
-    assert fx.analyse(small) == []  # the face (about 27 px) is below HOG's window
-    face = fx.analyse(big)[0]
-    x0, y0, x1, y1 = (v / factor for v in face.box)  # back in the small image's pixels
-    assert 15 < x1 - x0 < 40 and x0 >= 0 and x1 <= 64
-    same, one = fx.magnify(photo)
-    assert same is photo and one == 1.0
-
-
-def test_faces_found_on_an_enlarged_copy_get_the_box_correction_fitted_at_their_size():
-    assert fx.landmark_correction(1.0) is None  # 256 px and up: the built-in choice
-    assert fx.landmark_correction(4.0, points=5) is None  # no landmark extent to correct
-    assert fx.landmark_correction(fx.SMALL_MAGNIFICATION) == pytest.approx(
-        fx.SMALL_LANDMARK_BOX_CORRECTION)
-    halfway = fx.landmark_correction(2.0)
-    assert halfway == pytest.approx(tuple(
-        (a + b) / 2 for a, b in zip(fx.LANDMARK_BOX_CORRECTION,
-                                    fx.SMALL_LANDMARK_BOX_CORRECTION, strict=True)))
