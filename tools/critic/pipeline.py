@@ -40,7 +40,8 @@ EXTRA_REASONS: tuple[str, ...] = ("too_large_image", "prompt_mismatch")
 
 
 class CriticConfig(BaseModel):
-    """What the critic checks and how strict it is. Defaults suit 256-1024 px face images."""
+    """What the critic checks and how strict it is. Defaults were set on 256 px renders; images
+    from 48 px are judged the same way (`tools.critic.small`), larger ones downscaled to 1024."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -72,10 +73,10 @@ class CriticConfig(BaseModel):
     """Larger images are measured downscaled to this side; boxes are reported full size."""
     min_analysis_side: int = Field(default=small.MIN_ANALYSIS_SIDE, ge=1)
     """Smaller images have their faces found and measured on a copy enlarged to this short
-    side (`faces.magnify`); quality is judged on their own pixels, boxes reported in them."""
+    side (`small.magnify`); quality is judged on their own pixels, boxes reported in them."""
     min_eyewear_iod: float = Field(default=small.MIN_EYEWEAR_IOD, ge=0)
     """Eyewear is read only on a face with at least this many of the image's own pixels
-    between the eye centres (see `MIN_EYEWEAR_IOD`); on smaller ones it is not judged."""
+    between the eye centres (`small.MIN_EYEWEAR_IOD`); on smaller ones it is not judged."""
     min_face_fraction: float = Field(default=0.1, ge=0, le=1)
     """A face smaller than this fraction of the image's short side is `face_too_small`."""
     max_outside: float = Field(default=0.1, ge=0, le=1)

@@ -174,4 +174,3 @@ def test_a_masked_face_with_a_faint_outline_is_found_as_on_the_lightest_skin():
 
     darkest, lightest = found("monk_10"), found("monk_1")
     assert darkest >= lightest - 1, (darkest, lightest)
-
