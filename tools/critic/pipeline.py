@@ -307,8 +307,8 @@ class Critic:
         checks: list[CheckResult] = [_count_check(len(faces), expected)]
         whole = [f for f in faces if not f.partial]
         looked_at = whole[0] if whole else (faces[0] if faces else None)  # a cut face counts
-        quality_checks, figures = _quality(loaded, looked_at.box if looked_at else None,
-                                           cfg.quality)
+        quality_checks, figures = small.quality(
+            rgb, loaded.native, looked_at, cfg.quality, framed=cfg.box_correction is not None)
         checks += quality_checks
         if faces:
             checks.append(self._size_check(faces[:expected or None], rgb.shape))
@@ -395,20 +395,6 @@ class Critic:
             detail=f"{worst:.0%} of a face box is outside the image "
             f"(max {self.config.max_outside:.0%})",
         )
-
-
-def _quality(
-    loaded: _Loaded, box: tuple[float, float, float, float] | None,
-    limits: qual.QualityThresholds,
-) -> tuple[list[CheckResult], dict[str, float]]:
-    """Quality checks on the image's own pixels: an enlarged copy is softer than the image
-    and its noise smoothed, so it would look blurry and clean whatever the image is."""
-    view = loaded.rgb if loaded.native is None else loaded.native
-    assert view is not None and loaded.rgb is not None
-    if box is not None:
-        factor = view.shape[1] / loaded.rgb.shape[1]
-        box = _clip(tuple(v * factor for v in box), view.shape)  # type: ignore[arg-type]
-    return qual.assess(view, box, limits)
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:

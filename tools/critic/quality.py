@@ -32,7 +32,7 @@ class QualityThresholds(BaseModel):
     min_sharpness: float = Field(default=0.3, ge=0)
     """Normalised Laplacian energy of the face, see `sharpness`: sharp procedural faces
     measure 0.5-2.5 and photos 1-5; a Gaussian blur of 2.4 px at 256 px brings them under 0.25."""
-    min_fine_sharpness: float = Field(default=4.2, ge=0)
+    min_fine_sharpness: float = Field(default=4.1, ge=0)
     """The same for faces under `FINE_FACE_SIDE` px, on `fine_sharpness`'s scale: sharp
     procedural faces of 20-64 px measure 4.2-6 and the renderer's blur brings most under 4
     (clean renders at 48-128 px rejected 0-3%, see bench/RESULTS.md 'Small images')."""

@@ -2,7 +2,7 @@
 
 dlib's HOG window is 80 px, and the face in a 64 px render is about 27 px, so faces are looked
 for on an enlarged copy (`magnify`) and boxed with a correction fitted at that enlargement
-(`landmark_correction`); quality is judged on the image's own pixels (`tools.critic.quality`).
+(`landmark_correction`); quality is judged on the image's own pixels (`quality`).
 Eyewear needs more pixels than detection: `eyewear_unread` says where a plan must not promise it.
 """
 
@@ -13,7 +13,9 @@ import math
 import cv2
 import numpy as np
 
-from tools.critic.faces import LANDMARK_BOX_CORRECTION
+from tools.contracts import CheckResult
+from tools.critic import quality as qual
+from tools.critic.faces import LANDMARK_BOX_CORRECTION, FaceObservation, face_box
 
 #: Short side, in pixels, an image is enlarged to before faces are looked for: dlib's HOG
 #: window is 80 px (about 50 px with `closer_look`), so the face in a 64 px render (about
@@ -76,3 +78,23 @@ def eyewear_unread(image_size: int, faces: int = 1) -> str:
         return ""
     return (f"the critic reads eyewear on faces at least {MIN_EYEWEAR_IOD:.0f} px between the "
             f"eyes, about {apart:.0f} at {image_size} px")
+
+
+def quality(
+    analysed: np.ndarray, native: np.ndarray | None, face: FaceObservation | None,
+    limits: qual.QualityThresholds, *, framed: bool = False,
+) -> tuple[list[CheckResult], dict[str, float]]:
+    """Quality checks on the image's own pixels (`native`, when `analysed` is an enlarged
+    copy: that is softer and its noise smoothed, so it would look blurry and clean whatever
+    the image is), on the face as the 256 px correction frames it at every size: the small
+    image correction frames labels closer to the truth but crops the brow line, and the
+    sharpness limits were set with it in. `framed`: a configured correction frames it."""
+    view = analysed if native is None else native
+    box = None
+    if face is not None:
+        found = face.box if framed else face_box(face.hog_box, face.landmarks)
+        factor = view.shape[1] / analysed.shape[1]
+        h, w = view.shape[:2]
+        x0, y0, x1, y1 = (v * factor for v in found)
+        box = (max(x0, 0.0), max(y0, 0.0), min(x1, float(w)), min(y1, float(h)))
+    return qual.assess(view, box, limits)

@@ -7,7 +7,7 @@ import pytest
 
 from tests.tools.face_photos import portrait
 from tools.critic import faces as fx
-from tools.critic import small
+from tools.critic import quality, small
 
 
 def test_a_small_image_is_magnified_to_the_working_side_and_a_big_one_left_alone():
@@ -40,3 +40,20 @@ def test_eyewear_is_promised_only_where_a_typical_face_has_the_pixels_to_read_it
     assert small.eyewear_unread(128) == ""
     assert small.eyewear_unread(128, faces=3) != ""  # several faces are smaller
     assert small.eyewear_unread(256, faces=3) == ""
+
+
+def test_quality_is_judged_on_the_images_own_pixels_not_on_the_enlarged_copy():
+    tiny = cv2.resize(portrait(), (64, 75), interpolation=cv2.INTER_AREA)
+    big, _ = small.magnify(tiny)
+    face = fx.analyse(big)[0]
+    limits = quality.QualityThresholds()
+    checks, figures = small.quality(big, tiny, face, limits)
+    assert next(c for c in checks if c.name == "sharpness").passed
+    assert quality.face_side(fx.face_box(face.hog_box, face.landmarks)) / 4 < (
+        quality.FINE_FACE_SIDE) and "fine_sharpness" in figures
+    blurred = cv2.GaussianBlur(tiny, (0, 0), 1.2)
+    checks, _ = small.quality(small.magnify(blurred)[0], blurred, face, limits)
+    assert next(c for c in checks if c.name == "sharpness").reason == "blurry"
+    # the enlarged copy alone would call the sharp face blurry
+    checks, _ = small.quality(big, None, face, limits)
+    assert next(c for c in checks if c.name == "sharpness").reason == "blurry"
