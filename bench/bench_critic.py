@@ -48,6 +48,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.critic_boxes import box_fit  # noqa: E402
 from tools.config import ProceduralConfig  # noqa: E402
 from tools.contracts import PlanItem  # noqa: E402
 from tools.critic import Critic, CriticConfig  # noqa: E402
@@ -143,22 +144,6 @@ def demographics(items: list[PlanItem], images: list, verdicts: list, clean: lis
 
 def truth_codes(faults: list[str]) -> set[str]:
     return set(faults)
-
-
-def match_boxes(pred: list, truth: list) -> list[tuple[int, int, float]]:
-    """Greedy one-to-one matching by IoU (pairs with IoU > 0)."""
-    pairs = sorted(
-        ((fx.box_iou(p, t), i, j) for i, p in enumerate(pred) for j, t in enumerate(truth)),
-        reverse=True,
-    )
-    used_p, used_t, out = set(), set(), []
-    for iou, i, j in pairs:
-        if iou <= 0 or i in used_p or j in used_t:
-            continue
-        used_p.add(i)
-        used_t.add(j)
-        out.append((i, j, iou))
-    return out
 
 
 def precision_recall(pred: list[set[str]], truth: list[set[str]], codes: list[str]) -> dict:
@@ -373,52 +358,6 @@ def skin_tone_table(items: list[PlanItem], pred_codes: list[set[str]],
         v["critic_frr"] for v in per_tone.values())
     print(f"critic FRR spread across skin tones (max - min): {spread:.1%}")
     return per_tone
-
-
-def box_fit(images: list, items: list[PlanItem], clean: list[int]) -> dict:
-    """The critic's face boxes on clean images against the truth, and the box correction
-    refitted on this run."""
-    ious, raw_ious, hog_ious, offsets, found, total = [], [], [], [], 0, 0
-    for i in clean:
-        img = cv2.cvtColor(cv2.imread(images[i].path), cv2.COLOR_BGR2RGB)
-        obs = fx.analyse(img, expected=items[i].faces)
-        tboxes = [f.box for f in images[i].truth.faces]
-        total += len(tboxes)
-        for p, t, iou in match_boxes([o.box for o in obs], tboxes):
-            if iou < 0.3:
-                continue
-            found += iou >= 0.5
-            ious.append(iou)
-            src = fx.source_box(obs[p].hog_box, obs[p].landmarks)
-            raw_ious.append(fx.box_iou(src, tboxes[t]))
-            hog_ious.append(fx.box_iou(obs[p].hog_box, tboxes[t]))
-            w, h = src[2] - src[0], src[3] - src[1]
-            tb = tboxes[t]
-            offsets.append(((tb[0] - src[0]) / w, (tb[1] - src[1]) / h,
-                            (tb[2] - src[2]) / w, (tb[3] - src[3]) / h))
-    fitted = tuple(float(round(v, 3)) for v in np.median(offsets, axis=0))
-    refit = refit_ious(images, items, clean, fitted)
-    print(f"\nface boxes on clean images: {found}/{total} truth faces found at IoU >= 0.5")
-    print(f"mean IoU: corrected {np.mean(ious):.3f}  (landmark extent uncorrected "
-          f"{np.mean(raw_ious):.3f}, dlib HOG box {np.mean(hog_ious):.3f})")
-    print(f"correction refitted on this run {fitted}: mean IoU {np.mean(refit):.3f} "
-          f"(built in: {fx.LANDMARK_BOX_CORRECTION})")
-    return {"box_iou": float(np.mean(ious)),
-            "box_iou_uncorrected": float(np.mean(raw_ious)),
-            "box_iou_hog": float(np.mean(hog_ious)),
-            "box_correction_refit": fitted, "box_iou_refit": float(np.mean(refit))}
-
-
-def refit_ious(images: list, items: list[PlanItem], clean: list[int],
-               fitted: tuple[float, ...]) -> list[float]:
-    refit = []
-    for i in clean:
-        img = cv2.cvtColor(cv2.imread(images[i].path), cv2.COLOR_BGR2RGB)
-        obs = fx.analyse(img, expected=items[i].faces, correction=fitted)
-        for _, _, iou in match_boxes([o.box for o in obs], [f.box for f in images[i].truth.faces]):
-            if iou >= 0.3:
-                refit.append(iou)
-    return refit
 
 
 def throughput(args: argparse.Namespace, images: list, items: list[PlanItem], judged: dict,

@@ -46,6 +46,13 @@ WORKER_MEMORY_MB = 256
 STALL_SECONDS = 300.0
 #: Side of a square image in pixels when the spec does not say (`image_size:`).
 IMAGE_SIZE = 256
+#: Smallest image side a spec may ask for, and the smallest image the critic judges. It
+#: finds faces on an enlarged copy (`tools.critic.faces.magnify`), but in a 32 px render the
+#: face is about 13 px: judged anyway (100 clean renders, the critic's `min_image_side`
+#: lowered), a quarter of the faces were not found and landmarks misread the head pose of one
+#: in six; at 48 px the critic accepts clean renders about as it does at 256 (eyewear aside:
+#: `tools.critic.small.MIN_EYEWEAR_IOD`; bench/bench_critic.py --size 48).
+MIN_IMAGE_SIZE = 48
 #: The look prompts ask for when the request names none (generation.style empty).
 DEFAULT_STYLE = "photorealistic"
 #: YOLO training defaults (7 s for 3 epochs of 60 images at 128 px on 2 CPU cores).

@@ -24,6 +24,7 @@ from tools.critic.demographics import (
 )
 from tools.critic.pipeline import CriticConfig
 from tools.critic.readability import enforced_groups
+from tools.critic.small import eyewear_unread
 from tools.generate import capabilities
 from tools.vocabulary import NEUTRAL, VARIED, VOCABULARY, photo_words
 
@@ -90,8 +91,10 @@ class _Judge:
     def checked(self, factor: str, levels: list[str]) -> tuple[str, list[str]]:
         """(how it is checked, flags) for a factor's requested levels."""
         fw = VOCABULARY.get(factor)
+        too_small = self._too_small(factor)
         if (
             factor in self.checks
+            and not too_small
             and fw is not None
             and fw.checked
             and all(lv in MEASURABLE.get(factor, ()) for lv in levels)
@@ -103,7 +106,14 @@ class _Judge:
             return f"vision-language critic ({self.vlm.model})", []
         if self.clip is not None:
             return "CLIP zero-shot probe", []
-        return "nothing", [NOT_CHECKED]
+        return too_small or "nothing", [NOT_CHECKED]
+
+    def _too_small(self, factor: str) -> str:
+        """Why the critic cannot read `factor` at this image size ('' when it can)."""
+        if factor != "eyewear":
+            return ""
+        why = eyewear_unread(self.spec.image_size, self.spec.faces_range()[1])
+        return f"nothing: {why}" if why else ""
 
     def _demographic_check(self, factor: str, levels: list[str]) -> tuple[str, list[str]]:
         """Age or gender: enforced, measured only, or (`auto` on a backend the model reads

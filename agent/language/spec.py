@@ -30,6 +30,7 @@ from agent.language.factors import Factor, Label, SpecModel, check_factor_name
 from tools.config import (
     IMAGE_SIZE,
     MAX_FACES_PER_IMAGE,
+    MIN_IMAGE_SIZE,
     Executor,
     GenerationConfig,
     QualityConfig,
@@ -183,7 +184,7 @@ class DatasetSpec(SpecModel):
     constraints: list[Constraint] = Field(default_factory=list)
     identities: Identities | None = None
     faces_per_image: int | tuple[int, int] = 1
-    image_size: int = Field(default=IMAGE_SIZE, ge=32, le=4096)
+    image_size: int = Field(default=IMAGE_SIZE, ge=MIN_IMAGE_SIZE, le=4096)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     budget: Budget = Field(default_factory=Budget)
     splits: Splits = Field(default_factory=Splits)
@@ -218,6 +219,17 @@ class DatasetSpec(SpecModel):
         if len(set(slugs)) != len(slugs):
             raise ValueError(f"class names collide once made directory-safe: {slugs}")
         return classes
+
+    @field_validator("image_size", mode="before")
+    @classmethod
+    def _image_size(cls, value: Any) -> Any:
+        """Say why a small size is refused (the bound itself is in the schema)."""
+        if isinstance(value, int) and not isinstance(value, bool) and value < MIN_IMAGE_SIZE:
+            raise ValueError(
+                f"{value} px is too small: the critic cannot judge faces in images under "
+                f"{MIN_IMAGE_SIZE} px (too few pixels for landmarks); ask for "
+                f"{MIN_IMAGE_SIZE} px or more")
+        return value
 
     @field_validator("faces_per_image")
     @classmethod

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.language.spec import DatasetSpec
+from tools.critic.small import eyewear_unread
 from tools.generate import capabilities
 from tools.stores.manifest import Manifest
 
@@ -65,6 +66,7 @@ def estimate(
         acceptance = can.acceptance * (1 - getattr(config, "fault_rate", 0.0))
         acceptance_source = f"default for the {backend} backend"
     attempts = min(budget, math.ceil(images / acceptance))
+    acceptance_source += _unjudged(spec)
 
     stage_total = sum(float(e.get("stages", {}).get(s, 0.0)) for e in events
                       if e.get("event") == "timing" for s in _STAGES)
@@ -96,3 +98,11 @@ def estimate(
         disk_source=disk_source,
         gpu=can.needs_gpu,
     )
+
+
+def _unjudged(spec: DatasetSpec) -> str:
+    """What the critic cannot judge at the spec's image size, said beside the acceptance it
+    shapes: eyewear asked of faces too small to read passes unchecked."""
+    asked = {f.name for f in spec.factors} | {k for c in spec.classes for k in c.attributes}
+    why = eyewear_unread(spec.image_size, spec.faces_range()[1]) if "eyewear" in asked else ""
+    return f"; eyewear not judged: {why}" if why else ""

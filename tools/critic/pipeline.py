@@ -17,12 +17,20 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.config import MIN_CRITIC_SCORE, MIN_FAITHFULNESS, ClipConfig, QualityConfig, VlmConfig
+from tools.config import (
+    MIN_CRITIC_SCORE,
+    MIN_FAITHFULNESS,
+    MIN_IMAGE_SIZE,
+    ClipConfig,
+    QualityConfig,
+    VlmConfig,
+)
 from tools.contracts import CheckResult, DetectedFace, PlanItem, Verdict
 from tools.critic import attributes as attrs
 from tools.critic import demographics as demo
 from tools.critic import faces as fx
 from tools.critic import quality as qual
+from tools.critic import small
 from tools.errors import FacetoryError
 
 log = logging.getLogger(__name__)
@@ -32,7 +40,8 @@ EXTRA_REASONS: tuple[str, ...] = ("too_large_image", "prompt_mismatch")
 
 
 class CriticConfig(BaseModel):
-    """What the critic checks and how strict it is. Defaults suit 256-1024 px face images."""
+    """What the critic checks and how strict it is. Defaults were set on 256 px renders; images
+    from 48 px are judged the same way (`tools.critic.small`), larger ones downscaled to 1024."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -56,11 +65,18 @@ class CriticConfig(BaseModel):
     """When HOG finds fewer faces than planned, also ask dlib's CNN detector (about 0.7 s a
     256 px image on one core). It finds most faces HOG misses behind masks and sunglasses
     and on the darkest skin; bench/bench_critic.py --cnn prints what it changes."""
-    min_image_side: int = Field(default=64, ge=1)
+    min_image_side: int = Field(default=MIN_IMAGE_SIZE, ge=1)
+    """Smaller images are not judged (`too_small_image`): too few pixels for landmarks."""
     max_pixels: int = Field(default=150_000_000, ge=1)
     """Images with more pixels are not decoded (`too_large_image`)."""
     max_analysis_side: int = Field(default=1024, ge=64)
     """Larger images are measured downscaled to this side; boxes are reported full size."""
+    min_analysis_side: int = Field(default=small.MIN_ANALYSIS_SIDE, ge=1)
+    """Smaller images have their faces found and measured on a copy enlarged to this short
+    side (`small.magnify`); quality is judged on their own pixels, boxes reported in them."""
+    min_eyewear_iod: float = Field(default=small.MIN_EYEWEAR_IOD, ge=0)
+    """Eyewear is read only on a face with at least this many of the image's own pixels
+    between the eye centres (`small.MIN_EYEWEAR_IOD`); on smaller ones it is not judged."""
     min_face_fraction: float = Field(default=0.1, ge=0, le=1)
     """A face smaller than this fraction of the image's short side is `face_too_small`."""
     max_outside: float = Field(default=0.1, ge=0, le=1)
@@ -115,6 +131,8 @@ class _Loaded:
     height: int = 0
     scale: float = 1.0
     """Original pixels per analysed pixel."""
+    native: np.ndarray | None = None
+    """The image's own pixels when `rgb` is an enlarged copy (quality is judged on these)."""
     reason: str | None = None
     detail: str = ""
 
@@ -233,7 +251,12 @@ class Critic:
             size = (max(round(rgb.shape[1] * factor), 1), max(round(rgb.shape[0] * factor), 1))
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
             scale = width / rgb.shape[1]
-        return _Loaded(np.ascontiguousarray(rgb), width, height, scale)
+        native = None
+        if min(rgb.shape[:2]) < cfg.min_analysis_side:
+            native = np.ascontiguousarray(rgb)
+            rgb, _ = small.magnify(rgb, cfg.min_analysis_side)
+            scale = width / rgb.shape[1]
+        return _Loaded(np.ascontiguousarray(rgb), width, height, scale, native)
 
     # -- judging ---------------------------------------------------------------------------
 
@@ -241,10 +264,13 @@ class Critic:
         cfg = self.config
         rgb = loaded.rgb
         assert rgb is not None
-        faces, checks, figures = self._face_checks(rgb, item)
+        faces, checks, figures = self._face_checks(loaded, item)
         whole = [f for f in faces if not f.partial]
+        main = whole[0] if whole else None
+        if main is not None:
+            figures["eye_distance_px"] = main.geometry.get("iod", 0.0) * loaded.scale
         measured, faithfulness, failed, outcome = self._attribute_checks(
-            rgb, whole[0] if whole else None, item, checks, figures
+            rgb, main, item, checks, figures
         )
         verdict = _verdict(item, checks, faces, loaded.scale, measured, faithfulness, failed, cfg)
         # every requested factor the critic could tell, enforced or only measured
@@ -257,29 +283,32 @@ class Critic:
         if cfg.embed:
             from tools.stores.embed import image_embedding
 
-            embedding = image_embedding(rgb)
+            embedding = image_embedding(rgb if loaded.native is None else loaded.native)
         descriptors = []
         if cfg.use_descriptor:
             descriptors = [fx.descriptor(rgb, f.hog_box) for f in whole]
         return Assessment(verdict, embedding, descriptors, figures)
 
     def _face_checks(
-        self, rgb: np.ndarray, item: PlanItem
+        self, loaded: _Loaded, item: PlanItem
     ) -> tuple[list[fx.FaceObservation], list[CheckResult], dict[str, float]]:
         """The faces found, the checks that need no attribute (count, image quality, size,
         in frame) and the quality figures."""
         cfg = self.config
+        rgb = loaded.rgb
+        assert rgb is not None
         expected = max(item.faces, 0)
+        correction = cfg.box_correction or small.landmark_correction(
+            1.0 / loaded.scale if loaded.native is not None else 1.0, cfg.landmark_points)
         faces = fx.analyse(
             rgb, expected=max(expected, 1), threshold=cfg.detector_threshold,
-            points=cfg.landmark_points, correction=cfg.box_correction, cnn=cfg.cnn_detector,
+            points=cfg.landmark_points, correction=correction, cnn=cfg.cnn_detector,
         )
         checks: list[CheckResult] = [_count_check(len(faces), expected)]
         whole = [f for f in faces if not f.partial]
         looked_at = whole[0] if whole else (faces[0] if faces else None)  # a cut face counts
-        quality_checks, figures = qual.assess(
-            rgb, _clip(looked_at.box, rgb.shape) if looked_at else None, cfg.quality
-        )
+        quality_checks, figures = small.quality(
+            rgb, loaded.native, looked_at, cfg.quality, framed=cfg.box_correction is not None)
         checks += quality_checks
         if faces:
             checks.append(self._size_check(faces[:expected or None], rgb.shape))
@@ -297,6 +326,8 @@ class Critic:
         measured: dict[str, str] = {}
         faithfulness, failed = 1.0, []
         wanted = attrs.judgeable(item.attributes, cfg.attribute_checks)
+        if figures.get("eye_distance_px", 0.0) < cfg.min_eyewear_iod:
+            wanted = wanted - {"eyewear"}  # too few pixels to tell frames from eyes
         if main is not None:
             measured, attribute_figures = attrs.measure(rgb, main, wanted, cfg.attribute)
             figures.update(attribute_figures)

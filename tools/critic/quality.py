@@ -20,6 +20,10 @@ from tools.contracts import Box, CheckResult
 #: Side of the square the face (or image) is resampled to before measuring sharpness, so
 #: the figure does not depend on the face's size in pixels.
 SHARPNESS_SIDE = 128
+#: Faces with fewer pixels on a side (geometric mean) are judged by `fine_sharpness`:
+#: enlarged to `SHARPNESS_SIDE` their pixel blocks read as detail, and a blurred 30 px face
+#: measures sharper than a clean one.
+FINE_FACE_SIDE = 64
 
 
 class QualityThresholds(BaseModel):
@@ -28,6 +32,10 @@ class QualityThresholds(BaseModel):
     min_sharpness: float = Field(default=0.3, ge=0)
     """Normalised Laplacian energy of the face, see `sharpness`: sharp procedural faces
     measure 0.5-2.5 and photos 1-5; a Gaussian blur of 2.4 px at 256 px brings them under 0.25."""
+    min_fine_sharpness: float = Field(default=4.1, ge=0)
+    """The same for faces under `FINE_FACE_SIDE` px, on `fine_sharpness`'s scale: sharp
+    procedural faces of 20-64 px measure 4.2-6 and the renderer's blur brings most under 4
+    (clean renders at 48-128 px rejected 0-3%, see bench/RESULTS.md 'Small images')."""
     max_clipped: float = Field(default=0.25, ge=0, le=1)
     """Largest fraction of face pixels allowed at black or white."""
     min_brightness: float = Field(default=25.0, ge=0, le=255)
@@ -70,6 +78,29 @@ def sharpness(gray: np.ndarray, box: Box | None = None) -> float:
     if variance < 1e-6:
         return 0.0
     return float(cv2.Laplacian(region, cv2.CV_32F, ksize=3).var()) / variance
+
+
+def fine_sharpness(gray: np.ndarray, box: Box | None = None) -> float:
+    """How much detail one more pixel of blur takes away from a small face, in its own pixels:
+    its Laplacian variance over that after a Gaussian blur of 1 px.
+
+    A sharp face has detail down to the pixel, which the blur removes; an already blurred one
+    has little left to lose. A ratio, so contrast cancels; measured at the face's own size
+    (nothing resampled), so a small face is not judged by an enlargement's softness.
+    """
+    region = crop(gray, box).astype(np.float32)
+    softer = cv2.GaussianBlur(region, (0, 0), 1.0)
+    after = float(cv2.Laplacian(softer, cv2.CV_32F, ksize=3).var())
+    if after < 1e-9:
+        return 0.0
+    return float(cv2.Laplacian(region, cv2.CV_32F, ksize=3).var()) / after
+
+
+def face_side(box: Box | None) -> float:
+    """Geometric mean of a box's sides in pixels (0 without a box)."""
+    if box is None:
+        return 0.0
+    return math.sqrt(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))
 
 
 def exposure(gray: np.ndarray, box: Box | None = None) -> tuple[float, float]:
@@ -134,16 +165,10 @@ def assess(
         "contrast": rms,
         "noise": sigma,
     }
-    if face is None:
-        sharp_check = CheckResult(name="sharpness", score=1.0, passed=True,
-                                  detail=f"laplacian/variance {sharp:.4f}; no face, not judged")
-    else:
-        sharp_check = _check(
-            "sharpness", _score(sharp, limits.min_sharpness, higher_is_better=True), "blurry",
-            f"laplacian/variance {sharp:.4f} (min {limits.min_sharpness})",
-        )
+    if face is not None and face_side(face) < FINE_FACE_SIDE:
+        figures["fine_sharpness"] = fine_sharpness(gray, face)
     checks = [
-        sharp_check,
+        _sharpness_check(figures, face, limits),
         _exposure_check(mean, clipped, limits),
         _check("contrast", _score(rms, limits.min_contrast, higher_is_better=True),
                "low_contrast", f"rms {rms:.3f} (min {limits.min_contrast})"),
@@ -151,6 +176,29 @@ def assess(
                "noisy", f"sigma {sigma:.1f} (max {limits.max_noise})"),
     ]
     return checks, figures
+
+
+def _sharpness_check(
+    figures: dict[str, float], face: Box | None, limits: QualityThresholds
+) -> CheckResult:
+    """Sharpness judged on the measure that suits the face's size."""
+    sharp = figures["sharpness"]
+    if face is None:
+        return CheckResult(name="sharpness", score=1.0, passed=True,
+                           detail=f"laplacian/variance {sharp:.4f}; no face, not judged")
+    if "fine_sharpness" in figures:
+        fine = figures["fine_sharpness"]
+        return _check(
+            # the ratio is 1 when a blur takes nothing away: scored above that floor
+            "sharpness", _score(fine - 1.0, limits.min_fine_sharpness - 1.0,
+                                higher_is_better=True),
+            "blurry", f"{face_side(face):.0f} px face: laplacian lost to a 1 px blur "
+            f"{fine:.2f} (min {limits.min_fine_sharpness})",
+        )
+    return _check(
+        "sharpness", _score(sharp, limits.min_sharpness, higher_is_better=True), "blurry",
+        f"laplacian/variance {sharp:.4f} (min {limits.min_sharpness})",
+    )
 
 
 def _check(name: str, score: float, reason: str, detail: str) -> CheckResult:

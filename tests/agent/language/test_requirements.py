@@ -55,6 +55,17 @@ def test_a_vocabulary_class_names_the_renderer_control_and_the_critic_check():
     )
 
 
+def test_eyewear_on_faces_too_small_to_read_is_flagged_not_checked_rather_than_promised():
+    small = rows("90 faces in classes glasses and sunglasses, 64x64 images")[
+        "class 'glasses': 45 images (eyewear=glasses)"
+    ]
+    assert small.flags == [NOT_CHECKED]
+    assert small.checked_by == ("nothing: the critic reads eyewear on faces at least 20 px "
+                                "between the eyes, about 11 at 64 px")
+    assert rows("90 faces in classes glasses and sunglasses, 128x128 images")[
+        "class 'glasses': 45 images (eyewear=glasses)"].checked_by.startswith("critic: eyewear")
+
+
 def test_age_and_gender_are_measured_on_an_unmeasured_renderer_and_enforced_on_diffusion(
     monkeypatch,
 ):

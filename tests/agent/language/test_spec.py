@@ -158,6 +158,8 @@ def test_class_names_keep_their_label_and_get_a_safe_slug():
             "names unknown eyes=closed",
         ),
         ({"classes": [{"name": "a", "quota": 1}], "surprise": 1}, "Extra inputs are not permitted"),
+        ({"classes": [{"name": "a", "quota": 1}], "image_size": 40},
+         "40 px is too small: the critic cannot judge faces in images under 48 px"),
     ],
 )
 def test_bad_specs_fail_with_one_line(data, message):

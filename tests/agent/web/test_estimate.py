@@ -42,3 +42,14 @@ def test_expected_attempts_never_exceed_the_budget() -> None:
                                   "budget": {"max_attempts_factor": 1.2}})
     est = estimate(spec, manifest=None, events=[], sample_seconds=[], image_files=[])
     assert est.attempts == est.budget == 15 and est.gpu
+
+
+def test_at_a_size_too_small_to_read_eyewear_the_estimate_says_it_goes_unjudged() -> None:
+    small = DatasetSpec.from_data({**SPEC, "image_size": 64})
+    est = estimate(small, manifest=None, events=[], sample_seconds=[], image_files=[])
+    assert est.acceptance_source == (
+        "default for the procedural backend; eyewear not judged: the critic reads eyewear on "
+        "faces at least 20 px between the eyes, about 11 at 64 px")
+    big = estimate(DatasetSpec.from_data({**SPEC, "image_size": 256}), manifest=None,
+                   events=[], sample_seconds=[], image_files=[])
+    assert "eyewear" not in big.acceptance_source

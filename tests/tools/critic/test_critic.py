@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from tests.tools.face_photos import draw_sunglasses, half_out, portrait, save, side_by_side
+from tools.config import MIN_IMAGE_SIZE, ProceduralConfig
 from tools.contracts import PlanItem
 from tools.critic import Critic, CriticConfig
 from tools.critic.clip import ClipConfig
+from tools.critic.faces import box_iou
 from tools.errors import FacetoryError
+from tools.generate import get_generator
 
 TRUE_OF_PORTRAIT = {"eyewear": "none", "eyes": "open", "head_pose": "frontal"}
 
@@ -149,3 +152,52 @@ def test_clip_critic_without_open_clip_is_a_clear_error(tmp_path, monkeypatch):
 def test_clip_critic_needs_a_local_checkpoint(tmp_path):
     with pytest.raises(FacetoryError, match="checkpoint not found"):
         Critic(CriticConfig(clip=ClipConfig(checkpoint=tmp_path / "missing.pt")))
+
+
+def renders(size: int, tmp_path: Path, n: int = 8) -> list[tuple[Path, PlanItem, list]]:
+    """Clean one-face procedural renders of `size` px: file, plan item, truth boxes."""
+    tones = ("monk_1", "monk_4", "monk_7", "monk_10")
+    items = [PlanItem(id=f"s{i}", **{"class": "face"}, seed=100 + i, faces=1,
+                      attributes={"skin_tone": tones[i % 4], "eyewear": "none"})
+             for i in range(n)]
+    gen = get_generator(ProceduralConfig(fault_rate=0.0), image_size=size)
+    images = gen.generate(items, tmp_path / f"r{size}")
+    return [(Path(im.path), it, [f.box for f in im.truth.faces])
+            for im, it in zip(images, items, strict=True)]
+
+
+def test_a_64_px_render_is_judged_like_a_256_px_one_and_boxed_in_its_own_pixels(
+        critic, tmp_path):
+    judged = [(critic.judge(path, it), truth) for path, it, truth in renders(64, tmp_path)]
+    assert sum(v.passed for v, _ in judged) >= 7, [v.reasons for v, _ in judged]
+    for verdict, truth in judged:
+        if verdict.faces:
+            box = verdict.faces[0].box
+            assert max(box) <= 64 + 4 and box_iou(box, truth[0]) > 0.6
+            assert all(0 <= x <= 64 and 0 <= y <= 64 for x, y in verdict.faces[0].landmarks)
+
+
+def test_a_blurred_64_px_render_is_rejected_as_blurry(critic, tmp_path):
+    path, it, _ = renders(64, tmp_path, n=1)[0]
+    assert critic.judge(path, it).passed
+    rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    blurred = save(tmp_path / "blurred.png", cv2.GaussianBlur(rgb, (0, 0), 1.2))
+    assert "blurry" in critic.judge(blurred, it).reasons
+
+
+def test_eyewear_is_not_judged_on_a_face_with_too_few_pixels_between_the_eyes(
+        critic, tmp_path):
+    path, _, _ = renders(64, tmp_path, n=1)[0]
+    wrong = item(eyewear="sunglasses")  # none is drawn; at 64 px nobody can tell
+    verdict = critic.assess(path, wrong)
+    assert verdict.figures["eye_distance_px"] < CriticConfig().min_eyewear_iod
+    assert "eyewear" not in verdict.verdict.measured
+    assert "attribute:eyewear" not in {c.name for c in verdict.verdict.checks}
+    big, _, _ = renders(256, tmp_path, n=1)[0]
+    assert "attribute_mismatch:eyewear" in critic.judge(big, wrong).reasons
+
+
+def test_an_image_under_the_smallest_spec_size_is_too_small_to_judge(critic, tmp_path):
+    side = MIN_IMAGE_SIZE - 1
+    path = save(tmp_path / "small.png", cv2.resize(portrait(), (side, side)))
+    assert critic.judge(path, item()).reasons == ["too_small_image"]

@@ -38,6 +38,32 @@ def test_sharpness_ignores_contrast_and_face_size(photo):
     assert quality.sharpness(quality.to_gray(big), big_box) > limit
 
 
+def test_a_small_face_is_judged_sharp_on_its_own_pixels_and_a_blurred_one_is_not(photo):
+    rgb, box = photo
+    small = cv2.resize(rgb, (64, 75), interpolation=cv2.INTER_AREA)
+    small_box = tuple(v / 4 for v in box)  # about 27 px: under FINE_FACE_SIDE
+    assert quality.face_side(small_box) < quality.FINE_FACE_SIDE
+    checks, figures = quality.assess(small, small_box)
+    sharp = next(c for c in checks if c.name == "sharpness")
+    assert sharp.passed and "fine_sharpness" in figures
+    for sigma in (1.0, 1.5):  # 4 and 6 px at 256: what the renderer's blur fault does
+        checks, _ = quality.assess(cv2.GaussianBlur(small, (0, 0), sigma), small_box)
+        assert next(c for c in checks if c.name == "sharpness").reason == "blurry"
+    # enlarged, the same sharp face reads blurry on the measure made for big faces
+    big = cv2.resize(small, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    limit = quality.QualityThresholds().min_sharpness
+    assert quality.sharpness(quality.to_gray(big), tuple(4 * v for v in small_box)) < limit
+
+
+def test_fine_sharpness_ignores_contrast(photo):
+    rgb, box = photo
+    gray = quality.to_gray(cv2.resize(rgb, (64, 75), interpolation=cv2.INTER_AREA))
+    small_box = tuple(v / 4 for v in box)
+    washed = (128 + 0.4 * (gray.astype(np.float32) - 128)).astype(np.uint8)
+    assert quality.fine_sharpness(washed, small_box) == pytest.approx(
+        quality.fine_sharpness(gray, small_box), rel=0.1)
+
+
 def test_noise_estimate_tracks_added_noise(photo):
     rgb, _ = photo
     gray = quality.to_gray(rgb)
