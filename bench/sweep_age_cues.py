@@ -319,6 +319,7 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "no child blush": ({}, lambda: blush(0.0, 0.0)),
     "woman's lower face uneven (as before, 1)": ({}, lambda: _two(aging, FEMALE_LOWER_MOTTLE=1.0)),
     "woman's lower face even (0)": ({}, lambda: _two(aging, FEMALE_LOWER_MOTTLE=0.0)),
+    "children's skin even (0.3)": ({}, lambda: skin_wear(child=0.3)),
     "woman's folds and jowls x0.5": ({}, lambda: female_lower_shade(0.5)),
     "woman's folds and jowls x0.5, lower face even 0.3": ({}, lambda: _two(
         aging, FEMALE_LOWER_MOTTLE=0.3, draw_age=female_lower_shade(0.5, enter=False))),
