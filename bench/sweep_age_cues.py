@@ -320,10 +320,25 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "woman's lower face uneven (as before, 1)": ({}, lambda: _two(aging, FEMALE_LOWER_MOTTLE=1.0)),
     "woman's lower face even (0)": ({}, lambda: _two(aging, FEMALE_LOWER_MOTTLE=0.0)),
     "children's skin even (0.3)": ({}, lambda: skin_wear(child=0.3)),
+    "woman's whole face even (0.5)": ({}, lambda: female_skin(0.5)),
+    "woman's whole face even (0.3)": ({}, lambda: female_skin(0.3)),
     "woman's folds and jowls x0.5": ({}, lambda: female_lower_shade(0.5)),
     "woman's folds and jowls x0.5, lower face even 0.3": ({}, lambda: _two(
         aging, FEMALE_LOWER_MOTTLE=0.3, draw_age=female_lower_shade(0.5, enter=False))),
 }
+
+
+def female_skin(k: float):
+    """A woman's (and a girl's) skin unevenness (`face.SKIN_MOTTLE`) times `k` over the whole
+    face, her lower face evened on top of it as drawn."""
+    drawn = face.FaceDrawer._skin
+
+    def draw(self) -> None:
+        if self.a["gender"] != "female":
+            return drawn(self)
+        with setting(face, "SKIN_MOTTLE", face.SKIN_MOTTLE * k):
+            drawn(self)
+    return setting(face.FaceDrawer, "_skin", draw)
 
 
 def female_lower_shade(k: float, enter: bool = True):
