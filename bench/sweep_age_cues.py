@@ -320,6 +320,9 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "woman's lower face uneven (as before, 1)": ({}, lambda: _two(aging, FEMALE_LOWER_MOTTLE=1.0)),
     "woman's lower face even (0)": ({}, lambda: _two(aging, FEMALE_LOWER_MOTTLE=0.0)),
     "children's skin even (0.3)": ({}, lambda: skin_wear(child=0.3)),
+    "lip shadow under stubble": ({}, lambda: _two(aging, LIP_SHADOW_UNDER=("none", "stubble"))),
+    "lip shadow on the shaved only (before)": ({}, lambda: _two(
+        aging, LIP_SHADOW_UNDER=("none",))),
     "woman's whole face even (0.5)": ({}, lambda: female_skin(0.5)),
     "woman's whole face even (0.3)": ({}, lambda: female_skin(0.3)),
     "woman's folds and jowls x0.5": ({}, lambda: female_lower_shade(0.5)),

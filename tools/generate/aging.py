@@ -45,6 +45,10 @@ CHILD_BLUSH: dict[str, float] = {"female": 1.0, "male": 1.0}
 #: size the model reads, uneven skin on the lower face is what a man's shaved beard looks like.
 FEMALE_LOWER_MOTTLE = 0.3
 
+#: The facial hair a man's upper-lip shadow is drawn under: all of it (under white stubble
+#: and beards alone, the light lower face read female: old men right 67% -> 77%).
+LIP_SHADOW_UNDER: tuple[str, ...] = ("none", "stubble", "beard", "moustache")
+
 #: A woman's lip colour (from the teens on) and how much of it covers the lips' own.
 LIPSTICK = (176, 40, 62)
 LIPSTICK_MIX = 0.55
@@ -161,8 +165,8 @@ def made_up(attributes: dict[str, str]) -> bool:
 
 
 def draw_gender(drawer: FaceCanvas) -> None:
-    """A woman's eye shadow; a shaved man's beard shadow on the upper lip (lipstick comes
-    with the mouth, a man's brows and head shape with the layout)."""
+    """A woman's eye shadow; a man's beard shadow on the upper lip, under his facial hair too
+    (lipstick comes with the mouth, a man's brows and head shape with the layout)."""
     a, lay, pose = drawer.a, drawer.lay, drawer.pose
     if made_up(a):
         lids = []
@@ -174,7 +178,7 @@ def draw_gender(drawer: FaceCanvas) -> None:
         _soft(drawer, lids, SHADE["eyeshadow"], max(0.8, pose.s * 0.02))
     if a["gender"] != "male" or a["age_group"] == "child" or a["mask"] == "mask":
         return
-    if drawer.face.beard != "none":
+    if drawer.face.beard not in LIP_SHADOW_UNDER:
         return
     # only inside the lines from the nose wings to the mouth corners: the cheeks stay bare
     # (shading them, or the chin, made dark lenses on monk_10 read as clear glasses or not

@@ -58,3 +58,12 @@ def test_a_childs_blush_follows_its_gender_and_no_adult_wears_one(monkeypatch):
     cheek = patch(blushed, lx, ny) - patch(bare, lx, ny)
     assert cheek[..., 0].mean() > 5.0 > cheek[..., 2].mean()  # redder, not lighter
     assert np.array_equal(adult, adult_blush)
+
+
+def test_a_mans_upper_lip_is_shadowed_under_white_stubble_as_on_a_shaved_man(monkeypatch):
+    stubbled, points = drawn(gender="male", hair_color="white", facial_hair="stubble")
+    monkeypatch.setattr(aging, "LIP_SHADOW_UNDER", ("none",))
+    light, _ = drawn(gender="male", hair_color="white", facial_hair="stubble")
+    _, _, (nx, ny), (_, my), _ = points
+    lip = (nx, ny + 0.55 * (my - ny))
+    assert patch(stubbled, *lip, r=2).mean() < patch(light, *lip, r=2).mean() - 5.0
