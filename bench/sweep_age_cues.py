@@ -8,7 +8,8 @@ readability part (`reading_item`: same seeds, skin tones cycling over the Monk l
 drawn with that one change and read by `tools.critic.demographics`, as the critic reads them.
 Printed per planned age group: the mean estimated age, the share inside the group's band as
 the critic judges it, and the mean probability of "male" the model gives the group's men and
-its women (men should be near 1, women near 0). `--sheet` writes bench/out/sweep_<cue>.png
+its women (men should be near 1, women near 0), and the share of the group whose gender
+is right and confident (`bench_render.py`'s goal). `--sheet` writes bench/out/sweep_<cue>.png
 (three faces per group and gender, labelled with age and male probability) so that what the
 model was shown can be judged by eye: a cue that moves the model but that no person reads as
 age or gender is a way of fooling the model, not a cue.
@@ -313,7 +314,54 @@ CUES: dict[str, tuple[dict[str, str], Callable[[], object]]] = {
     "woman's brows thinner (0.55)": ({}, lambda: _two(aging, FEMALE_BROW_THICK=0.55)),
     "woman's brows arched +0.05, thinner": ({}, lambda: _two(
         aging, FEMALE_BROW_ARCH=0.05, FEMALE_BROW_THICK=0.55)),
+    "boys without the blush": ({}, lambda: blush(0.0)),
+    "boys' blush 0.4": ({}, lambda: blush(0.4)),
+    "no child blush": ({}, lambda: blush(0.0, 0.0)),
+    "woman's lower face uneven (as before, 1)": ({}, lambda: _two(aging, FEMALE_LOWER_MOTTLE=1.0)),
+    "woman's lower face even (0)": ({}, lambda: _two(aging, FEMALE_LOWER_MOTTLE=0.0)),
+    "children's skin even (0.3)": ({}, lambda: skin_wear(child=0.3)),
+    "lip shadow under stubble": ({}, lambda: _two(aging, LIP_SHADOW_UNDER=("none", "stubble"))),
+    "lip shadow on the shaved only (before)": ({}, lambda: _two(
+        aging, LIP_SHADOW_UNDER=("none",))),
+    "woman's whole face even (0.5)": ({}, lambda: female_skin(0.5)),
+    "woman's whole face even (0.3)": ({}, lambda: female_skin(0.3)),
+    "woman's folds and jowls x0.5": ({}, lambda: female_lower_shade(0.5)),
+    "woman's folds and jowls x0.5, lower face even 0.3": ({}, lambda: _two(
+        aging, FEMALE_LOWER_MOTTLE=0.3, draw_age=female_lower_shade(0.5, enter=False))),
 }
+
+
+def female_skin(k: float):
+    """A woman's (and a girl's) skin unevenness (`face.SKIN_MOTTLE`) times `k` over the whole
+    face, her lower face evened on top of it as drawn."""
+    drawn = face.FaceDrawer._skin
+
+    def draw(self) -> None:
+        if self.a["gender"] != "female":
+            return drawn(self)
+        with setting(face, "SKIN_MOTTLE", face.SKIN_MOTTLE * k):
+            drawn(self)
+    return setting(face.FaceDrawer, "_skin", draw)
+
+
+def female_lower_shade(k: float, enter: bool = True):
+    """A woman's nasolabial folds and jowls drawn at `k` of their darkness (round her mouth
+    they can read as a moustache's shadow)."""
+    drawn = aging.draw_age
+
+    def draw(drawer) -> None:
+        if drawer.a["gender"] != "female":
+            return drawn(drawer)
+        lighter = {**aging.SHADE, "folds": aging.SHADE["folds"] * k,
+                   "jowls": aging.SHADE["jowls"] * k}
+        with setting(aging, "SHADE", lighter):
+            drawn(drawer)
+    return setting(aging, "draw_age", draw) if enter else draw
+
+
+def blush(boys: float, girls: float = 1.0):
+    """The child's blush drawn at `boys` on boys and `girls` on girls (`aging.CHILD_BLUSH`)."""
+    return setting(aging, "CHILD_BLUSH", {"female": girls, "male": boys})
 
 
 def light_facial_hair(k: float):
@@ -465,10 +513,11 @@ def _two(module: object, **values: object) -> ExitStack:
 
 
 def read_group(gen: ProceduralGenerator, group: str, n: int, attrs: dict[str, str],
-               tiles: list[np.ndarray]) -> tuple[float, float, float, float]:
-    """Mean age, share in band, mean male probability of the men and of the women."""
+               tiles: list[np.ndarray]) -> tuple[float, float, float, float, float]:
+    """Mean age, share in band, mean male probability of the men and of the women, and the
+    share whose gender the critic verifies (right and confident, as bench_render counts)."""
     k, config = ORDER.index(group), demo.DemographicsConfig()
-    ages, band, male = [], [], {"male": [], "female": []}
+    ages, band, male, sure = [], [], {"male": [], "female": []}, []
     for gender in ("female", "male"):
         for i in range(n):
             item = reading_item(group, gender, i, k)
@@ -477,6 +526,7 @@ def read_group(gen: ProceduralGenerator, group: str, n: int, attrs: dict[str, st
             faces = analyse(rgb, expected=1)
             seen = demo.read(rgb, faces[0]) if faces else None
             band.append(bool(seen and demo.verified("age_group", group, seen, config)))
+            sure.append(bool(seen and demo.verified("gender", gender, seen, config)))
             if seen is None:
                 continue
             ages.append(seen.age)
@@ -485,7 +535,8 @@ def read_group(gen: ProceduralGenerator, group: str, n: int, attrs: dict[str, st
             if i < 3:
                 tiles.append(_label(rgb, f"{seen.age:.0f} m{p:.2f}"))
     return (float(np.mean(ages)) if ages else float("nan"), float(np.mean(band)),
-            float(np.mean(male["male"] or [np.nan])), float(np.mean(male["female"] or [np.nan])))
+            float(np.mean(male["male"] or [np.nan])), float(np.mean(male["female"] or [np.nan])),
+            float(np.mean(sure)))
 
 
 def _label(rgb: np.ndarray, text: str) -> np.ndarray:
@@ -510,15 +561,16 @@ def main() -> None:
     args = parser.parse_args()
     one_thread()
     gen, groups = ProceduralGenerator(image_size=256), args.groups.split(",")
-    print("cue: per group, mean age / share in band / mean p(male) of its men, of its women")
+    print("cue: per group, mean age / share in band / mean p(male) of its men, of its women"
+          " / gender right and confident")
     for name in args.cue or list(CUES):
         attrs, context = CUES[name]
         tiles: list[np.ndarray] = []
         with context():
             cells = [read_group(gen, g, args.per_cell, attrs, tiles) for g in groups]
         print(f"{name:30s} " + " | ".join(
-            f"{g[:6]} {a:4.1f} {b:4.0%} m{pm:.2f} f{pf:.2f}"
-            for g, (a, b, pm, pf) in zip(groups, cells, strict=True)), flush=True)
+            f"{g[:6]} {a:4.1f} {b:4.0%} m{pm:.2f} f{pf:.2f} g{ok:4.0%}"
+            for g, (a, b, pm, pf, ok) in zip(groups, cells, strict=True)), flush=True)
         if args.sheet and tiles:
             _sheet(OUT / f"sweep_{re.sub('[^a-z0-9]+', '_', name).strip('_')}.png", tiles)
 

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from tools.generate.drawing import ellipse, fill
+from tools.generate.face_geometry import outline
+
 if TYPE_CHECKING:
     from tools.generate.face_geometry import FaceCanvas
 
@@ -35,6 +38,16 @@ FEMALE_BROW_ARCH = 0.08
 #: A man's lash line, as a fraction of the line width (a bare woman's eye is 1): a heavy
 #: line reads as eyeliner, and boys and men read female (bench/sweep_age_cues.py).
 MALE_LASH = 0.25
+
+#: A child's blush on the cheeks, per gender (1 is the full blush).
+CHILD_BLUSH: dict[str, float] = {"female": 1.0, "male": 1.0}
+#: The skin's unevenness (`face.SKIN_MOTTLE`) kept on a woman's face below the nose: at the
+#: size the model reads, uneven skin on the lower face is what a man's shaved beard looks like.
+FEMALE_LOWER_MOTTLE = 0.3
+
+#: The facial hair a man's upper-lip shadow is drawn under: all of it (under white stubble
+#: and beards alone, the light lower face read female: old men right 67% -> 77%).
+LIP_SHADOW_UNDER: tuple[str, ...] = ("none", "stubble", "beard", "moustache")
 
 #: A woman's lip colour (from the teens on) and how much of it covers the lips' own.
 LIPSTICK = (176, 40, 62)
@@ -118,14 +131,42 @@ def draw_age(drawer: FaceCanvas) -> None:
     _soft(drawer, jowls, SHADE["jowls"] * (0.5 + wear), blur)
 
 
+def even_skin(drawer: FaceCanvas, grid, texture: np.ndarray) -> np.ndarray:
+    """The skin's light factor `texture` (coarse grid) evened below the nose on a woman."""
+    keep = FEMALE_LOWER_MOTTLE
+    if drawer.a["gender"] != "female" or keep == 1.0:
+        return texture
+    lay = drawer.lay
+    xs, ys = outline(lay)
+    low = ys > lay.nose_y - 0.04
+    lower = np.zeros(texture.shape, np.float32)
+    fill(lower, grid.low(drawer.pose.project(xs[low], ys[low])), 1.0)
+    lower = cv2.GaussianBlur(lower, (0, 0), 1.5)
+    return 1.0 + (texture - 1.0) * (1.0 - (1.0 - keep) * lower)
+
+
+def child_blush(drawer: FaceCanvas, color: np.ndarray, grid, sigma: float) -> np.ndarray:
+    """A child's cheeks reddened (`CHILD_BLUSH` of it by gender) on the coarse skin colour."""
+    k = CHILD_BLUSH[drawer.a["gender"]] if drawer.a["age_group"] == "child" else 0.0
+    if k <= 0.0:
+        return color
+    lay, pose = drawer.lay, drawer.pose
+    blush = np.zeros(color.shape[:2], np.float32)
+    for side in (-1, 1):
+        cx, cy = ellipse(side * 0.55, lay.nose_y + 0.05, 0.2, 0.12, 12)
+        fill(blush, grid.low(pose.project(cx, cy)), 1.0)
+    blush = cv2.GaussianBlur(blush, (0, 0), sigma * 1.5)
+    return color + k * blush[..., None] * np.array([22.0, -6.0, -4.0], np.float32)
+
+
 def made_up(attributes: dict[str, str]) -> bool:
     """Whether a face wears make-up: women from the teens on."""
     return attributes["gender"] == "female" and attributes["age_group"] != "child"
 
 
 def draw_gender(drawer: FaceCanvas) -> None:
-    """A woman's eye shadow; a shaved man's beard shadow on the upper lip (lipstick comes
-    with the mouth, a man's brows and head shape with the layout)."""
+    """A woman's eye shadow; a man's beard shadow on the upper lip, under his facial hair too
+    (lipstick comes with the mouth, a man's brows and head shape with the layout)."""
     a, lay, pose = drawer.a, drawer.lay, drawer.pose
     if made_up(a):
         lids = []
@@ -137,7 +178,7 @@ def draw_gender(drawer: FaceCanvas) -> None:
         _soft(drawer, lids, SHADE["eyeshadow"], max(0.8, pose.s * 0.02))
     if a["gender"] != "male" or a["age_group"] == "child" or a["mask"] == "mask":
         return
-    if drawer.face.beard != "none":
+    if drawer.face.beard not in LIP_SHADOW_UNDER:
         return
     # only inside the lines from the nose wings to the mouth corners: the cheeks stay bare
     # (shading them, or the chin, made dark lenses on monk_10 read as clear glasses or not

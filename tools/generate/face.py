@@ -232,19 +232,14 @@ class FaceDrawer:
                 fill(ao, grid.low(pose.project(hx, hy)), cheek)
         sigma = max(1.0, pose.s * 0.07) / grid.f
         ao = cv2.GaussianBlur(ao, (0, 0), sigma)
-        texture = mottle(ao.shape, identity_seed(self.face.identity.key) + 2, SKIN_MOTTLE)
+        texture = aging.even_skin(self, grid, mottle(
+            ao.shape, identity_seed(self.face.identity.key) + 2, SKIN_MOTTLE))
         k = (shade * (1.0 - ao) * texture)[..., None]
         # warm shadows (light scatters under skin): red falls off slower than blue
         color = np.asarray(self.skin, np.float32) * k**WARM + (spec * 60.0)[..., None]
         if self.face.beard != "none":
             color = self._facial_hair(color, shade, grid, sigma)
-        if self.a["age_group"] == "child":
-            blush = np.zeros((lh_, lw_), np.float32)
-            for side in (-1, 1):
-                cx_, cy_ = ellipse(side * 0.55, lay.nose_y + 0.05, 0.2, 0.12, 12)
-                fill(blush, grid.low(pose.project(cx_, cy_)), 1.0)
-            blush = cv2.GaussianBlur(blush, (0, 0), sigma * 1.5)
-            color += blush[..., None] * np.array([22.0, -6.0, -4.0], np.float32)
+        color = aging.child_blush(self, color, grid, sigma)
         self.skin_shade = (grid, shade)
         color = cv2.resize(np.clip(color, 0, 255), (rw, rh), interpolation=cv2.INTER_LINEAR)
         mask = np.zeros((rh, rw), np.uint8)
