@@ -57,9 +57,10 @@ _PER_ANY = re.compile(
     rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|for\s+each|for\s+every|in\s+each|each)\s+[a-z]"
 )
 _IN_FRAME = re.compile(RULES["in_one_frame"])
+_RATIO_BEFORE = re.compile(RULES["ratio_before"])
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
 _TOKEN = re.compile(
-    rf"(?P<times>\btwice|\b{_NUM}\s+times)\s+as\s+many\b"
+    rf"(?P<times>\b(?:twice|double)|\b{_NUM}\s*(?:times?|x))\s+(?:as\s+many|more)\b"
     rf"|(?<![\w.])(?P<product>{_NUM}\s+(?:{COUNT_NOUNS}|{RULES['category_nouns']})\s+(?:x|times)\s+{_NUM})\b"
     rf"|(?<![\w.])(?P<size>\d+\s*x\s*\d+)(?![\w])"
     rf"|(?<![\w.:/-])(?P<ratio>{_NUM}(?:\s?[:/]\s?{_NUM})+|\d+-\d+-\d+)(?![\w:/-])"
@@ -326,6 +327,10 @@ def _times(m: re.Match[str], low: str, f: Facts) -> str | None:
 
 def _range(m: re.Match[str], low: str, f: Facts) -> str | None:
     lo, hi = (float(x) for x in re.findall(_NUM, m.group("range")))
+    if " to " in m.group("range") and _RATIO_BEFORE.search(low, max(0, m.start() - 40), m.start()):
+        ratio = _proportional([lo, hi], f.groups)  # 'men to women 3 to 1': a ratio
+        if ratio is not None:
+            return ratio
     for a, b, what in f.ranges:
         if a == lo and abs(b - hi) <= 1:
             return what

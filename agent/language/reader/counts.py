@@ -393,7 +393,7 @@ class CountsMixin(ReaderBase):
         who = r"(?:faces|people|persons|children|kids|subjects|heads)"
         heads = r"(?:faces|heads)"
         where = r"(?:per|in each|in every|in|each|an?|in one|in 1|in the same|in a|on each|on)\s*"
-        where += r"(?:image|frame|photo|picture|shot|scene)s?\b"
+        where += r"(?:image|frame|photo|picture|pic|img|shot|scene|selfie)s?\b"
         many = r"(?:exactly\s+|between\s+|from\s+|up\s+to\s+)?"
         pats = [
             (rf"\b{many}(\d+)\s*(?:to|-|and)\s*(\d+)\s*{who}\s*(?:{where}|each|in each)", None),

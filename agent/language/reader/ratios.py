@@ -1,0 +1,75 @@
+"""Recognisers of levels said in proportion to each other: 'twice as many women as men',
+'three times more smiling than neutral', 'women outnumber men 4 to 1', 'men to women 3 to 1',
+'blond:black:red hair 1:1:1'. Each becomes shares of one factor's levels; names that are levels
+of no one common factor are left for the accounting to ask about."""
+
+from __future__ import annotations
+
+import re
+
+from agent.language.reader.base import _NUM, ReaderBase
+from agent.language.reader.words import ANY_FACTOR, ANY_LEVEL, COUNT_NOUNS, levels_of, number
+
+_THING = rf"(?:(?:with|wearing|in|having|of)\s+)?(?:an?\s+|the\s+)?({ANY_LEVEL})"
+_NOUN = rf"(?:\s+(?:{COUNT_NOUNS}|ones|ones?\s+with\s+\w+))?"
+#: 'twice as many X as Y', '3 times more X than Y', 'as many X as Y' (said once: 1 to 1).
+_MULTIPLE = re.compile(
+    rf"\b(?:(?P<n>twice|double|{_NUM}\s*(?:times?|x))\s+(?:as\s+many|more)|(?P<eq>(?:just\s+)?"
+    rf"as\s+many|the\s+same\s+number\s+of))\s+(?:{COUNT_NOUNS}\s+)?{_THING}{_NOUN}\s+"
+    rf"(?:as|than)\s+(?:there\s+are\s+)?{_THING}{_NOUN}(?![\w-])"
+)
+#: 'women outnumber men 4 to 1', 'smiling outnumber neutral by 2:1'.
+_OUTNUMBER = re.compile(
+    rf"(?<![\w-])({ANY_LEVEL}){_NOUN}\s+(?:should\s+|will\s+|must\s+)?outnumbers?\s+(?:the\s+)?"
+    rf"({ANY_LEVEL}){_NOUN}\s+(?:by\s+)?(?:(?:a|the)\s+)?(?:ratio\s+(?:of\s+)?)?"
+    rf"({_NUM})\s*(?::|\bto\b)\s*({_NUM})(?![\d:])"
+)
+_PARTS = rf"({_NUM}(?:\s*(?::|\bto\b)\s*{_NUM})+)"
+#: 'men to women 3 to 1', 'blond:black:red hair 1:1:1', 'hat:no hat = 1:2'.
+_NAMED_RATIO = re.compile(
+    rf"(?<![\w-])({ANY_LEVEL})((?:\s*(?::|/|\bto\b|\bvs\.?)\s*(?:{ANY_LEVEL}))+)"
+    rf"(?:\s+(?:{ANY_FACTOR}))?\s*(?:(?:in|at|of)\s+)?(?:an?\s+)?(?:ratio\s+(?:of\s+)?)?[:=]?\s*"
+    rf"{_PARTS}(?![\d:])"
+)
+
+
+def common_levels(names: list[str]) -> list[tuple[str, str]] | None:
+    """The (factor, level) of each name, all of one factor, or None where no single factor
+    has every name (an ambiguous word like 'black' takes its meaning from its neighbours)."""
+    options = [levels_of(n) for n in names]
+    factors = set.intersection(*({f for f, _ in o} for o in options)) if options else set()
+    if len(factors) != 1:
+        return None
+    factor = factors.pop()
+    hits = [next((f, lv) for f, lv in o if f == factor) for o in options]
+    return hits if len({lv for _, lv in hits}) == len(hits) else None
+
+
+class RatiosMixin(ReaderBase):
+    def level_multiples(self) -> None:
+        """Levels said in proportion ('twice as many women as men', 'men to women 3 to 1'):
+        shares of one factor's levels, when there are no classes (those are `class_ratio`'s)."""
+        if self.d.classes:
+            return
+        for m in self.matches(_MULTIPLE):
+            n = m.group("n") or "1"
+            times = 2.0 if n in ("twice", "double") else number(re.match(_NUM, n).group(0))
+            self._proportion(m, [m.group(3), m.group(4)], [times, 1.0])
+        for m in self.matches(_OUTNUMBER):
+            parts = [float(m.group(3)), float(m.group(4))]
+            if parts[0] > parts[1]:  # 'outnumber 1 to 4' says the opposite of the verb
+                self._proportion(m, [m.group(1), m.group(2)], parts)
+        for m in self.matches(_NAMED_RATIO):
+            names = [m.group(1), *re.findall(ANY_LEVEL, m.group(2))]
+            self._proportion(m, names, [float(x) for x in re.findall(_NUM, m.group(3))])
+
+    def _proportion(self, m: re.Match[str], names: list[str], parts: list[float]) -> None:
+        hits = common_levels(names)
+        if hits is None or len(hits) != len(parts) or not sum(parts):
+            return
+        factor = hits[0][0]
+        if factor in self.d.shares:
+            return
+        self.d.shares[factor] = {lv: p / sum(parts) for (_, lv), p in zip(hits, parts,
+                                                                         strict=True)}
+        self.take(m.start(), m.end())

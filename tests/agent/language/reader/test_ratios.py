@@ -1,0 +1,52 @@
+"""How the offline reader reads levels said in proportion (agent.language.reader.ratios)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.language.parse import parse_spec
+from agent.language.spec import SpecError
+
+
+def shares(text: str, factor: str) -> dict[str, float]:
+    spec = parse_spec(text, offline=True)
+    return {lv: round(s, 3) for lv, s in spec.factor(factor).targets().items() if s}
+
+
+@pytest.mark.parametrize(("text", "factor", "want"), [
+    ("1200 faces, twice as many women as men", "gender", {"female": 0.667, "male": 0.333}),
+    ("900 faces, three times more smiling than neutral", "expression",
+     {"smile": 0.75, "neutral": 0.25}),
+    ("600 faces with 4 times as many open eyes as closed eyes", "eyes",
+     {"open": 0.8, "closed": 0.2}),
+    ("generate 750 face, three time more men than woman", "gender", {"male": 0.75, "female": 0.25}),
+    ("3000 faces with as many women as men", "gender", {"female": 0.5, "male": 0.5}),
+])
+def test_n_times_as_many_of_one_level_as_another_is_their_shares(text, factor, want) -> None:
+    assert shares(text, factor) == want
+
+
+@pytest.mark.parametrize(("text", "factor", "want"), [
+    ("800 faces, men to women 3 to 1", "gender", {"male": 0.75, "female": 0.25}),
+    ("1000 faces where women outnumber men 4 to 1", "gender", {"female": 0.8, "male": 0.2}),
+    ("600 faces, blond:black:red hair 1:1:1", "hair_color",
+     {"blond": 0.333, "black": 0.333, "red": 0.333}),
+    ("1,000 faces: blue eyes:brown eyes:green eyes = 2:2:1", "eye_color",
+     {"blue": 0.4, "brown": 0.4, "green": 0.2}),
+])
+def test_a_ratio_of_named_levels_is_their_shares(text, factor, want) -> None:
+    assert shares(text, factor) == want
+
+
+@pytest.mark.parametrize("text", [
+    "500 faces, twice as many men as smiling",  # levels of two factors: no one proportion
+    "1000 faces where women outnumber men 1 to 4",  # the numbers say the opposite of the verb
+])
+def test_a_proportion_that_cannot_be_one_factors_shares_is_asked_about(text) -> None:
+    with pytest.raises(SpecError):
+        parse_spec(text, offline=True)
+
+
+def test_numbers_said_as_from_to_stay_a_range_not_a_ratio() -> None:
+    spec = parse_spec("600 pics, 1 to 3 faces per pic", offline=True)
+    assert spec.faces_range() == (1, 3)
