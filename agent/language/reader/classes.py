@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.language.reader.words import ANY_LEVEL_RX, COUNT_NOUNS, FACTOR_RX, level_of, number
+from agent.language.reader.words import (
+    ANY_LEVEL_RX,
+    COUNT_NOUNS,
+    FACTOR_RX,
+    level_of,
+    levels_of,
+    number,
+)
 
 _SEP = re.compile(r"\s*(?:,|;|/|&|\+|\band\b|\bor\b|\bvs\.?|\bversus\b|\)\s*(?=\(?\s*[a-z]))\s*")
 _END = re.compile(r"\.(?=\s|$)|[;\n!?]|\s-{1,2}\s|\s-{2}|-{2}\s|:\s(?=\D)")
@@ -157,3 +164,18 @@ def shared_factor_name(items: list[Item]) -> list[Item]:
             items[-1] = Item(head, items[-1].count, items[-1].share)
         break
     return items
+
+
+def unseparated(items: list[Item | None]) -> list[Item | None]:
+    """'classes happy sad angry': one item whose every word is a different level of one
+    factor is that many items; any other words ('short hair long hair') stay one item."""
+    if len(items) != 1 or items[0] is None or items[0].count or items[0].share:
+        return items
+    words = items[0].name.split()
+    options = [{f for f, _ in levels_of(w)} for w in words]
+    if len(words) < 2 or not all(options) or len(set.intersection(*options)) != 1:
+        return items
+    factor = set.intersection(*options).pop()
+    if len({level_of(w, factor) for w in words}) != len(words):
+        return items
+    return [Item(w) for w in words]

@@ -86,7 +86,8 @@ class CountsMixin(ReaderBase):
     def splits(self) -> None:
         """'80/10/10', 'train/val/test 70/15/15', 'a 75/25 train/validation split',
         '70% train, 15% val, 15% test', 'train 900, validation 300, test 0', 'no test set'."""
-        names = rf"{self._PART}(?:\s*[/-]\s*{self._PART})?(?:\s*[/-]\s*{self._PART})?"
+        sep = r"(?:\s*[/,-]\s*|\s+(?:and\s+)?)"  # 'train/val/test', 'train val test'
+        names = rf"{self._PART}(?:{sep}{self._PART})?(?:{sep}{self._PART})?"
         ratio = r"(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?\s*%?"
         rx = (
             rf"(?:\b(?:(?P<pre>{names})\s*(?:split\s*)?[:=]?\s*|splits?\s*(?:of\s*|ratios?\s*|"
@@ -464,6 +465,7 @@ class CountsMixin(ReaderBase):
             self.d.total = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
         self._times_at_end()
+        self._bare_total()
         for m in self.matches(rf"(?<![\w.])-({_NUM})\b"):
             raise self.fail(f"counts must be positive, got '{m.group(0).strip()}'")
         if self.d.total is not None and self.d.total < 1:
@@ -475,6 +477,17 @@ class CountsMixin(ReaderBase):
             if self.d.total is None:
                 self.d.total = int(number(m.group(1)))
                 self.take(m.start(), m.end())
+
+    def _bare_total(self) -> None:
+        """'Women with glasses. 1200.': a number that is a sentence of its own is the total."""
+        rx = (rf"(?:^|(?<=[.!?\n]))\s*({_NUM})\s*(?:[.!]\s*|$)(?P<more>\s+[a-z])?"
+              r"(?=\s*$|\s*\n|\s+[a-z])")
+        for m in self.matches(rx, re.MULTILINE):
+            if m.group("more") and number(m.group(1)) < 50:
+                continue  # '1. women with glasses': an item of a numbered list
+            if self.d.total is None:
+                self.d.total = int(number(m.group(1)))
+                self.take(m.start(1), m.end(1))
 
     def hint(self) -> None:
         """'a glasses detector', 'mask detection', 'an emotion classifier': what the model

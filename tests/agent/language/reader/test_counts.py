@@ -24,3 +24,28 @@ def test_a_heading_is_the_dataset_name_but_its_words_are_checked_like_any_other(
 def test_a_request_naming_several_unknown_tasks_is_refused_naming_each() -> None:
     with pytest.raises(SpecError, match="'face parsing', 'segmentation'"):
         parse_offline("800 images for face parsing with semantic segmentation labels")
+
+
+@pytest.mark.parametrize(("text", "total"), [
+    ("Women with glasses.\n1200.", 1200),
+    ("Smiling women outdoors. 400.", 400),
+    ("1200. Women with glasses.", 1200),
+])
+def test_a_number_that_is_a_sentence_of_its_own_is_the_total(text: str, total: int) -> None:
+    assert parse_spec(text, offline=True).total == total
+
+
+def test_a_numbered_list_item_is_no_total() -> None:
+    assert parse_spec("1. women with glasses\n2. 300 faces", offline=True).total == 300
+
+
+@pytest.mark.parametrize("text", ["1000 faces; split 80/10/10 train val test",
+                                  "1000 faces, 80/10/10 train, val and test"])
+def test_split_names_said_with_spaces_after_the_numbers_name_the_parts(text: str) -> None:
+    s = parse_spec(text, offline=True).splits
+    assert (s.train, s.val, s.test) == (0.8, 0.1, 0.1)
+
+
+def test_a_split_of_numbers_and_names_that_adds_up_to_more_than_100_is_refused() -> None:
+    with pytest.raises(SpecError, match="adds up to 110"):
+        parse_spec("500 faces, 80/10/20 train val test", offline=True)

@@ -1,0 +1,68 @@
+"""How the offline reader reads class lists in their less usual shapes
+(agent.language.reader.class_lists and agent.language.reader.classes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.language.parse import parse_spec
+from agent.language.spec import SpecError
+
+
+def quotas(text: str) -> dict[str, int]:
+    return {c.name: c.quota for c in parse_spec(text, offline=True).classes}
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("happy/sad/angry classes, 200 each", {"happy": 200, "sad": 200, "angry": 200}),
+    ("happy | sad | neutral classes, 150 images each", {"happy": 150, "sad": 150, "neutral": 150}),
+    ("we want masked/unmasked classes, 300 faces", {"masked": 150, "unmasked": 150}),
+])
+def test_a_list_said_before_the_word_classes_is_the_class_list(text, want) -> None:
+    assert quotas(text) == want
+
+
+def test_other_words_before_a_list_and_classes_stay_attributes_of_every_image() -> None:
+    spec = parse_spec("900 faces with glasses and hats, smiling/neutral classes", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"smiling": 450, "neutral": 450}
+    assert spec.factor("eyewear").targets() == {"glasses": 1.0}
+
+
+def test_factor_names_before_classes_are_asked_about_not_made_classes() -> None:
+    with pytest.raises(SpecError, match="gender and age"):
+        parse_spec("900 faces, gender and age classes", offline=True)
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("3 classes x 200: happy, sad, angry", {"happy": 200, "sad": 200, "angry": 200}),
+    ("2 classes x 350: masked, unmasked", {"masked": 350, "unmasked": 350}),
+    ("3 classes of 200 each: happy, sad, angry", {"happy": 200, "sad": 200, "angry": 200}),
+])
+def test_a_count_of_classes_times_images_each_before_the_names_is_the_per_class_count(
+    text, want
+) -> None:
+    assert quotas(text) == want
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("3 classes x 200: happy, sad", "3 classes announced but 2 listed"),
+    ("1000 faces, 3 classes of 400: happy, sad, angry", "add up to 1200, but .* 1000"),
+    ("3 classes, 100 each: happy, sad, angry, neutral", None),
+])
+def test_class_counts_that_disagree_with_the_list_or_the_total_are_asked_about(text, said):
+    with pytest.raises(SpecError, match=said):
+        parse_spec(text, offline=True)
+
+
+def test_class_names_said_without_separators_are_split_when_each_word_is_a_level() -> None:
+    assert quotas("classes happy sad angry, 100 each") == {"happy": 100, "sad": 100, "angry": 100}
+    assert quotas("900 faces, happy sad angry classes") == {"happy": 300, "sad": 300, "angry": 300}
+
+
+@pytest.mark.parametrize("text", [
+    "classes black white, 100 each",  # hair colours or ethnicities?
+    "classes: short hair long hair, 100 each",  # where does one name end?
+])
+def test_unseparated_names_that_could_split_more_than_one_way_are_asked_about(text) -> None:
+    with pytest.raises(SpecError):
+        parse_spec(text, offline=True)
