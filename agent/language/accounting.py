@@ -41,6 +41,7 @@ _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
 _EACH = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:each|apiece|for\s+each|of\s+each)\b(?!\s+[a-z])")
 _PER_FACTOR = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|for\s+each|for\s+every|in\s+each|each)"
                          rf"\s+(?:(?:of\s+)?the\s+)?{RULES['cell_words']}?(?:{ANY_FACTOR_RX.pattern})")
+_LEVELS_OF = re.compile(rf"\s*(?:(?:different|distinct|separate)\s+)?(?:{ANY_FACTOR_RX.pattern})\b")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
@@ -358,7 +359,7 @@ def _plain(m: re.Match[str], low: str, f: Facts) -> str | None:
         return f.per_class.get(value) or (each if each != "images per class" else None)
     if _CLASSES.match(after):  # 'N classes' counts the classes, not some factor's levels
         return "the classes" if value == f.class_count else None
-    if _CATEGORY.match(after):
+    if _CATEGORY.match(after) or _LEVELS_OF.match(after):  # 'six hair colours' counts levels
         return f.categories.get(int(value)) if value.is_integer() else None
     if _PEOPLE.match(after):
         return f.people.get(int(value)) if value.is_integer() else None

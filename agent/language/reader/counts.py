@@ -346,12 +346,23 @@ class CountsMixin(ReaderBase):
                 a, b = int(number(m.group(1))), int(number(m.group(2)))
                 self.d.identities = (a, b) if i == 0 else (b, a)
                 self.take(m.start(), m.end())
+        self._level_people(imgs)
         people, per = None, None
         for m in self.matches(rf"\b(?:({_NUM})\s+{who}|{who}\s*[:=]?\s*({_NUM}))\b"):
             people = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
         per = self._per_person(per_word, people)
         self._settle_people(people, per)
+
+    def _level_people(self, imgs: str) -> None:
+        """'100 adults, 20 photos of each': people named by a level word, each photographed
+        that many times (the level word is left to be read as the level)."""
+        rx = (rf"\b({_NUM})\s+(?:[a-z]+\s+)?(?:{_PEOPLE_LEVELS})\s*(?:,|and|with|-)?\s*({_NUM})"
+              rf"\s*(?:{imgs})\s*(?:of|for|per)\s+each(?:\s+(?:one|of\s+them))?\b")
+        for m in self.matches(rx):
+            self.d.identities = (int(number(m.group(1))), int(number(m.group(2))))
+            self.take(m.start(1), m.end(1))
+            self.take(m.start(2), m.end())
 
     def _per_person(self, per_word: str, people: int | None) -> int | None:
         """Images per person: '8 photos per person', 'photographed 5 times', '10 each'."""

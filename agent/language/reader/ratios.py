@@ -1,7 +1,8 @@
-"""Recognisers of levels said in proportion to each other: 'twice as many women as men',
+"""Recognisers of levels said in proportion to each other ('twice as many women as men',
 'three times more smiling than neutral', 'women outnumber men 4 to 1', 'men to women 3 to 1',
-'blond:black:red hair 1:1:1'. Each becomes shares of one factor's levels; names that are levels
-of no one common factor are left for the accounting to ask about."""
+'blond:black:red hair 1:1:1'), and of how many levels a factor has ('300 per ethnicity, five
+ethnicities'). Proportions become shares of one factor's levels; names that are levels of no
+one common factor, and level counts the vocabulary does not have, are asked about."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 
 from agent.language.reader.base import _NUM, ReaderBase
 from agent.language.reader.words import ANY_FACTOR, ANY_LEVEL, COUNT_NOUNS, levels_of, number
+from tools.vocabulary import FACTORS
 
 _THING = rf"(?:(?:with|wearing|in|having|of)\s+)?(?:an?\s+|the\s+)?({ANY_LEVEL})"
 _NOUN = rf"(?:\s+(?:{COUNT_NOUNS}|ones|ones?\s+with\s+\w+))?"
@@ -73,3 +75,21 @@ class RatiosMixin(ReaderBase):
         self.d.shares[factor] = {lv: p / sum(parts) for (_, lv), p in zip(hits, parts,
                                                                          strict=True)}
         self.take(m.start(), m.end())
+
+    def level_count(self) -> None:
+        """'300 per ethnicity, five ethnicities': the number of a balanced factor's levels
+        agrees with the levels planned, or the person is asked which ones."""
+        if self.d.classes:
+            return  # 'three emotions: a, b, c' counts the classes
+        rx = rf"\b(\d+)\s+(?:(?:different|distinct|separate)\s+)?({ANY_FACTOR})(?![\w-])"
+        for m in self.matches(rx):
+            factor = self._factor_named(m.group(2))
+            if factor is None or factor not in self.d.balanced:
+                continue
+            levels = self.d.balanced[factor] or list(FACTORS[factor])
+            if int(m.group(1)) != len(levels):
+                raise self.fail(
+                    f"not planned, so as not to guess: '{m.group(0)}' - facetory has "
+                    f"{len(levels)} ({', '.join(levels)}): which {m.group(1)}? list them"
+                )
+            self.take(m.start(), m.end())

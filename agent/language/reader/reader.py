@@ -96,6 +96,7 @@ class Reader(CountsMixin, ClassListsMixin, RatiosMixin, AttributesMixin):
             self.balanced,
             self.same,
             self.per_level,
+            self.level_count,
             self.totals,
             self.mentions,
             self.subject,

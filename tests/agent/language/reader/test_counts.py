@@ -49,3 +49,16 @@ def test_split_names_said_with_spaces_after_the_numbers_name_the_parts(text: str
 def test_a_split_of_numbers_and_names_that_adds_up_to_more_than_100_is_refused() -> None:
     with pytest.raises(SpecError, match="adds up to 110"):
         parse_spec("500 faces, 80/10/20 train val test", offline=True)
+
+
+def test_people_named_by_a_level_word_with_photos_of_each_are_the_identities() -> None:
+    spec = parse_spec("100 adults, 20 photos of each", offline=True)
+    assert (spec.identities.count, spec.identities.images_per_identity) == (100, 20)
+    assert "child" not in spec.factor("age_group").targets()
+    women = parse_spec("50 women, 10 pictures of each", offline=True)
+    assert (women.total, women.factor("gender").targets()) == (500, {"female": 1.0})
+
+
+def test_people_times_photos_that_contradict_the_total_are_refused_naming_both() -> None:
+    with pytest.raises(SpecError, match="100 people x 20 images = 2000, but the request says 1000"):
+        parse_spec("1000 faces, 100 adults, 20 photos of each", offline=True)

@@ -50,3 +50,18 @@ def test_a_proportion_that_cannot_be_one_factors_shares_is_asked_about(text) -> 
 def test_numbers_said_as_from_to_stay_a_range_not_a_ratio() -> None:
     spec = parse_spec("600 pics, 1 to 3 faces per pic", offline=True)
     assert spec.faces_range() == (1, 3)
+
+
+@pytest.mark.parametrize(("text", "factor", "total"), [
+    ("300 per ethnicity, five ethnicities", "ethnicity", 1500),
+    ("200 per hair colour, 6 hair colours", "hair_color", 1200),
+])
+def test_a_count_of_a_balanced_factors_levels_that_agrees_is_read(text, factor, total) -> None:
+    spec = parse_spec(text, offline=True)
+    assert spec.total == total
+    assert len(spec.factor(factor).targets()) == int(total / int(text.split()[0]))
+
+
+def test_a_count_of_levels_the_vocabulary_does_not_have_asks_which_ones() -> None:
+    with pytest.raises(SpecError, match="'4 ethnicities' - facetory has 5 .*which 4"):
+        parse_spec("300 per ethnicity, four ethnicities", offline=True)
