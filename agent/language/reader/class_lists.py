@@ -223,8 +223,9 @@ class ClassListsMixin(ReaderBase):
             for w in re.finditer(r"(?<![\w'-])[a-z]", self.low[clause : m.start()]):
                 items = self._names_before(clause + w.start(), m.start())
                 if items:  # the longest list of names right before 'classes'
+                    items, end = self._respectively(items, m.end())
                     self._set_classes(items, None, clause + w.start())
-                    self.take(clause + w.start(), m.end())
+                    self.take(clause + w.start(), end)
                     return
 
     def _names_before(self, start: int, end: int) -> list[Item]:
@@ -457,6 +458,7 @@ class ClassListsMixin(ReaderBase):
         each = (
             r"(?:per|for each|in each|for every|in every|of each|each)\s*(?:class|category|group)"
             r"|(?:of\s+)?each|apiece|a piece|per piece|in each|each one|each item"
+            r"|for\s+each(?=\s*(?:[.;,!\n]|$))"
         )
         rx = (
             rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:{each})\b|\b(?:each|every|per)\s+"

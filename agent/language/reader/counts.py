@@ -88,7 +88,7 @@ class CountsMixin(ReaderBase):
         '70% train, 15% val, 15% test', 'train 900, validation 300, test 0', 'no test set'."""
         sep = r"(?:\s*[/,-]\s*|\s+(?:and\s+)?)"  # 'train/val/test', 'train val test'
         names = rf"{self._PART}(?:{sep}{self._PART})?(?:{sep}{self._PART})?"
-        ratio = r"(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?\s*%?"
+        ratio = r"(\d+(?:\.\d+)?)\s*[/:]\s*(\d+(?:\.\d+)?)(?:\s*[/:]\s*(\d+(?:\.\d+)?))?\s*%?"
         rx = (
             rf"(?:\b(?:(?P<pre>{names})\s*(?:split\s*)?[:=]?\s*|splits?\s*(?:of\s*|ratios?\s*|"
             rf"it\s*|them\s*)?[:=]?\s*)?)\b{ratio}(?:\s*(?P<post>{names}))?(?:\s*splits?)?"
@@ -98,15 +98,17 @@ class CountsMixin(ReaderBase):
         parts.update(self._split_named())
         rest = None
         for m in self.matches(
-            rf"\b(?:the\s+)?(?:rest|remainder)\s+(?:for\s+|to\s+|as\s+)?{self._PART}"
+            rf"\b(?:the\s+)?(?:rest|remainder|everything\s+else)\s+(?:for\s+|to\s+|as\s+)?"
+            rf"(?:the\s+)?{self._PART}"
         ):
             rest = self._part_name(m.group(1))
             self.take(m.start(), m.end())
         if not parts:
             return
-        if rest is not None:
+        if rest is not None and sum(parts.values()) <= 100:
             scale = 100 if sum(parts.values()) > 1 else 1
-            parts[rest] = scale - sum(parts.values())
+            parts[rest] = scale - sum(parts.values())  # over 100: images; the rest is settled
+            # against the total (`draft._splits` gives the one part left the rest)
         self.d.split_parts = parts
         for m in self.matches(r"\b(?:use|split\s+(?:it|them)?|splits?)\b"):
             if self.free(m.start(), m.end()):
@@ -122,6 +124,8 @@ class CountsMixin(ReaderBase):
             ]
             if not words and not re.search(r"split", m.group(0)) and len(values) < 3:
                 continue  # '75/25' alone could be anything; '80/10/10' is a split
+            if not words and ":" in m.group(0):
+                continue  # '1:1:1' with no part named is a ratio of levels or classes
             order = [self._part_name(w) for w in re.findall(self._PART, words or "")]
             order = order or ["train", "val", "test"][: len(values)]
             if len(order) != len(values):
@@ -138,7 +142,7 @@ class CountsMixin(ReaderBase):
             rf"(?:of\s+them\s+)?(?:go(?:es)?\s+)?"
             rf"(?:for|to|in|as)?\s*(?:the\s+)?"
             rf"{self._PART}(?:\s+(?:and|&)\s+{self._PART})?(?:\s+sets?|\s+splits?)?\b"
-            rf"|\b{self._PART}(?:\s+sets?|\s+splits?)?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%?)"
+            rf"|\b{self._PART}(?:\s+sets?|\s+splits?)?(?:\s+of)?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%?)"
         )
         for m in self.matches(named):
             g = m.groups()

@@ -18,8 +18,8 @@ _NOUN = rf"(?:\s+(?:{COUNT_NOUNS}|ones|ones?\s+with\s+\w+))?"
 _MULTIPLE = re.compile(
     rf"\b(?:(?P<n>twice|double|{_NUM}\s*(?:times?|x))\s+(?:as\s+many|more)|(?P<eq>(?:just\s+)?"
     rf"as\s+many|the\s+same\s+number\s+of))\s+(?:{COUNT_NOUNS}\s+)?{_THING}{_NOUN}\s+"
-    rf"(?:as|than)\s+(?:there\s+are\s+)?{_THING}{_NOUN}(?![\w-])"
-)
+    rf"(?:as|than)\s+(?:there\s+are\s+)?{_THING}{_NOUN}(?![\w-])(?!\s+(?:as|than|and)\b)"
+)  # 'twice as many men as women as children' chains two factors: asked about
 #: 'women outnumber men 4 to 1', 'smiling outnumber neutral by 2:1'.
 _OUTNUMBER = re.compile(
     rf"(?<![\w-])({ANY_LEVEL}){_NOUN}\s+(?:should\s+|will\s+|must\s+)?outnumbers?\s+(?:the\s+)?"
@@ -29,7 +29,8 @@ _OUTNUMBER = re.compile(
 _PARTS = rf"({_NUM}(?:\s*(?::|\bto\b)\s*{_NUM})+)"
 #: 'men to women 3 to 1', 'blond:black:red hair 1:1:1', 'hat:no hat = 1:2'.
 _NAMED_RATIO = re.compile(
-    rf"(?<![\w-])({ANY_LEVEL})((?:\s*(?::|/|\bto\b|\bvs\.?)\s*(?:{ANY_LEVEL}))+)"
+    rf"(?<![\w-])({ANY_LEVEL})((?:\s*(?::|/|,|\bto\b|\bvs\.?|,?\s*\b(?:and|or)\b)\s*"
+    rf"(?:{ANY_LEVEL}))+)"
     rf"(?:\s+(?:{ANY_FACTOR}))?\s*(?:(?:in|at|of)\s+)?(?:an?\s+)?(?:ratio\s+(?:of\s+)?)?[:=]?\s*"
     rf"{_PARTS}(?![\d:])"
 )

@@ -66,3 +66,13 @@ def test_class_names_said_without_separators_are_split_when_each_word_is_a_level
 def test_unseparated_names_that_could_split_more_than_one_way_are_asked_about(text) -> None:
     with pytest.raises(SpecError):
         parse_spec(text, offline=True)
+
+
+def test_counts_said_respectively_after_a_list_and_classes_are_the_quotas() -> None:
+    text = "surprise / fear / neutral classes with 90, 90 and 180 images"
+    assert quotas(text) == {"surprise": 90, "fear": 90, "neutral": 180}
+
+
+def test_images_for_each_at_the_end_of_a_clause_is_the_per_class_count() -> None:
+    text = "teenager and child are my two classes; 400 images for each"
+    assert quotas(text) == {"teenager": 400, "child": 400}

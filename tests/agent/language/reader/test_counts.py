@@ -62,3 +62,20 @@ def test_people_named_by_a_level_word_with_photos_of_each_are_the_identities() -
 def test_people_times_photos_that_contradict_the_total_are_refused_naming_both() -> None:
     with pytest.raises(SpecError, match="100 people x 20 images = 2000, but the request says 1000"):
         parse_spec("1000 faces, 100 adults, 20 photos of each", offline=True)
+
+
+def test_split_parts_named_before_a_colon_ratio_are_the_split() -> None:
+    s = parse_spec("2000 images, train and val 85:15, no test split", offline=True).splits
+    assert (s.train, s.val, s.test) == (0.85, 0.15, 0.0)
+
+
+def test_a_colon_ratio_with_no_split_part_named_is_never_a_split() -> None:
+    spec = parse_spec("900 faces 1:1:1 happy, sad, angry classes", offline=True)
+    assert {c.name: c.quota for c in spec.classes} == {"happy": 300, "sad": 300, "angry": 300}
+    assert spec.splits.test == pytest.approx(0.1)  # the default, not a third
+
+
+def test_split_parts_said_in_images_leave_the_rest_to_the_part_said_with_everything_else() -> None:
+    text = "1200 faces; test set of 200, validation set of 100, everything else for training"
+    s = parse_spec(text, offline=True).splits
+    assert (round(s.train * 1200), round(s.val * 1200), round(s.test * 1200)) == (900, 100, 200)

@@ -65,3 +65,8 @@ def test_a_count_of_a_balanced_factors_levels_that_agrees_is_read(text, factor, 
 def test_a_count_of_levels_the_vocabulary_does_not_have_asks_which_ones() -> None:
     with pytest.raises(SpecError, match="'4 ethnicities' - facetory has 5 .*which 4"):
         parse_spec("300 per ethnicity, four ethnicities", offline=True)
+
+
+def test_a_ratio_after_levels_listed_with_or_is_their_shares() -> None:
+    text = "1,800 faces whose expressions are neutral, smiling or surprised in a 1:1:1 ratio"
+    assert shares(text, "expression") == {"neutral": 0.333, "smile": 0.333, "surprise": 0.333}
