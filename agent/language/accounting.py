@@ -41,6 +41,8 @@ _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
 _EACH = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:each|apiece|for\s+each|of\s+each)\b(?!\s+[a-z])")
 _PER_FACTOR = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|for\s+each|for\s+every|in\s+each|each)"
                          rf"\s+(?:(?:of\s+)?the\s+)?{RULES['cell_words']}?(?:{ANY_FACTOR_RX.pattern})")
+_LEVELS_AFTER = re.compile(rf"\s*(?:ratio\s+|split\s+|mix\s+)?(?:of|between)\s+(?:the\s+)?"
+                           rf"(?:{COUNT_NOUNS}\s+(?:with\s+)?)?(?:{ANY_LEVEL_RX.pattern})")
 _LEVELS_OF = re.compile(rf"\s*(?:(?:different|distinct|separate)\s+)?(?:{ANY_FACTOR_RX.pattern})\b")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
@@ -310,7 +312,9 @@ def _ratio(m: re.Match[str], low: str, f: Facts) -> str | None:
     two-part one only with the parts named ('a 60/40 split' may be the classes)."""
     parts = [float(x) for x in re.findall(_NUM, m.group("ratio"))]
     near = low[max(0, m.start() - 40) : m.end() + 40]
-    if len(parts) == 2 and re.search(r"\bsplit", near) and not _SPLIT_PART.search(near):
+    levels_after = _LEVELS_AFTER.match(low, m.end())  # 'a 60/40 split of men and women'
+    if len(parts) == 2 and re.search(r"\bsplit", near) and not (_SPLIT_PART.search(near)
+                                                                or levels_after):
         return None
     split = re.search(rf"\b(?:split|{RULES['split_words']})", near)
     return _proportional(parts, f.groups + (f.split_groups if split else []))

@@ -111,7 +111,7 @@ class CountsMixin(ReaderBase):
             # against the total (`draft._splits` gives the one part left the rest)
         self.d.split_parts = parts
         for m in self.matches(r"\b(?:use|split\s+(?:it|them)?|splits?)\b"):
-            if self.free(m.start(), m.end()):
+            if self.free(m.start(), m.end()) and not self._levels_after(m.start()):
                 self.take(m.start(), m.end())
 
     def _split_ratio(self, rx: str) -> dict[str, float]:
@@ -124,8 +124,8 @@ class CountsMixin(ReaderBase):
             ]
             if not words and not re.search(r"split", m.group(0)) and len(values) < 3:
                 continue  # '75/25' alone could be anything; '80/10/10' is a split
-            if not words and ":" in m.group(0):
-                continue  # '1:1:1' with no part named is a ratio of levels or classes
+            if not words and (":" in m.group(0) or self._levels_after(m.end())):
+                continue  # '1:1:1', '60/40 split of men and women': a ratio of levels
             order = [self._part_name(w) for w in re.findall(self._PART, words or "")]
             order = order or ["train", "val", "test"][: len(values)]
             if len(order) != len(values):
@@ -133,6 +133,10 @@ class CountsMixin(ReaderBase):
             parts = dict(zip(order, values, strict=True))
             self.take(m.start(), m.end())
         return parts
+
+    def _levels_after(self, pos: int) -> bool:
+        return bool(re.match(rf"\s*(?:split\s+|mix\s+)?(?:of|between)\s+(?:the\s+)?"
+                             rf"(?:{COUNT_NOUNS}\s+(?:with\s+)?)?(?:{ANY_LEVEL})", self.low[pos:]))
 
     def _split_named(self) -> dict[str, float]:
         """'70% train', 'test 200', 'no test set': parts each named with its number."""

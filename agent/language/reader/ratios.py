@@ -27,12 +27,20 @@ _OUTNUMBER = re.compile(
     rf"({_NUM})\s*(?::|\bto\b)\s*({_NUM})(?![\d:])"
 )
 _PARTS = rf"({_NUM}(?:\s*(?::|\bto\b)\s*{_NUM})+)"
+_FACES = rf"(?:(?:{COUNT_NOUNS})\s+(?:with\s+|in\s+|wearing\s+)?)?"  # 'faces looking left
 #: 'men to women 3 to 1', 'blond:black:red hair 1:1:1', 'hat:no hat = 1:2'.
 _NAMED_RATIO = re.compile(
-    rf"(?<![\w-])({ANY_LEVEL})((?:\s*(?::|/|,|\bto\b|\bvs\.?|,?\s*\b(?:and|or)\b)\s*"
-    rf"(?:{ANY_LEVEL}))+)"
+    rf"(?<![\w-]){_FACES}({ANY_LEVEL})((?:\s*(?::|/|,|\bto\b|\bvs\.?|,?\s*\b(?:and|or)\b)"
+    rf"\s*{_FACES}(?:{ANY_LEVEL}))+)"
     rf"(?:\s+(?:{ANY_FACTOR}))?\s*(?:(?:in|at|of)\s+)?(?:an?\s+)?(?:ratio\s+(?:of\s+)?)?[:=]?\s*"
     rf"{_PARTS}(?![\d:])"
+)
+
+#: 'a 2:1 split of indoor and outdoor backgrounds', 'a 60/40 mix of men and women'.
+_RATIO_FIRST = re.compile(
+    rf"(?<![\d:/.])({_NUM}(?:\s*[:/]\s*{_NUM})+)\s*(?:ratio|split|mix)?\s*(?:of|for|between)\s+"
+    rf"(?:the\s+)?{_FACES}({ANY_LEVEL})((?:\s*(?:/|,|\bto\b|\bvs\.?|,?\s*\b(?:and|or)\b)\s*"
+    rf"{_FACES}(?:{ANY_LEVEL}))+)"
 )
 
 
@@ -62,8 +70,11 @@ class RatiosMixin(ReaderBase):
             parts = [float(m.group(3)), float(m.group(4))]
             if parts[0] > parts[1]:  # 'outnumber 1 to 4' says the opposite of the verb
                 self._proportion(m, [m.group(1), m.group(2)], parts)
+        for m in self.matches(_RATIO_FIRST):
+            names = [m.group(2), *re.findall(ANY_LEVEL, re.sub(COUNT_NOUNS, " ", m.group(3)))]
+            self._proportion(m, names, [float(x) for x in re.findall(_NUM, m.group(1))])
         for m in self.matches(_NAMED_RATIO):
-            names = [m.group(1), *re.findall(ANY_LEVEL, m.group(2))]
+            names = [m.group(1), *re.findall(ANY_LEVEL, re.sub(COUNT_NOUNS, " ", m.group(2)))]
             self._proportion(m, names, [float(x) for x in re.findall(_NUM, m.group(3))])
 
     def _proportion(self, m: re.Match[str], names: list[str], parts: list[float]) -> None:

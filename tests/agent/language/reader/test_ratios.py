@@ -70,3 +70,23 @@ def test_a_count_of_levels_the_vocabulary_does_not_have_asks_which_ones() -> Non
 def test_a_ratio_after_levels_listed_with_or_is_their_shares() -> None:
     text = "1,800 faces whose expressions are neutral, smiling or surprised in a 1:1:1 ratio"
     assert shares(text, "expression") == {"neutral": 0.333, "smile": 0.333, "surprise": 0.333}
+
+
+@pytest.mark.parametrize(("text", "factor", "want"), [
+    ("faces looking left to faces looking right 3:1, 1200 total", "head_pose",
+     {"left": 0.75, "right": 0.25}),
+    ("Create 900 faces with a 2:1 split of indoor and outdoor backgrounds, and hold out 10% "
+     "for testing", "background", {"indoor": 0.667, "outdoor": 0.333}),
+    ("1000 faces, a 60/40 split of men and women", "gender", {"male": 0.6, "female": 0.4}),
+])
+def test_a_ratio_said_before_or_between_its_levels_with_count_nouns_is_their_shares(
+    text, factor, want
+) -> None:
+    assert shares(text, factor) == want
+
+
+@pytest.mark.parametrize("text", ["1,000 faces with a 60/40 split",
+                                  "classes happy and sad, 400 images, a 70/30 split"])
+def test_a_two_part_split_with_no_levels_or_split_parts_named_is_still_asked_about(text) -> None:
+    with pytest.raises(SpecError, match="no classes, levels or splits of the plan"):
+        parse_spec(text, offline=True)
