@@ -211,7 +211,7 @@ class ClassListsMixin(ReaderBase):
         return items, end + m.end()
 
     _CLASSES_AFTER = re.compile(
-        r"\s+(?:(?:as|are)\s+(?:(?:the|my|our)\s+)?)?(?:\d+\s+)?(?:classes|categories)\b"
+        r"\s+(?:(?:as|are)\s+(?:(?:the|my|our)\s+)?)?(?:(?P<n>\d+)\s+)?(?:classes|categories)\b"
     )
 
     def _list_then_classes(self) -> None:
@@ -225,6 +225,8 @@ class ClassListsMixin(ReaderBase):
                 if items:  # the longest list of names right before 'classes'
                     items, end = self._respectively(items, m.end())
                     self._set_classes(items, None, clause + w.start())
+                    if m.group("n"):  # 'happy and sad, 3 classes': checked against the list
+                        self.d.class_count = int(m.group("n"))
                     self.take(clause + w.start(), end)
                     return
 

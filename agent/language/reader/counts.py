@@ -366,7 +366,8 @@ class CountsMixin(ReaderBase):
         """'100 adults, 20 photos of each': people named by a level word, each photographed
         that many times (the level word is left to be read as the level)."""
         rx = (rf"\b({_NUM})\s+(?:[a-z]+\s+)?(?:{_PEOPLE_LEVELS})\s*(?:,|and|with|-)?\s*({_NUM})"
-              rf"\s*(?:{imgs})\s*(?:of|for|per)\s+each(?:\s+(?:one|of\s+them))?\b")
+              rf"\s*(?:{imgs})\s*(?:of|for|per)\s+each(?:\s+(?:one|of\s+them))?\b"
+              r"(?=\s*(?:[,.;:!\n)]|$|\s+(?:and|with|wearing)\b))")  # not 'for each class'
         for m in self.matches(rx):
             self.d.identities = (int(number(m.group(1))), int(number(m.group(2))))
             self.take(m.start(1), m.end(1))

@@ -76,3 +76,9 @@ def test_counts_said_respectively_after_a_list_and_classes_are_the_quotas() -> N
 def test_images_for_each_at_the_end_of_a_clause_is_the_per_class_count() -> None:
     text = "teenager and child are my two classes; 400 images for each"
     assert quotas(text) == {"teenager": 400, "child": 400}
+
+
+def test_a_class_count_said_after_a_list_and_classes_is_checked_against_the_list() -> None:
+    assert quotas("smiling and neutral, 2 classes, 200 each") == {"smiling": 200, "neutral": 200}
+    with pytest.raises(SpecError, match="3 classes announced but 2 listed"):
+        parse_spec("smiling and neutral, 3 classes, 200 each", offline=True)

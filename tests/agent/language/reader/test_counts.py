@@ -79,3 +79,8 @@ def test_split_parts_said_in_images_leave_the_rest_to_the_part_said_with_everyth
     text = "1200 faces; test set of 200, validation set of 100, everything else for training"
     s = parse_spec(text, offline=True).splits
     assert (round(s.train * 1200), round(s.val * 1200), round(s.test * 1200)) == (900, 100, 200)
+
+
+def test_photos_for_each_class_after_a_level_count_are_not_read_as_photos_per_person() -> None:
+    with pytest.raises(SpecError):
+        parse_spec("300 men, 10 photos for each class", offline=True)
