@@ -12,6 +12,7 @@ from agent.language.reader.classes import (
     parse_item,
     read_list,
     shared_factor_name,
+    slashed,
     split_items,
     unseparated,
 )
@@ -77,7 +78,7 @@ class ClassListsMixin(ReaderBase):
         if (m.group("one") or m.group("one2")) and len(items) > 1 and n in (None, 1):
             items = items[:1]
         elif n != 1:
-            items = unseparated(items)
+            items = unseparated(slashed(items))
         items, end = self._respectively(items, end)
         self._set_classes(items, factor, m.end())
         if m.group("f") and factor is not None:

@@ -179,3 +179,18 @@ def unseparated(items: list[Item | None]) -> list[Item | None]:
     if len({level_of(w, factor) for w in words}) != len(words):
         return items
     return [Item(w) for w in words]
+
+
+def slashed(items: list[Item]) -> list[Item]:
+    """'classes: curly/straight/wavy hair': after 'classes', one name holding slashes is a
+    list ('south asian/indian', one vocabulary phrase, stays whole)."""
+    if len(items) != 1 or "/" not in items[0].name or level_of(items[0].name):
+        return items
+    parts = [p.strip() for p in items[0].name.split("/")]
+    if len(parts) < 2 or not all(parts) or items[0].count or items[0].share:
+        return items
+    named = {w for p in parts if (hit := level_of(p)) for w in hit[0].split("_")}
+    head, _, tail = parts[-1].rpartition(" ")
+    if head and tail in named:  # 'curly/straight/wavy hair': 'hair' is every part's factor
+        parts[-1] = head
+    return [Item(p) for p in parts]

@@ -82,3 +82,14 @@ def test_a_class_count_said_after_a_list_and_classes_is_checked_against_the_list
     assert quotas("smiling and neutral, 2 classes, 200 each") == {"smiling": 200, "neutral": 200}
     with pytest.raises(SpecError, match="3 classes announced but 2 listed"):
         parse_spec("smiling and neutral, 3 classes, 200 each", offline=True)
+
+
+def test_one_name_holding_slashes_after_the_word_classes_is_a_list_of_names() -> None:
+    spec = parse_spec("classes: curly/straight/wavy hair, 200 each", offline=True)
+    assert [c.name for c in spec.classes] == ["curly", "straight", "wavy"]
+    assert spec.classes[0].attributes == {"hair_style": "curly"}
+
+
+def test_one_vocabulary_phrase_holding_a_slash_stays_one_name() -> None:
+    with pytest.raises(SpecError, match="single class"):
+        parse_spec("classes: south asian/indian, 100 faces", offline=True)
