@@ -22,6 +22,7 @@ from agent.language.reader.words import (
     ANY_LEVEL_RX,
     COUNT_NOUNS,
     FACTOR_RX,
+    levels_of,
     number,
 )
 from agent.language.spec import SpecError
@@ -221,13 +222,18 @@ class ClassListsMixin(ReaderBase):
         are left to the accounting to ask about)."""
         for m in self.matches(self._CLASSES_AFTER):
             clause = max(self.low.rfind(c, 0, m.start()) for c in ".;\n:(") + 1
-            for w in re.finditer(r"(?<![\w'-])[a-z]", self.low[clause : m.start()]):
-                items = self._names_before(clause + w.start(), m.start())
+            each = re.search(rf",\s*(\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:of\s+each|each|apiece|per\s+"
+                             r"class)\s*,?\s*$", self.low[clause : m.start()])
+            end = clause + each.start() if each else m.start()  # 'a and b, 300 of each, 2 classes'
+            for w in re.finditer(r"(?<![\w'-])[a-z]", self.low[clause:end]):
+                items = self._names_before(clause + w.start(), end)
                 if items:  # the longest list of names right before 'classes'
                     items, end = self._respectively(items, m.end())
                     self._set_classes(items, None, clause + w.start())
                     if m.group("n"):  # 'happy and sad, 3 classes': checked against the list
                         self.d.class_count = int(m.group("n"))
+                    if each:
+                        self.d.per_class = int(each.group(1))
                     self.take(clause + w.start(), end)
                     return
 
@@ -238,8 +244,10 @@ class ClassListsMixin(ReaderBase):
                              split_items(self.low, start, end)])
         if len(items) < 2 or any(it is None or ANY_FACTOR_RX.fullmatch(it.name) for it in items):
             return []
-        factors = {hit[0] for it in items if (hit := self.level_of(it.name))}
-        return items if len(factors) <= 1 and self.free(start, end) else []
+        kinds = [frozenset(f for lv in ANY_LEVEL_RX.findall(it.name) for f, _ in levels_of(lv))
+                 for it in items]  # 'old men, young women': every name of the same factors
+        same = len(set(kinds)) == 1 or len(frozenset().union(*kinds)) <= 1
+        return items if same and self.free(start, end) else []
 
     def _for_each_of(self) -> None:
         """'200 images for each of African, Asian and White'."""

@@ -103,6 +103,13 @@ class CountsMixin(ReaderBase):
         ):
             rest = self._part_name(m.group(1))
             self.take(m.start(), m.end())
+        for m in self.matches(rf"\b(?:the\s+)?(?:rest|remainder)\s+(?:split\s+|divided\s+)?"
+                              rf"(?:evenly|equally)\s+(?:between|among|across)\s+(?:the\s+)?"
+                              rf"{self._PART}\s+(?:and|&)\s+(?:the\s+)?{self._PART}\b"):
+            if parts and sum(parts.values()) <= 100:  # '80% train, rest split evenly between
+                left = (100 if sum(parts.values()) > 1 else 1) - sum(parts.values())  # val, test'
+                parts.update({self._part_name(m.group(i)): left / 2 for i in (1, 2)})
+                self.take(m.start(), m.end())
         if not parts:
             return
         if rest is not None and sum(parts.values()) <= 100:

@@ -93,3 +93,9 @@ def test_one_name_holding_slashes_after_the_word_classes_is_a_list_of_names() ->
 def test_one_vocabulary_phrase_holding_a_slash_stays_one_name() -> None:
     with pytest.raises(SpecError, match="single class"):
         parse_spec("classes: south asian/indian, 100 faces", offline=True)
+
+
+def test_a_per_class_count_between_the_list_and_classes_is_read_with_them() -> None:
+    assert quotas("curly, straight, wavy classes, 100 each") == {
+        "curly": 100, "straight": 100, "wavy": 100}
+    assert quotas("happy and sad, 300 of each, two classes") == {"happy": 300, "sad": 300}

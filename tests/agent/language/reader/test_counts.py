@@ -84,3 +84,9 @@ def test_split_parts_said_in_images_leave_the_rest_to_the_part_said_with_everyth
 def test_photos_for_each_class_after_a_level_count_are_not_read_as_photos_per_person() -> None:
     with pytest.raises(SpecError):
         parse_spec("300 men, 10 photos for each class", offline=True)
+
+
+def test_the_rest_split_evenly_between_two_parts_gives_each_half_of_what_is_left() -> None:
+    s = parse_spec("1000 faces, 80% train, rest split evenly between val and test",
+                   offline=True).splits
+    assert (s.train, s.val, s.test) == pytest.approx((0.8, 0.1, 0.1))
