@@ -42,7 +42,9 @@ class ClassListsMixin(ReaderBase):
     _CLASS_INTRO = re.compile(
         r"\b(?:(?P<n>\d+)\s+)?(?:(?:equal(?:ly)?[- ]sized|equal|separate|different|distinct|"
         r"single|sole)\s+)?(?:(?P<f>[a-z-]+(?:\s+[a-z-]+)?)\s+)?"
-        r"(?:(?P<kw>classes|categories|labels)\b|(?P<one>class)\b(?=\s*(?::|called|named|-))|"
+        r"(?:(?P<kw>classes|categories|labels)\b|"
+        r"(?<=\d )(?P<kw2>emotions|expressions|moods|kinds|types)"
+        r"(?=\s*(?:x|of)\s*\d+[^:.;\n]{0,20}:)|(?P<one>class)\b(?=\s*(?::|called|named|-))|"
         r"(?:(?<=\bthe )|(?<=\bone )|(?<=\b1 )|(?<=single )|(?<=\ba ))"
         r"(?P<one2>class)\b(?=\s*,?\s*[a-z]))"
         rf"(?:\s*(?:x|of)\s*(?P<each>\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:each\s*)?)?"

@@ -99,3 +99,10 @@ def test_a_per_class_count_between_the_list_and_classes_is_read_with_them() -> N
     assert quotas("curly, straight, wavy classes, 100 each") == {
         "curly": 100, "straight": 100, "wavy": 100}
     assert quotas("happy and sad, 300 of each, two classes") == {"happy": 300, "sad": 300}
+
+
+def test_a_count_of_emotions_times_images_before_the_names_is_the_class_list() -> None:
+    assert quotas("3 emotions x 300 images: happy, sad, neutral") == {
+        "happy": 300, "sad": 300, "neutral": 300}
+    with pytest.raises(SpecError, match="4 classes announced but 2 listed"):
+        parse_spec("4 emotions x 100: happy, sad", offline=True)
