@@ -141,9 +141,12 @@ class CountsMixin(ReaderBase):
             self.take(m.start(), m.end())
         return parts
 
+    _LEVELS_AFTER = re.compile(rf"\s*(?:split\s+|mix\s+)?(?:of|between)\s+(?:the\s+)?"
+                               rf"(?:{COUNT_NOUNS}\s+(?:with\s+)?)?(?:{ANY_LEVEL})")
+
     def _levels_after(self, pos: int) -> bool:
-        return bool(re.match(rf"\s*(?:split\s+|mix\s+)?(?:of|between)\s+(?:the\s+)?"
-                             rf"(?:{COUNT_NOUNS}\s+(?:with\s+)?)?(?:{ANY_LEVEL})", self.low[pos:]))
+        """'a 60/40 split of men and women': levels follow the ratio, so it is no split."""
+        return bool(self._LEVELS_AFTER.match(self.low, pos))
 
     def _split_named(self) -> dict[str, float]:
         """'70% train', 'test 200', 'no test set': parts each named with its number."""

@@ -43,6 +43,11 @@ _RATIO_FIRST = re.compile(
     rf"{_FACES}(?:{ANY_LEVEL}))+)"
 )
 
+#: 'five ethnicities', '6 different hair colours'.
+_LEVEL_COUNT = re.compile(
+    rf"\b(\d+)\s+(?:(?:different|distinct|separate)\s+)?({ANY_FACTOR})(?![\w-])"
+)
+
 
 def common_levels(names: list[str]) -> list[tuple[str, str]] | None:
     """The (factor, level) of each name, all of one factor, or None where no single factor
@@ -93,8 +98,7 @@ class RatiosMixin(ReaderBase):
         agrees with the levels planned, or the person is asked which ones."""
         if self.d.classes:
             return  # 'three emotions: a, b, c' counts the classes
-        rx = rf"\b(\d+)\s+(?:(?:different|distinct|separate)\s+)?({ANY_FACTOR})(?![\w-])"
-        for m in self.matches(rx):
+        for m in self.matches(_LEVEL_COUNT):
             factor = self._factor_named(m.group(2))
             if factor is None or factor not in self.d.balanced:
                 continue
