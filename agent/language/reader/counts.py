@@ -137,6 +137,8 @@ class CountsMixin(ReaderBase):
             order = order or ["train", "val", "test"][: len(values)]
             if len(order) != len(values):
                 continue
+            if ":" in m.group(0) and sum(values):  # 'train/val/test = 8:1:1': proportions
+                values = [100 * v / sum(values) for v in values]
             parts = dict(zip(order, values, strict=True))
             self.take(m.start(), m.end())
         return parts

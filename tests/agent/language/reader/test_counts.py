@@ -90,3 +90,8 @@ def test_the_rest_split_evenly_between_two_parts_gives_each_half_of_what_is_left
     s = parse_spec("1000 faces, 80% train, rest split evenly between val and test",
                    offline=True).splits
     assert (s.train, s.val, s.test) == pytest.approx((0.8, 0.1, 0.1))
+
+
+def test_split_parts_said_as_a_colon_ratio_are_proportions_whatever_they_add_up_to() -> None:
+    s = parse_spec("5000 faces, train/val/test = 8:1:1", offline=True).splits
+    assert (s.train, s.val, s.test) == pytest.approx((0.8, 0.1, 0.1))
