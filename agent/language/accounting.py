@@ -41,6 +41,9 @@ _CATEGORY = re.compile(rf"\s*{_ADJ}{RULES['category_nouns']}\b")
 _EACH = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:each|apiece|for\s+each|of\s+each)\b(?!\s+[a-z])")
 _PER_FACTOR = re.compile(rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|for\s+each|for\s+every|in\s+each|each)"
                          rf"\s+(?:(?:of\s+)?the\s+)?{RULES['cell_words']}?(?:{ANY_FACTOR_RX.pattern})")
+_LEVELS_AFTER = re.compile(rf"\s*(?:ratio\s+|split\s+|mix\s+)?(?:of|between)\s+(?:the\s+)?"
+                           rf"(?:{COUNT_NOUNS}\s+(?:with\s+)?)?(?:{ANY_LEVEL_RX.pattern})")
+_LEVELS_OF = re.compile(rf"\s*(?:(?:different|distinct|separate)\s+)?(?:{ANY_FACTOR_RX.pattern})\b")
 _PEOPLE = re.compile(rf"\s*{_ADJ}{RULES['people_nouns']}\b")
 _SPLIT = re.compile(rf"\b{RULES['split_words']}\w*\s*:?\s*(?:{_NUM}\s*%?,?\s*)?$")
 _SPLIT_AFTER = re.compile(rf"\s*(?:for|to|as|in|on)?\s*(?:the\s+)?{RULES['split_words']}")
@@ -57,9 +60,10 @@ _PER_ANY = re.compile(
     rf"\s*(?:{COUNT_NOUNS}\s+)?(?:per|for\s+each|for\s+every|in\s+each|each)\s+[a-z]"
 )
 _IN_FRAME = re.compile(RULES["in_one_frame"])
+_RATIO_BEFORE = re.compile(RULES["ratio_before"])
 _SHARE_WORD = re.compile(rf"\b{RULES['share_words']}\s+(?:[a-z'-]+\s+){{0,3}}$")
 _TOKEN = re.compile(
-    rf"(?P<times>\btwice|\b{_NUM}\s+times)\s+as\s+many\b"
+    rf"(?P<times>\b(?:twice|double)|\b{_NUM}\s*(?:times?|x))\s+(?:as\s+many|more)\b"
     rf"|(?<![\w.])(?P<product>{_NUM}\s+(?:{COUNT_NOUNS}|{RULES['category_nouns']})\s+(?:x|times)\s+{_NUM})\b"
     rf"|(?<![\w.])(?P<size>\d+\s*x\s*\d+)(?![\w])"
     rf"|(?<![\w.:/-])(?P<ratio>{_NUM}(?:\s?[:/]\s?{_NUM})+|\d+-\d+-\d+)(?![\w:/-])"
@@ -308,7 +312,9 @@ def _ratio(m: re.Match[str], low: str, f: Facts) -> str | None:
     two-part one only with the parts named ('a 60/40 split' may be the classes)."""
     parts = [float(x) for x in re.findall(_NUM, m.group("ratio"))]
     near = low[max(0, m.start() - 40) : m.end() + 40]
-    if len(parts) == 2 and re.search(r"\bsplit", near) and not _SPLIT_PART.search(near):
+    levels_after = _LEVELS_AFTER.match(low, m.end())  # 'a 60/40 split of men and women'
+    if len(parts) == 2 and re.search(r"\bsplit", near) and not (_SPLIT_PART.search(near)
+                                                                or levels_after):
         return None
     split = re.search(rf"\b(?:split|{RULES['split_words']})", near)
     return _proportional(parts, f.groups + (f.split_groups if split else []))
@@ -326,6 +332,10 @@ def _times(m: re.Match[str], low: str, f: Facts) -> str | None:
 
 def _range(m: re.Match[str], low: str, f: Facts) -> str | None:
     lo, hi = (float(x) for x in re.findall(_NUM, m.group("range")))
+    if " to " in m.group("range") and _RATIO_BEFORE.search(low, max(0, m.start() - 40), m.start()):
+        ratio = _proportional([lo, hi], f.groups)  # 'men to women 3 to 1': a ratio
+        if ratio is not None:
+            return ratio
     for a, b, what in f.ranges:
         if a == lo and abs(b - hi) <= 1:
             return what
@@ -353,7 +363,7 @@ def _plain(m: re.Match[str], low: str, f: Facts) -> str | None:
         return f.per_class.get(value) or (each if each != "images per class" else None)
     if _CLASSES.match(after):  # 'N classes' counts the classes, not some factor's levels
         return "the classes" if value == f.class_count else None
-    if _CATEGORY.match(after):
+    if _CATEGORY.match(after) or _LEVELS_OF.match(after):  # 'six hair colours' counts levels
         return f.categories.get(int(value)) if value.is_integer() else None
     if _PEOPLE.match(after):
         return f.people.get(int(value)) if value.is_integer() else None

@@ -136,11 +136,12 @@ def wording_problems(
 
 def spread_problems(spec: DatasetSpec) -> Iterator[Unexplained]:
     """'a third are kids': an age share whose unnamed remainder would be spread over several
-    groups (teenagers too, or adults only?) is asked about, not guessed."""
+    groups (teenagers too, or adults only?) is asked about, not guessed; so is what shares of
+    several levels leave ('60% smiling, 30% neutral': the other 10% where?)."""
     for f in spec.factors:
         said = [lv for lv in f.levels if lv.proportion is not None]
         left = [lv.name for lv in f.levels if lv.proportion is None]
-        if said and len(left) > 1 and f.name in _ASK_SPREAD:
+        if said and len(left) > 1 and (f.name in _ASK_SPREAD or len(said) > 1):
             rest = 1 - sum(lv.proportion or 0.0 for lv in said)
             yield Unexplained(
                 ", ".join(lv.name.replace("_", " ") for lv in said),

@@ -12,13 +12,17 @@ from agent.language.reader.classes import (
     parse_item,
     read_list,
     shared_factor_name,
+    slashed,
     split_items,
+    unseparated,
 )
 from agent.language.reader.words import (
+    ANY_FACTOR_RX,
     ANY_LEVEL,
     ANY_LEVEL_RX,
     COUNT_NOUNS,
     FACTOR_RX,
+    levels_of,
     number,
 )
 from agent.language.spec import SpecError
@@ -38,9 +42,12 @@ class ClassListsMixin(ReaderBase):
     _CLASS_INTRO = re.compile(
         r"\b(?:(?P<n>\d+)\s+)?(?:(?:equal(?:ly)?[- ]sized|equal|separate|different|distinct|"
         r"single|sole)\s+)?(?:(?P<f>[a-z-]+(?:\s+[a-z-]+)?)\s+)?"
-        r"(?:(?P<kw>classes|categories|labels)\b|(?P<one>class)\b(?=\s*(?::|called|named|-))|"
+        r"(?:(?P<kw>classes|categories|labels)\b|"
+        r"(?<=\d )(?P<kw2>emotions|expressions|moods|kinds|types)"
+        r"(?=\s*(?:x|of)\s*\d+[^:.;\n]{0,20}:)|(?P<one>class)\b(?=\s*(?::|called|named|-))|"
         r"(?:(?<=\bthe )|(?<=\bone )|(?<=\b1 )|(?<=single )|(?<=\ba ))"
         r"(?P<one2>class)\b(?=\s*,?\s*[a-z]))"
+        rf"(?:\s*(?:x|of)\s*(?P<each>\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:each\s*)?)?"
         r"(?:\s*(?:are|named|called|being|of|will be|should be|would be|to be|please|:|--|-|,|\())*"
         r"\s*"
     )
@@ -52,7 +59,7 @@ class ClassListsMixin(ReaderBase):
             self._introduced_list(m)
         if self.d.classes and all(n is None for _, n in self.d.classes):
             self._counts_by_name()
-        shapes = (self._for_each_of, self._class_phrases, self._each_lists,
+        shapes = (self._for_each_of, self._list_then_classes, self._class_phrases, self._each_lists,
                   self._counted_lists, self._factor_lists)
         for shape in shapes:
             if self.d.classes:
@@ -73,12 +80,16 @@ class ClassListsMixin(ReaderBase):
             n = None
         if (m.group("one") or m.group("one2")) and len(items) > 1 and n in (None, 1):
             items = items[:1]
+        elif n != 1:
+            items = unseparated(slashed(items))
         items, end = self._respectively(items, end)
         self._set_classes(items, factor, m.end())
         if m.group("f") and factor is not None:
             self.take(m.start("f"), m.end("f"))
         if n is not None:
             self.d.class_count = n
+        if m.group("each"):  # '3 classes x 200: a, b, c', '2 classes of 350: a, b'
+            self.d.per_class = int(m.group("each"))
         self.take(self._list_lead(m, n, factor), end)
 
     @staticmethod
@@ -202,6 +213,43 @@ class ClassListsMixin(ReaderBase):
             for it, (v, _) in zip(items, values, strict=True):
                 it.count = int(float(v))
         return items, end + m.end()
+
+    _CLASSES_AFTER = re.compile(
+        r"\s+(?:(?:as|are)\s+(?:(?:the|my|our)\s+)?)?(?:(?P<n>\d+)\s+)?(?:classes|categories)\b"
+    )
+
+    def _list_then_classes(self) -> None:
+        """'happy/sad/angry classes', 'neutral, smile and angry as the classes': a list
+        said before the word 'classes' (names that are factors, 'gender and age classes',
+        are left to the accounting to ask about)."""
+        for m in self.matches(self._CLASSES_AFTER):
+            clause = max(self.low.rfind(c, 0, m.start()) for c in ".;\n:(") + 1
+            each = re.search(rf",\s*(\d+)\s*(?:{COUNT_NOUNS}\s*)?(?:of\s+each|each|apiece|per\s+"
+                             r"class)\s*,?\s*$", self.low[clause : m.start()])
+            end = clause + each.start() if each else m.start()  # 'a and b, 300 of each, 2 classes'
+            for w in re.finditer(r"(?<![\w'-])[a-z]", self.low[clause:end]):
+                items = self._names_before(clause + w.start(), end)
+                if items:  # the longest list of names right before 'classes'
+                    items, end = self._respectively(items, m.end())
+                    self._set_classes(items, None, clause + w.start())
+                    if m.group("n"):  # 'happy and sad, 3 classes': checked against the list
+                        self.d.class_count = int(m.group("n"))
+                    if each:
+                        self.d.per_class = int(each.group(1))
+                    self.take(clause + w.start(), end)
+                    return
+
+    def _names_before(self, start: int, end: int) -> list[Item]:
+        """The items of [start, end) if it is a list of two or more class names whose
+        vocabulary levels are of one factor (else it holds other words of the request)."""
+        items = unseparated([parse_item(self.low[s:e]) for s, e in
+                             split_items(self.low, start, end)])
+        if len(items) < 2 or any(it is None or ANY_FACTOR_RX.fullmatch(it.name) for it in items):
+            return []
+        kinds = [frozenset(f for lv in ANY_LEVEL_RX.findall(it.name) for f, _ in levels_of(lv))
+                 for it in items]  # 'old men, young women': every name of the same factors
+        same = len(set(kinds)) == 1 or len(frozenset().union(*kinds)) <= 1
+        return items if same and self.free(start, end) else []
 
     def _for_each_of(self) -> None:
         """'200 images for each of African, Asian and White'."""
@@ -423,6 +471,7 @@ class ClassListsMixin(ReaderBase):
         each = (
             r"(?:per|for each|in each|for every|in every|of each|each)\s*(?:class|category|group)"
             r"|(?:of\s+)?each|apiece|a piece|per piece|in each|each one|each item"
+            r"|for\s+each(?=\s*(?:[.;,!\n]|$))"
         )
         rx = (
             rf"\b({_NUM})\s*(?:{COUNT_NOUNS}\s*)?(?:{each})\b|\b(?:each|every|per)\s+"

@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.language.reader.words import ANY_LEVEL_RX, COUNT_NOUNS, FACTOR_RX, level_of, number
+from agent.language.reader.words import (
+    ANY_LEVEL_RX,
+    COUNT_NOUNS,
+    FACTOR_RX,
+    level_of,
+    levels_of,
+    number,
+)
 
 _SEP = re.compile(r"\s*(?:,|;|/|&|\+|\band\b|\bor\b|\bvs\.?|\bversus\b|\)\s*(?=\(?\s*[a-z]))\s*")
 _END = re.compile(r"\.(?=\s|$)|[;\n!?]|\s-{1,2}\s|\s-{2}|-{2}\s|:\s(?=\D)")
@@ -157,3 +164,33 @@ def shared_factor_name(items: list[Item]) -> list[Item]:
             items[-1] = Item(head, items[-1].count, items[-1].share)
         break
     return items
+
+
+def unseparated(items: list[Item | None]) -> list[Item | None]:
+    """'classes happy sad angry': one item whose every word is a different level of one
+    factor is that many items; any other words ('short hair long hair') stay one item."""
+    if len(items) != 1 or items[0] is None or items[0].count or items[0].share:
+        return items
+    words = items[0].name.split()
+    options = [{f for f, _ in levels_of(w)} for w in words]
+    if len(words) < 2 or not all(options) or len(set.intersection(*options)) != 1:
+        return items
+    factor = set.intersection(*options).pop()
+    if len({level_of(w, factor) for w in words}) != len(words):
+        return items
+    return [Item(w) for w in words]
+
+
+def slashed(items: list[Item]) -> list[Item]:
+    """'classes: curly/straight/wavy hair': after 'classes', one name holding slashes is a
+    list ('south asian/indian', one vocabulary phrase, stays whole)."""
+    if len(items) != 1 or "/" not in items[0].name or level_of(items[0].name):
+        return items
+    parts = [p.strip() for p in items[0].name.split("/")]
+    if len(parts) < 2 or not all(parts) or items[0].count or items[0].share:
+        return items
+    named = {w for p in parts if (hit := level_of(p)) for w in hit[0].split("_")}
+    head, _, tail = parts[-1].rpartition(" ")
+    if head and tail in named:  # 'curly/straight/wavy hair': 'hair' is every part's factor
+        parts[-1] = head
+    return [Item(p) for p in parts]

@@ -86,8 +86,9 @@ class CountsMixin(ReaderBase):
     def splits(self) -> None:
         """'80/10/10', 'train/val/test 70/15/15', 'a 75/25 train/validation split',
         '70% train, 15% val, 15% test', 'train 900, validation 300, test 0', 'no test set'."""
-        names = rf"{self._PART}(?:\s*[/-]\s*{self._PART})?(?:\s*[/-]\s*{self._PART})?"
-        ratio = r"(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)(?:\s*/\s*(\d+(?:\.\d+)?))?\s*%?"
+        sep = r"(?:\s*[/,-]\s*|\s+(?:and\s+)?)"  # 'train/val/test', 'train val test'
+        names = rf"{self._PART}(?:{sep}{self._PART})?(?:{sep}{self._PART})?"
+        ratio = r"(\d+(?:\.\d+)?)\s*[/:]\s*(\d+(?:\.\d+)?)(?:\s*[/:]\s*(\d+(?:\.\d+)?))?\s*%?"
         rx = (
             rf"(?:\b(?:(?P<pre>{names})\s*(?:split\s*)?[:=]?\s*|splits?\s*(?:of\s*|ratios?\s*|"
             rf"it\s*|them\s*)?[:=]?\s*)?)\b{ratio}(?:\s*(?P<post>{names}))?(?:\s*splits?)?"
@@ -97,18 +98,27 @@ class CountsMixin(ReaderBase):
         parts.update(self._split_named())
         rest = None
         for m in self.matches(
-            rf"\b(?:the\s+)?(?:rest|remainder)\s+(?:for\s+|to\s+|as\s+)?{self._PART}"
+            rf"\b(?:the\s+)?(?:rest|remainder|everything\s+else)\s+(?:for\s+|to\s+|as\s+)?"
+            rf"(?:the\s+)?{self._PART}"
         ):
             rest = self._part_name(m.group(1))
             self.take(m.start(), m.end())
+        for m in self.matches(rf"\b(?:the\s+)?(?:rest|remainder)\s+(?:split\s+|divided\s+)?"
+                              rf"(?:evenly|equally)\s+(?:between|among|across)\s+(?:the\s+)?"
+                              rf"{self._PART}\s+(?:and|&)\s+(?:the\s+)?{self._PART}\b"):
+            if parts and sum(parts.values()) <= 100:  # '80% train, rest split evenly between
+                left = (100 if sum(parts.values()) > 1 else 1) - sum(parts.values())  # val, test'
+                parts.update({self._part_name(m.group(i)): left / 2 for i in (1, 2)})
+                self.take(m.start(), m.end())
         if not parts:
             return
-        if rest is not None:
+        if rest is not None and sum(parts.values()) <= 100:
             scale = 100 if sum(parts.values()) > 1 else 1
-            parts[rest] = scale - sum(parts.values())
+            parts[rest] = scale - sum(parts.values())  # over 100: images; the rest is settled
+            # against the total (`draft._splits` gives the one part left the rest)
         self.d.split_parts = parts
         for m in self.matches(r"\b(?:use|split\s+(?:it|them)?|splits?)\b"):
-            if self.free(m.start(), m.end()):
+            if self.free(m.start(), m.end()) and not self._levels_after(m.start()):
                 self.take(m.start(), m.end())
 
     def _split_ratio(self, rx: str) -> dict[str, float]:
@@ -121,13 +131,24 @@ class CountsMixin(ReaderBase):
             ]
             if not words and not re.search(r"split", m.group(0)) and len(values) < 3:
                 continue  # '75/25' alone could be anything; '80/10/10' is a split
+            if not words and (":" in m.group(0) or self._levels_after(m.end())):
+                continue  # '1:1:1', '60/40 split of men and women': a ratio of levels
             order = [self._part_name(w) for w in re.findall(self._PART, words or "")]
             order = order or ["train", "val", "test"][: len(values)]
             if len(order) != len(values):
                 continue
+            if ":" in m.group(0) and sum(values):  # 'train/val/test = 8:1:1': proportions
+                values = [100 * v / sum(values) for v in values]
             parts = dict(zip(order, values, strict=True))
             self.take(m.start(), m.end())
         return parts
+
+    _LEVELS_AFTER = re.compile(rf"\s*(?:split\s+|mix\s+)?(?:of|between)\s+(?:the\s+)?"
+                               rf"(?:{COUNT_NOUNS}\s+(?:with\s+)?)?(?:{ANY_LEVEL})")
+
+    def _levels_after(self, pos: int) -> bool:
+        """'a 60/40 split of men and women': levels follow the ratio, so it is no split."""
+        return bool(self._LEVELS_AFTER.match(self.low, pos))
 
     def _split_named(self) -> dict[str, float]:
         """'70% train', 'test 200', 'no test set': parts each named with its number."""
@@ -137,7 +158,7 @@ class CountsMixin(ReaderBase):
             rf"(?:of\s+them\s+)?(?:go(?:es)?\s+)?"
             rf"(?:for|to|in|as)?\s*(?:the\s+)?"
             rf"{self._PART}(?:\s+(?:and|&)\s+{self._PART})?(?:\s+sets?|\s+splits?)?\b"
-            rf"|\b{self._PART}(?:\s+sets?|\s+splits?)?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%?)"
+            rf"|\b{self._PART}(?:\s+sets?|\s+splits?)?(?:\s+of)?\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%?)"
         )
         for m in self.matches(named):
             g = m.groups()
@@ -345,12 +366,24 @@ class CountsMixin(ReaderBase):
                 a, b = int(number(m.group(1))), int(number(m.group(2)))
                 self.d.identities = (a, b) if i == 0 else (b, a)
                 self.take(m.start(), m.end())
+        self._level_people(imgs)
         people, per = None, None
         for m in self.matches(rf"\b(?:({_NUM})\s+{who}|{who}\s*[:=]?\s*({_NUM}))\b"):
             people = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
         per = self._per_person(per_word, people)
         self._settle_people(people, per)
+
+    def _level_people(self, imgs: str) -> None:
+        """'100 adults, 20 photos of each': people named by a level word, each photographed
+        that many times (the level word is left to be read as the level)."""
+        rx = (rf"\b({_NUM})\s+(?:[a-z]+\s+)?(?:{_PEOPLE_LEVELS})\s*(?:,|and|with|-)?\s*({_NUM})"
+              rf"\s*(?:{imgs})\s*(?:of|for|per)\s+each(?:\s+(?:one|of\s+them))?\b"
+              r"(?=\s*(?:[,.;:!\n)]|$|\s+(?:and|with|wearing)\b))")  # not 'for each class'
+        for m in self.matches(rx):
+            self.d.identities = (int(number(m.group(1))), int(number(m.group(2))))
+            self.take(m.start(1), m.end(1))
+            self.take(m.start(2), m.end())
 
     def _per_person(self, per_word: str, people: int | None) -> int | None:
         """Images per person: '8 photos per person', 'photographed 5 times', '10 each'."""
@@ -393,7 +426,7 @@ class CountsMixin(ReaderBase):
         who = r"(?:faces|people|persons|children|kids|subjects|heads)"
         heads = r"(?:faces|heads)"
         where = r"(?:per|in each|in every|in|each|an?|in one|in 1|in the same|in a|on each|on)\s*"
-        where += r"(?:image|frame|photo|picture|shot|scene)s?\b"
+        where += r"(?:image|frame|photo|picture|pic|img|shot|scene|selfie)s?\b"
         many = r"(?:exactly\s+|between\s+|from\s+|up\s+to\s+)?"
         pats = [
             (rf"\b{many}(\d+)\s*(?:to|-|and)\s*(\d+)\s*{who}\s*(?:{where}|each|in each)", None),
@@ -464,6 +497,7 @@ class CountsMixin(ReaderBase):
             self.d.total = int(number(m.group(1) or m.group(2)))
             self.take(m.start(), m.end())
         self._times_at_end()
+        self._bare_total()
         for m in self.matches(rf"(?<![\w.])-({_NUM})\b"):
             raise self.fail(f"counts must be positive, got '{m.group(0).strip()}'")
         if self.d.total is not None and self.d.total < 1:
@@ -475,6 +509,17 @@ class CountsMixin(ReaderBase):
             if self.d.total is None:
                 self.d.total = int(number(m.group(1)))
                 self.take(m.start(), m.end())
+
+    def _bare_total(self) -> None:
+        """'Women with glasses. 1200.': a number that is a sentence of its own is the total."""
+        rx = (rf"(?:^|(?<=[.!?\n]))\s*({_NUM})\s*(?:[.!]\s*|$)(?P<more>\s+[a-z])?"
+              r"(?=\s*$|\s*\n|\s+[a-z])")
+        for m in self.matches(rx, re.MULTILINE):
+            if m.group("more") and number(m.group(1)) < 50:
+                continue  # '1. women with glasses': an item of a numbered list
+            if self.d.total is None:
+                self.d.total = int(number(m.group(1)))
+                self.take(m.start(1), m.end(1))
 
     def hint(self) -> None:
         """'a glasses detector', 'mask detection', 'an emotion classifier': what the model

@@ -17,6 +17,7 @@ from agent.language.reader.class_lists import ClassListsMixin
 from agent.language.reader.content import unexplained_words
 from agent.language.reader.counts import CountsMixin
 from agent.language.reader.draft import Draft
+from agent.language.reader.ratios import RatiosMixin
 from agent.language.reader.words import (
     ACCOUNTING,
     ANY_FACTOR,
@@ -58,7 +59,7 @@ _MILD = {
 }
 
 
-class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
+class Reader(CountsMixin, ClassListsMixin, RatiosMixin, AttributesMixin):
     """Reads one request: `Reader(text).run()` -> Draft, or a SpecError naming the words."""
 
     def run(self) -> Draft:
@@ -85,6 +86,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.class_ratio,
             self.constraints,
             self.negated_levels,
+            self.level_multiples,
             self.level_ratio,
             self.percentages,
             self.level_counts,
@@ -94,6 +96,7 @@ class Reader(CountsMixin, ClassListsMixin, AttributesMixin):
             self.balanced,
             self.same,
             self.per_level,
+            self.level_count,
             self.totals,
             self.mentions,
             self.subject,
