@@ -61,7 +61,8 @@ class CountsMixin(ReaderBase):
         pats = [
             r"\b(\d{2,4})\s*(?:x|by)\s*(\d{2,4})\b(?:\s*(?:px|pixels?))?"
             r"(?:\s*resolution)?",
-            r"\b(?:image\s+size|resolution|size|side|image\s+side)\s*(?:of|is|:|=)?\s*(\d{2,4})"
+            r"\b(?<!batch )(?<!batch_)(?<!batch-)"  # a batch size is not an image size
+            r"(?:image\s+size|resolution|size|side|image\s+side)\s*(?:of|is|:|=)?\s*(\d{2,4})"
             r"(?:\s*(?:px|pixels?))?()",
             r"\b(\d{2,4})\s*(?:-\s*)?(?:px|pixels?)\b(?:\s*(?:square|wide|resolution))?()",
         ]
@@ -229,7 +230,7 @@ class CountsMixin(ReaderBase):
             for m in self.matches(rx):
                 self.d.top.setdefault("budget", {})["max_attempts_factor"] = float(m.group(1))
                 self.take(m.start(), m.end())
-        for m in self.matches(r"\bbatch(?:es)?\s*(?:size\s*)?(?:of\s*)?(\d+)\b"):
+        for m in self.matches(r"\bbatch(?:es)?[\s_-]*(?:size\s*)?(?:of\s*|=\s*|:\s*)?(\d+)\b"):
             self.d.top.setdefault("budget", {})["batch_size"] = int(m.group(1))
             self.take(m.start(), m.end())
 

@@ -140,8 +140,8 @@ READERS: dict[str, str] = {
     "training.augment.jpeg": "tools.outputs.train:augmentations",
     "training.augment.contrast": "tools.outputs.train:augmentations",
     "training.augment.scale": "tools.outputs.train:augmentations",
-    "training.augment.collage": "tools.outputs.train:train_yolo",
-    "training.augment.collage_classes": "tools.outputs.train:train_yolo",
+    "training.augment.collage": "tools.outputs.train:_with_collages",
+    "training.augment.collage_classes": "tools.outputs.train:_with_collages",
     "seed": "agent.planning.planner:_make_plan",
     "executor": "agent.cli.run_commands:_recorded_executor",
 }

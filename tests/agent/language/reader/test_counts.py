@@ -95,3 +95,11 @@ def test_the_rest_split_evenly_between_two_parts_gives_each_half_of_what_is_left
 def test_split_parts_said_as_a_colon_ratio_are_proportions_whatever_they_add_up_to() -> None:
     s = parse_spec("5000 faces, train/val/test = 8:1:1", offline=True).splits
     assert (s.train, s.val, s.test) == pytest.approx((0.8, 0.1, 0.1))
+
+
+@pytest.mark.parametrize("text", ["300 faces, batch size 64", "300 faces, batch_size 64",
+                                  "300 faces, batch-size 64"])
+def test_a_batch_size_is_never_read_as_the_image_size(text: str) -> None:
+    spec = parse_offline(text)
+    assert spec.budget.batch_size == 64
+    assert spec.image_size == parse_offline("300 faces").image_size
