@@ -18,6 +18,13 @@ from agent.language.reader.words import (
 )
 from tools.vocabulary import FACTORS
 
+#: Words before an open age range that exclude it ('no one under 18', 'nobody over 60').
+_NOBODY = (r"(?:no\s+(?:one|item)|no-one|nobody|none|no\s+(?:people|persons|faces|kids|children|"
+           r"adults))\s+(?:(?:is|are|who\s+is|who\s+are)\s+)?")
+#: One age in years said as the people's age ('16 year olds', 'a 70-year-old man').
+_SINGLE_AGE = (r"(?<![\d-])\b(\d{1,3})(?:[\s-]*(?:years?|yrs?)[\s-]*olds?|\s*y/?o)\b"
+               r"(?!\s*(?:and|to|or|-)\s*\d)")
+
 
 class AttributesMixin(ReaderBase):
     def age_range(self) -> None:
@@ -54,14 +61,21 @@ class AttributesMixin(ReaderBase):
         """'over 65', 'under 12', 'younger than 10', 'in their twenties': an age range too."""
         said = []
         for m in self.matches(
-            r"\b(?:aged\s+)?(over|above|older than|past|under|below|younger than|less than)\s+"
+            rf"\b(?P<neg>{_NOBODY})?(?:aged\s+)?"
+            r"(over|above|older than|past|under|below|younger than|less than)\s+"
             r"(?:the\s+age\s+of\s+)?(\d{1,3})(?:\s*(?:years?(?:\s*old)?|yrs?|y/?o))?\b"
             r"(?!\s*(?:[a-z-]+\s+){0,2}?(?:%|images?|faces?|photos?|pictures?|people|persons|"
             r"classes|categories|groups|identities|levels|kinds|types|emotions|expressions)\b)"
         ):
-            n = int(m.group(2))
-            older = m.group(1) in ("over", "above", "older than", "past")
-            said.append(((n, min(n + 25, 100)) if older else (min(3, n - 1), n), m))
+            n = int(m.group(3))
+            older = m.group(2) in ("over", "above", "older than", "past")
+            if m.group("neg"):  # 'no one under 18': everyone from 18 on
+                said.append(((0, n) if older else (n, 100), m))
+            else:
+                said.append(((n, min(n + 25, 100)) if older else (min(3, n - 1), n), m))
+        for m in self.matches(_SINGLE_AGE):  # '16 year olds', 'a 70-year-old': that age
+            if not any(o.start() <= m.start() < o.end() for _, o in said):
+                said.append(((int(m.group(1)), int(m.group(1)) + 1), m))
         for m in self.matches(rf"\bin\s+(?:their|his|her)\s+({'|'.join(self._DECADES)})\b"):
             said.append((self._DECADES[m.group(1)], m))
         if len(said) == 1 and self.d.age is None:  # two open ranges belong to two classes
@@ -70,6 +84,42 @@ class AttributesMixin(ReaderBase):
                 raise self.fail(f"cannot read the age '{m.group(0).strip()}'")
             self.d.age = (lo, hi, None)
             self.take(m.start(), m.end())
+
+    _WITHIN = re.compile(
+        rf"\b\d+(?:\.\d+)?\s*%\s+of\s+(?:the\s+|all\s+|these\s+|those\s+)?(?:\d+\s+)?"
+        rf"({ANY_LEVEL}|adults?|grown-?ups?)(?![\w-])(?!\s+(?:\w+\s+)?(?:images?|faces?|photos?))"
+        rf"|\bthe\s+({ANY_LEVEL}|adults|grown-?ups)\s+(?:with|without|wearing|in|having|who)\b"
+    )
+
+    def scoped_shares(self) -> None:
+        """'half of the women wear glasses', 'the children with glasses': a share or a level
+        within one group, which a plan (shares of all images) cannot state unless that group
+        is every image ('300 men, half of the men bearded'); asked, never planned overall."""
+        for m in self._WITHIN.finditer(self.low):
+            group = m.group(1) or m.group(2)
+            hit = self.level_of(group)
+            if hit is not None and self._everyone(hit) and self._said_apart(m, hit):
+                continue
+            if hit is None and self.d.adults and "age_group" not in self.d.shares:
+                continue
+            words = self.original(m.start(), min(len(self.text), m.end() + 20)).strip(" ,.")
+            raise self.fail(
+                f"'{words}...' asks for something within the {group} only; a plan's shares are "
+                "of all images. Say it as a share of all images (e.g. '10% wear glasses'), or "
+                "make the groups classes ('classes: women with glasses, women without, men')"
+            )
+
+    def _everyone(self, hit: tuple[str, str]) -> bool:
+        """Is every image at this level ('300 men', '400 faces of kids')?"""
+        if hit == ("age_group", "child") and self.d.children and self.d.age is None:
+            return not any("age_group" in x for x in (self.d.shares, self.d.balanced, self.d.fixed))
+        return self.d.fixed.get(hit[0]) == hit[1]
+
+    def _said_apart(self, m: re.Match[str], hit: tuple[str, str]) -> bool:
+        """Is the group named outside the scoped phrase ('300 men, ... half of the men')?"""
+        end = m.end() + len(re.match(r"(?:\s+only)?", self.low[m.end() :]).group(0))
+        rest = self.low[: m.start()] + " " * (end - m.start()) + self.low[end:]
+        return any(hit in levels_of(x.group(0)) for x in ANY_LEVEL_RX.finditer(rest))
 
     def grid(self) -> None:
         for m in self.matches(r"\b(?:every|each|all)\s*combinations?\s*of\b"):

@@ -85,6 +85,9 @@ ANY_FACTOR_RX = compile_words(ANY_FACTOR)
 #: Adult age groups ("adults", "grown-ups"): those not marked `minor` in factors.yaml.
 ADULT = tuple(g for g in VOCABULARY["age_group"].levels if g not in MINOR_AGE_GROUPS)
 
+#: Factors whose excluded level ('no children') leaves the other levels, equally.
+EXCLUDABLE = frozenset(ACCOUNTING["excludable_factors"])
+
 
 def levels_of(phrase: str) -> list[tuple[str, str]]:
     """Every (factor, level) a phrase can name ('black': ethnicity and hair colour)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from agent.language.parse import load_spec_source
 from agent.language.reader import parse_offline
+from agent.language.spec import SpecError
 
 
 @pytest.mark.parametrize("text", [
@@ -63,3 +65,63 @@ def test_over_a_count_of_named_things_is_no_age(text: str) -> None:
 def test_over_or_under_an_age_is_an_age_range(text: str, years: tuple[int, int]) -> None:
     numeric = parse_offline(text).factor("age").numeric
     assert (numeric.low, numeric.high) == years
+
+
+def _age_groups(text: str) -> set[str]:
+    """The age groups a request's plan draws (from a numeric age range or the age groups)."""
+    spec = parse_offline(text)
+    own = spec.factor("age_group")
+    if own is not None:
+        return {lv for lv, share in own.targets().items() if share > 0}
+    return {g for f in spec.factors for d in f.derived().values() for k, g in d.items()
+            if k == "age_group"}
+
+
+def test_no_one_under_an_age_leaves_out_everyone_younger_instead_of_drawing_only_them() -> None:
+    assert "child" not in _age_groups("600 faces, no one under 18")
+    assert _age_groups("600 faces, no one under 18") >= {"old", "middle_aged"}
+
+
+@pytest.mark.parametrize(("text", "group"), [
+    ("500 faces of 16 year olds", "teenager"),
+    ("500 portraits of 70-year-olds", "old"),
+    ("a set of 300 faces of 8 yo kids", "child"),
+])
+def test_one_age_in_years_is_that_age(text: str, group: str) -> None:
+    assert _age_groups(text) == {group}
+
+
+@pytest.mark.parametrize("text", [
+    "1000 faces of every age except children",
+    "1000 faces without kids, balanced across age groups",
+])
+def test_an_excluded_age_group_of_balanced_ages_leaves_the_others_equally(text: str) -> None:
+    ages = parse_offline(text).factor("age_group").targets()
+    assert "child" not in ages and len(ages) == 5
+    assert all(v == pytest.approx(0.2) for v in ages.values())
+
+
+def test_an_excluded_level_of_a_factor_not_listed_as_excludable_is_not_planned() -> None:
+    with pytest.raises(SpecError, match="nobody smiling"):
+        load_spec_source("1000 faces, nobody smiling", offline=True)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("1000 faces, glasses on 20% of the men only", "20% of the men"),
+    ("1000 faces, 50% kids, 10% of the kids in sunglasses", "10% of the kids"),
+    ("1000 faces: the children with glasses, the adults without", "the children with"),
+])
+def test_a_share_within_one_group_is_asked_about_never_planned_over_all_images(
+        text: str, words: str) -> None:
+    with pytest.raises(SpecError, match=words):
+        parse_offline(text)
+
+
+@pytest.mark.parametrize("text", [
+    "500 men, glasses on 20% of the men",
+    "400 faces of kids, 10% of the kids in sunglasses",
+])
+def test_a_share_within_a_group_that_is_every_image_is_a_share_of_all(text: str) -> None:
+    eyewear = parse_offline(text).factor("eyewear").targets()
+    worn = max(v for k, v in eyewear.items() if k != "none")
+    assert worn == pytest.approx(0.2 if "men" in text else 0.1)
