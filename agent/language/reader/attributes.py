@@ -25,6 +25,11 @@ _NOBODY = (r"(?:no\s+(?:one|item)|no-one|nobody|none|no\s+(?:people|persons|face
 _SINGLE_AGE = (r"(?<![\d-])\b(\d{1,3})(?:[\s-]*(?:years?|yrs?)[\s-]*olds?|\s*y/?o)\b"
                r"(?!\s*(?:and|to|or|-)\s*\d)")
 
+#: Words between a share and its level that add nothing to it ('a fifth photographed outdoors',
+#: 'a third in some sort of cap').
+_EVERYDAY = (r"(?:(?:photographed|pictured|shot|taken|captured|filmed|posed|posing|seen|shown)"
+             r"(?:\s+(?:in|with|wearing|against))?|(?:some|a|any)\s+(?:sort|kind|type)s?\s+of)")
+
 
 class AttributesMixin(ReaderBase):
     def age_range(self) -> None:
@@ -172,6 +177,7 @@ class AttributesMixin(ReaderBase):
         r"(?:(?:should|will|must|shall|to|would|need\s+to)\s+)?(?:(?:be|are|is)\s+)?"
         r"(?:(?:wear(?:ing|s)?|with|have|having|has|in|show(?:ing|s)?|look(?:ing|s)?|get|gets|"
         r"on|put\s+on|sporting|being|are|is|be)\b)?\s*(?:a\s+|an\s+|their\s+|the\s+)?"
+        rf"(?:{_EVERYDAY}\s+)?(?:a\s+|an\s+|the\s+)?"
     )
 
     def percentages(self) -> None:

@@ -157,10 +157,31 @@ def negated(text: str) -> str:
         if len(found) != 1:
             continue
         m = found[0]
-        before = re.search(rf"{B}{_NEGATION}\s+$", text[: m.start()], re.IGNORECASE)
+        start = _list_start(text, m.start())  # 'no masks, hats or glasses': each one negated
+        before = re.search(rf"{B}{_NEGATION}\s+$", text[:start], re.IGNORECASE)
+        if start != m.start():  # a list item after 'no glasses, ' is negated by it too
+            before = before or _NONES.match(text, start)
         if before is not None:
-            text = text[: before.start()] + none_phrase + text[m.end():]
+            cut = before.start() if start == m.start() else m.start()
+            text = text[:cut] + none_phrase + text[m.end():]
     return text
+
+
+#: An accessory word or a 'none' phrase, then a list separator: one more item of a list.
+_ITEM = re.compile(
+    r"(?:" + "|".join(rx.pattern for rx, _ in _ACCESSORIES.values()) + "|"
+    + "|".join(re.escape(n) for _, n in _ACCESSORIES.values())
+    + r")\s*(?:,|/|\bor\b|\bnor\b|\band\b)\s*(?:,\s*)?(?:or\s+|and\s+)?$", re.IGNORECASE)
+
+
+_NONES = re.compile("|".join(re.escape(n) for _, n in _ACCESSORIES.values()), re.IGNORECASE)
+
+
+def _list_start(text: str, pos: int) -> int:
+    """Where a list of accessories that ends at `pos` begins ('no masks, hats or glasses')."""
+    while (m := _ITEM.search(text, max(0, pos - 60), pos)) is not None and m.end() == pos:
+        pos = m.start()
+    return pos
 
 
 # --- words that frame a request without asking for anything --------------------------------

@@ -125,3 +125,14 @@ def test_a_share_within_a_group_that_is_every_image_is_a_share_of_all(text: str)
     eyewear = parse_offline(text).factor("eyewear").targets()
     worn = max(v for k, v in eyewear.items() if k != "none")
     assert worn == pytest.approx(0.2 if "men" in text else 0.1)
+
+
+@pytest.mark.parametrize(("text", "factor", "level", "share"), [
+    ("1000 faces, a fifth photographed outdoors", "background", "outdoor", 0.2),
+    ("900 faces, roughly a third in some sort of cap", "hat", "hat", 1 / 3),
+    ("1000 faces, 20% pictured with sunglasses", "eyewear", "sunglasses", 0.2),
+])
+def test_a_share_said_with_an_everyday_verb_or_noun_is_the_share_of_its_level(
+        text: str, factor: str, level: str, share: float) -> None:
+    spec = load_spec_source(text, offline=True)[1]
+    assert spec.factor(factor).targets()[level] == pytest.approx(share, abs=0.001)
