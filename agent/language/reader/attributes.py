@@ -7,6 +7,7 @@ import re
 
 from agent.language.reader.base import _NUM, ReaderBase
 from agent.language.reader.words import (
+    ACCOUNTING,
     ANY_FACTOR,
     ANY_LEVEL,
     ANY_LEVEL_RX,
@@ -29,6 +30,12 @@ _SINGLE_AGE = (r"(?<![\d-])\b(\d{1,3})(?:[\s-]*(?:years?|yrs?)[\s-]*olds?|\s*y/?
 #: 'a third in some sort of cap').
 _EVERYDAY = (r"(?:(?:photographed|pictured|shot|taken|captured|filmed|posed|posing|seen|shown)"
              r"(?:\s+(?:in|with|wearing|against))?|(?:some|a|any)\s+(?:sort|kind|type)s?\s+of)")
+
+#: Words that revise a share said before instead of adding to it ('make it 30%').
+_REVISION = re.compile(ACCOUNTING["revision"])
+#: How to ask for attributes per group, said where the reader cannot plan them.
+_GROUPS_HOW = ("say it as shares of all images (e.g. '10% wear glasses'), or write the spec "
+               "as YAML with one class per group and its attributes (specs/schema.json)")
 
 
 class AttributesMixin(ReaderBase):
@@ -90,18 +97,22 @@ class AttributesMixin(ReaderBase):
             self.d.age = (lo, hi, None)
             self.take(m.start(), m.end())
 
+    _GROUP = rf"({ANY_LEVEL}|adults?|grown-?ups?)(?![\w-])"
     _WITHIN = re.compile(
         rf"\b\d+(?:\.\d+)?\s*%\s+of\s+(?:the\s+|all\s+|these\s+|those\s+)?(?:\d+\s+)?"
-        rf"({ANY_LEVEL}|adults?|grown-?ups?)(?![\w-])(?!\s+(?:\w+\s+)?(?:images?|faces?|photos?))"
-        rf"|\bthe\s+({ANY_LEVEL}|adults|grown-?ups)\s+(?:with|without|wearing|in|having|who)\b"
+        rf"{_GROUP}(?!\s+(?:\w+\s+)?(?:images?|faces?|photos?))"
+        rf"|\bthe\s+{_GROUP}\s+(?:with|without|wearing|in|having|who)\b"
+        rf"|\b(?:among|amongst|within|for)\s+(?:the\s+|all\s+)?{_GROUP},?\s+\d+(?:\.\d+)?\s*%"
     )
+    _CONTRAST = re.compile(rf"(?<![\w-]){_GROUP}\s+(?:with|without|wearing|having|in|not)\b")
 
     def scoped_shares(self) -> None:
         """'half of the women wear glasses', 'the children with glasses': a share or a level
         within one group, which a plan (shares of all images) cannot state unless that group
         is every image ('300 men, half of the men bearded'); asked, never planned overall."""
+        self._contrasts()
         for m in self._WITHIN.finditer(self.low):
-            group = m.group(1) or m.group(2)
+            group = next(g for g in m.groups() if g)
             hit = self.level_of(group)
             if hit is not None and self._everyone(hit) and self._said_apart(m, hit):
                 continue
@@ -109,10 +120,28 @@ class AttributesMixin(ReaderBase):
                 continue
             words = self.original(m.start(), min(len(self.text), m.end() + 20)).strip(" ,.")
             raise self.fail(
-                f"'{words}...' asks for something within the {group} only; a plan's shares are "
-                "of all images. Say it as a share of all images (e.g. '10% wear glasses'), or "
-                "make the groups classes ('classes: women with glasses, women without, men')"
+                f"'{words}...' asks for something within the {group} only; the reader's shares "
+                f"are of all images: {_GROUPS_HOW}"
             )
+
+    def _contrasts(self) -> None:
+        """'men with beards and women without': levels of one factor, each with its own
+        attribute, are classes the request did not name; asked, never planned as one."""
+        if self.d.classes:
+            return
+        seen: dict[str, list[re.Match[str]]] = {}
+        for m in self._CONTRAST.finditer(self.low):
+            hit = self.level_of(m.group(1)) or ("age_group", "adult")
+            seen.setdefault(hit[0], [])
+            if all(self.level_of(x.group(1)) != self.level_of(m.group(1)) for x in seen[hit[0]]):
+                seen[hit[0]].append(m)
+        for found in seen.values():
+            if len(found) > 1:
+                words = self.original(found[0].start(), found[-1].end()).strip(" ,.")
+                raise self.fail(
+                    f"'{words}' gives each group its own attributes, which the offline reader "
+                    f"cannot plan: {_GROUPS_HOW}"
+                )
 
     def _everyone(self, hit: tuple[str, str]) -> bool:
         """Is every image at this level ('300 men', '400 faces of kids')?"""
@@ -242,8 +271,20 @@ class AttributesMixin(ReaderBase):
         )
         if named is None:
             self.d.share_words.setdefault(hit[0], []).append((self.original(*span).strip(), value))
-        self._share(hit, value, m)
+        self._share(hit, value + self._summed(hit, phrase, m), m)
         return True
+
+    def _summed(self, hit: tuple[str, str], phrase: str, m: re.Match[str]) -> float:
+        """The share a level already has from another of its words ('5% sun hats and 15%
+        caps' is 20% hat), which this one adds to; 0 for the same word or after a revision
+        ('20% hats ... make it 30% hats')."""
+        said = self.__dict__.setdefault("_said", {}).setdefault(hit, [])
+        word = re.sub(r"e?s$", "", phrase)
+        before = self.d.shares.get(hit[0], {}).get(hit[1], 0.0)
+        revised = said and _REVISION.search(self.low, said[-1][1], m.start())
+        said.append((word, m.end()))
+        fresh = word not in {w for w, _ in said[:-1]}
+        return before if said[:-1] and not revised and fresh else 0.0
 
     def _share(self, hit: tuple[str, str], value: float, m: re.Match[str]) -> None:
         factor, level = hit

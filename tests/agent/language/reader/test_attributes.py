@@ -109,7 +109,7 @@ def test_an_excluded_level_of_a_factor_not_listed_as_excludable_is_not_planned()
 @pytest.mark.parametrize(("text", "words"), [
     ("1000 faces, glasses on 20% of the men only", "20% of the men"),
     ("1000 faces, 50% kids, 10% of the kids in sunglasses", "10% of the kids"),
-    ("1000 faces: the children with glasses, the adults without", "the children with"),
+    ("1000 faces: the children with glasses, the adults without", "children with glasses"),
 ])
 def test_a_share_within_one_group_is_asked_about_never_planned_over_all_images(
         text: str, words: str) -> None:
@@ -136,3 +136,34 @@ def test_a_share_said_with_an_everyday_verb_or_noun_is_the_share_of_its_level(
         text: str, factor: str, level: str, share: float) -> None:
     spec = load_spec_source(text, offline=True)[1]
     assert spec.factor(factor).targets()[level] == pytest.approx(share, abs=0.001)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("1000 faces, men with beards and women without", "men with beards and women without"),
+    ("1000 faces; among the women, 40% wear hats", "among the women, 40%"),
+    ("1000 faces, women with long hair, men with short hair", "women with long hair, men with"),
+])
+def test_groups_given_their_own_attributes_are_asked_about_never_planned_as_one(
+        text: str, words: str) -> None:
+    with pytest.raises(SpecError, match=words):
+        parse_offline(text)
+
+
+def test_one_group_with_its_attributes_is_every_image() -> None:
+    spec = parse_offline("300 elderly women with glasses")
+    assert spec.factor("eyewear").targets() == {"glasses": 1.0}
+    assert spec.factor("gender").targets() == {"female": 1.0}
+
+
+@pytest.mark.parametrize("text", [
+    "1000 faces, 5% sun hat and 15% cap",
+    "1000 faces, 10% hats 10% caps",
+])
+def test_shares_of_two_words_for_one_level_add_up(text: str) -> None:
+    spec = load_spec_source(text, offline=True)[1]
+    assert spec.factor("hat").targets() == pytest.approx({"hat": 0.2, "none": 0.8})
+
+
+def test_a_share_said_again_with_the_same_word_is_asked_about_not_added() -> None:
+    with pytest.raises(SpecError, match="hats 20%"):
+        load_spec_source("1000 faces, 20% hats, 30% hats", offline=True)
