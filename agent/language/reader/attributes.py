@@ -20,8 +20,8 @@ from agent.language.reader.words import (
 from tools.vocabulary import FACTORS
 
 #: Words before an open age range that exclude it ('no one under 18', 'nobody over 60').
-_NOBODY = (r"(?:no\s+(?:one|item)|no-one|nobody|none|no\s+(?:people|persons|faces|kids|children|"
-           r"adults))\s+(?:(?:is|are|who\s+is|who\s+are)\s+)?")
+_NOBODY = (r"(?:not|no\s+(?:one|item)|no-one|nobody|none|"
+           r"no\s+(?:people|persons|faces|kids|children|adults))\s+(?:(?:is|are|who\s+is|who\s+are)\s+)?")
 #: One age in years said as the people's age ('16 year olds', 'a 70-year-old man').
 _SINGLE_AGE = (r"(?<![\d-])\b(\d{1,3})(?:[\s-]*(?:years?|yrs?)[\s-]*olds?|\s*y/?o)\b"
                r"(?!\s*(?:and|to|or|-)\s*\d)")
@@ -88,8 +88,9 @@ class AttributesMixin(ReaderBase):
         for m in self.matches(_SINGLE_AGE):  # '16 year olds', 'a 70-year-old': that age
             if not any(o.start() <= m.start() < o.end() for _, o in said):
                 said.append(((int(m.group(1)), int(m.group(1)) + 1), m))
-        for m in self.matches(rf"\bin\s+(?:their|his|her)\s+({'|'.join(self._DECADES)})\b"):
-            said.append((self._DECADES[m.group(1)], m))
+        for m in self.matches(rf"\bin\s+(?:their|his|her)\s+(?:(early|mid|late)[\s-]*)?"
+                              rf"({'|'.join(self._DECADES)}|[1-9]0'?s)\b"):
+            said.append((self._decade(m.group(2), m.group(1)), m))
         if len(said) == 1 and self.d.age is None:  # two open ranges belong to two classes
             (lo, hi), m = said[0]
             if not 0 <= lo < hi <= 120:
@@ -155,6 +156,12 @@ class AttributesMixin(ReaderBase):
         rest = self.low[: m.start()] + " " * (end - m.start()) + self.low[end:]
         return any(hit in levels_of(x.group(0)) for x in ANY_LEVEL_RX.finditer(rest))
 
+    def _decade(self, word: str, part: str | None) -> tuple[int, int]:
+        """'forties' -> (40, 49); '60s' -> (60, 69); 'late twenties' -> (26, 29)."""
+        lo, hi = self._DECADES.get(word) or (int(word[0]) * 10, int(word[0]) * 10 + 9)
+        first = {"early": 0, "mid": 3, "late": 6}.get(part or "")
+        return (lo, hi) if first is None or word == "teens" else (lo + first, lo + first + 3)
+
     def grid(self) -> None:
         for m in self.matches(r"\b(?:every|each|all)\s*combinations?\s*of\b"):
             end = self._grid_end(m.end())
@@ -197,7 +204,7 @@ class AttributesMixin(ReaderBase):
 
     _OF_WHOM = (
         r"(?:(?:of\s+(?:the\s+|all\s+|these\s+)?|(?:the|these)\s+)(?:(?P<tot>\d+)\s+)?"
-        r"(?:[a-z-]+\s+)?(?:images?|faces?|people|persons|photos?|pictures?|portraits?|them|"
+        r"(?:[a-z-]+\s+)?(?:images?|faces?|people|persons?|items?|photos?|pictures?|portraits?|them|"
         r"subjects|identities|individuals|children|"
         r"kids|the\s+people|the\s+faces|the\s+images)\s*)?"
     )

@@ -167,3 +167,24 @@ def test_shares_of_two_words_for_one_level_add_up(text: str) -> None:
 def test_a_share_said_again_with_the_same_word_is_asked_about_not_added() -> None:
     with pytest.raises(SpecError, match="hats 20%"):
         load_spec_source("1000 faces, 20% hats, 30% hats", offline=True)
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("1000 faces, not under 18", (18, 100)),
+    ("1000 faces of people in their 60s", (60, 69)),
+    ("1000 faces of people in their late twenties", (26, 29)),
+])
+def test_ages_said_with_not_or_a_decade_are_their_range(text: str, years: tuple[int, int]) -> None:
+    numeric = parse_offline(text).factor("age").numeric
+    assert (numeric.low, numeric.high) == years
+
+
+@pytest.mark.parametrize(("text", "factor", "level", "share"), [
+    ("1000 faces, every other face smiling", "expression", "smile", 0.5),
+    ("1000 faces, every second person with glasses", "eyewear", "glasses", 0.5),
+    ("1000 faces, every third one in a hat", "hat", "hat", 1 / 3),
+])
+def test_every_other_or_third_one_is_a_share(
+        text: str, factor: str, level: str, share: float) -> None:
+    spec = load_spec_source(text, offline=True)[1]
+    assert spec.factor(factor).targets()[level] == pytest.approx(share, abs=0.001)
