@@ -161,7 +161,7 @@ def negated(text: str) -> str:
         before = re.search(rf"{B}{_NEGATION}\s+$", text[:start], re.IGNORECASE)
         if start != m.start():  # a list item after 'no glasses, ' is negated by it too
             before = before or _NONES.match(text, start)
-        if before is not None:
+        if before is not None and not re.search(r"\bwith\s+or\s+$", text[: before.start()]):
             cut = before.start() if start == m.start() else m.start()
             text = text[:cut] + none_phrase + text[m.end():]
     return text

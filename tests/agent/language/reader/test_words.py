@@ -6,6 +6,7 @@ import pytest
 
 from agent.language.parse import parse_spec
 from agent.language.reader.words import negated, normalised
+from agent.language.spec import SpecError
 from tests.agent.language.test_reader_corpus import factor_problems
 
 
@@ -54,3 +55,17 @@ def test_hedges_and_filler_read_like_about(text: str) -> None:
     spec = parse_spec(text, offline=True)
     assert spec.total == 600 and spec.factor("eyewear").targets() == {"glasses": 1.0}
     assert spec.factor("hat").targets() == pytest.approx({"hat": 0.3, "none": 0.7})
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("1000 faces, lots with beards", "lots with beards"),
+    ("1000 faces, plenty of glasses", "plenty of glasses"),
+    ("1000 faces, smiling where possible", "where possible"),
+    ("1000 faces, glasses if you can", "if you can"),
+    ("1000 faces, hats are fine", "are fine"),
+    ("1000 faces, with or without glasses", "with or without glasses"),
+])
+def test_a_vague_amount_or_a_wish_is_asked_about_never_planned_on_every_face(
+        text: str, words: str) -> None:
+    with pytest.raises(SpecError, match=words):
+        parse_spec(text, offline=True)
