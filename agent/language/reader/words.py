@@ -131,7 +131,10 @@ def _level_of_factor(key: str, factor: str) -> tuple[str, str] | None:
 #: Words that negate the accessory after them.
 _NEGATION = (
     r"(?:no|without|not\s+(?:wearing|with)|never\s+(?:wears?|wearing)|"
-    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)(?:\s+(?:wears?|wearing|with|has|have|in|on))?)"
+    r"(?:don'?t|do\s+not)\s+(?:want|need|include|add|draw)(?:\s+(?:anyone|anybody)\s+(?:with|in))?|"
+    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)"
+    r"(?:\s+(?:should|will|must|shall|may|can|is\s+to|are\s+to)(?:\s+be)?)?"
+    r"(?:\s+(?:wears?|wearing|with|has|have|in|on))?)"
     r"(?:\s+(?:an?|any))?"
 )
 #: Per factor whose rest is 'none' (eyewear, headwear, mask): its other levels' words, and the
@@ -159,8 +162,12 @@ def negated(text: str) -> str:
         m = found[0]
         start = _list_start(text, m.start())  # 'no masks, hats or glasses': each one negated
         before = re.search(rf"{B}{_NEGATION}\s+$", text[:start], re.IGNORECASE)
-        if start != m.start():  # a list item after 'no glasses, ' is negated by it too
-            before = before or _NONES.match(text, start)
+        if start != m.start():  # a list item after 'no glasses, ' is negated by it too,
+            before = before or _NONES.match(text, start)  # unless it has its own number
+            before = None if re.match(r"[^,;.\n]{0,15}?\d", text[m.end():]) else before
+        if none_after := _NONE_AFTER.match(text, m.end()):  # 'glasses: none'
+            text = text[: m.start()] + none_phrase + text[none_after.end():]
+            continue
         if before is not None and not re.search(r"\bwith\s+or\s+$", text[: before.start()]):
             cut = before.start() if start == m.start() else m.start()
             text = text[:cut] + none_phrase + text[m.end():]
@@ -174,6 +181,8 @@ _ITEM = re.compile(
     + r")\s*(?:,|/|\bor\b|\bnor\b|\band\b)\s*(?:,\s*)?(?:or\s+|and\s+)?$", re.IGNORECASE)
 
 
+#: After an accessory, words that say nobody has it ('glasses: none', 'hats - no').
+_NONE_AFTER = re.compile(r"\s*[:=-]\s*(?:none|no|zero|0|0\s*%)(?![\w%])", re.IGNORECASE)
 _NONES = re.compile("|".join(re.escape(n) for _, n in _ACCESSORIES.values()), re.IGNORECASE)
 
 

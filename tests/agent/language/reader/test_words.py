@@ -69,3 +69,19 @@ def test_a_vague_amount_or_a_wish_is_asked_about_never_planned_on_every_face(
         text: str, words: str) -> None:
     with pytest.raises(SpecError, match=words):
         parse_spec(text, offline=True)
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("1000 faces, no one should wear a mask", {"mask": {"none": 1.0}}),
+    ("1000 faces, glasses: none", {"eyewear": {"none": 1.0}}),
+    ("1000 faces, we don't want anyone with sunglasses", {"eyewear": {"none": 1.0}}),
+    ("1000 faces, glasses: none, hats: 20%", {"eyewear": {"none": 1.0},
+                                              "hat": {"hat": 0.2, "none": 0.8}}),
+    ("1000 faces, no sunglasses, hats on 20%", {"eyewear": {"none": 1.0},
+                                                "hat": {"hat": 0.2, "none": 0.8}}),
+])
+def test_an_accessory_nobody_has_is_none_and_a_listed_one_with_a_share_keeps_it(
+        text: str, want: dict) -> None:
+    spec = parse_spec(text, offline=True)
+    for factor, targets in want.items():
+        assert spec.factor(factor).targets() == pytest.approx(targets)
