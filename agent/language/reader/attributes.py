@@ -104,6 +104,14 @@ class AttributesMixin(ReaderBase):
         rf"{_GROUP}(?!\s+(?:\w+\s+)?(?:images?|faces?|photos?))"
         rf"|\bthe\s+{_GROUP}\s+(?:with|without|wearing|in|having|who)\b"
         rf"|\b(?:among|amongst|within|for)\s+(?:the\s+|all\s+)?{_GROUP},?\s+\d+(?:\.\d+)?\s*%"
+        rf"|\b\d+(?:\.\d+)?\s*%\s+(?:are\s+)?{_GROUP}\s*,?\s*(?:and\s+)?(?:\d+(?:\.\d+)?\s*%\s+"
+        rf"of\s+(?:them|these|those|whom)|of\s+(?:which|whom)\s+\d+(?:\.\d+)?\s*%)"
+    )
+    #: A share of a combination ('30% women with glasses', 'glasses and hats 20% each').
+    _JOINT = re.compile(
+        rf"\b\d+(?:\.\d+)?\s*%\s+(?:are\s+|of\s+them\s+)?({ANY_LEVEL})\s+(?:(?:with|wearing|in|"
+        rf"having|and|&)\s+)?(?:an?\s+)?({ANY_LEVEL})(?![\w-])(?!\s*(?:[:=]\s*)?\d)"
+        rf"|(?<![\w-])({ANY_LEVEL})\s+(?:and|&)\s+({ANY_LEVEL})\s+(?:at\s+)?\d+(?:\.\d+)?\s*%"
     )
     _CONTRAST = re.compile(rf"(?<![\w-]){_GROUP}\s+(?:with|without|wearing|having|in|not)\b")
 
@@ -112,6 +120,7 @@ class AttributesMixin(ReaderBase):
         within one group, which a plan (shares of all images) cannot state unless that group
         is every image ('300 men, half of the men bearded'); asked, never planned overall."""
         self._contrasts()
+        self._joint_shares()
         for m in self._WITHIN.finditer(self.low):
             group = next(g for g in m.groups() if g)
             hit = self.level_of(group)
@@ -142,6 +151,21 @@ class AttributesMixin(ReaderBase):
                 raise self.fail(
                     f"'{words}' gives each group its own attributes, which the offline reader "
                     f"cannot plan: {_GROUPS_HOW}"
+                )
+
+    def _joint_shares(self) -> None:
+        """'30% women with glasses', '20% glasses and hats': a share of a combination of two
+        factors' levels (or of both at once), which a plan of one class cannot state unless
+        one of them is every image ('1000 men, 25% bearded men')."""
+        for m in self._JOINT.finditer(self.low):
+            a, b = (self.level_of(x) for x in m.groups() if x)
+            whole = [x for x in (a, b) if x and self._everyone(x) and self._said_apart(m, x)]
+            if a and b and a[0] != b[0] and not whole:
+                words = self.original(m.start(), m.end()).strip(" ,.")
+                raise self.fail(
+                    f"'{words}' is a share of two things at once; the offline reader cannot plan "
+                    f"it: say each share on its own (e.g. '30% women, 30% with glasses'), or "
+                    f"{_GROUPS_HOW.split(', or ')[1]}"
                 )
 
     def _everyone(self, hit: tuple[str, str]) -> bool:

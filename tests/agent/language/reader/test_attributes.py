@@ -188,3 +188,20 @@ def test_every_other_or_third_one_is_a_share(
         text: str, factor: str, level: str, share: float) -> None:
     spec = load_spec_source(text, offline=True)[1]
     assert spec.factor(factor).targets()[level] == pytest.approx(share, abs=0.001)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("1000 faces, 30% women with glasses", "30% women with glasses"),
+    ("1000 faces, 25% bearded men", "25% bearded men"),
+    ("1000 faces, 20% glasses and hats", "20% glasses and hats"),
+    ("1000 faces, glasses and hats 20% each", "glasses and hats 20%"),
+    ("1000 faces, 40% men, half of them bearded", "40% men, 50% of them"),
+])
+def test_a_share_of_a_combination_or_of_a_group_is_asked_about(text: str, words: str) -> None:
+    with pytest.raises(SpecError, match=words):
+        parse_offline(text)
+
+
+def test_a_share_of_a_combination_whose_group_is_every_image_is_planned() -> None:
+    spec = parse_offline("1000 men, 25% bearded men")
+    assert spec.factor("facial_hair").targets() == pytest.approx({"beard": 0.25, "none": 0.75})
