@@ -23,6 +23,7 @@ from agent.language.context import (
     rest_problems,
     share_problem,
     spread_problems,
+    summed_shares,
     wording_problems,
 )
 from agent.language.reader.base import ReaderBase
@@ -152,6 +153,8 @@ class Facts:
     """The splits, which explain a ratio only where split words are near it ('80/20 split')."""
     ranges: list[tuple[float, float, str]] = field(default_factory=list)
     words: str = ""
+    parts: set[int] = field(default_factory=set)
+    """Where level words start whose shares add up to their level's ('5% sun hats, 15% caps')."""
 
     def count(self, value: float, what: str) -> None:
         self.counts.setdefault(float(value), what)
@@ -488,7 +491,8 @@ def account_words(low: str, spec: DatasetSpec, f: Facts, acc: Account) -> None:
             acc.unexplained.append(Unexplained(m.group(0), "the plan has no such level"))
             continue
         acc.explained.append((m.group(0), ", ".join(f"{k}={v}" for k, v in hit)))
-        for problem in (share_problem(low, m, hit, shares), _unquantified(low, m, hit, shares)):
+        written = None if m.start() in f.parts else share_problem(low, m, hit, shares)
+        for problem in (written, _unquantified(low, m, hit, shares)):
             if problem is not None:
                 acc.unexplained.append(problem)
     factors = {k for k, _ in have}
@@ -518,6 +522,10 @@ def account(text: str, spec: DatasetSpec) -> Account:
     """Explain every number and vocabulary word of `text` by a fact of `spec`."""
     low = ReaderBase(text).low
     f = facts(spec)
+    parts = summed_shares(low, level_shares(spec))
+    for pct in parts.values():
+        f.share(pct / 100, "a part of its level's share")
+    f.parts = set(parts)
     acc = Account()
     account_numbers(low, f, acc)
     account_words(low, spec, f, acc)

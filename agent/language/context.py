@@ -82,6 +82,22 @@ def written_share(low: str, m: re.Match[str]) -> float | None:
     return float(before.group(1)) if before else None
 
 
+def summed_shares(low: str, shares: dict[tuple[str, str], float]) -> dict[int, float]:
+    """Shares written beside different words of one level that add up to its share in the
+    plan ('5% sun hats and 15% caps': hat 20%): where each word starts, and its share."""
+    said: dict[tuple[str, str], dict[str, tuple[int, float]]] = {}
+    for m in ANY_LEVEL_RX.finditer(low):
+        hits, pct = levels_of(m.group(0)), written_share(low, m)
+        if len(hits) == 1 and pct is not None:
+            said.setdefault(hits[0], {})[re.sub(r"e?s$", "", m.group(0))] = (m.start(), pct)
+    out: dict[int, float] = {}
+    for hit, words in said.items():
+        total = sum(p for _, p in words.values())
+        if len(words) > 1 and abs(total - 100 * shares.get(hit, 0.0)) <= 0.5:
+            out.update(words.values())
+    return out
+
+
 def share_problem(
     low: str, m: re.Match[str], hit: list[tuple[str, str]], shares: dict[tuple[str, str], float]
 ) -> Unexplained | None:

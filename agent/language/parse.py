@@ -198,7 +198,10 @@ def read_source(text_or_path: str) -> tuple[str, bool]:
         raise SpecError("the description is empty: say what faces you want, e.g. '300 faces'")
     source = str(text_or_path)
     if len(source) < 4096 and "\n" not in source:
-        path = Path(source).expanduser()
+        try:
+            path = Path(source).expanduser()
+        except RuntimeError:  # '~800 faces': no user of that name, so words, not a path
+            path = Path(source)
         looks_like_path = path.suffix.lower() in (".txt", ".yaml", ".yml", ".md") or "/" in source
         try:
             is_file = path.is_file()

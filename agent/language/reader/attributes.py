@@ -7,6 +7,7 @@ import re
 
 from agent.language.reader.base import _NUM, ReaderBase
 from agent.language.reader.words import (
+    ACCOUNTING,
     ANY_FACTOR,
     ANY_LEVEL,
     ANY_LEVEL_RX,
@@ -17,6 +18,24 @@ from agent.language.reader.words import (
     number,
 )
 from tools.vocabulary import FACTORS
+
+#: Words before an open age range that exclude it ('no one under 18', 'nobody over 60').
+_NOBODY = (r"(?:not|no\s+(?:one|item)|no-one|nobody|none|"
+           r"no\s+(?:people|persons|faces|kids|children|adults))\s+(?:(?:is|are|who\s+is|who\s+are)\s+)?")
+#: One age in years said as the people's age ('16 year olds', 'a 70-year-old man').
+_SINGLE_AGE = (r"(?<![\d-])\b(\d{1,3})(?:[\s-]*(?:years?|yrs?)[\s-]*olds?|\s*y/?o)\b"
+               r"(?!\s*(?:and|to|or|-)\s*\d)")
+
+#: Words between a share and its level that add nothing to it ('a fifth photographed outdoors',
+#: 'a third in some sort of cap').
+_EVERYDAY = (r"(?:(?:photographed|pictured|shot|taken|captured|filmed|posed|posing|seen|shown)"
+             r"(?:\s+(?:in|with|wearing|against))?|(?:some|a|any)\s+(?:sort|kind|type)s?\s+of)")
+
+#: Words that revise a share said before instead of adding to it ('make it 30%').
+_REVISION = re.compile(ACCOUNTING["revision"])
+#: How to ask for attributes per group, said where the reader cannot plan them.
+_GROUPS_HOW = ("say it as shares of all images (e.g. '10% wear glasses'), or write the spec "
+               "as YAML with one class per group and its attributes (specs/schema.json)")
 
 
 class AttributesMixin(ReaderBase):
@@ -54,22 +73,118 @@ class AttributesMixin(ReaderBase):
         """'over 65', 'under 12', 'younger than 10', 'in their twenties': an age range too."""
         said = []
         for m in self.matches(
-            r"\b(?:aged\s+)?(over|above|older than|past|under|below|younger than|less than)\s+"
+            rf"\b(?P<neg>{_NOBODY})?(?:aged\s+)?"
+            r"(over|above|older than|past|under|below|younger than|less than)\s+"
             r"(?:the\s+age\s+of\s+)?(\d{1,3})(?:\s*(?:years?(?:\s*old)?|yrs?|y/?o))?\b"
             r"(?!\s*(?:[a-z-]+\s+){0,2}?(?:%|images?|faces?|photos?|pictures?|people|persons|"
             r"classes|categories|groups|identities|levels|kinds|types|emotions|expressions)\b)"
         ):
-            n = int(m.group(2))
-            older = m.group(1) in ("over", "above", "older than", "past")
-            said.append(((n, min(n + 25, 100)) if older else (min(3, n - 1), n), m))
-        for m in self.matches(rf"\bin\s+(?:their|his|her)\s+({'|'.join(self._DECADES)})\b"):
-            said.append((self._DECADES[m.group(1)], m))
+            n = int(m.group(3))
+            older = m.group(2) in ("over", "above", "older than", "past")
+            if m.group("neg"):  # 'no one under 18': everyone from 18 on
+                said.append(((0, n) if older else (n, 100), m))
+            else:
+                said.append(((n, min(n + 25, 100)) if older else (min(3, n - 1), n), m))
+        for m in self.matches(_SINGLE_AGE):  # '16 year olds', 'a 70-year-old': that age
+            if not any(o.start() <= m.start() < o.end() for _, o in said):
+                said.append(((int(m.group(1)), int(m.group(1)) + 1), m))
+        for m in self.matches(rf"\bin\s+(?:their|his|her)\s+(?:(early|mid|late)[\s-]*)?"
+                              rf"({'|'.join(self._DECADES)}|[1-9]0'?s)\b"):
+            said.append((self._decade(m.group(2), m.group(1)), m))
         if len(said) == 1 and self.d.age is None:  # two open ranges belong to two classes
             (lo, hi), m = said[0]
             if not 0 <= lo < hi <= 120:
                 raise self.fail(f"cannot read the age '{m.group(0).strip()}'")
             self.d.age = (lo, hi, None)
             self.take(m.start(), m.end())
+
+    _GROUP = rf"({ANY_LEVEL}|adults?|grown-?ups?)(?![\w-])"
+    _WITHIN = re.compile(
+        rf"\b\d+(?:\.\d+)?\s*%\s+of\s+(?:the\s+|all\s+|these\s+|those\s+)?(?:\d+\s+)?"
+        rf"{_GROUP}(?!\s+(?:\w+\s+)?(?:images?|faces?|photos?))"
+        rf"|\bthe\s+{_GROUP}\s+(?:with|without|wearing|in|having|who)\b"
+        rf"|\b(?:among|amongst|within|for)\s+(?:the\s+|all\s+)?{_GROUP},?\s+\d+(?:\.\d+)?\s*%"
+        rf"|\b\d+(?:\.\d+)?\s*%\s+(?:are\s+)?{_GROUP}\s*,?\s*(?:and\s+)?(?:\d+(?:\.\d+)?\s*%\s+"
+        rf"of\s+(?:them|these|those|whom)|of\s+(?:which|whom)\s+\d+(?:\.\d+)?\s*%)"
+    )
+    #: A share of a combination ('30% women with glasses', 'glasses and hats 20% each').
+    _JOINT = re.compile(
+        rf"\b\d+(?:\.\d+)?\s*%\s+(?:are\s+|of\s+them\s+)?({ANY_LEVEL})\s+(?:(?:with|wearing|in|"
+        rf"having|and|&)\s+)?(?:an?\s+)?({ANY_LEVEL})(?![\w-])(?!\s*(?:[:=]\s*)?\d)"
+        rf"|(?<![\w-])({ANY_LEVEL})\s+(?:and|&)\s+({ANY_LEVEL})\s+(?:at\s+)?\d+(?:\.\d+)?\s*%"
+    )
+    _CONTRAST = re.compile(rf"(?<![\w-]){_GROUP}\s+(?:with|without|wearing|having|in|not)\b")
+
+    def scoped_shares(self) -> None:
+        """'half of the women wear glasses', 'the children with glasses': a share or a level
+        within one group, which a plan (shares of all images) cannot state unless that group
+        is every image ('300 men, half of the men bearded'); asked, never planned overall."""
+        self._contrasts()
+        self._joint_shares()
+        for m in self._WITHIN.finditer(self.low):
+            group = next(g for g in m.groups() if g)
+            hit = self.level_of(group)
+            if hit is not None and self._everyone(hit) and self._said_apart(m, hit):
+                continue
+            if hit is None and self.d.adults and "age_group" not in self.d.shares:
+                continue
+            words = self.original(m.start(), min(len(self.text), m.end() + 20)).strip(" ,.")
+            raise self.fail(
+                f"'{words}...' asks for something within the {group} only; the reader's shares "
+                f"are of all images: {_GROUPS_HOW}"
+            )
+
+    def _contrasts(self) -> None:
+        """'men with beards and women without': levels of one factor, each with its own
+        attribute, are classes the request did not name; asked, never planned as one."""
+        if self.d.classes:
+            return
+        seen: dict[str, list[re.Match[str]]] = {}
+        for m in self._CONTRAST.finditer(self.low):
+            hit = self.level_of(m.group(1)) or ("age_group", "adult")
+            seen.setdefault(hit[0], [])
+            if all(self.level_of(x.group(1)) != self.level_of(m.group(1)) for x in seen[hit[0]]):
+                seen[hit[0]].append(m)
+        for found in seen.values():
+            if len(found) > 1:
+                words = self.original(found[0].start(), found[-1].end()).strip(" ,.")
+                raise self.fail(
+                    f"'{words}' gives each group its own attributes, which the offline reader "
+                    f"cannot plan: {_GROUPS_HOW}"
+                )
+
+    def _joint_shares(self) -> None:
+        """'30% women with glasses', '20% glasses and hats': a share of a combination of two
+        factors' levels (or of both at once), which a plan of one class cannot state unless
+        one of them is every image ('1000 men, 25% bearded men')."""
+        for m in self._JOINT.finditer(self.low):
+            a, b = (self.level_of(x) for x in m.groups() if x)
+            whole = [x for x in (a, b) if x and self._everyone(x) and self._said_apart(m, x)]
+            if a and b and a[0] != b[0] and not whole:
+                words = self.original(m.start(), m.end()).strip(" ,.")
+                raise self.fail(
+                    f"'{words}' is a share of two things at once; the offline reader cannot plan "
+                    f"it: say each share on its own (e.g. '30% women, 30% with glasses'), or "
+                    f"{_GROUPS_HOW.split(', or ')[1]}"
+                )
+
+    def _everyone(self, hit: tuple[str, str]) -> bool:
+        """Is every image at this level ('300 men', '400 faces of kids')?"""
+        if hit == ("age_group", "child") and self.d.children and self.d.age is None:
+            return not any("age_group" in x for x in (self.d.shares, self.d.balanced, self.d.fixed))
+        return self.d.fixed.get(hit[0]) == hit[1]
+
+    def _said_apart(self, m: re.Match[str], hit: tuple[str, str]) -> bool:
+        """Is the group named outside the scoped phrase ('300 men, ... half of the men')?"""
+        end = m.end() + len(re.match(r"(?:\s+only)?", self.low[m.end() :]).group(0))
+        rest = self.low[: m.start()] + " " * (end - m.start()) + self.low[end:]
+        return any(hit in levels_of(x.group(0)) for x in ANY_LEVEL_RX.finditer(rest))
+
+    def _decade(self, word: str, part: str | None) -> tuple[int, int]:
+        """'forties' -> (40, 49); '60s' -> (60, 69); 'late twenties' -> (26, 29)."""
+        lo, hi = self._DECADES.get(word) or (int(word[0]) * 10, int(word[0]) * 10 + 9)
+        first = {"early": 0, "mid": 3, "late": 6}.get(part or "")
+        return (lo, hi) if first is None or word == "teens" else (lo + first, lo + first + 3)
 
     def grid(self) -> None:
         for m in self.matches(r"\b(?:every|each|all)\s*combinations?\s*of\b"):
@@ -113,7 +228,7 @@ class AttributesMixin(ReaderBase):
 
     _OF_WHOM = (
         r"(?:(?:of\s+(?:the\s+|all\s+|these\s+)?|(?:the|these)\s+)(?:(?P<tot>\d+)\s+)?"
-        r"(?:[a-z-]+\s+)?(?:images?|faces?|people|persons|photos?|pictures?|portraits?|them|"
+        r"(?:[a-z-]+\s+)?(?:images?|faces?|people|persons?|items?|photos?|pictures?|portraits?|them|"
         r"subjects|identities|individuals|children|"
         r"kids|the\s+people|the\s+faces|the\s+images)\s*)?"
     )
@@ -122,6 +237,7 @@ class AttributesMixin(ReaderBase):
         r"(?:(?:should|will|must|shall|to|would|need\s+to)\s+)?(?:(?:be|are|is)\s+)?"
         r"(?:(?:wear(?:ing|s)?|with|have|having|has|in|show(?:ing|s)?|look(?:ing|s)?|get|gets|"
         r"on|put\s+on|sporting|being|are|is|be)\b)?\s*(?:a\s+|an\s+|their\s+|the\s+)?"
+        rf"(?:{_EVERYDAY}\s+)?(?:a\s+|an\s+|the\s+)?"
     )
 
     def percentages(self) -> None:
@@ -186,8 +302,20 @@ class AttributesMixin(ReaderBase):
         )
         if named is None:
             self.d.share_words.setdefault(hit[0], []).append((self.original(*span).strip(), value))
-        self._share(hit, value, m)
+        self._share(hit, value + self._summed(hit, phrase, m), m)
         return True
+
+    def _summed(self, hit: tuple[str, str], phrase: str, m: re.Match[str]) -> float:
+        """The share a level already has from another of its words ('5% sun hats and 15%
+        caps' is 20% hat), which this one adds to; 0 for the same word or after a revision
+        ('20% hats ... make it 30% hats')."""
+        said = self.__dict__.setdefault("_said", {}).setdefault(hit, [])
+        word = re.sub(r"e?s$", "", phrase)
+        before = self.d.shares.get(hit[0], {}).get(hit[1], 0.0)
+        revised = said and _REVISION.search(self.low, said[-1][1], m.start())
+        said.append((word, m.end()))
+        fresh = word not in {w for w, _ in said[:-1]}
+        return before if said[:-1] and not revised and fresh else 0.0
 
     def _share(self, hit: tuple[str, str], value: float, m: re.Match[str]) -> None:
         factor, level = hit

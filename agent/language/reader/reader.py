@@ -25,6 +25,7 @@ from agent.language.reader.words import (
     ANY_LEVEL,
     ANY_LEVEL_RX,
     COUNT_NOUNS,
+    EXCLUDABLE,
     FILLER,
     UNREPRESENTABLE_RX,
     levels_of,
@@ -63,6 +64,7 @@ class Reader(CountsMixin, ClassListsMixin, RatiosMixin, AttributesMixin):
     """Reads one request: `Reader(text).run()` -> Draft, or a SpecError naming the words."""
 
     def run(self) -> Draft:
+        self._excluded: list[tuple[str, str, int, int]] = []
         self.negatives()
         for step in (
             self.title,
@@ -94,6 +96,7 @@ class Reader(CountsMixin, ClassListsMixin, RatiosMixin, AttributesMixin):
             self.per_identity,
             self.level_ranges,
             self.balanced,
+            self.exclusions,
             self.same,
             self.per_level,
             self.level_count,
@@ -102,6 +105,7 @@ class Reader(CountsMixin, ClassListsMixin, RatiosMixin, AttributesMixin):
             self.subject,
             self.context,
             self.factor_mentions,
+            self.scoped_shares,
         ):
             step()
         self.leftovers()
@@ -157,7 +161,7 @@ class Reader(CountsMixin, ClassListsMixin, RatiosMixin, AttributesMixin):
 
     def negated_levels(self) -> None:
         """'no men', 'nobody with eyes closed': of a factor with two levels, the other one in
-        every image (a factor with more levels is left to the accounting, which asks)."""
+        every image (a factor with more levels is left to `exclusions` and the accounting)."""
         for m in self.matches(self._NEGATED_LEVEL):
             hits = {(f, lv) for f, lv in levels_of(m.group(1))}
             if len(hits) != 1 or ANY_LEVEL_RX.match(self.low, m.start()):
@@ -167,6 +171,32 @@ class Reader(CountsMixin, ClassListsMixin, RatiosMixin, AttributesMixin):
             if len(others) == 1 and self.d.fixed.get(factor, others[0]) == others[0]:
                 self.d.fixed[factor] = others[0]
                 self.take(m.start(), m.end())
+            elif factor in EXCLUDABLE and factor not in self.d.shares | self.d.fixed:
+                self._excluded.append((factor, level, m.start(), m.end()))
+                self.take(m.start(), m.end())  # kept from `mentions`; `exclusions` decides
+
+    _AND_NOT = re.compile(rf"\s*(?:,|/|\bor\b|\bnor\b|\band\b)\s*(?:no\s+)?({ANY_LEVEL})(?![\w-])")
+
+    def exclusions(self) -> None:
+        """'every age except children', 'balanced ethnicities, no white people': a level said
+        after a negation leaves the factor's other levels, equally, where the request balances
+        the factor (else the accounting asks: 'no kids' says nothing of the other ages)."""
+        for factor, level, start, end in self._excluded:
+            if factor in self.d.balanced:
+                self._exclude(factor, level, start, end)
+            else:
+                self.used[start:end] = bytes(end - start)
+
+    def _exclude(self, factor: str, level: str, start: int, end: int) -> None:
+        """Leave out `level` and the levels of its factor listed after it ('no kids or teens')."""
+        out = {level}
+        while (more := self._AND_NOT.match(self.low, end)) and len(
+                hits := {h for h in levels_of(more.group(1)) if h[0] == factor}) == 1:
+            out.add(hits.pop()[1])
+            end = more.end()
+        kept = self.d.balanced.get(factor) or list(VOCABULARY[factor].levels)
+        self.d.balanced[factor] = [lv for lv in kept if lv not in out]
+        self.take(start, end)
 
     _RATIO = r"(\d+(?:\.\d+)?(?:\s*:\s*\d+(?:\.\d+)?)+)"
     _LEVELS = rf"({ANY_LEVEL})((?:\s*(?:,|/|\bto\b|\band\b|\bvs\.?)\s*(?:{ANY_LEVEL}))+)"

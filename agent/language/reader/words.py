@@ -85,6 +85,9 @@ ANY_FACTOR_RX = compile_words(ANY_FACTOR)
 #: Adult age groups ("adults", "grown-ups"): those not marked `minor` in factors.yaml.
 ADULT = tuple(g for g in VOCABULARY["age_group"].levels if g not in MINOR_AGE_GROUPS)
 
+#: Factors whose excluded level ('no children') leaves the other levels, equally.
+EXCLUDABLE = frozenset(ACCOUNTING["excludable_factors"])
+
 
 def levels_of(phrase: str) -> list[tuple[str, str]]:
     """Every (factor, level) a phrase can name ('black': ethnicity and hair colour)."""
@@ -128,7 +131,10 @@ def _level_of_factor(key: str, factor: str) -> tuple[str, str] | None:
 #: Words that negate the accessory after them.
 _NEGATION = (
     r"(?:no|without|not\s+(?:wearing|with)|never\s+(?:wears?|wearing)|"
-    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)(?:\s+(?:wears?|wearing|with|has|have|in|on))?)"
+    r"(?:don'?t|do\s+not)\s+(?:want|need|include|add|draw)(?:\s+(?:anyone|anybody)\s+(?:with|in))?|"
+    r"(?:nobody|no\s+one|no-one|none(?:\s+of\s+them)?)"
+    r"(?:\s+(?:should|will|must|shall|may|can|is\s+to|are\s+to)(?:\s+be)?)?"
+    r"(?:\s+(?:wears?|wearing|with|has|have|in|on))?)"
     r"(?:\s+(?:an?|any))?"
 )
 #: Per factor whose rest is 'none' (eyewear, headwear, mask): its other levels' words, and the
@@ -154,10 +160,37 @@ def negated(text: str) -> str:
         if len(found) != 1:
             continue
         m = found[0]
-        before = re.search(rf"{B}{_NEGATION}\s+$", text[: m.start()], re.IGNORECASE)
-        if before is not None:
-            text = text[: before.start()] + none_phrase + text[m.end():]
+        start = _list_start(text, m.start())  # 'no masks, hats or glasses': each one negated
+        before = re.search(rf"{B}{_NEGATION}\s+$", text[:start], re.IGNORECASE)
+        if start != m.start():  # a list item after 'no glasses, ' is negated by it too,
+            before = before or _NONES.match(text, start)  # unless it has its own number
+            before = None if re.match(r"[^,;.\n]{0,15}?\d", text[m.end():]) else before
+        if none_after := _NONE_AFTER.match(text, m.end()):  # 'glasses: none'
+            text = text[: m.start()] + none_phrase + text[none_after.end():]
+            continue
+        if before is not None and not re.search(r"\bwith\s+or\s+$", text[: before.start()]):
+            cut = before.start() if start == m.start() else m.start()
+            text = text[:cut] + none_phrase + text[m.end():]
     return text
+
+
+#: An accessory word or a 'none' phrase, then a list separator: one more item of a list.
+_ITEM = re.compile(
+    r"(?:" + "|".join(rx.pattern for rx, _ in _ACCESSORIES.values()) + "|"
+    + "|".join(re.escape(n) for _, n in _ACCESSORIES.values())
+    + r")\s*(?:,|/|\bor\b|\bnor\b|\band\b)\s*(?:,\s*)?(?:or\s+|and\s+)?$", re.IGNORECASE)
+
+
+#: After an accessory, words that say nobody has it ('glasses: none', 'hats - no').
+_NONE_AFTER = re.compile(r"\s*[:=-]\s*(?:none|no|zero|0|0\s*%)(?![\w%])", re.IGNORECASE)
+_NONES = re.compile("|".join(re.escape(n) for _, n in _ACCESSORIES.values()), re.IGNORECASE)
+
+
+def _list_start(text: str, pos: int) -> int:
+    """Where a list of accessories that ends at `pos` begins ('no masks, hats or glasses')."""
+    while (m := _ITEM.search(text, max(0, pos - 60), pos)) is not None and m.end() == pos:
+        pos = m.start()
+    return pos
 
 
 # --- words that frame a request without asking for anything --------------------------------

@@ -396,3 +396,8 @@ def test_no_men_is_women_and_nobody_with_eyes_closed_is_eyes_open() -> None:
 def test_a_negated_level_of_a_factor_with_many_levels_is_asked_about() -> None:
     with pytest.raises(SpecError, match="'no kids' - said without it"):
         parse_spec("900 images - no kids please", offline=True)
+
+
+def test_a_request_that_starts_with_a_tilde_is_words_not_a_home_directory() -> None:
+    text, _ = load_spec_source("~800 faces, roughly half wearing hats", offline=True)
+    assert text.startswith("~800")

@@ -32,8 +32,8 @@ from tools.vocabulary import FACTORS
 DEV = Path(__file__).with_name("requests_dev.yaml")
 #: Today's figures on the dev half (raise them as the reader improves; never lower them):
 #: right answers, of which plans as asked, and silent mis-plans.
-BASELINE_RIGHT = 100
-BASELINE_PLANNED = 77
+BASELINE_RIGHT = 101
+BASELINE_PLANNED = 78
 BASELINE_WRONG = 0
 EXPECT_KEYS = {"total", "classes", "splits", "identities", "factors", "fixed", "class_attributes"}
 
